@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen
+
+## Build the dashboard and the server, then serve both on SQLite at http://127.0.0.1:8080.
+run: web build
+	$(CARGO) run --bin callbroker
+
+build:
+	$(CARGO) build --bin callbroker
+
+## The dashboard (Leptos, wasm32) into web/dist; skipped when nothing changed.
+web:
+	scripts/build-web.sh
+
+## Every test: unit, integration on SQLite and PostgreSQL, OpenAPI drift.
+test: services
+	scripts/test.sh
+
+## Start the local services the tests need (PostgreSQL) when they are down.
+services:
+	scripts/services.sh
+
+## Regenerate openapi.yaml from the code.
+openapi:
+	$(CARGO) run -q --bin callbroker -- openapi > openapi.yaml
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings

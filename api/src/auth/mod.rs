@@ -1,0 +1,114 @@
+//! Who is calling: the `Auth` extractor turns `Authorization: Bearer <JWT or API key>` into a
+//! typed principal with its current role (read from the database on every request, so a deleted
+//! user or revoked key loses access at once). Handlers then ask it for permissions.
+pub mod api_key;
+pub mod jwt;
+pub mod password;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest};
+use callbroker_wire::Role;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    User,
+    ApiKey,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub kind: PrincipalKind,
+    /// User id or API key id.
+    pub id: i64,
+    pub role: Role,
+    /// The publisher a `publisher` principal is bound to.
+    pub publisher_id: Option<i64>,
+}
+
+impl Auth {
+    /// Admins, operators and viewers read the whole directory.
+    pub fn require_staff(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin | Role::Operator | Role::Viewer => Ok(()),
+            Role::Publisher => Err(AppError::forbidden()),
+        }
+    }
+    /// Admins and operators change the directory.
+    pub fn require_writer(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin | Role::Operator => Ok(()),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+    /// `Some(id)` when every query must be scoped to one publisher.
+    pub fn publisher_scope(&self) -> Option<i64> {
+        match self.role {
+            Role::Publisher => Some(self.publisher_id.unwrap_or(-1)),
+            _ => None,
+        }
+    }
+    pub fn user_id(&self) -> Option<i64> {
+        (self.kind == PrincipalKind::User).then_some(self.id)
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+impl FromRequest for Auth {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Auth, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            let token = token.ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
+            if api_key::looks_like_key(&token) {
+                let hash = api_key::hash(&token);
+                let found = state.db.read(move |c| store::api_keys::find_by_hash(c, &hash)).await?;
+                let key = found.ok_or_else(|| AppError::Unauthorized("unknown API key".into()))?;
+                let stale = key.last_used_at.is_none_or(|t| crate::db::now() - t > chrono::Duration::seconds(60));
+                if stale {
+                    let id = key.id;
+                    // Best effort: a failure to record the use must not refuse the request.
+                    if let Err(e) = state.db.write(move |c| store::api_keys::touch(c, id)).await {
+                        tracing::debug!(error = %e, "could not record API key use");
+                    }
+                }
+                return Ok(Auth { kind: PrincipalKind::ApiKey, id: key.id, role: key.role()?, publisher_id: key.publisher_id });
+            }
+            let user_id = state
+                .jwt
+                .verify(&token)
+                .ok_or_else(|| AppError::Unauthorized("invalid or expired token".into()))?;
+            let user = state.db.read(move |c| store::users::find(c, user_id)).await?;
+            let user = user.ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
+            Ok(Auth { kind: PrincipalKind::User, id: user.id, role: user.role()?, publisher_id: user.publisher_id })
+        })
+    }
+}
+
+/// A random alphanumeric string of `len` characters from the OS generator.
+pub fn random_token(len: usize) -> String {
+    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+}

@@ -1,0 +1,146 @@
+//! Configuration: defaults, then an optional TOML file (`CALLBROKER_CONFIG`, or `callbroker.toml`
+//! in the working folder when present), then the environment (`CALLBROKER_*`, and Twilio's own
+//! `TWILIO_*` names).
+use std::fmt;
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A string that never shows in `Debug` output or logs.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `sqlite://data/callbroker.db` (default) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// The URL Twilio reaches this server at (signatures and webhook set-up are built from it).
+    pub public_url: String,
+    /// HS256 key for session tokens; a development key is generated in `data_dir` when unset.
+    pub jwt_secret: Option<Secret>,
+    /// Lifetime of a session token, in seconds.
+    pub jwt_ttl_secs: i64,
+    /// Folder for the SQLite database and generated development secrets.
+    pub data_dir: PathBuf,
+    /// Folder holding the built dashboard (`web/dist`).
+    pub web_dir: PathBuf,
+    /// First admin, created when the database has no users.
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub log_format: LogFormat,
+    /// Connections per pool.
+    pub db_max_connections: u32,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads (0: one per core).
+    pub workers: usize,
+    /// Twilio account credentials and webhook keys.
+    #[serde(default)]
+    pub twilio: TwilioConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwilioConfig {
+    pub account_sid: Option<String>,
+    pub auth_token: Option<Secret>,
+    /// Key of the HMAC-SHA256 webhook signature scheme.
+    pub webhook_shared_key: Option<Secret>,
+    /// Development only: accept unsigned webhooks. Logged loudly; never the default.
+    pub insecure_skip_signature: bool,
+    pub api_base: String,
+}
+
+impl Default for TwilioConfig {
+    fn default() -> Self {
+        Self {
+            account_sid: None,
+            auth_token: None,
+            webhook_shared_key: None,
+            insecure_skip_signature: false,
+            api_base: "https://api.twilio.com".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/callbroker.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            jwt_secret: None,
+            jwt_ttl_secs: 12 * 3600,
+            data_dir: PathBuf::from("data"),
+            web_dir: PathBuf::from("web/dist"),
+            admin_email: None,
+            admin_password: None,
+            log_format: LogFormat::Human,
+            db_max_connections: 16,
+            max_body_bytes: 256 * 1024,
+            workers: 0,
+            twilio: TwilioConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads defaults, the optional file and the environment.
+    pub fn load() -> Result<Config, Box<figment::Error>> {
+        let file = std::env::var_os("CALLBROKER_CONFIG").map(PathBuf::from).unwrap_or_else(|| "callbroker.toml".into());
+        let twilio_env = Env::raw()
+            .only(&["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WEBHOOK_SHARED_KEY", "TWILIO_API_BASE"])
+            .map(|k| {
+                let k = k.as_str().to_ascii_lowercase();
+                let rest = k.trim_start_matches("twilio_").to_string();
+                format!("twilio.{rest}").into()
+            });
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(twilio_env)
+            .merge(Env::prefixed("CALLBROKER_").map(|k| {
+                let k = k.as_str().to_ascii_lowercase();
+                match k.strip_prefix("twilio_") {
+                    Some(rest) => format!("twilio.{rest}").into(),
+                    None => k.into(),
+                }
+            }))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// A configuration for tests and tools: defaults plus the given database.
+    pub fn for_database(database_url: impl Into<String>) -> Config {
+        Config { database_url: database_url.into(), ..Config::default() }
+    }
+}

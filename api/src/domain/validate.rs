@@ -1,0 +1,177 @@
+//! Field checks shared by every resource. Each returns the normalised value or a sentence saying
+//! what is wrong, collected into `FieldErrors` by the caller.
+use callbroker_wire::{Day, ScheduleWindow};
+
+pub const MAX_NAME_LEN: usize = 200;
+pub const MAX_MESSAGE_LEN: usize = 1000;
+
+/// A trimmed, non-empty name of at most 200 characters.
+pub fn name(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if t.chars().count() > MAX_NAME_LEN {
+        return Err(format!("must be at most {MAX_NAME_LEN} characters"));
+    }
+    if t.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(t.to_string())
+}
+
+/// Text said to callers: non-empty, at most 1000 characters.
+pub fn message(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if t.chars().count() > MAX_MESSAGE_LEN {
+        return Err(format!("must be at most {MAX_MESSAGE_LEN} characters"));
+    }
+    Ok(t.to_string())
+}
+
+/// Optional free text: empty becomes `None`.
+pub fn optional_text(s: Option<&str>, max: usize) -> Result<Option<String>, String> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > max => Err(format!("must be at most {max} characters")),
+        Some(t) => Ok(Some(t.to_string())),
+    }
+}
+
+/// An E.164 phone number: `+`, a country code not starting with 0, 8 to 15 digits in all.
+/// Spaces, dashes, dots and brackets are removed first.
+pub fn e164(s: &str) -> Result<String, String> {
+    let cleaned: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let digits = cleaned.strip_prefix('+').ok_or("must be an E.164 number such as +14155550100")?;
+    let ok = digits.len() >= 8
+        && digits.len() <= 15
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(cleaned)
+    } else {
+        Err("must be an E.164 number such as +14155550100".into())
+    }
+}
+
+/// An IANA time zone name such as `America/New_York`.
+pub fn timezone(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.trim().parse::<chrono_tz::Tz>().map_err(|_| format!("unknown IANA time zone {:?}", s))
+}
+
+const US_STATES: [&str; 56] = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
+    "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK",
+    "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "VI", "GU",
+    "AS", "MP",
+];
+
+/// US state (or DC / territory) codes, upper-cased, de-duplicated, sorted.
+pub fn us_states(list: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(list.len());
+    for s in list {
+        let code = s.trim().to_ascii_uppercase();
+        if !US_STATES.contains(&code.as_str()) {
+            return Err(format!("{s:?} is not a US state code (two letters, e.g. CA)"));
+        }
+        out.push(code);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// An email address, lower-cased: one `@`, something on both sides, a dot in the domain.
+pub fn email(s: &str) -> Result<String, String> {
+    let t = s.trim().to_lowercase();
+    let valid = t.len() <= 254
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+        && t.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        });
+    if valid {
+        Ok(t)
+    } else {
+        Err("must be an email address such as ops@example.com".into())
+    }
+}
+
+/// Minutes since midnight of `HH:MM` (`24:00` allowed as an end).
+pub fn clock(s: &str) -> Result<u32, String> {
+    let bad = || format!("{s:?} is not a time of day (HH:MM, 24-hour)");
+    let (h, m) = s.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let h: u32 = h.parse().map_err(|_| bad())?;
+    let m: u32 = m.parse().map_err(|_| bad())?;
+    if m >= 60 || h > 24 || (h == 24 && m != 0) {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// Weekly windows: valid clocks, non-empty, at most 50 of them.
+pub fn schedule(windows: &[ScheduleWindow]) -> Result<Vec<ScheduleWindow>, String> {
+    if windows.len() > 50 {
+        return Err("at most 50 windows".into());
+    }
+    let mut out = windows.to_vec();
+    for (i, w) in windows.iter().enumerate() {
+        let start = clock(&w.start).map_err(|e| format!("window {i}: start {e}"))?;
+        let end = clock(&w.end).map_err(|e| format!("window {i}: end {e}"))?;
+        if start == end {
+            return Err(format!("window {i}: start and end are equal (use 00:00–24:00 for a whole day)"));
+        }
+        if start == 24 * 60 {
+            return Err(format!("window {i}: start must be before 24:00"));
+        }
+    }
+    out.sort_by(|a, b| (a.day, &a.start).cmp(&(b.day, &b.start)));
+    Ok(out)
+}
+
+pub fn day_index(d: Day) -> u32 {
+    d as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e164_numbers() {
+        assert_eq!(e164("+1 (415) 555-0100"), Ok("+14155550100".into()));
+        assert!(e164("4155550100").is_err());
+        assert!(e164("+0123456789").is_err());
+        assert!(e164("+1415555010012345").is_err());
+        assert!(e164("+1415abc0100").is_err());
+        assert!(e164("+1234").is_err());
+    }
+
+    #[test]
+    fn clocks_and_schedules() {
+        assert_eq!(clock("00:00"), Ok(0));
+        assert_eq!(clock("24:00"), Ok(1440));
+        assert!(clock("24:01").is_err());
+        assert!(clock("9:00").is_err());
+        assert!(clock("09:60").is_err());
+        let w = |s: &str, e: &str| ScheduleWindow { day: Day::Fri, start: s.into(), end: e.into() };
+        assert!(schedule(&[w("22:00", "06:00")]).is_ok(), "overnight windows are allowed");
+        assert!(schedule(&[w("10:00", "10:00")]).is_err());
+    }
+
+    #[test]
+    fn states_zones_emails() {
+        assert_eq!(us_states(&["ca".into(), "NY".into(), "CA".into()]), Ok(vec!["CA".into(), "NY".into()]));
+        assert!(us_states(&["XX".into()]).is_err());
+        assert!(timezone("America/New_York").is_ok());
+        assert!(timezone("Mars/Olympus").is_err());
+        assert_eq!(email(" Ops@Example.com "), Ok("ops@example.com".into()));
+        assert!(email("no-at-sign").is_err());
+        assert!(email("a@b").is_err());
+    }
+}

@@ -1,0 +1,212 @@
+//! The one error type handlers return. Every failure becomes JSON `{"code", "message", "details"}`
+//! with the right status; unexpected failures are logged with their cause and answered as a
+//! generic 500 that leaks nothing.
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use callbroker_wire::ErrorBody;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("the request has invalid fields")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body too large (limit {limit} bytes)")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Field name → what is wrong with it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add(&mut self, field: impl Into<String>, problem: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| problem.into());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// `Ok(())` when nothing was added, the validation error otherwise.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self))
+        }
+    }
+}
+
+impl AppError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        AppError::BadRequest { code: "bad_request", message: message.into() }
+    }
+    pub fn field(field: &str, problem: impl Into<String>) -> Self {
+        let mut f = FieldErrors::new();
+        f.add(field, problem);
+        AppError::Validation(f)
+    }
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("your role does not allow this".into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } => code,
+            AppError::Validation(_) => "validation_failed",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let (message, details) = match self {
+            AppError::Validation(fields) => (self.to_string(), Some(json!({ "fields": fields.0 }))),
+            AppError::Internal(_) => ("internal error; it has been logged".to_string(), None),
+            _ => (self.to_string(), None),
+        };
+        ErrorBody { code: self.code().to_string(), message, details }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            AppError::Unavailable(m) => tracing::warn!(reason = %m, "service unavailable"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        match self {
+            AppError::TooManyRequests { retry_after_secs } => {
+                res.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
+            AppError::Unauthorized(_) => {
+                res.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            _ => {}
+        }
+        res.json(self.body())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match e {
+            E::NotFound => AppError::NotFound("record"),
+            E::DatabaseError(K::UniqueViolation, info) => {
+                AppError::Conflict(format!("already exists ({})", unique_target(info.message())))
+            }
+            E::DatabaseError(K::ForeignKeyViolation, _) => AppError::Conflict(
+                "the record is referenced by, or references, another record that prevents this change".into(),
+            ),
+            E::DatabaseError(K::ClosedConnection, _) => AppError::Unavailable("database connection lost".into()),
+            E::DatabaseError(K::SerializationFailure, _) => {
+                AppError::Unavailable("database busy, retry".into())
+            }
+            E::DatabaseError(K::Unknown, info) if is_unavailable_message(info.message()) => {
+                AppError::Unavailable("database unavailable".into())
+            }
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+fn is_unavailable_message(m: &str) -> bool {
+    let m = m.to_ascii_lowercase();
+    m.contains("database is locked") || m.contains("server closed the connection") || m.contains("connection")
+        && (m.contains("refused") || m.contains("terminat"))
+}
+
+/// The column(s) named by a unique-violation message of either backend.
+fn unique_target(msg: &str) -> String {
+    // SQLite: "UNIQUE constraint failed: buyers.name"; PostgreSQL: "duplicate key value violates
+    // unique constraint \"buyers_name_key\"" (indexes are named <table>_<columns>_key).
+    if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
+        return cols.split(", ").map(|c| c.rsplit('.').next().unwrap_or(c)).collect::<Vec<_>>().join(", ");
+    }
+    const TABLES: [&str; 7] =
+        ["campaign_buyers_", "phone_numbers_", "publishers_", "campaigns_", "api_keys_", "buyers_", "users_"];
+    let quoted = msg.split('"').nth(1).unwrap_or_default();
+    let name = quoted.strip_suffix("_key").unwrap_or(quoted);
+    TABLES
+        .iter()
+        .find_map(|t| name.strip_prefix(t))
+        .map(str::to_string)
+        .unwrap_or_else(|| "a unique field".into())
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        AppError::Unavailable(format!("database unavailable: {e}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_clashing_column_on_both_backends() {
+        assert_eq!(unique_target("UNIQUE constraint failed: buyers.name"), "name");
+        assert_eq!(
+            unique_target("duplicate key value violates unique constraint \"buyers_name_key\""),
+            "name"
+        );
+        assert_eq!(
+            unique_target("duplicate key value violates unique constraint \"phone_numbers_number_key\""),
+            "number"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Callbroker: pay-per-call routing and tracking.
+//!
+//! Layout: `config` (settings), `db` (connections, schema, migrations), `store` (queries per
+//! resource), `domain` (input rules), `auth` (who is calling), `routes` (HTTP handlers),
+//! `startup` (the server), `openapi` (the document).
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod web_ui;
+pub mod twilio;

@@ -1,0 +1,94 @@
+use std::io::BufRead;
+
+use callbroker::config::{Config, LogFormat};
+use callbroker::db::{Db, PoolOptions};
+use callbroker::startup::Application;
+use callbroker_wire::{NewUser, Role};
+use clap::{Parser, Subcommand};
+
+/// Callbroker: pay-per-call routing and tracking server.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and dashboard (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a user. The password is read from CALLBROKER_NEW_USER_PASSWORD or, when unset,
+    /// from the first line of standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role, default_value = "admin")]
+        role: Role,
+        /// Publisher the user belongs to (publisher role only).
+        #[arg(long)]
+        publisher_id: Option<i64>,
+    },
+    /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
+    Openapi,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "expected admin, operator, viewer or publisher".into())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", callbroker::openapi::yaml()?);
+        return Ok(());
+    }
+    let mut config = Config::load().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    if cli.log_json {
+        config.log_format = LogFormat::Json;
+    }
+    callbroker::telemetry::init(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url, &PoolOptions::default())?;
+            let applied = db.migrate()?;
+            println!("{} migration(s) applied{}", applied.len(), if applied.is_empty() { String::new() } else { format!(": {}", applied.join(", ")) });
+            Ok(())
+        }
+        Command::CreateUser { email, role, publisher_id } => {
+            let password = match std::env::var("CALLBROKER_NEW_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("password (one line on standard input):");
+                    std::io::stdin().lock().lines().next().transpose()?.unwrap_or_default()
+                }
+            };
+            let db = Db::connect(&config.database_url, &PoolOptions::default())?;
+            db.migrate()?;
+            let user = db
+                .write_blocking(|c| callbroker::store::users::create(c, &NewUser { email, password, role, publisher_id }))
+                .map_err(|e| {
+                    let body = e.body();
+                    anyhow::anyhow!("{}{}", body.message, body.details.map(|d| format!(": {d}")).unwrap_or_default())
+                })?;
+            println!("created user {} ({}, {})", user.id, user.email, user.role.as_str());
+            Ok(())
+        }
+        Command::Openapi => Ok(()),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config).await?;
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}

@@ -1,0 +1,71 @@
+//! HTTP routes, one module per resource. Handlers are thin: check the caller's role, parse the
+//! input, run a store function on the database, answer JSON.
+pub mod api_keys;
+pub mod auth;
+pub mod buyers;
+pub mod campaigns;
+pub mod health;
+pub mod numbers;
+pub mod publishers;
+pub mod users;
+
+use callbroker_wire::ErrorBody;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Everything under `/api`.
+pub fn configure_api(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    campaigns::configure(cfg);
+    buyers::configure(cfg);
+    publishers::configure(cfg);
+    numbers::configure(cfg);
+    users::configure(cfg);
+    api_keys::configure(cfg);
+    cfg.default_service(actix_web::web::to(unknown_route));
+}
+
+async fn unknown_route() -> Result<actix_web::HttpResponse, crate::error::AppError> {
+    Err(crate::error::AppError::NotFound("route"))
+}
+
+/// Errors any authenticated route can answer.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum AuthErrors {
+    /// No valid token or API key.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The caller's role does not allow this.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// The database is unreachable.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// Errors of routes that read one record.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum NotFoundError {
+    /// No such record (or not visible to the caller).
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// Errors of routes that take a body.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+pub enum InputErrors {
+    /// Malformed JSON or query.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// A unique value is already taken, or a reference prevents the change.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// Body over the size limit.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// Fields failed validation; `details.fields` says which and why.
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+}

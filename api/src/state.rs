@@ -1,0 +1,12 @@
+//! What every handler can reach.
+use std::sync::Arc;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::db::Db;
+
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub jwt: JwtKeys,
+}

@@ -1,0 +1,245 @@
+use callbroker_wire::{Buyer, BuyerFilter, BuyerPatch, NewBuyer, Page, PageParams, ScheduleWindow, Status};
+use diesel::prelude::*;
+
+use super::{json_column, page, paging, to_json, utc};
+use crate::db::schema::{buyers, campaign_buyers};
+use crate::db::{contains_pattern, lower, now, DbConnection};
+use crate::domain::validate;
+use crate::error::{AppError, FieldErrors};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = buyers)]
+pub struct BuyerRow {
+    pub id: i64,
+    pub name: String,
+    pub phone_number: String,
+    pub status: String,
+    pub priority: i32,
+    pub weight: i32,
+    pub max_concurrent_calls: i32,
+    pub cap_hourly: Option<i32>,
+    pub cap_daily: Option<i32>,
+    pub cap_monthly: Option<i32>,
+    pub timezone: String,
+    pub schedule: String,
+    pub allowed_states: String,
+    pub denied_states: String,
+    pub sticky_repeat_callers: bool,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl BuyerRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Paused)
+    }
+    pub fn schedule(&self) -> Result<Vec<ScheduleWindow>, AppError> {
+        json_column("buyers.schedule", &self.schedule)
+    }
+    pub fn allowed_states(&self) -> Result<Vec<String>, AppError> {
+        json_column("buyers.allowed_states", &self.allowed_states)
+    }
+    pub fn denied_states(&self) -> Result<Vec<String>, AppError> {
+        json_column("buyers.denied_states", &self.denied_states)
+    }
+    pub fn into_wire(self) -> Result<Buyer, AppError> {
+        Ok(Buyer {
+            status: self.status(),
+            schedule: self.schedule()?,
+            allowed_states: self.allowed_states()?,
+            denied_states: self.denied_states()?,
+            id: self.id,
+            name: self.name,
+            phone_number: self.phone_number,
+            priority: self.priority,
+            weight: self.weight,
+            max_concurrent_calls: self.max_concurrent_calls,
+            cap_hourly: self.cap_hourly,
+            cap_daily: self.cap_daily,
+            cap_monthly: self.cap_monthly,
+            timezone: self.timezone,
+            sticky_repeat_callers: self.sticky_repeat_callers,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        })
+    }
+}
+
+/// Validated values of a buyer (what is written on create and update).
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = buyers, treat_none_as_null = true)]
+pub struct BuyerValues {
+    pub name: String,
+    pub phone_number: String,
+    pub status: String,
+    pub priority: i32,
+    pub weight: i32,
+    pub max_concurrent_calls: i32,
+    pub cap_hourly: Option<i32>,
+    pub cap_daily: Option<i32>,
+    pub cap_monthly: Option<i32>,
+    pub timezone: String,
+    pub schedule: String,
+    pub allowed_states: String,
+    pub denied_states: String,
+    pub sticky_repeat_callers: bool,
+}
+
+/// Every field of a buyer before validation.
+struct Draft<'a> {
+    name: &'a str,
+    phone_number: &'a str,
+    status: Status,
+    priority: i32,
+    weight: i32,
+    max_concurrent_calls: i32,
+    caps: [(&'static str, Option<i32>); 3],
+    timezone: &'a str,
+    schedule: &'a [ScheduleWindow],
+    allowed_states: &'a [String],
+    denied_states: &'a [String],
+    sticky: bool,
+}
+
+impl BuyerValues {
+    fn validate(d: Draft<'_>) -> Result<Self, AppError> {
+        let mut errors = FieldErrors::new();
+        let name = validate::name(d.name).map_err(|e| errors.add("name", e)).unwrap_or_default();
+        let phone_number = validate::e164(d.phone_number).map_err(|e| errors.add("phone_number", e)).unwrap_or_default();
+        if !(-1000..=1000).contains(&d.priority) {
+            errors.add("priority", "must be between -1000 and 1000");
+        }
+        if !(1..=1000).contains(&d.weight) {
+            errors.add("weight", "must be between 1 and 1000");
+        }
+        if !(0..=10_000).contains(&d.max_concurrent_calls) {
+            errors.add("max_concurrent_calls", "must be between 0 and 10000");
+        }
+        for (field, cap) in d.caps {
+            if cap.is_some_and(|c| c < 0) {
+                errors.add(field, "must not be negative");
+            }
+        }
+        let timezone = validate::timezone(d.timezone).map(|tz| tz.name().to_string()).map_err(|e| errors.add("timezone", e)).unwrap_or_default();
+        let schedule = validate::schedule(d.schedule).map_err(|e| errors.add("schedule", e)).unwrap_or_default();
+        let allowed = validate::us_states(d.allowed_states).map_err(|e| errors.add("allowed_states", e)).unwrap_or_default();
+        let denied = validate::us_states(d.denied_states).map_err(|e| errors.add("denied_states", e)).unwrap_or_default();
+        if let Some(both) = allowed.iter().find(|s| denied.contains(s)) {
+            errors.add("denied_states", format!("{both} is both allowed and denied"));
+        }
+        errors.into_result()?;
+        Ok(Self {
+            name,
+            phone_number,
+            status: d.status.as_str().into(),
+            priority: d.priority,
+            weight: d.weight,
+            max_concurrent_calls: d.max_concurrent_calls,
+            cap_hourly: d.caps[0].1,
+            cap_daily: d.caps[1].1,
+            cap_monthly: d.caps[2].1,
+            timezone,
+            schedule: to_json(&schedule),
+            allowed_states: to_json(&allowed),
+            denied_states: to_json(&denied),
+            sticky_repeat_callers: d.sticky,
+        })
+    }
+
+    pub fn from_new(n: &NewBuyer) -> Result<Self, AppError> {
+        Self::validate(Draft {
+            name: &n.name,
+            phone_number: &n.phone_number,
+            status: n.status.unwrap_or_default(),
+            priority: n.priority.unwrap_or(0),
+            weight: n.weight.unwrap_or(1),
+            max_concurrent_calls: n.max_concurrent_calls.unwrap_or(1),
+            caps: [("cap_hourly", n.cap_hourly), ("cap_daily", n.cap_daily), ("cap_monthly", n.cap_monthly)],
+            timezone: n.timezone.as_deref().unwrap_or("UTC"),
+            schedule: &n.schedule,
+            allowed_states: &n.allowed_states,
+            denied_states: &n.denied_states,
+            sticky: n.sticky_repeat_callers.unwrap_or(true),
+        })
+    }
+
+    pub fn merge(row: &BuyerRow, p: &BuyerPatch) -> Result<Self, AppError> {
+        let schedule = row.schedule()?;
+        let allowed = row.allowed_states()?;
+        let denied = row.denied_states()?;
+        Self::validate(Draft {
+            name: p.name.as_deref().unwrap_or(&row.name),
+            phone_number: p.phone_number.as_deref().unwrap_or(&row.phone_number),
+            status: p.status.unwrap_or(row.status()),
+            priority: p.priority.unwrap_or(row.priority),
+            weight: p.weight.unwrap_or(row.weight),
+            max_concurrent_calls: p.max_concurrent_calls.unwrap_or(row.max_concurrent_calls),
+            caps: [
+                ("cap_hourly", p.cap_hourly.unwrap_or(row.cap_hourly)),
+                ("cap_daily", p.cap_daily.unwrap_or(row.cap_daily)),
+                ("cap_monthly", p.cap_monthly.unwrap_or(row.cap_monthly)),
+            ],
+            timezone: p.timezone.as_deref().unwrap_or(&row.timezone),
+            schedule: p.schedule.as_deref().unwrap_or(&schedule),
+            allowed_states: p.allowed_states.as_deref().unwrap_or(&allowed),
+            denied_states: p.denied_states.as_deref().unwrap_or(&denied),
+            sticky: p.sticky_repeat_callers.unwrap_or(row.sticky_repeat_callers),
+        })
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<BuyerRow>, AppError> {
+    Ok(buyers::table.find(id).select(BuyerRow::as_select()).first(conn).optional()?)
+}
+
+pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<BuyerRow, AppError> {
+    find(conn, id)?.ok_or(AppError::NotFound("buyer"))
+}
+
+pub fn create(conn: &mut DbConnection, v: BuyerValues) -> Result<Buyer, AppError> {
+    let t = now();
+    let id: i64 = diesel::insert_into(buyers::table)
+        .values((&v, buyers::created_at.eq(t), buyers::updated_at.eq(t)))
+        .returning(buyers::id)
+        .get_result(conn)?;
+    get_row(conn, id)?.into_wire()
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, v: BuyerValues) -> Result<Buyer, AppError> {
+    let n = diesel::update(buyers::table.find(id)).set((&v, buyers::updated_at.eq(now()))).execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound("buyer"));
+    }
+    get_row(conn, id)?.into_wire()
+}
+
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+    let n = diesel::delete(buyers::table.find(id)).execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound("buyer"));
+    }
+    Ok(())
+}
+
+pub fn list(conn: &mut DbConnection, f: &BuyerFilter, p: &PageParams) -> Result<Page<Buyer>, AppError> {
+    let (offset, limit) = paging(p)?;
+    let query = || {
+        let mut q = buyers::table.into_boxed();
+        if let Some(s) = f.status {
+            q = q.filter(buyers::status.eq(s.as_str()));
+        }
+        if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            q = q.filter(lower(buyers::name).like(contains_pattern(text.trim())).escape('\\'));
+        }
+        if let Some(c) = f.campaign_id {
+            q = q.filter(
+                buyers::id.eq_any(campaign_buyers::table.filter(campaign_buyers::campaign_id.eq(c)).select(campaign_buyers::buyer_id)),
+            );
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query().select(BuyerRow::as_select()).order(buyers::id.asc()).offset(offset).limit(limit).load(conn)?;
+    let items = rows.into_iter().map(BuyerRow::into_wire).collect::<Result<Vec<_>, _>>()?;
+    Ok(page(items, total, p))
+}

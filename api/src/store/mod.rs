@@ -1,0 +1,46 @@
+//! Database access, one module per resource. Functions take a connection and return domain or
+//! wire values; they never see HTTP. Input arrives already validated.
+pub mod api_keys;
+pub mod buyers;
+pub mod campaigns;
+pub mod numbers;
+pub mod publishers;
+pub mod users;
+
+use callbroker_wire::{Page, PageParams};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::error::{AppError, FieldErrors};
+
+pub const MAX_PER_PAGE: i64 = 500;
+
+/// Checks paging parameters; returns (offset, limit).
+pub fn paging(p: &PageParams) -> Result<(i64, i64), AppError> {
+    let mut errors = FieldErrors::new();
+    if p.page < 1 {
+        errors.add("page", "must be at least 1");
+    }
+    if !(1..=MAX_PER_PAGE).contains(&p.per_page) {
+        errors.add("per_page", format!("must be between 1 and {MAX_PER_PAGE}"));
+    }
+    errors.into_result()?;
+    let offset = (p.page - 1).checked_mul(p.per_page).ok_or_else(|| AppError::field("page", "is too large"))?;
+    Ok((offset, p.per_page))
+}
+
+pub fn page<T>(items: Vec<T>, total: i64, p: &PageParams) -> Page<T> {
+    Page { items, total, page: p.page, per_page: p.per_page }
+}
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Decodes a JSON text column written by this program.
+pub fn json_column<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, AppError> {
+    serde_json::from_str(text).map_err(|e| AppError::Internal(anyhow::anyhow!("corrupt JSON in column {column}: {e}")))
+}
+
+pub fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}

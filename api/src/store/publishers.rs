@@ -1,0 +1,189 @@
+use callbroker_wire::{NewPublisher, Page, PageParams, Publisher, PublisherFilter, PublisherPatch, Status};
+use diesel::prelude::*;
+
+use super::{page, paging, utc};
+use crate::db::schema::publishers;
+use crate::db::{contains_pattern, lower, now, DbConnection};
+use crate::domain::validate;
+use crate::error::{AppError, FieldErrors};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = publishers)]
+pub struct PublisherRow {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub payout_terms: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl PublisherRow {
+    pub fn into_wire(self) -> Publisher {
+        Publisher {
+            id: self.id,
+            name: self.name,
+            status: Status::parse(&self.status).unwrap_or(Status::Paused),
+            contact_name: self.contact_name,
+            contact_email: self.contact_email,
+            contact_phone: self.contact_phone,
+            payout_terms: self.payout_terms,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        }
+    }
+}
+
+/// Validated values of a publisher.
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = publishers, treat_none_as_null = true)]
+pub struct PublisherValues {
+    pub name: String,
+    pub status: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub payout_terms: Option<String>,
+}
+
+impl PublisherValues {
+    fn validate(
+        name: &str,
+        status: Status,
+        contact_name: Option<&str>,
+        contact_email: Option<&str>,
+        contact_phone: Option<&str>,
+        payout_terms: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let mut errors = FieldErrors::new();
+        let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
+        let contact_name = validate::optional_text(contact_name, 200).map_err(|e| errors.add("contact_name", e)).unwrap_or_default();
+        let contact_email = match validate::optional_text(contact_email, 254) {
+            Ok(Some(e)) => validate::email(&e).map(Some).map_err(|e| errors.add("contact_email", e)).unwrap_or_default(),
+            Ok(None) => None,
+            Err(e) => {
+                errors.add("contact_email", e);
+                None
+            }
+        };
+        let contact_phone = match validate::optional_text(contact_phone, 40) {
+            Ok(Some(p)) => validate::e164(&p).map(Some).map_err(|e| errors.add("contact_phone", e)).unwrap_or_default(),
+            Ok(None) => None,
+            Err(e) => {
+                errors.add("contact_phone", e);
+                None
+            }
+        };
+        let payout_terms = validate::optional_text(payout_terms, 2000).map_err(|e| errors.add("payout_terms", e)).unwrap_or_default();
+        errors.into_result()?;
+        Ok(Self { name, status: status.as_str().into(), contact_name, contact_email, contact_phone, payout_terms })
+    }
+
+    pub fn from_new(n: &NewPublisher) -> Result<Self, AppError> {
+        Self::validate(
+            &n.name,
+            n.status.unwrap_or_default(),
+            n.contact_name.as_deref(),
+            n.contact_email.as_deref(),
+            n.contact_phone.as_deref(),
+            n.payout_terms.as_deref(),
+        )
+    }
+
+    pub fn merge(row: &PublisherRow, p: &PublisherPatch) -> Result<Self, AppError> {
+        fn pick<'a>(patch: &'a Option<Option<String>>, current: &'a Option<String>) -> Option<&'a str> {
+            match patch {
+                Some(v) => v.as_deref(),
+                None => current.as_deref(),
+            }
+        }
+        Self::validate(
+            p.name.as_deref().unwrap_or(&row.name),
+            p.status.unwrap_or(Status::parse(&row.status).unwrap_or_default()),
+            pick(&p.contact_name, &row.contact_name),
+            pick(&p.contact_email, &row.contact_email),
+            pick(&p.contact_phone, &row.contact_phone),
+            pick(&p.payout_terms, &row.payout_terms),
+        )
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PublisherRow>, AppError> {
+    Ok(publishers::table.find(id).select(PublisherRow::as_select()).first(conn).optional()?)
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<PublisherRow, AppError> {
+    find(conn, id)?.ok_or(AppError::NotFound("publisher"))
+}
+
+pub fn exists(conn: &mut DbConnection, id: i64) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(publishers::table.find(id))).get_result(conn)?)
+}
+
+pub fn create(conn: &mut DbConnection, v: PublisherValues) -> Result<Publisher, AppError> {
+    let t = now();
+    let id: i64 = diesel::insert_into(publishers::table)
+        .values((&v, publishers::created_at.eq(t), publishers::updated_at.eq(t)))
+        .returning(publishers::id)
+        .get_result(conn)?;
+    Ok(get(conn, id)?.into_wire())
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, v: PublisherValues) -> Result<Publisher, AppError> {
+    let n = diesel::update(publishers::table.find(id)).set((&v, publishers::updated_at.eq(now()))).execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound("publisher"));
+    }
+    Ok(get(conn, id)?.into_wire())
+}
+
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+    let users: i64 = crate::db::schema::users::table
+        .filter(crate::db::schema::users::publisher_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if users > 0 {
+        return Err(AppError::Conflict(format!(
+            "the publisher still has {users} user(s); delete them or pause the publisher instead"
+        )));
+    }
+    let n = diesel::delete(publishers::table.find(id)).execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound("publisher"));
+    }
+    Ok(())
+}
+
+/// Lists publishers; `scope` restricts the list to one publisher (publisher principals).
+pub fn list(
+    conn: &mut DbConnection,
+    f: &PublisherFilter,
+    p: &PageParams,
+    scope: Option<i64>,
+) -> Result<Page<Publisher>, AppError> {
+    let (offset, limit) = paging(p)?;
+    let query = || {
+        let mut q = publishers::table.into_boxed();
+        if let Some(s) = f.status {
+            q = q.filter(publishers::status.eq(s.as_str()));
+        }
+        if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            q = q.filter(lower(publishers::name).like(contains_pattern(text.trim())).escape('\\'));
+        }
+        if let Some(id) = scope {
+            q = q.filter(publishers::id.eq(id));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query()
+        .select(PublisherRow::as_select())
+        .order(publishers::id.asc())
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok(page(rows.into_iter().map(PublisherRow::into_wire).collect(), total, p))
+}

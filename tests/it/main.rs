@@ -1,0 +1,5 @@
+//! Integration tests: every test body runs against SQLite and PostgreSQL.
+mod auth;
+mod crud;
+mod openapi;
+mod validation;

@@ -1,0 +1,361 @@
+//! The directory an operator keeps: campaigns, buyers, publishers and tracking numbers.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::Status;
+
+pub const DEFAULT_GREETING: &str = "Please hold while we connect you";
+pub const DEFAULT_BUSY_MESSAGE: &str = "All agents are currently busy. Please try again later";
+
+// ---------------------------------------------------------------- campaigns
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub status: Status,
+    /// Said to the caller before the buyer is dialled.
+    pub greeting: String,
+    /// Said to the caller when no buyer can take the call.
+    pub busy_message: String,
+    /// Buyers that serve this campaign, with per-campaign overrides.
+    pub buyers: Vec<CampaignBuyer>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A buyer's assignment to a campaign. `priority`/`weight` override the buyer's own when set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignBuyer {
+    pub buyer_id: i64,
+    #[serde(default)]
+    pub priority: Option<i32>,
+    #[serde(default)]
+    pub weight: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "First Campaign"})))]
+pub struct NewCampaign {
+    pub name: String,
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Defaults to "Please hold while we connect you".
+    #[serde(default)]
+    pub greeting: Option<String>,
+    /// Defaults to "All agents are currently busy. Please try again later".
+    #[serde(default)]
+    pub busy_message: Option<String>,
+    /// Initial buyer assignments.
+    #[serde(default)]
+    pub buyers: Vec<CampaignBuyer>,
+}
+
+/// Partial update; absent fields are left alone. `buyers`, when present, replaces the assignments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub greeting: Option<String>,
+    #[serde(default)]
+    pub busy_message: Option<String>,
+    #[serde(default)]
+    pub buyers: Option<Vec<CampaignBuyer>>,
+}
+
+// ---------------------------------------------------------------- buyers
+
+/// Day of the week of an availability window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// A weekly availability window in the buyer's time zone. `end` at or before `start` means the
+/// window runs overnight into the next day (`fri 22:00–06:00` covers Friday night to Saturday 06:00).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"day": "mon", "start": "09:00", "end": "17:00"})))]
+pub struct ScheduleWindow {
+    pub day: Day,
+    /// `HH:MM`, 24-hour clock.
+    pub start: String,
+    /// `HH:MM`, 24-hour clock; `24:00` allowed.
+    pub end: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Buyer {
+    pub id: i64,
+    pub name: String,
+    /// E.164 number the calls are forwarded to.
+    pub phone_number: String,
+    pub status: Status,
+    /// Higher first.
+    pub priority: i32,
+    /// Share among buyers of equal priority (1 to 1000).
+    pub weight: i32,
+    pub max_concurrent_calls: i32,
+    pub cap_hourly: Option<i32>,
+    pub cap_daily: Option<i32>,
+    pub cap_monthly: Option<i32>,
+    /// IANA time zone of the schedule and of the cap periods.
+    pub timezone: String,
+    /// Weekly availability; empty means always available.
+    pub schedule: Vec<ScheduleWindow>,
+    /// US state codes the buyer takes calls from; empty means all.
+    pub allowed_states: Vec<String>,
+    /// US state codes the buyer never takes calls from.
+    pub denied_states: Vec<String>,
+    /// Repeat callers go back to this buyer when it is eligible.
+    pub sticky_repeat_callers: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Buyer A", "phone_number": "+14155550100", "max_concurrent_calls": 3,
+    "timezone": "America/New_York",
+    "schedule": [{"day": "mon", "start": "09:00", "end": "17:00"}]
+})))]
+pub struct NewBuyer {
+    pub name: String,
+    pub phone_number: String,
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// Default 0.
+    #[serde(default)]
+    pub priority: Option<i32>,
+    /// Default 1.
+    #[serde(default)]
+    pub weight: Option<i32>,
+    /// Default 1.
+    #[serde(default)]
+    pub max_concurrent_calls: Option<i32>,
+    #[serde(default)]
+    pub cap_hourly: Option<i32>,
+    #[serde(default)]
+    pub cap_daily: Option<i32>,
+    #[serde(default)]
+    pub cap_monthly: Option<i32>,
+    /// Default `UTC`.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub schedule: Vec<ScheduleWindow>,
+    #[serde(default)]
+    pub allowed_states: Vec<String>,
+    #[serde(default)]
+    pub denied_states: Vec<String>,
+    /// Default true.
+    #[serde(default)]
+    pub sticky_repeat_callers: Option<bool>,
+}
+
+/// Partial update; absent fields are left alone, `null` clears an optional cap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BuyerPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub priority: Option<i32>,
+    #[serde(default)]
+    pub weight: Option<i32>,
+    #[serde(default)]
+    pub max_concurrent_calls: Option<i32>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    pub cap_hourly: Option<Option<i32>>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    pub cap_daily: Option<Option<i32>>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    pub cap_monthly: Option<Option<i32>>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub schedule: Option<Vec<ScheduleWindow>>,
+    #[serde(default)]
+    pub allowed_states: Option<Vec<String>>,
+    #[serde(default)]
+    pub denied_states: Option<Vec<String>>,
+    #[serde(default)]
+    pub sticky_repeat_callers: Option<bool>,
+}
+
+// ---------------------------------------------------------------- publishers
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Publisher {
+    pub id: i64,
+    pub name: String,
+    pub status: Status,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    /// Free-form payout terms (the money rules are set per campaign).
+    pub payout_terms: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Publisher A", "contact_email": "pub@example.com"})))]
+pub struct NewPublisher {
+    pub name: String,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    #[serde(default)]
+    pub payout_terms: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublisherPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<Status>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub contact_name: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub contact_email: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub contact_phone: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub payout_terms: Option<Option<String>>,
+}
+
+// ---------------------------------------------------------------- phone numbers
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhoneNumber {
+    pub id: i64,
+    /// E.164 tracking number.
+    pub number: String,
+    /// The provider's id of the number (Twilio `PN...` SID).
+    pub provider_sid: Option<String>,
+    pub friendly_name: Option<String>,
+    /// Campaign the calls to this number belong to.
+    pub campaign_id: Option<i64>,
+    /// Publisher the calls to this number are attributed to.
+    pub publisher_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"number": "+17175550123", "friendly_name": "Main line", "campaign_id": 1, "publisher_id": 1})))]
+pub struct NewPhoneNumber {
+    pub number: String,
+    #[serde(default)]
+    pub provider_sid: Option<String>,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub campaign_id: Option<i64>,
+    #[serde(default)]
+    pub publisher_id: Option<i64>,
+}
+
+/// Partial update; `null` clears the campaign or publisher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhoneNumberPatch {
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub friendly_name: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub campaign_id: Option<Option<i64>>,
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub publisher_id: Option<Option<i64>>,
+}
+
+// ---------------------------------------------------------------- list filters
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct CampaignFilter {
+    pub status: Option<Status>,
+    /// Name contains (case-insensitive).
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct BuyerFilter {
+    pub status: Option<Status>,
+    /// Name contains (case-insensitive).
+    pub q: Option<String>,
+    /// Only buyers assigned to this campaign.
+    pub campaign_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PublisherFilter {
+    pub status: Option<Status>,
+    /// Name contains (case-insensitive).
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PhoneNumberFilter {
+    pub campaign_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    /// Number or friendly name contains.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct UserFilter {
+    pub role: Option<crate::Role>,
+    pub publisher_id: Option<i64>,
+}

@@ -1,0 +1,11 @@
+//! Wire types of the Callbroker API: every request and response body that travels between the
+//! server, the dashboard (compiled to wasm32) and the tests. Serde only; the `openapi` feature adds
+//! utoipa schemas for the server's OpenAPI document.
+
+pub mod auth;
+pub mod common;
+pub mod directory;
+
+pub use auth::*;
+pub use common::*;
+pub use directory::*;
