@@ -60,7 +60,7 @@ STEP="hashing the build inputs"
 inputs_fingerprint() {
   {
     echo "route=$CB_WEB_ROUTE rustc=$CB_WEB_RUSTC_VERSION wasm-bindgen=$CB_WASM_BINDGEN_VERSION"
-    echo "cargo-args=${CARGO_ARGS[*]:-}"
+    echo "cargo-args=${CARGO_ARGS[*]:-} keep-names=${BUILD_WEB_KEEP_NAMES:-0}"
     find web wire \
         \( -path web/target -o -path web/dist -o -path wire/target -o -name '.*' \) -prune \
         -o -type f -print0 |
@@ -114,7 +114,7 @@ build_args=(build --release --target "$TARGET" -p callbroker-web --target-dir "$
 if [ "$CB_WEB_BUILD_STD" = 1 ]; then
   # Debian route: std compiled from /usr/lib/rustlib/src; -Z flags allowed by RUSTC_BOOTSTRAP.
   build_env+=(RUSTC_BOOTSTRAP=1 RUSTC="$CB_WEB_RUSTC" RUSTDOC=/usr/bin/rustdoc)
-  build_args+=(-Zbuild-std=std,panic_abort)
+  build_args+=("-Zbuild-std=std,panic_abort")
 fi
 env "${build_env[@]}" "${NICE[@]}" "$CB_WEB_CARGO" "${build_args[@]}" ${CARGO_ARGS[@]+"${CARGO_ARGS[@]}"}
 WASM_IN="$TARGET_DIR/$TARGET/release/$CRATE_FILE.wasm"

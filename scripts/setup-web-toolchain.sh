@@ -89,10 +89,10 @@ install_debian_toolchain() {
     as_root apt-get update -q >&2 || die "apt-get update failed"
   fi
   log "apt-get install ${DEBIAN_PACKAGES[*]}"
-  if ! as_root apt-get install -y -q --no-install-recommends "${DEBIAN_PACKAGES[@]}" >&2; then
+  if ! as_root apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}" >&2; then
     log "install failed; refreshing package lists and retrying once"
     as_root apt-get update -q >&2 || die "apt-get update failed"
-    as_root apt-get install -y -q --no-install-recommends "${DEBIAN_PACKAGES[@]}" >&2 ||
+    as_root apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}" >&2 ||
       die "apt-get install ${DEBIAN_PACKAGES[*]} failed (these come from bookworm-security)"
   fi
   debian_ready || die "Debian packages installed but /usr/bin/rustc cannot target $TARGET"
@@ -151,7 +151,7 @@ if [ -z "$WB_VERSIONS" ]; then
 fi
 [ -n "$WB_VERSIONS" ] || die "Cargo.lock still lists no wasm-bindgen (does web/Cargo.toml depend on it?)"
 [ "$(printf '%s\n' "$WB_VERSIONS" | wc -l)" -eq 1 ] ||
-  die "Cargo.lock lists several wasm-bindgen versions ($(echo $WB_VERSIONS)); keep exactly one"
+  die "Cargo.lock lists several wasm-bindgen versions ($(tr "\n" " " <<<"$WB_VERSIONS"| sed "s/ *$//")); keep exactly one"
 WB_VERSION="$WB_VERSIONS"
 
 wb_version_of() { "$1" --version 2>/dev/null | awk '{ print $2 }'; }

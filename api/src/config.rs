@@ -68,6 +68,39 @@ pub struct Config {
     /// Twilio account credentials and webhook keys.
     #[serde(default)]
     pub twilio: TwilioConfig,
+    /// How calls are put through.
+    #[serde(default)]
+    pub routing: RoutingConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoutingConfig {
+    /// Seconds a buyer's phone rings before the attempt counts as unanswered.
+    pub dial_timeout_secs: u32,
+    /// Longest a buyer call may last (`<Dial timeLimit>`), seconds.
+    pub time_limit_secs: u32,
+    /// Buyers tried per call, failovers included.
+    pub max_attempts: u32,
+    /// A caller who called the campaign within this many seconds is a repeat caller.
+    pub repeat_window_secs: i64,
+    /// How often slots whose callbacks never came are looked for, seconds.
+    pub reaper_interval_secs: u64,
+    /// Margin past ring timeout + time limit before a slot is reaped, seconds.
+    pub reaper_margin_secs: i64,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        Self {
+            dial_timeout_secs: 20,
+            time_limit_secs: 14_400,
+            max_attempts: 3,
+            repeat_window_secs: 7 * 24 * 3600,
+            reaper_interval_secs: 30,
+            reaper_margin_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +143,7 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             workers: 0,
             twilio: TwilioConfig::default(),
+            routing: RoutingConfig::default(),
         }
     }
 }
@@ -130,9 +164,12 @@ impl Config {
             .merge(twilio_env)
             .merge(Env::prefixed("CALLBROKER_").map(|k| {
                 let k = k.as_str().to_ascii_lowercase();
-                match k.strip_prefix("twilio_") {
-                    Some(rest) => format!("twilio.{rest}").into(),
-                    None => k.into(),
+                if let Some(rest) = k.strip_prefix("twilio_") {
+                    format!("twilio.{rest}").into()
+                } else if let Some(rest) = k.strip_prefix("routing_") {
+                    format!("routing.{rest}").into()
+                } else {
+                    k.into()
                 }
             }))
             .extract()

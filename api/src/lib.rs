@@ -5,12 +5,14 @@
 //! `startup` (the server), `openapi` (the document).
 pub mod auth;
 pub mod bootstrap;
+pub mod callflow;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod routes;
+pub mod routing;
 pub mod startup;
 pub mod state;
 pub mod store;

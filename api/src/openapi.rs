@@ -22,6 +22,9 @@ use utoipa_actix_web::AppExt;
         (name = "numbers", description = "Tracking numbers"),
         (name = "users", description = "Dashboard users"),
         (name = "api-keys", description = "Keys for integrators"),
+        (name = "calls", description = "Tracked calls and their routing logs"),
+        (name = "routing", description = "The routing simulator"),
+        (name = "webhooks", description = "Twilio webhooks (signed by Twilio, not by a bearer token)"),
         (name = "operations", description = "Health"),
     )
 )]

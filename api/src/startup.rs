@@ -49,6 +49,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let config = Arc::new(config);
         let state = web::Data::new(AppState { db, config: config.clone(), jwt });
+        spawn_reaper(state.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -92,6 +93,23 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// Releases buyer slots whose Twilio callbacks never came, every `reaper_interval_secs`.
+fn spawn_reaper(state: web::Data<AppState>) {
+    let every = std::time::Duration::from_secs(state.config.routing.reaper_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match state.db.write(|c| crate::callflow::reap(c, chrono::Utc::now())).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(released = n, "reaper released slots whose callbacks never came"),
+                Err(e) => tracing::warn!(error = %e, "reaper failed"),
+            }
+        }
+    });
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -1,5 +1,7 @@
 //! Integration tests: every test body runs against SQLite and PostgreSQL.
 mod auth;
+mod callflow;
+mod concurrency;
 mod crud;
 mod openapi;
 mod validation;

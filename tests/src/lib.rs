@@ -11,6 +11,13 @@ use callbroker::startup::Application;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
+pub mod twilio;
+
+/// The Auth Token the test server verifies webhook signatures with.
+pub const TWILIO_AUTH_TOKEN: &str = "test-twilio-auth-token-0123456789";
+/// The public URL the test server believes Twilio reaches it at (as behind a proxy).
+pub const PUBLIC_URL: &str = "https://callbroker.test";
+
 pub const ADMIN_EMAIL: &str = "admin@test.example";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
@@ -77,7 +84,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if self.backend == Backend::Postgres {
+        if self.backend == Backend::Postgres && !self.name.is_empty() {
             if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut conn);
             }
@@ -104,6 +111,8 @@ pub fn test_config(db_url: &str) -> Config {
     config.workers = 2;
     config.db_max_connections = 8;
     config.web_dir = std::path::PathBuf::from("/nonexistent-web-dir");
+    config.public_url = PUBLIC_URL.into();
+    config.twilio.auth_token = Some(Secret::new(TWILIO_AUTH_TOKEN));
     config
 }
 
@@ -115,16 +124,28 @@ impl TestApp {
     /// Starts the server with a configuration adjusted by `tweak`.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let db = TestDb::create(backend)?;
+        Some(Self::start(db, tweak).await)
+    }
+
+    /// Starts a server on an existing database (a second instance, or after a restart).
+    pub async fn start(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(&db.url);
         tweak(&mut config);
+        let backend = db.backend;
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
         let mut test = TestApp { base, client, admin_token: String::new(), backend, db, handle };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        Some(test)
+        test
+    }
+
+    /// A second server on the same database (PostgreSQL scale-out).
+    pub async fn second_instance(&self) -> TestApp {
+        let db = TestDb { url: self.db.url.clone(), backend: self.backend, name: String::new(), _dir: None };
+        Self::start(db, |_| {}).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::Status;
+use crate::{Day, Status};
 
 pub const DEFAULT_GREETING: &str = "Please hold while we connect you";
 pub const DEFAULT_BUSY_MESSAGE: &str = "All agents are currently busy. Please try again later";
@@ -71,20 +71,6 @@ pub struct CampaignPatch {
 }
 
 // ---------------------------------------------------------------- buyers
-
-/// Day of the week of an availability window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Day {
-    Mon,
-    Tue,
-    Wed,
-    Thu,
-    Fri,
-    Sat,
-    Sun,
-}
 
 /// A weekly availability window in the buyer's time zone. `end` at or before `start` means the
 /// window runs overnight into the next day (`fri 22:00–06:00` covers Friday night to Saturday 06:00).

@@ -3,9 +3,15 @@
 //! utoipa schemas for the server's OpenAPI document.
 
 pub mod auth;
+pub mod calls;
 pub mod common;
 pub mod directory;
+pub mod routing;
+pub mod schedule;
 
 pub use auth::*;
+pub use calls::*;
 pub use common::*;
 pub use directory::*;
+pub use routing::*;
+pub use schedule::{ClockTime, Day, WeeklySchedule, Window};

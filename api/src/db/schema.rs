@@ -97,6 +97,89 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    buyer_load (buyer_id) {
+        buyer_id -> BigInt,
+        in_progress -> Integer,
+        hour_key -> BigInt,
+        hour_count -> Integer,
+        day_key -> BigInt,
+        day_count -> Integer,
+        month_key -> BigInt,
+        month_count -> Integer,
+        total_calls -> BigInt,
+        last_call_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    calls (id) {
+        id -> BigInt,
+        call_sid -> Text,
+        campaign_id -> Nullable<BigInt>,
+        number_id -> Nullable<BigInt>,
+        publisher_id -> Nullable<BigInt>,
+        buyer_id -> Nullable<BigInt>,
+        caller -> Text,
+        dialled -> Text,
+        caller_state -> Nullable<Text>,
+        caller_state_source -> Nullable<Text>,
+        caller_city -> Nullable<Text>,
+        caller_zip -> Nullable<Text>,
+        status -> Text,
+        outcome -> Text,
+        attempts -> Integer,
+        started_at -> Timestamp,
+        ringing_at -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+        connected_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        duration_secs -> Nullable<Integer>,
+        billable_secs -> Nullable<Integer>,
+        recording_sid -> Nullable<Text>,
+        recording_url -> Nullable<Text>,
+        recording_duration_secs -> Nullable<Integer>,
+        recording_channels -> Nullable<Integer>,
+        last_sequence -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    call_legs (id) {
+        id -> BigInt,
+        call_id -> BigInt,
+        attempt -> Integer,
+        buyer_id -> Nullable<BigInt>,
+        dial_call_sid -> Nullable<Text>,
+        status -> Text,
+        released -> Bool,
+        reserved_at -> Timestamp,
+        ringing_at -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        duration_secs -> Nullable<Integer>,
+        last_sequence -> Nullable<Integer>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    call_events (id) {
+        id -> BigInt,
+        call_id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        data -> Text,
+    }
+}
+
+diesel::joinable!(buyer_load -> buyers (buyer_id));
+diesel::joinable!(calls -> campaigns (campaign_id));
+diesel::joinable!(calls -> buyers (buyer_id));
+diesel::joinable!(call_legs -> calls (call_id));
+diesel::joinable!(call_legs -> buyers (buyer_id));
+diesel::joinable!(call_events -> calls (call_id));
 diesel::joinable!(campaign_buyers -> campaigns (campaign_id));
 diesel::joinable!(campaign_buyers -> buyers (buyer_id));
 diesel::joinable!(phone_numbers -> campaigns (campaign_id));
@@ -111,4 +194,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     phone_numbers,
     users,
     api_keys,
+    buyer_load,
+    calls,
+    call_legs,
+    call_events,
 );

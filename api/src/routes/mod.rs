@@ -3,11 +3,13 @@
 pub mod api_keys;
 pub mod auth;
 pub mod buyers;
+pub mod calls;
 pub mod campaigns;
 pub mod health;
 pub mod numbers;
 pub mod publishers;
 pub mod users;
+pub mod webhooks;
 
 use callbroker_wire::ErrorBody;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,6 +23,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     numbers::configure(cfg);
     users::configure(cfg);
     api_keys::configure(cfg);
+    calls::configure(cfg);
+    webhooks::configure(cfg);
     cfg.default_service(actix_web::web::to(unknown_route));
 }
 

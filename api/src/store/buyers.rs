@@ -202,6 +202,7 @@ pub fn create(conn: &mut DbConnection, v: BuyerValues) -> Result<Buyer, AppError
         .values((&v, buyers::created_at.eq(t), buyers::updated_at.eq(t)))
         .returning(buyers::id)
         .get_result(conn)?;
+    crate::callflow::slots::init_buyer(conn, id)?;
     get_row(conn, id)?.into_wire()
 }
 

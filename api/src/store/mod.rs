@@ -2,6 +2,7 @@
 //! wire values; they never see HTTP. Input arrives already validated.
 pub mod api_keys;
 pub mod buyers;
+pub mod calls;
 pub mod campaigns;
 pub mod numbers;
 pub mod publishers;

@@ -1,0 +1,197 @@
+//! How status callbacks fold into a call (or a buyer leg): pure and order-independent.
+//!
+//! Twilio retries and reorders callbacks. Each field of the record is therefore a join over
+//! everything received so far: the status is the furthest one reached (a late "ringing" never
+//! undoes "completed"), each timestamp is the earliest report of its event, the duration and the
+//! sequence number are the largest seen. Joins are commutative, associative and idempotent, so
+//! any shuffle or duplication of the same callbacks gives the same record (see the property test).
+use chrono::NaiveDateTime;
+
+use crate::twilio::params::CallStatus;
+
+/// Progress rank of a status; among final statuses a fixed order breaks ties, so that even two
+/// conflicting final reports settle the same way whatever their order.
+pub fn rank(s: CallStatus) -> u8 {
+    match s {
+        CallStatus::Queued => 0,
+        CallStatus::Initiated => 1,
+        CallStatus::Ringing => 2,
+        CallStatus::InProgress => 3,
+        CallStatus::Canceled => 4,
+        CallStatus::Failed => 5,
+        CallStatus::NoAnswer => 6,
+        CallStatus::Busy => 7,
+        CallStatus::Completed => 8,
+    }
+}
+
+/// What the callbacks have established about a call or leg.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub status: CallStatus,
+    pub ringing_at: Option<NaiveDateTime>,
+    pub answered_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub duration_secs: Option<i32>,
+    pub last_sequence: Option<i32>,
+}
+
+/// One status report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub status: CallStatus,
+    /// When the event happened (Twilio's `Timestamp`, else when it was received).
+    pub at: NaiveDateTime,
+    pub duration_secs: Option<i32>,
+    pub sequence: Option<i32>,
+}
+
+fn earliest(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+impl Progress {
+    pub fn new(status: CallStatus) -> Self {
+        Progress { status, ringing_at: None, answered_at: None, ended_at: None, duration_secs: None, last_sequence: None }
+    }
+
+    /// The record after also knowing `r`.
+    pub fn apply(&self, r: &Report) -> Progress {
+        let status = if rank(r.status) > rank(self.status) { r.status } else { self.status };
+        let at = Some(r.at);
+        Progress {
+            status,
+            ringing_at: if r.status == CallStatus::Ringing { earliest(self.ringing_at, at) } else { self.ringing_at },
+            answered_at: if r.status == CallStatus::InProgress { earliest(self.answered_at, at) } else { self.answered_at },
+            ended_at: if r.status.is_final() { earliest(self.ended_at, at) } else { self.ended_at },
+            duration_secs: self.duration_secs.max(r.duration_secs),
+            last_sequence: self.last_sequence.max(r.sequence),
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.status.is_final()
+    }
+}
+
+/// Twilio's `Timestamp` parameter (RFC 2822, e.g. `Tue, 10 Jan 2023 18:25:44 +0000`) as UTC.
+pub fn parse_timestamp(s: Option<&str>) -> Option<NaiveDateTime> {
+    let s = s?.trim();
+    chrono::DateTime::parse_from_rfc2822(s)
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(s))
+        .ok()
+        .map(|t| t.naive_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(secs: i64) -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_780_000_000 + secs, 0).map(|d| d.naive_utc()).unwrap_or_default()
+    }
+
+    fn report(status: CallStatus, secs: i64, seq: i32, duration: Option<i32>) -> Report {
+        Report { status, at: t(secs), duration_secs: duration, sequence: Some(seq) }
+    }
+
+    /// The callbacks Twilio sends for a buyer leg that rings, is answered and completes.
+    fn answered_leg() -> Vec<Report> {
+        vec![
+            report(CallStatus::Initiated, 0, 0, None),
+            report(CallStatus::Ringing, 1, 1, None),
+            report(CallStatus::InProgress, 5, 2, None),
+            report(CallStatus::Completed, 95, 3, Some(90)),
+        ]
+    }
+
+    fn fold(reports: &[Report]) -> Progress {
+        reports.iter().fold(Progress::new(CallStatus::Queued), |p, r| p.apply(r))
+    }
+
+    #[test]
+    fn in_order_sequence_gives_the_full_record() {
+        let p = fold(&answered_leg());
+        assert_eq!(p.status, CallStatus::Completed);
+        assert_eq!(p.ringing_at, Some(t(1)));
+        assert_eq!(p.answered_at, Some(t(5)));
+        assert_eq!(p.ended_at, Some(t(95)));
+        assert_eq!(p.duration_secs, Some(90));
+        assert_eq!(p.last_sequence, Some(3));
+    }
+
+    #[test]
+    fn late_ringing_never_undoes_completed() {
+        let mut reports = answered_leg();
+        let ringing = reports.remove(1);
+        reports.push(ringing);
+        let p = fold(&reports);
+        assert_eq!(p.status, CallStatus::Completed);
+        assert_eq!(p.ringing_at, Some(t(1)), "the late report still fills in when it rang");
+    }
+
+    #[test]
+    fn timestamps_parse() {
+        assert_eq!(parse_timestamp(Some("Tue, 10 Jan 2023 18:25:44 +0000")).map(|t| t.to_string()), Some("2023-01-10 18:25:44".into()));
+        assert_eq!(parse_timestamp(Some("garbage")), None);
+        assert_eq!(parse_timestamp(None), None);
+    }
+
+    fn any_status() -> impl Strategy<Value = CallStatus> {
+        prop_oneof![
+            Just(CallStatus::Queued),
+            Just(CallStatus::Initiated),
+            Just(CallStatus::Ringing),
+            Just(CallStatus::InProgress),
+            Just(CallStatus::Completed),
+            Just(CallStatus::Busy),
+            Just(CallStatus::NoAnswer),
+            Just(CallStatus::Failed),
+            Just(CallStatus::Canceled),
+        ]
+    }
+
+    fn any_report() -> impl Strategy<Value = Report> {
+        (any_status(), 0i64..1000, 0i32..10, proptest::option::of(0i32..5000))
+            .prop_map(|(s, at, seq, d)| Report { status: s, at: t(at), duration_secs: d, sequence: Some(seq) })
+    }
+
+    proptest! {
+        /// Any shuffle and duplication of the same callbacks gives the same record.
+        #[test]
+        fn shuffled_and_duplicated_callbacks_settle_the_same(
+            reports in proptest::collection::vec(any_report(), 1..12),
+            dupes in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+            seed in any::<u64>(),
+        ) {
+            let expected = fold(&reports);
+            let mut delivered = reports.clone();
+            for d in &dupes {
+                delivered.push(reports[d.index(reports.len())].clone());
+            }
+            // Deterministic shuffle from the seed.
+            let mut state = seed | 1;
+            for i in (1..delivered.len()).rev() {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                delivered.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            prop_assert_eq!(fold(&delivered), expected);
+        }
+
+        /// Once final, a call stays final.
+        #[test]
+        fn final_is_never_undone(reports in proptest::collection::vec(any_report(), 1..12)) {
+            let mut p = Progress::new(CallStatus::Queued);
+            let mut was_final = false;
+            for r in &reports {
+                p = p.apply(r);
+                if was_final { prop_assert!(p.is_final()); }
+                was_final = p.is_final();
+            }
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! The call flow: what happens on each Twilio webhook. Each entry point runs inside one database
+//! transaction (the caller opens it) and returns what to answer; TwiML is rendered at the edge.
+//!
+//! - `on_voice`: a call arrives → record it, route it, claim a buyer slot, answer greet + dial.
+//! - `on_dial_result`: a `<Dial>` attempt ended → release its slot; fail over to the next buyer
+//!   when it was busy / unanswered / failed, else hang up.
+//! - `on_status`: status callbacks of the call or of a buyer leg → fold them in (order-independent),
+//!   release slots of legs that ended.
+//! - `on_recording`: the recording of the call is ready.
+//! - `reap`: releases slots whose callbacks never came.
+pub mod candidates;
+pub mod lifecycle;
+pub mod slots;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use self::lifecycle::{Progress, Report};
+use crate::config::RoutingConfig;
+use crate::db::schema::{call_legs, calls, campaigns, phone_numbers};
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::routing::{route, CallInfo};
+use crate::store::calls::{self as store, CallRow, LegRow, NewCall};
+use crate::twilio::params::{CallStatus, CallStatusCallback, DialActionCallback, DialCallStatus, RecordingStatusCallback, VoiceWebhook};
+
+pub const UNKNOWN_NUMBER_MESSAGE: &str = "We're sorry, the number you have dialled is not in service. Goodbye.";
+pub const CAMPAIGN_PAUSED_MESSAGE: &str = "We're sorry, this line is not taking calls right now. Please try again later.";
+
+/// What to tell Twilio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Greet (first attempt only) and dial a buyer on a claimed slot.
+    Dial { greeting: Option<String>, leg_id: i64, buyer_number: String, caller_id: String },
+    /// Say something and hang up.
+    SayHangup(String),
+    Hangup,
+}
+
+/// Outcomes a call can have (the `outcome` column).
+pub mod outcome {
+    pub const ROUTED: &str = "routed";
+    pub const CONNECTED: &str = "connected";
+    pub const NO_BUYER: &str = "no_buyer";
+    pub const UNKNOWN_NUMBER: &str = "unknown_number";
+    pub const CAMPAIGN_PAUSED: &str = "campaign_paused";
+    pub const ABANDONED: &str = "abandoned";
+    pub const FAILED: &str = "failed";
+}
+
+struct CampaignInfo {
+    id: i64,
+    active: bool,
+    greeting: String,
+    busy_message: String,
+}
+
+fn campaign_info(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignInfo>, AppError> {
+    Ok(campaigns::table
+        .find(id)
+        .select((campaigns::status, campaigns::greeting, campaigns::busy_message))
+        .first::<(String, String, String)>(conn)
+        .optional()?
+        .map(|(status, greeting, busy_message)| CampaignInfo { id, active: status == "active", greeting, busy_message }))
+}
+
+/// A new inbound call.
+pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
+    if let Some(existing) = store::find_by_sid(conn, &v.call_sid)? {
+        // Twilio retried the webhook: answer the same thing again, claim nothing new.
+        return replay(conn, &existing);
+    }
+    let t = now.naive_utc();
+    let number: Option<(i64, Option<i64>, Option<i64>)> = phone_numbers::table
+        .filter(phone_numbers::number.eq(&v.to))
+        .select((phone_numbers::id, phone_numbers::campaign_id, phone_numbers::publisher_id))
+        .first(conn)
+        .optional()?;
+    let campaign = match number.and_then(|n| n.1) {
+        Some(id) => campaign_info(conn, id)?,
+        None => None,
+    };
+    let state = crate::routing::caller_state(v.from_state.as_deref(), &v.from);
+    let call_id = store::insert(
+        conn,
+        &NewCall {
+            call_sid: v.call_sid.clone(),
+            campaign_id: campaign.as_ref().map(|c| c.id),
+            number_id: number.map(|n| n.0),
+            publisher_id: number.and_then(|n| n.2),
+            caller: v.from.clone(),
+            dialled: v.to.clone(),
+            caller_state: state.as_ref().map(|s| s.state.clone()),
+            caller_state_source: state.as_ref().map(|s| serde_json::to_value(s.source).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+            caller_city: v.from_city.clone(),
+            caller_zip: v.from_zip.clone(),
+            status: v.status().filter(|s| !s.is_final()).unwrap_or(CallStatus::Ringing).as_str().into(),
+            outcome: outcome::ROUTED.into(),
+            started_at: t,
+            updated_at: t,
+        },
+    )?;
+    store::event(conn, call_id, "received", json!({"from": v.from, "to": v.to, "from_state": v.from_state, "from_city": v.from_city}))?;
+    let Some(campaign) = campaign else {
+        store::set_outcome(conn, call_id, outcome::UNKNOWN_NUMBER)?;
+        store::event(conn, call_id, "unrouted", json!({"reason": "the dialled number is not assigned to a campaign"}))?;
+        return Ok(Answer::SayHangup(UNKNOWN_NUMBER_MESSAGE.into()));
+    };
+    if !campaign.active {
+        store::set_outcome(conn, call_id, outcome::CAMPAIGN_PAUSED)?;
+        store::event(conn, call_id, "unrouted", json!({"reason": "the campaign is paused"}))?;
+        return Ok(Answer::SayHangup(CAMPAIGN_PAUSED_MESSAGE.into()));
+    }
+    match try_route(conn, call_id, &campaign, &v.from, v.from_state.as_deref(), &[], 1, now, cfg)? {
+        Some((leg_id, buyer_number)) => Ok(Answer::Dial {
+            greeting: Some(campaign.greeting),
+            leg_id,
+            buyer_number,
+            caller_id: v.from.clone(),
+        }),
+        None => {
+            store::set_outcome(conn, call_id, outcome::NO_BUYER)?;
+            Ok(Answer::SayHangup(campaign.busy_message))
+        }
+    }
+}
+
+/// The answer for a call already handled (a retried webhook).
+fn replay(conn: &mut DbConnection, call: &CallRow) -> Result<Answer, AppError> {
+    let open_leg = store::legs(conn, call.id)?.into_iter().rev().find(|l| l.status == "reserved");
+    let campaign = match call.campaign_id {
+        Some(id) => campaign_info(conn, id)?,
+        None => None,
+    };
+    match (open_leg, campaign) {
+        (Some(leg), Some(c)) => {
+            let number = leg_number(conn, &leg)?;
+            Ok(Answer::Dial { greeting: Some(c.greeting), leg_id: leg.id, buyer_number: number, caller_id: call.caller.clone() })
+        }
+        (None, Some(c)) => Ok(Answer::SayHangup(c.busy_message)),
+        (_, None) => Ok(Answer::SayHangup(UNKNOWN_NUMBER_MESSAGE.into())),
+    }
+}
+
+fn leg_number(conn: &mut DbConnection, leg: &LegRow) -> Result<String, AppError> {
+    let buyer = leg.buyer_id.ok_or(AppError::NotFound("buyer"))?;
+    Ok(crate::store::buyers::get_row(conn, buyer)?.phone_number)
+}
+
+/// Routes the call and claims the first buyer slot it can. Logs the decision with every
+/// candidate's reason. Returns the new leg and the number to dial.
+#[allow(clippy::too_many_arguments)]
+fn try_route(
+    conn: &mut DbConnection,
+    call_id: i64,
+    campaign: &CampaignInfo,
+    caller: &str,
+    from_state: Option<&str>,
+    exclude: &[i64],
+    attempt: i32,
+    now: DateTime<Utc>,
+    cfg: &RoutingConfig,
+) -> Result<Option<(i64, String)>, AppError> {
+    let t = now.naive_utc();
+    let loaded = candidates::load(conn, campaign.id, now)?;
+    let since = t - chrono::Duration::seconds(cfg.repeat_window_secs);
+    let repeat_buyer = candidates::repeat_buyer(conn, campaign.id, caller, since)?;
+    let info = CallInfo {
+        caller: caller.to_string(),
+        dialled: String::new(),
+        from_state: from_state.map(String::from),
+        now,
+        campaign_active: campaign.active,
+        repeat_buyer,
+        exclude: exclude.to_vec(),
+    };
+    let decision = route(&info, &loaded.candidates);
+    store::event(conn, call_id, "routing", json!({"attempt": attempt, "decision": decision}))?;
+    for buyer_id in &decision.ranked {
+        let Some(rules) = loaded.rules.get(buyer_id) else { continue };
+        if !slots::claim(conn, *buyer_id, rules, t)? {
+            store::event(conn, call_id, "slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name}))?;
+            continue;
+        }
+        let expires = t + chrono::Duration::seconds(i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs);
+        let leg_id: i64 = diesel::insert_into(call_legs::table)
+            .values((
+                call_legs::call_id.eq(call_id),
+                call_legs::attempt.eq(attempt),
+                call_legs::buyer_id.eq(buyer_id),
+                call_legs::status.eq("reserved"),
+                call_legs::reserved_at.eq(t),
+                call_legs::expires_at.eq(expires),
+            ))
+            .returning(call_legs::id)
+            .get_result(conn)?;
+        diesel::update(calls::table.find(call_id))
+            .set((calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t)))
+            .execute(conn)?;
+        store::event(conn, call_id, "attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name}))?;
+        return Ok(Some((leg_id, rules.phone_number.clone())));
+    }
+    store::event(conn, call_id, "no_buyer", json!({"attempt": attempt}))?;
+    Ok(None)
+}
+
+/// The `<Dial action>` callback: the attempt on leg `leg_id` ended.
+pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallback, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
+    let Some(leg) = store::leg(conn, leg_id)? else {
+        return Err(AppError::NotFound("call leg"));
+    };
+    let call = store::get_row(conn, leg.call_id)?;
+    if call.call_sid != d.call_sid {
+        return Err(AppError::bad_request("CallSid does not match the leg"));
+    }
+    // A retried action callback: if the next attempt already exists, answer it again.
+    let legs = store::legs(conn, call.id)?;
+    if let Some(next) = legs.iter().find(|l| l.attempt == leg.attempt + 1) {
+        if next.status == "reserved" {
+            let number = leg_number(conn, next)?;
+            return Ok(Answer::Dial { greeting: None, leg_id: next.id, buyer_number: number, caller_id: call.caller.clone() });
+        }
+        return Ok(Answer::Hangup);
+    }
+    let t = now.naive_utc();
+    let status = d.dial_status();
+    store::event(conn, call.id, "attempt_result", json!({"attempt": leg.attempt, "leg_id": leg.id, "buyer_id": leg.buyer_id, "dial_call_status": d.dial_call_status, "duration_secs": d.dial_call_duration_secs()}))?;
+    let leg_status = match status {
+        Some(DialCallStatus::Completed | DialCallStatus::Answered) => CallStatus::Completed,
+        Some(DialCallStatus::Busy) => CallStatus::Busy,
+        Some(DialCallStatus::NoAnswer) => CallStatus::NoAnswer,
+        Some(DialCallStatus::Canceled) => CallStatus::Canceled,
+        Some(DialCallStatus::Failed) | None => CallStatus::Failed,
+    };
+    let duration = d.dial_call_duration_secs().and_then(|s| i32::try_from(s).ok());
+    apply_leg_report(conn, &leg, &Report { status: leg_status, at: t, duration_secs: duration, sequence: None }, d.dial_call_sid.as_deref())?;
+    if status.is_some_and(DialCallStatus::was_answered) {
+        return Ok(Answer::Hangup);
+    }
+    let fail_over = matches!(status, Some(DialCallStatus::Busy | DialCallStatus::NoAnswer | DialCallStatus::Failed) | None);
+    let call_over = CallStatus::parse(&call.status).is_some_and(CallStatus::is_final);
+    if !fail_over || call_over {
+        // The caller hung up: not a reason to ring anyone else.
+        if call.connected_at.is_none() {
+            store::set_outcome(conn, call.id, outcome::ABANDONED)?;
+        }
+        return Ok(Answer::Hangup);
+    }
+    let campaign = match call.campaign_id {
+        Some(id) => campaign_info(conn, id)?,
+        None => None,
+    };
+    let Some(campaign) = campaign else { return Ok(Answer::Hangup) };
+    if u32::try_from(leg.attempt).unwrap_or(u32::MAX) >= cfg.max_attempts {
+        store::set_outcome(conn, call.id, outcome::FAILED)?;
+        store::event(conn, call.id, "attempts_exhausted", json!({"attempts": leg.attempt}))?;
+        return Ok(Answer::SayHangup(campaign.busy_message));
+    }
+    let tried: Vec<i64> = legs.iter().filter_map(|l| l.buyer_id).collect();
+    match try_route(conn, call.id, &campaign, &call.caller, call.caller_state.as_deref(), &tried, leg.attempt + 1, now, cfg)? {
+        Some((leg_id, buyer_number)) => Ok(Answer::Dial { greeting: None, leg_id, buyer_number, caller_id: call.caller.clone() }),
+        None => {
+            store::set_outcome(conn, call.id, outcome::FAILED)?;
+            Ok(Answer::SayHangup(campaign.busy_message))
+        }
+    }
+}
+
+fn leg_progress(leg: &LegRow) -> Progress {
+    Progress {
+        status: CallStatus::parse(&leg.status).unwrap_or(CallStatus::Queued),
+        ringing_at: leg.ringing_at,
+        answered_at: leg.answered_at,
+        ended_at: leg.ended_at,
+        duration_secs: leg.duration_secs,
+        last_sequence: leg.last_sequence,
+    }
+}
+
+/// Folds a report into a leg; on answer marks the call connected, on end releases the slot.
+fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
+    let p = leg_progress(leg).apply(r);
+    diesel::update(call_legs::table.find(leg.id))
+        .set((
+            call_legs::status.eq(p.status.as_str()),
+            call_legs::ringing_at.eq(p.ringing_at),
+            call_legs::answered_at.eq(p.answered_at),
+            call_legs::ended_at.eq(p.ended_at),
+            call_legs::duration_secs.eq(p.duration_secs),
+            call_legs::last_sequence.eq(p.last_sequence),
+        ))
+        .execute(conn)?;
+    if let Some(sid) = dial_sid {
+        diesel::update(call_legs::table.find(leg.id).filter(call_legs::dial_call_sid.is_null()))
+            .set(call_legs::dial_call_sid.eq(sid))
+            .execute(conn)?;
+    }
+    let answered = p.answered_at.is_some() || (p.status == CallStatus::Completed && p.duration_secs.unwrap_or(0) > 0);
+    if answered {
+        let connected_at = p.answered_at.or(p.ended_at).unwrap_or(r.at);
+        let call = store::get_row(conn, leg.call_id)?;
+        let earliest = call.connected_at.map_or(connected_at, |c| c.min(connected_at));
+        let billable = if p.is_final() { p.duration_secs.or(call.billable_secs) } else { call.billable_secs };
+        diesel::update(calls::table.find(leg.call_id))
+            .set((
+                calls::buyer_id.eq(leg.buyer_id),
+                calls::connected_at.eq(Some(earliest)),
+                calls::outcome.eq(outcome::CONNECTED),
+                calls::billable_secs.eq(billable),
+                calls::updated_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+    }
+    if p.is_final() && slots::release(conn, leg.id)? {
+        store::event(conn, leg.call_id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}))?;
+    }
+    Ok(())
+}
+
+fn report_from(cb: &CallStatusCallback, status: CallStatus, now: NaiveDateTime) -> Report {
+    Report {
+        status,
+        at: lifecycle::parse_timestamp(cb.timestamp.as_deref()).unwrap_or(now),
+        duration_secs: cb.call_duration_secs().and_then(|s| i32::try_from(s).ok()),
+        sequence: cb.sequence().and_then(|s| i32::try_from(s).ok()),
+    }
+}
+
+/// A status callback: of buyer leg `leg_id` when given, else of the inbound call.
+pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCallback, now: DateTime<Utc>) -> Result<(), AppError> {
+    let Some(status) = cb.status() else {
+        return Err(AppError::bad_request(format!("unknown CallStatus {:?}", cb.call_status)));
+    };
+    let report = report_from(cb, status, now.naive_utc());
+    if let Some(leg_id) = leg_id {
+        let leg = store::leg(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
+        store::event(conn, leg.call_id, "leg_status", json!({"leg_id": leg_id, "status": status.as_str(), "sequence": report.sequence}))?;
+        return apply_leg_report(conn, &leg, &report, Some(&cb.call_sid));
+    }
+    let Some(call) = store::find_by_sid(conn, &cb.call_sid)? else {
+        return Err(AppError::NotFound("call"));
+    };
+    let current = Progress {
+        status: CallStatus::parse(&call.status).unwrap_or(CallStatus::Queued),
+        ringing_at: call.ringing_at,
+        answered_at: call.answered_at,
+        ended_at: call.ended_at,
+        duration_secs: call.duration_secs,
+        last_sequence: call.last_sequence,
+    };
+    let p = current.apply(&report);
+    store::event(conn, call.id, "status", json!({"status": status.as_str(), "sequence": report.sequence}))?;
+    diesel::update(calls::table.find(call.id))
+        .set((
+            calls::status.eq(p.status.as_str()),
+            calls::ringing_at.eq(p.ringing_at),
+            calls::answered_at.eq(p.answered_at),
+            calls::ended_at.eq(p.ended_at),
+            calls::duration_secs.eq(p.duration_secs),
+            calls::last_sequence.eq(p.last_sequence),
+            calls::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    if p.is_final() {
+        // The caller is gone: no leg of this call can still hold a slot.
+        for leg in store::legs(conn, call.id)?.iter().filter(|l| !l.released) {
+            if slots::release(conn, leg.id)? {
+                store::event(conn, call.id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "reason": "call ended"}))?;
+            }
+        }
+        if call.outcome == outcome::ROUTED && call.connected_at.is_none() {
+            store::set_outcome(conn, call.id, outcome::ABANDONED)?;
+        }
+    }
+    Ok(())
+}
+
+/// The recording status callback.
+pub fn on_recording(conn: &mut DbConnection, r: &RecordingStatusCallback) -> Result<(), AppError> {
+    let Some(call) = store::find_by_sid(conn, &r.call_sid)? else {
+        return Err(AppError::NotFound("call"));
+    };
+    store::event(conn, call.id, "recording", json!({"sid": r.recording_sid, "status": r.recording_status, "duration_secs": r.duration_secs()}))?;
+    if r.recording_status != "completed" {
+        return Ok(());
+    }
+    diesel::update(calls::table.find(call.id))
+        .set((
+            calls::recording_sid.eq(&r.recording_sid),
+            calls::recording_url.eq(&r.recording_url),
+            calls::recording_duration_secs.eq(r.duration_secs().and_then(|s| i32::try_from(s).ok())),
+            calls::recording_channels.eq(r.channels().and_then(|s| i32::try_from(s).ok())),
+            calls::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Releases the slots of legs past their expiry (their callbacks never came). Returns how many.
+pub fn reap(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let stale: Vec<(i64, i64, Option<i64>)> = call_legs::table
+        .filter(call_legs::released.eq(false))
+        .filter(call_legs::expires_at.lt(now.naive_utc()))
+        .select((call_legs::id, call_legs::call_id, call_legs::buyer_id))
+        .limit(500)
+        .load(conn)?;
+    let mut n = 0;
+    for (leg_id, call_id, buyer_id) in stale {
+        if slots::release(conn, leg_id)? {
+            n += 1;
+            store::event(conn, call_id, "slot_reaped", json!({"leg_id": leg_id, "buyer_id": buyer_id}))?;
+        }
+    }
+    Ok(n)
+}
+
+/// The routing decision for a hypothetical call; reads only.
+pub fn simulate(
+    conn: &mut DbConnection,
+    number: &str,
+    caller: &str,
+    from_state: Option<&str>,
+    now: DateTime<Utc>,
+    cfg: &RoutingConfig,
+) -> Result<callbroker_wire::SimulateResponse, AppError> {
+    let campaign_id: Option<i64> = phone_numbers::table
+        .filter(phone_numbers::number.eq(number))
+        .select(phone_numbers::campaign_id)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten();
+    let campaign = match campaign_id {
+        Some(id) => campaign_info(conn, id)?,
+        None => None,
+    };
+    let Some(campaign) = campaign else {
+        let decision = callbroker_wire::Decision { ranked: vec![], verdicts: vec![], caller_state: crate::routing::caller_state(from_state, caller) };
+        return Ok(callbroker_wire::SimulateResponse { campaign_id: None, outcome: outcome::UNKNOWN_NUMBER.into(), buyer_id: None, decision });
+    };
+    let loaded = candidates::load(conn, campaign.id, now)?;
+    let since = now.naive_utc() - chrono::Duration::seconds(cfg.repeat_window_secs);
+    let repeat_buyer = candidates::repeat_buyer(conn, campaign.id, caller, since)?;
+    let info = CallInfo {
+        caller: caller.to_string(),
+        dialled: number.to_string(),
+        from_state: from_state.map(String::from),
+        now,
+        campaign_active: campaign.active,
+        repeat_buyer,
+        exclude: vec![],
+    };
+    let decision = route(&info, &loaded.candidates);
+    let outcome = if !campaign.active {
+        outcome::CAMPAIGN_PAUSED
+    } else if decision.ranked.is_empty() {
+        outcome::NO_BUYER
+    } else {
+        outcome::ROUTED
+    };
+    Ok(callbroker_wire::SimulateResponse { campaign_id: Some(campaign.id), outcome: outcome.into(), buyer_id: decision.first(), decision: decision.into_owned() })
+}

@@ -1,0 +1,61 @@
+//! Buyer slots: claimed with one conditional UPDATE (the row count says whether we won the race),
+//! so a burst of calls never puts more calls on a buyer than its maximum, on SQLite and on
+//! PostgreSQL, with any number of API instances. Released exactly once per leg.
+use diesel::dsl::case_when;
+use diesel::prelude::*;
+
+use super::candidates::SlotRules;
+use crate::db::schema::{buyer_load, call_legs};
+use crate::db::DbConnection;
+use crate::error::AppError;
+
+/// Takes one slot of `buyer_id` if it still has capacity and cap room in the current periods.
+/// Returns false when another call got there first.
+pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chrono::NaiveDateTime) -> Result<bool, AppError> {
+    use buyer_load::dsl as l;
+    let k = rules.keys;
+    // A missing cap is "no limit": i32::MAX is never reached by a counter.
+    let [hourly, daily, monthly] = rules.caps.map(|c| c.unwrap_or(i32::MAX));
+    let n = diesel::update(l::buyer_load)
+        .filter(l::buyer_id.eq(buyer_id))
+        .filter(l::in_progress.lt(rules.max_concurrent))
+        .filter(l::hour_key.ne(k.hour).or(l::hour_count.lt(hourly)))
+        .filter(l::day_key.ne(k.day).or(l::day_count.lt(daily)))
+        .filter(l::month_key.ne(k.month).or(l::month_count.lt(monthly)))
+        .set((
+            l::in_progress.eq(l::in_progress + 1),
+            l::hour_count.eq(case_when(l::hour_key.eq(k.hour), l::hour_count + 1).otherwise(1)),
+            l::hour_key.eq(k.hour),
+            l::day_count.eq(case_when(l::day_key.eq(k.day), l::day_count + 1).otherwise(1)),
+            l::day_key.eq(k.day),
+            l::month_count.eq(case_when(l::month_key.eq(k.month), l::month_count + 1).otherwise(1)),
+            l::month_key.eq(k.month),
+            l::total_calls.eq(l::total_calls + 1),
+            l::last_call_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Gives a leg's slot back, once: returns false when it was already released.
+pub fn release(conn: &mut DbConnection, leg_id: i64) -> Result<bool, AppError> {
+    let released = diesel::update(call_legs::table.filter(call_legs::id.eq(leg_id)).filter(call_legs::released.eq(false)))
+        .set(call_legs::released.eq(true))
+        .execute(conn)?;
+    if released == 0 {
+        return Ok(false);
+    }
+    let buyer: Option<i64> = call_legs::table.find(leg_id).select(call_legs::buyer_id).first(conn)?;
+    if let Some(buyer) = buyer {
+        diesel::update(buyer_load::table.filter(buyer_load::buyer_id.eq(buyer)).filter(buyer_load::in_progress.gt(0)))
+            .set(buyer_load::in_progress.eq(buyer_load::in_progress - 1))
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// Creates the load row of a new buyer.
+pub fn init_buyer(conn: &mut DbConnection, buyer_id: i64) -> Result<(), AppError> {
+    diesel::insert_into(buyer_load::table).values(buyer_load::buyer_id.eq(buyer_id)).execute(conn)?;
+    Ok(())
+}

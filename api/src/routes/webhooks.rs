@@ -1,0 +1,192 @@
+//! Twilio webhooks. Every request is authenticated by its `X-Twilio-Signature` (HMAC over the
+//! public URL and the sorted POST parameters) before anything is read from it; a missing or wrong
+//! signature gets 403 and writes nothing.
+use actix_web::http::header::ContentType;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use callbroker_wire::ErrorBody;
+use serde::de::DeserializeOwned;
+
+use crate::callflow::{self, Answer};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::twilio::params::{self, CallStatusCallback, DialActionCallback, RecordingStatusCallback, VoiceWebhook};
+use crate::twilio::signature::{self, SignatureKeys, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER};
+use crate::twilio::twiml::{self, CallEvent, Dial, Number, Response, Say};
+
+pub const VOICE_PATH: &str = "/api/webhooks/twilio/voice";
+pub const STATUS_PATH: &str = "/api/webhooks/twilio/status";
+pub const DIAL_PATH: &str = "/api/webhooks/twilio/dial";
+pub const RECORDING_PATH: &str = "/api/webhooks/twilio/recording";
+
+/// Said when the database cannot be reached (the answer is a 503 so Twilio may use the number's
+/// fallback URL).
+const UNAVAILABLE_MESSAGE: &str = "All agents are currently busy. Please try again later";
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(voice).service(status).service(dial).service(recording);
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks the signature and returns the typed parameters.
+fn verified<T: DeserializeOwned>(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<T, AppError> {
+    let cfg = &state.config;
+    let is_form = header(req, "content-type")
+        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if !cfg.twilio.insecure_skip_signature {
+        let signature = header(req, SIGNATURE_HEADER);
+        if signature.is_none() {
+            return Err(AppError::Forbidden("missing X-Twilio-Signature".into()));
+        }
+        if !is_form {
+            return Err(AppError::Forbidden("webhooks must be form-encoded and signed".into()));
+        }
+        let pairs = params::form_pairs(body).map_err(|_| AppError::Forbidden("invalid signature".into()))?;
+        let url = format!(
+            "{}{}",
+            cfg.public_url.trim_end_matches('/'),
+            req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+        );
+        let keys = SignatureKeys {
+            auth_token: cfg.twilio.auth_token.as_ref().map(|s| s.expose().to_string()),
+            shared_key: cfg.twilio.webhook_shared_key.as_ref().map(|s| s.expose().to_string()),
+        };
+        if let Err(e) = signature::verify(&keys, &url, &pairs, signature, header(req, SIGNATURE_SETTINGS_HEADER)) {
+            tracing::warn!(error = %e, path = req.path(), "webhook refused: bad signature");
+            return Err(AppError::Forbidden("invalid signature".into()));
+        }
+        return params::from_pairs(&pairs).map_err(|e| AppError::bad_request(format!("webhook parameters: {e}")));
+    }
+    if !is_form {
+        return Err(AppError::UnsupportedMediaType("expected application/x-www-form-urlencoded".into()));
+    }
+    params::from_form(body).map_err(|e| AppError::bad_request(format!("webhook parameters: {e}")))
+}
+
+fn leg_param(req: &HttpRequest) -> Result<Option<i64>, AppError> {
+    let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    query.get("leg").map(|v| v.parse().map_err(|_| AppError::field("leg", "must be an integer"))).transpose()
+}
+
+/// Renders an answer as TwiML.
+pub fn render(answer: &Answer, state: &AppState) -> String {
+    let base = state.config.public_url.trim_end_matches('/');
+    let routing = &state.config.routing;
+    match answer {
+        Answer::Dial { greeting, leg_id, buyer_number, caller_id } => {
+            let number = Number::new(buyer_number.as_str()).status_callback(format!("{base}{STATUS_PATH}?leg={leg_id}"), &CallEvent::ALL);
+            let dial_verb = Dial::new(number)
+                .action(format!("{base}{DIAL_PATH}?leg={leg_id}"))
+                .timeout(routing.dial_timeout_secs)
+                .time_limit(routing.time_limit_secs)
+                .caller_id(caller_id.as_str())
+                .record_from_answer(format!("{base}{RECORDING_PATH}"));
+            Response::greet_and_dial(greeting.as_deref().map(Say::new), dial_verb).to_xml()
+        }
+        Answer::SayHangup(message) => Response::say_and_hangup(Say::new(message.as_str())).to_xml(),
+        Answer::Hangup => Response::new().hangup().to_xml(),
+    }
+}
+
+fn twiml_response(xml: String) -> HttpResponse {
+    HttpResponse::Ok().content_type(twiml::CONTENT_TYPE).body(xml)
+}
+
+/// Database trouble on a TwiML route: the caller hears the busy message; the status is 503.
+fn twiml_or_error(result: Result<Answer, AppError>, state: &AppState) -> Result<HttpResponse, AppError> {
+    match result {
+        Ok(answer) => Ok(twiml_response(render(&answer, state))),
+        Err(e @ (AppError::Unavailable(_) | AppError::Internal(_))) => {
+            tracing::error!(error = %e, "webhook failed; answering the busy message");
+            let xml = Response::say_and_hangup(Say::new(UNAVAILABLE_MESSAGE)).to_xml();
+            Ok(HttpResponse::ServiceUnavailable().content_type(twiml::CONTENT_TYPE).body(xml))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A call arrives: Callbroker finds the campaign by the dialled number, picks a buyer and answers
+/// TwiML (greeting, then `<Dial>` to the buyer with recording), or the busy message.
+#[utoipa::path(tag = "webhooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's voice webhook parameters (CallSid, From, To, FromState, ...)"),
+    params(("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    responses(
+        (status = 200, description = "TwiML", content_type = "text/xml", body = String),
+        (status = 400, description = "Malformed parameters", body = ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 503, description = "Database unreachable: TwiML with the busy message", content_type = "text/xml", body = String),
+    ))]
+#[post("/webhooks/twilio/voice")]
+pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let v: VoiceWebhook = verified(&req, &body, &state)?;
+    let cfg = state.config.routing.clone();
+    let now = chrono::Utc::now();
+    let result = state.db.write(move |c| callflow::on_voice(c, &v, now, &cfg)).await;
+    twiml_or_error(result, &state)
+}
+
+/// The outcome of one `<Dial>` attempt: fails over to the next buyer when the attempt was busy,
+/// unanswered or failed; otherwise hangs up.
+#[utoipa::path(tag = "webhooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "DialCallStatus, DialCallSid, DialCallDuration, ..."),
+    params(("leg" = i64, Query, description = "The attempt (buyer leg) this answers for"),
+           ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    responses(
+        (status = 200, description = "TwiML", content_type = "text/xml", body = String),
+        (status = 400, description = "Malformed parameters", body = ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "Unknown leg", body = ErrorBody),
+        (status = 503, description = "Database unreachable: TwiML with the busy message", content_type = "text/xml", body = String),
+    ))]
+#[post("/webhooks/twilio/dial")]
+pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let d: DialActionCallback = verified(&req, &body, &state)?;
+    let leg = leg_param(&req)?.ok_or_else(|| AppError::field("leg", "is required"))?;
+    let cfg = state.config.routing.clone();
+    let now = chrono::Utc::now();
+    let result = state.db.write(move |c| callflow::on_dial_result(c, leg, &d, now, &cfg)).await;
+    twiml_or_error(result, &state)
+}
+
+/// Status callbacks of the inbound call, or of a buyer leg (`?leg=`).
+#[utoipa::path(tag = "webhooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "CallSid, CallStatus, CallDuration, SequenceNumber, Timestamp, ..."),
+    params(("leg" = Option<i64>, Query, description = "Set on buyer-leg callbacks"),
+           ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "Malformed parameters", body = ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "Unknown call or leg", body = ErrorBody),
+        (status = 503, description = "Database unreachable", body = ErrorBody),
+    ))]
+#[post("/webhooks/twilio/status")]
+pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let cb: CallStatusCallback = verified(&req, &body, &state)?;
+    let leg = leg_param(&req)?;
+    let now = chrono::Utc::now();
+    state.db.write(move |c| callflow::on_status(c, leg, &cb, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The recording of a call is ready (or failed).
+#[utoipa::path(tag = "webhooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration, ..."),
+    params(("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "Malformed parameters", body = ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "Unknown call", body = ErrorBody),
+        (status = 503, description = "Database unreachable", body = ErrorBody),
+    ))]
+#[post("/webhooks/twilio/recording")]
+pub async fn recording(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let r: RecordingStatusCallback = verified(&req, &body, &state)?;
+    state.db.write(move |c| callflow::on_recording(c, &r)).await?;
+    Ok(HttpResponse::NoContent().content_type(ContentType::plaintext()).finish())
+}

@@ -1,0 +1,47 @@
+//! Buyer routing: which buyers may take a call, and in which order to ring
+//! them.
+//!
+//! [`route`] is a pure function of the call, the campaign's candidate buyers
+//! (with live figures loaded by the I/O layer) and the instant in
+//! [`CallInfo::now`]. It returns a [`Decision`]: the eligible buyer ids in
+//! ringing order, and one [`Verdict`] per candidate with the [`Reason`] it was
+//! ranked or skipped.
+//!
+//! Rules, in the order a candidate is checked:
+//! 1. campaign paused → everyone skipped;
+//! 2. already tried on this call (failover) → skipped;
+//! 3. inactive buyer → skipped;
+//! 4. geography: the caller's state (Twilio `FromState`, else the NANP area
+//!    code table in `api/data/area_codes.csv`) against the buyer's denied and
+//!    allowed states;
+//! 5. weekly availability windows in the buyer's IANA time zone;
+//! 6. concurrency: `in_progress >= max_concurrent` (0 takes no calls);
+//! 7. hourly, daily, monthly caps over local periods ([`period_keys`]).
+//!
+//! Eligible buyers are ordered by priority (higher first, strictly), then by
+//! a deterministic even distribution by weight and recent volume (see
+//! `distribution.rs`); when the caller's previous buyer is eligible and keeps
+//! repeat callers, it is moved to the front.
+//!
+//! Files: `engine.rs` (`route` and its input types), `distribution.rs` (order
+//! within a priority), `schedule.rs` (weekly windows, serde only),
+//! `local_time.rs` (time zones, period keys), `geo.rs` (caller state and
+//! state lists), `reasons.rs` (the answer types, serde only).
+
+mod distribution;
+mod engine;
+mod geo;
+mod local_time;
+
+
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use engine::{route, CallInfo, Candidate, Caps, PeriodCounts};
+pub use geo::{area_code_state, caller_state, nanp_area_code};
+pub use local_time::{local_clock, period_keys, LocalClock, PeriodKeys};
+pub use callbroker_wire::routing::{CallerState, Decision, Reason, StateSource, Verdict};
+pub use callbroker_wire::schedule::{ClockTime, Day, ScheduleError, WeeklySchedule, Window, MAX_WINDOWS};

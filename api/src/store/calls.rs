@@ -1,0 +1,244 @@
+//! Calls, their buyer legs and their event log.
+use callbroker_wire::{Call, CallDetail, CallEvent, CallFilter, CallLeg, Page, PageParams, Recording};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{page, paging, utc};
+use crate::db::schema::{call_events, call_legs, calls};
+use crate::db::{now, DbConnection};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = calls)]
+pub struct CallRow {
+    pub id: i64,
+    pub call_sid: String,
+    pub campaign_id: Option<i64>,
+    pub number_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    pub buyer_id: Option<i64>,
+    pub caller: String,
+    pub dialled: String,
+    pub caller_state: Option<String>,
+    pub caller_state_source: Option<String>,
+    pub caller_city: Option<String>,
+    pub caller_zip: Option<String>,
+    pub status: String,
+    pub outcome: String,
+    pub attempts: i32,
+    pub started_at: NaiveDateTime,
+    pub ringing_at: Option<NaiveDateTime>,
+    pub answered_at: Option<NaiveDateTime>,
+    pub connected_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub duration_secs: Option<i32>,
+    pub billable_secs: Option<i32>,
+    pub recording_sid: Option<String>,
+    pub recording_url: Option<String>,
+    pub recording_duration_secs: Option<i32>,
+    pub recording_channels: Option<i32>,
+    pub last_sequence: Option<i32>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl CallRow {
+    pub fn into_wire(self) -> Call {
+        let recording = self.recording_sid.map(|sid| Recording {
+            sid,
+            url: self.recording_url,
+            duration_secs: self.recording_duration_secs,
+            channels: self.recording_channels,
+        });
+        Call {
+            id: self.id,
+            call_sid: self.call_sid,
+            campaign_id: self.campaign_id,
+            number_id: self.number_id,
+            publisher_id: self.publisher_id,
+            buyer_id: self.buyer_id,
+            caller: self.caller,
+            dialled: self.dialled,
+            caller_state: self.caller_state,
+            caller_city: self.caller_city,
+            caller_zip: self.caller_zip,
+            status: self.status,
+            outcome: self.outcome,
+            attempts: self.attempts,
+            started_at: utc(self.started_at),
+            ringing_at: self.ringing_at.map(utc),
+            answered_at: self.answered_at.map(utc),
+            connected_at: self.connected_at.map(utc),
+            ended_at: self.ended_at.map(utc),
+            duration_secs: self.duration_secs,
+            billable_secs: self.billable_secs,
+            recording,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = calls)]
+pub struct NewCall {
+    pub call_sid: String,
+    pub campaign_id: Option<i64>,
+    pub number_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    pub caller: String,
+    pub dialled: String,
+    pub caller_state: Option<String>,
+    pub caller_state_source: Option<String>,
+    pub caller_city: Option<String>,
+    pub caller_zip: Option<String>,
+    pub status: String,
+    pub outcome: String,
+    pub started_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = call_legs)]
+pub struct LegRow {
+    pub id: i64,
+    pub call_id: i64,
+    pub attempt: i32,
+    pub buyer_id: Option<i64>,
+    pub dial_call_sid: Option<String>,
+    pub status: String,
+    pub released: bool,
+    pub reserved_at: NaiveDateTime,
+    pub ringing_at: Option<NaiveDateTime>,
+    pub answered_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub duration_secs: Option<i32>,
+    pub last_sequence: Option<i32>,
+    pub expires_at: NaiveDateTime,
+}
+
+impl LegRow {
+    pub fn into_wire(self) -> CallLeg {
+        CallLeg {
+            id: self.id,
+            attempt: self.attempt,
+            buyer_id: self.buyer_id,
+            dial_call_sid: self.dial_call_sid,
+            status: self.status,
+            released: self.released,
+            reserved_at: utc(self.reserved_at),
+            ringing_at: self.ringing_at.map(utc),
+            answered_at: self.answered_at.map(utc),
+            ended_at: self.ended_at.map(utc),
+            duration_secs: self.duration_secs,
+        }
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<i64, AppError> {
+    Ok(diesel::insert_into(calls::table).values(c).returning(calls::id).get_result(conn)?)
+}
+
+pub fn find_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<CallRow>, AppError> {
+    Ok(calls::table.filter(calls::call_sid.eq(sid)).select(CallRow::as_select()).first(conn).optional()?)
+}
+
+pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
+    calls::table.find(id).select(CallRow::as_select()).first(conn).optional()?.ok_or(AppError::NotFound("call"))
+}
+
+pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
+    diesel::update(calls::table.find(id)).set((calls::outcome.eq(outcome), calls::updated_at.eq(now()))).execute(conn)?;
+    Ok(())
+}
+
+/// Appends to a call's log.
+pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json::Value) -> Result<(), AppError> {
+    diesel::insert_into(call_events::table)
+        .values((
+            call_events::call_id.eq(call_id),
+            call_events::at.eq(now()),
+            call_events::kind.eq(kind),
+            call_events::data.eq(data.to_string()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
+    Ok(call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::attempt.asc()).select(LegRow::as_select()).load(conn)?)
+}
+
+pub fn leg(conn: &mut DbConnection, id: i64) -> Result<Option<LegRow>, AppError> {
+    Ok(call_legs::table.find(id).select(LegRow::as_select()).first(conn).optional()?)
+}
+
+/// A call with its legs and log; `scope` restricts it to one publisher (who then sees neither).
+pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<CallDetail, AppError> {
+    let row = get_row(conn, id)?;
+    if let Some(p) = scope {
+        if row.publisher_id != Some(p) {
+            return Err(AppError::NotFound("call"));
+        }
+        let mut call = row.into_wire();
+        call.buyer_id = None;
+        return Ok(CallDetail { call, legs: vec![], events: vec![] });
+    }
+    let legs = legs(conn, id)?.into_iter().map(LegRow::into_wire).collect();
+    let events = call_events::table
+        .filter(call_events::call_id.eq(id))
+        .order(call_events::id.asc())
+        .select((call_events::id, call_events::at, call_events::kind, call_events::data))
+        .load::<(i64, NaiveDateTime, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, at, kind, data)| CallEvent {
+            id,
+            at: utc(at),
+            kind,
+            data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+        })
+        .collect();
+    Ok(CallDetail { call: row.into_wire(), legs, events })
+}
+
+pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Call>, AppError> {
+    let (offset, limit) = paging(p)?;
+    let query = || {
+        let mut q = calls::table.into_boxed();
+        if let Some(v) = f.campaign_id {
+            q = q.filter(calls::campaign_id.eq(v));
+        }
+        if let Some(v) = f.buyer_id {
+            q = q.filter(calls::buyer_id.eq(v));
+        }
+        if let Some(v) = f.publisher_id {
+            q = q.filter(calls::publisher_id.eq(v));
+        }
+        if let Some(v) = scope {
+            q = q.filter(calls::publisher_id.eq(v));
+        }
+        if let Some(v) = &f.status {
+            q = q.filter(calls::status.eq(v.clone()));
+        }
+        if let Some(v) = &f.outcome {
+            q = q.filter(calls::outcome.eq(v.clone()));
+        }
+        if let Some(v) = f.from {
+            q = q.filter(calls::started_at.ge(v.naive_utc()));
+        }
+        if let Some(v) = f.to {
+            q = q.filter(calls::started_at.lt(v.naive_utc()));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows = query().select(CallRow::as_select()).order(calls::id.desc()).offset(offset).limit(limit).load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let mut c = r.into_wire();
+            if scope.is_some() {
+                c.buyer_id = None;
+            }
+            c
+        })
+        .collect();
+    Ok(page(items, total, p))
+}

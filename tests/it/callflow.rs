@@ -1,0 +1,321 @@
+//! Scripted Twilio conversations against the real server: signed webhook sequences as Twilio
+//! sends them, on both backends.
+use callbroker_tests::twilio::params;
+use callbroker_tests::{both_backends, TestApp};
+use serde_json::{json, Value};
+
+both_backends!(
+    routed_and_completed,
+    failover_to_second_buyer,
+    all_busy,
+    outside_hours,
+    geo_reject,
+    repeat_caller_goes_back,
+    unknown_number_and_paused_campaign,
+    duplicated_and_reordered_callbacks,
+    forged_signatures_write_nothing,
+    malformed_webhooks,
+);
+
+const NUMBER: &str = "+17175550100";
+
+/// A campaign on `NUMBER` with the given buyers; returns (campaign id, buyer ids).
+async fn setup(app: &TestApp, buyers: &[Value]) -> (i64, Vec<i64>) {
+    let mut ids = vec![];
+    for b in buyers {
+        ids.push(app.create("/api/buyers", b.clone()).await["id"].as_i64().expect("buyer id"));
+    }
+    let assignments: Vec<Value> = ids.iter().map(|id| json!({"buyer_id": id})).collect();
+    let c = app.create("/api/campaigns", json!({"name": "Solar", "greeting": "Thanks for calling Solar & Co", "buyers": assignments})).await;
+    let p = app.create("/api/publishers", json!({"name": "Pub"})).await;
+    app.create("/api/numbers", json!({"number": NUMBER, "campaign_id": c["id"], "publisher_id": p["id"]})).await;
+    (c["id"].as_i64().expect("campaign id"), ids)
+}
+
+fn buyer(name: &str, phone: &str, extra: Value) -> Value {
+    let mut b = json!({"name": name, "phone_number": phone, "max_concurrent_calls": 2});
+    if let (Some(obj), Some(more)) = (b.as_object_mut(), extra.as_object()) {
+        obj.extend(more.clone());
+    }
+    b
+}
+
+fn events_of<'a>(detail: &'a Value, kind: &str) -> Vec<&'a Value> {
+    detail["events"].as_array().map(|e| e.iter().filter(|e| e["kind"] == kind).collect()).unwrap_or_default()
+}
+
+fn skip_reason(detail: &Value, buyer_id: i64) -> String {
+    let routing = events_of(detail, "routing");
+    let verdicts = routing.first().map(|r| &r["data"]["decision"]["verdicts"]).expect("a routing event");
+    verdicts
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["buyer_id"] == buyer_id))
+        .map(|v| v["reason"]["code"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+async fn routed_and_completed(app: TestApp) {
+    let (_, buyers) = setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    let answer = app.incoming_call("CA100", "+12015550123", NUMBER, &[("FromState", "NJ"), ("FromCity", "NEWARK")]).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.is_twiml(), "{answer:?}");
+    assert!(answer.says("Thanks for calling Solar &amp; Co"), "greeting, escaped: {}", answer.body);
+    assert_eq!(answer.dialled_number().as_deref(), Some("+14155550101"));
+    assert!(answer.body.contains(r#"record="record-from-answer""#), "{}", answer.body);
+    assert!(answer.body.contains(r#"callerId="+12015550123""#), "{}", answer.body);
+    assert!(answer.body.contains("statusCallbackEvent=\"initiated ringing answered completed\""), "{}", answer.body);
+    let leg = answer.leg().expect("dial action names the leg");
+
+    assert_eq!(app.leg_status(leg, "CA100", "CA101", "initiated", 0, None).await.status, 204);
+    assert_eq!(app.leg_status(leg, "CA100", "CA101", "ringing", 1, None).await.status, 204);
+    assert_eq!(app.leg_status(leg, "CA100", "CA101", "in-progress", 2, None).await.status, 204);
+    let during = app.call_by_sid("CA100").await;
+    assert_eq!(during["call"]["outcome"], "connected");
+    assert_eq!(during["legs"][0]["released"], false, "the slot is held while connected");
+    assert_eq!(app.leg_status(leg, "CA100", "CA101", "completed", 3, Some(95)).await.status, 204);
+    let hang = app.dial_result(leg, "CA100", "CA101", "completed", Some(95)).await;
+    assert!(hang.hangs_up(), "{hang:?}");
+    assert_eq!(app.call_status("CA100", "completed", 1, Some(110)).await.status, 204);
+    let rec = app
+        .twilio(
+            "/api/webhooks/twilio/recording",
+            &params(&[("AccountSid", callbroker_tests::twilio::ACCOUNT_SID), ("CallSid", "CA100"), ("RecordingSid", "RE100"),
+                      ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100"), ("RecordingStatus", "completed"),
+                      ("RecordingDuration", "94"), ("RecordingChannels", "1")]),
+        )
+        .await;
+    assert_eq!(rec.status, 204, "{rec:?}");
+
+    let detail = app.call_by_sid("CA100").await;
+    let call = &detail["call"];
+    assert_eq!(call["status"], "completed");
+    assert_eq!(call["outcome"], "connected");
+    assert_eq!(call["buyer_id"], buyers[0]);
+    assert_eq!(call["caller_state"], "NJ");
+    assert_eq!(call["caller_city"], "NEWARK");
+    assert_eq!(call["duration_secs"], 110);
+    assert_eq!(call["billable_secs"], 95);
+    assert_eq!(call["recording"]["sid"], "RE100");
+    assert_eq!(call["recording"]["duration_secs"], 94);
+    assert!(!call["connected_at"].is_null() && !call["ended_at"].is_null());
+    assert_eq!(detail["legs"][0]["status"], "completed");
+    assert_eq!(detail["legs"][0]["dial_call_sid"], "CA101");
+    assert_eq!(detail["legs"][0]["released"], true);
+    assert_eq!(skip_reason(&detail, buyers[0]), "selected");
+    assert_eq!(events_of(&detail, "slot_released").len(), 1, "released exactly once");
+}
+
+async fn failover_to_second_buyer(app: TestApp) {
+    let (_, buyers) = setup(
+        &app,
+        &[buyer("Primary", "+14155550101", json!({"priority": 10})), buyer("Backup", "+14155550102", json!({"priority": 1}))],
+    )
+    .await;
+    let first = app.incoming_call("CA200", "+12015550123", NUMBER, &[]).await;
+    assert_eq!(first.dialled_number().as_deref(), Some("+14155550101"), "priority first");
+    let leg1 = first.leg().expect("leg");
+    app.leg_status(leg1, "CA200", "CA201", "ringing", 0, None).await;
+    app.leg_status(leg1, "CA200", "CA201", "busy", 1, None).await;
+    let second = app.dial_result(leg1, "CA200", "CA201", "busy", None).await;
+    assert!(second.is_twiml(), "{second:?}");
+    assert_eq!(second.dialled_number().as_deref(), Some("+14155550102"), "fails over: {}", second.body);
+    assert!(!second.body.contains("<Say"), "no second greeting");
+    let leg2 = second.leg().expect("leg 2");
+    assert_ne!(leg1, leg2);
+    // A retried action callback answers the same second attempt, claims nothing new.
+    let again = app.dial_result(leg1, "CA200", "CA201", "busy", None).await;
+    assert_eq!(again.leg(), Some(leg2));
+
+    app.leg_status(leg2, "CA200", "CA202", "in-progress", 1, None).await;
+    app.leg_status(leg2, "CA200", "CA202", "completed", 2, Some(30)).await;
+    assert!(app.dial_result(leg2, "CA200", "CA202", "completed", Some(30)).await.hangs_up());
+    app.call_status("CA200", "completed", 1, Some(60)).await;
+    let detail = app.call_by_sid("CA200").await;
+    assert_eq!(detail["call"]["attempts"], 2);
+    assert_eq!(detail["call"]["buyer_id"], buyers[1]);
+    assert_eq!(detail["call"]["outcome"], "connected");
+    assert_eq!(detail["legs"].as_array().map(Vec::len), Some(2));
+    assert!(detail["legs"].as_array().expect("legs").iter().all(|l| l["released"] == true));
+    let second_routing = events_of(&detail, "routing")[1];
+    let verdicts = second_routing["data"]["decision"]["verdicts"].as_array().expect("verdicts");
+    assert!(verdicts.iter().any(|v| v["buyer_id"] == buyers[0] && v["reason"]["code"] == "already_tried"));
+
+    // When every buyer has been tried, the caller hears the busy message.
+    let a = app.incoming_call("CA210", "+12015550999", NUMBER, &[]).await;
+    let b = app.dial_result(a.leg().expect("leg"), "CA210", "CA211", "no-answer", None).await;
+    let c = app.dial_result(b.leg().expect("leg"), "CA210", "CA212", "failed", None).await;
+    assert!(c.says("All agents are currently busy") && c.hangs_up(), "{c:?}");
+    assert_eq!(app.call_by_sid("CA210").await["call"]["outcome"], "failed");
+
+    // A caller hanging up is no reason to ring the next buyer.
+    let d = app.incoming_call("CA220", "+12015550888", NUMBER, &[]).await;
+    let e = app.dial_result(d.leg().expect("leg"), "CA220", "CA221", "canceled", None).await;
+    assert!(e.hangs_up() && e.dialled_number().is_none(), "{e:?}");
+}
+
+async fn all_busy(app: TestApp) {
+    setup(&app, &[buyer("Solo", "+14155550101", json!({"max_concurrent_calls": 1}))]).await;
+    let first = app.incoming_call("CA300", "+12015550123", NUMBER, &[]).await;
+    assert!(first.leg().is_some());
+    let second = app.incoming_call("CA301", "+12015550124", NUMBER, &[]).await;
+    assert_eq!(second.status, 200);
+    assert!(second.says("All agents are currently busy. Please try again later") && second.hangs_up(), "{second:?}");
+    let detail = app.call_by_sid("CA301").await;
+    assert_eq!(detail["call"]["outcome"], "no_buyer");
+    let verdict = &events_of(&detail, "routing")[0]["data"]["decision"]["verdicts"][0]["reason"];
+    assert_eq!(verdict["code"], "at_capacity");
+    assert_eq!(verdict["in_progress"], 1);
+    // The first call ends: the slot comes back.
+    app.call_status("CA300", "completed", 1, Some(5)).await;
+    let third = app.incoming_call("CA302", "+12015550125", NUMBER, &[]).await;
+    assert!(third.leg().is_some(), "{third:?}");
+}
+
+async fn outside_hours(app: TestApp) {
+    // Open only on a weekday that is not today in the buyer's zone.
+    let tz: chrono_tz::Tz = "America/Los_Angeles".parse().expect("tz");
+    let today = chrono::Utc::now().with_timezone(&tz).format("%a").to_string().to_lowercase();
+    let other = if today == "mon" { "wed" } else { "mon" };
+    let (_, buyers) = setup(
+        &app,
+        &[buyer("Daytime", "+14155550101", json!({"timezone": "America/Los_Angeles", "schedule": [{"day": other, "start": "09:00", "end": "17:00"}]}))],
+    )
+    .await;
+    let answer = app.incoming_call("CA400", "+12015550123", NUMBER, &[]).await;
+    assert!(answer.says("All agents are currently busy"), "{answer:?}");
+    let detail = app.call_by_sid("CA400").await;
+    assert_eq!(skip_reason(&detail, buyers[0]), "outside_hours");
+}
+
+async fn geo_reject(app: TestApp) {
+    let (_, buyers) = setup(
+        &app,
+        &[buyer("West", "+14155550101", json!({"allowed_states": ["CA"]})), buyer("NoTexas", "+14155550102", json!({"denied_states": ["TX"]}))],
+    )
+    .await;
+    let answer = app.incoming_call("CA500", "+12145550123", NUMBER, &[("FromState", "TX")]).await;
+    assert!(answer.says("All agents are currently busy"), "{answer:?}");
+    let detail = app.call_by_sid("CA500").await;
+    assert_eq!(skip_reason(&detail, buyers[0]), "state_not_allowed");
+    assert_eq!(skip_reason(&detail, buyers[1]), "state_denied");
+    // No FromState: the area code (213, Los Angeles) says CA.
+    let answer = app.incoming_call("CA501", "+12135550123", NUMBER, &[]).await;
+    assert!(answer.leg().is_some(), "{answer:?}");
+    let detail = app.call_by_sid("CA501").await;
+    assert_eq!(detail["call"]["caller_state"], "CA");
+}
+
+async fn repeat_caller_goes_back(app: TestApp) {
+    let (_, buyers) = setup(&app, &[buyer("A", "+14155550101", json!({})), buyer("B", "+14155550102", json!({}))]).await;
+    let caller = "+12015550777";
+    let first = app.incoming_call("CA600", caller, NUMBER, &[]).await;
+    let first_buyer = first.dialled_number().expect("dials");
+    let leg = first.leg().expect("leg");
+    app.leg_status(leg, "CA600", "CA601", "in-progress", 0, None).await;
+    app.leg_status(leg, "CA600", "CA601", "completed", 1, Some(40)).await;
+    app.call_status("CA600", "completed", 1, Some(45)).await;
+    // Another caller would now go to the other buyer (even distribution) ...
+    let other = app.incoming_call("CA610", "+12015550778", NUMBER, &[]).await;
+    assert_ne!(other.dialled_number().as_deref(), Some(first_buyer.as_str()), "even distribution");
+    app.call_status("CA610", "completed", 1, Some(3)).await;
+    // ... but the repeat caller goes back to the buyer that took their last call.
+    let again = app.incoming_call("CA620", caller, NUMBER, &[]).await;
+    assert_eq!(again.dialled_number(), Some(first_buyer), "{again:?}");
+    let detail = app.call_by_sid("CA620").await;
+    let chosen = detail["call"]["buyer_id"].as_i64().expect("buyer");
+    assert!(buyers.contains(&chosen));
+    assert_eq!(skip_reason(&detail, chosen), "repeat_caller");
+}
+
+async fn unknown_number_and_paused_campaign(app: TestApp) {
+    let (campaign, _) = setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    let answer = app.incoming_call("CA700", "+12015550123", "+19995550000", &[]).await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.says("not in service") && answer.hangs_up(), "{answer:?}");
+    let detail = app.call_by_sid("CA700").await;
+    assert_eq!(detail["call"]["outcome"], "unknown_number");
+    assert_eq!(detail["call"]["campaign_id"], Value::Null);
+
+    app.admin("PATCH", &format!("/api/campaigns/{campaign}"), Some(json!({"status": "paused"}))).await;
+    let answer = app.incoming_call("CA701", "+12015550123", NUMBER, &[]).await;
+    assert!(answer.hangs_up() && answer.dialled_number().is_none(), "{answer:?}");
+    assert_eq!(app.call_by_sid("CA701").await["call"]["outcome"], "campaign_paused");
+}
+
+async fn duplicated_and_reordered_callbacks(app: TestApp) {
+    setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    let answer = app.incoming_call("CA800", "+12015550123", NUMBER, &[]).await;
+    let leg = answer.leg().expect("leg");
+    // Twilio retries the voice webhook: same answer, no second slot.
+    let retry = app.incoming_call("CA800", "+12015550123", NUMBER, &[]).await;
+    assert_eq!(retry.leg(), Some(leg));
+    // Leg callbacks out of order and duplicated.
+    app.leg_status(leg, "CA800", "CA801", "completed", 3, Some(61)).await;
+    app.leg_status(leg, "CA800", "CA801", "ringing", 1, None).await;
+    app.leg_status(leg, "CA800", "CA801", "in-progress", 2, None).await;
+    app.leg_status(leg, "CA800", "CA801", "completed", 3, Some(61)).await;
+    app.leg_status(leg, "CA800", "CA801", "initiated", 0, None).await;
+    // Parent callbacks: completed first, then a late ringing.
+    app.call_status("CA800", "completed", 2, Some(70)).await;
+    app.call_status("CA800", "ringing", 0, None).await;
+    app.call_status("CA800", "completed", 2, Some(70)).await;
+    let detail = app.call_by_sid("CA800").await;
+    assert_eq!(detail["call"]["status"], "completed", "a late ringing never undoes completed");
+    assert_eq!(detail["call"]["duration_secs"], 70);
+    assert_eq!(detail["call"]["billable_secs"], 61);
+    assert_eq!(detail["call"]["outcome"], "connected");
+    assert_eq!(detail["legs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(detail["legs"][0]["status"], "completed");
+    assert!(!detail["legs"][0]["ringing_at"].is_null());
+    assert_eq!(events_of(&detail, "slot_released").len(), 1, "released once whatever the order");
+}
+
+async fn calls_total(app: &TestApp) -> i64 {
+    app.admin("GET", "/api/calls", None).await.1["total"].as_i64().expect("total")
+}
+
+async fn forged_signatures_write_nothing(app: TestApp) {
+    setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    let p = params(&[("CallSid", "CA900"), ("AccountSid", "AC1"), ("From", "+12015550123"), ("To", NUMBER), ("CallStatus", "ringing")]);
+    let unsigned = app.twilio_raw("/api/webhooks/twilio/voice", &p, None).await;
+    assert_eq!(unsigned.status, 403, "{unsigned:?}");
+    let forged = app.twilio_raw("/api/webhooks/twilio/voice", &p, Some("bm90IGEgcmVhbCBzaWduYXR1cmU=")).await;
+    assert_eq!(forged.status, 403);
+    // Signed for other parameters, replayed with a changed one.
+    let good = callbroker::twilio::signature::sign(
+        callbroker_tests::TWILIO_AUTH_TOKEN,
+        callbroker::twilio::signature::Algorithm::HmacSha1,
+        &format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL),
+        &p,
+    );
+    let mut changed = p.clone();
+    changed[2].1 = "+12015550000".into();
+    assert_eq!(app.twilio_raw("/api/webhooks/twilio/voice", &changed, Some(&good)).await.status, 403);
+    // Signed with another account's token.
+    let other = callbroker::twilio::signature::sign("another-token", callbroker::twilio::signature::Algorithm::HmacSha1, &format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL), &p);
+    assert_eq!(app.twilio_raw("/api/webhooks/twilio/voice", &p, Some(&other)).await.status, 403);
+    // Status callbacks too.
+    let s = params(&[("CallSid", "CA900"), ("AccountSid", "AC1"), ("CallStatus", "completed")]);
+    assert_eq!(app.twilio_raw("/api/webhooks/twilio/status", &s, None).await.status, 403);
+    assert_eq!(calls_total(&app).await, 0, "nothing written");
+    // The genuine request goes through.
+    assert_eq!(app.twilio_raw("/api/webhooks/twilio/voice", &p, Some(&good)).await.status, 200);
+    assert_eq!(calls_total(&app).await, 1);
+}
+
+async fn malformed_webhooks(app: TestApp) {
+    setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    // Signed, but without CallSid/To.
+    let missing = app.twilio("/api/webhooks/twilio/voice", &params(&[("AccountSid", "AC1"), ("From", "+12015550123")])).await;
+    assert_eq!(missing.status, 400, "{missing:?}");
+    assert!(missing.body.contains("\"code\""), "a JSON error: {}", missing.body);
+    // Unknown leg.
+    let unknown = app.dial_result(999_999, "CA1", "CA2", "busy", None).await;
+    assert_eq!(unknown.status, 404);
+    // Status callback for a call never seen.
+    assert_eq!(app.call_status("CA-never", "completed", 1, None).await.status, 404);
+    assert_eq!(calls_total(&app).await, 0);
+    // The server keeps serving.
+    assert_eq!(app.call("GET", "/readyz", None, None).await.0, 200);
+    assert!(app.incoming_call("CA950", "+12015550123", NUMBER, &[]).await.leg().is_some());
+}

@@ -1,0 +1,139 @@
+//! Calls as tracked: the record, its buyer legs, its event log; and the routing simulator.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::routing::Decision;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Call {
+    pub id: i64,
+    /// Twilio's `CallSid` of the inbound call.
+    pub call_sid: String,
+    pub campaign_id: Option<i64>,
+    pub number_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    /// The buyer that took the call (or is being rung). Hidden from publishers.
+    pub buyer_id: Option<i64>,
+    /// The caller's number (E.164).
+    pub caller: String,
+    /// The tracking number dialled.
+    pub dialled: String,
+    pub caller_state: Option<String>,
+    pub caller_city: Option<String>,
+    pub caller_zip: Option<String>,
+    /// Twilio status of the inbound call: `ringing`, `in-progress`, `completed`, `busy`,
+    /// `no-answer`, `failed`, `canceled`.
+    pub status: String,
+    /// What Callbroker did with it: `routed` (a buyer is being rung), `connected`, `no_buyer`,
+    /// `unknown_number`, `campaign_paused`, `abandoned` (caller hung up before a buyer answered),
+    /// `failed` (every attempt failed).
+    pub outcome: String,
+    /// Buyers tried.
+    pub attempts: i32,
+    pub started_at: DateTime<Utc>,
+    pub ringing_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When a buyer answered.
+    pub connected_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Length of the inbound call.
+    pub duration_secs: Option<i32>,
+    /// Length of the buyer-connected part.
+    pub billable_secs: Option<i32>,
+    pub recording: Option<Recording>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recording {
+    pub sid: String,
+    pub url: Option<String>,
+    pub duration_secs: Option<i32>,
+    pub channels: Option<i32>,
+}
+
+/// One attempt to put the call through to a buyer (the slot it held).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallLeg {
+    pub id: i64,
+    pub attempt: i32,
+    pub buyer_id: Option<i64>,
+    pub dial_call_sid: Option<String>,
+    /// `reserved` until Twilio reports on the leg, then Twilio's status.
+    pub status: String,
+    /// Whether the buyer's slot has been given back.
+    pub released: bool,
+    pub reserved_at: DateTime<Utc>,
+    pub ringing_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_secs: Option<i32>,
+}
+
+/// An entry of a call's log: `received`, `routing` (every candidate with its reason), `attempt`,
+/// `attempt_result`, `status`, `leg_status`, `recording`, `slot_reaped`, ...
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallDetail {
+    pub call: Call,
+    /// Empty for publishers.
+    pub legs: Vec<CallLeg>,
+    /// Empty for publishers.
+    pub events: Vec<CallEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct CallFilter {
+    pub campaign_id: Option<i64>,
+    pub buyer_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    /// Twilio status, e.g. `completed`.
+    pub status: Option<String>,
+    /// Outcome, e.g. `no_buyer`.
+    pub outcome: Option<String>,
+    /// Calls started at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Calls started before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A hypothetical call for the routing simulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"number": "+17175550123", "caller": "+12015550123", "state": "NJ"})))]
+pub struct SimulateRequest {
+    /// The tracking number dialled (E.164).
+    pub number: String,
+    /// The caller's number (E.164).
+    pub caller: String,
+    /// The caller's state as Twilio would send it; derived from the area code when absent.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// When the call happens (default: now).
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SimulateResponse {
+    pub campaign_id: Option<i64>,
+    /// What would happen: `routed`, `no_buyer`, `unknown_number`, `campaign_paused`.
+    pub outcome: String,
+    /// The buyer that would be rung first.
+    pub buyer_id: Option<i64>,
+    pub decision: Decision<'static>,
+}
