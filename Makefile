@@ -32,3 +32,12 @@ fmt:
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
+
+## Load generator: signed Twilio webhooks at 64 in flight on SQLite and PostgreSQL (release build).
+loadgen:
+	$(CARGO) build --release --bin callbroker -p callbroker-api
+	$(CARGO) run --release -p callbroker-tests --bin loadgen -- --calls 20000 --concurrency 64
+
+## Criterion benchmark of the routing engine (10, 1,000, 10,000 candidates).
+bench-routing:
+	$(CARGO) bench -p callbroker-api --bench routing

@@ -319,3 +319,38 @@ async fn malformed_webhooks(app: TestApp) {
     assert_eq!(app.call("GET", "/readyz", None, None).await.0, 200);
     assert!(app.incoming_call("CA950", "+12015550123", NUMBER, &[]).await.leg().is_some());
 }
+
+both_backends!(reaper_frees_slots_whose_callbacks_never_come);
+
+async fn reaper_frees_slots_whose_callbacks_never_come(app: TestApp) {
+    // This server reaps a leg 2 s after it was claimed (1 s ring + 1 s limit, no margin).
+    let db = callbroker_tests::TestDb::create(app.backend).expect("db");
+    let app = TestApp::start(db, |c| {
+        c.routing.dial_timeout_secs = 1;
+        c.routing.time_limit_secs = 1;
+        c.routing.reaper_margin_secs = 0;
+        c.routing.reaper_interval_secs = 1;
+    })
+    .await;
+    setup(&app, &[buyer("Solo", "+14155550101", json!({"max_concurrent_calls": 1}))]).await;
+    assert!(app.incoming_call("CAR1", "+12015550123", NUMBER, &[]).await.leg().is_some());
+    assert!(app.incoming_call("CAR2", "+12015550124", NUMBER, &[]).await.leg().is_none(), "full while the first holds the slot");
+    // No callback ever comes for CAR1.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let detail = app.call_by_sid("CAR1").await;
+        if !events_of(&detail, "slot_reaped").is_empty() {
+            assert_eq!(detail["legs"][0]["released"], true);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the reaper never released the slot");
+    }
+    assert!(app.incoming_call("CAR3", "+12015550125", NUMBER, &[]).await.leg().is_some(), "capacity came back");
+    // A late callback for the reaped leg does not release it twice.
+    let leg = app.call_by_sid("CAR1").await["legs"][0]["id"].as_i64().expect("leg");
+    app.leg_status(leg, "CAR1", "CAR1C", "completed", 3, Some(10)).await;
+    let held = app.call_by_sid("CAR3").await["legs"][0]["released"].clone();
+    assert_eq!(held, false, "the new call's slot is still held");
+    assert!(app.incoming_call("CAR4", "+12015550126", NUMBER, &[]).await.leg().is_none(), "still exactly one slot");
+}

@@ -30,7 +30,7 @@ pub enum Backend {
 /// A database made for one test and removed after it.
 pub struct TestDb {
     pub url: String,
-    backend: Backend,
+    pub backend: Backend,
     name: String,
     _dir: Option<tempfile::TempDir>,
 }

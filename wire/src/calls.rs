@@ -73,7 +73,7 @@ pub struct CallLeg {
 }
 
 /// An entry of a call's log: `received`, `routing` (every candidate with its reason), `attempt`,
-/// `attempt_result`, `status`, `leg_status`, `recording`, `slot_reaped`, ...
+/// `attempt`, `slot_taken`, `no_buyer`, `attempt_result`, `slot_released`, `recording`, `slot_reaped`, ... (status changes are on the call and its legs)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallEvent {

@@ -335,7 +335,6 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     let report = report_from(cb, status, now.naive_utc());
     if let Some(leg_id) = leg_id {
         let leg = store::leg(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
-        store::event(conn, leg.call_id, "leg_status", json!({"leg_id": leg_id, "status": status.as_str(), "sequence": report.sequence}))?;
         return apply_leg_report(conn, &leg, &report, Some(&cb.call_sid));
     }
     let Some(call) = store::find_by_sid(conn, &cb.call_sid)? else {
@@ -350,7 +349,6 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         last_sequence: call.last_sequence,
     };
     let p = current.apply(&report);
-    store::event(conn, call.id, "status", json!({"status": status.as_str(), "sequence": report.sequence}))?;
     diesel::update(calls::table.find(call.id))
         .set((
             calls::status.eq(p.status.as_str()),

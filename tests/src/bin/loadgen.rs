@@ -1,0 +1,285 @@
+//! Load generator: starts the real `callbroker` binary on a fresh database (SQLite and/or
+//! PostgreSQL), then plays Twilio at a given concurrency — a signed voice webhook per call with a
+//! unique CallSid, then the buyer leg's and the call's status callbacks and the dial action — and
+//! prints routed calls/s, the voice webhook's p50/p99/max latency, and the same server's
+//! `/healthz` throughput measured in the same run.
+//!
+//! `cargo run --release -p callbroker-tests --bin loadgen -- --calls 20000 --concurrency 64`
+//! (or `make loadgen`). It needs the server binary built with the same profile
+//! (`cargo build --release --bin callbroker`).
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use callbroker::twilio::signature::{sign, Algorithm, SIGNATURE_HEADER};
+use callbroker_tests::{Backend, TestDb};
+use clap::Parser;
+use hdrhistogram::Histogram;
+use serde_json::{json, Value};
+
+const TOKEN: &str = "loadgen-auth-token-0123456789";
+const PUBLIC_URL: &str = "https://callbroker.loadgen";
+const NUMBER: &str = "+17175550100";
+
+#[derive(Parser)]
+struct Args {
+    /// Calls per backend.
+    #[arg(long, default_value_t = 10_000)]
+    calls: usize,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// `sqlite`, `postgres` or `both`.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// Buyers on the campaign (equal priority, capacity for every call in flight).
+    #[arg(long, default_value_t = 10)]
+    buyers: usize,
+    /// The server binary (default: `callbroker` next to this program).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Seconds of `/healthz` load.
+    #[arg(long, default_value_t = 3)]
+    healthz_secs: u64,
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    _db: TestDb,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+async fn start(bin: &PathBuf, backend: Backend) -> Option<Server> {
+    let db = TestDb::create(backend)?;
+    let port = free_port();
+    let data = tempfile::tempdir().expect("tmp");
+    let child = Command::new(bin)
+        .env("CALLBROKER_DATABASE_URL", &db.url)
+        .env("CALLBROKER_BIND", format!("127.0.0.1:{port}"))
+        .env("CALLBROKER_PUBLIC_URL", PUBLIC_URL)
+        .env("CALLBROKER_JWT_SECRET", "loadgen-secret-loadgen-secret-loadgen-0123")
+        .env("CALLBROKER_ADMIN_EMAIL", "admin@loadgen.example")
+        .env("CALLBROKER_ADMIN_PASSWORD", "loadgen-password")
+        .env("CALLBROKER_DATA_DIR", data.path())
+        .env("CALLBROKER_DB_MAX_CONNECTIONS", "16")
+        .env("TWILIO_AUTH_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    std::mem::forget(data);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Some(Server { child, base, _db: db });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("server did not become ready");
+}
+
+async fn setup(client: &reqwest::Client, base: &str, buyers: usize, concurrency: usize) {
+    let login: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": "admin@loadgen.example", "password": "loadgen-password"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login json");
+    let token = login["token"].as_str().expect("token").to_string();
+    let mut assignments = vec![];
+    for i in 0..buyers {
+        let b: Value = client
+            .post(format!("{base}/api/buyers"))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("Buyer {i}"), "phone_number": format!("+1415555{:04}", i), "max_concurrent_calls": concurrency * 2}))
+            .send()
+            .await
+            .expect("buyer")
+            .json()
+            .await
+            .expect("buyer json");
+        assignments.push(json!({"buyer_id": b["id"]}));
+    }
+    let c: Value = client
+        .post(format!("{base}/api/campaigns"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Load", "buyers": assignments}))
+        .send()
+        .await
+        .expect("campaign")
+        .json()
+        .await
+        .expect("campaign json");
+    client
+        .post(format!("{base}/api/numbers"))
+        .bearer_auth(&token)
+        .json(&json!({"number": NUMBER, "campaign_id": c["id"]}))
+        .send()
+        .await
+        .expect("number");
+}
+
+async fn post(client: &reqwest::Client, base: &str, path: &str, pairs: &[(&str, String)]) -> (u16, String) {
+    let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let signature = sign(TOKEN, Algorithm::HmacSha1, &format!("{PUBLIC_URL}{path}"), &owned);
+    let body = serde_urlencoded::to_string(&owned).expect("form");
+    let res = client
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(SIGNATURE_HEADER, signature)
+        .body(body)
+        .send()
+        .await
+        .expect("webhook");
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap_or_default())
+}
+
+fn leg_of(twiml: &str) -> Option<String> {
+    let key = "/api/webhooks/twilio/dial?leg=";
+    let at = twiml.find(key)? + key.len();
+    Some(twiml[at..].chars().take_while(char::is_ascii_digit).collect())
+}
+
+/// One call as Twilio plays it; returns the voice webhook latency and whether it was routed.
+async fn one_call(client: &reqwest::Client, base: &str, i: usize) -> (Duration, bool) {
+    let sid = format!("CALOAD{i:08}");
+    let child = format!("CALEG{i:09}");
+    let started = Instant::now();
+    let (status, twiml) = post(client, base, "/api/webhooks/twilio/voice", &[
+        ("CallSid", sid.clone()), ("AccountSid", "AC1".into()), ("From", format!("+1201{:07}", i % 10_000_000)),
+        ("To", NUMBER.into()), ("CallStatus", "ringing".into()), ("Direction", "inbound".into()),
+    ])
+    .await;
+    let latency = started.elapsed();
+    assert_eq!(status, 200, "voice webhook: {twiml}");
+    let Some(leg) = leg_of(&twiml) else { return (latency, false) };
+    let status_path = format!("/api/webhooks/twilio/status?leg={leg}");
+    for (n, st) in ["ringing", "in-progress", "completed"].iter().enumerate() {
+        let mut p = vec![("CallSid", child.clone()), ("ParentCallSid", sid.clone()), ("AccountSid", "AC1".into()),
+                         ("CallStatus", st.to_string()), ("SequenceNumber", n.to_string())];
+        if *st == "completed" {
+            p.push(("CallDuration", "95".into()));
+        }
+        post(client, base, &status_path, &p).await;
+    }
+    post(client, base, &format!("/api/webhooks/twilio/dial?leg={leg}"), &[
+        ("CallSid", sid.clone()), ("AccountSid", "AC1".into()), ("DialCallStatus", "completed".into()),
+        ("DialCallSid", child.clone()), ("DialCallDuration", "95".into()),
+    ])
+    .await;
+    post(client, base, "/api/webhooks/twilio/status", &[
+        ("CallSid", sid), ("AccountSid", "AC1".into()), ("CallStatus", "completed".into()), ("CallDuration", "100".into()),
+    ])
+    .await;
+    (latency, true)
+}
+
+async fn healthz(client: &reqwest::Client, base: &str, concurrency: usize, secs: u64) -> f64 {
+    let done = Arc::new(AtomicUsize::new(0));
+    let until = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, base, done) = (client.clone(), base.to_string(), done.clone());
+            tokio::spawn(async move {
+                while Instant::now() < until {
+                    if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
+    let Some(server) = start(bin, backend).await else {
+        println!("{backend:?}: skipped (database unreachable)");
+        return;
+    };
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build().expect("client");
+    setup(&client, &server.base, args.buyers, args.concurrency).await;
+    let health = healthz(&client, &server.base, args.concurrency, args.healthz_secs).await;
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|_| {
+            let (client, base, next, total) = (client.clone(), server.base.clone(), next.clone(), args.calls);
+            tokio::spawn(async move {
+                let mut hist = Histogram::<u64>::new(3).expect("histogram");
+                let mut routed = 0usize;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let (latency, ok) = one_call(&client, &base, i).await;
+                    let _ = hist.record(latency.as_micros() as u64);
+                    routed += usize::from(ok);
+                }
+                (hist, routed)
+            })
+        })
+        .collect();
+    let mut hist = Histogram::<u64>::new(3).expect("histogram");
+    let mut routed = 0;
+    for w in workers {
+        let (h, r) = w.await.expect("worker");
+        hist.add(h).expect("merge");
+        routed += r;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | /healthz {:>7.0} req/s  (concurrency {})",
+        format!("{backend:?}"),
+        args.calls,
+        routed,
+        routed as f64 / elapsed,
+        hist.value_at_quantile(0.50) as f64 / 1000.0,
+        hist.value_at_quantile(0.99) as f64 / 1000.0,
+        hist.max() as f64 / 1000.0,
+        health,
+        args.concurrency,
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let bin = args.server.clone().unwrap_or_else(|| {
+        std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("callbroker"))).unwrap_or_else(|| "callbroker".into())
+    });
+    assert!(bin.exists(), "server binary {} not found: build it first (cargo build [--release] --bin callbroker)", bin.display());
+    let backends: &[Backend] = match args.backend.as_str() {
+        "sqlite" => &[Backend::Sqlite],
+        "postgres" => &[Backend::Postgres],
+        _ => &[Backend::Sqlite, Backend::Postgres],
+    };
+    for b in backends {
+        run(&args, &bin, *b).await;
+    }
+}
