@@ -354,3 +354,95 @@ async fn reaper_frees_slots_whose_callbacks_never_come(app: TestApp) {
     assert_eq!(held, false, "the new call's slot is still held");
     assert!(app.incoming_call("CAR4", "+12015550126", NUMBER, &[]).await.leg().is_none(), "still exactly one slot");
 }
+
+both_backends!(simulator_explains_without_side_effects, calls_api_filters_and_scopes, sha256_signature_scheme);
+
+async fn simulator_explains_without_side_effects(app: TestApp) {
+    let (_, buyers) = setup(
+        &app,
+        &[buyer("West", "+14155550101", json!({"allowed_states": ["CA"], "priority": 5})), buyer("Any", "+14155550102", json!({}))],
+    )
+    .await;
+    let (status, sim) = app
+        .admin("POST", "/api/routing/simulate", Some(json!({"number": NUMBER, "caller": "+12015550123", "state": "nj"})))
+        .await;
+    assert_eq!(status, 200, "{sim}");
+    assert_eq!(sim["outcome"], "routed");
+    assert_eq!(sim["buyer_id"], buyers[1]);
+    let verdicts = sim["decision"]["verdicts"].as_array().expect("verdicts");
+    assert_eq!(verdicts.len(), 2);
+    assert!(verdicts.iter().any(|v| v["buyer_id"] == buyers[0] && v["reason"]["code"] == "state_not_allowed"));
+    // From California at a given time, the priority-5 buyer wins.
+    let (_, sim) = app
+        .admin("POST", "/api/routing/simulate", Some(json!({"number": NUMBER, "caller": "+12135550123", "at": "2026-06-01T15:00:00Z"})))
+        .await;
+    assert_eq!(sim["buyer_id"], buyers[0], "{sim}");
+    assert_eq!(sim["decision"]["caller_state"]["source"], "area_code");
+    // Nothing was written and no slot taken.
+    assert_eq!(calls_total(&app).await, 0);
+    let (status, err) = app.admin("POST", "/api/routing/simulate", Some(json!({"number": "x", "caller": "+12015550123", "state": "ZZ"}))).await;
+    assert_eq!(status, 422, "{err}");
+    assert!(err["details"]["fields"]["number"].is_string() && err["details"]["fields"]["state"].is_string());
+    let (_, sim) = app.admin("POST", "/api/routing/simulate", Some(json!({"number": "+19995550000", "caller": "+12015550123"}))).await;
+    assert_eq!(sim["outcome"], "unknown_number");
+}
+
+async fn calls_api_filters_and_scopes(app: TestApp) {
+    let (campaign, _) = setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    let other_pub = app.create("/api/publishers", json!({"name": "Other"})).await;
+    app.create("/api/numbers", json!({"number": "+17175550199", "campaign_id": campaign, "publisher_id": other_pub["id"]})).await;
+    app.incoming_call("CAF1", "+12015550001", NUMBER, &[]).await;
+    app.incoming_call("CAF2", "+12015550002", "+17175550199", &[]).await;
+    app.incoming_call("CAF3", "+12015550003", "+19995550000", &[]).await;
+
+    let (_, page) = app.admin("GET", "/api/calls?outcome=unknown_number", None).await;
+    assert_eq!(page["total"], 1);
+    let (_, page) = app.admin("GET", &format!("/api/calls?publisher_id={}", other_pub["id"]), None).await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["call_sid"], "CAF2");
+    let (_, page) = app.admin("GET", "/api/calls?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z", None).await;
+    assert_eq!(page["total"], 0);
+
+    // A publisher sees its own calls only, without buyer identities or routing logs.
+    let (_, pubs) = app.admin("GET", "/api/publishers?q=pub", None).await;
+    let own = pubs["items"][0]["id"].clone();
+    app.create("/api/users", json!({"email": "p@pub.example", "password": "publisher-pass", "role": "publisher", "publisher_id": own})).await;
+    let token = app.login("p@pub.example", "publisher-pass").await;
+    let (status, page) = app.call("GET", "/api/calls", Some(&token), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["call_sid"], "CAF1");
+    assert_eq!(page["items"][0]["buyer_id"], Value::Null);
+    let id = page["items"][0]["id"].clone();
+    let (_, detail) = app.call("GET", &format!("/api/calls/{id}"), Some(&token), None).await;
+    assert_eq!(detail["events"], json!([]));
+    assert_eq!(detail["legs"], json!([]));
+    let (_, all) = app.admin("GET", "/api/calls?outcome=routed", None).await;
+    let foreign = all["items"].as_array().expect("items").iter().find(|c| c["call_sid"] == "CAF2").map(|c| c["id"].clone()).expect("CAF2");
+    assert_eq!(app.call("GET", &format!("/api/calls/{foreign}"), Some(&token), None).await.0, 404);
+    assert_eq!(app.call("POST", "/api/routing/simulate", Some(&token), Some(json!({"number": NUMBER, "caller": "+12015550123"}))).await.0, 403);
+}
+
+async fn sha256_signature_scheme(app: TestApp) {
+    // A server that also holds a shared key for Twilio's HMAC-SHA256 scheme.
+    let db = callbroker_tests::TestDb::create(app.backend).expect("db");
+    let app = TestApp::start(db, |c| c.twilio.webhook_shared_key = Some(callbroker::config::Secret::new("shared-key-0123456789"))).await;
+    setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    use callbroker::twilio::signature::{settings_header_value, sign, Algorithm, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER};
+    let p = params(&[("CallSid", "CASHA"), ("AccountSid", "AC1"), ("From", "+12015550123"), ("To", NUMBER), ("CallStatus", "ringing")]);
+    let url = format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL);
+    let post = |sig: String| {
+        app.client
+            .post(app.url("/api/webhooks/twilio/voice"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(SIGNATURE_HEADER, sig)
+            .header(SIGNATURE_SETTINGS_HEADER, settings_header_value("KS1", Algorithm::HmacSha256))
+            .body(serde_urlencoded::to_string(&p).expect("form"))
+            .send()
+    };
+    let wrong = post(sign(callbroker_tests::TWILIO_AUTH_TOKEN, Algorithm::HmacSha256, &url, &p)).await.expect("send");
+    assert_eq!(wrong.status(), 403, "the auth token does not sign SHA-256 requests");
+    let good = post(sign("shared-key-0123456789", Algorithm::HmacSha256, &url, &p)).await.expect("send");
+    assert_eq!(good.status(), 200);
+    assert!(good.text().await.unwrap_or_default().contains("<Dial"));
+}
