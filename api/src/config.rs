@@ -71,6 +71,27 @@ pub struct Config {
     /// How calls are put through.
     #[serde(default)]
     pub routing: RoutingConfig,
+    /// Origins allowed to call the API from a browser (CORS), comma-separated in the environment.
+    /// Empty: same origin only (the dashboard is served by this server).
+    #[serde(default, deserialize_with = "comma_list")]
+    pub cors_origins: Vec<String>,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+    /// Login attempts allowed per minute, per client IP and per account.
+    pub login_attempts_per_minute: u32,
+}
+
+fn comma_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrString::deserialize(d)? {
+        ListOrString::List(v) => v,
+        ListOrString::Text(s) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,6 +165,9 @@ impl Default for Config {
             workers: 0,
             twilio: TwilioConfig::default(),
             routing: RoutingConfig::default(),
+            cors_origins: Vec::new(),
+            metrics_token: None,
+            login_attempts_per_minute: 10,
         }
     }
 }

@@ -52,10 +52,16 @@ impl Application {
         spawn_reaper(state.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();
+        let metrics = web::Data::new(crate::metrics::Metrics::new()?);
+        let limiter = web::Data::new(crate::security::LoginLimiter::new(config.login_attempts_per_minute));
+        spawn_limiter_cleanup(limiter.clone());
         let mut server = HttpServer::new(move || {
             let config = server_state.config.clone();
             let (app, _) = App::new()
                 .app_data(server_state.clone())
+                .app_data(metrics.clone())
+                .app_data(limiter.clone())
+                .route("/metrics", web::get().to(crate::metrics::scrape))
                 .app_data(json_config(config.max_body_bytes))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
                 .app_data(web::PathConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
@@ -65,7 +71,11 @@ impl Application {
                 .into_utoipa_app()
                 .configure(register_routes)
                 .split_for_parts();
-            app.configure(|cfg| crate::web_ui::configure(cfg, &config.web_dir)).wrap(TracingLogger::default())
+            app.configure(|cfg| crate::web_ui::configure(cfg, &config.web_dir))
+                .wrap(metrics.http.clone())
+                .wrap(crate::security::cors(&config.cors_origins))
+                .wrap(crate::security::default_headers())
+                .wrap(TracingLogger::default())
         })
         .listen(listener)?
         .shutdown_timeout(10);
@@ -93,6 +103,16 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+fn spawn_limiter_cleanup(limiter: web::Data<crate::security::LoginLimiter>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            limiter.shrink();
+        }
+    });
 }
 
 /// Releases buyer slots whose Twilio callbacks never came, every `reaper_interval_secs`.

@@ -112,6 +112,8 @@ pub fn test_config(db_url: &str) -> Config {
     config.db_max_connections = 8;
     config.web_dir = std::path::PathBuf::from("/nonexistent-web-dir");
     config.public_url = PUBLIC_URL.into();
+    // Tests log in many times from 127.0.0.1; the throttling test sets its own budget.
+    config.login_attempts_per_minute = 1000;
     config.twilio.auth_token = Some(Secret::new(TWILIO_AUTH_TOKEN));
     config
 }

@@ -101,7 +101,6 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
             updated_at: t,
         },
     )?;
-    store::event(conn, call_id, "received", json!({"from": v.from, "to": v.to, "from_state": v.from_state, "from_city": v.from_city}))?;
     let Some(campaign) = campaign else {
         store::set_outcome(conn, call_id, outcome::UNKNOWN_NUMBER)?;
         store::event(conn, call_id, "unrouted", json!({"reason": "the dialled number is not assigned to a campaign"}))?;

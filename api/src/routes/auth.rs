@@ -15,12 +15,19 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "Wrong email or password", body = ErrorBody),
+    (status = 429, description = "Too many attempts from this address or for this account; see Retry-After", body = ErrorBody),
     InputErrors,
 ))]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginRequest>) -> Result<HttpResponse, AppError> {
+pub async fn login(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    limiter: web::Data<crate::security::LoginLimiter>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password: pw } = body.into_inner();
     let email = email.trim().to_lowercase();
+    limiter.check(req.peer_addr().map(|a| a.ip()), &email)?;
     let user = state
         .db
         .read(move |c| {

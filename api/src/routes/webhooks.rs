@@ -96,7 +96,17 @@ fn twiml_response(xml: String) -> HttpResponse {
 }
 
 /// Database trouble on a TwiML route: the caller hears the busy message; the status is 503.
-fn twiml_or_error(result: Result<Answer, AppError>, state: &AppState) -> Result<HttpResponse, AppError> {
+fn twiml_or_error(webhook: &str, result: Result<Answer, AppError>, req: &HttpRequest, state: &AppState) -> Result<HttpResponse, AppError> {
+    if let Some(m) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
+        let kind = match &result {
+            Ok(Answer::Dial { .. }) => "dial",
+            Ok(Answer::SayHangup(_)) => "say_hangup",
+            Ok(Answer::Hangup) => "hangup",
+            Err(AppError::Unavailable(_) | AppError::Internal(_)) => "unavailable",
+            Err(_) => "refused",
+        };
+        m.webhook_answers.with_label_values(&[webhook, kind]).inc();
+    }
     match result {
         Ok(answer) => Ok(twiml_response(render(&answer, state))),
         Err(e @ (AppError::Unavailable(_) | AppError::Internal(_))) => {
@@ -126,7 +136,7 @@ pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     let cfg = state.config.routing.clone();
     let now = chrono::Utc::now();
     let result = state.db.write(move |c| callflow::on_voice(c, &v, now, &cfg)).await;
-    twiml_or_error(result, &state)
+    twiml_or_error("voice", result, &req, &state)
 }
 
 /// The outcome of one `<Dial>` attempt: fails over to the next buyer when the attempt was busy,
@@ -149,7 +159,7 @@ pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
     let cfg = state.config.routing.clone();
     let now = chrono::Utc::now();
     let result = state.db.write(move |c| callflow::on_dial_result(c, leg, &d, now, &cfg)).await;
-    twiml_or_error(result, &state)
+    twiml_or_error("dial", result, &req, &state)
 }
 
 /// Status callbacks of the inbound call, or of a buyer leg (`?leg=`).

@@ -1,0 +1,59 @@
+//! Login throttling, security headers, CORS and metrics.
+use callbroker_tests::{both_backends, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use serde_json::json;
+
+both_backends!(metrics_are_exposed);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_are_throttled_per_ip_and_account() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.login_attempts_per_minute = 4).await else { return };
+    // The harness's own login used one attempt.
+    let wrong = json!({"email": ADMIN_EMAIL, "password": "wrong password!"});
+    for _ in 0..3 {
+        assert_eq!(app.call("POST", "/api/auth/login", None, Some(wrong.clone())).await.0, 401);
+    }
+    let res = app.client.post(app.url("/api/auth/login")).json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).send().await.expect("send");
+    assert_eq!(res.status(), 429, "even the right password waits once the budget is spent");
+    let retry: u64 = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).expect("Retry-After");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "rate_limited");
+    // Other routes keep working with a valid token.
+    assert_eq!(app.admin("GET", "/api/campaigns", None).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_and_cors() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.cors_origins = vec!["https://dash.example".into()]).await else { return };
+    let res = app.client.get(app.url("/")).send().await.expect("send");
+    assert_eq!(res.headers().get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
+    assert_eq!(res.headers().get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]));
+    assert!(res.headers().get("referrer-policy").is_some());
+
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/campaigns"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://dash.example").await.expect("send");
+    assert_eq!(allowed.headers().get("access-control-allow-origin").map(|v| v.as_bytes()), Some(&b"https://dash.example"[..]));
+    let refused = preflight("https://evil.example").await.expect("send");
+    assert!(refused.headers().get("access-control-allow-origin").is_none(), "unknown origins get no CORS grant");
+}
+
+async fn metrics_are_exposed(app: TestApp) {
+    let b = app.create("/api/buyers", json!({"name": "M", "phone_number": "+14155550101"})).await;
+    let c = app.create("/api/campaigns", json!({"name": "M", "buyers": [{"buyer_id": b["id"]}]})).await;
+    app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": c["id"]})).await;
+    app.incoming_call("CAM1", "+12015550123", "+17175550100", &[]).await;
+    let text = app.client.get(app.url("/metrics")).send().await.expect("send").text().await.expect("text");
+    assert!(text.contains("callbroker_http_requests_duration_seconds_bucket"), "latency histograms");
+    assert!(text.contains(r#"endpoint="/api/campaigns""#), "per route");
+    assert!(text.contains(r#"callbroker_webhook_answers_total{answer="dial",webhook="voice"} 1"#), "{text}");
+    assert!(text.contains(&format!(r#"callbroker_buyer_calls_in_progress{{buyer_id="{}"}} 1"#, b["id"])), "{text}");
+    assert!(text.contains(r#"callbroker_calls_last_24h{outcome="routed",status="ringing"} 1"#), "{text}");
+    assert!(text.contains("callbroker_db_pool_connections"));
+}
