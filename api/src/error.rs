@@ -210,3 +210,38 @@ mod tests {
         );
     }
 }
+
+/// Turns error responses that actix or a library produced without our JSON body (payload too
+/// large, method not allowed, ...) into the standard `{"code", "message"}` body. Responses that
+/// already carry JSON or TwiML are left alone.
+pub fn json_error_bodies<B: actix_web::body::MessageBody + 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::http::header::CONTENT_TYPE;
+    use actix_web::middleware::ErrorHandlerResponse;
+    let content_type = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    if content_type.starts_with("application/json") || content_type.starts_with("text/xml") {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        503 => "unavailable",
+        s if s >= 500 => "internal",
+        _ => "error",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_string();
+    let body = serde_json::to_string(&ErrorBody { code: code.into(), message, details: None }).unwrap_or_default();
+    let (req, res) = res.into_parts();
+    let mut res = res.set_body(actix_web::body::BoxBody::new(body));
+    res.headers_mut().insert(CONTENT_TYPE, actix_web::http::header::HeaderValue::from_static("application/json"));
+    Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, res).map_into_right_body()))
+}

@@ -57,3 +57,44 @@ async fn metrics_are_exposed(app: TestApp) {
     assert!(text.contains(r#"callbroker_calls_last_24h{outcome="routed",status="ringing"} 1"#), "{text}");
     assert!(text.contains("callbroker_db_pool_connections"));
 }
+
+both_backends!(webhook_abuse_is_refused_and_the_server_keeps_serving);
+
+async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
+    let b = app.create("/api/buyers", json!({"name": "W", "phone_number": "+14155550101", "max_concurrent_calls": 50})).await;
+    let c = app.create("/api/campaigns", json!({"name": "W", "buyers": [{"buyer_id": b["id"]}]})).await;
+    app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": c["id"]})).await;
+    let url = app.url("/api/webhooks/twilio/voice");
+    let good = callbroker_tests::twilio::params(&[("CallSid", "CAOK"), ("AccountSid", "AC1"), ("From", "+12015550123"), ("To", "+17175550100"), ("CallStatus", "ringing")]);
+    let signature = callbroker::twilio::signature::sign(
+        callbroker_tests::TWILIO_AUTH_TOKEN,
+        callbroker::twilio::signature::Algorithm::HmacSha1,
+        &format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL),
+        &good,
+    );
+    let form = serde_urlencoded::to_string(&good).expect("form");
+    let cases: Vec<(&str, &str, Vec<u8>, Option<&str>, u16)> = vec![
+        ("unsigned", "application/x-www-form-urlencoded", form.clone().into_bytes(), None, 403),
+        ("forged", "application/x-www-form-urlencoded", form.clone().into_bytes(), Some("Zm9yZ2Vk"), 403),
+        ("oversize", "application/x-www-form-urlencoded", format!("{form}&Pad={}", "x".repeat(512 * 1024)).into_bytes(), Some(&signature), 413),
+        ("wrong content type", "application/json", br#"{"CallSid":"CAOK"}"#.to_vec(), Some(&signature), 403),
+        ("non-UTF-8", "application/x-www-form-urlencoded", b"CallSid=CA%FF%FE&To=\xff\xfe".to_vec(), Some(&signature), 403),
+        ("truncated", "application/x-www-form-urlencoded", form.as_bytes()[..form.len() / 2].to_vec(), Some(&signature), 403),
+    ];
+    for (name, content_type, body, sig, expected) in cases {
+        let mut req = app.client.post(&url).header("content-type", content_type).body(body);
+        if let Some(s) = sig {
+            req = req.header("X-Twilio-Signature", s);
+        }
+        let res = req.send().await.expect("send");
+        assert_eq!(res.status().as_u16(), expected, "{name}");
+        let err: serde_json::Value = res.json().await.unwrap_or_default();
+        assert!(err["code"].is_string(), "{name}: a JSON error");
+        assert_eq!(app.call("GET", "/readyz", None, None).await.0, 200, "still ready after {name}");
+        assert_eq!(app.admin("GET", "/api/calls", None).await.1["total"], 0, "nothing written by {name}");
+    }
+    // A normal call still goes through.
+    let ok = app.twilio("/api/webhooks/twilio/voice", &good).await;
+    assert_eq!(ok.status, 200);
+    assert!(ok.leg().is_some());
+}
