@@ -2,7 +2,8 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::{web, App, HttpRequest, HttpServer};
+use actix_web::dev::Service;
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpServer};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
@@ -48,7 +49,9 @@ impl Application {
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
         let config = Arc::new(config);
-        let state = web::Data::new(AppState { db, config: config.clone(), jwt });
+        let live = Arc::new(crate::live::Hub::new(config.live.clone()));
+        crate::live::pump::start(db.clone(), config.database_url.clone(), live.clone())?;
+        let state = web::Data::new(AppState { db, config: config.clone(), jwt, live });
         spawn_reaper(state.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();
@@ -65,7 +68,13 @@ impl Application {
                 .into_utoipa_app()
                 .configure(register_routes)
                 .split_for_parts();
-            app.configure(|cfg| crate::web_ui::configure(cfg, &config.web_dir)).wrap(TracingLogger::default())
+            app.configure(|cfg| crate::web_ui::configure(cfg, &config.web_dir))
+                .wrap(TracingLogger::default())
+                // Outermost, so the request log never sees a token given in the query.
+                .wrap_fn(|mut req, srv| {
+                    hide_query_token(&mut req);
+                    srv.call(req)
+                })
         })
         .listen(listener)?
         .shutdown_timeout(10);
@@ -84,14 +93,67 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish). Live event streams
+    /// are closed and the live-events pump stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let live = self.state.live.clone();
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let result = tokio::select! {
+            r = &mut server => r,
+            () = wait_for_signal() => {
+                // Streams never end by themselves: close them so the graceful stop can finish.
+                live.stop();
+                handle.stop(true).await;
+                server.await
+            }
+        };
+        live.stop();
+        result
     }
 
     /// A handle to stop the server from a test.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+}
+
+/// Moves `?access_token=` out of the URI (into the request's extensions) before anything logs
+/// the URI. Webhook URIs are left alone: Twilio signs them as they are.
+fn hide_query_token(req: &mut actix_web::dev::ServiceRequest) {
+    if req.path().starts_with("/api/webhooks/") {
+        return;
+    }
+    if let Some((uri, token)) = crate::auth::take_query_token(req.uri()) {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+        if let Some(token) = token {
+            req.extensions_mut().insert(crate::auth::QueryToken(token));
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
     }
 }
 

@@ -3,5 +3,6 @@ mod auth;
 mod callflow;
 mod concurrency;
 mod crud;
+mod live;
 mod openapi;
 mod validation;
