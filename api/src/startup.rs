@@ -186,3 +186,80 @@ fn json_config(limit: usize) -> web::JsonConfig {
         e.into()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::test as atest;
+    use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse};
+    use tracing_actix_web::TracingLogger;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut v) = self.0.lock() {
+                v.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    async fn handler(req: HttpRequest) -> HttpResponse {
+        tracing::warn!("inside the request");
+        let token = req.extensions().get::<crate::auth::QueryToken>().map(|t| t.0.clone()).unwrap_or_default();
+        HttpResponse::Ok().body(format!("{}|{}", req.uri(), token))
+    }
+
+    #[actix_web::test]
+    async fn a_token_in_the_query_is_never_logged() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // The same order as the server: the token is moved out before the logger sees the URI.
+        let app = atest::init_service(
+            App::new()
+                .route("/api/events", web::get().to(handler))
+                .route("/api/webhooks/twilio/voice", web::get().to(handler))
+                .wrap(TracingLogger::default())
+                .wrap_fn(|mut req, srv| {
+                    hide_query_token(&mut req);
+                    srv.call(req)
+                }),
+        )
+        .await;
+        let secret = "eyJ-secret-token-value.abc";
+        let req = atest::TestRequest::get().uri(&format!("/api/events?a=1&access_token={secret}&b=2")).to_request();
+        let body = atest::call_and_read_body(&app, req).await;
+        assert_eq!(String::from_utf8_lossy(&body), format!("/api/events?a=1&b=2|{secret}"), "handler sees the token, URI is clean");
+        let logs = String::from_utf8_lossy(&captured.0.lock().map(|v| v.clone()).unwrap_or_default()).into_owned();
+        assert!(logs.contains("/api/events?a=1&b=2"), "the request is logged: {logs}");
+        assert!(!logs.contains(secret), "the token is not: {logs}");
+        // Webhook URIs are signed by Twilio as sent: left untouched.
+        let req = atest::TestRequest::get().uri("/api/webhooks/twilio/voice?access_token=zzz").to_request();
+        let body = atest::call_and_read_body(&app, req).await;
+        assert_eq!(String::from_utf8_lossy(&body), "/api/webhooks/twilio/voice?access_token=zzz|");
+    }
+
+    #[test]
+    fn query_tokens_are_taken_out() {
+        let take = |s: &str| crate::auth::take_query_token(&s.parse().expect("uri")).map(|(u, t)| (u.to_string(), t));
+        assert_eq!(take("/api/events?access_token=abc"), Some(("/api/events".into(), Some("abc".into()))));
+        assert_eq!(take("/api/events?x=1&access_token="), Some(("/api/events?x=1".into(), None)));
+        assert_eq!(take("/api/events?x=a%20b"), None, "no token: URI untouched");
+        assert_eq!(take("/api/events"), None);
+    }
+}

@@ -122,3 +122,78 @@ pub fn client_stream(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    fn published(id: i64, publisher_id: Option<i64>) -> Arc<Published> {
+        Arc::new(Published {
+            id,
+            publisher_id,
+            staff_frame: Bytes::from(format!("id: {id}\nevent: call.created\ndata: {{\"staff\":{id}}}\n\n")),
+            publisher_frame: publisher_id.map(|_| Bytes::from(format!("id: {id}\nevent: call.created\ndata: {{\"pub\":{id}}}\n\n"))),
+        })
+    }
+
+    fn hub(buffer: usize) -> Hub {
+        Hub::new(crate::config::LiveConfig { client_buffer: buffer, heartbeat_secs: 3600, ..Default::default() })
+    }
+
+    async fn frames(stream: impl Stream<Item = Result<Bytes, Infallible>>, n: usize) -> Vec<String> {
+        let stream = std::pin::pin!(stream);
+        let collected: Vec<_> = tokio::time::timeout(Duration::from_secs(5), stream.take(n).collect::<Vec<_>>()).await.unwrap_or_default();
+        collected.into_iter().map(|f| String::from_utf8_lossy(&f.unwrap_or_default()).into_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_client_that_falls_behind_is_told_to_reload_and_cut_off() {
+        let hub = hub(4);
+        let rx = hub.subscribe();
+        for id in 1..=10 {
+            hub.publish(published(id, None));
+        }
+        let out = frames(client_stream(&hub, rx, None, Replay { frames: vec![], after: 0 }), 10).await;
+        assert_eq!(out.len(), 2, "prelude, reload, end: {out:?}");
+        assert!(out[0].starts_with("retry: "));
+        assert_eq!(out[1], "event: reload\ndata: {\"reason\":\"too_slow\"}\n\n");
+    }
+
+    #[tokio::test]
+    async fn publishing_never_waits_for_clients() {
+        let hub = hub(2);
+        let _stalled = hub.subscribe();
+        let started = std::time::Instant::now();
+        for id in 1..=100_000 {
+            hub.publish(published(id, None));
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn clients_get_their_scope_after_the_replay_without_duplicates() {
+        let hub = hub(64);
+        let rx = hub.subscribe();
+        for (id, p) in [(1, Some(7)), (2, Some(8)), (3, Some(7)), (4, None), (5, Some(7))] {
+            hub.publish(published(id, p));
+        }
+        // Replayed up to 3: live events 1..=3 are skipped.
+        let replay = Replay { frames: vec![Bytes::from_static(b"replayed\n\n")], after: 3 };
+        let out = frames(client_stream(&hub, rx, Some(7), replay), 3).await;
+        assert_eq!(out[1], "replayed\n\n");
+        assert_eq!(out[2], "id: 5\nevent: call.created\ndata: {\"pub\":5}\n\n", "only publisher 7's, redacted frame");
+    }
+
+    #[tokio::test]
+    async fn idle_streams_get_heartbeats_and_end_on_stop() {
+        let hub = Hub::new(crate::config::LiveConfig { heartbeat_secs: 1, ..Default::default() });
+        let stream = client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 });
+        let mut stream = std::pin::pin!(stream);
+        let _prelude = stream.next().await;
+        let beat = tokio::time::timeout(Duration::from_secs(3), stream.next()).await.ok().flatten().and_then(Result::ok);
+        assert_eq!(beat.as_deref(), Some(HEARTBEAT));
+        hub.stop();
+        assert!(tokio::time::timeout(Duration::from_secs(3), stream.next()).await.ok().flatten().is_none(), "ends on stop");
+    }
+}
