@@ -28,14 +28,14 @@ pub struct SseClient {
 /// What the stream delivered.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    Live(LiveEvent),
+    Live(Box<LiveEvent>),
     Reload(LiveReload),
 }
 
 impl Message {
     pub fn live(self) -> LiveEvent {
         match self {
-            Message::Live(e) => e,
+            Message::Live(e) => *e,
             Message::Reload(r) => panic!("expected a live event, got reload {r:?}"),
         }
     }
@@ -92,7 +92,7 @@ impl SseClient {
         assert_eq!(event.event, live.kind.as_str(), "SSE event name matches the data");
         assert_eq!(event.id, live.id.to_string(), "SSE id matches the data");
         self.last_id = Some(live.id);
-        Some(Message::Live(live))
+        Some(Message::Live(Box::new(live)))
     }
 
     /// The next message (fails the test after 10 s).

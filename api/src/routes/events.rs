@@ -14,8 +14,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// The header browsers send when an EventSource reconnects.
 pub const LAST_EVENT_ID: &str = "Last-Event-ID";
 
-/// Live call events as Server-Sent Events (`text/event-stream`): `call.created`, `call.ringing`
-/// (a buyer's phone rings), `call.answered` (a buyer answered), `call.completed` and
+/// Live call events, as Server-Sent Events.
+///
+/// A `text/event-stream` of `call.created`, `call.ringing` (a buyer's phone rings), `call.answered` (a buyer answered), `call.completed` and
 /// `call.qualified`, each with the call as it stands (see `LiveEvent`). Publishers get only their
 /// own calls' events, without buyer identities or revenue.
 ///
