@@ -270,6 +270,15 @@ async fn stalled_client(app: &TestApp) -> tokio::net::TcpStream {
         app.admin_token
     );
     stream.write_all(request.as_bytes()).await.expect("send");
+    // Read up to the stream's opening comment (so the server has subscribed it), then stall.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 512];
+    while !String::from_utf8_lossy(&seen).contains(": connected") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await.expect("response").expect("read");
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&seen));
     stream
 }
 

@@ -304,3 +304,98 @@ impl Hub {
         self.stop_tx.subscribe()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, PoolOptions};
+    use crate::store::calls::NewCall;
+
+    fn db() -> (Db, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("cb-live-{}-{}", std::process::id(), crate::auth::random_token(8)));
+        let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
+        db.migrate().expect("migrate");
+        (db, dir)
+    }
+
+    fn new_call(sid: &str, publisher_id: Option<i64>) -> NewCall {
+        let t = crate::db::now();
+        NewCall {
+            call_sid: sid.into(),
+            campaign_id: None,
+            number_id: None,
+            publisher_id,
+            caller: "+12015550123".into(),
+            dialled: "+17175550100".into(),
+            caller_state: None,
+            caller_state_source: None,
+            caller_city: None,
+            caller_zip: None,
+            status: "ringing".into(),
+            outcome: "routed".into(),
+            started_at: t,
+            updated_at: t,
+        }
+    }
+
+    fn qualification() -> LiveQualification {
+        LiveQualification {
+            qualified: true,
+            reason: Some("buffer_met".into()),
+            currency: "USD".into(),
+            payout_micros: 12_000_000,
+            revenue_micros: Some(30_000_000),
+            cost_micros: Some(150_000),
+            profit_micros: Some(17_850_000),
+        }
+    }
+
+    #[test]
+    fn events_are_written_at_commit_only_and_redacted_for_publishers() {
+        let (db, dir) = db();
+        db.write_blocking(|c| diesel::sql_query("INSERT INTO publishers (name, created_at, updated_at) VALUES ('P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)").execute(c).map_err(AppError::from)).expect("publisher");
+        let publisher: i64 = db.read_blocking(|c| crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(AppError::from)).expect("publisher id");
+        let call = db
+            .write_blocking(|c| {
+                let id = crate::store::calls::insert(c, &new_call("CA1", Some(publisher)))?;
+                emit(c, LiveEvent::Created(id))?;
+                emit(c, LiveEvent::Created(id))?; // noted twice, written once
+                emit(c, LiveEvent::Qualified { call_id: id, qualification: qualification() })?;
+                Ok(id)
+            })
+            .expect("write");
+        // A rolled-back change publishes nothing, and leaves nothing behind for the next one.
+        let failed: Result<(), AppError> = db.write_blocking(|c| {
+            emit(c, LiveEvent::Completed(call))?;
+            Err(AppError::bad_request("rolled back"))
+        });
+        assert!(failed.is_err());
+        db.write_blocking(|_| Ok(())).expect("empty write");
+        let rows = db.read_blocking(|c| after(c, 0, None, 100)).expect("rows");
+        assert_eq!(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["call.created", "call.qualified"]);
+        assert!(rows[0].id < rows[1].id);
+        assert_eq!(rows[1].publisher_id, Some(publisher));
+        let published = Published::from_row(rows[1].clone()).expect("published");
+        let staff = String::from_utf8_lossy(&published.frame_for(None).unwrap_or_default()).into_owned();
+        let theirs = String::from_utf8_lossy(&published.frame_for(Some(publisher)).unwrap_or_default()).into_owned();
+        assert!(staff.contains("\"revenue_micros\":30000000") && staff.contains("\"payout_micros\":12000000"), "{staff}");
+        assert!(theirs.contains("\"payout_micros\":12000000"), "{theirs}");
+        assert!(!theirs.contains("revenue_micros") && !theirs.contains("profit_micros") && !theirs.contains("cost_micros"), "{theirs}");
+        assert!(theirs.contains("\"buyer_id\":null"), "{theirs}");
+        assert!(published.frame_for(Some(publisher + 1)).is_none(), "another publisher gets nothing");
+        // Scoped reads and pruning.
+        assert_eq!(db.read_blocking(|c| after(c, 0, Some(publisher + 1), 100)).expect("scoped").len(), 0);
+        let future = crate::db::now() + chrono::Duration::seconds(1);
+        assert_eq!(db.write_blocking(move |c| prune(c, future)).expect("prune"), 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn emitting_outside_a_transaction_is_refused() {
+        let (db, dir) = db();
+        let refused = db.read_blocking(|c| emit(c, LiveEvent::Created(1)));
+        assert!(refused.is_err());
+        discard();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
