@@ -66,7 +66,12 @@ fn run(db: &Db, url: &str, hub: &Hub) {
     }
 }
 
+/// The `application_name` of the listening connection (visible in `pg_stat_activity`).
+pub const APPLICATION_NAME: &str = "callbroker-live-events";
+
 fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: &mut Pruner) {
+    let url = format!("{url}{}application_name={APPLICATION_NAME}", if url.contains('?') { '&' } else { '?' });
+    let url = url.as_str();
     let mut backoff = Duration::from_millis(100);
     while !hub.is_stopped() {
         let mut conn = match diesel::PgConnection::establish(url) {
