@@ -79,6 +79,9 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Login attempts allowed per minute, per client IP and per account.
     pub login_attempts_per_minute: u32,
+    /// Live events (`GET /api/events`).
+    #[serde(default)]
+    pub live: LiveConfig,
 }
 
 fn comma_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -92,6 +95,28 @@ fn comma_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::
         ListOrString::List(v) => v,
         ListOrString::Text(s) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
     })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LiveConfig {
+    /// Seconds between keep-alive comments on an idle stream.
+    pub heartbeat_secs: u64,
+    /// Most events replayed to a client reconnecting with `Last-Event-ID`; past that it is told
+    /// to reload.
+    pub replay_max_events: i64,
+    /// How long events are kept for replay, seconds (older ones are pruned).
+    pub retention_secs: i64,
+    /// Events a client may fall behind by before it is told to reload and disconnected.
+    pub client_buffer: usize,
+    /// How often old events are pruned, seconds.
+    pub prune_interval_secs: u64,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self { heartbeat_secs: 15, replay_max_events: 1000, retention_secs: 3600, client_buffer: 1024, prune_interval_secs: 60 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -168,6 +193,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             metrics_token: None,
             login_attempts_per_minute: 10,
+            live: LiveConfig::default(),
         }
     }
 }
@@ -192,6 +218,8 @@ impl Config {
                     format!("twilio.{rest}").into()
                 } else if let Some(rest) = k.strip_prefix("routing_") {
                     format!("routing.{rest}").into()
+                } else if let Some(rest) = k.strip_prefix("live_") {
+                    format!("live.{rest}").into()
                 } else {
                     k.into()
                 }

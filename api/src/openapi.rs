@@ -24,6 +24,7 @@ use utoipa_actix_web::AppExt;
         (name = "api-keys", description = "Keys for integrators"),
         (name = "calls", description = "Tracked calls and their routing logs"),
         (name = "routing", description = "The routing simulator"),
+        (name = "events", description = "Live call events (Server-Sent Events)"),
         (name = "webhooks", description = "Twilio webhooks (signed by Twilio, not by a bearer token)"),
         (name = "operations", description = "Health"),
     )

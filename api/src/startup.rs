@@ -2,7 +2,8 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::{web, App, HttpRequest, HttpServer};
+use actix_web::dev::Service;
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpServer};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
@@ -48,7 +49,9 @@ impl Application {
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
         let config = Arc::new(config);
-        let state = web::Data::new(AppState { db, config: config.clone(), jwt });
+        let live = Arc::new(crate::live::Hub::new(config.live.clone()));
+        crate::live::pump::start(db.clone(), config.database_url.clone(), live.clone())?;
+        let state = web::Data::new(AppState { db, config: config.clone(), jwt, live });
         spawn_reaper(state.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();
@@ -77,6 +80,11 @@ impl Application {
                 .wrap(crate::security::cors(&config.cors_origins))
                 .wrap(crate::security::default_headers())
                 .wrap(TracingLogger::default())
+                // Outermost, so the request log never sees a token given in the query.
+                .wrap_fn(|mut req, srv| {
+                    hide_query_token(&mut req);
+                    srv.call(req)
+                })
         })
         .listen(listener)?
         .shutdown_timeout(10);
@@ -95,9 +103,23 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish). Live event streams
+    /// are closed and the live-events pump stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let live = self.state.live.clone();
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let result = tokio::select! {
+            r = &mut server => r,
+            () = wait_for_signal() => {
+                // Streams never end by themselves: close them so the graceful stop can finish.
+                live.stop();
+                handle.stop(true).await;
+                server.await
+            }
+        };
+        live.stop();
+        result
     }
 
     /// A handle to stop the server from a test.
@@ -114,6 +136,45 @@ fn spawn_limiter_cleanup(limiter: web::Data<crate::security::LoginLimiter>) {
             limiter.shrink();
         }
     });
+}
+
+/// Moves `?access_token=` out of the URI (into the request's extensions) before anything logs
+/// the URI. Webhook URIs are left alone: Twilio signs them as they are.
+fn hide_query_token(req: &mut actix_web::dev::ServiceRequest) {
+    if req.path().starts_with("/api/webhooks/") {
+        return;
+    }
+    if let Some((uri, token)) = crate::auth::take_query_token(req.uri()) {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+        if let Some(token) = token {
+            req.extensions_mut().insert(crate::auth::QueryToken(token));
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 /// Releases buyer slots whose Twilio callbacks never came, every `reaper_interval_secs`.
@@ -144,4 +205,81 @@ fn json_config(limit: usize) -> web::JsonConfig {
         };
         e.into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::test as atest;
+    use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse};
+    use tracing_actix_web::TracingLogger;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut v) = self.0.lock() {
+                v.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    async fn handler(req: HttpRequest) -> HttpResponse {
+        tracing::warn!("inside the request");
+        let token = req.extensions().get::<crate::auth::QueryToken>().map(|t| t.0.clone()).unwrap_or_default();
+        HttpResponse::Ok().body(format!("{}|{}", req.uri(), token))
+    }
+
+    #[actix_web::test]
+    async fn a_token_in_the_query_is_never_logged() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // The same order as the server: the token is moved out before the logger sees the URI.
+        let app = atest::init_service(
+            App::new()
+                .route("/api/events", web::get().to(handler))
+                .route("/api/webhooks/twilio/voice", web::get().to(handler))
+                .wrap(TracingLogger::default())
+                .wrap_fn(|mut req, srv| {
+                    hide_query_token(&mut req);
+                    srv.call(req)
+                }),
+        )
+        .await;
+        let secret = "eyJ-secret-token-value.abc";
+        let req = atest::TestRequest::get().uri(&format!("/api/events?a=1&access_token={secret}&b=2")).to_request();
+        let body = atest::call_and_read_body(&app, req).await;
+        assert_eq!(String::from_utf8_lossy(&body), format!("/api/events?a=1&b=2|{secret}"), "handler sees the token, URI is clean");
+        let logs = String::from_utf8_lossy(&captured.0.lock().map(|v| v.clone()).unwrap_or_default()).into_owned();
+        assert!(logs.contains("/api/events?a=1&b=2"), "the request is logged: {logs}");
+        assert!(!logs.contains(secret), "the token is not: {logs}");
+        // Webhook URIs are signed by Twilio as sent: left untouched.
+        let req = atest::TestRequest::get().uri("/api/webhooks/twilio/voice?access_token=zzz").to_request();
+        let body = atest::call_and_read_body(&app, req).await;
+        assert_eq!(String::from_utf8_lossy(&body), "/api/webhooks/twilio/voice?access_token=zzz|");
+    }
+
+    #[test]
+    fn query_tokens_are_taken_out() {
+        let take = |s: &str| crate::auth::take_query_token(&s.parse().expect("uri")).map(|(u, t)| (u.to_string(), t));
+        assert_eq!(take("/api/events?access_token=abc"), Some(("/api/events".into(), Some("abc".into()))));
+        assert_eq!(take("/api/events?x=1&access_token="), Some(("/api/events?x=1".into(), None)));
+        assert_eq!(take("/api/events?x=a%20b"), None, "no token: URI untouched");
+        assert_eq!(take("/api/events"), None);
+    }
 }

@@ -9,4 +9,6 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
+    /// Live events fan-out (`GET /api/events`).
+    pub live: Arc<crate::live::Hub>,
 }

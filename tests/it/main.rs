@@ -4,5 +4,6 @@ mod callflow;
 mod concurrency;
 mod crud;
 mod hardening;
+mod live;
 mod openapi;
 mod validation;

@@ -11,6 +11,7 @@ use callbroker::startup::Application;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
+pub mod sse;
 pub mod twilio;
 
 /// The Auth Token the test server verifies webhook signatures with.
@@ -82,6 +83,13 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database again (for another server on it); the original still owns it.
+    pub fn reuse(db: &TestDb) -> TestDb {
+        TestDb { url: db.url.clone(), backend: db.backend, name: String::new(), _dir: None }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if self.backend == Backend::Postgres && !self.name.is_empty() {
@@ -146,8 +154,7 @@ impl TestApp {
 
     /// A second server on the same database (PostgreSQL scale-out).
     pub async fn second_instance(&self) -> TestApp {
-        let db = TestDb { url: self.db.url.clone(), backend: self.backend, name: String::new(), _dir: None };
-        Self::start(db, |_| {}).await
+        Self::start(TestDb::reuse(&self.db), |_| {}).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calls;
 pub mod common;
 pub mod directory;
+pub mod live;
 pub mod routing;
 pub mod schedule;
 
@@ -13,5 +14,6 @@ pub use auth::*;
 pub use calls::*;
 pub use common::*;
 pub use directory::*;
+pub use live::*;
 pub use routing::*;
 pub use schedule::{ClockTime, Day, WeeklySchedule, Window};

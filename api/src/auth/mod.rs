@@ -67,10 +67,78 @@ impl Auth {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The token of an `Authorization: Bearer ...` header.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// A token given as `?access_token=` (only `GET /api/events` honours it: browsers' EventSource
+/// cannot set headers). The request-logging middleware never sees it: [`take_query_token`] moves
+/// it from the URI into the request's extensions first.
+#[derive(Clone)]
+pub struct QueryToken(pub String);
+
+impl std::fmt::Debug for QueryToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QueryToken(***)")
+    }
+}
+
+/// The query parameter name of [`QueryToken`].
+pub const ACCESS_TOKEN_PARAM: &str = "access_token";
+
+/// Removes `access_token` from the query of `uri`; returns the cleaned URI and the token (the
+/// last one given, when non-empty). `None` when the query has no such parameter.
+pub fn take_query_token(uri: &actix_web::http::Uri) -> Option<(actix_web::http::Uri, Option<String>)> {
+    let query = uri.query()?;
+    let mut token = None;
+    let mut kept = url::form_urlencoded::Serializer::new(String::new());
+    let mut found = false;
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if k == ACCESS_TOKEN_PARAM {
+            found = true;
+            token = Some(v.trim().to_string()).filter(|t| !t.is_empty());
+        } else {
+            kept.append_pair(&k, &v);
+        }
+    }
+    if !found {
+        return None;
+    }
+    let kept = kept.finish();
+    let path_and_query = if kept.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), kept) };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    let cleaned = actix_web::http::Uri::from_parts(parts).ok()?;
+    Some((cleaned, token))
+}
+
+/// Resolves a bearer token (JWT or API key) to its principal.
+pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Auth, AppError> {
+    let token = token.ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
+    if api_key::looks_like_key(&token) {
+        let hash = api_key::hash(&token);
+        let found = state.db.read(move |c| store::api_keys::find_by_hash(c, &hash)).await?;
+        let key = found.ok_or_else(|| AppError::Unauthorized("unknown API key".into()))?;
+        let stale = key.last_used_at.is_none_or(|t| crate::db::now() - t > chrono::Duration::seconds(60));
+        if stale {
+            let id = key.id;
+            // Best effort: a failure to record the use must not refuse the request.
+            if let Err(e) = state.db.write(move |c| store::api_keys::touch(c, id)).await {
+                tracing::debug!(error = %e, "could not record API key use");
+            }
+        }
+        return Ok(Auth { kind: PrincipalKind::ApiKey, id: key.id, role: key.role()?, publisher_id: key.publisher_id });
+    }
+    let user_id = state
+        .jwt
+        .verify(&token)
+        .ok_or_else(|| AppError::Unauthorized("invalid or expired token".into()))?;
+    let user = state.db.read(move |c| store::users::find(c, user_id)).await?;
+    let user = user.ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
+    Ok(Auth { kind: PrincipalKind::User, id: user.id, role: user.role()?, publisher_id: user.publisher_id })
 }
 
 impl FromRequest for Auth {
@@ -82,28 +150,7 @@ impl FromRequest for Auth {
         let token = bearer(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
-            let token = token.ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
-            if api_key::looks_like_key(&token) {
-                let hash = api_key::hash(&token);
-                let found = state.db.read(move |c| store::api_keys::find_by_hash(c, &hash)).await?;
-                let key = found.ok_or_else(|| AppError::Unauthorized("unknown API key".into()))?;
-                let stale = key.last_used_at.is_none_or(|t| crate::db::now() - t > chrono::Duration::seconds(60));
-                if stale {
-                    let id = key.id;
-                    // Best effort: a failure to record the use must not refuse the request.
-                    if let Err(e) = state.db.write(move |c| store::api_keys::touch(c, id)).await {
-                        tracing::debug!(error = %e, "could not record API key use");
-                    }
-                }
-                return Ok(Auth { kind: PrincipalKind::ApiKey, id: key.id, role: key.role()?, publisher_id: key.publisher_id });
-            }
-            let user_id = state
-                .jwt
-                .verify(&token)
-                .ok_or_else(|| AppError::Unauthorized("invalid or expired token".into()))?;
-            let user = state.db.read(move |c| store::users::find(c, user_id)).await?;
-            let user = user.ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
-            Ok(Auth { kind: PrincipalKind::User, id: user.id, role: user.role()?, publisher_id: user.publisher_id })
+            authenticate(&state, token).await
         })
     }
 }

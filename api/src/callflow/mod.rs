@@ -21,6 +21,7 @@ use crate::config::RoutingConfig;
 use crate::db::schema::{call_legs, calls, campaigns, phone_numbers};
 use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::live::{self, LiveEvent};
 use crate::routing::{route, CallInfo};
 use crate::store::calls::{self as store, CallRow, LegRow, NewCall};
 use crate::twilio::params::{CallStatus, CallStatusCallback, DialActionCallback, DialCallStatus, RecordingStatusCallback, VoiceWebhook};
@@ -101,6 +102,7 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
             updated_at: t,
         },
     )?;
+    live::emit(conn, LiveEvent::Created(call_id))?;
     let Some(campaign) = campaign else {
         store::set_outcome(conn, call_id, outcome::UNKNOWN_NUMBER)?;
         store::event(conn, call_id, "unrouted", json!({"reason": "the dialled number is not assigned to a campaign"}))?;
@@ -290,6 +292,9 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
             call_legs::last_sequence.eq(p.last_sequence),
         ))
         .execute(conn)?;
+    if leg.ringing_at.is_none() && p.ringing_at.is_some() {
+        live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
+    }
     if let Some(sid) = dial_sid {
         diesel::update(call_legs::table.find(leg.id).filter(call_legs::dial_call_sid.is_null()))
             .set(call_legs::dial_call_sid.eq(sid))
@@ -299,6 +304,9 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
     if answered {
         let connected_at = p.answered_at.or(p.ended_at).unwrap_or(r.at);
         let call = store::get_row(conn, leg.call_id)?;
+        if call.connected_at.is_none() {
+            live::emit(conn, LiveEvent::Answered(leg.call_id))?;
+        }
         let earliest = call.connected_at.map_or(connected_at, |c| c.min(connected_at));
         let billable = if p.is_final() { p.duration_secs.or(call.billable_secs) } else { call.billable_secs };
         diesel::update(calls::table.find(leg.call_id))
@@ -359,6 +367,9 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
             calls::updated_at.eq(crate::db::now()),
         ))
         .execute(conn)?;
+    if p.is_final() && !current.is_final() {
+        live::emit(conn, LiveEvent::Completed(call.id))?;
+    }
     if p.is_final() {
         // The caller is gone: no leg of this call can still hold a slot.
         for leg in store::legs(conn, call.id)?.iter().filter(|l| !l.released) {

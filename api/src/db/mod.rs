@@ -134,6 +134,8 @@ pub struct Db {
     read: Pool,
     write: Pool,
     backend: Backend,
+    /// Woken after a commit that wrote live events (see [`crate::live`]).
+    live_wake: std::sync::Arc<crate::live::Wake>,
 }
 
 #[derive(Debug, Clone)]
@@ -176,7 +178,7 @@ impl Db {
             }
             Backend::Sqlite => (build(opts.max_connections.max(2))?, build(1)?),
         };
-        Ok(Db { read, write, backend })
+        Ok(Db { read, write, backend, live_wake: Default::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -210,18 +212,15 @@ impl Db {
         .await?
     }
 
-    /// Runs `f` in a transaction on the blocking pool; any error rolls it back.
+    /// Runs `f` in a transaction on the blocking pool; any error rolls it back. Live events
+    /// emitted by `f` are written last thing before the commit.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
-        let pool = self.write.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            (*conn).transaction(f)
-        })
-        .await?
+        let db = self.clone();
+        actix_web::web::block(move || db.write_blocking(f)).await?
     }
 
     /// Synchronous variant of [`Db::write`] for commands and background threads.
@@ -230,7 +229,28 @@ impl Db {
         f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let mut conn = self.write.get()?;
-        (*conn).transaction(f)
+        crate::live::discard();
+        let result = (*conn).transaction(|c| {
+            let value = f(c)?;
+            let events = crate::live::flush(c)?;
+            Ok::<_, AppError>((value, events))
+        });
+        crate::live::discard();
+        let (value, events) = result?;
+        if events > 0 {
+            self.live_wake.notify();
+        }
+        Ok(value)
+    }
+
+    /// Synchronous variant of [`Db::read`] for background threads.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
+        let mut conn = self.read.get()?;
+        f(&mut conn)
+    }
+
+    pub fn live_wake(&self) -> std::sync::Arc<crate::live::Wake> {
+        self.live_wake.clone()
     }
 
     /// Whether the database answers (for `/readyz`).

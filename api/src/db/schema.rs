@@ -174,6 +174,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    live_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        call_id -> Nullable<BigInt>,
+        publisher_id -> Nullable<BigInt>,
+        payload -> Text,
+    }
+}
+
 diesel::joinable!(buyer_load -> buyers (buyer_id));
 diesel::joinable!(calls -> campaigns (campaign_id));
 diesel::joinable!(calls -> buyers (buyer_id));
@@ -198,4 +209,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     calls,
     call_legs,
     call_events,
+    live_events,
 );

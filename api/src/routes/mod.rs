@@ -5,6 +5,7 @@ pub mod auth;
 pub mod buyers;
 pub mod calls;
 pub mod campaigns;
+pub mod events;
 pub mod health;
 pub mod numbers;
 pub mod publishers;
@@ -24,6 +25,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     users::configure(cfg);
     api_keys::configure(cfg);
     calls::configure(cfg);
+    events::configure(cfg);
     webhooks::configure(cfg);
     cfg.default_service(actix_web::web::to(unknown_route));
 }

@@ -1,0 +1,401 @@
+//! Live events: call changes pushed to dashboards over Server-Sent Events (`GET /api/events`).
+//!
+//! How an event travels:
+//! 1. The call flow calls [`emit`] inside its write transaction. That only notes the event
+//!    (per thread: the transaction runs synchronously on one blocking thread).
+//! 2. Just before the transaction commits, [`crate::db::Db::write`] calls [`flush`]: each noted
+//!    event becomes a row of `live_events` carrying the call as it stands at the end of the
+//!    transaction. On PostgreSQL the writer first takes a transaction-scoped advisory lock, so
+//!    ids are handed out in commit order (a reader that sees id N has already seen every id below
+//!    it), then `pg_notify`s (delivered on commit). A rolled-back change publishes nothing.
+//! 3. After the commit, one pump per instance ([`pump`]) reads the rows past its cursor and hands
+//!    them to the in-process [`Hub`] (a bounded broadcast). On PostgreSQL the pump LISTENs, so an
+//!    event written by any instance reaches the clients of every instance; on SQLite it is woken
+//!    in-process.
+//! 4. Each SSE client reads the hub through its own receiver: a client that falls
+//!    `client_buffer` events behind is told to reload and disconnected; nobody ever waits for it.
+//!
+//! Noting events at [`emit`] and writing them at commit time also keeps the advisory lock out of
+//! the middle of a transaction (taking it last means no lock-order deadlock with buyer slots).
+pub mod pump;
+pub mod sse;
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use callbroker_wire::{Call, LiveEventKind, LiveQualification};
+use chrono::NaiveDateTime;
+use diesel::connection::{Connection, TransactionManager};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+
+use crate::db::schema::{calls, live_events};
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::store::calls::CallRow;
+
+/// The PostgreSQL channel the pumps LISTEN on.
+pub const CHANNEL: &str = "callbroker_live";
+/// Key of the advisory lock that orders `live_events` ids by commit.
+const ORDER_LOCK_KEY: i64 = 0x0063_626b_6c69_7665; // "cbklive"
+
+/// A change to announce, named by the call it concerns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveEvent {
+    Created(i64),
+    Ringing(i64),
+    Answered(i64),
+    Completed(i64),
+    /// The money verdict (emitted by the money code once a completed call is judged).
+    Qualified { call_id: i64, qualification: LiveQualification },
+}
+
+impl LiveEvent {
+    pub fn call_id(&self) -> i64 {
+        match self {
+            LiveEvent::Created(id) | LiveEvent::Ringing(id) | LiveEvent::Answered(id) | LiveEvent::Completed(id) => *id,
+            LiveEvent::Qualified { call_id, .. } => *call_id,
+        }
+    }
+    pub fn kind(&self) -> LiveEventKind {
+        match self {
+            LiveEvent::Created(_) => LiveEventKind::CallCreated,
+            LiveEvent::Ringing(_) => LiveEventKind::CallRinging,
+            LiveEvent::Answered(_) => LiveEventKind::CallAnswered,
+            LiveEvent::Completed(_) => LiveEventKind::CallCompleted,
+            LiveEvent::Qualified { .. } => LiveEventKind::CallQualified,
+        }
+    }
+}
+
+thread_local! {
+    static PENDING: RefCell<Vec<LiveEvent>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Announces `event` when the current write transaction commits (nothing if it rolls back).
+/// Must be called inside [`crate::db::Db::write`] / `write_blocking`, which write it out.
+pub fn emit(conn: &mut DbConnection, event: LiveEvent) -> Result<(), AppError> {
+    let depth = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn).transaction_depth()?;
+    if depth.is_none() {
+        return Err(AppError::Internal(anyhow::anyhow!("live events must be emitted inside a write transaction")));
+    }
+    PENDING.with(|p| p.borrow_mut().push(event));
+    Ok(())
+}
+
+/// Forgets events noted on this thread (a transaction starts, or rolled back).
+pub(crate) fn discard() {
+    PENDING.with(|p| p.borrow_mut().clear());
+}
+
+/// What a row's `payload` holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    call: Call,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qualification: Option<LiveQualification>,
+}
+
+/// Writes the events noted in this transaction; returns how many. Called by `Db::write` last
+/// thing before the commit.
+pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let mut pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    // The same change noted twice in one transaction (e.g. two callbacks folded together) is one event.
+    let mut seen = std::collections::HashSet::new();
+    pending.retain(|e| matches!(e, LiveEvent::Qualified { .. }) || seen.insert((e.kind(), e.call_id())));
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({ORDER_LOCK_KEY})")).execute(c)?;
+    }
+    let at = crate::db::now();
+    let mut written = 0;
+    for event in pending {
+        let call_id = event.call_id();
+        let row = calls::table.find(call_id).select(CallRow::as_select()).first(conn).optional()?;
+        let Some(row) = row else { continue };
+        let publisher_id = row.publisher_id;
+        let kind = event.kind();
+        let qualification = match event {
+            LiveEvent::Qualified { qualification, .. } => Some(qualification),
+            _ => None,
+        };
+        let payload = serde_json::to_string(&Payload { call: row.into_wire(), qualification })
+            .map_err(|e| AppError::Internal(e.into()))?;
+        diesel::insert_into(live_events::table)
+            .values((
+                live_events::at.eq(at),
+                live_events::kind.eq(kind.as_str()),
+                live_events::call_id.eq(Some(call_id)),
+                live_events::publisher_id.eq(publisher_id),
+                live_events::payload.eq(payload),
+            ))
+            .execute(conn)?;
+        written += 1;
+    }
+    if written > 0 {
+        if let DbConnection::Postgres(c) = conn {
+            diesel::sql_query(format!("SELECT pg_notify('{CHANNEL}', '')")).execute(c)?;
+        }
+    }
+    Ok(written)
+}
+
+/// A stored event, as read back.
+#[derive(Debug, Clone, Queryable)]
+pub struct Row {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub kind: String,
+    pub publisher_id: Option<i64>,
+    pub payload: String,
+}
+
+fn rows_query() -> live_events::BoxedQuery<'static, crate::db::DbBackend, (diesel::sql_types::BigInt, diesel::sql_types::Timestamp, diesel::sql_types::Text, diesel::sql_types::Nullable<diesel::sql_types::BigInt>, diesel::sql_types::Text)> {
+    live_events::table
+        .select((live_events::id, live_events::at, live_events::kind, live_events::publisher_id, live_events::payload))
+        .into_boxed()
+}
+
+/// Events after `after`, oldest first, at most `limit`; only one publisher's with `scope`.
+pub fn after(conn: &mut DbConnection, after: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, AppError> {
+    let mut q = rows_query().filter(live_events::id.gt(after));
+    if let Some(p) = scope {
+        q = q.filter(live_events::publisher_id.eq(p));
+    }
+    Ok(q.order(live_events::id.asc()).limit(limit).load(conn)?)
+}
+
+/// The newest event id (0 when none).
+pub fn last_id(conn: &mut DbConnection) -> Result<i64, AppError> {
+    Ok(live_events::table.select(diesel::dsl::max(live_events::id)).first::<Option<i64>>(conn)?.unwrap_or(0))
+}
+
+/// Whether event `id` is still kept.
+pub fn kept(conn: &mut DbConnection, id: i64) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(live_events::table.find(id))).get_result(conn)?)
+}
+
+/// Deletes events recorded before `before`; returns how many.
+pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, AppError> {
+    Ok(diesel::delete(live_events::table.filter(live_events::at.lt(before))).execute(conn)?)
+}
+
+/// An event ready to send: its SSE frames for staff and (when it has a publisher) for that
+/// publisher, rendered once for every client.
+#[derive(Debug)]
+pub struct Published {
+    pub id: i64,
+    pub publisher_id: Option<i64>,
+    pub staff_frame: actix_web::web::Bytes,
+    pub publisher_frame: Option<actix_web::web::Bytes>,
+}
+
+impl Published {
+    pub fn from_row(row: Row) -> Result<Published, AppError> {
+        let kind = LiveEventKind::parse(&row.kind)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown live event kind {:?}", row.kind)))?;
+        let payload: Payload = serde_json::from_str(&row.payload).map_err(|e| AppError::Internal(e.into()))?;
+        let mut event = callbroker_wire::LiveEvent {
+            id: row.id,
+            kind,
+            at: crate::store::utc(row.at),
+            call: payload.call,
+            qualification: payload.qualification,
+        };
+        let staff_frame = sse::event_frame(&event)?;
+        let publisher_frame = match row.publisher_id {
+            Some(_) => {
+                redact_for_publisher(&mut event);
+                Some(sse::event_frame(&event)?)
+            }
+            None => None,
+        };
+        Ok(Published { id: row.id, publisher_id: row.publisher_id, staff_frame, publisher_frame })
+    }
+
+    /// The frame `scope` may see: staff (`None`) see everything, a publisher only its own calls.
+    pub fn frame_for(&self, scope: Option<i64>) -> Option<actix_web::web::Bytes> {
+        match scope {
+            None => Some(self.staff_frame.clone()),
+            Some(p) if self.publisher_id == Some(p) => self.publisher_frame.clone(),
+            Some(_) => None,
+        }
+    }
+}
+
+/// What a publisher must not see: the buyer and the buyer's money.
+pub fn redact_for_publisher(event: &mut callbroker_wire::LiveEvent) {
+    event.call.buyer_id = None;
+    if let Some(q) = event.qualification.as_mut() {
+        q.revenue_micros = None;
+        q.cost_micros = None;
+        q.profit_micros = None;
+    }
+}
+
+/// Wakes the pump after a local commit wrote events (on PostgreSQL also LISTEN does).
+#[derive(Debug, Default)]
+pub struct Wake {
+    flag: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl Wake {
+    pub fn notify(&self) {
+        if let Ok(mut f) = self.flag.lock() {
+            *f = true;
+            self.cond.notify_all();
+        }
+    }
+
+    /// Waits until notified or `timeout`; true when notified.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let Ok(guard) = self.flag.lock() else { return false };
+        let Ok((mut guard, _)) = self.cond.wait_timeout_while(guard, timeout, |f| !*f) else { return false };
+        std::mem::replace(&mut *guard, false)
+    }
+}
+
+/// The in-process fan-out of events to this instance's SSE clients.
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Published>>,
+    stop_tx: watch::Sender<bool>,
+    stopped: AtomicBool,
+    pub config: crate::config::LiveConfig,
+}
+
+impl Hub {
+    pub fn new(config: crate::config::LiveConfig) -> Hub {
+        let (tx, _) = broadcast::channel(config.client_buffer.max(1));
+        let (stop_tx, _) = watch::channel(false);
+        Hub { tx, stop_tx, stopped: AtomicBool::new(false), config }
+    }
+
+    /// Hands an event to every connected client; never waits.
+    pub fn publish(&self, event: Arc<Published>) {
+        // An error only means nobody is listening.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.tx.subscribe()
+    }
+
+    pub fn clients(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// Ends the pump and every open stream (server shutdown).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _ = self.stop_tx.send(true);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    pub fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop_tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, PoolOptions};
+    use crate::store::calls::NewCall;
+
+    fn db() -> (Db, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("cb-live-{}-{}", std::process::id(), crate::auth::random_token(8)));
+        let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
+        db.migrate().expect("migrate");
+        (db, dir)
+    }
+
+    fn new_call(sid: &str, publisher_id: Option<i64>) -> NewCall {
+        let t = crate::db::now();
+        NewCall {
+            call_sid: sid.into(),
+            campaign_id: None,
+            number_id: None,
+            publisher_id,
+            caller: "+12015550123".into(),
+            dialled: "+17175550100".into(),
+            caller_state: None,
+            caller_state_source: None,
+            caller_city: None,
+            caller_zip: None,
+            status: "ringing".into(),
+            outcome: "routed".into(),
+            started_at: t,
+            updated_at: t,
+        }
+    }
+
+    fn qualification() -> LiveQualification {
+        LiveQualification {
+            qualified: true,
+            reason: Some("buffer_met".into()),
+            currency: "USD".into(),
+            payout_micros: 12_000_000,
+            revenue_micros: Some(30_000_000),
+            cost_micros: Some(150_000),
+            profit_micros: Some(17_850_000),
+        }
+    }
+
+    #[test]
+    fn events_are_written_at_commit_only_and_redacted_for_publishers() {
+        let (db, dir) = db();
+        db.write_blocking(|c| diesel::sql_query("INSERT INTO publishers (name, created_at, updated_at) VALUES ('P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)").execute(c).map_err(AppError::from)).expect("publisher");
+        let publisher: i64 = db.read_blocking(|c| crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(AppError::from)).expect("publisher id");
+        let call = db
+            .write_blocking(|c| {
+                let id = crate::store::calls::insert(c, &new_call("CA1", Some(publisher)))?;
+                emit(c, LiveEvent::Created(id))?;
+                emit(c, LiveEvent::Created(id))?; // noted twice, written once
+                emit(c, LiveEvent::Qualified { call_id: id, qualification: qualification() })?;
+                Ok(id)
+            })
+            .expect("write");
+        // A rolled-back change publishes nothing, and leaves nothing behind for the next one.
+        let failed: Result<(), AppError> = db.write_blocking(|c| {
+            emit(c, LiveEvent::Completed(call))?;
+            Err(AppError::bad_request("rolled back"))
+        });
+        assert!(failed.is_err());
+        db.write_blocking(|_| Ok(())).expect("empty write");
+        let rows = db.read_blocking(|c| after(c, 0, None, 100)).expect("rows");
+        assert_eq!(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["call.created", "call.qualified"]);
+        assert!(rows[0].id < rows[1].id);
+        assert_eq!(rows[1].publisher_id, Some(publisher));
+        let published = Published::from_row(rows[1].clone()).expect("published");
+        let staff = String::from_utf8_lossy(&published.frame_for(None).unwrap_or_default()).into_owned();
+        let theirs = String::from_utf8_lossy(&published.frame_for(Some(publisher)).unwrap_or_default()).into_owned();
+        assert!(staff.contains("\"revenue_micros\":30000000") && staff.contains("\"payout_micros\":12000000"), "{staff}");
+        assert!(theirs.contains("\"payout_micros\":12000000"), "{theirs}");
+        assert!(!theirs.contains("revenue_micros") && !theirs.contains("profit_micros") && !theirs.contains("cost_micros"), "{theirs}");
+        assert!(theirs.contains("\"buyer_id\":null"), "{theirs}");
+        assert!(published.frame_for(Some(publisher + 1)).is_none(), "another publisher gets nothing");
+        // Scoped reads and pruning.
+        assert_eq!(db.read_blocking(|c| after(c, 0, Some(publisher + 1), 100)).expect("scoped").len(), 0);
+        let future = crate::db::now() + chrono::Duration::seconds(1);
+        assert_eq!(db.write_blocking(move |c| prune(c, future)).expect("prune"), 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn emitting_outside_a_transaction_is_refused() {
+        let (db, dir) = db();
+        let refused = db.read_blocking(|c| emit(c, LiveEvent::Created(1)));
+        assert!(refused.is_err());
+        discard();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

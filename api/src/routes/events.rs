@@ -1,0 +1,67 @@
+//! `GET /api/events`: live call events over Server-Sent Events.
+use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
+use callbroker_wire::LiveEvent;
+
+use super::AuthErrors;
+use crate::auth::{self, QueryToken};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(events);
+}
+
+/// The header browsers send when an EventSource reconnects.
+pub const LAST_EVENT_ID: &str = "Last-Event-ID";
+
+/// Live call events, as Server-Sent Events.
+///
+/// A `text/event-stream` of `call.created`, `call.ringing` (a buyer's phone rings), `call.answered` (a buyer answered), `call.completed` and
+/// `call.qualified`, each with the call as it stands (see `LiveEvent`). Publishers get only their
+/// own calls' events, without buyer identities or revenue.
+///
+/// Authenticate with `Authorization: Bearer ...` or, because browsers' `EventSource` cannot set
+/// headers, with `?access_token=<token or API key>` (honoured on this route only, and never
+/// logged). Reconnect with `Last-Event-ID` to get the events missed meanwhile (up to
+/// `live.replay_max_events`, kept `live.retention_secs`); beyond that, an `event: reload` message
+/// says to refetch. A client that falls too far behind gets `event: reload` and is disconnected.
+/// Idle streams carry a `: keep-alive` comment every `live.heartbeat_secs`.
+#[utoipa::path(tag = "events", security(("bearer" = [])),
+    params(
+        ("access_token" = Option<String>, Query, description = "The bearer token, for clients that cannot set headers (EventSource)"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id"),
+    ),
+    responses(
+        (status = 200, description = "An endless stream of events; each `data:` is a LiveEvent", content_type = "text/event-stream", body = LiveEvent),
+        (status = 400, description = "Last-Event-ID is not an integer", body = callbroker_wire::ErrorBody),
+        AuthErrors,
+    ))]
+#[get("/events")]
+pub async fn events(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let token = auth::bearer(&req).or_else(|| req.extensions().get::<QueryToken>().map(|t| t.0.clone()));
+    let principal = auth::authenticate(&state, token).await?;
+    let last_event_id = match req.headers().get(LAST_EVENT_ID) {
+        None => None,
+        Some(v) => {
+            let v = v.to_str().map(str::trim).unwrap_or("");
+            if v.is_empty() {
+                None
+            } else {
+                Some(v.parse::<i64>().map_err(|_| AppError::bad_request("Last-Event-ID must be an event id (an integer)"))?)
+            }
+        }
+    };
+    let scope = principal.publisher_scope();
+    let hub = state.live.clone();
+    // Subscribe before reading the replay, so nothing committed in between is lost (duplicates
+    // are skipped by id).
+    let rx = hub.subscribe();
+    let max = hub.config.replay_max_events;
+    let replay = state.db.read(move |c| crate::live::sse::replay(c, last_event_id, scope, max)).await?;
+    let stream = crate::live::sse::client_stream(&hub, rx, scope, replay);
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream))
+}
