@@ -8,10 +8,12 @@ pub mod common;
 pub mod directory;
 pub mod routing;
 pub mod schedule;
+pub mod twilio;
 
 pub use auth::*;
 pub use calls::*;
 pub use common::*;
 pub use directory::*;
 pub use routing::*;
+pub use twilio::*;
 pub use schedule::{ClockTime, Day, WeeklySchedule, Window};
