@@ -5,3 +5,4 @@ mod concurrency;
 mod crud;
 mod openapi;
 mod validation;
+mod twilio_account;

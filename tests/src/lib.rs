@@ -12,6 +12,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
 pub mod twilio;
+pub mod twilio_mock;
 
 /// The Auth Token the test server verifies webhook signatures with.
 pub const TWILIO_AUTH_TOKEN: &str = "test-twilio-auth-token-0123456789";
@@ -100,6 +101,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub db: TestDb,
     handle: actix_web::dev::ServerHandle,
+    worker: tokio::task::AbortHandle,
 }
 
 pub fn test_config(db_url: &str) -> Config {
@@ -113,6 +115,13 @@ pub fn test_config(db_url: &str) -> Config {
     config.web_dir = std::path::PathBuf::from("/nonexistent-web-dir");
     config.public_url = PUBLIC_URL.into();
     config.twilio.auth_token = Some(Secret::new(TWILIO_AUTH_TOKEN));
+    // Short waits: background jobs and Twilio retries back off in milliseconds, not minutes.
+    config.jobs.poll_interval_ms = 25;
+    config.jobs.backoff_base_ms = 50;
+    config.jobs.backoff_max_ms = 400;
+    config.twilio.retry_base_ms = 20;
+    config.twilio.retry_max_ms = 3_000;
+    config.twilio.timeout_secs = 5;
     config
 }
 
@@ -135,9 +144,10 @@ impl TestApp {
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
+        let worker = app.worker();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
-        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, handle };
+        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, handle, worker };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         test
     }
@@ -146,6 +156,14 @@ impl TestApp {
     pub async fn second_instance(&self) -> TestApp {
         let db = TestDb { url: self.db.url.clone(), backend: self.backend, name: String::new(), _dir: None };
         Self::start(db, |_| {}).await
+    }
+
+    /// Stops this server (HTTP and background worker, as a crash would) and starts another on the
+    /// same database with `tweak`. `self` keeps owning the database.
+    pub async fn restart_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        self.stop();
+        let db = TestDb { url: self.db.url.clone(), backend: self.backend, name: String::new(), _dir: None };
+        Self::start(db, tweak).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -196,6 +214,7 @@ impl TestApp {
     }
 
     pub fn stop(&self) {
+        self.worker.abort();
         let _ = self.handle.stop(false);
     }
 }
