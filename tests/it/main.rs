@@ -5,4 +5,5 @@ mod concurrency;
 mod crud;
 mod openapi;
 mod validation;
+mod jobs;
 mod twilio_account;

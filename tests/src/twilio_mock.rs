@@ -60,6 +60,8 @@ pub fn prism() -> &'static str {
             spec.display(),
             parent = std::process::id()
         );
+        // Not waited for: the shell outlives no test process (it watches it) and reaps Prism.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .arg("-c")
             .arg(script)
