@@ -269,6 +269,15 @@ async fn credentials_are_admin_only_and_masked(backend: Backend) {
     let (_, got) = app.admin("GET", "/api/twilio/account", None).await;
     assert!(!got.to_string().contains(token) && !got.to_string().contains(REST_ACCOUNT_SID), "never in full: {got}");
 
+    // Webhooks are now signed with the token set through the API, no longer with the old one.
+    let pairs = params(&[("CallSid", &sid("CA", 99)), ("AccountSid", REST_ACCOUNT_SID), ("From", CALLER), ("To", "+17175550199"), ("CallStatus", "ringing")]);
+    let url = format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL);
+    let sign = |t: &str| callbroker::twilio::signature::sign(t, callbroker::twilio::signature::Algorithm::HmacSha1, &url, &pairs);
+    let old = app.twilio_raw("/api/webhooks/twilio/voice", &pairs, Some(&sign(callbroker_tests::TWILIO_AUTH_TOKEN))).await;
+    assert_eq!(old.status, 403, "{old:?}");
+    let new = app.twilio_raw("/api/webhooks/twilio/voice", &pairs, Some(&sign(token))).await;
+    assert_eq!(new.status, 200, "{new:?}");
+
     app.create("/api/users", json!({"email": "op@test.example", "password": "operator-password-1", "role": "operator"})).await;
     let op = app.login("op@test.example", "operator-password-1").await;
     assert_eq!(app.call("GET", "/api/twilio/account", Some(&op), None).await.0, 403);
