@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_BACKTRACE=1
+scripts/twilio-mock.sh
 cargo test --no-fail-fast

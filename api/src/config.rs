@@ -82,6 +82,9 @@ pub struct Config {
     /// Live events (`GET /api/events`).
     #[serde(default)]
     pub live: LiveConfig,
+    /// The background job queue (call cost, transcripts, number imports).
+    #[serde(default)]
+    pub jobs: JobsConfig,
 }
 
 fn comma_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -116,6 +119,27 @@ pub struct LiveConfig {
 impl Default for LiveConfig {
     fn default() -> Self {
         Self { heartbeat_secs: 15, replay_max_events: 1000, retention_secs: 3600, client_buffer: 1024, prune_interval_secs: 60 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobsConfig {
+    /// How often the worker looks for due jobs, milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long a claimed job is leased before another worker may take it over, seconds.
+    pub lease_secs: i64,
+    /// First retry delay; doubles each attempt (with jitter), milliseconds.
+    pub backoff_base_ms: u64,
+    /// Longest retry delay, milliseconds.
+    pub backoff_max_ms: u64,
+    /// Jobs run at once by one instance.
+    pub concurrency: usize,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { poll_interval_ms: 1000, lease_secs: 300, backoff_base_ms: 5_000, backoff_max_ms: 3_600_000, concurrency: 4 }
     }
 }
 
@@ -157,7 +181,23 @@ pub struct TwilioConfig {
     pub webhook_shared_key: Option<Secret>,
     /// Development only: accept unsigned webhooks. Logged loudly; never the default.
     pub insecure_skip_signature: bool,
+    /// REST API base URL (`TWILIO_API_BASE`); point it at a Twilio-compatible carrier or a mock.
     pub api_base: String,
+    /// Optional API key used instead of the Auth Token for REST calls.
+    pub api_key_sid: Option<String>,
+    pub api_key_secret: Option<Secret>,
+    /// Voice Intelligence API base URL (transcripts).
+    pub intelligence_api_base: String,
+    /// Voice Intelligence Service (`GA...`) transcripts are created in.
+    pub intelligence_service_sid: Option<String>,
+    /// Timeout of one REST request, seconds.
+    pub timeout_secs: u64,
+    /// Retries of a request answered 429 or 5xx (or not answered).
+    pub max_retries: u32,
+    /// First retry delay (doubles, with jitter), milliseconds.
+    pub retry_base_ms: u64,
+    /// Longest wait between retries, `Retry-After` included, milliseconds.
+    pub retry_max_ms: u64,
 }
 
 impl Default for TwilioConfig {
@@ -168,6 +208,14 @@ impl Default for TwilioConfig {
             webhook_shared_key: None,
             insecure_skip_signature: false,
             api_base: "https://api.twilio.com".into(),
+            api_key_sid: None,
+            api_key_secret: None,
+            intelligence_api_base: "https://intelligence.twilio.com".into(),
+            intelligence_service_sid: None,
+            timeout_secs: 15,
+            max_retries: 3,
+            retry_base_ms: 500,
+            retry_max_ms: 30_000,
         }
     }
 }
@@ -194,6 +242,7 @@ impl Default for Config {
             metrics_token: None,
             login_attempts_per_minute: 10,
             live: LiveConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -203,7 +252,15 @@ impl Config {
     pub fn load() -> Result<Config, Box<figment::Error>> {
         let file = std::env::var_os("CALLBROKER_CONFIG").map(PathBuf::from).unwrap_or_else(|| "callbroker.toml".into());
         let twilio_env = Env::raw()
-            .only(&["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WEBHOOK_SHARED_KEY", "TWILIO_API_BASE"])
+            .only(&[
+                "TWILIO_ACCOUNT_SID",
+                "TWILIO_AUTH_TOKEN",
+                "TWILIO_WEBHOOK_SHARED_KEY",
+                "TWILIO_API_BASE",
+                "TWILIO_API_KEY_SID",
+                "TWILIO_API_KEY_SECRET",
+                "TWILIO_INTELLIGENCE_SERVICE_SID",
+            ])
             .map(|k| {
                 let k = k.as_str().to_ascii_lowercase();
                 let rest = k.trim_start_matches("twilio_").to_string();
@@ -220,6 +277,8 @@ impl Config {
                     format!("routing.{rest}").into()
                 } else if let Some(rest) = k.strip_prefix("live_") {
                     format!("live.{rest}").into()
+                } else if let Some(rest) = k.strip_prefix("jobs_") {
+                    format!("jobs.{rest}").into()
                 } else {
                     k.into()
                 }

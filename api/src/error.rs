@@ -150,7 +150,7 @@ impl From<diesel::result::Error> for AppError {
                 AppError::Unavailable("database busy, retry".into())
             }
             E::DatabaseError(K::Unknown, info) if is_unavailable_message(info.message()) => {
-                AppError::Unavailable("database unavailable".into())
+                AppError::Unavailable(format!("database unavailable: {}", info.message()))
             }
             other => AppError::Internal(anyhow::Error::new(other)),
         }

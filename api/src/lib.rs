@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod metrics;
 pub mod live;
+pub mod jobs;
 pub mod openapi;
 pub mod routes;
 pub mod routing;

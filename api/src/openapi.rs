@@ -26,6 +26,7 @@ use utoipa_actix_web::AppExt;
         (name = "routing", description = "The routing simulator"),
         (name = "events", description = "Live call events (Server-Sent Events)"),
         (name = "webhooks", description = "Twilio webhooks (signed by Twilio, not by a bearer token)"),
+        (name = "twilio", description = "The Twilio account: credentials (admin only, shown masked)"),
         (name = "operations", description = "Health"),
     )
 )]

@@ -26,6 +26,7 @@ pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
     state: web::Data<AppState>,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -53,6 +54,9 @@ impl Application {
         crate::live::pump::start(db.clone(), config.database_url.clone(), live.clone())?;
         let state = web::Data::new(AppState { db, config: config.clone(), jwt, live });
         spawn_reaper(state.clone());
+        let mut registry = crate::jobs::Registry::new();
+        crate::twilio::tasks::register(&mut registry, state.clone());
+        let worker = crate::jobs::spawn_worker(state.db.clone(), registry, state.config.jobs.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();
         let metrics = web::Data::new(crate::metrics::Metrics::new()?);
@@ -92,7 +96,7 @@ impl Application {
             server = server.workers(config.workers);
         }
         tracing::info!(port, database = %crate::db::redact_url(&config.database_url), "listening");
-        Ok(Application { port, server: server.run(), state })
+        Ok(Application { port, server: server.run(), state, worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -125,6 +129,11 @@ impl Application {
     /// A handle to stop the server from a test.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+
+    /// A handle to stop the background job worker (tests simulating a crash).
+    pub fn worker(&self) -> tokio::task::AbortHandle {
+        self.worker.abort_handle()
     }
 }
 

@@ -7,3 +7,5 @@ mod hardening;
 mod live;
 mod openapi;
 mod validation;
+mod jobs;
+mod twilio_account;

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 pub mod sse;
 pub mod twilio;
+pub mod twilio_mock;
 
 /// The Auth Token the test server verifies webhook signatures with.
 pub const TWILIO_AUTH_TOKEN: &str = "test-twilio-auth-token-0123456789";
@@ -108,6 +109,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub db: TestDb,
     handle: actix_web::dev::ServerHandle,
+    worker: tokio::task::AbortHandle,
 }
 
 pub fn test_config(db_url: &str) -> Config {
@@ -123,6 +125,13 @@ pub fn test_config(db_url: &str) -> Config {
     // Tests log in many times from 127.0.0.1; the throttling test sets its own budget.
     config.login_attempts_per_minute = 1000;
     config.twilio.auth_token = Some(Secret::new(TWILIO_AUTH_TOKEN));
+    // Short waits: background jobs and Twilio retries back off in milliseconds, not minutes.
+    config.jobs.poll_interval_ms = 25;
+    config.jobs.backoff_base_ms = 50;
+    config.jobs.backoff_max_ms = 400;
+    config.twilio.retry_base_ms = 20;
+    config.twilio.retry_max_ms = 3_000;
+    config.twilio.timeout_secs = 5;
     config
 }
 
@@ -139,15 +148,20 @@ impl TestApp {
 
     /// Starts a server on an existing database (a second instance, or after a restart).
     pub async fn start(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        // Server logs on stderr when asked (RUST_LOG=... CALLBROKER_TEST_LOG=1).
+        if std::env::var_os("CALLBROKER_TEST_LOG").is_some() {
+            callbroker::telemetry::init(callbroker::config::LogFormat::Human);
+        }
         let mut config = test_config(&db.url);
         tweak(&mut config);
         let backend = db.backend;
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
+        let worker = app.worker();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
-        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, handle };
+        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, handle, worker };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         test
     }
@@ -155,6 +169,14 @@ impl TestApp {
     /// A second server on the same database (PostgreSQL scale-out).
     pub async fn second_instance(&self) -> TestApp {
         Self::start(TestDb::reuse(&self.db), |_| {}).await
+    }
+
+    /// Stops this server (HTTP and background worker, as a crash would) and starts another on the
+    /// same database with `tweak`. `self` keeps owning the database.
+    pub async fn restart_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        self.stop();
+        let db = TestDb { url: self.db.url.clone(), backend: self.backend, name: String::new(), _dir: None };
+        Self::start(db, tweak).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -205,7 +227,9 @@ impl TestApp {
     }
 
     pub fn stop(&self) {
-        let _ = self.handle.stop(false);
+        self.worker.abort();
+        // Stopping starts at once; nothing here waits for it to finish.
+        drop(self.handle.stop(false));
     }
 }
 

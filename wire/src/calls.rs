@@ -42,6 +42,23 @@ pub struct Call {
     /// Length of the buyer-connected part.
     pub billable_secs: Option<i32>,
     pub recording: Option<Recording>,
+    // --- Twilio account (cost, transcript) ---
+    /// What Twilio charged for the call, parent and buyer legs together, in micro-units of
+    /// `cost_currency`. Hidden from publishers.
+    #[serde(default)]
+    pub cost_micros: Option<i64>,
+    #[serde(default)]
+    pub cost_currency: Option<String>,
+    /// `pending` while Twilio has not priced the call yet, `done`, or `failed`.
+    #[serde(default)]
+    pub cost_status: Option<String>,
+    /// The recording's transcript, when the campaign asks for transcripts.
+    #[serde(default)]
+    pub transcript: Option<String>,
+    /// `pending`, `done` or `failed`.
+    #[serde(default)]
+    pub transcript_status: Option<String>,
+    // --- end Twilio account ---
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,6 +21,11 @@ pub struct Campaign {
     pub busy_message: String,
     /// Buyers that serve this campaign, with per-campaign overrides.
     pub buyers: Vec<CampaignBuyer>,
+    // --- Twilio account (transcription) ---
+    /// Whether each completed recording is sent to Twilio for a transcript (billed by Twilio).
+    #[serde(default)]
+    pub transcribe: bool,
+    // --- end Twilio account ---
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -52,6 +57,11 @@ pub struct NewCampaign {
     /// Initial buyer assignments.
     #[serde(default)]
     pub buyers: Vec<CampaignBuyer>,
+    // --- Twilio account (transcription) ---
+    /// Transcribe each completed recording (off unless set: Twilio bills it).
+    #[serde(default)]
+    pub transcribe: bool,
+    // --- end Twilio account ---
 }
 
 /// Partial update; absent fields are left alone. `buyers`, when present, replaces the assignments.
@@ -68,6 +78,10 @@ pub struct CampaignPatch {
     pub busy_message: Option<String>,
     #[serde(default)]
     pub buyers: Option<Vec<CampaignBuyer>>,
+    // --- Twilio account (transcription) ---
+    #[serde(default)]
+    pub transcribe: Option<bool>,
+    // --- end Twilio account ---
 }
 
 // ---------------------------------------------------------------- buyers

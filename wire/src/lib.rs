@@ -9,6 +9,7 @@ pub mod directory;
 pub mod live;
 pub mod routing;
 pub mod schedule;
+pub mod twilio;
 
 pub use auth::*;
 pub use calls::*;
@@ -16,4 +17,5 @@ pub use common::*;
 pub use directory::*;
 pub use live::*;
 pub use routing::*;
+pub use twilio::*;
 pub use schedule::{ClockTime, Day, WeeklySchedule, Window};

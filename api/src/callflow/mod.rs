@@ -380,6 +380,7 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         if call.outcome == outcome::ROUTED && call.connected_at.is_none() {
             store::set_outcome(conn, call.id, outcome::ABANDONED)?;
         }
+        crate::twilio::tasks::enqueue_cost(conn, call.id)?;
     }
     Ok(())
 }
@@ -402,6 +403,7 @@ pub fn on_recording(conn: &mut DbConnection, r: &RecordingStatusCallback) -> Res
             calls::updated_at.eq(crate::db::now()),
         ))
         .execute(conn)?;
+    crate::twilio::tasks::enqueue_transcript_if_wanted(conn, call.id)?;
     Ok(())
 }
 

@@ -24,6 +24,8 @@ diesel::table! {
         busy_message -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        // Twilio account: transcription switch.
+        transcribe -> Bool,
     }
 }
 
@@ -142,6 +144,13 @@ diesel::table! {
         recording_channels -> Nullable<Integer>,
         last_sequence -> Nullable<Integer>,
         updated_at -> Timestamp,
+        // Twilio account: cost and transcript.
+        cost_micros -> Nullable<BigInt>,
+        cost_currency -> Nullable<Text>,
+        cost_status -> Nullable<Text>,
+        transcript -> Nullable<Text>,
+        transcript_status -> Nullable<Text>,
+        transcript_sid -> Nullable<Text>,
     }
 }
 
@@ -185,6 +194,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    twilio_account (id) {
+        id -> Integer,
+        account_sid -> Text,
+        auth_token -> Text,
+        api_key_sid -> Nullable<Text>,
+        api_key_secret -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        last_error -> Nullable<Text>,
+        status -> Text,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    number_imports (id) {
+        id -> BigInt,
+        status -> Text,
+        pages -> Integer,
+        processed -> Integer,
+        new_count -> Integer,
+        updated_count -> Integer,
+        unchanged_count -> Integer,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(buyer_load -> buyers (buyer_id));
 diesel::joinable!(calls -> campaigns (campaign_id));
 diesel::joinable!(calls -> buyers (buyer_id));
@@ -210,4 +261,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     call_legs,
     call_events,
     live_events,
+    twilio_account,
+    jobs,
+    number_imports,
 );

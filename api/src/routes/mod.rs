@@ -9,6 +9,7 @@ pub mod events;
 pub mod health;
 pub mod numbers;
 pub mod publishers;
+pub mod twilio;
 pub mod users;
 pub mod webhooks;
 
@@ -21,6 +22,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     campaigns::configure(cfg);
     buyers::configure(cfg);
     publishers::configure(cfg);
+    // Before numbers: its `/numbers/webhooks` must not be taken for `/numbers/{id}`.
+    twilio::configure(cfg);
     numbers::configure(cfg);
     users::configure(cfg);
     api_keys::configure(cfg);

@@ -30,9 +30,18 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The Auth Token set through `PUT /api/twilio/account`, which wins over the configuration's
+/// (the configuration's when the database cannot say).
+async fn auth_token(state: &AppState) -> Option<String> {
+    let twilio = state.config.twilio.clone();
+    let stored = state.db.read(move |c| crate::twilio::account::effective(c, &twilio)).await.ok().filter(|e| e.source == "api");
+    stored.and_then(|e| e.auth_token).or_else(|| state.config.twilio.auth_token.clone()).map(|t| t.expose().to_string())
+}
+
 /// Checks the signature and returns the typed parameters.
-fn verified<T: DeserializeOwned>(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<T, AppError> {
+async fn verified<T: DeserializeOwned>(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<T, AppError> {
     let cfg = &state.config;
+    let auth_token = if cfg.twilio.insecure_skip_signature { None } else { auth_token(state).await };
     let is_form = header(req, "content-type")
         .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if !cfg.twilio.insecure_skip_signature {
@@ -50,7 +59,7 @@ fn verified<T: DeserializeOwned>(req: &HttpRequest, body: &[u8], state: &AppStat
             req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
         );
         let keys = SignatureKeys {
-            auth_token: cfg.twilio.auth_token.as_ref().map(|s| s.expose().to_string()),
+            auth_token,
             shared_key: cfg.twilio.webhook_shared_key.as_ref().map(|s| s.expose().to_string()),
         };
         if let Err(e) = signature::verify(&keys, &url, &pairs, signature, header(req, SIGNATURE_SETTINGS_HEADER)) {
@@ -132,7 +141,7 @@ fn twiml_or_error(webhook: &str, result: Result<Answer, AppError>, req: &HttpReq
     ))]
 #[post("/webhooks/twilio/voice")]
 pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let v: VoiceWebhook = verified(&req, &body, &state)?;
+    let v: VoiceWebhook = verified(&req, &body, &state).await?;
     let cfg = state.config.routing.clone();
     let now = chrono::Utc::now();
     let result = state.db.write(move |c| callflow::on_voice(c, &v, now, &cfg)).await;
@@ -154,7 +163,7 @@ pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     ))]
 #[post("/webhooks/twilio/dial")]
 pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let d: DialActionCallback = verified(&req, &body, &state)?;
+    let d: DialActionCallback = verified(&req, &body, &state).await?;
     let leg = leg_param(&req)?.ok_or_else(|| AppError::field("leg", "is required"))?;
     let cfg = state.config.routing.clone();
     let now = chrono::Utc::now();
@@ -176,7 +185,7 @@ pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
     ))]
 #[post("/webhooks/twilio/status")]
 pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let cb: CallStatusCallback = verified(&req, &body, &state)?;
+    let cb: CallStatusCallback = verified(&req, &body, &state).await?;
     let leg = leg_param(&req)?;
     let now = chrono::Utc::now();
     state.db.write(move |c| callflow::on_status(c, leg, &cb, now)).await?;
@@ -196,7 +205,7 @@ pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppStat
     ))]
 #[post("/webhooks/twilio/recording")]
 pub async fn recording(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let r: RecordingStatusCallback = verified(&req, &body, &state)?;
+    let r: RecordingStatusCallback = verified(&req, &body, &state).await?;
     state.db.write(move |c| callflow::on_recording(c, &r)).await?;
     Ok(HttpResponse::NoContent().content_type(ContentType::plaintext()).finish())
 }

@@ -39,6 +39,12 @@ pub struct CallRow {
     pub recording_channels: Option<i32>,
     pub last_sequence: Option<i32>,
     pub updated_at: NaiveDateTime,
+    pub cost_micros: Option<i64>,
+    pub cost_currency: Option<String>,
+    pub cost_status: Option<String>,
+    pub transcript: Option<String>,
+    pub transcript_status: Option<String>,
+    pub transcript_sid: Option<String>,
 }
 
 impl CallRow {
@@ -72,6 +78,11 @@ impl CallRow {
             duration_secs: self.duration_secs,
             billable_secs: self.billable_secs,
             recording,
+            cost_micros: self.cost_micros,
+            cost_currency: self.cost_currency,
+            cost_status: self.cost_status,
+            transcript: self.transcript,
+            transcript_status: self.transcript_status,
         }
     }
 }
@@ -132,6 +143,14 @@ impl LegRow {
     }
 }
 
+/// Blanks what a publisher may not see: the buyer and what the call cost.
+fn hide_from_publisher(call: &mut Call) {
+    call.buyer_id = None;
+    call.cost_micros = None;
+    call.cost_currency = None;
+    call.cost_status = None;
+}
+
 pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<i64, AppError> {
     Ok(diesel::insert_into(calls::table).values(c).returning(calls::id).get_result(conn)?)
 }
@@ -178,7 +197,7 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
             return Err(AppError::NotFound("call"));
         }
         let mut call = row.into_wire();
-        call.buyer_id = None;
+        hide_from_publisher(&mut call);
         return Ok(CallDetail { call, legs: vec![], events: vec![] });
     }
     let legs = legs(conn, id)?.into_iter().map(LegRow::into_wire).collect();
@@ -235,7 +254,7 @@ pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Opti
         .map(|r| {
             let mut c = r.into_wire();
             if scope.is_some() {
-                c.buyer_id = None;
+                hide_from_publisher(&mut c);
             }
             c
         })

@@ -17,6 +17,7 @@ pub struct CampaignRow {
     pub busy_message: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub transcribe: bool,
 }
 
 impl CampaignRow {
@@ -31,6 +32,7 @@ impl CampaignRow {
             greeting: self.greeting,
             busy_message: self.busy_message,
             buyers,
+            transcribe: self.transcribe,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         }
@@ -53,6 +55,7 @@ pub struct CampaignValues {
     pub status: String,
     pub greeting: String,
     pub busy_message: String,
+    pub transcribe: bool,
 }
 
 /// Validated campaign fields plus, when given, the full new set of buyer assignments.
@@ -87,6 +90,7 @@ impl CampaignInput {
         greeting: &str,
         busy: &str,
         buyers: Option<&Vec<CampaignBuyer>>,
+        transcribe: bool,
     ) -> Result<Self, AppError> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -97,7 +101,7 @@ impl CampaignInput {
         }
         errors.into_result()?;
         Ok(Self {
-            values: CampaignValues { name, status: status.as_str().into(), greeting, busy_message },
+            values: CampaignValues { name, status: status.as_str().into(), greeting, busy_message, transcribe },
             buyers: buyers.cloned(),
         })
     }
@@ -109,6 +113,7 @@ impl CampaignInput {
             n.greeting.as_deref().unwrap_or(callbroker_wire::DEFAULT_GREETING),
             n.busy_message.as_deref().unwrap_or(callbroker_wire::DEFAULT_BUSY_MESSAGE),
             Some(&n.buyers),
+            n.transcribe,
         )
     }
 
@@ -119,6 +124,7 @@ impl CampaignInput {
             p.greeting.as_deref().unwrap_or(&row.greeting),
             p.busy_message.as_deref().unwrap_or(&row.busy_message),
             p.buyers.as_ref(),
+            p.transcribe.unwrap_or(row.transcribe),
         )
     }
 }

@@ -1,7 +1,10 @@
 //! Twilio voice integration: webhook signatures, webhook parameters, TwiML answers.
 
+pub mod account;
+pub mod client;
 pub mod params;
 pub mod signature;
+pub mod tasks;
 pub mod twiml;
 
 pub use params::{

@@ -1,0 +1,315 @@
+//! A small durable job queue: background work that must survive restarts lives in the `jobs`
+//! table, not in memory.
+//!
+//! - [`enqueue`] adds a job inside the caller's transaction (so the job exists exactly when the
+//!   change that asked for it is committed).
+//! - A worker ([`spawn_worker`]) polls for due jobs and claims each with a conditional `UPDATE`
+//!   (`WHERE id = ? AND` still due and not leased): on either backend only one instance's update
+//!   matches, so several API instances never run the same job at once.
+//! - A handler, registered by kind in a [`Registry`], returns `Ok` (done) or a [`JobError`]; the
+//!   job is then retried after an exponential backoff with jitter (or the handler's own delay),
+//!   and given up after `max_attempts` with `status = 'failed'` and `last_error` kept in the table.
+//! - A worker that dies mid-job leaves a lease (`locked_until`) that expires; the job is then
+//!   claimed again.
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand::Rng;
+
+use crate::config::JobsConfig;
+use crate::db::schema::jobs;
+use crate::db::{now, Db, DbConnection};
+use crate::error::AppError;
+
+pub const PENDING: &str = "pending";
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+pub const FAILED: &str = "failed";
+
+/// A claimed job as a handler sees it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// 1 on the first run.
+    pub attempt: i32,
+    pub max_attempts: i32,
+}
+
+impl Job {
+    /// The payload as a typed value.
+    pub fn payload<T: serde::de::DeserializeOwned>(&self) -> Result<T, JobError> {
+        serde_json::from_value(self.payload.clone()).map_err(|e| JobError::permanent(format!("bad payload: {e}")))
+    }
+}
+
+/// Why a run did not finish the job.
+#[derive(Debug, Clone)]
+pub struct JobError {
+    pub message: String,
+    /// Retry after exactly this long instead of the backoff.
+    pub retry_after: Option<Duration>,
+    /// Give up now: retrying cannot help.
+    pub permanent: bool,
+}
+
+impl JobError {
+    pub fn retry(message: impl Into<String>) -> Self {
+        JobError { message: message.into(), retry_after: None, permanent: false }
+    }
+    pub fn retry_after(message: impl Into<String>, after: Duration) -> Self {
+        JobError { message: message.into(), retry_after: Some(after), permanent: false }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        JobError { message: message.into(), retry_after: None, permanent: true }
+    }
+}
+
+impl From<AppError> for JobError {
+    fn from(e: AppError) -> Self {
+        JobError::retry(format!("database: {e}"))
+    }
+}
+
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+pub type Handler = Arc<dyn Fn(Job) -> JobFuture + Send + Sync>;
+
+/// Handlers by job kind.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<String, Handler>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the handler of `kind`.
+    pub fn register<F, Fut>(&mut self, kind: &str, f: F) -> &mut Self
+    where
+        F: Fn(Job) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+    {
+        self.handlers.insert(kind.to_string(), Arc::new(move |job| Box::pin(f(job))));
+        self
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        self.handlers.keys().cloned().collect()
+    }
+}
+
+/// Attempts before a job enqueued with [`enqueue`] is given up.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 15;
+
+/// Adds a job, due at `run_at`, in the caller's transaction. Returns its id.
+pub fn enqueue(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value, run_at: NaiveDateTime) -> Result<i64, AppError> {
+    enqueue_with(conn, kind, payload, run_at, DEFAULT_MAX_ATTEMPTS)
+}
+
+/// [`enqueue`] with its own number of attempts.
+pub fn enqueue_with(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value, run_at: NaiveDateTime, max_attempts: i32) -> Result<i64, AppError> {
+    let t = now();
+    Ok(diesel::insert_into(jobs::table)
+        .values((
+            jobs::kind.eq(kind),
+            jobs::payload.eq(payload.to_string()),
+            jobs::run_at.eq(run_at),
+            jobs::attempts.eq(0),
+            jobs::max_attempts.eq(max_attempts.max(1)),
+            jobs::status.eq(PENDING),
+            jobs::created_at.eq(t),
+            jobs::updated_at.eq(t),
+        ))
+        .returning(jobs::id)
+        .get_result(conn)?)
+}
+
+/// A job's row, for tests and operators.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub run_at: NaiveDateTime,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub status: String,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<JobRow, AppError> {
+    jobs::table.find(id).select(JobRow::as_select()).first(conn).optional()?.ok_or(AppError::NotFound("job"))
+}
+
+/// Ids of jobs that may be claimed now: pending and due, or running with an expired lease.
+fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64) -> Result<Vec<i64>, AppError> {
+    Ok(jobs::table
+        .filter(jobs::kind.eq_any(kinds))
+        .filter(
+            jobs::status
+                .eq(PENDING)
+                .and(jobs::run_at.le(at))
+                .or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))),
+        )
+        .order(jobs::run_at.asc())
+        .select(jobs::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Claims job `id` if it is still claimable: the conditional update only matches for one worker.
+fn claim(conn: &mut DbConnection, id: i64, at: NaiveDateTime, lease: chrono::Duration) -> Result<Option<Job>, AppError> {
+    let n = diesel::update(
+        jobs::table.filter(jobs::id.eq(id)).filter(
+            jobs::status
+                .eq(PENDING)
+                .and(jobs::run_at.le(at))
+                .or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))),
+        ),
+    )
+    .set((
+        jobs::status.eq(RUNNING),
+        jobs::locked_until.eq(at + lease),
+        jobs::attempts.eq(jobs::attempts + 1),
+        jobs::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let row = get(conn, id)?;
+    Ok(Some(Job {
+        id: row.id,
+        payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+        kind: row.kind,
+        attempt: row.attempts,
+        max_attempts: row.max_attempts,
+    }))
+}
+
+/// Exponential backoff with full jitter in the upper half: attempt 1 waits about `base`, each next
+/// one about twice as long, never more than `max`.
+pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
+    let ceiling = base.saturating_mul(2u32.saturating_pow(exp)).min(max);
+    let half = ceiling / 2;
+    let jitter = rand::thread_rng().gen_range(0..=half.as_millis().max(1) as u64);
+    (half + Duration::from_millis(jitter)).min(max)
+}
+
+fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg: &JobsConfig) -> Result<(), AppError> {
+    let t = now();
+    let q = jobs::table.filter(jobs::id.eq(job.id)).filter(jobs::status.eq(RUNNING));
+    match result {
+        Ok(()) => {
+            diesel::update(q)
+                .set((jobs::status.eq(DONE), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(None::<String>), jobs::updated_at.eq(t)))
+                .execute(conn)?;
+        }
+        Err(e) if e.permanent || job.attempt >= job.max_attempts => {
+            tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempt, error = %e.message, "job given up");
+            diesel::update(q)
+                .set((jobs::status.eq(FAILED), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(&e.message), jobs::updated_at.eq(t)))
+                .execute(conn)?;
+        }
+        Err(e) => {
+            let wait = e.retry_after.unwrap_or_else(|| {
+                backoff(job.attempt, Duration::from_millis(cfg.backoff_base_ms), Duration::from_millis(cfg.backoff_max_ms))
+            });
+            let run_at = t + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::hours(1));
+            tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempt, error = %e.message, ?wait, "job will be retried");
+            diesel::update(q)
+                .set((
+                    jobs::status.eq(PENDING),
+                    jobs::run_at.eq(run_at),
+                    jobs::locked_until.eq(None::<NaiveDateTime>),
+                    jobs::last_error.eq(&e.message),
+                    jobs::updated_at.eq(t),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Claims and runs the due jobs once; returns how many ran. (The worker loop calls this.)
+pub async fn run_due(db: &Db, registry: &Registry, cfg: &JobsConfig) -> Result<usize, AppError> {
+    let kinds = registry.kinds();
+    let limit = i64::try_from(cfg.concurrency.max(1)).unwrap_or(4);
+    let lease = chrono::Duration::seconds(cfg.lease_secs.max(1));
+    let claimed = db
+        .write(move |c| {
+            let at = now();
+            let mut out = vec![];
+            for id in due(c, &kinds, at, limit)? {
+                if let Some(job) = claim(c, id, at, lease)? {
+                    out.push(job);
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    let n = claimed.len();
+    let mut running = tokio::task::JoinSet::new();
+    for job in claimed {
+        let Some(handler) = registry.handlers.get(&job.kind).cloned() else { continue };
+        let (db, cfg) = (db.clone(), cfg.clone());
+        running.spawn(async move {
+            let result = match tokio::spawn(handler(job.clone())).await {
+                Ok(r) => r,
+                Err(e) => Err(JobError::retry(format!("handler panicked: {e}"))),
+            };
+            if let Err(e) = db.write(move |c| finish(c, &job, &result, &cfg)).await {
+                tracing::warn!(error = %e, "could not record a job's result; its lease will expire and it will run again");
+            }
+        });
+    }
+    while running.join_next().await.is_some() {}
+    Ok(n)
+}
+
+/// Polls for due jobs every `poll_interval_ms` (sooner while there is work), forever.
+pub fn spawn_worker(db: Db, registry: Registry, cfg: JobsConfig) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let idle = Duration::from_millis(cfg.poll_interval_ms.max(10));
+        loop {
+            match run_due(&db, &registry, &cfg).await {
+                Ok(0) => tokio::time::sleep(idle).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "job worker could not poll");
+                    tokio::time::sleep(idle).await;
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(10);
+        for attempt in 1..40 {
+            let d = backoff(attempt, base, max);
+            assert!(d <= max, "attempt {attempt}: {d:?}");
+            let exp = base.saturating_mul(2u32.saturating_pow((attempt - 1).min(30) as u32)).min(max);
+            assert!(d >= exp / 2, "attempt {attempt}: {d:?} below half of {exp:?}");
+        }
+    }
+}

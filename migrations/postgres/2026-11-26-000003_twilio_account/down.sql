@@ -1,0 +1,10 @@
+ALTER TABLE campaigns DROP COLUMN transcribe;
+ALTER TABLE calls DROP COLUMN transcript_sid;
+ALTER TABLE calls DROP COLUMN transcript_status;
+ALTER TABLE calls DROP COLUMN transcript;
+ALTER TABLE calls DROP COLUMN cost_status;
+ALTER TABLE calls DROP COLUMN cost_currency;
+ALTER TABLE calls DROP COLUMN cost_micros;
+DROP TABLE number_imports;
+DROP TABLE jobs;
+DROP TABLE twilio_account;
