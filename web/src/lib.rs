@@ -1,10 +1,16 @@
 //! Callbroker's single-page app (Leptos, client-side rendered).
 //!
 //! Built for `wasm32-unknown-unknown` by `scripts/build-web.sh`, which binds the module with
-//! `wasm-bindgen --target web` into `web/dist/`. The module's start function mounts [`app::App`]
-//! on `<body>` as soon as `index.html` has instantiated it.
+//! `wasm-bindgen --target web` into `web/dist/`. Layout: `app.rs` (router, shell, session guard),
+//! `api.rs` (typed client over the `callbroker-wire` types), `session.rs` (token in
+//! `localStorage`), `components/` (shared widgets), `pages/` (one module per page).
 
+pub mod api;
 pub mod app;
+pub mod components;
+pub mod format;
+pub mod pages;
+pub mod session;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
