@@ -72,13 +72,13 @@ async function startServer() {
   for (let i = 0; i < 200; i++) {
     if (exited !== null) throw new Error(`server exited with ${exited}; see ${ARTIFACTS}/server.log`);
     try {
-      const res = await fetch(`${base}/api/healthz`);
+      const res = await fetch(`${base}/healthz`);
       if (res.ok) return { base, child, dir };
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();
-  throw new Error('server did not answer /api/healthz within 20 s');
+  throw new Error('server did not answer /healthz within 20 s');
 }
 
 // ------------------------------------------------------------------------------- API and Twilio
@@ -111,7 +111,7 @@ async function twilio(base, pathAndQuery, params) {
     body: new URLSearchParams(params).toString(),
   });
   const body = await res.text();
-  if (res.status !== 200) throw new Error(`webhook ${pathAndQuery}: ${res.status} ${body}`);
+  if (res.status !== 200 && res.status !== 204) throw new Error(`webhook ${pathAndQuery}: ${res.status} ${body}`);
   return body;
 }
 
@@ -196,22 +196,25 @@ async function main() {
     await shot(page, '03-dashboard-empty');
 
     // ---- first render of the dashboard (signed in, cold load of the page)
-    await page.addInitScript(() => {
-      const mark = () => {
-        if (!window.__cbRendered && document.querySelector('#page-dashboard h1')) {
-          window.__cbRendered = performance.now();
-        }
-      };
-      new MutationObserver(mark).observe(document, { childList: true, subtree: true });
-    });
+    // each load in a fresh browser context (empty HTTP and code caches) with the stored session
+    const state = await context.storageState();
     const renders = [];
     for (let i = 0; i < 3; i++) {
-      await page.goto(`${base}/`);
-      await page.waitForFunction(() => window.__cbRendered);
-      renders.push(await page.evaluate(() => window.__cbRendered));
+      const cold = await browser.newContext({ storageState: state, viewport: { width: 1280, height: 800 } });
+      const p = await cold.newPage();
+      await p.addInitScript(() => {
+        const mark = () => {
+          if (!window.__cbRendered && document.querySelector('#page-dashboard h1')) window.__cbRendered = performance.now();
+        };
+        new MutationObserver(mark).observe(document, { childList: true, subtree: true });
+      });
+      await p.goto(`${base}/`);
+      await p.waitForFunction(() => window.__cbRendered);
+      renders.push(await p.evaluate(() => window.__cbRendered));
+      await cold.close();
     }
-    const render = Math.min(...renders);
-    console.log(`BUDGET dashboard first render: ${renders.map((r) => r.toFixed(0)).join(' / ')} ms (best ${render.toFixed(0)} ms, budget ${BUDGET_RENDER_MS} ms)`);
+    const render = Math.max(...renders);
+    console.log(`BUDGET dashboard first render: ${renders.map((r) => r.toFixed(0)).join(' / ')} ms (cold cache each, worst ${render.toFixed(0)} ms, budget ${BUDGET_RENDER_MS} ms)`);
     check(render < BUDGET_RENDER_MS, `dashboard first render ${render.toFixed(0)} ms < ${BUDGET_RENDER_MS} ms`);
 
     // ---- a campaign
@@ -223,17 +226,17 @@ async function main() {
     await page.getByRole('button', { name: 'Create campaign' }).waitFor();
     await page.getByRole('button', { name: 'Create campaign' }).click();
     check(await page.locator('#err-name').isVisible(), 'campaign form shows a missing name before sending');
-    await page.getByLabel('Name').fill('Home Insurance');
+    await page.locator('#f-name').fill('Home Insurance');
     await page.getByRole('button', { name: 'Create campaign' }).click();
-    await page.getByText('Campaign “Home Insurance” saved.').waitFor();
     await page.waitForURL(/\/campaigns\/\d+$/);
-    check(true, 'campaign created');
+    await page.getByRole('heading', { name: 'Campaign: Home Insurance' }).waitFor();
+    check(true, 'campaign created (its page opens)');
 
     // ---- a buyer, with a schedule and an API field error (422) shown on the field
     await nav(page, 'Buyers');
     await page.getByRole('link', { name: 'New buyer' }).click();
     await page.locator('#buyer-form').waitFor();
-    await page.getByLabel('Name').fill('Acme Call Center');
+    await page.locator('#f-name').fill('Acme Call Center');
     await page.getByLabel('Phone number').fill('12345');
     await page.getByRole('button', { name: 'Create buyer' }).click();
     check(await page.locator('#err-phone_number').isVisible(), 'buyer form rejects a non-E.164 phone before sending');
@@ -252,9 +255,9 @@ async function main() {
     await page.locator('#win-end-0').fill('00:00');
     await page.getByRole('button', { name: 'Remove window 1' }).click();
     await page.getByRole('button', { name: 'Create buyer' }).click();
-    await page.getByText('Buyer “Acme Call Center” saved.').waitFor();
     await page.waitForURL(/\/buyers\/\d+$/);
-    check(true, 'buyer created');
+    await page.getByRole('heading', { name: 'Buyer: Acme Call Center' }).waitFor();
+    check(true, 'buyer created (its page opens)');
     await page.getByRole('button', { name: 'Weekdays 9–17' }).click();
     await shot(page, '06-buyer-edit');
     await page.getByRole('button', { name: 'Always open' }).click();
@@ -283,11 +286,11 @@ async function main() {
     // ---- a publisher and its API key (shown once)
     await nav(page, 'Publishers');
     await page.getByRole('link', { name: 'New publisher' }).click();
-    await page.getByLabel('Name').fill('Lead Partners');
+    await page.locator('#f-name').fill('Lead Partners');
     await page.getByLabel('Contact email').fill('ops@leadpartners.example');
     await page.getByRole('button', { name: 'Create publisher' }).click();
-    await page.getByText('Publisher “Lead Partners” saved.').waitFor();
     await page.waitForURL(/\/publishers\/\d+$/);
+    await page.getByRole('heading', { name: 'Publisher: Lead Partners' }).waitFor();
     const publisherId = Number(new URL(page.url()).pathname.split('/').pop());
     await page.getByLabel('New key name').fill('Reporting');
     await page.getByRole('button', { name: 'Create key' }).click();
@@ -309,7 +312,7 @@ async function main() {
     await nav(page, 'Numbers');
     await page.getByText('No tracking numbers yet.').waitFor();
     await page.getByText('Add a number by hand').click();
-    await page.getByLabel('Number', { exact: true }).fill('+17175550123');
+    await page.locator('#f-number').fill('+17175550123');
     await page.getByLabel('Friendly name').fill('Main line');
     await page.getByRole('button', { name: 'Add number' }).click();
     const row = page.locator('tr[data-number="+17175550123"]');
@@ -329,7 +332,7 @@ async function main() {
     // ---- the routing simulator
     await nav(page, 'Simulator');
     await page.getByLabel('Tracking number').selectOption('+17175550123');
-    await page.getByLabel('Caller', { exact: true }).fill('+12015550123');
+    await page.locator('#f-caller').fill('+12015550123');
     await page.getByRole('button', { name: 'Simulate' }).click();
     await page.locator('#simulation-result').waitFor();
     const headline = await page.locator('#simulation-result .cb-headline').innerText();
