@@ -82,19 +82,24 @@ async fn decode<T: DeserializeOwned>(res: Response) -> ApiResult<T> {
     })
 }
 
-/// Query pairs from a serializable filter (its `null`s left out).
-fn query_of<Q: Serialize>(q: &Q) -> Vec<(String, String)> {
-    match serde_json::to_value(q) {
-        Ok(serde_json::Value::Object(map)) => map
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                serde_json::Value::Null => None,
-                serde_json::Value::String(s) => Some((k, s)),
-                other => Some((k, other.to_string())),
-            })
-            .collect(),
-        _ => Vec::new(),
+/// Query parameters, built by hand (serializing filters through `serde_json::Value` would cost
+/// the wasm a second serializer).
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn page(p: PageParams) -> Query {
+        Query(vec![("page".into(), p.page.to_string()), ("per_page".into(), p.per_page.to_string())])
     }
+    fn opt(mut self, key: &str, v: Option<impl ToString>) -> Query {
+        if let Some(v) = v {
+            self.0.push((key.to_owned(), v.to_string()));
+        }
+        self
+    }
+}
+
+fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(|t| format!("{}Z", crate::format::short_time(t).replace(' ', "T")))
 }
 
 async fn get<T: DeserializeOwned>(path: &str, query: Vec<(String, String)>) -> ApiResult<T> {
@@ -109,12 +114,6 @@ async fn send<B: Serialize, T: DeserializeOwned>(req: RequestBuilder, body: &B) 
 
 async fn delete(path: &str) -> ApiResult<()> {
     finish(with_auth(Request::delete(path)).send().await).await.map(|_| ())
-}
-
-fn paged<F: Serialize>(page: PageParams, filter: &F) -> Vec<(String, String)> {
-    let mut q = query_of(&page);
-    q.extend(query_of(filter));
-    q
 }
 
 /// Everything on one page (lists for dropdowns).
@@ -132,7 +131,7 @@ pub async fn me() -> ApiResult<User> {
 // ---------------------------------------------------------------- campaigns
 
 pub async fn campaigns(page: PageParams, filter: &CampaignFilter) -> ApiResult<Page<Campaign>> {
-    get("/api/campaigns", paged(page, filter)).await
+    get("/api/campaigns", Query::page(page).opt("status", filter.status.map(Status::as_str)).opt("q", filter.q.as_ref()).0).await
 }
 pub async fn campaign(id: i64) -> ApiResult<Campaign> {
     get(&format!("/api/campaigns/{id}"), vec![]).await
@@ -147,7 +146,7 @@ pub async fn update_campaign(id: i64, body: &CampaignPatch) -> ApiResult<Campaig
 // ---------------------------------------------------------------- buyers
 
 pub async fn buyers(page: PageParams, filter: &BuyerFilter) -> ApiResult<Page<Buyer>> {
-    get("/api/buyers", paged(page, filter)).await
+    get("/api/buyers", Query::page(page).opt("status", filter.status.map(Status::as_str)).opt("q", filter.q.as_ref()).opt("campaign_id", filter.campaign_id).0).await
 }
 pub async fn buyer(id: i64) -> ApiResult<Buyer> {
     get(&format!("/api/buyers/{id}"), vec![]).await
@@ -162,7 +161,7 @@ pub async fn update_buyer(id: i64, body: &BuyerPatch) -> ApiResult<Buyer> {
 // ---------------------------------------------------------------- publishers
 
 pub async fn publishers(page: PageParams, filter: &PublisherFilter) -> ApiResult<Page<Publisher>> {
-    get("/api/publishers", paged(page, filter)).await
+    get("/api/publishers", Query::page(page).opt("status", filter.status.map(Status::as_str)).opt("q", filter.q.as_ref()).0).await
 }
 pub async fn publisher(id: i64) -> ApiResult<Publisher> {
     get(&format!("/api/publishers/{id}"), vec![]).await
@@ -177,11 +176,7 @@ pub async fn update_publisher(id: i64, body: &PublisherPatch) -> ApiResult<Publi
 // ---------------------------------------------------------------- API keys
 
 pub async fn api_keys(publisher_id: Option<i64>) -> ApiResult<Page<ApiKey>> {
-    let mut q = query_of(&ALL);
-    if let Some(id) = publisher_id {
-        q.push(("publisher_id".into(), id.to_string()));
-    }
-    get("/api/api-keys", q).await
+    get("/api/api-keys", Query::page(ALL).opt("publisher_id", publisher_id).0).await
 }
 pub async fn create_api_key(body: &NewApiKey) -> ApiResult<CreatedApiKey> {
     send(Request::post("/api/api-keys"), body).await
@@ -193,7 +188,7 @@ pub async fn delete_api_key(id: i64) -> ApiResult<()> {
 // ---------------------------------------------------------------- numbers
 
 pub async fn numbers(page: PageParams, filter: &PhoneNumberFilter) -> ApiResult<Page<PhoneNumber>> {
-    get("/api/numbers", paged(page, filter)).await
+    get("/api/numbers", Query::page(page).opt("campaign_id", filter.campaign_id).opt("publisher_id", filter.publisher_id).opt("q", filter.q.as_ref()).0).await
 }
 pub async fn create_number(body: &NewPhoneNumber) -> ApiResult<PhoneNumber> {
     send(Request::post("/api/numbers"), body).await
@@ -205,7 +200,19 @@ pub async fn update_number(id: i64, body: &PhoneNumberPatch) -> ApiResult<PhoneN
 // ---------------------------------------------------------------- calls
 
 pub async fn calls(page: PageParams, filter: &CallFilter) -> ApiResult<Page<Call>> {
-    get("/api/calls", paged(page, filter)).await
+    get(
+        "/api/calls",
+        Query::page(page)
+            .opt("campaign_id", filter.campaign_id)
+            .opt("buyer_id", filter.buyer_id)
+            .opt("publisher_id", filter.publisher_id)
+            .opt("status", filter.status.as_ref())
+            .opt("outcome", filter.outcome.as_ref())
+            .opt("from", utc(filter.from))
+            .opt("to", utc(filter.to))
+            .0,
+    )
+    .await
 }
 pub async fn call(id: i64) -> ApiResult<CallDetail> {
     get(&format!("/api/calls/{id}"), vec![]).await
@@ -217,7 +224,7 @@ pub async fn simulate(body: &SimulateRequest) -> ApiResult<SimulateResponse> {
 // ---------------------------------------------------------------- users
 
 pub async fn users(page: PageParams, filter: &UserFilter) -> ApiResult<Page<User>> {
-    get("/api/users", paged(page, filter)).await
+    get("/api/users", Query::page(page).opt("role", filter.role.map(Role::as_str)).opt("publisher_id", filter.publisher_id).0).await
 }
 pub async fn create_user(body: &NewUser) -> ApiResult<User> {
     send(Request::post("/api/users"), body).await

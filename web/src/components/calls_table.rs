@@ -74,13 +74,11 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
             let href = format!("/calls/{}", c.id);
             view! {
                 <tr data-call-sid=c.call_sid.clone()>
-                    <td><A href=href>{format::time(c.started_at)}</A></td>
+                    <td><A href=href>{format::short_time(c.started_at)}</A></td>
                     <td>{c.caller.clone()}</td>
                     <td>{format::opt(c.caller_state.clone())}</td>
                     <td>{c.dialled.clone()}</td>
-                    <td>{names.campaign(c.campaign_id)}</td>
-                    <td>{names.publisher(c.publisher_id)}</td>
-                    {staff.then(|| view! { <td>{names.buyer(c.buyer_id)}</td> })}
+                    {staff.then(|| view! { <td>{names.campaign(c.campaign_id)}</td> <td>{names.publisher(c.publisher_id)}</td> <td>{names.buyer(c.buyer_id)}</td> })}
                     <td><Tag text=c.status.clone()/></td>
                     <td><Tag text=c.outcome.clone()/></td>
                     <td class="cb-num">{format::secs(c.duration_secs)}</td>
@@ -93,13 +91,11 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
             <table class="cb-table" id="calls-table">
                 <thead>
                     <tr>
-                        <th scope="col">"Started"</th>
+                        <th scope="col">"Started (UTC)"</th>
                         <th scope="col">"Caller"</th>
                         <th scope="col">"State"</th>
                         <th scope="col">"Number"</th>
-                        <th scope="col">"Campaign"</th>
-                        <th scope="col">"Publisher"</th>
-                        {staff.then(|| view! { <th scope="col">"Buyer"</th> })}
+                        {staff.then(|| view! { <th scope="col">"Campaign"</th> <th scope="col">"Publisher"</th> <th scope="col">"Buyer"</th> })}
                         <th scope="col">"Status"</th>
                         <th scope="col">"Outcome"</th>
                         <th scope="col">"Duration"</th>

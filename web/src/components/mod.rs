@@ -59,9 +59,9 @@ pub fn Pager<T: Clone + Send + Sync + 'static>(page: RwSignal<i64>, data: Page<T
     let current = data.page;
     view! {
         <nav class="cb-pager" aria-label="Pages">
-            <button type="button" disabled=current <= 1 on:click=move |_| page.update(|p| *p = (*p - 1).max(1))>"← Previous"</button>
+            <button type="button" disabled={current <= 1} on:click=move |_| page.update(|p| *p = (*p - 1).max(1))>"← Previous"</button>
             <span>{format!("Page {current} of {pages} · {} in all", data.total)}</span>
-            <button type="button" disabled=current >= pages on:click=move |_| page.update(|p| *p += 1)>"Next →"</button>
+            <button type="button" disabled={current >= pages} on:click=move |_| page.update(|p| *p += 1)>"Next →"</button>
         </nav>
     }
 }

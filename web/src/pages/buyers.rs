@@ -92,8 +92,9 @@ struct WindowRow {
     end: RwSignal<String>,
 }
 
+/// The `<select>` value of a day: its index, Monday 0.
 fn day_code(d: Day) -> String {
-    serde_json::to_value(d).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    d.index().to_string()
 }
 
 /// Common IANA zones for the picker; any other name can be typed.
@@ -126,7 +127,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
         next_key.set_value(key + 1);
         WindowRow {
             key,
-            day: RwSignal::new(w.map(|w| day_code(w.day)).unwrap_or_else(|| "mon".into())),
+            day: RwSignal::new(w.map(|w| day_code(w.day)).unwrap_or_else(|| "0".into())),
             start: RwSignal::new(w.map(|w| w.start.clone()).unwrap_or_else(|| "09:00".into())),
             end: RwSignal::new(w.map(|w| w.end.clone()).unwrap_or_else(|| "17:00".into())),
         }
@@ -154,10 +155,9 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
         let denied_states = c.states("denied_states", &denied.get_untracked());
         let mut schedule = Vec::new();
         for (i, w) in windows.get_untracked().iter().enumerate() {
-            let day: Option<Day> = serde_json::from_value(serde_json::Value::String(w.day.get_untracked())).ok();
+            let day = w.day.get_untracked().parse::<usize>().ok().filter(|i| *i < 7).map(Day::from_index);
             let (start, end) = (w.start.get_untracked(), w.end.get_untracked());
-            let ok = |t: &str| t.len() == 5 && t.as_bytes()[2] == b':' && t.split(':').all(|p| p.chars().all(|c| c.is_ascii_digit()));
-            if !ok(&start) || !ok(&end) {
+            if ClockTime::parse(&start).is_err() || ClockTime::parse(&end).is_err() {
                 c.fail(&format!("schedule[{i}]"), "times must be HH:MM");
             }
             match day {
@@ -267,9 +267,9 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                     <div class="cb-row">
                         <button type="button" class="cb-secondary" id="add-window" on:click=move |_| windows.update(|v| v.push(new_row(None)))>"Add window"</button>
                         <button type="button" class="cb-secondary" on:click=move |_| windows.set(
-                            ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| {
+                            (0..5).map(|d: usize| {
                                 let r = new_row(None);
-                                r.day.set((*d).to_owned());
+                                r.day.set(d.to_string());
                                 r
                             }).collect())>"Weekdays 9–17"</button>
                         <button type="button" class="cb-secondary" on:click=move |_| windows.set(Vec::new())>"Always open"</button>

@@ -2,7 +2,6 @@
 //! and one call's page: summary, timeline, every routing decision with each buyer's reason, the
 //! buyer legs and the recording.
 use callbroker_wire::*;
-use chrono::{NaiveDate, TimeZone, Utc};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -15,10 +14,7 @@ use crate::session;
 const STATUSES: &[&str] = &["ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"];
 const OUTCOMES: &[&str] = &["routed", "connected", "no_buyer", "unknown_number", "campaign_paused", "abandoned", "failed"];
 
-fn date_start(s: &str) -> Option<chrono::DateTime<Utc>> {
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
-}
+use crate::format::date_start_utc as date_start;
 
 #[component]
 pub fn Calls() -> impl IntoView {
@@ -136,8 +132,6 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
         ("Caller", call.caller.clone()),
         ("Caller location", [call.caller_city.clone(), call.caller_state.clone(), call.caller_zip.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ")),
         ("Number dialled", call.dialled.clone()),
-        ("Campaign", names.campaign(call.campaign_id)),
-        ("Publisher", names.publisher(call.publisher_id)),
         ("Status", call.status.clone()),
         ("Outcome", call.outcome.replace('_', " ")),
         ("Buyers tried", call.attempts.to_string()),
@@ -147,7 +141,10 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
         ("Duration", format::secs(call.duration_secs)),
         ("Billable (with buyer)", format::secs(call.billable_secs)),
     ];
-    let facts: Vec<(&str, String)> = facts.into_iter().chain(staff.then(|| ("Buyer", names.buyer(call.buyer_id)))).collect();
+    let staff_facts = staff.then(|| {
+        [("Campaign", names.campaign(call.campaign_id)), ("Publisher", names.publisher(call.publisher_id)), ("Buyer", names.buyer(call.buyer_id))]
+    });
+    let facts: Vec<(&str, String)> = facts.into_iter().chain(staff_facts.into_iter().flatten()).collect();
     let recording = call.recording.clone().map(|r| {
         let dur = format::secs(r.duration_secs);
         match r.url {
@@ -204,7 +201,9 @@ fn EventItem(event: CallEvent, names: Names) -> impl IntoView {
     let decision = (kind == "routing")
         .then(|| data.get("decision").cloned())
         .flatten()
-        .and_then(|d| serde_json::from_value::<Decision<'static>>(d).ok());
+        // Through text: the string deserializer is in the wasm already (the simulator), a second one
+        // over `serde_json::Value` would not be.
+        .and_then(|d| serde_json::from_str::<Decision<'static>>(&d.to_string()).ok());
     let summary = describe(&kind, &data, &names);
     view! {
         <li class=format!("cb-event cb-event-{kind}")>

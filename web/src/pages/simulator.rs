@@ -1,7 +1,6 @@
 //! The routing simulator: a hypothetical call (number, caller, state, time) and the buyer the
 //! engine would ring, with every other candidate's reason.
 use callbroker_wire::*;
-use chrono::{NaiveDateTime, TimeZone, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -35,9 +34,9 @@ pub fn Simulator() -> impl IntoView {
         if let Some(s) = &state_v {
             c.states("state", s);
         }
-        let at_v = opt_text(&at.get_untracked()).and_then(|s| match NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M") {
-            Ok(t) => Some(Utc.from_utc_datetime(&t)),
-            Err(_) => {
+        let at_v = opt_text(&at.get_untracked()).and_then(|s| match crate::format::parse_datetime_utc(&s) {
+            Some(t) => Some(t),
+            None => {
                 c.fail("at", "must be a date and time");
                 None
             }
