@@ -75,9 +75,17 @@ async fn finish(res: Result<Response, gloo_net::Error>) -> ApiResult<Response> {
     Err(ApiError { status, body })
 }
 
-async fn decode<T: DeserializeOwned>(res: Response) -> ApiResult<T> {
-    res.json::<T>().await.map_err(|e| ApiError {
-        status: res.status(),
+/// The body of a successful answer (non-generic; decoding is the only per-type code).
+async fn text_of(res: ApiResult<Response>) -> ApiResult<(u16, String)> {
+    let res = res?;
+    let status = res.status();
+    let text = res.text().await.map_err(|e| ApiError::network(e.to_string()))?;
+    Ok((status, text))
+}
+
+fn decode<T: DeserializeOwned>((status, text): (u16, String)) -> ApiResult<T> {
+    serde_json::from_str(&text).map_err(|e| ApiError {
+        status,
         body: ErrorBody { code: "bad_response".into(), message: format!("Unexpected answer from the server: {e}"), details: None },
     })
 }
@@ -102,14 +110,26 @@ fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
     t.map(|t| format!("{}Z", crate::format::short_time(t).replace(' ', "T")))
 }
 
-async fn get<T: DeserializeOwned>(path: &str, query: Vec<(String, String)>) -> ApiResult<T> {
+// The request itself is sent by non-generic functions, so that each typed route below adds only
+// its JSON decoding to the wasm.
+
+async fn get_response(path: &str, query: Vec<(String, String)>) -> ApiResult<(u16, String)> {
     let req = with_auth(Request::get(path)).query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    decode(finish(req.send().await).await?).await
+    text_of(finish(req.send().await).await).await
+}
+
+async fn send_response(req: RequestBuilder, body: Result<String, serde_json::Error>) -> ApiResult<(u16, String)> {
+    let body = body.map_err(|e| ApiError::network(e.to_string()))?;
+    let req = with_auth(req).header("Content-Type", "application/json").body(body).map_err(|e| ApiError::network(e.to_string()))?;
+    text_of(finish(req.send().await).await).await
+}
+
+async fn get<T: DeserializeOwned>(path: &str, query: Vec<(String, String)>) -> ApiResult<T> {
+    decode(get_response(path, query).await?)
 }
 
 async fn send<B: Serialize, T: DeserializeOwned>(req: RequestBuilder, body: &B) -> ApiResult<T> {
-    let req = with_auth(req).json(body).map_err(|e| ApiError::network(e.to_string()))?;
-    decode(finish(req.send().await).await?).await
+    decode(send_response(req, serde_json::to_string(body)).await?)
 }
 
 async fn delete(path: &str) -> ApiResult<()> {

@@ -17,6 +17,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// Entry point run by the wasm-bindgen glue once the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic (a bug) is written to the console; the module then stops (panic = abort).
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
     leptos::mount::mount_to_body(app::App);
 }

@@ -4,7 +4,7 @@
 pub mod calls_table;
 pub mod form;
 
-use callbroker_wire::{Page, Status};
+use callbroker_wire::Status;
 use leptos::prelude::*;
 
 use crate::api::{ApiError, ApiResult};
@@ -52,15 +52,16 @@ pub fn Tag(#[prop(into)] text: String) -> impl IntoView {
     view! { <span class=class>{text}</span> }
 }
 
-/// "Page 2 of 5" with previous / next buttons bound to `page`.
+/// "Page 2 of 5" with previous / next buttons bound to `page` (not generic over the items, so
+/// there is one copy of it in the wasm).
 #[component]
-pub fn Pager<T: Clone + Send + Sync + 'static>(page: RwSignal<i64>, data: Page<T>) -> impl IntoView {
-    let pages = ((data.total + data.per_page - 1) / data.per_page.max(1)).max(1);
-    let current = data.page;
+pub fn Pager(page: RwSignal<i64>, total: i64, per_page: i64) -> impl IntoView {
+    let pages = ((total + per_page - 1) / per_page.max(1)).max(1);
+    let current = page.get_untracked();
     view! {
         <nav class="cb-pager" aria-label="Pages">
             <button type="button" disabled={current <= 1} on:click=move |_| page.update(|p| *p = (*p - 1).max(1))>"← Previous"</button>
-            <span>{format!("Page {current} of {pages} · {} in all", data.total)}</span>
+            <span>{format!("Page {current} of {pages} · {total} in all")}</span>
             <button type="button" disabled={current >= pages} on:click=move |_| page.update(|p| *p += 1)>"Next →"</button>
         </nav>
     }

@@ -57,7 +57,7 @@ pub fn Buyers() -> impl IntoView {
                         </tr></thead>
                         <tbody>{rows}</tbody>
                     </table></div>
-                    <Pager page=page data=data/>
+                    <Pager page=page total=data.total per_page=data.per_page/>
                 }.into_any()
             })}
         </section>
@@ -96,12 +96,6 @@ struct WindowRow {
 fn day_code(d: Day) -> String {
     d.index().to_string()
 }
-
-/// Common IANA zones for the picker; any other name can be typed.
-const ZONES: &[&str] = &[
-    "UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-    "America/Anchorage", "Pacific/Honolulu", "America/Toronto", "America/Vancouver", "Europe/London", "Europe/Berlin",
-];
 
 #[component]
 fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
@@ -220,9 +214,8 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                     <TextField label="Monthly cap" name="cap_monthly" kind="number" value=cap_monthly errors=errors help="Blank: no cap"/>
                     <div class="cb-field">
                         <label for="f-timezone">"Time zone"</label>
-                        <input id="f-timezone" name="timezone" list="zones" prop:value=move || timezone.get() on:input=move |ev| timezone.set(event_target_value(&ev)) aria-describedby="err-timezone"/>
-                        <datalist id="zones">{ZONES.iter().map(|z| view! { <option value=*z/> }).collect_view()}</datalist>
-                        <small class="cb-help">"IANA name; schedule and caps follow it"</small>
+                        <input id="f-timezone" name="timezone" prop:value=move || timezone.get() on:input=move |ev| timezone.set(event_target_value(&ev)) aria-describedby="err-timezone"/>
+                        <small class="cb-help">"IANA name, e.g. America/New_York; schedule and caps follow it"</small>
                         {move || errors.with(|e| e.get("timezone").cloned()).map(|m| view! { <span class="cb-field-error" id="err-timezone">{m}</span> })}
                     </div>
                     <TextField label="Allowed states" name="allowed_states" value=allowed errors=errors placeholder="NY, NJ" help="Blank: every state"/>

@@ -94,7 +94,7 @@ pub fn Calls() -> impl IntoView {
                     return view! { <Empty text="No calls match these filters."/> }.into_any();
                 }
                 let names = names.get().unwrap_or_default();
-                view! { <CallsTable calls=data.items.clone() names=names/> <Pager page=page data=data/> }.into_any()
+                view! { <Pager page=page total=data.total per_page=data.per_page/> <CallsTable calls=data.items names=names/> }.into_any()
             })}
         </section>
     }
@@ -204,7 +204,7 @@ fn EventItem(event: CallEvent, names: Names) -> impl IntoView {
         // Through text: the string deserializer is in the wasm already (the simulator), a second one
         // over `serde_json::Value` would not be.
         .and_then(|d| serde_json::from_str::<Decision<'static>>(&d.to_string()).ok());
-    let summary = describe(&kind, &data, &names);
+    let summary = describe(&data, &names);
     view! {
         <li class=format!("cb-event cb-event-{kind}")>
             <time>{format::time(at)}</time>
@@ -215,24 +215,19 @@ fn EventItem(event: CallEvent, names: Names) -> impl IntoView {
     }
 }
 
-fn describe(kind: &str, data: &serde_json::Value, names: &Names) -> String {
-    let s = |k: &str| data.get(k).and_then(|v| v.as_str().map(str::to_owned).or_else(|| (!v.is_null()).then(|| v.to_string())));
-    let buyer = || s("buyer").or_else(|| data.get("buyer_id").and_then(|v| v.as_i64()).map(|id| names.buyer(Some(id))));
-    match kind {
-        "received" => format!("From {} to {}{}", s("from").unwrap_or_default(), s("to").unwrap_or_default(), s("from_state").map(|st| format!(" ({st})")).unwrap_or_default()),
-        "routing" => format!("Attempt {}: ranked the campaign's buyers", s("attempt").unwrap_or_default()),
-        "attempt" => format!("Attempt {}: dialling {}", s("attempt").unwrap_or_default(), buyer().unwrap_or_default()),
-        "attempt_result" => format!("Attempt {}: {} ({})", s("attempt").unwrap_or_default(), s("dial_call_status").unwrap_or_default(), buyer().unwrap_or_default()),
-        "slot_taken" => format!("Reserved a slot of {}", buyer().unwrap_or_default()),
-        "slot_released" | "slot_reaped" => format!("Gave back the slot of {}", buyer().unwrap_or_default()),
-        "status" => format!("Call {}", s("status").unwrap_or_default()),
-        "leg_status" => format!("Buyer leg {}", s("status").unwrap_or_default()),
-        "unrouted" => s("reason").unwrap_or_default(),
-        "no_buyer" => "No buyer could take the call".to_owned(),
-        "attempts_exhausted" => format!("Gave up after {} attempts", s("attempts").unwrap_or_default()),
-        "recording" => format!("Recording {} {}", s("sid").unwrap_or_default(), s("status").unwrap_or_default()),
-        _ => data.to_string(),
-    }
+/// The event's figures as `name: value` pairs (buyer ids as names).
+fn describe(data: &serde_json::Value, names: &Names) -> String {
+    let Some(fields) = data.as_object() else { return String::new() };
+    fields
+        .iter()
+        .filter(|(k, v)| k.as_str() != "decision" && !v.is_null())
+        .map(|(k, v)| match (k.as_str(), v) {
+            ("buyer_id", v) => format!("buyer: {}", names.buyer(v.as_i64())),
+            (k, serde_json::Value::String(s)) => format!("{}: {s}", k.replace('_', " ")),
+            (k, v) => format!("{}: {v}", k.replace('_', " ")),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Every candidate buyer of a routing decision: its rank or why it was skipped.

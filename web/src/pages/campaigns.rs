@@ -44,7 +44,7 @@ pub fn Campaigns() -> impl IntoView {
                         <thead><tr><th scope="col">"Name"</th><th scope="col">"Status"</th><th scope="col">"Buyers"</th><th scope="col">"Greeting"</th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table></div>
-                    <Pager page=page data=data/>
+                    <Pager page=page total=data.total per_page=data.per_page/>
                 }.into_any()
             })}
         </section>

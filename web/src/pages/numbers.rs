@@ -49,7 +49,7 @@ pub fn Numbers() -> impl IntoView {
                         <thead><tr><th scope="col">"Number"</th><th scope="col">"Name"</th><th scope="col">"Campaign"</th><th scope="col">"Publisher"</th><th scope="col"><span class="cb-sr">"Saved"</span></th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table></div>
-                    <Pager page=page data=data/>
+                    <Pager page=page total=data.total per_page=data.per_page/>
                 }.into_any()
             })}
         </section>

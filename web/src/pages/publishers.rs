@@ -47,7 +47,7 @@ pub fn Publishers() -> impl IntoView {
                         <thead><tr><th scope="col">"Name"</th><th scope="col">"Status"</th><th scope="col">"Contact"</th><th scope="col">"Email"</th><th scope="col">"Payout terms"</th></tr></thead>
                         <tbody>{rows}</tbody>
                     </table></div>
-                    <Pager page=page data=data/>
+                    <Pager page=page total=data.total per_page=data.per_page/>
                 }.into_any()
             })}
         </section>
