@@ -1,97 +1,103 @@
-//! The app shell: router, page layout and the placeholder pages.
+//! The app shell: the router, the signed-in layout (navigation by role, sign-out) and the
+//! session guard that sends anyone without a valid session to the sign-in page.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::path;
+
+use crate::pages;
+use crate::session;
 
 /// Root component: the router and the layout around every page.
 #[component]
 pub fn App() -> impl IntoView {
+    let signal = session::init();
+    // End the session when its token expires while the page is open.
+    Effect::new(move |_| {
+        if let Some(expires_at) = signal.with(|s| s.as_ref().map(|s| s.expires_at)) {
+            let left = (expires_at - session::now()).num_milliseconds().max(0) as u64;
+            set_timeout(session::expired, Duration::from_millis(left.min(i32::MAX as u64)));
+        }
+    });
     view! {
         <Router>
-            <Layout>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/login") view=Login/>
-                </Routes>
-            </Layout>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/login") view=pages::login::Login/>
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=pages::home::Home/>
+                    <Route path=path!("campaigns") view=pages::campaigns::Campaigns/>
+                    <Route path=path!("campaigns/:id") view=pages::campaigns::CampaignEdit/>
+                    <Route path=path!("buyers") view=pages::buyers::Buyers/>
+                    <Route path=path!("buyers/:id") view=pages::buyers::BuyerEdit/>
+                    <Route path=path!("publishers") view=pages::publishers::Publishers/>
+                    <Route path=path!("publishers/:id") view=pages::publishers::PublisherEdit/>
+                    <Route path=path!("numbers") view=pages::numbers::Numbers/>
+                    <Route path=path!("calls") view=pages::calls::Calls/>
+                    <Route path=path!("calls/:id") view=pages::calls::CallPage/>
+                    <Route path=path!("simulator") view=pages::simulator::Simulator/>
+                    <Route path=path!("settings") view=pages::users::Users/>
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }
 
-/// Header with the product name and navigation, the page in the middle, a footer below.
+/// The layout of every signed-in page; without a session, the sign-in page instead.
 #[component]
-fn Layout(children: Children) -> impl IntoView {
+fn Shell() -> impl IntoView {
+    let signed_in = move || session::user().is_some();
     view! {
-        <div class="cb-shell">
-            <header class="cb-header">
-                <A href="/" attr:class="cb-brand">"Callbroker"</A>
-                <nav class="cb-nav">
-                    <A href="/">"Home"</A>
-                    <A href="/login">"Sign in"</A>
-                </nav>
-            </header>
-            <main class="cb-main">{children()}</main>
-            <footer class="cb-footer">"Callbroker — pay-per-call routing and tracking"</footer>
-        </div>
+        <Show when=signed_in fallback=|| view! { <Redirect path="/login"/> }>
+            <div class="cb-shell">
+                <a class="cb-skip" href="#main">"Skip to content"</a>
+                <header class="cb-header">
+                    <A href="/" attr:class="cb-brand">"Callbroker"</A>
+                    <Nav/>
+                    <div class="cb-user">
+                        <span class="cb-user-email">{move || session::user().map(|u| format!("{} ({})", u.email, u.role.as_str()))}</span>
+                        <button type="button" class="cb-link-button" id="sign-out" on:click=move |_| session::end()>"Sign out"</button>
+                    </div>
+                </header>
+                <main class="cb-main" id="main" tabindex="-1"><Outlet/></main>
+                <footer class="cb-footer">"Callbroker — pay-per-call routing and tracking"</footer>
+            </div>
+        </Show>
     }
 }
 
 #[component]
-fn Home() -> impl IntoView {
-    view! {
-        <section id="page-home">
-            <h1>"Welcome to Callbroker"</h1>
-            <p>"Campaigns, tracking numbers and call reports will appear here once you sign in."</p>
-            <p><A href="/login">"Go to sign in"</A></p>
-        </section>
-    }
-}
-
-/// Placeholder sign-in form: it renders and reacts, but is not yet connected to the API.
-#[component]
-fn Login() -> impl IntoView {
-    let (email, set_email) = signal(String::new());
-    let (notice, set_notice) = signal(None::<String>);
-
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let who = email.get_untracked();
-        let who = if who.trim().is_empty() { "you".to_owned() } else { who };
-        set_notice.set(Some(format!("Signing in is not available yet, {who}.")));
-    };
-
-    view! {
-        <section id="page-login">
-            <h1>"Sign in"</h1>
-            <form class="cb-form" on:submit=on_submit>
-                <label>
-                    "Email"
-                    <input
-                        type="email"
-                        name="email"
-                        autocomplete="username"
-                        prop:value=email
-                        on:input=move |ev| set_email.set(event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "Password"
-                    <input type="password" name="password" autocomplete="current-password"/>
-                </label>
-                <button type="submit">"Sign in"</button>
-            </form>
-            {move || notice.get().map(|text| view! { <p class="cb-notice" role="status">{text}</p> })}
-        </section>
-    }
-}
-
-#[component]
-fn NotFound() -> impl IntoView {
-    view! {
-        <section id="page-not-found">
-            <h1>"Page not found"</h1>
-            <p><A href="/">"Back to the start page"</A></p>
-        </section>
+fn Nav() -> impl IntoView {
+    move || {
+        let links: &[(&str, &str)] = if session::is_publisher() {
+            &[("/", "Portal"), ("/numbers", "Numbers"), ("/calls", "Calls")]
+        } else if session::is_admin() {
+            &[
+                ("/", "Dashboard"),
+                ("/campaigns", "Campaigns"),
+                ("/buyers", "Buyers"),
+                ("/publishers", "Publishers"),
+                ("/numbers", "Numbers"),
+                ("/calls", "Calls"),
+                ("/simulator", "Simulator"),
+                ("/settings", "Settings"),
+            ]
+        } else {
+            &[
+                ("/", "Dashboard"),
+                ("/campaigns", "Campaigns"),
+                ("/buyers", "Buyers"),
+                ("/publishers", "Publishers"),
+                ("/numbers", "Numbers"),
+                ("/calls", "Calls"),
+                ("/simulator", "Simulator"),
+            ]
+        };
+        view! {
+            <nav class="cb-nav" aria-label="Main">
+                {links.iter().map(|(href, label)| view! { <A href=*href exact=true>{*label}</A> }).collect_view()}
+            </nav>
+        }
     }
 }

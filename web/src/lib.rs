@@ -1,16 +1,23 @@
 //! Callbroker's single-page app (Leptos, client-side rendered).
 //!
 //! Built for `wasm32-unknown-unknown` by `scripts/build-web.sh`, which binds the module with
-//! `wasm-bindgen --target web` into `web/dist/`. The module's start function mounts [`app::App`]
-//! on `<body>` as soon as `index.html` has instantiated it.
+//! `wasm-bindgen --target web` into `web/dist/`. Layout: `app.rs` (router, shell, session guard),
+//! `api.rs` (typed client over the `callbroker-wire` types), `session.rs` (token in
+//! `localStorage`), `components/` (shared widgets), `pages/` (one module per page).
 
+pub mod api;
 pub mod app;
+pub mod components;
+pub mod format;
+pub mod pages;
+pub mod session;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Entry point run by the wasm-bindgen glue once the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic (a bug) is written to the console; the module then stops (panic = abort).
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&info.to_string().into())));
     leptos::mount::mount_to_body(app::App);
 }

@@ -1,0 +1,257 @@
+//! The typed API client: one function per route the dashboard uses, every body a
+//! `callbroker-wire` type. Errors come back as [`ApiError`], which carries the server's
+//! [`ErrorBody`] (and so the field errors of a 422).
+//!
+//! The session token is read from [`crate::session`] for each request; a 401 ends the session
+//! (the app shell then shows the sign-in page).
+
+use std::collections::BTreeMap;
+
+use callbroker_wire::*;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// What went wrong with a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status; 0 when the server could not be reached.
+    pub status: u16,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    fn network(message: String) -> Self {
+        ApiError {
+            status: 0,
+            body: ErrorBody { code: "network".into(), message: format!("The server could not be reached ({message})."), details: None },
+        }
+    }
+
+    /// The per-field messages of a 422 (`details.fields`), empty otherwise.
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        self.body
+            .details
+            .as_ref()
+            .and_then(|d| d.get("fields"))
+            .and_then(|f| f.as_object())
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect())
+            .unwrap_or_default()
+    }
+
+    /// A sentence for the page.
+    pub fn message(&self) -> String {
+        match self.status {
+            0 => self.body.message.clone(),
+            403 => "You do not have access to this.".to_owned(),
+            _ => self.body.message.clone(),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+fn with_auth(req: RequestBuilder) -> RequestBuilder {
+    match crate::session::token() {
+        Some(token) => req.header("Authorization", &format!("Bearer {token}")),
+        None => req,
+    }
+}
+
+async fn finish(res: Result<Response, gloo_net::Error>) -> ApiResult<Response> {
+    let res = res.map_err(|e| ApiError::network(e.to_string()))?;
+    let status = res.status();
+    if (200..300).contains(&status) {
+        return Ok(res);
+    }
+    let body = res.json::<ErrorBody>().await.unwrap_or_else(|_| ErrorBody {
+        code: "http_error".into(),
+        message: format!("The server answered {status} {}.", res.status_text()),
+        details: None,
+    });
+    if status == 401 {
+        crate::session::expired();
+    }
+    Err(ApiError { status, body })
+}
+
+/// The body of a successful answer (non-generic; decoding is the only per-type code).
+async fn text_of(res: ApiResult<Response>) -> ApiResult<(u16, String)> {
+    let res = res?;
+    let status = res.status();
+    let text = res.text().await.map_err(|e| ApiError::network(e.to_string()))?;
+    Ok((status, text))
+}
+
+fn decode<T: DeserializeOwned>((status, text): (u16, String)) -> ApiResult<T> {
+    serde_json::from_str(&text).map_err(|e| ApiError {
+        status,
+        body: ErrorBody { code: "bad_response".into(), message: format!("Unexpected answer from the server: {e}"), details: None },
+    })
+}
+
+/// Query parameters, built by hand (serializing filters through `serde_json::Value` would cost
+/// the wasm a second serializer).
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn page(p: PageParams) -> Query {
+        Query(vec![("page".into(), p.page.to_string()), ("per_page".into(), p.per_page.to_string())])
+    }
+    fn opt(mut self, key: &str, v: Option<impl ToString>) -> Query {
+        if let Some(v) = v {
+            self.0.push((key.to_owned(), v.to_string()));
+        }
+        self
+    }
+}
+
+fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(|t| format!("{}Z", crate::format::short_time(t).replace(' ', "T")))
+}
+
+// The request itself is sent by non-generic functions, so that each typed route below adds only
+// its JSON decoding to the wasm.
+
+async fn get_response(path: &str, query: Vec<(String, String)>) -> ApiResult<(u16, String)> {
+    let req = with_auth(Request::get(path)).query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    text_of(finish(req.send().await).await).await
+}
+
+async fn send_response(req: RequestBuilder, body: Result<String, serde_json::Error>) -> ApiResult<(u16, String)> {
+    let body = body.map_err(|e| ApiError::network(e.to_string()))?;
+    let req = with_auth(req).header("Content-Type", "application/json").body(body).map_err(|e| ApiError::network(e.to_string()))?;
+    text_of(finish(req.send().await).await).await
+}
+
+async fn get<T: DeserializeOwned>(path: &str, query: Vec<(String, String)>) -> ApiResult<T> {
+    decode(get_response(path, query).await?)
+}
+
+async fn send<B: Serialize, T: DeserializeOwned>(req: RequestBuilder, body: &B) -> ApiResult<T> {
+    decode(send_response(req, serde_json::to_string(body)).await?)
+}
+
+async fn delete(path: &str) -> ApiResult<()> {
+    finish(with_auth(Request::delete(path)).send().await).await.map(|_| ())
+}
+
+/// Everything on one page (lists for dropdowns).
+pub const ALL: PageParams = PageParams { page: 1, per_page: 500 };
+
+// ---------------------------------------------------------------- auth
+
+pub async fn login(req: &LoginRequest) -> ApiResult<LoginResponse> {
+    send(Request::post("/api/auth/login"), req).await
+}
+pub async fn me() -> ApiResult<User> {
+    get("/api/auth/me", vec![]).await
+}
+
+// ---------------------------------------------------------------- campaigns
+
+pub async fn campaigns(page: PageParams, filter: &CampaignFilter) -> ApiResult<Page<Campaign>> {
+    get("/api/campaigns", Query::page(page).opt("status", filter.status.map(Status::as_str)).opt("q", filter.q.as_ref()).0).await
+}
+pub async fn campaign(id: i64) -> ApiResult<Campaign> {
+    get(&format!("/api/campaigns/{id}"), vec![]).await
+}
+pub async fn create_campaign(body: &NewCampaign) -> ApiResult<Campaign> {
+    send(Request::post("/api/campaigns"), body).await
+}
+pub async fn update_campaign(id: i64, body: &CampaignPatch) -> ApiResult<Campaign> {
+    send(Request::patch(&format!("/api/campaigns/{id}")), body).await
+}
+
+// ---------------------------------------------------------------- buyers
+
+pub async fn buyers(page: PageParams, filter: &BuyerFilter) -> ApiResult<Page<Buyer>> {
+    get("/api/buyers", Query::page(page).opt("status", filter.status.map(Status::as_str)).opt("q", filter.q.as_ref()).opt("campaign_id", filter.campaign_id).0).await
+}
+pub async fn buyer(id: i64) -> ApiResult<Buyer> {
+    get(&format!("/api/buyers/{id}"), vec![]).await
+}
+pub async fn create_buyer(body: &NewBuyer) -> ApiResult<Buyer> {
+    send(Request::post("/api/buyers"), body).await
+}
+pub async fn update_buyer(id: i64, body: &BuyerPatch) -> ApiResult<Buyer> {
+    send(Request::patch(&format!("/api/buyers/{id}")), body).await
+}
+
+// ---------------------------------------------------------------- publishers
+
+pub async fn publishers(page: PageParams, filter: &PublisherFilter) -> ApiResult<Page<Publisher>> {
+    get("/api/publishers", Query::page(page).opt("status", filter.status.map(Status::as_str)).opt("q", filter.q.as_ref()).0).await
+}
+pub async fn publisher(id: i64) -> ApiResult<Publisher> {
+    get(&format!("/api/publishers/{id}"), vec![]).await
+}
+pub async fn create_publisher(body: &NewPublisher) -> ApiResult<Publisher> {
+    send(Request::post("/api/publishers"), body).await
+}
+pub async fn update_publisher(id: i64, body: &PublisherPatch) -> ApiResult<Publisher> {
+    send(Request::patch(&format!("/api/publishers/{id}")), body).await
+}
+
+// ---------------------------------------------------------------- API keys
+
+pub async fn api_keys(publisher_id: Option<i64>) -> ApiResult<Page<ApiKey>> {
+    get("/api/api-keys", Query::page(ALL).opt("publisher_id", publisher_id).0).await
+}
+pub async fn create_api_key(body: &NewApiKey) -> ApiResult<CreatedApiKey> {
+    send(Request::post("/api/api-keys"), body).await
+}
+pub async fn delete_api_key(id: i64) -> ApiResult<()> {
+    delete(&format!("/api/api-keys/{id}")).await
+}
+
+// ---------------------------------------------------------------- numbers
+
+pub async fn numbers(page: PageParams, filter: &PhoneNumberFilter) -> ApiResult<Page<PhoneNumber>> {
+    get("/api/numbers", Query::page(page).opt("campaign_id", filter.campaign_id).opt("publisher_id", filter.publisher_id).opt("q", filter.q.as_ref()).0).await
+}
+pub async fn create_number(body: &NewPhoneNumber) -> ApiResult<PhoneNumber> {
+    send(Request::post("/api/numbers"), body).await
+}
+pub async fn update_number(id: i64, body: &PhoneNumberPatch) -> ApiResult<PhoneNumber> {
+    send(Request::patch(&format!("/api/numbers/{id}")), body).await
+}
+
+// ---------------------------------------------------------------- calls
+
+pub async fn calls(page: PageParams, filter: &CallFilter) -> ApiResult<Page<Call>> {
+    get(
+        "/api/calls",
+        Query::page(page)
+            .opt("campaign_id", filter.campaign_id)
+            .opt("buyer_id", filter.buyer_id)
+            .opt("publisher_id", filter.publisher_id)
+            .opt("status", filter.status.as_ref())
+            .opt("outcome", filter.outcome.as_ref())
+            .opt("from", utc(filter.from))
+            .opt("to", utc(filter.to))
+            .0,
+    )
+    .await
+}
+pub async fn call(id: i64) -> ApiResult<CallDetail> {
+    get(&format!("/api/calls/{id}"), vec![]).await
+}
+pub async fn simulate(body: &SimulateRequest) -> ApiResult<SimulateResponse> {
+    send(Request::post("/api/routing/simulate"), body).await
+}
+
+// ---------------------------------------------------------------- users
+
+pub async fn users(page: PageParams, filter: &UserFilter) -> ApiResult<Page<User>> {
+    get("/api/users", Query::page(page).opt("role", filter.role.map(Role::as_str)).opt("publisher_id", filter.publisher_id).0).await
+}
+pub async fn create_user(body: &NewUser) -> ApiResult<User> {
+    send(Request::post("/api/users"), body).await
+}
+pub async fn update_user(id: i64, body: &UserPatch) -> ApiResult<User> {
+    send(Request::patch(&format!("/api/users/{id}")), body).await
+}
+pub async fn delete_user(id: i64) -> ApiResult<()> {
+    delete(&format!("/api/users/{id}")).await
+}

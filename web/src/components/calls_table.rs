@@ -1,0 +1,117 @@
+//! The calls table used by the dashboard, the portal and the calls page.
+use std::collections::BTreeMap;
+
+use callbroker_wire::{BuyerFilter, Call, CampaignFilter, PublisherFilter};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api;
+use crate::components::Tag;
+use crate::format;
+use crate::session;
+
+/// Names of campaigns, buyers and publishers by id, for tables and dropdowns. Publishers get only
+/// what they may see (their own publisher).
+#[derive(Clone, Default, PartialEq)]
+pub struct Names {
+    pub campaigns: BTreeMap<i64, String>,
+    pub buyers: BTreeMap<i64, String>,
+    pub publishers: BTreeMap<i64, String>,
+}
+
+impl Names {
+    pub async fn load() -> Names {
+        let mut names = Names::default();
+        if let Ok(p) = api::publishers(api::ALL, &PublisherFilter::default()).await {
+            names.publishers = p.items.into_iter().map(|p| (p.id, p.name)).collect();
+        }
+        if session::is_publisher() {
+            return names;
+        }
+        let (campaigns, buyers) = futures_join(
+            api::campaigns(api::ALL, &CampaignFilter::default()),
+            api::buyers(api::ALL, &BuyerFilter::default()),
+        )
+        .await;
+        if let Ok(c) = campaigns {
+            names.campaigns = c.items.into_iter().map(|c| (c.id, c.name)).collect();
+        }
+        if let Ok(b) = buyers {
+            names.buyers = b.items.into_iter().map(|b| (b.id, b.name)).collect();
+        }
+        names
+    }
+
+    fn name(map: &BTreeMap<i64, String>, id: Option<i64>) -> String {
+        match id {
+            None => "—".to_owned(),
+            Some(id) => map.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
+        }
+    }
+    pub fn campaign(&self, id: Option<i64>) -> String {
+        Self::name(&self.campaigns, id)
+    }
+    pub fn buyer(&self, id: Option<i64>) -> String {
+        Self::name(&self.buyers, id)
+    }
+    pub fn publisher(&self, id: Option<i64>) -> String {
+        Self::name(&self.publishers, id)
+    }
+}
+
+/// Both futures, one after the other (requests are short; keeps the dependency list small).
+async fn futures_join<A, B>(a: impl std::future::Future<Output = A>, b: impl std::future::Future<Output = B>) -> (A, B) {
+    let a = a.await;
+    (a, b.await)
+}
+
+#[component]
+pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
+    let staff = !session::is_publisher();
+    let rows = calls
+        .into_iter()
+        .map(|c| {
+            let href = format!("/calls/{}", c.id);
+            view! {
+                <tr data-call-sid=c.call_sid.clone()>
+                    <td><A href=href>{format::short_time(c.started_at)}</A></td>
+                    <td>{c.caller.clone()}</td>
+                    <td>{format::opt(c.caller_state.clone())}</td>
+                    <td>{c.dialled.clone()}</td>
+                    {staff.then(|| view! { <td>{names.campaign(c.campaign_id)}</td> <td>{names.publisher(c.publisher_id)}</td> <td>{names.buyer(c.buyer_id)}</td> })}
+                    <td><Tag text=c.status.clone()/></td>
+                    <td><Tag text=c.outcome.clone()/></td>
+                    <td class="cb-num">{format::secs(c.duration_secs)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="cb-table-wrap">
+            <table class="cb-table" id="calls-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Started (UTC)"</th>
+                        <th scope="col">"Caller"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col">"Number"</th>
+                        {staff.then(|| view! { <th scope="col">"Campaign"</th> <th scope="col">"Publisher"</th> <th scope="col">"Buyer"</th> })}
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Outcome"</th>
+                        <th scope="col">"Duration"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Calls `f` every `secs` seconds while the calling component is mounted (polling until the live
+/// events stream replaces it).
+pub fn every(secs: u64, f: impl Fn() + 'static) {
+    if let Ok(handle) = set_interval_with_handle(f, std::time::Duration::from_secs(secs)) {
+        on_cleanup(move || handle.clear());
+    }
+}
+

@@ -1,0 +1,50 @@
+//! Display and input helpers for times (UTC), written out by hand: chrono's `format` and
+//! `parse_from_str` machinery would add tens of kilobytes to the wasm.
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
+
+/// `2026-11-26 10:27:27 UTC`
+pub fn time(t: DateTime<Utc>) -> String {
+    format!("{} UTC", short_time(t))
+}
+
+/// `2026-11-26 10:27:27` (tables, whose header says UTC).
+pub fn short_time(t: DateTime<Utc>) -> String {
+    format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
+}
+
+pub fn opt_time(t: Option<DateTime<Utc>>) -> String {
+    t.map(time).unwrap_or_else(|| "—".to_owned())
+}
+
+pub fn secs(s: Option<i32>) -> String {
+    match s {
+        None => "—".to_owned(),
+        Some(s) if s < 60 => format!("{s} s"),
+        Some(s) => format!("{}:{:02}", s / 60, s % 60),
+    }
+}
+
+pub fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// `YYYY-MM-DD` (an `<input type=date>` value).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let mut it = s.trim().splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+}
+
+/// `YYYY-MM-DDTHH:MM` (an `<input type=datetime-local>` value), read as UTC.
+pub fn parse_datetime_utc(s: &str) -> Option<DateTime<Utc>> {
+    let (date, time) = s.trim().split_once('T')?;
+    let date = parse_date(date)?;
+    let mut hm = time.split(':').map(|p| p.parse::<u32>().ok());
+    let (h, m) = (hm.next()??, hm.next()??);
+    Some(Utc.from_utc_datetime(&date.and_hms_opt(h, m, 0)?))
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` date.
+pub fn date_start_utc(s: &str) -> Option<DateTime<Utc>> {
+    Some(Utc.from_utc_datetime(&parse_date(s)?.and_hms_opt(0, 0, 0)?))
+}

@@ -1,0 +1,260 @@
+//! Calls: the filtered, paged table (refreshed by polling until the live events stream exists),
+//! and one call's page: summary, timeline, every routing decision with each buyer's reason, the
+//! buyer legs and the recording.
+use callbroker_wire::*;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api;
+use crate::components::*;
+use crate::format;
+use crate::pages::route_id;
+use crate::session;
+
+const STATUSES: &[&str] = &["ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"];
+const OUTCOMES: &[&str] = &["routed", "connected", "no_buyer", "unknown_number", "campaign_paused", "abandoned", "failed"];
+
+use crate::format::date_start_utc as date_start;
+
+#[component]
+pub fn Calls() -> impl IntoView {
+    let page = RwSignal::new(1i64);
+    let campaign = RwSignal::new(String::new());
+    let publisher = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let outcome = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let tick = RwSignal::new(0u32);
+    every(5, move || tick.update(|t| *t += 1));
+    let names = LocalResource::new(Names::load);
+    let list = LocalResource::new(move || {
+        tick.track();
+        let filter = CallFilter {
+            campaign_id: campaign.get().parse().ok(),
+            buyer_id: None,
+            publisher_id: publisher.get().parse().ok(),
+            status: opt_text(&status.get()),
+            outcome: opt_text(&outcome.get()),
+            from: date_start(&from.get()),
+            to: date_start(&to.get()).map(|d| d + chrono::Duration::days(1)),
+        };
+        let page = PageParams { page: page.get(), per_page: 25 };
+        async move { api::calls(page, &filter).await }
+    });
+    let filter_select = move |label: &'static str, id: &'static str, value: RwSignal<String>, opts: Signal<Vec<(String, String)>>| {
+        view! {
+            <div class="cb-field">
+                <label for=id>{label}</label>
+                <select id=id on:change=move |ev| { value.set(event_target_value(&ev)); page.set(1); }>
+                    {move || opts.get().into_iter().map(|(v, l)| { let sel = value.get_untracked() == v; view! { <option value=v selected=sel>{l}</option> } }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    let named = move |pick: fn(&Names) -> &std::collections::BTreeMap<i64, String>| {
+        Signal::derive(move || {
+            let mut v = vec![(String::new(), "All".to_owned())];
+            if let Some(n) = names.get() {
+                v.extend(pick(&n).iter().map(|(id, name)| (id.to_string(), name.clone())));
+            }
+            v
+        })
+    };
+    let fixed = |list: &'static [&'static str]| {
+        Signal::derive(move || {
+            let mut v = vec![(String::new(), "All".to_owned())];
+            v.extend(list.iter().map(|s| (s.to_string(), s.replace('_', " "))));
+            v
+        })
+    };
+    let date = move |label: &'static str, id: &'static str, value: RwSignal<String>| {
+        view! {
+            <div class="cb-field">
+                <label for=id>{label}</label>
+                <input id=id type="date" prop:value=move || value.get() on:change=move |ev| { value.set(event_target_value(&ev)); page.set(1); }/>
+            </div>
+        }
+    };
+    let staff = !session::is_publisher();
+    view! {
+        <section id="page-calls">
+            <h1>"Calls"</h1>
+            <form class="cb-filters" aria-label="Filter calls" on:submit=|ev| ev.prevent_default()>
+                {staff.then(|| filter_select("Campaign", "filter-campaign", campaign, named(|n| &n.campaigns)))}
+                {staff.then(|| filter_select("Publisher", "filter-publisher", publisher, named(|n| &n.publishers)))}
+                {filter_select("Status", "filter-status", status, fixed(STATUSES))}
+                {filter_select("Outcome", "filter-outcome", outcome, fixed(OUTCOMES))}
+                {date("From (UTC)", "filter-from", from)}
+                {date("To (UTC)", "filter-to", to)}
+            </form>
+            <p class="cb-help">"Refreshes every 5 seconds."</p>
+            {move || show(list.get(), move |data| {
+                if data.items.is_empty() {
+                    return view! { <Empty text="No calls match these filters."/> }.into_any();
+                }
+                let names = names.get().unwrap_or_default();
+                view! { <Pager page=page total=data.total per_page=data.per_page/> <CallsTable calls=data.items names=names/> }.into_any()
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn CallPage() -> impl IntoView {
+    let id = route_id();
+    let tick = RwSignal::new(0u32);
+    every(5, move || tick.update(|t| *t += 1));
+    let names = LocalResource::new(Names::load);
+    let detail = LocalResource::new(move || {
+        tick.track();
+        let id = id.get();
+        async move {
+            match id {
+                Some(id) => api::call(id).await,
+                None => Err(api::ApiError { status: 404, body: ErrorBody { code: "not_found".into(), message: "No such call.".into(), details: None } }),
+            }
+        }
+    });
+    view! {
+        <section id="page-call">
+            <p><A href="/calls">"← Calls"</A></p>
+            {move || show(detail.get(), move |d| view! { <CallDetailView detail=d names=names.get().unwrap_or_default()/> })}
+        </section>
+    }
+}
+
+#[component]
+fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
+    let CallDetail { call, legs, events } = detail;
+    let staff = !session::is_publisher();
+    let facts: Vec<(&str, String)> = vec![
+        ("Caller", call.caller.clone()),
+        ("Caller location", [call.caller_city.clone(), call.caller_state.clone(), call.caller_zip.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ")),
+        ("Number dialled", call.dialled.clone()),
+        ("Status", call.status.clone()),
+        ("Outcome", call.outcome.replace('_', " ")),
+        ("Buyers tried", call.attempts.to_string()),
+        ("Started", format::time(call.started_at)),
+        ("Connected to buyer", format::opt_time(call.connected_at)),
+        ("Ended", format::opt_time(call.ended_at)),
+        ("Duration", format::secs(call.duration_secs)),
+        ("Billable (with buyer)", format::secs(call.billable_secs)),
+    ];
+    let staff_facts = staff.then(|| {
+        [("Campaign", names.campaign(call.campaign_id)), ("Publisher", names.publisher(call.publisher_id)), ("Buyer", names.buyer(call.buyer_id))]
+    });
+    let facts: Vec<(&str, String)> = facts.into_iter().chain(staff_facts.into_iter().flatten()).collect();
+    let recording = call.recording.clone().map(|r| {
+        let dur = format::secs(r.duration_secs);
+        match r.url {
+            Some(url) => view! {
+                <p>
+                    <audio controls=true preload="none" src=url.clone() aria-label="Call recording"></audio>
+                    " " <a href=url target="_blank" rel="noopener">"Open recording"</a> {format!(" ({dur})")}
+                </p>
+            }.into_any(),
+            None => view! { <p>{format!("Recording {} ({dur}) is being processed.", r.sid)}</p> }.into_any(),
+        }
+    });
+    view! {
+        <h1>{format!("Call from {}", call.caller)}</h1>
+        <dl class="cb-facts" id="call-facts">
+            {facts.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd>{if v.is_empty() { "—".to_owned() } else { v }}</dd></div> }).collect_view()}
+        </dl>
+        <section aria-labelledby="rec-h">
+            <h2 id="rec-h">"Recording"</h2>
+            {recording.unwrap_or_else(|| view! { <Empty text="No recording for this call."/> }.into_any())}
+        </section>
+        {staff.then(|| view! {
+            <section aria-labelledby="timeline-h" id="call-timeline">
+                <h2 id="timeline-h">"Timeline"</h2>
+                {if events.is_empty() { view! { <Empty text="No events recorded."/> }.into_any() } else {
+                    view! { <ol class="cb-timeline">{events.into_iter().map(|e| view! { <EventItem event=e names=names.clone()/> }).collect_view()}</ol> }.into_any()
+                }}
+            </section>
+            <section aria-labelledby="legs-h" id="call-legs">
+                <h2 id="legs-h">"Buyer legs"</h2>
+                {if legs.is_empty() { view! { <Empty text="No buyer was dialled."/> }.into_any() } else {
+                    view! {
+                        <div class="cb-table-wrap"><table class="cb-table">
+                            <thead><tr><th scope="col">"Attempt"</th><th scope="col">"Buyer"</th><th scope="col">"Status"</th><th scope="col">"Answered"</th><th scope="col">"Ended"</th><th scope="col">"Duration"</th><th scope="col">"Slot"</th></tr></thead>
+                            <tbody>{legs.into_iter().map(|l| view! {
+                                <tr>
+                                    <td class="cb-num">{l.attempt}</td><td>{names.buyer(l.buyer_id)}</td><td><Tag text=l.status.clone()/></td>
+                                    <td>{format::opt_time(l.answered_at)}</td><td>{format::opt_time(l.ended_at)}</td>
+                                    <td class="cb-num">{format::secs(l.duration_secs)}</td><td>{if l.released { "released" } else { "held" }}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table></div>
+                    }.into_any()
+                }}
+            </section>
+        })}
+    }
+}
+
+/// One entry of the call log; routing decisions show every candidate with its reason.
+#[component]
+fn EventItem(event: CallEvent, names: Names) -> impl IntoView {
+    let CallEvent { at, kind, data, .. } = event;
+    let decision = (kind == "routing")
+        .then(|| data.get("decision").cloned())
+        .flatten()
+        // Through text: the string deserializer is in the wasm already (the simulator), a second one
+        // over `serde_json::Value` would not be.
+        .and_then(|d| serde_json::from_str::<Decision<'static>>(&d.to_string()).ok());
+    let summary = describe(&data, &names);
+    view! {
+        <li class=format!("cb-event cb-event-{kind}")>
+            <time>{format::time(at)}</time>
+            <strong>{kind.replace('_', " ")}</strong>
+            <span>{summary}</span>
+            {decision.map(|d| view! { <DecisionTable decision=d/> })}
+        </li>
+    }
+}
+
+/// The event's figures as `name: value` pairs (buyer ids as names).
+fn describe(data: &serde_json::Value, names: &Names) -> String {
+    let Some(fields) = data.as_object() else { return String::new() };
+    fields
+        .iter()
+        .filter(|(k, v)| k.as_str() != "decision" && !v.is_null())
+        .map(|(k, v)| match (k.as_str(), v) {
+            ("buyer_id", v) => format!("buyer: {}", names.buyer(v.as_i64())),
+            (k, serde_json::Value::String(s)) => format!("{}: {s}", k.replace('_', " ")),
+            (k, v) => format!("{}: {v}", k.replace('_', " ")),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Every candidate buyer of a routing decision: its rank or why it was skipped.
+#[component]
+pub fn DecisionTable(decision: Decision<'static>) -> impl IntoView {
+    let state = decision.caller_state.clone().map(|s| {
+        let src = match s.source {
+            StateSource::Twilio => "from Twilio",
+            StateSource::AreaCode => "from the area code",
+        };
+        format!("Caller's state: {} ({src})", s.state)
+    });
+    view! {
+        <div class="cb-decision">
+            <p class="cb-help">{state.unwrap_or_else(|| "Caller's state unknown".into())}</p>
+            {if decision.verdicts.is_empty() { view! { <Empty text="The campaign has no buyers."/> }.into_any() } else { view! {
+                <div class="cb-table-wrap"><table class="cb-table cb-verdicts">
+                    <thead><tr><th scope="col">"Buyer"</th><th scope="col">"Rank"</th><th scope="col">"Why"</th></tr></thead>
+                    <tbody>{decision.verdicts.into_iter().map(|v| view! {
+                        <tr class=if v.eligible { "cb-eligible" } else { "cb-skipped" }>
+                            <td>{v.name.to_string()}</td>
+                            <td class="cb-num">{v.rank.map(|r| format!("#{r}")).unwrap_or_else(|| "skipped".into())}</td>
+                            <td>{v.reason.describe()}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table></div>
+            }.into_any() }}
+        </div>
+    }
+}

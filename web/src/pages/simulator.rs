@@ -1,0 +1,94 @@
+//! The routing simulator: a hypothetical call (number, caller, state, time) and the buyer the
+//! engine would ring, with every other candidate's reason.
+use callbroker_wire::*;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::components::*;
+use crate::pages::calls::DecisionTable;
+
+#[component]
+pub fn Simulator() -> impl IntoView {
+    let numbers = LocalResource::new(|| async { api::numbers(api::ALL, &PhoneNumberFilter::default()).await });
+    let names = LocalResource::new(Names::load);
+    let number = RwSignal::new(String::new());
+    let caller = RwSignal::new(String::new());
+    let state = RwSignal::new(String::new());
+    let at = RwSignal::new(String::new());
+    let form = FormState::new();
+    let result = RwSignal::new(None::<SimulateResponse>);
+    let number_options = Signal::derive(move || {
+        let mut v = vec![(String::new(), "Choose a tracking number…".to_owned())];
+        if let Some(Ok(p)) = numbers.get() {
+            v.extend(p.items.into_iter().map(|n| (n.number.clone(), format!("{} {}", n.number, n.friendly_name.unwrap_or_default()))));
+        }
+        v
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut c = Check::default();
+        let number_v = c.required("number", &number.get_untracked());
+        let caller_v = c.e164("caller", &caller.get_untracked());
+        let state_v = opt_text(&state.get_untracked()).map(|s| s.to_uppercase());
+        if let Some(s) = &state_v {
+            c.states("state", s);
+        }
+        let at_v = opt_text(&at.get_untracked()).and_then(|s| match crate::format::parse_datetime_utc(&s) {
+            Some(t) => Some(t),
+            None => {
+                c.fail("at", "must be a date and time");
+                None
+            }
+        });
+        if !form.begin(c.into_errors()) {
+            return;
+        }
+        result.set(None);
+        spawn_local(async move {
+            match api::simulate(&SimulateRequest { number: number_v, caller: caller_v, state: state_v, at: at_v }).await {
+                Ok(r) => {
+                    form.done("");
+                    form.saved.set(None);
+                    result.set(Some(r));
+                }
+                Err(e) => form.failed(e),
+            }
+        });
+    };
+    view! {
+        <section id="page-simulator">
+            <h1>"Routing simulator"</h1>
+            <p class="cb-help">"See which buyer a call would go to, and why every other buyer would be skipped. Nothing is dialled or recorded."</p>
+            <form class="cb-form" on:submit=on_submit novalidate=true id="simulator-form">
+                <div class="cb-grid">
+                    <SelectField label="Tracking number" name="number" value=number errors=form.errors options=number_options/>
+                    <TextField label="Caller" name="caller" kind="tel" value=caller errors=form.errors placeholder="+12015550123" required=true/>
+                    <TextField label="Caller's state" name="state" value=state errors=form.errors placeholder="NJ" help="Blank: from the area code"/>
+                    <TextField label="Time (UTC)" name="at" kind="datetime-local" value=at errors=form.errors help="Blank: now"/>
+                </div>
+                <FormStatus state=form/>
+                <button type="submit" disabled=move || form.busy.get()>"Simulate"</button>
+            </form>
+            {move || result.get().map(|r| {
+                let names = names.get().unwrap_or_default();
+                let headline = match r.buyer_id {
+                    Some(b) => format!("The call would go to {}.", names.buyer(Some(b))),
+                    None => match r.outcome.as_str() {
+                        "unknown_number" => "No campaign: this number is not assigned to one.".to_owned(),
+                        "campaign_paused" => "Nobody: the campaign is paused.".to_owned(),
+                        _ => "Nobody: no buyer can take the call; the caller hears the busy message.".to_owned(),
+                    },
+                };
+                view! {
+                    <section aria-labelledby="sim-h" id="simulation-result" aria-live="polite">
+                        <h2 id="sim-h">"Result"</h2>
+                        <p class="cb-headline">{headline}</p>
+                        <p>{format!("Campaign: {} · outcome: {}", names.campaign(r.campaign_id), r.outcome.replace('_', " "))}</p>
+                        <DecisionTable decision=r.decision/>
+                    </section>
+                }
+            })}
+        </section>
+    }
+}
