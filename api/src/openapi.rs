@@ -24,6 +24,7 @@ use utoipa_actix_web::AppExt;
         (name = "api-keys", description = "Keys for integrators"),
         (name = "calls", description = "Tracked calls and their routing logs"),
         (name = "routing", description = "The routing simulator"),
+        (name = "analytics", description = "Totals and time series; the money recompute"),
         (name = "webhooks", description = "Twilio webhooks (signed by Twilio, not by a bearer token)"),
         (name = "operations", description = "Health"),
     )

@@ -24,6 +24,12 @@ diesel::table! {
         busy_message -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        currency -> Text,
+        revenue_micros -> BigInt,
+        payout_micros -> BigInt,
+        buffer_secs -> Integer,
+        duplicate_window_secs -> Integer,
+        show_full_caller -> Bool,
     }
 }
 
@@ -55,6 +61,37 @@ diesel::table! {
         buyer_id -> BigInt,
         priority -> Nullable<Integer>,
         weight -> Nullable<Integer>,
+        revenue_micros -> Nullable<BigInt>,
+        buffer_secs -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    campaign_publishers (campaign_id, publisher_id) {
+        campaign_id -> BigInt,
+        publisher_id -> BigInt,
+        payout_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    call_rollups (hour, campaign_id, publisher_id, buyer_id, number_id) {
+        hour -> BigInt,
+        campaign_id -> BigInt,
+        publisher_id -> BigInt,
+        buyer_id -> BigInt,
+        number_id -> BigInt,
+        calls -> BigInt,
+        answered -> BigInt,
+        qualified -> BigInt,
+        duplicates -> BigInt,
+        no_buyer -> BigInt,
+        talk_secs -> BigInt,
+        revenue_micros -> BigInt,
+        payout_micros -> BigInt,
+        cost_micros -> BigInt,
+        offered -> BigInt,
+        connected -> BigInt,
     }
 }
 
@@ -142,6 +179,25 @@ diesel::table! {
         recording_channels -> Nullable<Integer>,
         last_sequence -> Nullable<Integer>,
         updated_at -> Timestamp,
+        cost_micros -> Nullable<BigInt>,
+        cost_currency -> Nullable<Text>,
+        settled_at -> Nullable<Timestamp>,
+        money_buyer_id -> Nullable<BigInt>,
+        answered -> Bool,
+        no_buyer -> Bool,
+        talk_secs -> Integer,
+        duplicate -> Bool,
+        qualified -> Nullable<Bool>,
+        qualify_reason -> Nullable<Text>,
+        currency -> Nullable<Text>,
+        rule_revenue_micros -> Nullable<BigInt>,
+        rule_payout_micros -> Nullable<BigInt>,
+        rule_buffer_secs -> Nullable<Integer>,
+        rule_duplicate_window_secs -> Nullable<Integer>,
+        revenue_micros -> BigInt,
+        payout_micros -> BigInt,
+        counted_cost_micros -> BigInt,
+        profit_micros -> Nullable<BigInt>,
     }
 }
 
@@ -161,6 +217,8 @@ diesel::table! {
         duration_secs -> Nullable<Integer>,
         last_sequence -> Nullable<Integer>,
         expires_at -> Timestamp,
+        counted -> Bool,
+        counted_connected -> Bool,
     }
 }
 
@@ -185,6 +243,8 @@ diesel::joinable!(campaign_buyers -> buyers (buyer_id));
 diesel::joinable!(phone_numbers -> campaigns (campaign_id));
 diesel::joinable!(phone_numbers -> publishers (publisher_id));
 diesel::joinable!(users -> publishers (publisher_id));
+diesel::joinable!(campaign_publishers -> campaigns (campaign_id));
+diesel::joinable!(campaign_publishers -> publishers (publisher_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     publishers,
@@ -198,4 +258,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     calls,
     call_legs,
     call_events,
+    campaign_publishers,
+    call_rollups,
 );

@@ -1,5 +1,5 @@
 //! Calls, their buyer legs and their event log.
-use callbroker_wire::{Call, CallDetail, CallEvent, CallFilter, CallLeg, Page, PageParams, Recording};
+use callbroker_wire::{Call, CallDetail, CallMoney, CallEvent, CallFilter, CallLeg, Page, PageParams, Recording};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -39,10 +39,41 @@ pub struct CallRow {
     pub recording_channels: Option<i32>,
     pub last_sequence: Option<i32>,
     pub updated_at: NaiveDateTime,
+    pub cost_micros: Option<i64>,
+    pub cost_currency: Option<String>,
+    pub settled_at: Option<NaiveDateTime>,
+    pub money_buyer_id: Option<i64>,
+    pub answered: bool,
+    pub no_buyer: bool,
+    pub talk_secs: i32,
+    pub duplicate: bool,
+    pub qualified: Option<bool>,
+    pub qualify_reason: Option<String>,
+    pub currency: Option<String>,
+    pub rule_revenue_micros: Option<i64>,
+    pub rule_payout_micros: Option<i64>,
+    pub rule_buffer_secs: Option<i32>,
+    pub rule_duplicate_window_secs: Option<i32>,
+    pub revenue_micros: i64,
+    pub payout_micros: i64,
+    pub counted_cost_micros: i64,
+    pub profit_micros: Option<i64>,
 }
 
 impl CallRow {
     pub fn into_wire(self) -> Call {
+        let money = self.settled_at.map(|_| CallMoney {
+            qualified: self.qualified.unwrap_or(false),
+            reason: self.qualify_reason.clone().unwrap_or_default(),
+            duplicate: self.duplicate,
+            currency: self.currency.clone(),
+            talk_secs: self.talk_secs,
+            buffer_secs: self.rule_buffer_secs.unwrap_or(0),
+            revenue_micros: Some(self.revenue_micros),
+            payout_micros: self.payout_micros,
+            cost_micros: self.cost_micros,
+            profit_micros: self.profit_micros,
+        });
         let recording = self.recording_sid.map(|sid| Recording {
             sid,
             url: self.recording_url,
@@ -72,6 +103,7 @@ impl CallRow {
             duration_secs: self.duration_secs,
             billable_secs: self.billable_secs,
             recording,
+            money,
         }
     }
 }
@@ -112,6 +144,8 @@ pub struct LegRow {
     pub duration_secs: Option<i32>,
     pub last_sequence: Option<i32>,
     pub expires_at: NaiveDateTime,
+    pub counted: bool,
+    pub counted_connected: bool,
 }
 
 impl LegRow {
@@ -129,6 +163,16 @@ impl LegRow {
             ended_at: self.ended_at.map(utc),
             duration_secs: self.duration_secs,
         }
+    }
+}
+
+/// What a publisher must not see of a call: the buyer, the revenue, the cost, the profit.
+pub fn hide_from_publisher(c: &mut Call) {
+    c.buyer_id = None;
+    if let Some(m) = c.money.as_mut() {
+        m.revenue_micros = None;
+        m.cost_micros = None;
+        m.profit_micros = None;
     }
 }
 
@@ -178,7 +222,7 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
             return Err(AppError::NotFound("call"));
         }
         let mut call = row.into_wire();
-        call.buyer_id = None;
+        hide_from_publisher(&mut call);
         return Ok(CallDetail { call, legs: vec![], events: vec![] });
     }
     let legs = legs(conn, id)?.into_iter().map(LegRow::into_wire).collect();
@@ -235,7 +279,7 @@ pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Opti
         .map(|r| {
             let mut c = r.into_wire();
             if scope.is_some() {
-                c.buyer_id = None;
+                hide_from_publisher(&mut c);
             }
             c
         })
