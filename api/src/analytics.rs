@@ -91,7 +91,19 @@ impl Query {
 
     /// The rollup query. Every interpolated value is an `i64` or a fixed column name.
     fn sql(&self, by_hour: bool) -> String {
-        let mut filters = vec![format!("hour >= {}", self.from_hour), format!("hour < {}", self.to_hour)];
+        use crate::money::rollup::{level_for, BUYER, CAMPAIGN, NUMBER, PUBLISHER};
+        let mut needed = 0;
+        for (bit, filtered, grouped) in [
+            (CAMPAIGN, self.campaign_id.is_some(), GroupBy::Campaign),
+            (PUBLISHER, self.publisher_id.is_some(), GroupBy::Publisher),
+            (BUYER, self.buyer_id.is_some(), GroupBy::Buyer),
+            (NUMBER, self.number_id.is_some(), GroupBy::Number),
+        ] {
+            if filtered || self.group_by == Some(grouped) {
+                needed |= bit;
+            }
+        }
+        let mut filters = vec![format!("level = {}", level_for(needed)), format!("hour >= {}", self.from_hour), format!("hour < {}", self.to_hour)];
         for (col, v) in [("campaign_id", self.campaign_id), ("buyer_id", self.buyer_id), ("publisher_id", self.publisher_id), ("number_id", self.number_id)] {
             if let Some(v) = v {
                 filters.push(format!("{col} = {v}"));

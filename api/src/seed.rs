@@ -308,7 +308,8 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         pending.push((call_sql, leg_sql));
     }
     flush(db, &mut pending, CALL_COLS, LEG_COLS)?;
-    let rows: Vec<(Key, Sums)> = rollups.into_iter().collect();
+    let full: Vec<(Key, Sums)> = rollups.into_iter().collect();
+    let rows = crate::money::rollup::expand(&full);
     db.write_blocking(|c| {
         for chunk in rows.chunks(500) {
             diesel::sql_query(crate::money::rollup::upsert_sql(chunk)).execute(c)?;

@@ -3,5 +3,8 @@ mod auth;
 mod callflow;
 mod concurrency;
 mod crud;
+mod matrix;
+mod money;
+mod report_stream;
 mod openapi;
 mod validation;

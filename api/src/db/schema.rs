@@ -75,7 +75,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    call_rollups (hour, campaign_id, publisher_id, buyer_id, number_id) {
+    call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id) {
+        level -> BigInt,
         hour -> BigInt,
         campaign_id -> BigInt,
         publisher_id -> BigInt,

@@ -1,4 +1,5 @@
-//! The hourly rollups: settled calls summed per UTC hour and (campaign, publisher, buyer, number).
+//! The hourly rollups: settled calls summed per UTC hour and (campaign, publisher, buyer, number),
+//! at several levels of detail so that every query reads a small table slice.
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
@@ -27,6 +28,56 @@ impl Key {
             number_id: c.number_id.unwrap_or(0),
         }
     }
+}
+
+/// Dimension bits of a level.
+pub const CAMPAIGN: i64 = 1;
+pub const PUBLISHER: i64 = 2;
+pub const BUYER: i64 = 4;
+pub const NUMBER: i64 = 8;
+
+/// The levels kept, smallest first (a number belongs to one campaign and publisher, so keeping
+/// those two beside it costs nothing).
+pub const LEVELS: [i64; 9] = [
+    0,
+    CAMPAIGN,
+    PUBLISHER,
+    BUYER,
+    CAMPAIGN | PUBLISHER,
+    CAMPAIGN | BUYER,
+    PUBLISHER | BUYER,
+    CAMPAIGN | PUBLISHER | NUMBER,
+    CAMPAIGN | PUBLISHER | BUYER | NUMBER,
+];
+
+/// The smallest level that keeps every dimension in `needed`.
+pub fn level_for(needed: i64) -> i64 {
+    LEVELS.iter().copied().find(|l| l & needed == needed).unwrap_or(CAMPAIGN | PUBLISHER | BUYER | NUMBER)
+}
+
+impl Key {
+    /// The key with only the dimensions of `level`.
+    pub fn at(&self, level: i64) -> Key {
+        let keep = |bit: i64, v: i64| if level & bit != 0 { v } else { 0 };
+        Key {
+            hour: self.hour,
+            campaign_id: keep(CAMPAIGN, self.campaign_id),
+            publisher_id: keep(PUBLISHER, self.publisher_id),
+            buyer_id: keep(BUYER, self.buyer_id),
+            number_id: keep(NUMBER, self.number_id),
+        }
+    }
+}
+
+/// Rows for every level from full-detail rows, merged per level key.
+pub fn expand(rows: &[(Key, Sums)]) -> Vec<(i64, Key, Sums)> {
+    let mut out: std::collections::HashMap<(i64, Key), Sums> = std::collections::HashMap::new();
+    for (k, s) in rows {
+        for level in LEVELS {
+            out.entry((level, k.at(level))).or_default().add(s);
+        }
+    }
+    out.into_iter().map(|((l, k), s)| (l, k, s)).collect()
 }
 
 pub fn hour_of(t: chrono::NaiveDateTime) -> i64 {
@@ -122,17 +173,18 @@ pub fn apply_delta(conn: &mut DbConnection, before: Option<&(Key, Sums)>, after:
 
 /// `INSERT .. ON CONFLICT DO UPDATE` (same syntax on PostgreSQL and SQLite ≥ 3.24). Every value
 /// is an integer formatted by this function, so nothing user-supplied reaches the SQL text.
-pub fn upsert_sql(rows: &[(Key, Sums)]) -> String {
+pub fn upsert_sql(rows: &[(i64, Key, Sums)]) -> String {
     let mut sql = String::from(
-        "INSERT INTO call_rollups (hour, campaign_id, publisher_id, buyer_id, number_id, calls, answered, qualified, \
+        "INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, calls, answered, qualified, \
          duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected) VALUES ",
     );
-    for (i, (k, s)) in rows.iter().enumerate() {
+    for (i, (level, k, s)) in rows.iter().enumerate() {
         if i > 0 {
             sql.push(',');
         }
         sql.push_str(&format!(
-            "({},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{})",
+            "({},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{})",
+            level,
             k.hour,
             k.campaign_id,
             k.publisher_id,
@@ -151,7 +203,7 @@ pub fn upsert_sql(rows: &[(Key, Sums)]) -> String {
             s.connected
         ));
     }
-    sql.push_str(" ON CONFLICT (hour, campaign_id, publisher_id, buyer_id, number_id) DO UPDATE SET ");
+    sql.push_str(" ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id) DO UPDATE SET ");
     let cols = [
         "calls", "answered", "qualified", "duplicates", "no_buyer", "talk_secs", "revenue_micros", "payout_micros", "cost_micros", "offered", "connected",
     ];
@@ -164,6 +216,6 @@ pub fn add(conn: &mut DbConnection, key: &Key, sums: &Sums) -> Result<(), AppErr
     if *sums == Sums::default() {
         return Ok(());
     }
-    diesel::sql_query(upsert_sql(&[(*key, *sums)])).execute(conn)?;
+    diesel::sql_query(upsert_sql(&expand(&[(*key, *sums)]))).execute(conn)?;
     Ok(())
 }

@@ -52,7 +52,11 @@ CREATE TABLE campaign_publishers (
 
 -- Settled calls summed per UTC hour (epoch seconds) and dimension (0 = none), kept in the same
 -- transaction as the call updates. Legs count in `offered`/`connected` under their own buyer.
+-- Each call is summed at several levels: `level` is a bit mask of the dimensions kept (1 campaign,
+-- 2 publisher, 4 buyer, 8 number; the others are 0), so a query reads the smallest level that
+-- has the dimensions it groups or filters by (see money::rollup::LEVELS).
 CREATE TABLE call_rollups (
+    level               BIGINT NOT NULL,
     hour                BIGINT NOT NULL,
     campaign_id         BIGINT NOT NULL,
     publisher_id        BIGINT NOT NULL,
@@ -69,5 +73,7 @@ CREATE TABLE call_rollups (
     cost_micros         BIGINT NOT NULL DEFAULT 0,
     offered             BIGINT NOT NULL DEFAULT 0,
     connected           BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (hour, campaign_id, publisher_id, buyer_id, number_id)
+    PRIMARY KEY (level, hour, campaign_id, publisher_id, buyer_id, number_id)
 );
+CREATE INDEX call_rollups_number ON call_rollups (level, number_id, hour);
+CREATE INDEX call_rollups_buyer ON call_rollups (level, buyer_id, hour);
