@@ -22,6 +22,9 @@ use crate::money::rollup::Sums;
 /// Longest range one query may span.
 pub const MAX_RANGE_DAYS: i64 = 400;
 
+/// Longest range of an hourly time series (in hours).
+pub const MAX_HOUR_BUCKETS: i64 = 8 * 24;
+
 /// A checked query.
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -59,6 +62,10 @@ impl Query {
                 errors.add(field, "must be a positive id");
             }
         }
+        let hours = (to - from).num_hours();
+        if q.bucket == Some(Bucket::Hour) && hours > MAX_HOUR_BUCKETS {
+            errors.add("bucket", format!("hour buckets cover at most {} days; use a shorter range or day buckets", MAX_HOUR_BUCKETS / 24));
+        }
         errors.into_result()?;
         if scope.is_some() && (q.group_by == Some(GroupBy::Buyer) || q.buyer_id.is_some()) {
             return Err(AppError::Forbidden("publishers cannot see buyers".into()));
@@ -89,8 +96,8 @@ impl Query {
         }
     }
 
-    /// The rollup query. Every interpolated value is an `i64` or a fixed column name.
-    fn sql(&self, by_hour: bool) -> String {
+    /// The rollup level this query reads.
+    fn level(&self) -> i64 {
         use crate::money::rollup::{level_for, BUYER, CAMPAIGN, NUMBER, PUBLISHER};
         let mut needed = 0;
         for (bit, filtered, grouped) in [
@@ -103,7 +110,16 @@ impl Query {
                 needed |= bit;
             }
         }
-        let mut filters = vec![format!("level = {}", level_for(needed)), format!("hour >= {}", self.from_hour), format!("hour < {}", self.to_hour)];
+        level_for(needed)
+    }
+
+    /// The rollup query over `level` rows whose `hour` is in `[from, to)` but in none of the
+    /// `skip` intervals. Every interpolated value is an `i64` or a fixed column name.
+    fn sql(&self, by_hour: bool, level: i64, from: i64, to: i64, skip: &[(i64, i64)]) -> String {
+        let mut filters = vec![format!("level = {level}"), format!("hour >= {from}"), format!("hour < {to}")];
+        for (a, b) in skip {
+            filters.push(format!("NOT (hour >= {a} AND hour < {b})"));
+        }
         for (col, v) in [("campaign_id", self.campaign_id), ("buyer_id", self.buyer_id), ("publisher_id", self.publisher_id), ("number_id", self.number_id)] {
             if let Some(v) = v {
                 filters.push(format!("{col} = {v}"));
@@ -204,8 +220,43 @@ pub fn metrics(s: &Sums, restricted: bool) -> Metrics {
     }
 }
 
-fn load(conn: &mut DbConnection, q: &Query, by_hour: bool) -> Result<Vec<Row>, AppError> {
-    Ok(diesel::sql_query(q.sql(by_hour)).load::<Row>(conn)?)
+/// Reads the rollups: day rows for the UTC days in `whole_days` (contiguous `[start, end)`
+/// intervals), hour rows for the rest of the range. Rows carry the hour (or day) they sum.
+fn load(conn: &mut DbConnection, q: &Query, by_hour: bool, whole_days: &[(i64, i64)]) -> Result<Vec<Row>, AppError> {
+    use crate::money::rollup::DAY;
+    let level = q.level();
+    let mut rows = diesel::sql_query(q.sql(by_hour, level, q.from_hour, q.to_hour, whole_days)).load::<Row>(conn)?;
+    for (a, b) in whole_days {
+        rows.extend(diesel::sql_query(q.sql(by_hour, level | DAY, *a, *b, &[])).load::<Row>(conn)?);
+    }
+    Ok(rows)
+}
+
+/// The UTC days wholly inside `[from, to)` as one interval (empty when there is none).
+fn inner_days(from: i64, to: i64) -> Vec<(i64, i64)> {
+    let first = (from + 86_399).div_euclid(86_400) * 86_400;
+    let last = to.div_euclid(86_400) * 86_400;
+    if first < last { vec![(first, last)] } else { vec![] }
+}
+
+/// Contiguous intervals of UTC days that each lie wholly inside one bucket of the series.
+fn days_within_buckets(q: &Query) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = vec![];
+    for (a, b) in inner_days(q.from_hour, q.to_hour) {
+        let mut d = a;
+        while d < b {
+            let whole = bucket_start(q.tz, q.bucket, d) == bucket_start(q.tz, q.bucket, d + 86_400 - 3600)
+                && q.bucket != Bucket::Hour;
+            if whole {
+                match out.last_mut() {
+                    Some(last) if last.1 == d => last.1 = d + 86_400,
+                    _ => out.push((d, d + 86_400)),
+                }
+            }
+            d += 86_400;
+        }
+    }
+    out
 }
 
 /// The currency of the amounts, when the campaigns in scope share one.
@@ -227,16 +278,17 @@ fn group_id(q: &Query, g: i64) -> Option<i64> {
 }
 
 pub fn summary(conn: &mut DbConnection, q: &Query) -> Result<Summary, AppError> {
-    let rows = load(conn, q, false)?;
+    let rows = load(conn, q, false, &inner_days(q.from_hour, q.to_hour))?;
     let mut total = Sums::default();
-    let mut groups: Vec<(i64, Sums)> = vec![];
+    let mut by_group: BTreeMap<i64, Sums> = BTreeMap::new();
     for r in &rows {
         let s = r.sums();
         total.add(&s);
         if q.group_by.is_some() {
-            groups.push((r.g, s));
+            by_group.entry(r.g).or_default().add(&s);
         }
     }
+    let mut groups: Vec<(i64, Sums)> = by_group.into_iter().collect();
     groups.sort_by_key(|(g, s)| (-s.calls, *g));
     Ok(Summary {
         from: instant(q.from_hour),
@@ -269,7 +321,7 @@ pub fn bucket_start(tz: Tz, bucket: Bucket, hour: i64) -> DateTime<Utc> {
 }
 
 pub fn timeseries(conn: &mut DbConnection, q: &Query) -> Result<Timeseries, AppError> {
-    let rows = load(conn, q, true)?;
+    let rows = load(conn, q, true, &days_within_buckets(q))?;
     let mut buckets: BTreeMap<(DateTime<Utc>, i64), Sums> = BTreeMap::new();
     let mut cache: BTreeMap<i64, DateTime<Utc>> = BTreeMap::new();
     for r in &rows {

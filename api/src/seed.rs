@@ -19,10 +19,12 @@ use crate::error::AppError;
 use crate::money::rollup::{Key, Sums};
 use crate::money::{compute, reason, Facts, Rules};
 
+/// A campaign id, its rules, its buyers with their price overrides.
+type SeedCampaign = (i64, Rules, Vec<(i64, Option<i64>)>);
+
 /// The directory the generated calls belong to.
 struct Directory {
-    /// (campaign id, rules, buyer ids with their price overrides)
-    campaigns: Vec<(i64, Rules, Vec<(i64, Option<i64>)>)>,
+    campaigns: Vec<SeedCampaign>,
     /// (number id, number, campaign index, publisher id)
     numbers: Vec<(i64, String, usize, i64)>,
 }
@@ -170,7 +172,6 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
     let callers: Vec<String> = (0..(count / 3).max(10)).map(|i| format!("+1{}{:07}", [201, 212, 305, 415, 512, 617, 713, 808][(i % 8) as usize], i)).collect();
     let mut last_call: HashMap<(usize, usize), i64> = HashMap::new();
     let mut rollups: HashMap<Key, Sums> = HashMap::new();
-    let mut call_id = first_call;
     let mut leg_id = first_leg;
     let batch = 1000usize;
     let mut call_sql = String::new();
@@ -187,7 +188,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         crate::db::Backend::Sqlite => ("1", "0"),
     };
     let b = |v: bool| if v { backend_true.0 } else { backend_true.1 };
-    for &t in &times {
+    for (call_id, &t) in (first_call..).zip(times.iter()) {
         let started_at = chrono::DateTime::from_timestamp(t, 0).map(|d| d.naive_utc()).unwrap_or_default();
         let n = &dir.numbers[rng.gen_range(0..dir.numbers.len())];
         let (campaign_id, campaign_rules, campaign_buyers) = &dir.campaigns[n.2];
@@ -294,7 +295,6 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
             rollups.entry(Key { buyer_id: leg_buyer, ..key }).or_default().add(&Sums { offered: 1, connected: i64::from(answered), ..Default::default() });
             leg_id += 1;
         }
-        call_id += 1;
         in_batch += 1;
         if in_batch == batch {
             pending.push((std::mem::take(&mut call_sql), std::mem::take(&mut leg_sql)));
@@ -365,6 +365,7 @@ pub fn bench(db: &Db, days: i64, runs: usize) -> anyhow::Result<(i64, Vec<Timing
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Utc::now();
     let base = AnalyticsQuery { from: Some(now - chrono::Duration::days(days)), to: Some(now), ..Default::default() };
+    let week = AnalyticsQuery { from: Some(now - chrono::Duration::days(7)), ..base.clone() };
     let mut cases: Vec<(String, AnalyticsQuery, Option<i64>, bool)> = vec![
         ("summary total".into(), base.clone(), None, false),
         ("summary by campaign".into(), AnalyticsQuery { group_by: Some(GroupBy::Campaign), ..base.clone() }, None, false),
@@ -374,11 +375,12 @@ pub fn bench(db: &Db, days: i64, runs: usize) -> anyhow::Result<(i64, Vec<Timing
         ("summary, campaign filter, by buyer".into(), AnalyticsQuery { campaign_id: campaign, group_by: Some(GroupBy::Buyer), ..base.clone() }, None, false),
         ("summary, buyer + number filters".into(), AnalyticsQuery { buyer_id: buyer, number_id: number, ..base.clone() }, None, false),
         ("summary as publisher".into(), base.clone(), publisher, false),
-        ("timeseries hour UTC".into(), AnalyticsQuery { bucket: Some(Bucket::Hour), ..base.clone() }, None, true),
+        ("timeseries hour UTC (7 days)".into(), AnalyticsQuery { bucket: Some(Bucket::Hour), ..week.clone() }, None, true),
         ("timeseries day America/New_York".into(), AnalyticsQuery { bucket: Some(Bucket::Day), tz: Some("America/New_York".into()), ..base.clone() }, None, true),
         ("timeseries day Asia/Kolkata by campaign".into(), AnalyticsQuery { tz: Some("Asia/Kolkata".into()), group_by: Some(GroupBy::Campaign), ..base.clone() }, None, true),
         ("timeseries week by buyer".into(), AnalyticsQuery { bucket: Some(Bucket::Week), group_by: Some(GroupBy::Buyer), ..base.clone() }, None, true),
-        ("timeseries hour by number".into(), AnalyticsQuery { bucket: Some(Bucket::Hour), group_by: Some(GroupBy::Number), ..base.clone() }, None, true),
+        ("timeseries hour by number (7 days)".into(), AnalyticsQuery { bucket: Some(Bucket::Hour), group_by: Some(GroupBy::Number), ..week.clone() }, None, true),
+        ("timeseries day UTC by buyer".into(), AnalyticsQuery { group_by: Some(GroupBy::Buyer), ..base.clone() }, None, true),
         ("timeseries day as publisher".into(), base.clone(), publisher, true),
     ];
     let mut out = vec![];

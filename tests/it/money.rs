@@ -307,9 +307,15 @@ async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
             .map(|g| (g["id"].as_i64(), tally_of(&g["metrics"])))
             .collect();
         assert_eq!(got, expected, "grouped by {name}");
-        // The time series sums to the same totals, in any time zone.
-        for tz in ["UTC", "Asia/Kolkata", "America/New_York"] {
-            let (status, series) = app.admin("GET", &format!("/api/analytics/timeseries?group_by={name}&bucket=hour&tz={tz}"), None).await;
+        // Over a range where today is a whole UTC day (read from the daily rows).
+        let today = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let range = format!("from={}&to={}", (today - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ"), (today + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"));
+        let (_, whole) = app.admin("GET", &format!("/api/analytics/summary{query}&{range}"), None).await;
+        let got: BTreeMap<Option<i64>, Tally> = whole["groups"].as_array().expect("groups").iter().map(|g| (g["id"].as_i64(), tally_of(&g["metrics"]))).collect();
+        assert_eq!(got, expected, "grouped by {name}, whole days");
+        // The time series sums to the same totals, in any time zone and bucket.
+        for (tz, bucket, extra) in [("UTC", "hour", ""), ("Asia/Kolkata", "hour", ""), ("America/New_York", "hour", ""), ("UTC", "day", range.as_str()), ("UTC", "week", range.as_str()), ("Asia/Kolkata", "day", range.as_str())] {
+            let (status, series) = app.admin("GET", &format!("/api/analytics/timeseries?group_by={name}&bucket={bucket}&tz={tz}&{extra}"), None).await;
             assert_eq!(status, 200, "{series}");
             let mut sum: BTreeMap<Option<i64>, Tally> = BTreeMap::new();
             for p in series["points"].as_array().expect("points") {
@@ -326,7 +332,7 @@ async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
                 e.offered += t.offered;
                 e.connected += t.connected;
             }
-            assert_eq!(sum, expected, "time series by {name} in {tz}");
+            assert_eq!(sum, expected, "time series by {name} in {tz} per {bucket}");
         }
     }
     // Filters: campaign + publisher A, grouped by buyer.
@@ -342,7 +348,7 @@ async fn analytics_validation_and_publisher_scope(app: TestApp) {
     let s = setup(&app).await;
     answered(&app, "CA1", "+12015550001", NUMBER_A, 120).await;
     answered(&app, "CA2", "+12015550002", NUMBER_B, 120).await;
-    for bad in ["tz=Mars/Olympus", "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "campaign_id=0", "from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"] {
+    for bad in ["tz=Mars/Olympus", "bucket=hour&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "campaign_id=0", "from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"] {
         let (status, body) = app.admin("GET", &format!("/api/analytics/summary?{bad}"), None).await;
         assert_eq!(status, 422, "{bad}: {body}");
     }

@@ -50,6 +50,9 @@ pub const LEVELS: [i64; 9] = [
     CAMPAIGN | PUBLISHER | BUYER | NUMBER,
 ];
 
+/// Added to a level for its rows summed per UTC day (their `hour` is the day's start).
+pub const DAY: i64 = 16;
+
 /// The smallest level that keeps every dimension in `needed`.
 pub fn level_for(needed: i64) -> i64 {
     LEVELS.iter().copied().find(|l| l & needed == needed).unwrap_or(CAMPAIGN | PUBLISHER | BUYER | NUMBER)
@@ -74,7 +77,9 @@ pub fn expand(rows: &[(Key, Sums)]) -> Vec<(i64, Key, Sums)> {
     let mut out: std::collections::HashMap<(i64, Key), Sums> = std::collections::HashMap::new();
     for (k, s) in rows {
         for level in LEVELS {
-            out.entry((level, k.at(level))).or_default().add(s);
+            let key = k.at(level);
+            out.entry((level, key)).or_default().add(s);
+            out.entry((level | DAY, Key { hour: key.hour.div_euclid(86_400) * 86_400, ..key })).or_default().add(s);
         }
     }
     out.into_iter().map(|((l, k), s)| (l, k, s)).collect()

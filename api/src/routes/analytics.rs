@@ -93,16 +93,17 @@ pub async fn report(
     }
     // CSV: one keyset batch per chunk, fetched only when the client has taken the previous one.
     let db = state.db.clone();
-    let stream = futures_util::stream::unfold(Some(0i64), move |after| {
+    // State: None when done, Some(None) before the first batch, Some(Some(cursor)) after one.
+    let stream = futures_util::stream::unfold(Some(None::<(chrono::NaiveDateTime, i64)>), move |state| {
         let db = db.clone();
         async move {
-            let after = after?;
-            let mut chunk = if after == 0 { String::from(reports::CSV_HEADER) } else { String::new() };
+            let after = state?;
+            let mut chunk = if after.is_none() { String::from(reports::CSV_HEADER) } else { String::new() };
             let rows = match db.read(move |c| reports::batch(c, id, from, to, after)).await {
                 Ok(r) => r,
                 Err(e) => return Some((Err(e), None)),
             };
-            let next = if (rows.len() as i64) < reports::CSV_BATCH { None } else { rows.last().map(|r| r.call_id) };
+            let next = if (rows.len() as i64) < reports::CSV_BATCH { None } else { rows.last().map(|r| Some((r.started_at.naive_utc(), r.call_id))) };
             for r in &rows {
                 reports::csv_line(r, &mut chunk);
             }

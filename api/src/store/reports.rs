@@ -45,15 +45,23 @@ fn row((id, dialled, started, caller, duration, qualified, payout, currency, ful
     }
 }
 
-/// Calls of `publisher` started in `[from, to)` with id above `after`, `limit` of them in id order.
-fn rows(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: i64, offset: i64, limit: i64) -> Result<Vec<ReportRow>, AppError> {
-    let raw: Vec<Raw> = calls::table
+/// Where a batch resumes: after this (start time, call id).
+pub type Cursor = Option<(NaiveDateTime, i64)>;
+
+/// Calls of `publisher` started in `[from, to)` after `after`, `limit` of them in time order
+/// (read along the `(publisher_id, started_at)` index, so each batch costs the same).
+fn rows(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: Cursor, offset: i64, limit: i64) -> Result<Vec<ReportRow>, AppError> {
+    let mut q = calls::table
         .left_join(campaigns::table)
         .filter(calls::publisher_id.eq(publisher))
         .filter(calls::started_at.ge(from))
         .filter(calls::started_at.lt(to))
-        .filter(calls::id.gt(after))
-        .order(calls::id.asc())
+        .into_boxed();
+    if let Some((t, id)) = after {
+        q = q.filter(calls::started_at.gt(t).or(calls::started_at.eq(t).and(calls::id.gt(id))));
+    }
+    let raw: Vec<Raw> = q
+        .order((calls::started_at.asc(), calls::id.asc()))
         .select((
             calls::id,
             calls::dialled,
@@ -79,11 +87,11 @@ pub fn page_of(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to:
         .filter(calls::started_at.lt(to))
         .count()
         .get_result(conn)?;
-    Ok(page(rows(conn, publisher, from, to, 0, offset, limit)?, total, p))
+    Ok(page(rows(conn, publisher, from, to, None, offset, limit)?, total, p))
 }
 
-/// The next CSV batch after call id `after` (keyset paging: constant cost per batch).
-pub fn batch(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: i64) -> Result<Vec<ReportRow>, AppError> {
+/// The next CSV batch after `after` (keyset paging: constant cost per batch).
+pub fn batch(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: Cursor) -> Result<Vec<ReportRow>, AppError> {
     rows(conn, publisher, from, to, after, 0, CSV_BATCH)
 }
 

@@ -54,7 +54,8 @@ CREATE TABLE campaign_publishers (
 -- transaction as the call updates. Legs count in `offered`/`connected` under their own buyer.
 -- Each call is summed at several levels: `level` is a bit mask of the dimensions kept (1 campaign,
 -- 2 publisher, 4 buyer, 8 number; the others are 0), so a query reads the smallest level that
--- has the dimensions it groups or filters by (see money::rollup::LEVELS).
+-- has the dimensions it groups or filters by (see money::rollup::LEVELS). Each level also has
+-- rows per UTC day (`level` + 16, `hour` = the day's start) for whole days inside a query.
 CREATE TABLE call_rollups (
     level               BIGINT NOT NULL,
     hour                BIGINT NOT NULL,
