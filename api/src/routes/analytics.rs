@@ -91,10 +91,23 @@ pub async fn report(
         let body = state.db.read(move |c| reports::page_of(c, id, from, to, &page)).await?;
         return Ok(HttpResponse::Ok().json(body));
     }
-    // CSV: one keyset batch per chunk, fetched only when the client has taken the previous one.
-    let db = state.db.clone();
+    let stream = csv_stream(state.db.clone(), id, from, to);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"publisher-{id}-report.csv\"")))
+        .streaming(stream))
+}
+
+/// The CSV report as a stream of chunks: the header, then one chunk per keyset batch of at most
+/// `CSV_BATCH` rows, each read from the database only when the previous chunk has been taken.
+pub fn csv_stream(
+    db: crate::db::Db,
+    id: i64,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+) -> impl futures_util::Stream<Item = Result<Bytes, AppError>> {
     // State: None when done, Some(None) before the first batch, Some(Some(cursor)) after one.
-    let stream = futures_util::stream::unfold(Some(None::<(chrono::NaiveDateTime, i64)>), move |state| {
+    futures_util::stream::unfold(Some(None::<(chrono::NaiveDateTime, i64)>), move |state| {
         let db = db.clone();
         async move {
             let after = state?;
@@ -112,9 +125,5 @@ pub async fn report(
             }
             Some((Ok::<Bytes, AppError>(Bytes::from(chunk)), next))
         }
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"publisher-{id}-report.csv\"")))
-        .streaming(stream))
+    })
 }
