@@ -36,6 +36,26 @@ enum Command {
     },
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
+    /// Generate settled calls (with a small directory of campaigns, buyers, publishers and
+    /// numbers) for load and analytics benchmarks.
+    SeedCalls {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Spread the calls over the last N days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Random seed (same seed, same calls).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Time every analytics query on the configured database and print the latencies.
+    BenchAnalytics {
+        /// The range queried: the last N days.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -78,6 +98,25 @@ fn main() -> anyhow::Result<()> {
                     anyhow::anyhow!("{}{}", body.message, body.details.map(|d| format!(": {d}")).unwrap_or_default())
                 })?;
             println!("created user {} ({}, {})", user.id, user.email, user.role.as_str());
+            Ok(())
+        }
+        Command::SeedCalls { count, days, seed } => {
+            let db = Db::connect(&config.database_url, &PoolOptions::default())?;
+            db.migrate()?;
+            let secs = callbroker::seed::seed_calls(&db, count, days, seed)?;
+            println!("inserted {count} calls over {days} days in {secs:.1} s");
+            Ok(())
+        }
+        Command::BenchAnalytics { days, runs } => {
+            let db = Db::connect(&config.database_url, &PoolOptions::default())?;
+            db.migrate()?;
+            let (total, timings) = callbroker::seed::bench(&db, days, runs)?;
+            println!("backend {:?}, {total} calls, range {days} days, {runs} runs each", db.backend());
+            println!("| query | rows | best ms | median ms |");
+            println!("|---|---:|---:|---:|");
+            for t in timings {
+                println!("| {} | {} | {:.1} | {:.1} |", t.name, t.rows, t.best_ms, t.median_ms);
+            }
             Ok(())
         }
         Command::Openapi => Ok(()),

@@ -25,6 +25,7 @@ use utoipa_actix_web::AppExt;
         (name = "calls", description = "Tracked calls and their routing logs"),
         (name = "routing", description = "The routing simulator"),
         (name = "events", description = "Live call events (Server-Sent Events)"),
+        (name = "analytics", description = "Totals and time series; the money recompute"),
         (name = "webhooks", description = "Twilio webhooks (signed by Twilio, not by a bearer token)"),
         (name = "twilio", description = "The Twilio account: credentials (admin only, shown masked)"),
         (name = "operations", description = "Health"),

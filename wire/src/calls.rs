@@ -59,6 +59,33 @@ pub struct Call {
     #[serde(default)]
     pub transcript_status: Option<String>,
     // --- end Twilio account ---
+    // ---- money (issue 5) ----
+    /// Set once the call is final and its buyer leg's length is known.
+    pub money: Option<CallMoney>,
+}
+
+/// What a completed call earned and cost, under the rule in force when it was settled.
+/// Amounts are integer micro-units of `currency`. Publishers see only their payout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CallMoney {
+    pub qualified: bool,
+    /// `qualified`, `duplicate`, `no_buyer`, `not_connected`, `short` (the buyer leg was under the buffer).
+    pub reason: String,
+    pub duplicate: bool,
+    /// The campaign's currency (none for calls to an unassigned number).
+    pub currency: Option<String>,
+    /// Seconds the buyer leg lasted.
+    pub talk_secs: i32,
+    /// The buffer applied (seconds).
+    pub buffer_secs: i32,
+    /// Hidden from publishers.
+    pub revenue_micros: Option<i64>,
+    pub payout_micros: i64,
+    /// Telephony cost when known; hidden from publishers.
+    pub cost_micros: Option<i64>,
+    /// revenue − payout − cost (unknown cost counts as 0); hidden from publishers.
+    pub profit_micros: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -28,6 +28,62 @@ pub struct Campaign {
     // --- end Twilio account ---
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    // ---- money rules (issue 5: money & analytics) ----
+    #[serde(flatten)]
+    pub money: MoneyRules,
+    /// Per-publisher payout overrides.
+    pub publishers: Vec<CampaignPublisher>,
+}
+
+/// A campaign's money rules. Amounts are integer micro-units (millionths) of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoneyRules {
+    /// ISO 4217 code, e.g. `USD`.
+    pub currency: String,
+    /// What the buyer pays per qualified call (overridable per buyer).
+    pub revenue_micros: i64,
+    /// What the publisher earns per qualified call (overridable per publisher).
+    pub payout_micros: i64,
+    /// A call qualifies when its buyer leg lasted at least this many seconds (overridable per buyer).
+    pub buffer_secs: i32,
+    /// A caller who called this campaign within this many seconds before is a duplicate:
+    /// routed and shown, but neither billed nor paid. 0 turns the check off.
+    pub duplicate_window_secs: i32,
+    /// Publisher reports show callers' full numbers (else only the last 4 digits).
+    pub show_full_caller: bool,
+}
+
+/// Money-rule fields of a new campaign or a patch; absent fields keep their default / value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoneyRulesPatch {
+    /// Default `USD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_micros: Option<i64>,
+    /// Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_micros: Option<i64>,
+    /// Default 90.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_secs: Option<i32>,
+    /// Default 0 (off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_window_secs: Option<i32>,
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_full_caller: Option<bool>,
+}
+
+/// A publisher's payout on one campaign, overriding the campaign's `payout_micros`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CampaignPublisher {
+    pub publisher_id: i64,
+    pub payout_micros: i64,
 }
 
 /// A buyer's assignment to a campaign. `priority`/`weight` override the buyer's own when set.
@@ -39,6 +95,13 @@ pub struct CampaignBuyer {
     pub priority: Option<i32>,
     #[serde(default)]
     pub weight: Option<i32>,
+    // ---- money rules (issue 5) ----
+    /// The buyer's price per qualified call on this campaign (micro-units), overriding the campaign's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_micros: Option<i64>,
+    /// The buyer's qualification buffer (seconds), overriding the campaign's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_secs: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +125,12 @@ pub struct NewCampaign {
     #[serde(default)]
     pub transcribe: bool,
     // --- end Twilio account ---
+    // ---- money rules (issue 5) ----
+    #[serde(flatten)]
+    pub money: MoneyRulesPatch,
+    /// Per-publisher payout overrides.
+    #[serde(default)]
+    pub publishers: Vec<CampaignPublisher>,
 }
 
 /// Partial update; absent fields are left alone. `buyers`, when present, replaces the assignments.
@@ -82,6 +151,12 @@ pub struct CampaignPatch {
     #[serde(default)]
     pub transcribe: Option<bool>,
     // --- end Twilio account ---
+    // ---- money rules (issue 5) ----
+    #[serde(flatten)]
+    pub money: MoneyRulesPatch,
+    /// When present, replaces the per-publisher payout overrides.
+    #[serde(default)]
+    pub publishers: Option<Vec<CampaignPublisher>>,
 }
 
 // ---------------------------------------------------------------- buyers

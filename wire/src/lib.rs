@@ -2,6 +2,7 @@
 //! server, the dashboard (compiled to wasm32) and the tests. Serde only; the `openapi` feature adds
 //! utoipa schemas for the server's OpenAPI document.
 
+pub mod analytics;
 pub mod auth;
 pub mod calls;
 pub mod common;
@@ -11,6 +12,7 @@ pub mod routing;
 pub mod schedule;
 pub mod twilio;
 
+pub use analytics::*;
 pub use auth::*;
 pub use calls::*;
 pub use common::*;

@@ -322,6 +322,8 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
     if p.is_final() && slots::release(conn, leg.id)? {
         store::event(conn, leg.call_id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}))?;
     }
+    // Money: settles once the call is final and the answered leg's length known, whatever the order.
+    crate::money::settle_if_ready(conn, leg.call_id)?;
     Ok(())
 }
 
@@ -381,6 +383,7 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
             store::set_outcome(conn, call.id, outcome::ABANDONED)?;
         }
         crate::twilio::tasks::enqueue_cost(conn, call.id)?;
+        crate::money::settle_if_ready(conn, call.id)?;
     }
     Ok(())
 }
@@ -420,6 +423,11 @@ pub fn reap(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, AppErr
         if slots::release(conn, leg_id)? {
             n += 1;
             store::event(conn, call_id, "slot_reaped", json!({"leg_id": leg_id, "buyer_id": buyer_id}))?;
+            // The leg's last callback never came: settle a finished call with what is known.
+            let call = store::get_row(conn, call_id)?;
+            if CallStatus::parse(&call.status).is_some_and(CallStatus::is_final) {
+                crate::money::settle(conn, call_id, crate::money::RuleChoice::Keep)?;
+            }
         }
     }
     Ok(n)

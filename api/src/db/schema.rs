@@ -26,6 +26,12 @@ diesel::table! {
         updated_at -> Timestamp,
         // Twilio account: transcription switch.
         transcribe -> Bool,
+        currency -> Text,
+        revenue_micros -> BigInt,
+        payout_micros -> BigInt,
+        buffer_secs -> Integer,
+        duplicate_window_secs -> Integer,
+        show_full_caller -> Bool,
     }
 }
 
@@ -57,6 +63,38 @@ diesel::table! {
         buyer_id -> BigInt,
         priority -> Nullable<Integer>,
         weight -> Nullable<Integer>,
+        revenue_micros -> Nullable<BigInt>,
+        buffer_secs -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    campaign_publishers (campaign_id, publisher_id) {
+        campaign_id -> BigInt,
+        publisher_id -> BigInt,
+        payout_micros -> BigInt,
+    }
+}
+
+diesel::table! {
+    call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id) {
+        level -> BigInt,
+        hour -> BigInt,
+        campaign_id -> BigInt,
+        publisher_id -> BigInt,
+        buyer_id -> BigInt,
+        number_id -> BigInt,
+        calls -> BigInt,
+        answered -> BigInt,
+        qualified -> BigInt,
+        duplicates -> BigInt,
+        no_buyer -> BigInt,
+        talk_secs -> BigInt,
+        revenue_micros -> BigInt,
+        payout_micros -> BigInt,
+        cost_micros -> BigInt,
+        offered -> BigInt,
+        connected -> BigInt,
     }
 }
 
@@ -151,6 +189,23 @@ diesel::table! {
         transcript -> Nullable<Text>,
         transcript_status -> Nullable<Text>,
         transcript_sid -> Nullable<Text>,
+        settled_at -> Nullable<Timestamp>,
+        money_buyer_id -> Nullable<BigInt>,
+        answered -> Bool,
+        no_buyer -> Bool,
+        talk_secs -> Integer,
+        duplicate -> Bool,
+        qualified -> Nullable<Bool>,
+        qualify_reason -> Nullable<Text>,
+        currency -> Nullable<Text>,
+        rule_revenue_micros -> Nullable<BigInt>,
+        rule_payout_micros -> Nullable<BigInt>,
+        rule_buffer_secs -> Nullable<Integer>,
+        rule_duplicate_window_secs -> Nullable<Integer>,
+        revenue_micros -> BigInt,
+        payout_micros -> BigInt,
+        counted_cost_micros -> BigInt,
+        profit_micros -> Nullable<BigInt>,
     }
 }
 
@@ -170,6 +225,8 @@ diesel::table! {
         duration_secs -> Nullable<Integer>,
         last_sequence -> Nullable<Integer>,
         expires_at -> Timestamp,
+        counted -> Bool,
+        counted_connected -> Bool,
     }
 }
 
@@ -247,6 +304,8 @@ diesel::joinable!(campaign_buyers -> buyers (buyer_id));
 diesel::joinable!(phone_numbers -> campaigns (campaign_id));
 diesel::joinable!(phone_numbers -> publishers (publisher_id));
 diesel::joinable!(users -> publishers (publisher_id));
+diesel::joinable!(campaign_publishers -> campaigns (campaign_id));
+diesel::joinable!(campaign_publishers -> publishers (publisher_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     publishers,
@@ -264,4 +323,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     twilio_account,
     jobs,
     number_imports,
+    campaign_publishers,
+    call_rollups,
 );

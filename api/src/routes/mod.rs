@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource. Handlers are thin: check the caller's role, parse the
 //! input, run a store function on the database, answer JSON.
+pub mod analytics;
 pub mod api_keys;
 pub mod auth;
 pub mod buyers;
@@ -29,6 +30,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     api_keys::configure(cfg);
     calls::configure(cfg);
     events::configure(cfg);
+    analytics::configure(cfg);
     webhooks::configure(cfg);
     cfg.default_service(actix_web::web::to(unknown_route));
 }

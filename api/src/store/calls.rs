@@ -1,5 +1,5 @@
 //! Calls, their buyer legs and their event log.
-use callbroker_wire::{Call, CallDetail, CallEvent, CallFilter, CallLeg, Page, PageParams, Recording};
+use callbroker_wire::{Call, CallDetail, CallMoney, CallEvent, CallFilter, CallLeg, Page, PageParams, Recording};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -45,10 +45,39 @@ pub struct CallRow {
     pub transcript: Option<String>,
     pub transcript_status: Option<String>,
     pub transcript_sid: Option<String>,
+    pub settled_at: Option<NaiveDateTime>,
+    pub money_buyer_id: Option<i64>,
+    pub answered: bool,
+    pub no_buyer: bool,
+    pub talk_secs: i32,
+    pub duplicate: bool,
+    pub qualified: Option<bool>,
+    pub qualify_reason: Option<String>,
+    pub currency: Option<String>,
+    pub rule_revenue_micros: Option<i64>,
+    pub rule_payout_micros: Option<i64>,
+    pub rule_buffer_secs: Option<i32>,
+    pub rule_duplicate_window_secs: Option<i32>,
+    pub revenue_micros: i64,
+    pub payout_micros: i64,
+    pub counted_cost_micros: i64,
+    pub profit_micros: Option<i64>,
 }
 
 impl CallRow {
     pub fn into_wire(self) -> Call {
+        let money = self.settled_at.map(|_| CallMoney {
+            qualified: self.qualified.unwrap_or(false),
+            reason: self.qualify_reason.clone().unwrap_or_default(),
+            duplicate: self.duplicate,
+            currency: self.currency.clone(),
+            talk_secs: self.talk_secs,
+            buffer_secs: self.rule_buffer_secs.unwrap_or(0),
+            revenue_micros: Some(self.revenue_micros),
+            payout_micros: self.payout_micros,
+            cost_micros: self.cost_micros,
+            profit_micros: self.profit_micros,
+        });
         let recording = self.recording_sid.map(|sid| Recording {
             sid,
             url: self.recording_url,
@@ -83,6 +112,7 @@ impl CallRow {
             cost_status: self.cost_status,
             transcript: self.transcript,
             transcript_status: self.transcript_status,
+            money,
         }
     }
 }
@@ -123,6 +153,8 @@ pub struct LegRow {
     pub duration_secs: Option<i32>,
     pub last_sequence: Option<i32>,
     pub expires_at: NaiveDateTime,
+    pub counted: bool,
+    pub counted_connected: bool,
 }
 
 impl LegRow {
@@ -143,12 +175,17 @@ impl LegRow {
     }
 }
 
-/// Blanks what a publisher may not see: the buyer and what the call cost.
-fn hide_from_publisher(call: &mut Call) {
-    call.buyer_id = None;
-    call.cost_micros = None;
-    call.cost_currency = None;
-    call.cost_status = None;
+/// What a publisher must not see of a call: the buyer, the revenue, the cost, the profit.
+pub fn hide_from_publisher(c: &mut Call) {
+    c.buyer_id = None;
+    c.cost_micros = None;
+    c.cost_currency = None;
+    c.cost_status = None;
+    if let Some(m) = c.money.as_mut() {
+        m.revenue_micros = None;
+        m.cost_micros = None;
+        m.profit_micros = None;
+    }
 }
 
 pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<i64, AppError> {

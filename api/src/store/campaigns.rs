@@ -1,8 +1,8 @@
-use callbroker_wire::{Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, NewCampaign, Page, PageParams, Status};
+use callbroker_wire::{Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, CampaignPublisher, MoneyRules, MoneyRulesPatch, NewCampaign, Page, PageParams, Status};
 use diesel::prelude::*;
 
 use super::{page, paging, utc};
-use crate::db::schema::{buyers, campaign_buyers, campaigns};
+use crate::db::schema::{buyers, campaign_buyers, campaign_publishers, campaigns, publishers};
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
 use crate::error::{AppError, FieldErrors};
@@ -18,14 +18,33 @@ pub struct CampaignRow {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub transcribe: bool,
+    pub currency: String,
+    pub revenue_micros: i64,
+    pub payout_micros: i64,
+    pub buffer_secs: i32,
+    pub duplicate_window_secs: i32,
+    pub show_full_caller: bool,
 }
 
 impl CampaignRow {
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Paused)
     }
-    pub fn into_wire(self, buyers: Vec<CampaignBuyer>) -> Campaign {
+    pub fn money(&self) -> MoneyRules {
+        MoneyRules {
+            currency: self.currency.clone(),
+            revenue_micros: self.revenue_micros,
+            payout_micros: self.payout_micros,
+            buffer_secs: self.buffer_secs,
+            duplicate_window_secs: self.duplicate_window_secs,
+            show_full_caller: self.show_full_caller,
+        }
+    }
+    pub fn into_wire(self, buyers: Vec<CampaignBuyer>, publishers: Vec<CampaignPublisher>) -> Campaign {
+        let money = self.money();
         Campaign {
+            money,
+            publishers,
             id: self.id,
             status: self.status(),
             name: self.name,
@@ -46,6 +65,8 @@ pub struct AssignmentRow {
     pub buyer_id: i64,
     pub priority: Option<i32>,
     pub weight: Option<i32>,
+    pub revenue_micros: Option<i64>,
+    pub buffer_secs: Option<i32>,
 }
 
 #[derive(Debug, Clone, AsChangeset, Insertable)]
@@ -56,12 +77,75 @@ pub struct CampaignValues {
     pub greeting: String,
     pub busy_message: String,
     pub transcribe: bool,
+    pub currency: String,
+    pub revenue_micros: i64,
+    pub payout_micros: i64,
+    pub buffer_secs: i32,
+    pub duplicate_window_secs: i32,
+    pub show_full_caller: bool,
 }
 
-/// Validated campaign fields plus, when given, the full new set of buyer assignments.
+/// Validated campaign fields plus, when given, the full new set of buyer assignments and of
+/// publisher payout overrides.
 pub struct CampaignInput {
     pub values: CampaignValues,
     pub buyers: Option<Vec<CampaignBuyer>>,
+    pub publishers: Option<Vec<CampaignPublisher>>,
+}
+
+/// Largest amount a rule may name: one million currency units.
+pub const MAX_AMOUNT_MICROS: i64 = 1_000_000_000_000;
+/// Longest duplicate window: 90 days.
+pub const MAX_DUPLICATE_WINDOW_SECS: i32 = 90 * 86_400;
+
+fn check_amount(v: i64, field: &str, errors: &mut FieldErrors) {
+    if !(0..=MAX_AMOUNT_MICROS).contains(&v) {
+        errors.add(field, format!("must be between 0 and {MAX_AMOUNT_MICROS} micro-units"));
+    }
+}
+
+fn check_buffer(v: i32, field: &str, errors: &mut FieldErrors) {
+    if !(0..=86_400).contains(&v) {
+        errors.add(field, "must be between 0 and 86400 seconds");
+    }
+}
+
+/// The money rules after applying `p` to `base`, checked.
+fn money_values(base: MoneyRules, p: &MoneyRulesPatch, errors: &mut FieldErrors) -> MoneyRules {
+    let currency = p.currency.clone().unwrap_or(base.currency).trim().to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.add("currency", "must be an ISO 4217 code of three letters, e.g. USD");
+    }
+    let m = MoneyRules {
+        currency,
+        revenue_micros: p.revenue_micros.unwrap_or(base.revenue_micros),
+        payout_micros: p.payout_micros.unwrap_or(base.payout_micros),
+        buffer_secs: p.buffer_secs.unwrap_or(base.buffer_secs),
+        duplicate_window_secs: p.duplicate_window_secs.unwrap_or(base.duplicate_window_secs),
+        show_full_caller: p.show_full_caller.unwrap_or(base.show_full_caller),
+    };
+    check_amount(m.revenue_micros, "revenue_micros", errors);
+    check_amount(m.payout_micros, "payout_micros", errors);
+    check_buffer(m.buffer_secs, "buffer_secs", errors);
+    if !(0..=MAX_DUPLICATE_WINDOW_SECS).contains(&m.duplicate_window_secs) {
+        errors.add("duplicate_window_secs", format!("must be between 0 and {MAX_DUPLICATE_WINDOW_SECS} seconds"));
+    }
+    m
+}
+
+/// The defaults of a new campaign's money rules.
+pub fn default_money() -> MoneyRules {
+    MoneyRules { currency: "USD".into(), revenue_micros: 0, payout_micros: 0, buffer_secs: 90, duplicate_window_secs: 0, show_full_caller: false }
+}
+
+fn check_publishers(list: &[CampaignPublisher], errors: &mut FieldErrors) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in list.iter().enumerate() {
+        if !seen.insert(p.publisher_id) {
+            errors.add(format!("publishers[{i}].publisher_id"), "is listed twice");
+        }
+        check_amount(p.payout_micros, &format!("publishers[{i}].payout_micros"), errors);
+    }
 }
 
 fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
@@ -80,10 +164,17 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
                 errors.add(format!("buyers[{i}].priority"), "must be between -1000 and 1000");
             }
         }
+        if let Some(v) = a.revenue_micros {
+            check_amount(v, &format!("buyers[{i}].revenue_micros"), errors);
+        }
+        if let Some(v) = a.buffer_secs {
+            check_buffer(v, &format!("buyers[{i}].buffer_secs"), errors);
+        }
     }
 }
 
 impl CampaignInput {
+    #[allow(clippy::too_many_arguments)]
     fn validate(
         name: &str,
         status: Status,
@@ -91,6 +182,9 @@ impl CampaignInput {
         busy: &str,
         buyers: Option<&Vec<CampaignBuyer>>,
         transcribe: bool,
+        money: MoneyRules,
+        money_patch: &MoneyRulesPatch,
+        publishers: Option<&Vec<CampaignPublisher>>,
     ) -> Result<Self, AppError> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -99,10 +193,27 @@ impl CampaignInput {
         if let Some(list) = buyers {
             check_assignments(list, &mut errors);
         }
+        let m = money_values(money, money_patch, &mut errors);
+        if let Some(list) = publishers {
+            check_publishers(list, &mut errors);
+        }
         errors.into_result()?;
         Ok(Self {
-            values: CampaignValues { name, status: status.as_str().into(), greeting, busy_message, transcribe },
+            values: CampaignValues {
+                name,
+                status: status.as_str().into(),
+                greeting,
+                busy_message,
+                currency: m.currency,
+                revenue_micros: m.revenue_micros,
+                payout_micros: m.payout_micros,
+                buffer_secs: m.buffer_secs,
+                duplicate_window_secs: m.duplicate_window_secs,
+                show_full_caller: m.show_full_caller,
+                transcribe,
+            },
             buyers: buyers.cloned(),
+            publishers: publishers.cloned(),
         })
     }
 
@@ -114,6 +225,9 @@ impl CampaignInput {
             n.busy_message.as_deref().unwrap_or(callbroker_wire::DEFAULT_BUSY_MESSAGE),
             Some(&n.buyers),
             n.transcribe,
+            default_money(),
+            &n.money,
+            Some(&n.publishers),
         )
     }
 
@@ -125,6 +239,9 @@ impl CampaignInput {
             p.busy_message.as_deref().unwrap_or(&row.busy_message),
             p.buyers.as_ref(),
             p.transcribe.unwrap_or(row.transcribe),
+            row.money(),
+            &p.money,
+            p.publishers.as_ref(),
         )
     }
 }
@@ -152,15 +269,31 @@ pub fn assignments(conn: &mut DbConnection, campaign_ids: &[i64]) -> Result<Vec<
 fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Campaign>, AppError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let all = assignments(conn, &ids)?;
+    let payouts: Vec<(i64, i64, i64)> = campaign_publishers::table
+        .filter(campaign_publishers::campaign_id.eq_any(&ids))
+        .select((campaign_publishers::campaign_id, campaign_publishers::publisher_id, campaign_publishers::payout_micros))
+        .order((campaign_publishers::campaign_id, campaign_publishers::publisher_id))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| {
             let mine = all
                 .iter()
                 .filter(|a| a.campaign_id == r.id)
-                .map(|a| CampaignBuyer { buyer_id: a.buyer_id, priority: a.priority, weight: a.weight })
+                .map(|a| CampaignBuyer {
+                    buyer_id: a.buyer_id,
+                    priority: a.priority,
+                    weight: a.weight,
+                    revenue_micros: a.revenue_micros,
+                    buffer_secs: a.buffer_secs,
+                })
                 .collect();
-            r.into_wire(mine)
+            let pubs = payouts
+                .iter()
+                .filter(|p| p.0 == r.id)
+                .map(|p| CampaignPublisher { publisher_id: p.1, payout_micros: p.2 })
+                .collect();
+            r.into_wire(mine, pubs)
         })
         .collect())
 }
@@ -184,7 +317,38 @@ fn set_assignments(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignBu
     diesel::delete(campaign_buyers::table.filter(campaign_buyers::campaign_id.eq(campaign_id))).execute(conn)?;
     for a in list {
         diesel::insert_into(campaign_buyers::table)
-            .values(AssignmentRow { campaign_id, buyer_id: a.buyer_id, priority: a.priority, weight: a.weight })
+            .values(AssignmentRow {
+                campaign_id,
+                buyer_id: a.buyer_id,
+                priority: a.priority,
+                weight: a.weight,
+                revenue_micros: a.revenue_micros,
+                buffer_secs: a.buffer_secs,
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Replaces a campaign's publisher payout overrides; every publisher must exist.
+fn set_publishers(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignPublisher]) -> Result<(), AppError> {
+    let ids: Vec<i64> = list.iter().map(|p| p.publisher_id).collect();
+    let found: Vec<i64> = publishers::table.filter(publishers::id.eq_any(&ids)).select(publishers::id).load(conn)?;
+    let mut errors = FieldErrors::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !found.contains(id) {
+            errors.add(format!("publishers[{i}].publisher_id"), format!("publisher {id} does not exist"));
+        }
+    }
+    errors.into_result()?;
+    diesel::delete(campaign_publishers::table.filter(campaign_publishers::campaign_id.eq(campaign_id))).execute(conn)?;
+    for p in list {
+        diesel::insert_into(campaign_publishers::table)
+            .values((
+                campaign_publishers::campaign_id.eq(campaign_id),
+                campaign_publishers::publisher_id.eq(p.publisher_id),
+                campaign_publishers::payout_micros.eq(p.payout_micros),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -199,6 +363,9 @@ pub fn create(conn: &mut DbConnection, input: CampaignInput) -> Result<Campaign,
     if let Some(list) = &input.buyers {
         set_assignments(conn, id, list)?;
     }
+    if let Some(list) = &input.publishers {
+        set_publishers(conn, id, list)?;
+    }
     get(conn, id)
 }
 
@@ -211,6 +378,9 @@ pub fn update(conn: &mut DbConnection, id: i64, input: CampaignInput) -> Result<
     }
     if let Some(list) = &input.buyers {
         set_assignments(conn, id, list)?;
+    }
+    if let Some(list) = &input.publishers {
+        set_publishers(conn, id, list)?;
     }
     get(conn, id)
 }

@@ -5,6 +5,7 @@ pub mod buyers;
 pub mod calls;
 pub mod campaigns;
 pub mod numbers;
+pub mod reports;
 pub mod publishers;
 pub mod users;
 

@@ -118,6 +118,8 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
                 ))
                 .execute(c)?;
             call_store::event(c, call_id, "cost", json!({"cost_micros": total, "currency": currency, "attempt": job.attempt}))?;
+            // Profit and the rollups include the cost from now on (same transaction).
+            crate::money::settle_if_ready(c, call_id)?;
             Ok(())
         })
         .await?;

@@ -1,0 +1,226 @@
+//! The hourly rollups: settled calls summed per UTC hour and (campaign, publisher, buyer, number),
+//! at several levels of detail so that every query reads a small table slice.
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::store::calls::CallRow;
+
+/// A rollup row's key; 0 stands for "none".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Key {
+    /// Start of the UTC hour, in seconds since the epoch.
+    pub hour: i64,
+    pub campaign_id: i64,
+    pub publisher_id: i64,
+    pub buyer_id: i64,
+    pub number_id: i64,
+}
+
+impl Key {
+    /// The key of a call, under the buyer credited with its money.
+    pub fn of(c: &CallRow) -> Key {
+        Key {
+            hour: hour_of(c.started_at),
+            campaign_id: c.campaign_id.unwrap_or(0),
+            publisher_id: c.publisher_id.unwrap_or(0),
+            buyer_id: c.money_buyer_id.unwrap_or(0),
+            number_id: c.number_id.unwrap_or(0),
+        }
+    }
+}
+
+/// Dimension bits of a level.
+pub const CAMPAIGN: i64 = 1;
+pub const PUBLISHER: i64 = 2;
+pub const BUYER: i64 = 4;
+pub const NUMBER: i64 = 8;
+
+/// The levels kept, smallest first (a number belongs to one campaign and publisher, so keeping
+/// those two beside it costs nothing).
+pub const LEVELS: [i64; 9] = [
+    0,
+    CAMPAIGN,
+    PUBLISHER,
+    BUYER,
+    CAMPAIGN | PUBLISHER,
+    CAMPAIGN | BUYER,
+    PUBLISHER | BUYER,
+    CAMPAIGN | PUBLISHER | NUMBER,
+    CAMPAIGN | PUBLISHER | BUYER | NUMBER,
+];
+
+/// Added to a level for its rows summed per UTC day (their `hour` is the day's start).
+pub const DAY: i64 = 16;
+
+/// The smallest level that keeps every dimension in `needed`.
+pub fn level_for(needed: i64) -> i64 {
+    LEVELS.iter().copied().find(|l| l & needed == needed).unwrap_or(CAMPAIGN | PUBLISHER | BUYER | NUMBER)
+}
+
+impl Key {
+    /// The key with only the dimensions of `level`.
+    pub fn at(&self, level: i64) -> Key {
+        let keep = |bit: i64, v: i64| if level & bit != 0 { v } else { 0 };
+        Key {
+            hour: self.hour,
+            campaign_id: keep(CAMPAIGN, self.campaign_id),
+            publisher_id: keep(PUBLISHER, self.publisher_id),
+            buyer_id: keep(BUYER, self.buyer_id),
+            number_id: keep(NUMBER, self.number_id),
+        }
+    }
+}
+
+/// Rows for every level from full-detail rows, merged per level key.
+pub fn expand(rows: &[(Key, Sums)]) -> Vec<(i64, Key, Sums)> {
+    let mut out: std::collections::HashMap<(i64, Key), Sums> = std::collections::HashMap::new();
+    for (k, s) in rows {
+        for level in LEVELS {
+            let key = k.at(level);
+            out.entry((level, key)).or_default().add(s);
+            out.entry((level | DAY, Key { hour: key.hour.div_euclid(86_400) * 86_400, ..key })).or_default().add(s);
+        }
+    }
+    out.into_iter().map(|((l, k), s)| (l, k, s)).collect()
+}
+
+pub fn hour_of(t: chrono::NaiveDateTime) -> i64 {
+    t.and_utc().timestamp().div_euclid(3600) * 3600
+}
+
+/// The summed figures of a rollup row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sums {
+    pub calls: i64,
+    pub answered: i64,
+    pub qualified: i64,
+    pub duplicates: i64,
+    pub no_buyer: i64,
+    pub talk_secs: i64,
+    pub revenue_micros: i64,
+    pub payout_micros: i64,
+    pub cost_micros: i64,
+    pub offered: i64,
+    pub connected: i64,
+}
+
+impl Sums {
+    pub fn add(&mut self, o: &Sums) {
+        self.calls += o.calls;
+        self.answered += o.answered;
+        self.qualified += o.qualified;
+        self.duplicates += o.duplicates;
+        self.no_buyer += o.no_buyer;
+        self.talk_secs += o.talk_secs;
+        self.revenue_micros += o.revenue_micros;
+        self.payout_micros += o.payout_micros;
+        self.cost_micros += o.cost_micros;
+        self.offered += o.offered;
+        self.connected += o.connected;
+    }
+    fn negated(&self) -> Sums {
+        Sums {
+            calls: -self.calls,
+            answered: -self.answered,
+            qualified: -self.qualified,
+            duplicates: -self.duplicates,
+            no_buyer: -self.no_buyer,
+            talk_secs: -self.talk_secs,
+            revenue_micros: -self.revenue_micros,
+            payout_micros: -self.payout_micros,
+            cost_micros: -self.cost_micros,
+            offered: -self.offered,
+            connected: -self.connected,
+        }
+    }
+}
+
+/// What a settled call adds to the rollups (legs are counted separately).
+pub struct Contribution;
+
+impl Contribution {
+    /// `None` for a call not yet settled.
+    pub fn of(c: &CallRow) -> Option<(Key, Sums)> {
+        c.settled_at?;
+        Some((
+            Key::of(c),
+            Sums {
+                calls: 1,
+                answered: i64::from(c.answered),
+                qualified: i64::from(c.qualified.unwrap_or(false)),
+                duplicates: i64::from(c.duplicate),
+                no_buyer: i64::from(c.no_buyer),
+                talk_secs: i64::from(c.talk_secs),
+                revenue_micros: c.revenue_micros,
+                payout_micros: c.payout_micros,
+                cost_micros: c.counted_cost_micros,
+                offered: 0,
+                connected: 0,
+            },
+        ))
+    }
+}
+
+/// Replaces a call's old contribution with its new one.
+pub fn apply_delta(conn: &mut DbConnection, before: Option<&(Key, Sums)>, after: Option<&(Key, Sums)>) -> Result<(), AppError> {
+    if before == after {
+        return Ok(());
+    }
+    if let Some((k, s)) = before {
+        add(conn, k, &s.negated())?;
+    }
+    if let Some((k, s)) = after {
+        add(conn, k, s)?;
+    }
+    Ok(())
+}
+
+/// `INSERT .. ON CONFLICT DO UPDATE` (same syntax on PostgreSQL and SQLite ≥ 3.24). Every value
+/// is an integer formatted by this function, so nothing user-supplied reaches the SQL text.
+pub fn upsert_sql(rows: &[(i64, Key, Sums)]) -> String {
+    let mut sql = String::from(
+        "INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, calls, answered, qualified, \
+         duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected) VALUES ",
+    );
+    for (i, (level, k, s)) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "({},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{})",
+            level,
+            k.hour,
+            k.campaign_id,
+            k.publisher_id,
+            k.buyer_id,
+            k.number_id,
+            s.calls,
+            s.answered,
+            s.qualified,
+            s.duplicates,
+            s.no_buyer,
+            s.talk_secs,
+            s.revenue_micros,
+            s.payout_micros,
+            s.cost_micros,
+            s.offered,
+            s.connected
+        ));
+    }
+    sql.push_str(" ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id) DO UPDATE SET ");
+    let cols = [
+        "calls", "answered", "qualified", "duplicates", "no_buyer", "talk_secs", "revenue_micros", "payout_micros", "cost_micros", "offered", "connected",
+    ];
+    let sets: Vec<String> = cols.iter().map(|c| format!("{c} = call_rollups.{c} + excluded.{c}")).collect();
+    sql.push_str(&sets.join(", "));
+    sql
+}
+
+pub fn add(conn: &mut DbConnection, key: &Key, sums: &Sums) -> Result<(), AppError> {
+    if *sums == Sums::default() {
+        return Ok(());
+    }
+    diesel::sql_query(upsert_sql(&expand(&[(*key, *sums)]))).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Money rules table tests: buffer edges, duplicates, override precedence.
+use super::*;
+
+fn campaign() -> Rules {
+    Rules { currency: "USD".into(), revenue_micros: 25_000_000, payout_micros: 10_000_000, buffer_secs: 90, duplicate_window_secs: 86_400 }
+}
+
+fn facts(talk: i32) -> Facts {
+    Facts { no_buyer: false, connected: true, talk_secs: talk, duplicate: false, cost_micros: None }
+}
+
+#[test]
+fn buffer_edges() {
+    // (talk seconds, qualified, reason, revenue, payout)
+    let table: &[(i32, bool, &str, i64, i64)] = &[
+        (0, false, reason::SHORT, 0, 0),
+        (89, false, reason::SHORT, 0, 0),
+        (90, true, reason::QUALIFIED, 25_000_000, 10_000_000),
+        (91, true, reason::QUALIFIED, 25_000_000, 10_000_000),
+        (3600, true, reason::QUALIFIED, 25_000_000, 10_000_000),
+    ];
+    for &(talk, qualified, why, revenue, payout) in table {
+        let s = compute(&campaign(), &facts(talk));
+        assert_eq!((s.qualified, s.reason, s.revenue_micros, s.payout_micros), (qualified, why, revenue, payout), "talk {talk}");
+        assert_eq!(s.profit_micros, revenue - payout, "talk {talk}");
+    }
+}
+
+#[test]
+fn zero_buffer_qualifies_any_connected_call() {
+    let rules = Rules { buffer_secs: 0, ..campaign() };
+    assert!(compute(&rules, &facts(0)).qualified);
+    assert!(!compute(&rules, &Facts { connected: false, ..facts(0) }).qualified);
+}
+
+#[test]
+fn reasons_in_order() {
+    // (facts, reason): no buyer beats everything, then not connected, then duplicate, then short.
+    let table: Vec<(Facts, &str)> = vec![
+        (Facts { no_buyer: true, connected: false, duplicate: true, ..facts(0) }, reason::NO_BUYER),
+        (Facts { connected: false, duplicate: true, ..facts(500) }, reason::NOT_CONNECTED),
+        (Facts { duplicate: true, ..facts(500) }, reason::DUPLICATE),
+        (Facts { duplicate: true, ..facts(10) }, reason::DUPLICATE),
+        (facts(10), reason::SHORT),
+        (facts(500), reason::QUALIFIED),
+    ];
+    for (f, why) in table {
+        let s = compute(&campaign(), &f);
+        assert_eq!(s.reason, why, "{f:?}");
+        assert_eq!(s.qualified, why == reason::QUALIFIED);
+        if !s.qualified {
+            assert_eq!((s.revenue_micros, s.payout_micros), (0, 0), "neither billed nor paid: {f:?}");
+        }
+    }
+}
+
+#[test]
+fn profit_subtracts_known_cost_even_when_not_qualified() {
+    let s = compute(&campaign(), &Facts { cost_micros: Some(120_000), ..facts(120) });
+    assert_eq!(s.profit_micros, 25_000_000 - 10_000_000 - 120_000);
+    let s = compute(&campaign(), &Facts { cost_micros: Some(120_000), ..facts(5) });
+    assert_eq!(s.profit_micros, -120_000);
+}
+
+#[test]
+fn override_precedence() {
+    let base = campaign();
+    // (buyer override (price, buffer), publisher payout override) → (revenue, payout, buffer)
+    type Row = (Option<(Option<i64>, Option<i32>)>, Option<i64>, (i64, i64, i32));
+    let table: &[Row] = &[
+        (None, None, (25_000_000, 10_000_000, 90)),
+        (Some((None, None)), None, (25_000_000, 10_000_000, 90)),
+        (Some((Some(40_000_000), None)), None, (40_000_000, 10_000_000, 90)),
+        (Some((None, Some(30))), None, (25_000_000, 10_000_000, 30)),
+        (None, Some(12_500_000), (25_000_000, 12_500_000, 90)),
+        (Some((Some(40_000_000), Some(120))), Some(0), (40_000_000, 0, 120)),
+    ];
+    for (buyer, publisher, (revenue, payout, buffer)) in table {
+        let r = RuleSet { campaign: base.clone(), buyer: *buyer, publisher_payout: *publisher }.resolve();
+        assert_eq!((r.revenue_micros, r.payout_micros, r.buffer_secs), (*revenue, *payout, *buffer), "{buyer:?} {publisher:?}");
+        assert_eq!(r.currency, "USD");
+        assert_eq!(r.duplicate_window_secs, base.duplicate_window_secs, "the duplicate window is the campaign's");
+    }
+}
+
+#[test]
+fn buyer_buffer_override_moves_the_edge() {
+    let r = RuleSet { campaign: campaign(), buyer: Some((None, Some(30))), publisher_payout: None }.resolve();
+    assert!(!compute(&r, &facts(29)).qualified);
+    assert!(compute(&r, &facts(30)).qualified);
+    assert!(compute(&r, &facts(31)).qualified);
+}

@@ -1,0 +1,141 @@
+//! A publisher's attribution report: its calls with the number, time, caller (masked unless the
+//! campaign shows full numbers), duration, qualification and payout. Never a buyer or revenue.
+use callbroker_wire::{Page, PageParams, ReportRow};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{page, paging, utc};
+use crate::db::schema::{calls, campaigns};
+use crate::db::DbConnection;
+use crate::error::AppError;
+
+/// Rows per database round trip when streaming a CSV report: the server holds at most one batch.
+pub const CSV_BATCH: i64 = 1000;
+
+type Raw = (i64, String, NaiveDateTime, String, Option<i32>, Option<bool>, i64, Option<String>, Option<bool>);
+
+/// The caller with every digit but the last 4 replaced by `X`.
+pub fn mask_caller(caller: &str) -> String {
+    let digits = caller.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    caller
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen + 4 <= digits {
+                    return 'X';
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+fn row((id, dialled, started, caller, duration, qualified, payout, currency, full): Raw) -> ReportRow {
+    ReportRow {
+        call_id: id,
+        number: dialled,
+        started_at: utc(started),
+        caller: if full.unwrap_or(false) { caller } else { mask_caller(&caller) },
+        duration_secs: duration,
+        qualified,
+        payout_micros: payout,
+        currency,
+    }
+}
+
+/// Where a batch resumes: after this (start time, call id).
+pub type Cursor = Option<(NaiveDateTime, i64)>;
+
+/// Calls of `publisher` started in `[from, to)` after `after`, `limit` of them in time order
+/// (read along the `(publisher_id, started_at)` index, so each batch costs the same).
+fn rows(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: Cursor, offset: i64, limit: i64) -> Result<Vec<ReportRow>, AppError> {
+    let mut q = calls::table
+        .left_join(campaigns::table)
+        .filter(calls::publisher_id.eq(publisher))
+        .filter(calls::started_at.ge(from))
+        .filter(calls::started_at.lt(to))
+        .into_boxed();
+    if let Some((t, id)) = after {
+        q = q.filter(calls::started_at.gt(t).or(calls::started_at.eq(t).and(calls::id.gt(id))));
+    }
+    let raw: Vec<Raw> = q
+        .order((calls::started_at.asc(), calls::id.asc()))
+        .select((
+            calls::id,
+            calls::dialled,
+            calls::started_at,
+            calls::caller,
+            calls::duration_secs,
+            calls::qualified,
+            calls::payout_micros,
+            calls::currency,
+            campaigns::show_full_caller.nullable(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok(raw.into_iter().map(row).collect())
+}
+
+pub fn page_of(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, p: &PageParams) -> Result<Page<ReportRow>, AppError> {
+    let (offset, limit) = paging(p)?;
+    let total: i64 = calls::table
+        .filter(calls::publisher_id.eq(publisher))
+        .filter(calls::started_at.ge(from))
+        .filter(calls::started_at.lt(to))
+        .count()
+        .get_result(conn)?;
+    Ok(page(rows(conn, publisher, from, to, None, offset, limit)?, total, p))
+}
+
+/// The next CSV batch after `after` (keyset paging: constant cost per batch).
+pub fn batch(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: Cursor) -> Result<Vec<ReportRow>, AppError> {
+    rows(conn, publisher, from, to, after, 0, CSV_BATCH)
+}
+
+pub const CSV_HEADER: &str = "call_id,number,started_at,caller,duration_secs,qualified,payout_micros,currency\n";
+
+/// RFC 4180 field: quoted when it holds a comma, quote or line break.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn csv_line(r: &ReportRow, out: &mut String) {
+    let cells = [
+        r.call_id.to_string(),
+        field(&r.number),
+        r.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        field(&r.caller),
+        r.duration_secs.map(|d| d.to_string()).unwrap_or_default(),
+        r.qualified.map(|q| q.to_string()).unwrap_or_default(),
+        r.payout_micros.to_string(),
+        field(r.currency.as_deref().unwrap_or("")),
+    ];
+    out.push_str(&cells.join(","));
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_all_but_last_four_digits() {
+        assert_eq!(mask_caller("+12015550123"), "+XXXXXXX0123");
+        assert_eq!(mask_caller("123"), "123");
+        assert_eq!(mask_caller("anonymous"), "anonymous");
+    }
+
+    #[test]
+    fn csv_quotes_when_needed() {
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("+1555"), "+1555");
+    }
+}

@@ -1,0 +1,187 @@
+//! Analytics (totals and time series over settled calls), publisher reports and the money recompute.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What to group the figures by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Campaign,
+    Buyer,
+    Publisher,
+    Number,
+}
+
+/// Time-series bucket width, in the requested time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    Hour,
+    #[default]
+    Day,
+    /// Weeks start on Monday.
+    Week,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AnalyticsQuery {
+    /// Calls started at or after this instant (RFC 3339; rounded down to the UTC hour).
+    /// Default: 7 days before `to`.
+    pub from: Option<DateTime<Utc>>,
+    /// Calls started before this instant (RFC 3339; rounded up to the UTC hour). Default: now.
+    pub to: Option<DateTime<Utc>>,
+    /// IANA time zone of the buckets (default `UTC`).
+    pub tz: Option<String>,
+    pub group_by: Option<GroupBy>,
+    /// Time series only (default `day`).
+    pub bucket: Option<Bucket>,
+    pub campaign_id: Option<i64>,
+    /// Not allowed for publishers.
+    pub buyer_id: Option<i64>,
+    /// Publishers always get their own.
+    pub publisher_id: Option<i64>,
+    pub number_id: Option<i64>,
+}
+
+/// Figures over a set of settled calls. Amounts are integer micro-units of the response's
+/// currency. `None` fields are hidden from publishers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Metrics {
+    pub calls: i64,
+    /// Calls a buyer answered.
+    pub answered: i64,
+    pub qualified: i64,
+    pub duplicates: i64,
+    /// Calls no buyer could take.
+    pub no_buyer: i64,
+    /// qualified / calls (0 when there are no calls).
+    pub conversion_rate: f64,
+    /// Seconds talked with buyers.
+    pub talk_secs_total: i64,
+    /// Average over answered calls.
+    pub talk_secs_avg: f64,
+    pub revenue_micros: Option<i64>,
+    pub payout_micros: i64,
+    /// Known telephony cost.
+    pub cost_micros: Option<i64>,
+    /// revenue − payout − cost.
+    pub profit_micros: Option<i64>,
+    /// Attempts (buyer legs) offered to buyers.
+    pub offered: Option<i64>,
+    /// Attempts a buyer answered.
+    pub connected: Option<i64>,
+    /// connected / offered (0 when nothing was offered).
+    pub fill_rate: Option<f64>,
+}
+
+/// The figures of one group (`id` of the campaign, buyer, publisher or number; `None` for calls
+/// without one, e.g. unrouted calls when grouping by buyer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupMetrics {
+    pub id: Option<i64>,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Summary {
+    /// The effective range (whole UTC hours).
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The currency of the amounts; `None` when the campaigns involved use several.
+    pub currency: Option<String>,
+    pub group_by: Option<GroupBy>,
+    pub total: Metrics,
+    /// One entry per group when `group_by` is set, largest call count first.
+    pub groups: Vec<GroupMetrics>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimeseriesPoint {
+    /// Start of the bucket.
+    pub start: DateTime<Utc>,
+    /// Start of the bucket in the requested time zone (RFC 3339 with offset).
+    pub local_start: String,
+    /// Present when `group_by` is set.
+    pub id: Option<i64>,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Timeseries {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub tz: String,
+    pub bucket: Bucket,
+    pub currency: Option<String>,
+    pub group_by: Option<GroupBy>,
+    /// Buckets with calls, in time order (then by group).
+    pub points: Vec<TimeseriesPoint>,
+}
+
+/// An explicit re-application of the current money rules to past calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"})))]
+pub struct RecomputeRequest {
+    /// Calls started at or after this instant.
+    pub from: DateTime<Utc>,
+    /// Calls started before this instant.
+    pub to: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecomputeResult {
+    /// Calls re-settled.
+    pub calls: i64,
+}
+
+/// Report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    #[default]
+    Json,
+    /// Streamed `text/csv`, every row of the range (paging ignored).
+    Csv,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ReportQuery {
+    /// Calls started at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Calls started before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    pub format: Option<ReportFormat>,
+}
+
+/// One call of a publisher's attribution report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportRow {
+    pub call_id: i64,
+    /// The tracking number dialled.
+    pub number: String,
+    pub started_at: DateTime<Utc>,
+    /// The caller, masked to the last 4 digits unless the campaign shows full numbers.
+    pub caller: String,
+    /// Length of the inbound call (seconds).
+    pub duration_secs: Option<i32>,
+    /// `None` until the call is settled.
+    pub qualified: Option<bool>,
+    /// The publisher's payout (micro-units of `currency`).
+    pub payout_micros: i64,
+    pub currency: Option<String>,
+}
