@@ -137,7 +137,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: LocalResource<api::ApiResult
             let weight = c.opt_int(&format!("buyers[{i}].weight"), &r.weight.get_untracked(), 1, 1000);
             match buyer_id {
                 Some(buyer_id) if assigned.iter().any(|a: &CampaignBuyer| a.buyer_id == buyer_id) => c.fail(&format!("buyers[{i}].buyer_id"), "is already assigned"),
-                Some(buyer_id) => assigned.push(CampaignBuyer { buyer_id, priority, weight }),
+                Some(buyer_id) => assigned.push(CampaignBuyer { buyer_id, priority, weight, revenue_micros: None, buffer_secs: None }),
                 None => c.fail(&format!("buyers[{i}].buyer_id"), "choose a buyer"),
             }
         }
@@ -148,11 +148,11 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: LocalResource<api::ApiResult
         spawn_local(async move {
             let res = match id {
                 Some(id) => {
-                    let patch = CampaignPatch { name: Some(name), status: Some(status), greeting: Some(greeting), busy_message: Some(busy_message), buyers: Some(assigned) };
+                    let patch = CampaignPatch { name: Some(name), status: Some(status), greeting: Some(greeting), busy_message: Some(busy_message), buyers: Some(assigned), transcribe: None, money: Default::default(), publishers: None };
                     api::update_campaign(id, &patch).await
                 }
                 None => {
-                    let new = NewCampaign { name, status: Some(status), greeting: Some(greeting), busy_message: Some(busy_message), buyers: assigned };
+                    let new = NewCampaign { name, status: Some(status), greeting: Some(greeting), busy_message: Some(busy_message), buyers: assigned, transcribe: false, money: Default::default(), publishers: vec![] };
                     api::create_campaign(&new).await
                 }
             };
