@@ -113,7 +113,9 @@ build_env=(
 build_args=(build --release --target "$TARGET" -p callbroker-web --target-dir "$TARGET_DIR")
 if [ "$CB_WEB_BUILD_STD" = 1 ]; then
   # Debian route: std compiled from /usr/lib/rustlib/src; -Z flags allowed by RUSTC_BOOTSTRAP.
-  build_env+=(RUSTC_BOOTSTRAP=1 RUSTC="$CB_WEB_RUSTC" RUSTDOC=/usr/bin/rustdoc)
+  # -Zlocation-detail=none drops the file/line strings of panics (the app aborts on panic anyway),
+  # which keeps the first load under its 400 KB budget.
+  build_env+=(RUSTC_BOOTSTRAP=1 RUSTC="$CB_WEB_RUSTC" RUSTDOC=/usr/bin/rustdoc RUSTFLAGS="-Zlocation-detail=none")
   build_args+=("-Zbuild-std=std,panic_abort")
 fi
 env "${build_env[@]}" "${NICE[@]}" "$CB_WEB_CARGO" "${build_args[@]}" ${CARGO_ARGS[@]+"${CARGO_ARGS[@]}"}

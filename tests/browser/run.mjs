@@ -489,10 +489,19 @@ async function main() {
   } finally {
     await browser.close();
     server.child.kill('SIGTERM');
+    // A server that does not stop within 5 s is killed and noted (a known shutdown hang).
+    const stopped = await Promise.race([
+      new Promise((resolve) => server.child.once('exit', () => resolve(true))),
+      new Promise((resolve) => setTimeout(() => resolve(false), 5000)),
+    ]);
+    if (!stopped) {
+      server.child.kill('SIGKILL');
+      console.log('  NOTE the server did not stop within 5 s of SIGTERM (killed)');
+    }
     fs.rmSync(server.dir, { recursive: true, force: true });
   }
   console.log(`browser tests: ${results.length - failures} passed, ${failures} failed; screenshots in ${path.relative(ROOT, ARTIFACTS)}/`);
-  if (failures) process.exit(1);
+  process.exit(failures ? 1 : 0);
 }
 
 main().catch((e) => {
