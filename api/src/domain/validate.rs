@@ -1,6 +1,6 @@
 //! Field checks shared by every resource. Each returns the normalised value or a sentence saying
 //! what is wrong, collected into `FieldErrors` by the caller.
-use callbroker_wire::{Day, ScheduleWindow};
+use callbroker_wire::ScheduleWindow;
 
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_MESSAGE_LEN: usize = 1000;
@@ -134,13 +134,10 @@ pub fn schedule(windows: &[ScheduleWindow]) -> Result<Vec<ScheduleWindow>, Strin
     Ok(out)
 }
 
-pub fn day_index(d: Day) -> u32 {
-    d as u32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use callbroker_wire::Day;
 
     #[test]
     fn e164_numbers() {
