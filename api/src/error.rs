@@ -146,14 +146,25 @@ impl From<diesel::result::Error> for AppError {
                 "the record is referenced by, or references, another record that prevents this change".into(),
             ),
             E::DatabaseError(K::ClosedConnection, _) => AppError::Unavailable("database connection lost".into()),
-            E::DatabaseError(K::SerializationFailure, _) => {
-                AppError::Unavailable("database busy, retry".into())
+            E::DatabaseError(K::SerializationFailure, _) => AppError::Unavailable(CONTENTION.into()),
+            E::DatabaseError(K::Unknown, info) if info.message().contains("deadlock detected") => {
+                AppError::Unavailable(CONTENTION.into())
             }
             E::DatabaseError(K::Unknown, info) if is_unavailable_message(info.message()) => {
                 AppError::Unavailable(format!("database unavailable: {}", info.message()))
             }
             other => AppError::Internal(anyhow::Error::new(other)),
         }
+    }
+}
+
+/// The message of a transaction that lost to a concurrent one (PostgreSQL's serialization failure
+/// or deadlock): running it again is the remedy, which [`crate::db::Db::write`] does.
+pub const CONTENTION: &str = "database busy (concurrent update), retry";
+
+impl AppError {
+    pub fn is_contention(&self) -> bool {
+        matches!(self, AppError::Unavailable(m) if m == CONTENTION)
     }
 }
 

@@ -213,11 +213,13 @@ impl Db {
     }
 
     /// Runs `f` in a transaction on the blocking pool; any error rolls it back. Live events
-    /// emitted by `f` are written last thing before the commit.
+    /// emitted by `f` are written last thing before the commit. A transaction that loses to a
+    /// concurrent one (PostgreSQL deadlock or serialization failure) is run again, up to
+    /// [`WRITE_ATTEMPTS`] times, so `f` must only act on the database.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
         let db = self.clone();
         actix_web::web::block(move || db.write_blocking(f)).await?
@@ -226,21 +228,33 @@ impl Db {
     /// Synchronous variant of [`Db::write`] for commands and background threads.
     pub fn write_blocking<T>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+        mut f: impl FnMut(&mut DbConnection) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let mut conn = self.write.get()?;
-        crate::live::discard();
-        let result = (*conn).transaction(|c| {
-            let value = f(c)?;
-            let events = crate::live::flush(c)?;
-            Ok::<_, AppError>((value, events))
-        });
-        crate::live::discard();
-        let (value, events) = result?;
-        if events > 0 {
-            self.live_wake.notify();
+        let mut attempt = 1;
+        loop {
+            crate::live::discard();
+            let result = (*conn).transaction(|c| {
+                let value = f(c)?;
+                let events = crate::live::flush(c)?;
+                Ok::<_, AppError>((value, events))
+            });
+            crate::live::discard();
+            match result {
+                Ok((value, events)) => {
+                    if events > 0 {
+                        self.live_wake.notify();
+                    }
+                    return Ok(value);
+                }
+                Err(e) if e.is_contention() && attempt < WRITE_ATTEMPTS => {
+                    tracing::debug!(attempt, "transaction lost to a concurrent one; running it again");
+                    std::thread::sleep(Duration::from_millis(retry_pause_ms(attempt)));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(value)
     }
 
     /// Synchronous variant of [`Db::read`] for background threads.
@@ -261,6 +275,15 @@ impl Db {
     pub fn pool_state(&self) -> r2d2::State {
         self.read.state()
     }
+}
+
+/// How many times a write transaction is tried when it keeps losing to concurrent ones.
+pub const WRITE_ATTEMPTS: u32 = 4;
+
+/// A short, jittered pause before running a lost transaction again (grows with the attempt).
+fn retry_pause_ms(attempt: u32) -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    u64::from(attempt) + u64::from(nanos) % (u64::from(attempt) * 2)
 }
 
 /// `NOW()` as stored: UTC, microsecond precision (what both backends keep).

@@ -259,7 +259,8 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         ))
         .execute(conn)?;
     let after = rollup::Contribution::of(&crate::store::calls::get_row(conn, call.id)?);
-    rollup::apply_delta(conn, before.as_ref(), after.as_ref())?;
+    let mut delta = rollup::Delta::default();
+    delta.replace(before.as_ref(), after.as_ref());
     // Legs: each counts once as offered to its buyer, and as connected when its buyer answered.
     for l in legs {
         let connected = leg_answered(l);
@@ -269,12 +270,12 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         let key = rollup::Key { buyer_id: l.buyer_id.unwrap_or(0), ..rollup::Key::of(&call) };
         let offered = i64::from(!l.counted);
         let connected_delta = i64::from(connected) - i64::from(l.counted_connected);
-        rollup::add(conn, &key, &rollup::Sums { offered, connected: connected_delta, ..Default::default() })?;
+        delta.add(key, rollup::Sums { offered, connected: connected_delta, ..Default::default() });
         diesel::update(call_legs::table.find(l.id))
             .set((call_legs::counted.eq(true), call_legs::counted_connected.eq(connected)))
             .execute(conn)?;
     }
-    Ok(())
+    delta.write(conn)
 }
 
 /// Re-settles every settled call started in `[from, to)` under the current rules. Returns how many.

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::store::calls::CallRow;
 
 /// A rollup row's key; 0 stands for "none".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Key {
     /// Start of the UTC hour, in seconds since the epoch.
     pub hour: i64,
@@ -72,9 +72,11 @@ impl Key {
     }
 }
 
-/// Rows for every level from full-detail rows, merged per level key.
+/// Rows for every level from full-detail rows, merged per level key, in (level, key) order and
+/// without rows that add nothing. The order matters: every writer upserts rows in this one global
+/// order, so concurrent settlements on PostgreSQL wait for each other instead of deadlocking.
 pub fn expand(rows: &[(Key, Sums)]) -> Vec<(i64, Key, Sums)> {
-    let mut out: std::collections::HashMap<(i64, Key), Sums> = std::collections::HashMap::new();
+    let mut out: std::collections::BTreeMap<(i64, Key), Sums> = std::collections::BTreeMap::new();
     for (k, s) in rows {
         for level in LEVELS {
             let key = k.at(level);
@@ -82,7 +84,7 @@ pub fn expand(rows: &[(Key, Sums)]) -> Vec<(i64, Key, Sums)> {
             out.entry((level | DAY, Key { hour: key.hour.div_euclid(86_400) * 86_400, ..key })).or_default().add(s);
         }
     }
-    out.into_iter().map(|((l, k), s)| (l, k, s)).collect()
+    out.into_iter().filter(|(_, s)| *s != Sums::default()).map(|((l, k), s)| (l, k, s)).collect()
 }
 
 pub fn hour_of(t: chrono::NaiveDateTime) -> i64 {
@@ -162,18 +164,37 @@ impl Contribution {
     }
 }
 
-/// Replaces a call's old contribution with its new one.
-pub fn apply_delta(conn: &mut DbConnection, before: Option<&(Key, Sums)>, after: Option<&(Key, Sums)>) -> Result<(), AppError> {
-    if before == after {
-        return Ok(());
+/// The changes one transaction makes to the rollups, written by [`Delta::write`] as one
+/// statement (one lock order for every writer).
+#[derive(Debug, Default)]
+pub struct Delta(pub(crate) Vec<(Key, Sums)>);
+
+impl Delta {
+    /// Replaces a call's old contribution with its new one.
+    pub fn replace(&mut self, before: Option<&(Key, Sums)>, after: Option<&(Key, Sums)>) {
+        if before == after {
+            return;
+        }
+        if let Some((k, s)) = before {
+            self.0.push((*k, s.negated()));
+        }
+        if let Some((k, s)) = after {
+            self.0.push((*k, *s));
+        }
     }
-    if let Some((k, s)) = before {
-        add(conn, k, &s.negated())?;
+
+    pub fn add(&mut self, key: Key, sums: Sums) {
+        self.0.push((key, sums));
     }
-    if let Some((k, s)) = after {
-        add(conn, k, s)?;
+
+    pub fn write(self, conn: &mut DbConnection) -> Result<(), AppError> {
+        let rows = expand(&self.0);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        diesel::sql_query(upsert_sql(&rows)).execute(conn)?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// `INSERT .. ON CONFLICT DO UPDATE` (same syntax on PostgreSQL and SQLite ≥ 3.24). Every value
@@ -215,12 +236,4 @@ pub fn upsert_sql(rows: &[(i64, Key, Sums)]) -> String {
     let sets: Vec<String> = cols.iter().map(|c| format!("{c} = call_rollups.{c} + excluded.{c}")).collect();
     sql.push_str(&sets.join(", "));
     sql
-}
-
-pub fn add(conn: &mut DbConnection, key: &Key, sums: &Sums) -> Result<(), AppError> {
-    if *sums == Sums::default() {
-        return Ok(());
-    }
-    diesel::sql_query(upsert_sql(&expand(&[(*key, *sums)]))).execute(conn)?;
-    Ok(())
 }

@@ -33,7 +33,7 @@ pub async fn list(
 pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewCampaign>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
     let input = CampaignInput::from_new(&body)?;
-    let created = state.db.write(move |c| store::create(c, input)).await?;
+    let created = state.db.write(move |c| store::create(c, input.clone())).await?;
     Ok(HttpResponse::Created().json(created))
 }
 

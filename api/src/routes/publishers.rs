@@ -33,7 +33,7 @@ pub async fn list(
 pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewPublisher>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
     let values = PublisherValues::from_new(&body)?;
-    let created = state.db.write(move |c| store::create(c, values)).await?;
+    let created = state.db.write(move |c| store::create(c, values.clone())).await?;
     Ok(HttpResponse::Created().json(created))
 }
 

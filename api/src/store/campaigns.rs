@@ -87,6 +87,7 @@ pub struct CampaignValues {
 
 /// Validated campaign fields plus, when given, the full new set of buyer assignments and of
 /// publisher payout overrides.
+#[derive(Clone)]
 pub struct CampaignInput {
     pub values: CampaignValues,
     pub buyers: Option<Vec<CampaignBuyer>>,
