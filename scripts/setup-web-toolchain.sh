@@ -10,7 +10,8 @@
 #   rustup  - the active toolchain already has the target (`rustup target add wasm32-unknown-unknown`
 #             on a developer machine): plain `cargo`, prebuilt std.
 #   debian  - otherwise: Debian's rustc-web, cargo-web, rust-web-src and lld-22 packages (Rust 1.9x in
-#             bookworm-security, /usr/bin/{rustc,cargo,rust-lld}); std is compiled from the shipped
+#             bookworm-security, /usr/bin/{rustc,cargo,rust-lld}; since 1.96.0+dfsg1-1~deb12u2 the
+#             rust-lld link comes with rust-web-llvm, installed when the archive has it); std is compiled from the shipped
 #             sources with cargo's -Zbuild-std, which RUSTC_BOOTSTRAP=1 unlocks on that stable compiler.
 #
 # Then wasm-bindgen-cli at exactly the wasm-bindgen version recorded in the root Cargo.lock (the
@@ -88,14 +89,19 @@ install_debian_toolchain() {
     log "apt-get update (package lists do not know ${DEBIAN_PACKAGES[*]} yet)"
     as_root apt-get update -q >&2 || die "apt-get update failed"
   fi
-  log "apt-get install ${DEBIAN_PACKAGES[*]}"
-  if ! as_root apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}" >&2; then
+  local packages=("${DEBIAN_PACKAGES[@]}")
+  # Newer rustc-web builds moved /usr/bin/rust-lld into rust-web-llvm (a recommendation).
+  if apt-cache show rust-web-llvm >/dev/null 2>&1; then
+    packages+=(rust-web-llvm)
+  fi
+  log "apt-get install ${packages[*]}"
+  if ! as_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2; then
     log "install failed; refreshing package lists and retrying once"
     as_root apt-get update -q >&2 || die "apt-get update failed"
-    as_root apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}" >&2 ||
-      die "apt-get install ${DEBIAN_PACKAGES[*]} failed (these come from bookworm-security)"
+    as_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2 ||
+      die "apt-get install ${packages[*]} failed (these come from bookworm-security)"
   fi
-  debian_ready || die "Debian packages installed but /usr/bin/rustc cannot target $TARGET"
+  debian_ready || die "Debian packages installed but /usr/bin/rustc cannot target $TARGET (or /usr/bin/rust-lld is missing)"
 }
 
 if [ "$ROUTE" = auto ]; then

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod live;
 pub mod jobs;
 pub mod openapi;
+pub mod postback;
 pub mod routes;
 pub mod routing;
 pub mod security;

@@ -69,6 +69,8 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             contact_email: None,
             contact_phone: None,
             payout_terms: None,
+            postback_url: None,
+            postback_method: None,
         })?;
         publisher_ids.push(crate::store::publishers::create(conn, p)?.id);
     }

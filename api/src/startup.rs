@@ -56,6 +56,7 @@ impl Application {
         spawn_reaper(state.clone());
         let mut registry = crate::jobs::Registry::new();
         crate::twilio::tasks::register(&mut registry, state.clone());
+        crate::postback::register(&mut registry, state.clone(), crate::postback::client());
         let worker = crate::jobs::spawn_worker(state.db.clone(), registry, state.config.jobs.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();

@@ -14,20 +14,21 @@ both_backends!(
     last_event_id_replays_what_was_missed,
 );
 
-// KNOWN FAILURE since the Twilio-account merge (larger Call payloads, background job worker):
-// a stalled client that is neither cut off nor sent every event within 5 s once it reads again.
-// Kept runnable (`cargo test -- --ignored stalled`) and reported on the live-events issue; the
-// non-blocking publish path itself is unit-tested in `callbroker::live`.
+// KNOWN FAILURE (open, reported on the live-events issue): the webhook-latency half of this test
+// passes (stalled clients do not slow webhooks), but a stalled client that reads again is
+// sometimes neither sent every event nor a reload message within 5 s: it stops after a few dozen
+// events with the stream still open, and the hub never logs it as lagging. Kept runnable with
+// `cargo test -p callbroker-tests --test it -- --ignored stalled`.
 mod stalled_clients_do_not_slow_webhooks {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "known failure after merging the Twilio account work; see the comment above"]
+    #[ignore = "known failure: a resumed stalled SSE client stalls (see the comment above)"]
     async fn sqlite() {
         if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Sqlite).await {
             super::stalled_clients_do_not_slow_webhooks(app).await;
         }
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "known failure after merging the Twilio account work; see the comment above"]
+    #[ignore = "known failure: a resumed stalled SSE client stalls (see the comment above)"]
     async fn postgres() {
         if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Postgres).await {
             super::stalled_clients_do_not_slow_webhooks(app).await;
@@ -75,8 +76,15 @@ fn kinds(events: &[LiveEvent]) -> Vec<LiveEventKind> {
     events.iter().map(|e| e.kind).collect()
 }
 
-const LIFECYCLE: [LiveEventKind; 4] =
-    [LiveEventKind::CallCreated, LiveEventKind::CallRinging, LiveEventKind::CallAnswered, LiveEventKind::CallCompleted];
+/// What a scripted call streams: its lifecycle, then the money verdict once it is settled.
+const LIFECYCLE: [LiveEventKind; 5] = [
+    LiveEventKind::CallCreated,
+    LiveEventKind::CallRinging,
+    LiveEventKind::CallAnswered,
+    LiveEventKind::CallCompleted,
+    LiveEventKind::CallQualified,
+];
+const N: usize = LIFECYCLE.len();
 
 fn assert_increasing(events: &[LiveEvent]) {
     for w in events.windows(2) {
@@ -88,12 +96,12 @@ async fn scripted_call_streams_its_lifecycle(app: TestApp) {
     let s = setup(&app).await;
     let mut client = app.sse(&app.admin_token, TokenIn::Header, None).await;
     scripted_call(&app, "CA100", NUMBER_A).await;
-    let events = client.take(4).await;
+    let events = client.take(N).await;
     assert_eq!(kinds(&events), LIFECYCLE);
     assert_increasing(&events);
     let call_id = events[0].call.id;
     assert!(events.iter().all(|e| e.call.id == call_id && e.call.call_sid == "CA100"));
-    let [created, ringing, answered, completed] = &events[..] else { unreachable!() };
+    let [created, ringing, answered, completed, verdict] = &events[..] else { unreachable!() };
     // Created: routed to the buyer, with campaign and publisher.
     assert_eq!(created.call.campaign_id, Some(s.campaign));
     assert_eq!(created.call.publisher_id, Some(s.pub_a));
@@ -113,7 +121,12 @@ async fn scripted_call_streams_its_lifecycle(app: TestApp) {
     assert_eq!(completed.call.duration_secs, Some(110));
     assert_eq!(completed.call.billable_secs, Some(95));
     assert!(completed.call.ended_at.is_some());
-    assert!(events.iter().all(|e| e.qualification.is_none()));
+    assert!(events[..N - 1].iter().all(|e| e.qualification.is_none()));
+    // The verdict: 95 s beats the campaign's default 90 s buffer.
+    let q = verdict.qualification.as_ref().expect("the verdict carries the money");
+    assert!(q.qualified, "{q:?}");
+    assert_eq!(q.reason.as_deref(), Some("qualified"));
+    assert_eq!(verdict.call.status, "completed");
     // The duplicated ringing, the dial result and the leg's own completion add nothing.
     client.expect_quiet(Duration::from_millis(500)).await;
 
@@ -122,8 +135,9 @@ async fn scripted_call_streams_its_lifecycle(app: TestApp) {
     let answer = app.incoming_call("CA200", "+12015550124", NUMBER_A, &[]).await;
     assert!(answer.leg().is_none(), "{answer:?}");
     app.call_status("CA200", "completed", 1, Some(4)).await;
-    let events = client.take(2).await;
-    assert_eq!(kinds(&events), [LiveEventKind::CallCreated, LiveEventKind::CallCompleted]);
+    let events = client.take(3).await;
+    assert_eq!(kinds(&events), [LiveEventKind::CallCreated, LiveEventKind::CallCompleted, LiveEventKind::CallQualified]);
+    assert_eq!(events[2].qualification.as_ref().map(|q| (q.qualified, q.reason.as_deref())), Some((false, Some("no_buyer"))));
     assert_eq!(events[0].call.outcome, "no_buyer");
     assert_eq!(events[1].call.duration_secs, Some(4));
     client.expect_quiet(Duration::from_millis(300)).await;
@@ -143,19 +157,19 @@ async fn publishers_get_only_their_own(app: TestApp) {
     scripted_call(&app, "CA300", NUMBER_A).await;
     scripted_call(&app, "CA301", NUMBER_B).await;
 
-    let all = staff.take(8).await;
+    let all = staff.take(2 * N).await;
     assert_increasing(&all);
     assert!(all.iter().all(|e| e.call.buyer_id == Some(s.buyer)));
     let of = |sid: &str| all.iter().filter(|e| e.call.call_sid == sid).cloned().collect::<Vec<_>>();
 
-    let seen_a = a.take(4).await;
+    let seen_a = a.take(N).await;
     assert_eq!(kinds(&seen_a), LIFECYCLE);
     assert!(seen_a.iter().all(|e| e.call.publisher_id == Some(s.pub_a) && e.call.call_sid == "CA300"));
     assert!(seen_a.iter().all(|e| e.call.buyer_id.is_none()), "a publisher never sees the buyer");
     assert_eq!(seen_a.iter().map(|e| e.id).collect::<Vec<_>>(), of("CA300").iter().map(|e| e.id).collect::<Vec<_>>(), "same ids as staff get");
     a.expect_quiet(Duration::from_millis(300)).await;
 
-    let seen_b = b.take(4).await;
+    let seen_b = b.take(N).await;
     assert!(seen_b.iter().all(|e| e.call.publisher_id == Some(s.pub_b) && e.call.call_sid == "CA301"));
     assert!(seen_b.iter().all(|e| e.call.buyer_id.is_none()));
     b.expect_quiet(Duration::from_millis(300)).await;
@@ -180,20 +194,20 @@ async fn last_event_id_replays_what_was_missed(app: TestApp) {
     let s = setup(&app).await;
     let mut first = app.sse(&app.admin_token, TokenIn::Header, None).await;
     scripted_call(&app, "CA400", NUMBER_A).await;
-    let before = first.take(4).await;
+    let before = first.take(N).await;
     let resume_from = first.last_id.expect("an id");
     drop(first);
 
     // Missed while disconnected.
     scripted_call(&app, "CA401", NUMBER_B).await;
     let mut again = app.sse(&app.admin_token, TokenIn::Header, Some(resume_from)).await;
-    let missed = again.take(4).await;
+    let missed = again.take(N).await;
     assert_eq!(kinds(&missed), LIFECYCLE);
     assert!(missed.iter().all(|e| e.call.call_sid == "CA401"));
     assert!(missed[0].id > resume_from);
     // Then live, without duplicates.
     scripted_call(&app, "CA402", NUMBER_A).await;
-    let live = again.take(4).await;
+    let live = again.take(N).await;
     assert!(live.iter().all(|e| e.call.call_sid == "CA402"), "{live:?}");
     again.expect_quiet(Duration::from_millis(300)).await;
 
@@ -201,7 +215,7 @@ async fn last_event_id_replays_what_was_missed(app: TestApp) {
     app.create("/api/users", json!({"email": "b@pub.example", "password": "publisher-b-pw", "role": "publisher", "publisher_id": s.pub_b})).await;
     let token_b = app.login("b@pub.example", "publisher-b-pw").await;
     let mut b = app.sse(&token_b, TokenIn::Query, Some(before[0].id)).await;
-    let replayed = b.take(4).await;
+    let replayed = b.take(N).await;
     assert!(replayed.iter().all(|e| e.call.call_sid == "CA401" && e.call.buyer_id.is_none()), "{replayed:?}");
     b.expect_quiet(Duration::from_millis(300)).await;
 
@@ -209,7 +223,7 @@ async fn last_event_id_replays_what_was_missed(app: TestApp) {
     let mut lost = app.sse(&app.admin_token, TokenIn::Header, Some(999_999_999)).await;
     assert_eq!(lost.next().await, Message::Reload(callbroker_wire::LiveReload { reason: "gap".into() }));
     scripted_call(&app, "CA403", NUMBER_A).await;
-    assert!(lost.take(4).await.iter().all(|e| e.call.call_sid == "CA403"));
+    assert!(lost.take(N).await.iter().all(|e| e.call.call_sid == "CA403"));
 
     // More missed than are replayed (the test server replays 1000; make it overflow cheaply by
     // asking from the very first event on a server configured to replay 6).
@@ -260,7 +274,7 @@ async fn stalled_clients_do_not_slow_webhooks(app: TestApp) {
     );
     // The reading client got every event.
     let mut got = vec![];
-    while got.len() < CALLS * 4 {
+    while got.len() < CALLS * N {
         let e = reader.next().await.live();
         if e.call.call_sid.starts_with("CAX") {
             got.push(e);
@@ -282,7 +296,7 @@ async fn stalled_clients_do_not_slow_webhooks(app: TestApp) {
         if closed && text.contains("event: reload") && text.contains("too_slow") {
             told += 1;
         } else {
-            assert_eq!(events, CALLS * 4, "a stalled client not cut off got every event");
+            assert_eq!(events, CALLS * N, "a stalled client not cut off got every event");
         }
         eprintln!("{:?}: a stalled client had been sent {} bytes, {events} events; closed: {closed}", app.backend, text.len());
     }
@@ -295,7 +309,9 @@ async fn stalled_client(app: &TestApp) -> tokio::net::TcpStream {
     socket.set_recv_buffer_size(2048).expect("recv buffer");
     let mut stream = socket.connect(addr).await.expect("connect");
     let request = format!(
-        "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n\r\n",
+        // `Connection: close`: the end of the response (after a reload message) closes the socket,
+        // which the test waits for; with keep-alive only the last chunk would tell.
+        "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n",
         app.admin_token
     );
     stream.write_all(request.as_bytes()).await.expect("send");
@@ -323,9 +339,9 @@ async fn events_cross_instances_on_postgres() {
 
     // The whole call handled by instance one.
     scripted_call(&one, "CA500", NUMBER_A).await;
-    let seen_two = on_two.take(4).await;
+    let seen_two = on_two.take(N).await;
     assert_eq!(kinds(&seen_two), LIFECYCLE);
-    let seen_one = on_one.take(4).await;
+    let seen_one = on_one.take(N).await;
     assert_eq!(seen_one, seen_two, "both instances deliver the same events");
 
     // A call whose webhooks alternate between the instances (as behind a load balancer).
@@ -336,15 +352,15 @@ async fn events_cross_instances_on_postgres() {
     one.leg_status(leg, "CA501", "CA501B", "completed", 3, Some(30)).await;
     two.dial_result(leg, "CA501", "CA501B", "completed", Some(30)).await;
     one.call_status("CA501", "completed", 1, Some(40)).await;
-    let a = on_one.take(4).await;
-    let b = on_two.take(4).await;
+    let a = on_one.take(N).await;
+    let b = on_two.take(N).await;
     assert_eq!(kinds(&a), LIFECYCLE);
     assert_eq!(a, b);
     assert_increasing(&[seen_one.clone(), a.clone()].concat());
 
     // Resume on instance two from an id instance one handed out.
-    let mut resumed = two.sse(&two.admin_token, TokenIn::Header, Some(seen_one[3].id)).await;
-    assert_eq!(resumed.take(4).await, a);
+    let mut resumed = two.sse(&two.admin_token, TokenIn::Header, Some(seen_one[N - 1].id)).await;
+    assert_eq!(resumed.take(N).await, a);
     drop(two);
 }
 
@@ -357,7 +373,7 @@ async fn listener_reconnects_and_catches_up() {
     setup(&app).await;
     let mut client = app.sse(&app.admin_token, TokenIn::Header, None).await;
     scripted_call(&app, "CA700", NUMBER_A).await;
-    assert_eq!(kinds(&client.take(4).await), LIFECYCLE);
+    assert_eq!(kinds(&client.take(N).await), LIFECYCLE);
     let url = app.db.url.clone();
     let killed = tokio::task::spawn_blocking(move || {
         let mut conn = diesel::PgConnection::establish(&url).expect("connect");
@@ -377,7 +393,7 @@ async fn listener_reconnects_and_catches_up() {
     assert_eq!(killed, 1, "one listening connection per instance");
     // Committed while the listener is down or reconnecting.
     scripted_call(&app, "CA701", NUMBER_B).await;
-    let got = client.take(4).await;
+    let got = client.take(N).await;
     assert_eq!(kinds(&got), LIFECYCLE);
     assert!(got.iter().all(|e| e.call.call_sid == "CA701"));
 }
@@ -395,7 +411,7 @@ async fn concurrent_calls_on_two_instances_arrive_in_order() {
         async move { scripted_call(app, &format!("CA6{i:02}"), number).await }
     });
     futures::future::join_all(calls).await;
-    let got: Vec<LiveEvent> = client.take(32).await;
+    let got: Vec<LiveEvent> = client.take(8 * N).await;
     assert_increasing(&got);
     for i in 0..8 {
         let sid = format!("CA6{i:02}");

@@ -9,6 +9,7 @@ mod matrix;
 mod money;
 mod report_stream;
 mod openapi;
+mod postbacks;
 mod validation;
 mod jobs;
 mod twilio_account;

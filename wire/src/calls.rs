@@ -135,6 +135,26 @@ pub struct CallDetail {
     pub legs: Vec<CallLeg>,
     /// Empty for publishers.
     pub events: Vec<CallEvent>,
+    /// The publisher postback's attempts, oldest first (a publisher sees its own).
+    #[serde(default)]
+    pub postbacks: Vec<PostbackAttempt>,
+}
+
+/// One try at a publisher's postback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostbackAttempt {
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The URL as sent (placeholders filled in).
+    pub url: String,
+    /// The publisher's HTTP status, when it answered.
+    pub status_code: Option<i32>,
+    /// Why the attempt failed (network error, timeout, or the status), if it did.
+    pub error: Option<String>,
+    pub duration_ms: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

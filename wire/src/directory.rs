@@ -295,8 +295,40 @@ pub struct Publisher {
     pub contact_phone: Option<String>,
     /// Free-form payout terms (the money rules are set per campaign).
     pub payout_terms: Option<String>,
+    /// Called on each qualified call (see [`PostbackMethod`] for how); `None`: no postback.
+    pub postback_url: Option<String>,
+    pub postback_method: PostbackMethod,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// How a publisher's postback is sent. The URL is a template: `{call_id}`, `{call_sid}`,
+/// `{caller_area_code}`, `{duration}` (the buyer leg's seconds), `{payout}` (decimal, e.g. `12.50`),
+/// `{currency}`, `{campaign_id}` and `{publisher_id}` are replaced by the call's values
+/// (URL-encoded). `post` also sends those values as a form-encoded body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum PostbackMethod {
+    #[default]
+    Get,
+    Post,
+}
+
+impl PostbackMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostbackMethod::Get => "GET",
+            PostbackMethod::Post => "POST",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "GET" => Some(PostbackMethod::Get),
+            "POST" => Some(PostbackMethod::Post),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -314,6 +346,10 @@ pub struct NewPublisher {
     pub contact_phone: Option<String>,
     #[serde(default)]
     pub payout_terms: Option<String>,
+    #[serde(default)]
+    pub postback_url: Option<String>,
+    #[serde(default)]
+    pub postback_method: Option<PostbackMethod>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -335,6 +371,12 @@ pub struct PublisherPatch {
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub payout_terms: Option<Option<String>>,
+    /// `null` removes the postback.
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub postback_url: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postback_method: Option<PostbackMethod>,
 }
 
 // ---------------------------------------------------------------- phone numbers

@@ -12,6 +12,8 @@ diesel::table! {
         payout_terms -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        postback_url -> Nullable<Text>,
+        postback_method -> Text,
     }
 }
 
@@ -206,6 +208,7 @@ diesel::table! {
         payout_micros -> BigInt,
         counted_cost_micros -> BigInt,
         profit_micros -> Nullable<BigInt>,
+        postback_at -> Nullable<Timestamp>,
     }
 }
 
@@ -296,6 +299,21 @@ diesel::table! {
 diesel::joinable!(buyer_load -> buyers (buyer_id));
 diesel::joinable!(calls -> campaigns (campaign_id));
 diesel::joinable!(calls -> buyers (buyer_id));
+diesel::table! {
+    postback_attempts (id) {
+        id -> BigInt,
+        call_id -> BigInt,
+        publisher_id -> BigInt,
+        attempt -> Integer,
+        method -> Text,
+        url -> Text,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> Integer,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(call_legs -> calls (call_id));
 diesel::joinable!(call_legs -> buyers (buyer_id));
 diesel::joinable!(call_events -> calls (call_id));
@@ -325,4 +343,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     number_imports,
     campaign_publishers,
     call_rollups,
+    postback_attempts,
 );

@@ -258,7 +258,15 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
             calls::profit_micros.eq(Some(profit)),
         ))
         .execute(conn)?;
-    let after = rollup::Contribution::of(&crate::store::calls::get_row(conn, call.id)?);
+    let settled = crate::store::calls::get_row(conn, call.id)?;
+    let after = rollup::Contribution::of(&settled);
+    if before != after {
+        // A new or changed verdict (first settlement, a cost that arrived, a recompute).
+        crate::live::emit(conn, crate::live::LiveEvent::Qualified { call_id: call.id, qualification: verdict(&settled) })?;
+    }
+    if qualified && call.qualified != Some(true) {
+        crate::postback::enqueue_if_wanted(conn, &settled)?;
+    }
     let mut delta = rollup::Delta::default();
     delta.replace(before.as_ref(), after.as_ref());
     // Legs: each counts once as offered to its buyer, and as connected when its buyer answered.
@@ -276,6 +284,19 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
             .execute(conn)?;
     }
     delta.write(conn)
+}
+
+/// The money verdict of a settled call, as live events carry it.
+fn verdict(c: &CallRow) -> callbroker_wire::LiveQualification {
+    callbroker_wire::LiveQualification {
+        qualified: c.qualified.unwrap_or(false),
+        reason: c.qualify_reason.clone(),
+        currency: c.currency.clone().or_else(|| c.cost_currency.clone()).unwrap_or_default(),
+        payout_micros: c.payout_micros,
+        revenue_micros: Some(c.revenue_micros),
+        cost_micros: c.cost_micros,
+        profit_micros: c.profit_micros,
+    }
 }
 
 /// Re-settles every settled call started in `[from, to)` under the current rules. Returns how many.

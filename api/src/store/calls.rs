@@ -235,7 +235,8 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
         }
         let mut call = row.into_wire();
         hide_from_publisher(&mut call);
-        return Ok(CallDetail { call, legs: vec![], events: vec![] });
+        let postbacks = crate::postback::attempts(conn, id)?;
+        return Ok(CallDetail { call, legs: vec![], events: vec![], postbacks });
     }
     let legs = legs(conn, id)?.into_iter().map(LegRow::into_wire).collect();
     let events = call_events::table
@@ -251,7 +252,8 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
             data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
         })
         .collect();
-    Ok(CallDetail { call: row.into_wire(), legs, events })
+    let postbacks = crate::postback::attempts(conn, id)?;
+    Ok(CallDetail { call: row.into_wire(), legs, events, postbacks })
 }
 
 pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Call>, AppError> {

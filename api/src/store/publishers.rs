@@ -1,4 +1,4 @@
-use callbroker_wire::{NewPublisher, Page, PageParams, Publisher, PublisherFilter, PublisherPatch, Status};
+use callbroker_wire::{NewPublisher, Page, PageParams, PostbackMethod, Publisher, PublisherFilter, PublisherPatch, Status};
 use diesel::prelude::*;
 
 use super::{page, paging, utc};
@@ -19,6 +19,8 @@ pub struct PublisherRow {
     pub payout_terms: Option<String>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub postback_url: Option<String>,
+    pub postback_method: String,
 }
 
 impl PublisherRow {
@@ -31,6 +33,8 @@ impl PublisherRow {
             contact_email: self.contact_email,
             contact_phone: self.contact_phone,
             payout_terms: self.payout_terms,
+            postback_url: self.postback_url,
+            postback_method: PostbackMethod::parse(&self.postback_method).unwrap_or_default(),
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         }
@@ -47,9 +51,12 @@ pub struct PublisherValues {
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub payout_terms: Option<String>,
+    pub postback_url: Option<String>,
+    pub postback_method: String,
 }
 
 impl PublisherValues {
+    #[allow(clippy::too_many_arguments)]
     fn validate(
         name: &str,
         status: Status,
@@ -57,6 +64,8 @@ impl PublisherValues {
         contact_email: Option<&str>,
         contact_phone: Option<&str>,
         payout_terms: Option<&str>,
+        postback_url: Option<&str>,
+        postback_method: PostbackMethod,
     ) -> Result<Self, AppError> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -78,8 +87,21 @@ impl PublisherValues {
             }
         };
         let payout_terms = validate::optional_text(payout_terms, 2000).map_err(|e| errors.add("payout_terms", e)).unwrap_or_default();
+        let postback_url = match postback_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => crate::postback::validate_template(u).map(Some).map_err(|e| errors.add("postback_url", e)).unwrap_or_default(),
+            None => None,
+        };
         errors.into_result()?;
-        Ok(Self { name, status: status.as_str().into(), contact_name, contact_email, contact_phone, payout_terms })
+        Ok(Self {
+            name,
+            status: status.as_str().into(),
+            contact_name,
+            contact_email,
+            contact_phone,
+            payout_terms,
+            postback_url,
+            postback_method: postback_method.as_str().into(),
+        })
     }
 
     pub fn from_new(n: &NewPublisher) -> Result<Self, AppError> {
@@ -90,6 +112,8 @@ impl PublisherValues {
             n.contact_email.as_deref(),
             n.contact_phone.as_deref(),
             n.payout_terms.as_deref(),
+            n.postback_url.as_deref(),
+            n.postback_method.unwrap_or_default(),
         )
     }
 
@@ -107,6 +131,8 @@ impl PublisherValues {
             pick(&p.contact_email, &row.contact_email),
             pick(&p.contact_phone, &row.contact_phone),
             pick(&p.payout_terms, &row.payout_terms),
+            pick(&p.postback_url, &row.postback_url),
+            p.postback_method.unwrap_or(PostbackMethod::parse(&row.postback_method).unwrap_or_default()),
         )
     }
 }

@@ -126,7 +126,7 @@ pub fn CallPage() -> impl IntoView {
 
 #[component]
 fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
-    let CallDetail { call, legs, events } = detail;
+    let CallDetail { call, legs, events, .. } = detail;
     let staff = !session::is_publisher();
     let facts: Vec<(&str, String)> = vec![
         ("Caller", call.caller.clone()),

@@ -112,11 +112,11 @@ fn PublisherForm(publisher: Option<Publisher>) -> impl IntoView {
         spawn_local(async move {
             let res = match id {
                 Some(id) => {
-                    let patch = PublisherPatch { name: Some(name), status: Some(status), contact_name: Some(cname), contact_email: Some(email), contact_phone: Some(phone), payout_terms: Some(terms) };
+                    let patch = PublisherPatch { name: Some(name), status: Some(status), contact_name: Some(cname), contact_email: Some(email), contact_phone: Some(phone), payout_terms: Some(terms), ..Default::default() };
                     api::update_publisher(id, &patch).await
                 }
                 None => {
-                    let new = NewPublisher { name, status: Some(status), contact_name: cname, contact_email: email, contact_phone: phone, payout_terms: terms };
+                    let new = NewPublisher { name, status: Some(status), contact_name: cname, contact_email: email, contact_phone: phone, payout_terms: terms, postback_url: None, postback_method: None };
                     api::create_publisher(&new).await
                 }
             };

@@ -1,0 +1,340 @@
+//! Publisher postbacks: when a call becomes qualified, an HTTP request to the publisher's URL
+//! tells it so. The URL is a template with `{placeholders}` (see [`PLACEHOLDERS`]); `POST` sends
+//! the same values as a form body. The request is a job of the durable queue ([`crate::jobs`]):
+//! queued in the transaction that qualifies the call, retried with backoff on network errors, 429
+//! and 5xx (honouring `Retry-After`), given up at once on other 4xx. Every attempt is stored in
+//! `postback_attempts` and shown on the call.
+use std::time::{Duration, Instant};
+
+use actix_web::web;
+use callbroker_wire::{PostbackAttempt, PostbackMethod};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::schema::{calls, postback_attempts, publishers};
+use crate::db::{now, DbConnection};
+use crate::error::AppError;
+use crate::jobs::{self, Job, JobError, Registry};
+use crate::state::AppState;
+use crate::store::calls::CallRow;
+
+pub const JOB: &str = "postback";
+/// Tries before a postback is given up (the queue's backoff spaces them out).
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long the publisher's server has to answer.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest URL template accepted.
+pub const MAX_TEMPLATE_LEN: usize = 2000;
+
+/// The placeholders a template may use.
+pub const PLACEHOLDERS: [&str; 8] =
+    ["call_id", "call_sid", "caller_area_code", "duration", "payout", "currency", "campaign_id", "publisher_id"];
+
+/// The values of one call's postback, by placeholder name (in [`PLACEHOLDERS`] order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Values(pub Vec<(&'static str, String)>);
+
+impl Values {
+    pub fn of(call: &CallRow) -> Values {
+        let area_code = call.caller.strip_prefix("+1").filter(|n| n.len() == 10).map(|n| n[..3].to_string()).unwrap_or_default();
+        let currency = call.currency.clone().unwrap_or_default();
+        let values = [
+            call.id.to_string(),
+            call.call_sid.clone(),
+            area_code,
+            call.talk_secs.to_string(),
+            decimal(call.payout_micros),
+            currency,
+            call.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
+            call.publisher_id.map(|p| p.to_string()).unwrap_or_default(),
+        ];
+        Values(PLACEHOLDERS.into_iter().zip(values).collect())
+    }
+
+    /// Made-up values, to check a template when it is saved.
+    fn sample() -> Values {
+        Values(PLACEHOLDERS.into_iter().map(|p| (p, "1".to_string())).collect())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Micro-units as a decimal amount with two places at least: 12_500_000 → "12.50".
+fn decimal(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    let (units, frac) = (m / 1_000_000, m % 1_000_000);
+    let mut frac = format!("{frac:06}");
+    while frac.len() > 2 && frac.ends_with('0') {
+        frac.pop();
+    }
+    format!("{sign}{units}.{frac}")
+}
+
+/// Fills the template's placeholders with URL-encoded values.
+pub fn render(template: &str, values: &Values) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        out.push_str(&rest[..open]);
+        if rest[open..].starts_with('}') {
+            return Err("has a '}' without its '{'".into());
+        }
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or("has a '{' without its '}'")?;
+        let name = &after[..close];
+        let value = values
+            .get(name)
+            .ok_or_else(|| format!("has an unknown placeholder {{{name}}}; use {}", PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")))?;
+        out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Checks a template as it is saved: known placeholders, and an absolute `http(s)` URL with a
+/// host once filled in. Returns it trimmed.
+pub fn validate_template(template: &str) -> Result<String, String> {
+    let t = template.trim();
+    if t.len() > MAX_TEMPLATE_LEN {
+        return Err(format!("must be at most {MAX_TEMPLATE_LEN} characters"));
+    }
+    let filled = render(t, &Values::sample())?;
+    let url = url::Url::parse(&filled).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err("must be an http:// or https:// URL with a host".into());
+    }
+    Ok(t.to_string())
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    call_id: i64,
+}
+
+/// Queues the postback of a call that has just become qualified, once per call, when its
+/// publisher has one (in the caller's transaction).
+pub fn enqueue_if_wanted(conn: &mut DbConnection, call: &CallRow) -> Result<(), AppError> {
+    let Some(publisher) = call.publisher_id else { return Ok(()) };
+    let url: Option<String> = publishers::table.find(publisher).select(publishers::postback_url).first(conn).optional()?.flatten();
+    if url.is_none() {
+        return Ok(());
+    }
+    let t = now();
+    let n = diesel::update(calls::table.find(call.id).filter(calls::postback_at.is_null())).set(calls::postback_at.eq(t)).execute(conn)?;
+    if n == 1 {
+        jobs::enqueue_with(conn, JOB, &serde_json::json!(Payload { call_id: call.id }), t, MAX_ATTEMPTS)?;
+    }
+    Ok(())
+}
+
+pub fn register(registry: &mut Registry, state: web::Data<AppState>, client: reqwest::Client) {
+    registry.register(JOB, move |job| send(state.clone(), client.clone(), job));
+}
+
+/// The client postbacks go out with.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("callbroker-postback/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client's settings are valid")
+}
+
+struct Target {
+    url: String,
+    method: PostbackMethod,
+    values: Values,
+    publisher_id: i64,
+}
+
+fn load(conn: &mut DbConnection, call_id: i64) -> Result<Option<Target>, AppError> {
+    let call = crate::store::calls::get_row(conn, call_id)?;
+    let Some(publisher_id) = call.publisher_id else { return Ok(None) };
+    let (template, method): (Option<String>, String) =
+        publishers::table.find(publisher_id).select((publishers::postback_url, publishers::postback_method)).first(conn)?;
+    // The publisher's postback was removed since the call qualified: nothing to send.
+    let Some(template) = template else { return Ok(None) };
+    let values = Values::of(&call);
+    let url = render(&template, &values).map_err(|e| AppError::bad_request(format!("postback URL {e}")))?;
+    Ok(Some(Target { url, method: PostbackMethod::parse(&method).unwrap_or_default(), values, publisher_id }))
+}
+
+async fn send(state: web::Data<AppState>, client: reqwest::Client, job: Job) -> Result<(), JobError> {
+    let Payload { call_id } = job.payload()?;
+    let target = match state.db.read(move |c| load(c, call_id)).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(()),
+        Err(AppError::BadRequest { message, .. }) => return Err(JobError::permanent(message)),
+        Err(AppError::NotFound(_)) => return Err(JobError::permanent("the call no longer exists")),
+        Err(e) => return Err(e.into()),
+    };
+    let request = match target.method {
+        PostbackMethod::Get => client.get(&target.url),
+        PostbackMethod::Post => client.post(&target.url).form(&target.values.0),
+    };
+    let started = Instant::now();
+    let response = request.send().await;
+    let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let (status_code, error, outcome) = match response {
+        Ok(r) => judge(r.status(), r.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok())),
+        Err(e) => {
+            let why = if e.is_timeout() { format!("timed out after {} s", TIMEOUT.as_secs()) } else { format!("request failed: {e}") };
+            (None, Some(why.clone()), Err(JobError::retry(why)))
+        }
+    };
+    let at = now();
+    let attempt = Attempt { call_id, publisher_id: target.publisher_id, attempt: job.attempt, method: target.method, url: target.url, status_code, error, duration_ms, at };
+    state.db.write(move |c| attempt.insert(c)).await?;
+    outcome
+}
+
+/// What a publisher's answer means: (status, error, job outcome).
+fn judge(status: reqwest::StatusCode, retry_after: Option<&str>) -> (Option<i32>, Option<String>, Result<(), JobError>) {
+    let code = Some(i32::from(status.as_u16()));
+    if status.is_success() {
+        return (code, None, Ok(()));
+    }
+    let why = format!("the publisher answered {status}");
+    let outcome = if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        match retry_after.and_then(|s| s.trim().parse::<u64>().ok()) {
+            Some(secs) => Err(JobError::retry_after(why.clone(), Duration::from_secs(secs.min(3600)))),
+            None => Err(JobError::retry(why.clone())),
+        }
+    } else {
+        Err(JobError::permanent(why.clone()))
+    };
+    (code, Some(why), outcome)
+}
+
+struct Attempt {
+    call_id: i64,
+    publisher_id: i64,
+    attempt: i32,
+    method: PostbackMethod,
+    url: String,
+    status_code: Option<i32>,
+    error: Option<String>,
+    duration_ms: i32,
+    at: NaiveDateTime,
+}
+
+impl Attempt {
+    fn insert(&self, conn: &mut DbConnection) -> Result<(), AppError> {
+        diesel::insert_into(postback_attempts::table)
+            .values((
+                postback_attempts::call_id.eq(self.call_id),
+                postback_attempts::publisher_id.eq(self.publisher_id),
+                postback_attempts::attempt.eq(self.attempt),
+                postback_attempts::method.eq(self.method.as_str()),
+                postback_attempts::url.eq(&self.url),
+                postback_attempts::status_code.eq(self.status_code),
+                postback_attempts::error.eq(&self.error),
+                postback_attempts::duration_ms.eq(self.duration_ms),
+                postback_attempts::at.eq(self.at),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// A call's postback attempts, oldest first.
+pub fn attempts(conn: &mut DbConnection, call_id: i64) -> Result<Vec<PostbackAttempt>, AppError> {
+    Ok(postback_attempts::table
+        .filter(postback_attempts::call_id.eq(call_id))
+        .order(postback_attempts::id.asc())
+        .select((
+            postback_attempts::attempt,
+            postback_attempts::at,
+            postback_attempts::method,
+            postback_attempts::url,
+            postback_attempts::status_code,
+            postback_attempts::error,
+            postback_attempts::duration_ms,
+        ))
+        .load::<(i32, NaiveDateTime, String, String, Option<i32>, Option<String>, i32)>(conn)?
+        .into_iter()
+        .map(|(attempt, at, method, url, status_code, error, duration_ms)| PostbackAttempt {
+            attempt,
+            at: at.and_utc(),
+            method,
+            url,
+            status_code,
+            error,
+            duration_ms,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> Values {
+        Values(vec![
+            ("call_id", "42".into()),
+            ("call_sid", "CA1".into()),
+            ("caller_area_code", "201".into()),
+            ("duration", "95".into()),
+            ("payout", "12.50".into()),
+            ("currency", "USD".into()),
+            ("campaign_id", "3".into()),
+            ("publisher_id", "7".into()),
+        ])
+    }
+
+    #[test]
+    fn templates_are_filled_and_encoded() {
+        let url = render("https://pub.example/pb?id={call_id}&ac={caller_area_code}&d={duration}&p={payout}{currency}", &values());
+        assert_eq!(url.as_deref(), Ok("https://pub.example/pb?id=42&ac=201&d=95&p=12.50USD"));
+        let odd = Values(vec![("call_sid", "a b&c=d/é".into())]);
+        assert_eq!(render("https://x.example/?s={call_sid}", &odd).as_deref(), Ok("https://x.example/?s=a+b%26c%3Dd%2F%C3%A9"));
+        assert_eq!(render("no placeholders", &values()).as_deref(), Ok("no placeholders"));
+    }
+
+    #[test]
+    fn bad_templates_are_refused_with_a_reason() {
+        let cases = [
+            ("https://x.example/?a={nope}", "unknown placeholder {nope}"),
+            ("https://x.example/?a={call_id", "without its '}'"),
+            ("https://x.example/?a=call_id}", "without its '{'"),
+            ("ftp://x.example/{call_id}", "http:// or https://"),
+            ("x.example/?id={call_id}", "not a valid URL"),
+        ];
+        for (template, why) in cases {
+            let e = validate_template(template).expect_err(template);
+            assert!(e.contains(why), "{template}: {e}");
+        }
+        assert_eq!(validate_template("  https://x.example/pb?id={call_id}  ").as_deref(), Ok("https://x.example/pb?id={call_id}"));
+        assert!(validate_template(&format!("https://x.example/{}", "a".repeat(MAX_TEMPLATE_LEN))).is_err());
+    }
+
+    #[test]
+    fn amounts_are_decimals() {
+        assert_eq!(decimal(12_500_000), "12.50");
+        assert_eq!(decimal(0), "0.00");
+        assert_eq!(decimal(1_234_567), "1.234567");
+        assert_eq!(decimal(-2_000_000), "-2.00");
+    }
+
+    #[test]
+    fn answers_decide_retries() {
+        use reqwest::StatusCode as S;
+        assert!(judge(S::OK, None).2.is_ok());
+        assert!(judge(S::NO_CONTENT, None).2.is_ok());
+        let e = judge(S::SERVICE_UNAVAILABLE, Some("7")).2.expect_err("retried");
+        assert!(!e.permanent && e.retry_after == Some(Duration::from_secs(7)));
+        let e = judge(S::TOO_MANY_REQUESTS, None).2.expect_err("retried");
+        assert!(!e.permanent && e.retry_after.is_none());
+        let (code, error, outcome) = judge(S::NOT_FOUND, None);
+        assert_eq!(code, Some(404));
+        assert!(error.is_some_and(|e| e.contains("404")));
+        assert!(outcome.expect_err("given up").permanent);
+    }
+}
