@@ -52,7 +52,7 @@ impl Application {
         let config = Arc::new(config);
         let live = Arc::new(crate::live::Hub::new(config.live.clone()));
         crate::live::pump::start(db.clone(), config.database_url.clone(), live.clone())?;
-        let state = web::Data::new(AppState { db, config: config.clone(), jwt, live });
+        let state = web::Data::new(AppState { db, config: config.clone(), jwt, live, twilio_token: Default::default() });
         spawn_reaper(state.clone());
         let mut registry = crate::jobs::Registry::new();
         crate::twilio::tasks::register(&mut registry, state.clone());

@@ -11,4 +11,6 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Live events fan-out (`GET /api/events`).
     pub live: Arc<crate::live::Hub>,
+    /// The webhook-signing Auth Token, cached (see [`crate::twilio::account::TokenCache`]).
+    pub twilio_token: crate::twilio::account::TokenCache,
 }

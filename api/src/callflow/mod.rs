@@ -73,15 +73,26 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
         return replay(conn, &existing);
     }
     let t = now.naive_utc();
-    let number: Option<(i64, Option<i64>, Option<i64>)> = phone_numbers::table
+    // The number and its campaign in one query.
+    type NumberAndCampaign = (i64, Option<i64>, Option<i64>, Option<(String, String, String)>);
+    let found: Option<NumberAndCampaign> = phone_numbers::table
+        .left_join(campaigns::table)
         .filter(phone_numbers::number.eq(&v.to))
-        .select((phone_numbers::id, phone_numbers::campaign_id, phone_numbers::publisher_id))
+        .select((
+            phone_numbers::id,
+            phone_numbers::campaign_id,
+            phone_numbers::publisher_id,
+            (campaigns::status, campaigns::greeting, campaigns::busy_message).nullable(),
+        ))
         .first(conn)
         .optional()?;
-    let campaign = match number.and_then(|n| n.1) {
-        Some(id) => campaign_info(conn, id)?,
-        None => None,
-    };
+    let number = found.as_ref().map(|n| (n.0, n.1, n.2));
+    let campaign = found.and_then(|(_, id, _, c)| Some((id?, c?))).map(|(id, (status, greeting, busy_message))| CampaignInfo {
+        id,
+        active: status == "active",
+        greeting,
+        busy_message,
+    });
     let state = crate::routing::caller_state(v.from_state.as_deref(), &v.from);
     let call_id = store::insert(
         conn,
@@ -177,11 +188,12 @@ fn try_route(
         exclude: exclude.to_vec(),
     };
     let decision = route(&info, &loaded.candidates);
-    store::event(conn, call_id, "routing", json!({"attempt": attempt, "decision": decision}))?;
+    // The log of this attempt, written in one statement at the end.
+    let mut log = vec![("routing", json!({"attempt": attempt, "decision": decision}))];
     for buyer_id in &decision.ranked {
         let Some(rules) = loaded.rules.get(buyer_id) else { continue };
         if !slots::claim(conn, *buyer_id, rules, t)? {
-            store::event(conn, call_id, "slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name}))?;
+            log.push(("slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name})));
             continue;
         }
         let expires = t + chrono::Duration::seconds(i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs);
@@ -199,10 +211,12 @@ fn try_route(
         diesel::update(calls::table.find(call_id))
             .set((calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t)))
             .execute(conn)?;
-        store::event(conn, call_id, "attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name}))?;
+        log.push(("attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name})));
+        store::events(conn, call_id, &log)?;
         return Ok(Some((leg_id, rules.phone_number.clone())));
     }
-    store::event(conn, call_id, "no_buyer", json!({"attempt": attempt}))?;
+    log.push(("no_buyer", json!({"attempt": attempt})));
+    store::events(conn, call_id, &log)?;
     Ok(None)
 }
 

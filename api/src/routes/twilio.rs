@@ -74,6 +74,7 @@ pub async fn put_account(auth: Auth, state: web::Data<AppState>, body: web::Json
             account::effective(c, &cfg).map(|e| account::view(&e, &cfg))
         })
         .await?;
+    state.twilio_token.clear();
     tracing::info!(account_sid = view.account_sid.as_deref().unwrap_or(""), "Twilio credentials set through the API");
     Ok(web::Json(view))
 }
@@ -84,6 +85,7 @@ pub async fn put_account(auth: Auth, state: web::Data<AppState>, body: web::Json
 pub async fn delete_account(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     auth.require_admin()?;
     state.db.write(account::clear).await?;
+    state.twilio_token.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 

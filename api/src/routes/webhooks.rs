@@ -31,11 +31,21 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 /// The Auth Token set through `PUT /api/twilio/account`, which wins over the configuration's
-/// (the configuration's when the database cannot say).
+/// (the configuration's when the database cannot say). Cached for a few seconds.
 async fn auth_token(state: &AppState) -> Option<String> {
+    if let Some(token) = state.twilio_token.get() {
+        return token;
+    }
     let twilio = state.config.twilio.clone();
-    let stored = state.db.read(move |c| crate::twilio::account::effective(c, &twilio)).await.ok().filter(|e| e.source == "api");
-    stored.and_then(|e| e.auth_token).or_else(|| state.config.twilio.auth_token.clone()).map(|t| t.expose().to_string())
+    let configured = || state.config.twilio.auth_token.as_ref().map(|t| t.expose().to_string());
+    match state.db.read(move |c| crate::twilio::account::effective(c, &twilio)).await {
+        Ok(e) => {
+            let token = if e.source == "api" { e.auth_token.map(|t| t.expose().to_string()) } else { configured() };
+            state.twilio_token.put(token.clone());
+            token
+        }
+        Err(_) => configured(),
+    }
 }
 
 /// Checks the signature and returns the typed parameters.

@@ -218,6 +218,21 @@ pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json
     Ok(())
 }
 
+/// Several log entries of a call, in order, in one statement.
+pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, serde_json::Value)]) -> Result<(), AppError> {
+    let at = now();
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|(kind, data)| (call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data.to_string())))
+        .collect();
+    // Multi-row inserts are not in diesel's MultiConnection backend: one branch per backend.
+    match conn {
+        DbConnection::Postgres(c) => diesel::insert_into(call_events::table).values(rows).execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(call_events::table).values(rows).execute(c)?,
+    };
+    Ok(())
+}
+
 pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
     Ok(call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::attempt.asc()).select(LegRow::as_select()).load(conn)?)
 }

@@ -68,6 +68,30 @@ pub fn effective(conn: &mut DbConnection, cfg: &TwilioConfig) -> Result<Effectiv
     })
 }
 
+/// The Auth Token that signs webhooks, cached for [`TokenCache::TTL`] so a webhook does not read
+/// the database for it. A change through the API applies at once on the instance that took it
+/// (which clears its cache) and within the TTL on the others.
+#[derive(Default)]
+pub struct TokenCache(std::sync::Mutex<Option<(std::time::Instant, Option<String>)>>);
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// The cached token (`Some(None)`: known to be unset), if still fresh.
+    pub fn get(&self) -> Option<Option<String>> {
+        let slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.as_ref().filter(|(at, _)| at.elapsed() < Self::TTL).map(|(_, token)| token.clone())
+    }
+
+    pub fn put(&self, token: Option<String>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((std::time::Instant::now(), token));
+    }
+
+    pub fn clear(&self) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
 /// A client with the credentials in force.
 pub async fn client(db: &Db, cfg: &TwilioConfig) -> Result<TwilioClient, TwilioError> {
     let c = cfg.clone();
