@@ -84,9 +84,11 @@ async fn start(bin: &PathBuf, backend: Backend) -> Option<Server> {
     std::mem::forget(data);
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
+    // Owned by the guard from here on: killed and reaped on every path, panics included.
+    let server = Server { child, base, _db: db };
     for _ in 0..200 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Some(Server { child, base, _db: db });
+        if client.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Some(server);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
