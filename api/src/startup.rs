@@ -92,6 +92,9 @@ impl Application {
                 })
         })
         .listen(listener)?
+        // Signals are handled by `run_until_stopped` alone: it must close the live streams before
+        // the graceful stop.
+        .disable_signals()
         .shutdown_timeout(10);
         if config.workers > 0 {
             server = server.workers(config.workers);
@@ -119,8 +122,9 @@ impl Application {
             () = wait_for_signal() => {
                 // Streams never end by themselves: close them so the graceful stop can finish.
                 live.stop();
-                handle.stop(true).await;
-                server.await
+                // The stop command is carried out by the server future itself: poll both.
+                let (_, result) = tokio::join!(handle.stop(true), server);
+                result
             }
         };
         live.stop();
@@ -185,6 +189,7 @@ async fn wait_for_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
+    tracing::info!("stop signal received; stopping gracefully");
 }
 
 /// Releases buyer slots whose Twilio callbacks never came, every `reaper_interval_secs`.
