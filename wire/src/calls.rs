@@ -49,7 +49,8 @@ pub struct Call {
     pub cost_micros: Option<i64>,
     #[serde(default)]
     pub cost_currency: Option<String>,
-    /// `pending` while Twilio has not priced the call yet, `done`, or `failed`.
+    /// `pending` while Twilio has not priced the call yet, `done`, `failed`, or `unconfigured` (no
+    /// Twilio credentials were set when the call ended, so nobody could be asked).
     #[serde(default)]
     pub cost_status: Option<String>,
     /// The recording's transcript, when the campaign asks for transcripts.

@@ -83,7 +83,21 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
             Ok((row.call_sid, legs))
         })
         .await?;
-    let client = account::client(&state.db, &state.config.twilio).await.map_err(job_error)?;
+    let client = match account::client(&state.db, &state.config.twilio).await {
+        Ok(c) => c,
+        // No Twilio account to ask: the cost stays unknown (retrying would only load the queue).
+        Err(TwilioError::NotConfigured) => {
+            state
+                .db
+                .write(move |c| {
+                    diesel::update(calls::table.find(call_id)).set(calls::cost_status.eq("unconfigured")).execute(c)?;
+                    Ok(())
+                })
+                .await?;
+            return Ok(());
+        }
+        Err(e) => return Err(job_error(e)),
+    };
     let mut total: i64 = 0;
     let mut currency: Option<String> = None;
     for sid in std::iter::once(&sid).chain(legs.iter()) {
