@@ -20,7 +20,7 @@ use web_sys::{EventSource, MessageEvent};
 
 /// What a page hears.
 pub enum Msg {
-    Event(LiveEvent),
+    Event(Box<LiveEvent>),
     /// Events may have been missed: refetch what is shown.
     Reload,
 }
@@ -92,7 +92,7 @@ pub fn start() {
         on(kind.as_str(), Box::new(|e: web_sys::Event| {
             let data = e.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string());
             if let Some(event) = data.and_then(|d| serde_json::from_str::<LiveEvent>(&d).ok()) {
-                deliver(&Msg::Event(event));
+                deliver(&Msg::Event(Box::new(event)));
             }
         }));
     }
