@@ -111,13 +111,21 @@ build_env=(
   CARGO_PROFILE_RELEASE_INCREMENTAL=false
 )
 build_args=(build --release --target "$TARGET" -p callbroker-web --target-dir "$TARGET_DIR")
+# Leptos's `erase_components`: each component's view is type-erased where it is used, so the
+# views of a page are compiled once instead of once per place that nests them (smaller wasm).
+rustflags="--cfg erase_components"
+# (The -Z flags first: the same RUSTFLAGS string as before keeps cargo's build cache valid.)
 if [ "$CB_WEB_BUILD_STD" = 1 ]; then
   # Debian route: std compiled from /usr/lib/rustlib/src; -Z flags allowed by RUSTC_BOOTSTRAP.
-  # -Zlocation-detail=none drops the file/line strings of panics (the app aborts on panic anyway),
-  # which keeps the first load under its 400 KB budget.
-  build_env+=(RUSTC_BOOTSTRAP=1 RUSTC="$CB_WEB_RUSTC" RUSTDOC=/usr/bin/rustdoc RUSTFLAGS="-Zlocation-detail=none")
-  build_args+=("-Zbuild-std=std,panic_abort")
+  # For the first load's 400 KB budget: -Zlocation-detail=none drops the file/line strings of
+  # panics, panic=immediate-abort the panic machinery itself (the app stops on a panic anyway),
+  # -Zfmt-debug=none the `Debug` formatting nobody reads in the browser, and std's
+  # optimize_for_size feature picks its smaller algorithms.
+  build_env+=(RUSTC_BOOTSTRAP=1 RUSTC="$CB_WEB_RUSTC" RUSTDOC=/usr/bin/rustdoc CARGO_PROFILE_RELEASE_PANIC=immediate-abort)
+  rustflags="-Zlocation-detail=none -Zfmt-debug=none $rustflags"
+  build_args+=("-Zbuild-std=std,panic_abort" "-Zbuild-std-features=optimize_for_size" "-Zpanic-immediate-abort")
 fi
+build_env+=(RUSTFLAGS="$rustflags")
 env "${build_env[@]}" "${NICE[@]}" "$CB_WEB_CARGO" "${build_args[@]}" ${CARGO_ARGS[@]+"${CARGO_ARGS[@]}"}
 WASM_IN="$TARGET_DIR/$TARGET/release/$CRATE_FILE.wasm"
 [ -s "$WASM_IN" ] || { STEP="looking for $WASM_IN"; false; }

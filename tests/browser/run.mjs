@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,10 +46,55 @@ async function freePort() {
   });
 }
 
+// ------------------------------------------------------------------------------- a Twilio stand-in
+/** The part of Twilio's REST API the numbers page uses: IncomingPhoneNumbers (two pages, each
+ *  answered after a delay so the import's progress shows), one number, and its webhook update.
+ *  `numbers` is the account's state, keyed by SID. */
+async function startFakeTwilio(serverBase) {
+  const account = `/2010-04-01/Accounts/${ACCOUNT_SID}`;
+  const numbers = {
+    PN00000000000000000000000000000001: { phone_number: '+18005550101', friendly_name: 'Imported One',
+      voice_url: `${serverBase}/api/webhooks/twilio/voice`, voice_method: 'POST',
+      status_callback: `${serverBase}/api/webhooks/twilio/status`, status_callback_method: 'POST' },
+    PN00000000000000000000000000000002: { phone_number: '+18005550102', friendly_name: 'Imported Two',
+      voice_url: 'https://old-host.example/voice', voice_method: 'POST', status_callback: null, status_callback_method: 'POST' },
+  };
+  const resource = (sid) => ({ sid, account_sid: ACCOUNT_SID, ...numbers[sid] });
+  const sids = Object.keys(numbers);
+  const srv = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const u = new URL(req.url, 'http://x');
+      const send = (status, json) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(json)); };
+      const one = u.pathname.match(/^.*\/IncomingPhoneNumbers\/(PN\w+)\.json$/);
+      if (u.pathname === `${account}/IncomingPhoneNumbers.json`) {
+        const pageNo = Number(u.searchParams.get('Page') || 0);
+        const next = pageNo + 1 < sids.length ? `${account}/IncomingPhoneNumbers.json?PageSize=1&Page=${pageNo + 1}&PageToken=PA${pageNo + 1}` : null;
+        setTimeout(() => send(200, { incoming_phone_numbers: [resource(sids[pageNo])], next_page_uri: next, page: pageNo }), 600);
+      } else if (one && numbers[one[1]] && req.method === 'GET') {
+        send(200, resource(one[1]));
+      } else if (one && numbers[one[1]] && req.method === 'POST') {
+        const form = new URLSearchParams(body);
+        const n = numbers[one[1]];
+        for (const [k, f] of [['VoiceUrl', 'voice_url'], ['VoiceMethod', 'voice_method'], ['StatusCallback', 'status_callback'], ['StatusCallbackMethod', 'status_callback_method']]) {
+          if (form.has(k)) n[f] = form.get(k);
+        }
+        send(200, resource(one[1]));
+      } else {
+        send(404, { code: 20404, message: `The requested resource ${u.pathname} was not found`, status: 404 });
+      }
+    });
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return { base: `http://127.0.0.1:${srv.address().port}`, numbers, close: () => srv.close() };
+}
+
 // ------------------------------------------------------------------------------- the server
 async function startServer() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const twilioFake = await startFakeTwilio(base);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callbroker-browser-'));
   const env = {
     ...process.env,
@@ -63,6 +109,7 @@ async function startServer() {
     CALLBROKER_JWT_SECRET: crypto.randomBytes(32).toString('hex'),
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
+    TWILIO_API_BASE: twilioFake.base,
     RUST_LOG: process.env.RUST_LOG || 'warn',
   };
   const log = fs.openSync(path.join(ARTIFACTS, 'server.log'), 'w');
@@ -73,7 +120,7 @@ async function startServer() {
     if (exited !== null) throw new Error(`server exited with ${exited}; see ${ARTIFACTS}/server.log`);
     try {
       const res = await fetch(`${base}/healthz`);
-      if (res.ok) return { base, child, dir };
+      if (res.ok) return { base, child, dir, twilioFake };
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -128,6 +175,12 @@ async function login(page, base, email, password) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
+/** A KPI card's value on the page (null when the card is not shown). */
+async function kpi(page, key) {
+  const card = page.locator(`#kpis [data-kpi="${key}"] .cb-card-value`);
+  return (await card.count()) ? card.innerText() : null;
 }
 
 /** Visits a page by clicking its navigation link (keeps the SPA loaded) */
@@ -193,6 +246,12 @@ async function main() {
     await page.reload();
     await page.locator('#page-dashboard').waitFor();
     check(page.url() === `${base}/`, 'session survives a reload');
+    await page.locator('#kpis [data-kpi="calls"]').waitFor();
+    check(await kpi(page, 'calls') === '0' && (await kpi(page, 'profit'))?.startsWith('0.00'), 'dashboard shows today\'s KPIs (no calls yet)');
+    check(await page.locator('#hour-chart svg').isVisible(), 'dashboard shows the calls-per-hour chart');
+    await page.locator('#live-status').getByText('live').waitFor();
+    check(true, 'dashboard is connected to the live events stream');
+    await page.getByText('No calls in progress.').waitFor();
     await shot(page, '03-dashboard-empty');
 
     // ---- first render of the dashboard (signed in, cold load of the page)
@@ -327,7 +386,29 @@ async function main() {
     await api(base, camp.token, 'POST', '/api/numbers', { number: '+17175550999', campaign_id: campaigns.items[0].id, publisher_id: other.id });
     await page.reload();
     await page.locator('tr[data-number="+17175550999"]').waitFor();
+    await row.locator('[data-webhook="not_on_twilio"]').waitFor();
+    check(true, 'a number added by hand shows as not on Twilio');
     await shot(page, '12-numbers');
+
+    // ---- import from Twilio (two pages, with progress), then a drifted number's webhooks fixed
+    await page.getByRole('button', { name: 'Import from Twilio' }).click();
+    await page.locator('#import-status').getByText('Importing…').waitFor();
+    check(true, `import progress shown: "${await page.locator('#import-status').innerText()}"`);
+    await page.locator('#import-status').getByText('Import finished: 2 numbers read (2 new, 0 updated, 0 unchanged).').waitFor({ timeout: 15000 });
+    check(true, 'import finishes with its counts');
+    const imported1 = page.locator('tr[data-number="+18005550101"]');
+    const imported2 = page.locator('tr[data-number="+18005550102"]');
+    await imported1.locator('[data-webhook="in_sync"]').waitFor();
+    await imported2.locator('[data-webhook="drift"]').waitFor();
+    check((await imported2.innerText()).includes('voice_url'), 'imported numbers listed with their webhook state (in sync / drift: voice_url, …)');
+    check(await page.getByRole('button', { name: 'Fix all' }).isVisible(), 'a drifted number offers "Fix all"');
+    await shot(page, '12b-numbers-imported');
+    await imported2.getByRole('button', { name: 'Fix webhooks of +18005550102' }).click();
+    await imported2.locator('[data-webhook="in_sync"]').waitFor();
+    const fixed = server.twilioFake.numbers.PN00000000000000000000000000000002;
+    check(fixed.voice_url === `${base}/api/webhooks/twilio/voice` && fixed.status_callback === `${base}/api/webhooks/twilio/status`,
+      '"Fix" points the number\'s webhooks at this server (on Twilio)');
+    check(!(await page.getByRole('button', { name: 'Fix all' }).isVisible()), 'no "Fix all" once every number is in sync');
 
     // ---- the routing simulator
     await nav(page, 'Simulator');
@@ -342,6 +423,14 @@ async function main() {
     // ---- a call arrives (signed webhooks) and shows on the calls page without a reload
     await nav(page, 'Calls');
     await page.getByText('No calls match these filters.').waitFor();
+    // No polling: nothing asks for calls while nothing happens.
+    let callListRequests = 0;
+    const countCalls = (req) => { if (new URL(req.url()).pathname === '/api/calls') callListRequests++; };
+    page.on('request', countCalls);
+    await page.waitForTimeout(5500);
+    page.off('request', countCalls);
+    check(callListRequests === 0, `calls page does not poll (${callListRequests} requests for /api/calls in 5.5 s idle)`);
+    await page.evaluate(() => { window.__cbNoReload = 1; });
     const CALL_SID = 'CA' + crypto.randomBytes(16).toString('hex');
     const CHILD_SID = 'CA' + crypto.randomBytes(16).toString('hex');
     const twiml = await twilio(base, '/api/webhooks/twilio/voice', {
@@ -351,8 +440,8 @@ async function main() {
     const leg = Number((twiml.match(/twilio\/dial\?leg=(\d+)/) || [])[1]);
     check(twiml.includes('+14155550100') && leg > 0, 'voice webhook dials the buyer');
     const callRow = page.locator(`#calls-table tr[data-call-sid="${CALL_SID}"]`);
-    await callRow.waitFor({ timeout: 12000 });
-    check(true, 'the new call appears on the calls page without a reload (polling)');
+    await callRow.waitFor({ timeout: 4000 });
+    check(await page.evaluate(() => window.__cbNoReload === 1), 'the new call appears on the calls page without a reload (live events)');
     await twilio(base, `/api/webhooks/twilio/status?leg=${leg}`, {
       CallSid: CHILD_SID, ParentCallSid: CALL_SID, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress',
       SequenceNumber: '1', CallbackSource: 'call-progress-events', Direction: 'outbound-dial',
@@ -360,10 +449,24 @@ async function main() {
     await twilio(base, '/api/webhooks/twilio/status', {
       CallSid: CALL_SID, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress', SequenceNumber: '1', Direction: 'inbound',
     });
+    await callRow.getByText('connected').first().waitFor({ timeout: 4000 });
+    check(true, 'the calls page shows the call connected to the buyer without a reload');
     await shot(page, '14-calls-in-progress');
     await nav(page, 'Dashboard');
-    await page.locator(`#recent-calls tr[data-call-sid="${CALL_SID}"]`).waitFor({ timeout: 12000 });
-    check(true, 'the call shows on the dashboard');
+    await page.locator(`#recent-calls tr[data-call-sid="${CALL_SID}"]`).waitFor({ timeout: 4000 });
+    await page.locator(`#live-calls tr[data-call-sid="${CALL_SID}"]`).getByText('connected').waitFor();
+    check(true, 'the call shows on the dashboard, connected, among the calls in progress');
+    const kpisBefore = await page.locator('#kpis .cb-cards').innerText();
+
+    // a second call rings in while the dashboard is open: it appears live (another publisher's number)
+    const OTHER_SID = 'CA' + crypto.randomBytes(16).toString('hex');
+    await twilio(base, '/api/webhooks/twilio/voice', {
+      CallSid: OTHER_SID, AccountSid: ACCOUNT_SID, From: '+12125550111', To: '+17175550999',
+      CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01',
+    });
+    await page.locator(`#live-calls tr[data-call-sid="${OTHER_SID}"]`).waitFor({ timeout: 4000 });
+    await page.locator(`#recent-calls tr[data-call-sid="${OTHER_SID}"]`).waitFor({ timeout: 4000 });
+    check(await page.evaluate(() => window.__cbNoReload === 1), 'a new call appears on the dashboard (in progress and recent) without a reload');
     await shot(page, '15-dashboard-with-call');
 
     // complete it: the buyer leg ends, the dial action, the inbound call ends
@@ -378,10 +481,18 @@ async function main() {
     await twilio(base, '/api/webhooks/twilio/status', {
       CallSid: CALL_SID, AccountSid: ACCOUNT_SID, CallStatus: 'completed', SequenceNumber: '2', Direction: 'inbound', CallDuration: '101',
     });
-    await page.locator(`#recent-calls tr[data-call-sid="${CALL_SID}"]`).getByText('completed').waitFor({ timeout: 12000 });
+    await page.locator(`#recent-calls tr[data-call-sid="${CALL_SID}"]`).getByText('completed').waitFor({ timeout: 4000 });
     check(true, 'the dashboard shows the call completed without a reload');
+    await page.locator(`#live-calls tr[data-call-sid="${CALL_SID}"]`).waitFor({ state: 'detached', timeout: 4000 });
+    check(true, 'the completed call leaves the calls in progress');
+    await page.waitForFunction((before) => document.querySelector('#kpis .cb-cards')?.innerText !== before, kpisBefore, { timeout: 4000 });
+    await page.waitForFunction(() => document.querySelector('#kpis [data-kpi="answered"] .cb-card-value')?.textContent === '1', null, { timeout: 4000 });
+    check(await kpi(page, 'calls') !== '0', `KPIs change when the call completes: calls 1, answered ${await kpi(page, 'answered')}, qualified ${await kpi(page, 'qualified')}, revenue ${await kpi(page, 'revenue')}`);
+    check(await page.locator('#hour-chart rect.cb-bar[data-value="1"]').count() === 1, 'the calls-per-hour chart shows the call');
+    check(await page.evaluate(() => window.__cbNoReload === 1), 'KPIs and chart changed without a reload');
+    await shot(page, '15b-dashboard-after-call');
     await nav(page, 'Calls');
-    await callRow.getByText('completed').waitFor({ timeout: 12000 });
+    await callRow.getByText('completed').waitFor({ timeout: 4000 });
     await shot(page, '16-calls-completed');
     await page.locator('#filter-outcome').selectOption('no_buyer');
     await page.getByText('No calls match these filters.').waitFor();
@@ -397,15 +508,58 @@ async function main() {
     check(await page.locator('#call-legs').getByText('completed').isVisible(), 'call page shows the buyer leg');
     await shot(page, '17-call-detail');
 
-    // a call to the other publisher's number (for the portal check)
-    await twilio(base, '/api/webhooks/twilio/voice', {
-      CallSid: 'CA' + crypto.randomBytes(16).toString('hex'), AccountSid: ACCOUNT_SID, From: '+12125550111', To: '+17175550999',
-      CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01',
-    });
+    // ---- analytics: chart, breakdown, validation, the API's field errors, CSV
+    await nav(page, 'Analytics');
+    await page.locator('#breakdown-table').waitFor();
+    check(await page.locator('#series-chart rect.cb-bar[data-value="1"]').count() === 1, 'analytics time series chart shows the call');
+    const byCampaign = await page.locator('#breakdown-table tbody').innerText();
+    check(/Home Insurance\s+1\s+1/.test(byCampaign), `analytics breakdown by campaign: "${byCampaign.replace(/\s+/g, ' ')}"`);
+    await shot(page, '18-analytics');
+    await page.getByLabel('Break down by').selectOption('publisher');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('#breakdown-table').getByText('Lead Partners').waitFor();
+    check(true, 'analytics breaks down by publisher');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#analytics-csv').click()]);
+    const csv = fs.readFileSync(await download.path(), 'utf8');
+    check(csv.startsWith('Publisher,Calls,Answered,Qualified,Conversion,Talk time,Revenue,Payout,Cost,Profit,Fill rate\n') && /\nLead Partners,1,1,/.test(csv) && /\nTotal,1,1,/.test(csv),
+      `analytics table downloads as CSV (${download.suggestedFilename()})`);
+    const fromValue = await page.locator('#f-from').inputValue();
+    await page.locator('#f-from').fill('2030-01-02');
+    await page.locator('#f-to').fill('2030-01-01');
+    let apiAsked = 0;
+    const countAnalytics = (req) => { if (req.url().includes('/api/analytics/')) apiAsked++; };
+    page.on('request', countAnalytics);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('#err-to').waitFor();
+    page.off('request', countAnalytics);
+    check(apiAsked === 0, 'analytics form checks the range before sending');
+    await page.locator('#f-from').fill('2026-01-01');
+    await page.locator('#f-to').fill('2026-01-20');
+    await page.getByLabel('Per', { exact: true }).selectOption('hour');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('#err-bucket').waitFor();
+    check(true, `the API's field error shows on the field: "${await page.locator('#err-bucket').innerText()}"`);
+    await page.locator('#f-from').fill(fromValue);
+    await page.getByLabel('Per', { exact: true }).selectOption('day');
 
-    // ---- settings: users; create the publisher's portal user from the form
+
+    // ---- settings: the Twilio account, masked; new credentials; users
     await nav(page, 'Settings');
     await page.locator('#users-table').waitFor();
+    await page.locator('#twilio-account').waitFor();
+    const masked = await page.locator('#twilio-account').innerText();
+    check(masked.includes('••••oken') && masked.includes('from the server') && !(await page.content()).includes(TWILIO_AUTH_TOKEN), 'settings show the Twilio token masked, never in full');
+    await page.getByLabel('Account SID').fill('AC123');
+    await page.getByLabel('Auth token').fill(TWILIO_AUTH_TOKEN);
+    await page.getByRole('button', { name: 'Save credentials' }).click();
+    check(await page.locator('#err-account_sid').isVisible(), 'Twilio form checks the Account SID before sending');
+    await page.getByLabel('Account SID').fill(ACCOUNT_SID);
+    await page.getByRole('button', { name: 'Save credentials' }).click();
+    await page.getByText('Twilio credentials saved.').waitFor();
+    const after = await page.locator('#twilio-account').innerText();
+    check(after.includes('set here') && after.includes('••••oken') && await page.getByLabel('Auth token').inputValue() === '' && !(await page.content()).includes(TWILIO_AUTH_TOKEN),
+      'new Twilio credentials saved; the page shows them masked and forgets the token');
+    await shot(page, '18b-settings-twilio');
     await page.getByLabel('Email').fill('portal@leadpartners.example');
     await page.getByLabel('Password').fill('short');
     await page.getByLabel('Role').selectOption('publisher');
@@ -416,7 +570,7 @@ async function main() {
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.locator('#users-table').getByText('portal@leadpartners.example').waitFor();
     check(true, 'publisher user created');
-    await shot(page, '18-settings-users');
+    await shot(page, '18c-settings-users');
 
     // ---- phone width
     await page.setViewportSize({ width: 390, height: 844 });
@@ -444,12 +598,33 @@ async function main() {
     check(portal.includes('Lead Partners') && portal.includes('+17175550123'), 'portal shows its publisher and number');
     check(!portal.includes('+17175550999') && !portal.includes('+12125550111'), 'portal hides the other publisher\'s number and calls');
     check(!portal.includes('Acme Call Center') && !portal.includes('+14155550100'), 'portal hides the buyer');
+    check(await kpi(page, 'calls') === '1' && await kpi(page, 'payout') !== null && await kpi(page, 'revenue') === null && await kpi(page, 'profit') === null,
+      'portal KPIs: its own calls and payout, no revenue or profit');
+    await page.locator('#report-table').getByText('+17175550123').waitFor();
+    check(await page.locator('#report-table tbody tr').count() === 1, 'portal attribution report lists its own call');
+    const [reportDl] = await Promise.all([page.waitForEvent('download'), page.locator('#report-csv').click()]);
+    const reportCsv = fs.readFileSync(await reportDl.path(), 'utf8');
+    check(reportCsv.startsWith('call_id,number,started_at,caller,duration_secs,qualified,payout_micros,currency\n') && reportCsv.includes('+17175550123') && !reportCsv.includes('+17175550999'),
+      `portal report downloads as the server's CSV (${reportDl.suggestedFilename()})`);
+    // live, scoped: another publisher's call never reaches the portal; its own does, without a reload
+    await page.evaluate(() => { window.__cbNoReload = 1; });
+    const HIDDEN_SID = 'CA' + crypto.randomBytes(16).toString('hex');
+    const OWN_SID = 'CA' + crypto.randomBytes(16).toString('hex');
+    await twilio(base, '/api/webhooks/twilio/voice', {
+      CallSid: HIDDEN_SID, AccountSid: ACCOUNT_SID, From: '+12125550177', To: '+17175550999', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01',
+    });
+    await twilio(base, '/api/webhooks/twilio/voice', {
+      CallSid: OWN_SID, AccountSid: ACCOUNT_SID, From: '+12015550188', To: '+17175550123', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01',
+    });
+    await page.locator(`#recent-calls tr[data-call-sid="${OWN_SID}"]`).waitFor({ timeout: 4000 });
+    check(await page.evaluate(() => window.__cbNoReload === 1) && await page.locator(`tr[data-call-sid="${HIDDEN_SID}"]`).count() === 0
+      && !(await page.locator('#page-portal').innerText()).includes('+12125550177'), 'portal gets its own calls live, never another publisher\'s');
     const navText = await page.getByRole('navigation', { name: 'Main' }).innerText();
     check(!/Buyers|Campaigns|Settings/.test(navText), 'portal navigation has no staff pages');
     await shot(page, '21-portal');
     await nav(page, 'Calls');
     await page.locator(`#calls-table tr[data-call-sid="${CALL_SID}"]`).waitFor();
-    check(await page.locator('#calls-table tbody tr').count() === 1, 'portal calls page lists only its own call');
+    check(await page.locator('#calls-table tbody tr').count() === 2, 'portal calls page lists only its own calls');
     await shot(page, '22-portal-calls');
     await nav(page, 'Numbers');
     await page.locator('#numbers-table').waitFor();
@@ -498,6 +673,7 @@ async function main() {
       server.child.kill('SIGKILL');
       console.log('  NOTE the server did not stop within 5 s of SIGTERM (killed)');
     }
+    server.twilioFake.close();
     fs.rmSync(server.dir, { recursive: true, force: true });
   }
   console.log(`browser tests: ${results.length - failures} passed, ${failures} failed; screenshots in ${path.relative(ROOT, ARTIFACTS)}/`);

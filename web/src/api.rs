@@ -136,6 +136,11 @@ async fn delete(path: &str) -> ApiResult<()> {
     finish(with_auth(Request::delete(path)).send().await).await.map(|_| ())
 }
 
+/// A POST without a body.
+async fn post<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+    decode(text_of(finish(with_auth(Request::post(path)).send().await).await).await?)
+}
+
 /// Everything on one page (lists for dropdowns).
 pub const ALL: PageParams = PageParams { page: 1, per_page: 500 };
 
@@ -254,4 +259,72 @@ pub async fn update_user(id: i64, body: &UserPatch) -> ApiResult<User> {
 }
 pub async fn delete_user(id: i64) -> ApiResult<()> {
     delete(&format!("/api/users/{id}")).await
+}
+
+// ---------------------------------------------------------------- analytics
+
+fn analytics_query(q: &AnalyticsQuery) -> Vec<(String, String)> {
+    let group = q.group_by.map(|g| match g {
+        GroupBy::Campaign => "campaign",
+        GroupBy::Buyer => "buyer",
+        GroupBy::Publisher => "publisher",
+        GroupBy::Number => "number",
+    });
+    let bucket = q.bucket.map(|b| match b {
+        Bucket::Hour => "hour",
+        Bucket::Day => "day",
+        Bucket::Week => "week",
+    });
+    Query(vec![])
+        .opt("from", utc(q.from))
+        .opt("to", utc(q.to))
+        .opt("tz", q.tz.as_ref())
+        .opt("group_by", group)
+        .opt("bucket", bucket)
+        .opt("campaign_id", q.campaign_id)
+        .opt("publisher_id", q.publisher_id)
+        .0
+}
+pub async fn summary(q: &AnalyticsQuery) -> ApiResult<Summary> {
+    get("/api/analytics/summary", analytics_query(q)).await
+}
+pub async fn timeseries(q: &AnalyticsQuery) -> ApiResult<Timeseries> {
+    get("/api/analytics/timeseries", analytics_query(q)).await
+}
+
+fn report_query(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>, q: Query) -> Vec<(String, String)> {
+    q.opt("from", utc(from)).opt("to", utc(to)).0
+}
+/// A publisher's attribution report, one page.
+pub async fn report(id: i64, from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>, page: PageParams) -> ApiResult<Page<ReportRow>> {
+    get(&format!("/api/publishers/{id}/report"), report_query(from, to, Query::page(page))).await
+}
+/// The whole report as the server's CSV.
+pub async fn report_csv(id: i64, from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>) -> ApiResult<String> {
+    let q = report_query(from, to, Query(vec![("format".into(), "csv".into())]));
+    get_response(&format!("/api/publishers/{id}/report"), q).await.map(|(_, text)| text)
+}
+
+// ---------------------------------------------------------------- Twilio
+
+pub async fn twilio_account() -> ApiResult<TwilioAccount> {
+    get("/api/twilio/account", vec![]).await
+}
+pub async fn set_twilio_account(body: &TwilioAccountUpdate) -> ApiResult<TwilioAccount> {
+    send(Request::put("/api/twilio/account"), body).await
+}
+pub async fn import_numbers() -> ApiResult<NumberImport> {
+    post("/api/numbers/import").await
+}
+pub async fn number_import(id: i64) -> ApiResult<NumberImport> {
+    get(&format!("/api/numbers/imports/{id}"), vec![]).await
+}
+pub async fn webhooks() -> ApiResult<Vec<WebhookStatus>> {
+    get("/api/numbers/webhooks", vec![]).await
+}
+pub async fn fix_webhooks(id: i64) -> ApiResult<WebhookStatus> {
+    post(&format!("/api/numbers/{id}/webhooks/configure")).await
+}
+pub async fn fix_all_webhooks() -> ApiResult<Vec<WebhookStatus>> {
+    post("/api/numbers/webhooks/configure").await
 }

@@ -1,5 +1,5 @@
-//! The app shell: the router, the signed-in layout (navigation by role, sign-out) and the
-//! session guard that sends anyone without a valid session to the sign-in page.
+//! The app shell: the router, the signed-in layout (navigation by role, sign-out, the live events
+//! stream) and the session guard that sends anyone without a valid session to the sign-in page.
 
 use std::time::Duration;
 
@@ -36,8 +36,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("numbers") view=pages::numbers::Numbers/>
                     <Route path=path!("calls") view=pages::calls::Calls/>
                     <Route path=path!("calls/:id") view=pages::calls::CallPage/>
+                    <Route path=path!("analytics") view=pages::analytics::Analytics/>
                     <Route path=path!("simulator") view=pages::simulator::Simulator/>
-                    <Route path=path!("settings") view=pages::users::Users/>
+                    <Route path=path!("settings") view=pages::settings::Settings/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -51,6 +52,7 @@ fn Shell() -> impl IntoView {
     view! {
         <Show when=signed_in fallback=|| view! { <Redirect path="/login"/> }>
             <div class="cb-shell">
+                <LiveStream/>
                 <a class="cb-skip" href="#main">"Skip to content"</a>
                 <header class="cb-header">
                     <A href="/" attr:class="cb-brand">"Callbroker"</A>
@@ -67,6 +69,13 @@ fn Shell() -> impl IntoView {
     }
 }
 
+/// Keeps the live events stream open while signed in.
+#[component]
+fn LiveStream() -> impl IntoView {
+    crate::live::start();
+    on_cleanup(crate::live::stop);
+}
+
 #[component]
 fn Nav() -> impl IntoView {
     move || {
@@ -80,6 +89,7 @@ fn Nav() -> impl IntoView {
                 ("/publishers", "Publishers"),
                 ("/numbers", "Numbers"),
                 ("/calls", "Calls"),
+                ("/analytics", "Analytics"),
                 ("/simulator", "Simulator"),
                 ("/settings", "Settings"),
             ]
@@ -91,6 +101,7 @@ fn Nav() -> impl IntoView {
                 ("/publishers", "Publishers"),
                 ("/numbers", "Numbers"),
                 ("/calls", "Calls"),
+                ("/analytics", "Analytics"),
                 ("/simulator", "Simulator"),
             ]
         };

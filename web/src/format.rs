@@ -48,3 +48,33 @@ pub fn parse_datetime_utc(s: &str) -> Option<DateTime<Utc>> {
 pub fn date_start_utc(s: &str) -> Option<DateTime<Utc>> {
     Some(Utc.from_utc_datetime(&parse_date(s)?.and_hms_opt(0, 0, 0)?))
 }
+
+/// Micro-units as money: `1234.56 USD` (integer arithmetic: float formatting would add to the wasm).
+pub fn money(micros: Option<i64>, currency: Option<&str>) -> String {
+    let Some(m) = micros else { return "—".to_owned() };
+    let cents = (m.unsigned_abs() + 5_000) / 10_000;
+    let sign = if m < 0 && cents > 0 { "-" } else { "" };
+    let cur = currency.map(|c| format!(" {c}")).unwrap_or_default();
+    format!("{sign}{}.{:02}{cur}", cents / 100, cents % 100)
+}
+
+/// A ratio as a percentage with one decimal: `12.5%`.
+pub fn percent(ratio: f64) -> String {
+    let tenths = (ratio * 1000.0).round() as i64;
+    format!("{}.{}%", tenths / 10, (tenths % 10).abs())
+}
+
+/// A ratio when known.
+pub fn opt_percent(ratio: Option<f64>) -> String {
+    ratio.map(percent).unwrap_or_else(|| "—".to_owned())
+}
+
+/// `2026-11-26`
+pub fn date(d: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+/// Seconds as `h:mm:ss`.
+pub fn hms(s: i64) -> String {
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}

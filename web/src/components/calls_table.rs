@@ -1,7 +1,7 @@
 //! The calls table used by the dashboard, the portal and the calls page.
 use std::collections::BTreeMap;
 
-use callbroker_wire::{BuyerFilter, Call, CampaignFilter, PublisherFilter};
+use callbroker_wire::{BuyerFilter, Call, CampaignFilter, LiveEventKind, PublisherFilter};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -65,6 +65,16 @@ async fn futures_join<A, B>(a: impl std::future::Future<Output = A>, b: impl std
     (a, b.await)
 }
 
+/// The call's status, or "connected" while a buyer is on the line (Twilio reports the caller's
+/// leg as ringing until it ends when no status callback says otherwise).
+fn status(c: &Call) -> String {
+    if c.connected_at.is_some() && c.ended_at.is_none() {
+        "connected".to_owned()
+    } else {
+        c.status.clone()
+    }
+}
+
 #[component]
 pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
     let staff = !session::is_publisher();
@@ -79,7 +89,7 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
                     <td>{format::opt(c.caller_state.clone())}</td>
                     <td>{c.dialled.clone()}</td>
                     {staff.then(|| view! { <td>{names.campaign(c.campaign_id)}</td> <td>{names.publisher(c.publisher_id)}</td> <td>{names.buyer(c.buyer_id)}</td> })}
-                    <td><Tag text=c.status.clone()/></td>
+                    <td><Tag text=status(&c)/></td>
                     <td><Tag text=c.outcome.clone()/></td>
                     <td class="cb-num">{format::secs(c.duration_secs)}</td>
                 </tr>
@@ -107,11 +117,24 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
     }
 }
 
-/// Calls `f` every `secs` seconds while the calling component is mounted (polling until the live
-/// events stream replaces it).
-pub fn every(secs: u64, f: impl Fn() + 'static) {
-    if let Ok(handle) = set_interval_with_handle(f, std::time::Duration::from_secs(secs)) {
-        on_cleanup(move || handle.clear());
-    }
+/// Keeps a shown list of calls current from live events: each event's call goes into `overlay`
+/// (shown instead of the fetched row, see [`overlaid`]); `refetch` runs when a call starts (it
+/// may belong on the page) or when events were missed.
+pub fn follow_calls(overlay: RwSignal<BTreeMap<i64, Call>>, refetch: impl Fn() + 'static) {
+    crate::live::subscribe(move |m| match m {
+        crate::live::Msg::Event(e) => {
+            if e.kind == LiveEventKind::CallCreated {
+                refetch();
+            }
+            overlay.update(|o| {
+                o.insert(e.call.id, e.call.clone());
+            });
+        }
+        crate::live::Msg::Reload => refetch(),
+    });
 }
 
+/// The fetched calls with the newer versions from live events.
+pub fn overlaid(calls: Vec<Call>, overlay: RwSignal<BTreeMap<i64, Call>>) -> Vec<Call> {
+    overlay.with(|o| calls.into_iter().map(|c| o.get(&c.id).cloned().unwrap_or(c)).collect())
+}

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use callbroker_wire::Status;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::api::ApiError;
@@ -230,6 +231,28 @@ impl Check {
             self.fail(field, "must be an email address");
         }
         v
+    }
+    /// The days `from` to `to` (`YYYY-MM-DD`, both included) in the zone `tz`, as UTC instants:
+    /// `[midnight starting from, midnight after to)`.
+    pub fn date_range(&mut self, tz: &str, from: &str, to: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        if !crate::zone::is_valid(tz) {
+            self.fail("tz", "is not a time zone name such as America/New_York");
+        }
+        let (f, t) = (crate::format::parse_date(from), crate::format::parse_date(to));
+        if f.is_none() {
+            self.fail("from", "must be a date");
+        }
+        if t.is_none() {
+            self.fail("to", "must be a date");
+        }
+        let (f, t) = (f?, t?);
+        if f > t {
+            self.fail("to", "must not be before the start date");
+        }
+        if !self.0.is_empty() {
+            return None;
+        }
+        Some((crate::zone::day_start(tz, f)?, crate::zone::day_start(tz, t.succ_opt()?)?))
     }
     pub fn into_errors(self) -> BTreeMap<String, String> {
         self.0

@@ -2,7 +2,13 @@
 //! show their validation message, status badges, a pager.
 
 pub mod calls_table;
+pub mod chart;
 pub mod form;
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 
 use callbroker_wire::Status;
 use leptos::prelude::*;
@@ -10,6 +16,7 @@ use leptos::prelude::*;
 use crate::api::{ApiError, ApiResult};
 
 pub use calls_table::*;
+pub use chart::*;
 pub use form::*;
 
 #[component]
@@ -65,4 +72,56 @@ pub fn Pager(page: RwSignal<i64>, total: i64, per_page: i64) -> impl IntoView {
             <button type="button" disabled={current >= pages} on:click=move |_| page.update(|p| *p += 1)>"Next →"</button>
         </nav>
     }
+}
+
+/// Saves `text` as a file called `name` through a `data:` link (nothing is fetched again).
+pub fn download(name: &str, text: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(a) = doc.create_element("a") else { return };
+    let _ = a.set_attribute("href", &csv_href(text));
+    let _ = a.set_attribute("download", name);
+    if let Ok(a) = a.dyn_into::<web_sys::HtmlElement>() {
+        a.click();
+    }
+}
+
+/// A `data:` URL of a CSV text.
+pub fn csv_href(text: &str) -> String {
+    format!("data:text/csv;charset=utf-8,{}", String::from(js_sys::encode_uri_component(text)))
+}
+
+/// What a page fetched: `None` while loading, then the answer.
+pub type Fetched<V> = RwSignal<Option<V>>;
+
+/// Runs `load()` now and again whenever a signal it reads (before its `async` part) changes,
+/// keeping the answer in a signal: what `LocalResource` does, for much less code per use (the
+/// effect behind it is compiled once). The previous answer stays shown until the next one
+/// arrives; an answer overtaken by a newer request is dropped.
+pub fn fetch<V, F>(load: impl Fn() -> F + 'static) -> Fetched<V>
+where
+    V: Send + Sync + 'static,
+    F: Future<Output = V> + 'static,
+{
+    let value = RwSignal::new(None);
+    let latest = Rc::new(Cell::new(0u32));
+    fetch_with(Box::new(move || {
+        let future = load();
+        let n = latest.get().wrapping_add(1);
+        latest.set(n);
+        let latest = latest.clone();
+        Box::pin(async move {
+            let v = future.await;
+            if latest.get() == n {
+                value.try_set(Some(v));
+            }
+        })
+    }));
+    value
+}
+
+type Start = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+
+fn fetch_with(start: Start) {
+    Effect::new(move |_| leptos::task::spawn_local(start()));
 }

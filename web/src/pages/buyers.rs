@@ -16,7 +16,7 @@ use crate::session;
 pub fn Buyers() -> impl IntoView {
     let page = RwSignal::new(1i64);
     let q = RwSignal::new(String::new());
-    let list = LocalResource::new(move || {
+    let list = fetch(move || {
         let filter = BuyerFilter { q: opt_text(&q.get()), ..Default::default() };
         let page = PageParams { page: page.get(), per_page: 25 };
         async move { api::buyers(page, &filter).await }
@@ -67,7 +67,7 @@ pub fn Buyers() -> impl IntoView {
 #[component]
 pub fn BuyerEdit() -> impl IntoView {
     let id = route_id();
-    let existing = LocalResource::new(move || {
+    let existing = fetch(move || {
         let id = id.get();
         async move {
             match id {

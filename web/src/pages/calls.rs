@@ -1,4 +1,5 @@
-//! Calls: the filtered, paged table (refreshed by polling until the live events stream exists),
+//! Calls: the filtered, paged table (kept current by live events: a call's row changes in place,
+//! a new call refetches the page),
 //! and one call's page: summary, timeline, every routing decision with each buyer's reason, the
 //! buyer legs and the recording.
 use callbroker_wire::*;
@@ -26,9 +27,10 @@ pub fn Calls() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let tick = RwSignal::new(0u32);
-    every(5, move || tick.update(|t| *t += 1));
-    let names = LocalResource::new(Names::load);
-    let list = LocalResource::new(move || {
+    let overlay = RwSignal::new(std::collections::BTreeMap::new());
+    follow_calls(overlay, move || tick.update(|t| *t += 1));
+    let names = fetch(Names::load);
+    let list = fetch(move || {
         tick.track();
         let filter = CallFilter {
             campaign_id: campaign.get().parse().ok(),
@@ -88,13 +90,13 @@ pub fn Calls() -> impl IntoView {
                 {date("From (UTC)", "filter-from", from)}
                 {date("To (UTC)", "filter-to", to)}
             </form>
-            <p class="cb-help">"Refreshes every 5 seconds."</p>
+            <p class="cb-help">"Updates live as calls come in."</p>
             {move || show(list.get(), move |data| {
                 if data.items.is_empty() {
                     return view! { <Empty text="No calls match these filters."/> }.into_any();
                 }
                 let names = names.get().unwrap_or_default();
-                view! { <Pager page=page total=data.total per_page=data.per_page/> <CallsTable calls=data.items names=names/> }.into_any()
+                view! { <Pager page=page total=data.total per_page=data.per_page/> <CallsTable calls=overlaid(data.items, overlay) names=names/> }.into_any()
             })}
         </section>
     }
@@ -104,9 +106,18 @@ pub fn Calls() -> impl IntoView {
 pub fn CallPage() -> impl IntoView {
     let id = route_id();
     let tick = RwSignal::new(0u32);
-    every(5, move || tick.update(|t| *t += 1));
-    let names = LocalResource::new(Names::load);
-    let detail = LocalResource::new(move || {
+    // Any change to this call (or missed events) fetches it again: timeline, legs, money.
+    crate::live::subscribe(move |m| {
+        let mine = match m {
+            crate::live::Msg::Event(e) => id.try_get_untracked().flatten() == Some(e.call.id),
+            crate::live::Msg::Reload => true,
+        };
+        if mine {
+            tick.update(|t| *t += 1);
+        }
+    });
+    let names = fetch(Names::load);
+    let detail = fetch(move || {
         tick.track();
         let id = id.get();
         async move {

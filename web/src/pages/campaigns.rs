@@ -15,7 +15,7 @@ use crate::session;
 pub fn Campaigns() -> impl IntoView {
     let page = RwSignal::new(1i64);
     let q = RwSignal::new(String::new());
-    let list = LocalResource::new(move || {
+    let list = fetch(move || {
         let filter = CampaignFilter { status: None, q: crate::components::opt_text(&q.get()) };
         let page = PageParams { page: page.get(), per_page: 25 };
         async move { api::campaigns(page, &filter).await }
@@ -74,7 +74,7 @@ struct AssignRow {
 #[component]
 pub fn CampaignEdit() -> impl IntoView {
     let id = route_id();
-    let existing = LocalResource::new(move || {
+    let existing = fetch(move || {
         let id = id.get();
         async move {
             match id {
@@ -83,7 +83,7 @@ pub fn CampaignEdit() -> impl IntoView {
             }
         }
     });
-    let buyers = LocalResource::new(|| async { api::buyers(api::ALL, &BuyerFilter::default()).await });
+    let buyers = fetch(|| async { api::buyers(api::ALL, &BuyerFilter::default()).await });
     view! {
         <section id="page-campaign">
             <p><A href="/campaigns">"← Campaigns"</A></p>
@@ -93,7 +93,7 @@ pub fn CampaignEdit() -> impl IntoView {
 }
 
 #[component]
-fn CampaignForm(campaign: Option<Campaign>, buyers: LocalResource<api::ApiResult<Page<Buyer>>>) -> impl IntoView {
+fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<Buyer>>>) -> impl IntoView {
     let id = campaign.as_ref().map(|c| c.id);
     let name = RwSignal::new(campaign.as_ref().map(|c| c.name.clone()).unwrap_or_default());
     let status = RwSignal::new(campaign.as_ref().map(|c| c.status).unwrap_or_default().as_str().to_owned());

@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod analytics;
 pub mod buyers;
 pub mod calls;
 pub mod campaigns;
@@ -6,6 +7,8 @@ pub mod home;
 pub mod login;
 pub mod numbers;
 pub mod publishers;
+pub mod report;
+pub mod settings;
 pub mod simulator;
 pub mod users;
 

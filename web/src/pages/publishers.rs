@@ -17,7 +17,7 @@ use crate::session;
 pub fn Publishers() -> impl IntoView {
     let page = RwSignal::new(1i64);
     let q = RwSignal::new(String::new());
-    let list = LocalResource::new(move || {
+    let list = fetch(move || {
         let filter = PublisherFilter { status: None, q: opt_text(&q.get()) };
         let page = PageParams { page: page.get(), per_page: 25 };
         async move { api::publishers(page, &filter).await }
@@ -57,7 +57,7 @@ pub fn Publishers() -> impl IntoView {
 #[component]
 pub fn PublisherEdit() -> impl IntoView {
     let id = route_id();
-    let existing = LocalResource::new(move || {
+    let existing = fetch(move || {
         let id = id.get();
         async move {
             match id {
@@ -155,7 +155,7 @@ fn PublisherForm(publisher: Option<Publisher>) -> impl IntoView {
 #[component]
 fn ApiKeys(publisher_id: i64) -> impl IntoView {
     let tick = RwSignal::new(0u32);
-    let keys = LocalResource::new(move || {
+    let keys = fetch(move || {
         tick.track();
         api::api_keys(Some(publisher_id))
     });

@@ -10,8 +10,8 @@ use crate::pages::calls::DecisionTable;
 
 #[component]
 pub fn Simulator() -> impl IntoView {
-    let numbers = LocalResource::new(|| async { api::numbers(api::ALL, &PhoneNumberFilter::default()).await });
-    let names = LocalResource::new(Names::load);
+    let numbers = fetch(|| async { api::numbers(api::ALL, &PhoneNumberFilter::default()).await });
+    let names = fetch(Names::load);
     let number = RwSignal::new(String::new());
     let caller = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());

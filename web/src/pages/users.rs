@@ -1,4 +1,4 @@
-//! Settings: users (admins only): list, create, edit role / publisher / password, delete.
+//! The users section of Settings (admins only): list, create, edit role / publisher / password, delete.
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,11 +15,11 @@ fn role_options() -> Vec<(String, String)> {
 #[component]
 pub fn Users() -> impl IntoView {
     let tick = RwSignal::new(0u32);
-    let users = LocalResource::new(move || {
+    let users = fetch(move || {
         tick.track();
         async { api::users(api::ALL, &UserFilter::default()).await }
     });
-    let names = LocalResource::new(Names::load);
+    let names = fetch(Names::load);
     let editing = RwSignal::new(None::<User>);
     let message = RwSignal::new(None::<String>);
     let me = session::user().map(|u| u.id);
@@ -37,8 +37,7 @@ pub fn Users() -> impl IntoView {
         });
     };
     view! {
-        <section id="page-settings">
-            <h1>"Settings"</h1>
+        <div id="users-settings">
             <section aria-labelledby="users-h">
                 <h2 id="users-h">"Users"</h2>
                 {move || message.get().map(|m| view! { <p role="status" class="cb-saved">{m}</p> })}
@@ -71,12 +70,12 @@ pub fn Users() -> impl IntoView {
                 let user = editing.get();
                 view! { <UserForm user=user names=names on_saved=move || { editing.set(None); tick.update(|t| *t += 1); } /> }
             }}
-        </section>
+        </div>
     }
 }
 
 #[component]
-fn UserForm(user: Option<User>, names: LocalResource<Names>, on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn UserForm(user: Option<User>, names: Fetched<Names>, on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let id = user.as_ref().map(|u| u.id);
     let email = RwSignal::new(user.as_ref().map(|u| u.email.clone()).unwrap_or_default());
     let password = RwSignal::new(String::new());

@@ -1,0 +1,262 @@
+//! Analytics: a date range in a time zone, calls per hour / day / week as a chart, and the
+//! figures broken down by campaign, buyer, publisher or number as a chart and a table that
+//! downloads as CSV (built here from the same figures).
+use std::collections::BTreeMap;
+
+use callbroker_wire::*;
+use chrono::{Datelike, Duration, NaiveDate};
+use leptos::prelude::*;
+
+use crate::api;
+use crate::components::*;
+use crate::format;
+use crate::zone;
+
+fn bucket_options() -> Vec<(String, String)> {
+    [("hour", "Hour"), ("day", "Day"), ("week", "Week")].map(|(v, l)| (v.to_owned(), l.to_owned())).to_vec()
+}
+
+fn group_options() -> Vec<(String, String)> {
+    [("campaign", "Campaign"), ("buyer", "Buyer"), ("publisher", "Publisher"), ("number", "Number")].map(|(v, l)| (v.to_owned(), l.to_owned())).to_vec()
+}
+
+fn parse_bucket(s: &str) -> Bucket {
+    match s {
+        "hour" => Bucket::Hour,
+        "week" => Bucket::Week,
+        _ => Bucket::Day,
+    }
+}
+
+fn parse_group(s: &str) -> GroupBy {
+    match s {
+        "buyer" => GroupBy::Buyer,
+        "publisher" => GroupBy::Publisher,
+        "number" => GroupBy::Number,
+        _ => GroupBy::Campaign,
+    }
+}
+
+/// What was asked, with the days (for the chart's empty buckets).
+#[derive(Clone, PartialEq)]
+struct Ask {
+    query: AnalyticsQuery,
+    first: NaiveDate,
+    last: NaiveDate,
+}
+
+#[derive(Clone)]
+struct Data {
+    summary: Summary,
+    series: Timeseries,
+    numbers: BTreeMap<i64, String>,
+}
+
+#[component]
+pub fn Analytics() -> impl IntoView {
+    let tz_default = zone::browser();
+    let today = zone::today(&tz_default).unwrap_or_default();
+    let from = RwSignal::new(format::date(today - Duration::days(6)));
+    let to = RwSignal::new(format::date(today));
+    let tz = RwSignal::new(tz_default);
+    let bucket = RwSignal::new("day".to_owned());
+    let group = RwSignal::new("campaign".to_owned());
+    let form = FormState::new();
+    let check = move || {
+        let mut c = Check::default();
+        let (tz_v, from_v, to_v) = (tz.get_untracked().trim().to_owned(), from.get_untracked(), to.get_untracked());
+        let range = c.date_range(&tz_v, &from_v, &to_v);
+        let ask = range.and_then(|(f, t)| {
+            Some(Ask {
+                query: AnalyticsQuery {
+                    from: Some(f),
+                    to: Some(t),
+                    tz: Some(tz_v),
+                    group_by: Some(parse_group(&group.get_untracked())),
+                    bucket: Some(parse_bucket(&bucket.get_untracked())),
+                    ..Default::default()
+                },
+                first: format::parse_date(&from_v)?,
+                last: format::parse_date(&to_v)?,
+            })
+        });
+        (ask, c.into_errors())
+    };
+    let asked = RwSignal::new(check().0);
+    let names = fetch(Names::load);
+    let data = fetch(move || {
+        let ask = asked.get();
+        async move {
+            let Some(ask) = ask else { return Ok(None) };
+            let summary = api::summary(&ask.query).await?;
+            let series = api::timeseries(&AnalyticsQuery { group_by: None, ..ask.query.clone() }).await?;
+            let numbers = if ask.query.group_by == Some(GroupBy::Number) {
+                api::numbers(api::ALL, &PhoneNumberFilter::default()).await?.items.into_iter().map(|n| (n.id, n.number)).collect()
+            } else {
+                BTreeMap::new()
+            };
+            Ok::<_, api::ApiError>(Some((ask, Data { summary, series, numbers })))
+        }
+    });
+    // The API's field errors (e.g. hour buckets over too long a range) go on the fields.
+    Effect::new(move |_| {
+        if let Some(Err(e)) = data.get() {
+            form.errors.set(e.fields());
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (ask, errors) = check();
+        if form.begin(errors) {
+            form.busy.set(false);
+            asked.set(ask);
+        }
+    };
+    view! {
+        <section id="page-analytics">
+            <h1>"Analytics"</h1>
+            <form class="cb-form" on:submit=on_submit novalidate=true aria-label="Analytics range" id="analytics-form">
+                <div class="cb-grid">
+                    <TextField label="From" name="from" kind="date" value=from errors=form.errors/>
+                    <TextField label="To (included)" name="to" kind="date" value=to errors=form.errors/>
+                    <TextField label="Time zone" name="tz" value=tz errors=form.errors help="IANA name, e.g. America/New_York"/>
+                    <SelectField label="Per" name="bucket" value=bucket errors=form.errors options=Signal::derive(bucket_options)/>
+                    <SelectField label="Break down by" name="group_by" value=group errors=form.errors options=Signal::derive(group_options)/>
+                </div>
+                <FormStatus state=form/>
+                <button type="submit">"Show"</button>
+            </form>
+            {move || show(data.get(), move |d| match d {
+                None => view! { <Empty text="Choose a range to see figures."/> }.into_any(),
+                Some((ask, d)) => view! { <Figures ask=ask data=d names=names.get().unwrap_or_default()/> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// The bucket keys from `first` to `last` (as `local_start` begins: `YYYY-MM-DD`, with `THH` for
+/// hours; weeks start on Monday) and their labels.
+fn buckets(bucket: Bucket, first: NaiveDate, last: NaiveDate) -> Vec<(String, String)> {
+    let mut out = vec![];
+    let mut day = match bucket {
+        Bucket::Week => first - Duration::days(first.weekday().num_days_from_monday() as i64),
+        _ => first,
+    };
+    let step = if bucket == Bucket::Week { 7 } else { 1 };
+    while day <= last && out.len() < 2000 {
+        let d = format::date(day);
+        let short = d[5..].to_owned();
+        if bucket == Bucket::Hour {
+            out.extend((0..24).map(|h| (format!("{d}T{h:02}"), format!("{short} {h:02}h"))));
+        } else {
+            out.push((d, short));
+        }
+        day += Duration::days(step);
+    }
+    out
+}
+
+/// One row of the breakdown: label and figures, as table cells and CSV fields.
+fn cells(m: &Metrics, cur: Option<&str>) -> [String; 10] {
+    [
+        m.calls.to_string(),
+        m.answered.to_string(),
+        m.qualified.to_string(),
+        format::percent(m.conversion_rate),
+        format::hms(m.talk_secs_total),
+        format::money(m.revenue_micros, cur),
+        format::money(Some(m.payout_micros), cur),
+        format::money(m.cost_micros, cur),
+        format::money(m.profit_micros, cur),
+        format::opt_percent(m.fill_rate),
+    ]
+}
+
+const HEADS: [&str; 10] = ["Calls", "Answered", "Qualified", "Conversion", "Talk time", "Revenue", "Payout", "Cost", "Profit", "Fill rate"];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+#[component]
+fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
+    let Data { summary, series, numbers } = data;
+    let group = ask.query.group_by.unwrap_or(GroupBy::Campaign);
+    let bucket = ask.query.bucket.unwrap_or_default();
+    let (group_label, map) = match group {
+        GroupBy::Campaign => ("Campaign", &names.campaigns),
+        GroupBy::Buyer => ("Buyer", &names.buyers),
+        GroupBy::Publisher => ("Publisher", &names.publishers),
+        GroupBy::Number => ("Number", &numbers),
+    };
+    let name = |id: Option<i64>| match id {
+        None => "(none)".to_owned(),
+        Some(id) => map.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
+    };
+    let cur = summary.currency.as_deref();
+    let key_len = if bucket == Bucket::Hour { 13 } else { 10 };
+    let mut per_bucket: BTreeMap<String, i64> = BTreeMap::new();
+    for p in &series.points {
+        *per_bucket.entry(p.local_start.get(..key_len).unwrap_or_default().to_owned()).or_default() += p.metrics.calls;
+    }
+    let bars: Vec<Bar> = buckets(bucket, ask.first, ask.last)
+        .into_iter()
+        .map(|(key, label)| {
+            let value = per_bucket.get(&key).copied().unwrap_or(0);
+            Bar { tip: format!("{label}: {value} calls"), label, value }
+        })
+        .collect();
+    let per = match bucket {
+        Bucket::Hour => "hour",
+        Bucket::Day => "day",
+        Bucket::Week => "week",
+    };
+    let series_summary = format!("Calls per {per} ({}): {} in all.", series.tz, summary.total.calls);
+    let groups: Vec<(String, Metrics)> = summary.groups.into_iter().map(|g| (name(g.id), g.metrics)).collect();
+    let group_bars: Vec<Bar> = groups.iter().map(|(n, m)| Bar { label: n.clone(), tip: format!("{n}: {} calls", m.calls), value: m.calls }).collect();
+    // The CSV: plain amounts (the currency is the same for every row), blanks for hidden ones.
+    let mut csv = std::iter::once(group_label).chain(HEADS).collect::<Vec<_>>().join(",");
+    for (label, m) in groups.iter().map(|(l, m)| (l.as_str(), m)).chain(std::iter::once(("Total", &summary.total))) {
+        let fields = cells(m, None).map(|v| if v == "—" { String::new() } else { csv_field(&v) });
+        csv.push('\n');
+        csv.push_str(&csv_field(label));
+        for f in fields {
+            csv.push(',');
+            csv.push_str(&f);
+        }
+    }
+    csv.push('\n');
+    let rows: Vec<(String, [String; 10])> = groups.iter().map(|(n, m)| (n.clone(), cells(m, cur))).collect();
+    let total = cells(&summary.total, cur);
+    let file = format!("callbroker-analytics-{}-{}-by-{}.csv", format::date(ask.first), format::date(ask.last), group_label.to_lowercase());
+    let breakdown_summary = format!("Calls by {}.", group_label.to_lowercase());
+    let empty = summary.total.calls == 0;
+    view! {
+        <section aria-labelledby="series-h">
+            <h2 id="series-h">{format!("Calls per {per}")}</h2>
+            <BarChart bars=bars summary=series_summary id="series-chart"/>
+        </section>
+        <section aria-labelledby="breakdown-h">
+            <h2 id="breakdown-h">{format!("By {}", group_label.to_lowercase())} " "
+                <a class="cb-small" id="analytics-csv" href=csv_href(&csv) download=file>"Download CSV"</a>
+            </h2>
+            {(!empty).then(|| view! { <BarChart bars=group_bars summary=breakdown_summary id="group-chart"/> })}
+            {empty.then(|| view! { <Empty text="No settled calls in this range."/> })}
+            <div class="cb-table-wrap"><table class="cb-table" id="breakdown-table">
+                <thead><tr>
+                    <th scope="col">{group_label}</th>
+                    {HEADS.into_iter().map(|h| view! { <th scope="col" class="cb-num">{h}</th> }).collect_view()}
+                </tr></thead>
+                <tbody>{rows.into_iter().map(|(label, c)| view! {
+                    <tr><th scope="row">{label}</th>{c.into_iter().map(|v| view! { <td class="cb-num">{v}</td> }).collect_view()}</tr>
+                }).collect_view()}</tbody>
+                <tfoot><tr><th scope="row">"Total"</th>{total.into_iter().map(|v| view! { <td class="cb-num">{v}</td> }).collect_view()}</tr></tfoot>
+            </table></div>
+            <p class="cb-help">{summary.currency.map(|c| format!("Amounts in {c}.")).unwrap_or_else(|| "Amounts in the campaigns' own currencies.".into())}</p>
+        </section>
+    }
+}
