@@ -14,24 +14,37 @@ both_backends!(
     last_event_id_replays_what_was_missed,
 );
 
-// KNOWN FAILURE (open, reported on the live-events issue): the webhook-latency half of this test
-// passes (stalled clients do not slow webhooks), but a stalled client that reads again is
-// sometimes neither sent every event nor a reload message within 5 s: it stops after a few dozen
-// events with the stream still open, and the hub never logs it as lagging. Kept runnable with
-// `cargo test -p callbroker-tests --test it -- --ignored stalled`.
+/// Stalled clients never slow the call path (checked on every run); what they get once they read
+/// again is checked by the `_delivery` variants.
 mod stalled_clients_do_not_slow_webhooks {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "known failure: a resumed stalled SSE client stalls (see the comment above)"]
     async fn sqlite() {
         if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Sqlite).await {
-            super::stalled_clients_do_not_slow_webhooks(app).await;
+            super::stalled_clients_do_not_slow_webhooks(app, false).await;
+        }
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Postgres).await {
+            super::stalled_clients_do_not_slow_webhooks(app, false).await;
+        }
+    }
+    // KNOWN FAILURE (open, reported on the live-events issue): a stalled client that reads again
+    // is sometimes neither sent every event nor a reload message within 5 s: it stops after a few
+    // dozen events with the stream still open, and the hub never logs it as lagging. Kept
+    // runnable with `cargo test -p callbroker-tests --test it -- --ignored stalled`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "known failure: a resumed stalled SSE client stalls (see the comment above)"]
+    async fn sqlite_delivery() {
+        if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Sqlite).await {
+            super::stalled_clients_do_not_slow_webhooks(app, true).await;
         }
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "known failure: a resumed stalled SSE client stalls (see the comment above)"]
-    async fn postgres() {
+    async fn postgres_delivery() {
         if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Postgres).await {
-            super::stalled_clients_do_not_slow_webhooks(app).await;
+            super::stalled_clients_do_not_slow_webhooks(app, true).await;
         }
     }
 }
@@ -234,7 +247,7 @@ async fn last_event_id_replays_what_was_missed(app: TestApp) {
 }
 
 /// Webhook latency with clients that never read their stream, against the same without them.
-async fn stalled_clients_do_not_slow_webhooks(app: TestApp) {
+async fn stalled_clients_do_not_slow_webhooks(app: TestApp, check_stalled_delivery: bool) {
     setup(&app).await;
     // The first server stops (its background workers too): on SQLite only one process writes.
     app.stop();
@@ -281,6 +294,9 @@ async fn stalled_clients_do_not_slow_webhooks(app: TestApp) {
         }
     }
     assert_increasing(&got);
+    if !check_stalled_delivery {
+        return;
+    }
     // The stalled ones, read at last: each got either every event (the kernel's socket buffers,
     // hundreds of KB on loopback, absorbed them) or, once it fell behind, a reload message and
     // the end of its stream. Never a silent gap. (The falling-behind path itself is unit-tested
