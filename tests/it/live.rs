@@ -179,6 +179,8 @@ async fn publishers_get_only_their_own(app: TestApp) {
     assert_eq!(kinds(&seen_a), LIFECYCLE);
     assert!(seen_a.iter().all(|e| e.call.publisher_id == Some(s.pub_a) && e.call.call_sid == "CA300"));
     assert!(seen_a.iter().all(|e| e.call.buyer_id.is_none()), "a publisher never sees the buyer");
+    assert!(seen_a.iter().all(|e| e.call.caller == "+XXXXXXX0123"), "a publisher sees the caller masked: {seen_a:?}");
+    assert!(all.iter().all(|e| e.call.caller == "+12015550123"), "staff see the whole number");
     assert_eq!(seen_a.iter().map(|e| e.id).collect::<Vec<_>>(), of("CA300").iter().map(|e| e.id).collect::<Vec<_>>(), "same ids as staff get");
     a.expect_quiet(Duration::from_millis(300)).await;
 

@@ -375,6 +375,16 @@ async fn analytics_validation_and_publisher_scope(app: TestApp) {
     let m = &calls["items"][0]["money"];
     assert_eq!(m["payout_micros"], 12_500_000, "{m}");
     assert!(m["revenue_micros"].is_null() && m["profit_micros"].is_null(), "{m}");
+    // Nor the caller's whole number, unless the campaign shows full numbers (as in reports).
+    assert_eq!(calls["items"][0]["caller"], "+XXXXXXX0001", "{calls}");
+    let id = calls["items"][0]["id"].as_i64().expect("id");
+    let (_, one) = app.call("GET", &format!("/api/calls/{id}"), Some(&pub_a), None).await;
+    assert_eq!(one["call"]["caller"], "+XXXXXXX0001", "{one}");
+    app.admin("PATCH", &format!("/api/campaigns/{}", s.campaign), Some(serde_json::json!({"show_full_caller": true}))).await;
+    let (_, calls) = app.call("GET", "/api/calls", Some(&pub_a), None).await;
+    assert_eq!(calls["items"][0]["caller"], "+12015550001", "{calls}");
+    let (_, one) = app.call("GET", &format!("/api/calls/{id}"), Some(&pub_a), None).await;
+    assert_eq!(one["call"]["caller"], "+12015550001", "{one}");
 }
 
 async fn publisher_report_json_and_csv(app: TestApp) {

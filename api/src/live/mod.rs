@@ -228,8 +228,10 @@ impl Published {
     }
 }
 
-/// What a publisher must not see: the buyer and the buyer's money.
+/// What a publisher must not see: the buyer, the buyer's money, and the caller's number beyond its last 4 digits.
 pub fn redact_for_publisher(event: &mut callbroker_wire::LiveEvent) {
+    // The live feed does not know the campaign's full-number setting: callers always masked.
+    event.call.caller = crate::store::reports::mask_caller(&event.call.caller);
     event.call.buyer_id = None;
     if let Some(q) = event.qualification.as_mut() {
         q.revenue_micros = None;

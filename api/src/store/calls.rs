@@ -176,7 +176,12 @@ impl LegRow {
 }
 
 /// What a publisher must not see of a call: the buyer, the revenue, the cost, the profit.
-pub fn hide_from_publisher(c: &mut Call) {
+/// What a publisher may not see of a call: the buyer, the costs, the revenue, and — unless the
+/// call's campaign shows full caller numbers (`full_caller`) — all but the caller's last 4 digits.
+pub fn hide_from_publisher(c: &mut Call, full_caller: bool) {
+    if !full_caller {
+        c.caller = crate::store::reports::mask_caller(&c.caller);
+    }
     c.buyer_id = None;
     c.cost_micros = None;
     c.cost_currency = None;
@@ -186,6 +191,12 @@ pub fn hide_from_publisher(c: &mut Call) {
         m.cost_micros = None;
         m.profit_micros = None;
     }
+}
+
+/// The campaigns whose publishers see full caller numbers.
+fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::collections::HashSet<i64>, AppError> {
+    use crate::db::schema::campaigns;
+    Ok(campaigns::table.filter(campaigns::show_full_caller.eq(true)).select(campaigns::id).load::<i64>(conn)?.into_iter().collect())
 }
 
 pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<i64, AppError> {
@@ -248,8 +259,10 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
         if row.publisher_id != Some(p) {
             return Err(AppError::NotFound("call"));
         }
+        let full = full_caller_campaigns(conn)?;
         let mut call = row.into_wire();
-        hide_from_publisher(&mut call);
+        let full_caller = call.campaign_id.is_some_and(|c| full.contains(&c));
+        hide_from_publisher(&mut call, full_caller);
         let postbacks = crate::postback::attempts(conn, id)?;
         return Ok(CallDetail { call, legs: vec![], events: vec![], postbacks });
     }
@@ -303,12 +316,14 @@ pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Opti
     };
     let total: i64 = query().count().get_result(conn)?;
     let rows = query().select(CallRow::as_select()).order(calls::id.desc()).offset(offset).limit(limit).load(conn)?;
+    let full = if scope.is_some() { full_caller_campaigns(conn)? } else { Default::default() };
     let items = rows
         .into_iter()
         .map(|r| {
             let mut c = r.into_wire();
             if scope.is_some() {
-                hide_from_publisher(&mut c);
+                let full_caller = c.campaign_id.is_some_and(|id| full.contains(&id));
+                hide_from_publisher(&mut c, full_caller);
             }
             c
         })
