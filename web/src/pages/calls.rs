@@ -137,7 +137,7 @@ pub fn CallPage() -> impl IntoView {
 
 #[component]
 fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
-    let CallDetail { call, legs, events, .. } = detail;
+    let CallDetail { call, legs, events, postbacks } = detail;
     let staff = !session::is_publisher();
     let facts: Vec<(&str, String)> = vec![
         ("Caller", call.caller.clone()),
@@ -177,6 +177,19 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
             <h2 id="rec-h">"Recording"</h2>
             {recording.unwrap_or_else(|| view! { <Empty text="No recording for this call."/> }.into_any())}
         </section>
+        {(!postbacks.is_empty()).then(|| view! {
+            <section aria-labelledby="pb-h" id="call-postbacks">
+                <h2 id="pb-h">"Publisher postback"</h2>
+                <ol class="cb-timeline">{postbacks.into_iter().map(|a| {
+                    let outcome = match (a.status_code, a.error) {
+                        (Some(code), None) => format!("answered {code}"),
+                        (_, Some(e)) => e,
+                        (None, None) => "no answer".into(),
+                    };
+                    view! { <li>{format!("#{} {} {} — {} ({} ms)", a.attempt, a.method, a.url, outcome, a.duration_ms)}</li> }
+                }).collect_view()}</ol>
+            </section>
+        })}
         {staff.then(|| view! {
             <section aria-labelledby="timeline-h" id="call-timeline">
                 <h2 id="timeline-h">"Timeline"</h2>

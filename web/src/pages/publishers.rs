@@ -87,6 +87,8 @@ fn PublisherForm(publisher: Option<Publisher>) -> impl IntoView {
     let contact_email = RwSignal::new(format::opt(p.and_then(|p| p.contact_email.clone())));
     let contact_phone = RwSignal::new(format::opt(p.and_then(|p| p.contact_phone.clone())));
     let payout_terms = RwSignal::new(format::opt(p.and_then(|p| p.payout_terms.clone())));
+    let postback_url = RwSignal::new(format::opt(p.and_then(|p| p.postback_url.clone())));
+    let postback_method = RwSignal::new(p.map(|p| p.postback_method).unwrap_or_default().as_str().to_ascii_lowercase());
     let form = FormState::new();
     let navigate = use_navigate();
     let errors = form.errors;
@@ -105,6 +107,11 @@ fn PublisherForm(publisher: Option<Publisher>) -> impl IntoView {
             c.e164("contact_phone", p);
         }
         let (cname, terms) = (opt_text(&contact_name.get_untracked()), opt_text(&payout_terms.get_untracked()));
+        let postback = opt_text(&postback_url.get_untracked());
+        if postback.as_ref().is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+            c.fail("postback_url", "must be an http:// or https:// URL");
+        }
+        let method = if postback_method.get_untracked() == "post" { PostbackMethod::Post } else { PostbackMethod::Get };
         if !form.begin(c.into_errors()) {
             return;
         }
@@ -112,11 +119,11 @@ fn PublisherForm(publisher: Option<Publisher>) -> impl IntoView {
         spawn_local(async move {
             let res = match id {
                 Some(id) => {
-                    let patch = PublisherPatch { name: Some(name), status: Some(status), contact_name: Some(cname), contact_email: Some(email), contact_phone: Some(phone), payout_terms: Some(terms), ..Default::default() };
+                    let patch = PublisherPatch { name: Some(name), status: Some(status), contact_name: Some(cname), contact_email: Some(email), contact_phone: Some(phone), payout_terms: Some(terms), postback_url: Some(postback), postback_method: Some(method) };
                     api::update_publisher(id, &patch).await
                 }
                 None => {
-                    let new = NewPublisher { name, status: Some(status), contact_name: cname, contact_email: email, contact_phone: phone, payout_terms: terms, postback_url: None, postback_method: None };
+                    let new = NewPublisher { name, status: Some(status), contact_name: cname, contact_email: email, contact_phone: phone, payout_terms: terms, postback_url: postback, postback_method: Some(method) };
                     api::create_publisher(&new).await
                 }
             };
@@ -144,6 +151,13 @@ fn PublisherForm(publisher: Option<Publisher>) -> impl IntoView {
                     <TextField label="Contact phone" name="contact_phone" kind="tel" value=contact_phone errors=errors placeholder="+14155550100"/>
                 </div>
                 <TextArea label="Payout terms" name="payout_terms" value=payout_terms errors=errors/>
+                <div class="cb-grid">
+                    <TextField label="Postback URL (on each qualified call)" name="postback_url" kind="url" value=postback_url errors=errors
+                        placeholder="https://pub.example/pb?id={call_id}&payout={payout}"/>
+                    <SelectField label="Postback method" name="postback_method" value=postback_method errors=errors
+                        options=Signal::derive(|| vec![("get".into(), "GET".into()), ("post".into(), "POST (form body)".into())])/>
+                </div>
+                <p class="cb-hint">"Placeholders: {call_id} {call_sid} {caller_area_code} {duration} {payout} {currency} {campaign_id} {publisher_id}"</p>
                 <FormStatus state=form/>
                 <button type="submit" disabled=move || form.busy.get()>{if id.is_some() { "Save publisher" } else { "Create publisher" }}</button>
             </fieldset>
