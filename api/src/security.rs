@@ -42,9 +42,17 @@ impl LoginLimiter {
     }
 }
 
+/// What pages may load: the dashboard's own files only. `'wasm-unsafe-eval'` lets the SPA
+/// compile its WebAssembly; no inline script (the SPA starts from `/boot.js`). Inline styles
+/// are allowed for the API docs (Swagger UI sets style attributes), `data:` images for its icons.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 /// Headers every response carries.
 pub fn default_headers() -> DefaultHeaders {
     DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "no-referrer"))
