@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::{ADMIN_EMAIL, ADMIN_PASSWORD, PUBLIC_URL, TWILIO_AUTH_TOKEN};
@@ -20,25 +20,18 @@ pub struct Child {
     _dir: tempfile::TempDir,
 }
 
-/// `target/<profile>/callbroker`, built once per test run so it is never older than the code.
+/// The server binary: `callbroker-server`, the server's own `main` built by this package (cargo
+/// builds it, with the same features, before it runs the integration tests), next to the test
+/// executable's `deps/` folder. `CALLBROKER_SERVER_BIN` overrides.
 pub fn server_binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-q", "-p", "callbroker-api", "--bin", "callbroker"])
-                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "cargo build --bin callbroker failed");
-            // The test executable lives in target/<profile>/deps.
-            let exe = std::env::current_exe().expect("current exe");
-            let bin = exe.parent().and_then(|d| d.parent()).map(|d| d.join("callbroker")).expect("target dir");
-            assert!(bin.exists(), "{} not found", bin.display());
-            bin
-        })
-        .clone()
+    if let Some(bin) = std::env::var_os("CALLBROKER_SERVER_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join("callbroker-server");
+    assert!(bin.exists(), "{} not found (cargo builds it for the integration tests)", bin.display());
+    bin
 }
 
 pub fn free_port() -> u16 {
@@ -48,7 +41,7 @@ pub fn free_port() -> u16 {
 impl Child {
     /// Starts the server on `database_url`; `env` adds or overrides `CALLBROKER_*` variables.
     pub async fn start(database_url: &str, env: &[(&str, String)]) -> Child {
-        let bin = tokio::task::spawn_blocking(server_binary).await.expect("build");
+        let bin = server_binary();
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("server.log");
         let port = free_port();
