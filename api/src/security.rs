@@ -2,8 +2,10 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, Next};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -58,6 +60,17 @@ pub fn default_headers() -> DefaultHeaders {
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+/// Refuses a query string with a NUL character (`%00`) with 400: no field takes one, and
+/// PostgreSQL cannot even compare text with it (the search would fail with a 500).
+pub async fn refuse_nul_in_query<B: MessageBody>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let q = req.query_string();
+    if q.contains("%00") || q.contains('\0') {
+        let e = AppError::bad_request("the query string must not contain NUL characters (%00)");
+        return Ok(req.error_response(e).map_into_right_body());
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
 /// CORS: only the configured origins; none means same-origin only.
