@@ -2,10 +2,10 @@
 //! invalid) against the running server, signed in as admin, and fails on any 5xx, any response
 //! that breaks its documented schema or content type, and any undocumented status code.
 //!
-//! The Twilio webhooks (`/api/webhooks/...`) are left out: their requests must carry Twilio's
-//! HMAC signature over the exact URL and parameters, which schemathesis cannot compute, so every
-//! generated request would only test the 403 of a bad signature. `hardening.rs` covers their
-//! abuse (forged, replayed, oversize, non-UTF-8, ...) instead.
+//! The Twilio webhooks (`/api/webhooks/...`) are fuzzed too: a schemathesis hook
+//! (`tests/fuzz/twilio_signing.py`) signs each generated request as Twilio would, so it reaches
+//! the handlers instead of stopping at the 403 of a bad signature. `hardening.rs` and
+//! `callflow.rs` cover their abuse (forged, replayed, oversize, non-UTF-8, ...).
 //!
 //! Bounded here (`CALLBROKER_FUZZ_EXAMPLES` cases per operation, default 10); `make fuzz` runs
 //! the long version.
@@ -77,10 +77,14 @@ async fn schemathesis_finds_nothing(app: TestApp) {
             .args(["run", spec, "--url", &base])
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .args(["--checks", "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"])
-            .args(["--exclude-path-regex", "^/api/webhooks/"])
             .args(["--max-examples", &examples, "--seed", "1", "--workers", "1", "--request-timeout", "10"])
             .args(["--no-color", "--output-truncate", "false"])
             .env("NO_COLOR", "1")
+            // Signs the webhook requests (tests/fuzz/twilio_signing.py).
+            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz"))
+            .env("SCHEMATHESIS_HOOKS", "twilio_signing")
+            .env("CALLBROKER_FUZZ_TWILIO_TOKEN", callbroker_tests::TWILIO_AUTH_TOKEN)
+            .env("CALLBROKER_FUZZ_PUBLIC_URL", callbroker_tests::PUBLIC_URL)
             .output()
             .expect("run schemathesis")
     })
