@@ -12,7 +12,8 @@ scripts/fuzz-setup.sh
 rm -f "${CARGO_TARGET_DIR:-target}/reliability/results.jsonl"
 status=0
 cargo test --no-fail-fast || status=$?
-cargo run -q -p callbroker-tests --bin reliability-summary || status=$?
+# Built by `cargo test` (a binary of the tests package), so no second build with other features.
+"${CARGO_TARGET_DIR:-target}/debug/reliability-summary" || status=$?
 if [ "$status" != 0 ]; then
   exit "$status"
 fi

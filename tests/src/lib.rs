@@ -1,5 +1,5 @@
-//! Test harness: starts the real server (in-process, port 0) on a fresh database of either
-//! backend and talks HTTP to it.
+//! Test harness: starts the real server (in-process, port 0; or the binary as a child process,
+//! see [`process`]) on a fresh database of either backend and talks HTTP to it.
 //!
 //! PostgreSQL comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! each test creates its own database and drops it. When PostgreSQL is unreachable the PostgreSQL
