@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen
+.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen reliability fuzz scale-out
 
 ## Build the dashboard and the server, then serve both on SQLite at http://127.0.0.1:8080.
 run: web build
@@ -41,3 +41,20 @@ loadgen:
 ## Criterion benchmark of the routing engine (10, 1,000, 10,000 candidates).
 bench-routing:
 	$(CARGO) bench -p callbroker-api --bench routing
+
+## The reliability tests alone (schemathesis, kill -9, database restart, scale-out, secrets), then
+## their summary table.
+reliability: services
+	scripts/fuzz-setup.sh
+	rm -f target/reliability/results.jsonl
+	$(CARGO) test -p callbroker-tests --test it -- fuzz:: crash:: dbfault:: scale:: secrets::
+	$(CARGO) run -q -p callbroker-tests --bin reliability-summary
+
+## Long API fuzzing: schemathesis with 200 cases per operation on SQLite and PostgreSQL.
+fuzz: services
+	scripts/fuzz-setup.sh
+	CALLBROKER_FUZZ_EXAMPLES=200 $(CARGO) test -p callbroker-tests --test it -- --nocapture fuzz::
+
+## Scale-out at full size: 10,000 calls at 128 in flight over two instances on one PostgreSQL.
+scale-out: services
+	CALLBROKER_SCALE_CALLS=10000 CALLBROKER_SCALE_CONCURRENCY=128 $(CARGO) test -p callbroker-tests --test it -- --nocapture scale::

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the Callbroker SPA (web/) into web/dist/, ready to be served as static files:
-#   index.html, style.css, callbroker_web.js (wasm-bindgen glue, --target web), callbroker_web_bg.wasm
+#   index.html, boot.js, style.css, callbroker_web.js (wasm-bindgen glue, --target web), callbroker_web_bg.wasm
 #
 #   scripts/build-web.sh            build if web/, wire/ or the build inputs changed since last time
 #   scripts/build-web.sh --force    build even if nothing changed
@@ -78,7 +78,7 @@ FINGERPRINT="$(inputs_fingerprint) $(lock_fingerprint)"
 
 dist_complete() {
   local f
-  for f in index.html style.css "$CRATE_FILE.js" "${CRATE_FILE}_bg.wasm"; do
+  for f in index.html boot.js style.css "$CRATE_FILE.js" "${CRATE_FILE}_bg.wasm"; do
     [ -s "$DIST/$f" ] || return 1
   done
 }
@@ -144,8 +144,8 @@ bindgen_args=(--target web --no-typescript --out-dir "$STAGE")
 [ "${BUILD_WEB_KEEP_NAMES:-0}" = 1 ] || bindgen_args+=(--remove-name-section --remove-producers-section)
 "${NICE[@]}" "$CB_WASM_BINDGEN" "${bindgen_args[@]}" "$WASM_IN"
 
-STEP="copying index.html and stylesheets"
-cp web/index.html "$STAGE/"
+STEP="copying index.html, boot.js and stylesheets"
+cp web/index.html web/boot.js "$STAGE/"
 for css in web/*.css; do
   [ -e "$css" ] && cp "$css" "$STAGE/"
 done

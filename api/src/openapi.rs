@@ -14,6 +14,8 @@ use utoipa_actix_web::AppExt;
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
+    // What the `data:` of the live event stream carries (its messages are described as SSE fields).
+    components(schemas(callbroker_wire::LiveEvent, callbroker_wire::LiveReload)),
     tags(
         (name = "auth", description = "Sessions"),
         (name = "campaigns", description = "Campaigns and their buyers"),

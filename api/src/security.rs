@@ -2,8 +2,10 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{DefaultHeaders, Next};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -42,14 +44,33 @@ impl LoginLimiter {
     }
 }
 
+/// What pages may load: the dashboard's own files only. `'wasm-unsafe-eval'` lets the SPA
+/// compile its WebAssembly; no inline script (the SPA starts from `/boot.js`). Inline styles
+/// are allowed for the API docs (Swagger UI sets style attributes), `data:` images for its icons.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 /// Headers every response carries.
 pub fn default_headers() -> DefaultHeaders {
     DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+/// Refuses a query string with a NUL character (`%00`) with 400: no field takes one, and
+/// PostgreSQL cannot even compare text with it (the search would fail with a 500).
+pub async fn refuse_nul_in_query<B: MessageBody>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let q = req.query_string();
+    if q.contains("%00") || q.contains('\0') {
+        let e = AppError::bad_request("the query string must not contain NUL characters (%00)");
+        return Ok(req.error_response(e).map_into_right_body());
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
 /// CORS: only the configured origins; none means same-origin only.

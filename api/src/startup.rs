@@ -80,6 +80,7 @@ impl Application {
                 .configure(register_routes)
                 .split_for_parts();
             app.configure(|cfg| crate::web_ui::configure(cfg, &config.web_dir))
+                .wrap(actix_web::middleware::from_fn(crate::security::refuse_nul_in_query))
                 .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::error::json_error_bodies))
                 .wrap(metrics.http.clone())
                 .wrap(crate::security::cors(&config.cors_origins))

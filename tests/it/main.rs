@@ -2,12 +2,17 @@
 mod auth;
 mod callflow;
 mod concurrency;
+mod crash;
 mod crud;
+mod dbfault;
+mod fuzz;
 mod hardening;
 mod live;
 mod matrix;
 mod money;
 mod report_stream;
+mod scale;
+mod secrets;
 mod openapi;
 mod postbacks;
 mod validation;

@@ -2,7 +2,7 @@
 use callbroker_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 
-both_backends!(invalid_fields_write_nothing, unique_clashes_are_409, malformed_bodies);
+both_backends!(invalid_fields_write_nothing, unique_clashes_are_409, malformed_bodies, nul_in_the_query_is_400);
 
 async fn total(app: &TestApp, path: &str) -> i64 {
     let (status, page) = app.admin("GET", path, None).await;
@@ -103,4 +103,21 @@ async fn malformed_bodies(app: TestApp) {
     assert_eq!(err["code"], "not_found");
     let (status, _) = app.admin("GET", "/api/campaigns/not-a-number", None).await;
     assert_eq!(status, 400);
+}
+
+/// Found by schemathesis: a search with a NUL character was a 500 on PostgreSQL.
+async fn nul_in_the_query_is_400(app: TestApp) {
+    for path in ["/api/campaigns?q=a%00b", "/api/buyers?q=%00", "/api/numbers?q=x%00", "/api/publishers?q=%00&page=1"] {
+        let (status, err) = app.admin("GET", path, None).await;
+        assert_eq!(status, 400, "{path} -> {err}");
+        assert_eq!(err["code"], "bad_request");
+    }
+    assert_eq!(app.admin("GET", "/api/campaigns?q=a%20b", None).await.0, 200, "other escapes are fine");
+    // And in JSON text (a PATCH of a publisher's contact was a 500 on PostgreSQL).
+    let p = app.create("/api/publishers", json!({"name": "Nul"})).await;
+    let path = format!("/api/publishers/{}", p["id"]);
+    assert_invalid(&app, "PATCH", &path, json!({"contact_name": "a\0b"}), &["contact_name"]).await;
+    assert_invalid(&app, "POST", "/api/campaigns", json!({"name": "N", "busy_message": "\0"}), &["busy_message"]).await;
+    let (_, after) = app.admin("GET", &path, None).await;
+    assert!(after["contact_name"].is_null(), "nothing written: {after}");
 }

@@ -1,5 +1,5 @@
-//! Test harness: starts the real server (in-process, port 0) on a fresh database of either
-//! backend and talks HTTP to it.
+//! Test harness: starts the real server (in-process, port 0; or the binary as a child process,
+//! see [`process`]) on a fresh database of either backend and talks HTTP to it.
 //!
 //! PostgreSQL comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! each test creates its own database and drops it. When PostgreSQL is unreachable the PostgreSQL
@@ -11,6 +11,11 @@ use callbroker::startup::Application;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
+pub mod dbcheck;
+pub mod load;
+pub mod pgproxy;
+pub mod process;
+pub mod report;
 pub mod sse;
 pub mod twilio;
 pub mod twilio_mock;
@@ -108,8 +113,15 @@ pub struct TestApp {
     pub admin_token: String,
     pub backend: Backend,
     pub db: TestDb,
-    handle: actix_web::dev::ServerHandle,
-    worker: tokio::task::AbortHandle,
+    server: Running,
+}
+
+/// How the server under test runs.
+enum Running {
+    /// In this process (HTTP server and background worker).
+    InProcess { handle: actix_web::dev::ServerHandle, worker: tokio::task::AbortHandle },
+    /// The real `callbroker` binary as a child process (see [`process`]).
+    Child(process::Child),
 }
 
 pub fn test_config(db_url: &str) -> Config {
@@ -161,9 +173,30 @@ impl TestApp {
         let worker = app.worker();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
-        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, handle, worker };
+        let server = Running::InProcess { handle, worker };
+        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, server };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         test
+    }
+
+    /// Starts the real server binary on `db` as a child process, configured as [`test_config`]
+    /// plus the `CALLBROKER_*` variables in `env`; waits until `/readyz` answers.
+    pub async fn start_process(db: TestDb, env: &[(&str, String)]) -> TestApp {
+        let child = process::Child::start(&db.url, env).await;
+        let base = child.base.clone();
+        let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("client");
+        let backend = db.backend;
+        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, server: Running::Child(child) };
+        test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        test
+    }
+
+    /// The child process's log so far (stdout and stderr); empty for an in-process server.
+    pub fn process_log(&self) -> String {
+        match &self.server {
+            Running::Child(c) => c.log(),
+            Running::InProcess { .. } => String::new(),
+        }
     }
 
     /// A second server on the same database (PostgreSQL scale-out).
@@ -227,9 +260,14 @@ impl TestApp {
     }
 
     pub fn stop(&self) {
-        self.worker.abort();
-        // Stopping starts at once; nothing here waits for it to finish.
-        drop(self.handle.stop(false));
+        match &self.server {
+            Running::InProcess { handle, worker } => {
+                worker.abort();
+                // Stopping starts at once; nothing here waits for it to finish.
+                drop(handle.stop(false));
+            }
+            Running::Child(c) => c.kill9(),
+        }
     }
 }
 

@@ -164,6 +164,8 @@ pub struct ReportQuery {
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// `json` (default) or `csv`.
+    #[cfg_attr(feature = "openapi", param(inline))]
     pub format: Option<ReportFormat>,
 }
 

@@ -29,7 +29,16 @@ pub fn message(s: &str) -> Result<String, String> {
     if t.chars().count() > MAX_MESSAGE_LEN {
         return Err(format!("must be at most {MAX_MESSAGE_LEN} characters"));
     }
+    no_nul(t)?;
     Ok(t.to_string())
+}
+
+/// NUL cannot be stored in PostgreSQL text (the write would fail with a 500).
+fn no_nul(t: &str) -> Result<(), String> {
+    if t.contains('\0') {
+        return Err("must not contain NUL characters".into());
+    }
+    Ok(())
 }
 
 /// Optional free text: empty becomes `None`.
@@ -37,7 +46,7 @@ pub fn optional_text(s: Option<&str>, max: usize) -> Result<Option<String>, Stri
     match s.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > max => Err(format!("must be at most {max} characters")),
-        Some(t) => Ok(Some(t.to_string())),
+        Some(t) => no_nul(t).map(|()| Some(t.to_string())),
     }
 }
 
@@ -138,6 +147,14 @@ pub fn schedule(windows: &[ScheduleWindow]) -> Result<Vec<ScheduleWindow>, Strin
 mod tests {
     use super::*;
     use callbroker_wire::Day;
+
+    #[test]
+    fn text_with_nul_is_refused() {
+        assert!(optional_text(Some("a\0b"), 100).is_err());
+        assert!(message("busy\0").is_err());
+        assert!(name("x\0").is_err());
+        assert_eq!(optional_text(Some(" net 30\n "), 100), Ok(Some("net 30".into())));
+    }
 
     #[test]
     fn e164_numbers() {

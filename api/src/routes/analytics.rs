@@ -60,7 +60,8 @@ pub async fn recompute(auth: Auth, state: web::Data<AppState>, body: web::Json<R
 /// keys get only their own; the report never names buyers or revenue.
 #[utoipa::path(tag = "publishers", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Publisher id"), ReportQuery, PageParams),
-    responses((status = 200, body = Page<ReportRow>, description = "JSON page; `text/csv` with `format=csv`"), AuthErrors, InputErrors, NotFoundError))]
+    responses((status = 200, description = "JSON page; every row as `text/csv` with `format=csv`",
+        content((Page<ReportRow> = "application/json"), (String = "text/csv"))), AuthErrors, InputErrors, NotFoundError))]
 #[get("/publishers/{id}/report")]
 pub async fn report(
     auth: Auth,

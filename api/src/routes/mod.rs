@@ -58,6 +58,9 @@ pub enum AuthErrors {
 #[allow(dead_code)]
 #[derive(utoipa::IntoResponses)]
 pub enum NotFoundError {
+    /// The id in the path is not an integer.
+    #[response(status = 400)]
+    BadPath(ErrorBody),
     /// No such record (or not visible to the caller).
     #[response(status = 404)]
     NotFound(ErrorBody),
@@ -76,6 +79,9 @@ pub enum InputErrors {
     /// Body over the size limit.
     #[response(status = 413)]
     TooLarge(ErrorBody),
+    /// The body is not `application/json`.
+    #[response(status = 415)]
+    NotJson(ErrorBody),
     /// Fields failed validation; `details.fields` says which and why.
     #[response(status = 422)]
     Invalid(ErrorBody),
