@@ -549,6 +549,7 @@ async function main() {
     await page.locator('#twilio-account').waitFor();
     const masked = await page.locator('#twilio-account').innerText();
     check(masked.includes('••••oken') && masked.includes('from the server') && !(await page.content()).includes(TWILIO_AUTH_TOKEN), 'settings show the Twilio token masked, never in full');
+    check(masked.includes(`${base}/api/webhooks/twilio/voice`), 'settings show the public URL and the voice webhook numbers are set to');
     await page.getByLabel('Account SID').fill('AC123');
     await page.getByLabel('Auth token').fill(TWILIO_AUTH_TOKEN);
     await page.getByRole('button', { name: 'Save credentials' }).click();

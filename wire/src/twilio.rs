@@ -21,6 +21,12 @@ pub struct TwilioAccount {
     /// Whether transcripts can be requested (a Voice Intelligence Service is configured).
     pub transcription_available: bool,
     pub updated_at: Option<DateTime<Utc>>,
+    /// This server's public URL (`CALLBROKER_PUBLIC_URL`), which Twilio's webhooks are set to.
+    #[serde(default)]
+    pub public_url: String,
+    /// The voice webhook URL numbers are configured with.
+    #[serde(default)]
+    pub voice_url: String,
 }
 
 /// New credentials; they replace what was set through the API.

@@ -56,7 +56,8 @@ async fn client(state: &AppState) -> Result<TwilioClient, AppError> {
 pub async fn get_account(auth: Auth, state: web::Data<AppState>) -> Result<web::Json<TwilioAccount>, AppError> {
     auth.require_admin()?;
     let cfg = state.config.twilio.clone();
-    Ok(web::Json(state.db.read(move |c| account::effective(c, &cfg).map(|e| account::view(&e, &cfg))).await?))
+    let public_url = state.config.public_url.clone();
+    Ok(web::Json(state.db.read(move |c| account::effective(c, &cfg).map(|e| account::view(&e, &cfg, &public_url))).await?))
 }
 
 /// Sets the Twilio credentials (they win over the configuration's). Admin only; the answer shows
@@ -66,12 +67,12 @@ pub async fn get_account(auth: Auth, state: web::Data<AppState>) -> Result<web::
 #[put("/twilio/account")]
 pub async fn put_account(auth: Auth, state: web::Data<AppState>, body: web::Json<TwilioAccountUpdate>) -> Result<web::Json<TwilioAccount>, AppError> {
     auth.require_admin()?;
-    let (body, cfg) = (body.into_inner(), state.config.twilio.clone());
+    let (body, cfg, public_url) = (body.into_inner(), state.config.twilio.clone(), state.config.public_url.clone());
     let view = state
         .db
         .write(move |c| {
             account::set(c, &body)?;
-            account::effective(c, &cfg).map(|e| account::view(&e, &cfg))
+            account::effective(c, &cfg).map(|e| account::view(&e, &cfg, &public_url))
         })
         .await?;
     state.twilio_token.clear();

@@ -121,7 +121,8 @@ pub fn mask_secret(s: &str) -> String {
     format!("••••{tail}")
 }
 
-pub fn view(eff: &Effective, cfg: &TwilioConfig) -> TwilioAccount {
+pub fn view(eff: &Effective, cfg: &TwilioConfig, public_url: &str) -> TwilioAccount {
+    let public_url = public_url.trim_end_matches('/').to_string();
     TwilioAccount {
         source: eff.source.into(),
         account_sid: eff.account_sid.as_deref().map(mask_sid),
@@ -131,6 +132,8 @@ pub fn view(eff: &Effective, cfg: &TwilioConfig) -> TwilioAccount {
         api_base: cfg.api_base.clone(),
         transcription_available: cfg.intelligence_service_sid.is_some(),
         updated_at: eff.updated_at.map(|t| t.and_utc()),
+        voice_url: format!("{public_url}{}", crate::routes::webhooks::VOICE_PATH),
+        public_url,
     }
 }
 

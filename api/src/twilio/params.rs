@@ -53,6 +53,10 @@ fn decode_component(raw: &[u8]) -> Result<String, FormError> {
 pub fn from_pairs<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, FormError> {
     let mut first: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
     for (name, value) in pairs {
+        // No database text column takes a NUL (PostgreSQL refuses it): a bad request, not a 5xx.
+        if name.contains('\0') || value.contains('\0') {
+            return Err(FormError::Invalid(format!("parameter {:?} contains a NUL character", name.replace('\0', "\\0"))));
+        }
         if !first.iter().any(|(n, _)| *n == name) {
             first.push((name, value));
         }
@@ -441,6 +445,13 @@ mod tests {
 
     fn p(n: &str, v: &str) -> (String, String) {
         (n.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let err = from_form::<VoiceWebhook>(b"CallSid=CA1&From=%2B1%00&To=%2B2").expect_err("NUL in a value");
+        assert!(err.to_string().contains("NUL"), "{err}");
+        assert!(from_form::<VoiceWebhook>(b"Call%00Sid=CA1&CallSid=CA1&From=%2B1&To=%2B2").is_err(), "NUL in a name");
     }
 
     #[test]

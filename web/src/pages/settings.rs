@@ -85,6 +85,8 @@ fn Twilio() -> impl IntoView {
                     ("REST API", a.api_base),
                     ("Transcription", if a.transcription_available { "available" } else { "not configured" }.to_owned()),
                     ("Updated", format::opt_time(a.updated_at)),
+                    ("Public URL", a.public_url),
+                    ("Voice webhook", a.voice_url),
                 ];
                 view! {
                     <dl class="cb-facts" id="twilio-account">
