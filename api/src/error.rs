@@ -204,23 +204,6 @@ impl From<actix_web::error::BlockingError> for AppError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_the_clashing_column_on_both_backends() {
-        assert_eq!(unique_target("UNIQUE constraint failed: buyers.name"), "name");
-        assert_eq!(
-            unique_target("duplicate key value violates unique constraint \"buyers_name_key\""),
-            "name"
-        );
-        assert_eq!(
-            unique_target("duplicate key value violates unique constraint \"phone_numbers_number_key\""),
-            "number"
-        );
-    }
-}
 
 /// Turns error responses that actix or a library produced without our JSON body (payload too
 /// large, method not allowed, ...) into the standard `{"code", "message"}` body. Responses that
@@ -255,4 +238,22 @@ pub fn json_error_bodies<B: actix_web::body::MessageBody + 'static>(
     let mut res = res.set_body(actix_web::body::BoxBody::new(body));
     res.headers_mut().insert(CONTENT_TYPE, actix_web::http::header::HeaderValue::from_static("application/json"));
     Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, res).map_into_right_body()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_clashing_column_on_both_backends() {
+        assert_eq!(unique_target("UNIQUE constraint failed: buyers.name"), "name");
+        assert_eq!(
+            unique_target("duplicate key value violates unique constraint \"buyers_name_key\""),
+            "name"
+        );
+        assert_eq!(
+            unique_target("duplicate key value violates unique constraint \"phone_numbers_number_key\""),
+            "number"
+        );
+    }
 }

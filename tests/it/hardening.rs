@@ -73,7 +73,9 @@ async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
         &good,
     );
     let form = serde_urlencoded::to_string(&good).expect("form");
-    let cases: Vec<(&str, &str, Vec<u8>, Option<&str>, u16)> = vec![
+    // (what, content type, body, signature, expected status)
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<&'a str>, u16);
+    let cases: Vec<Case> = vec![
         ("unsigned", "application/x-www-form-urlencoded", form.clone().into_bytes(), None, 403),
         ("forged", "application/x-www-form-urlencoded", form.clone().into_bytes(), Some("Zm9yZ2Vk"), 403),
         ("oversize", "application/x-www-form-urlencoded", format!("{form}&Pad={}", "x".repeat(512 * 1024)).into_bytes(), Some(&signature), 413),
