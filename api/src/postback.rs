@@ -37,7 +37,7 @@ pub struct Values(pub Vec<(&'static str, String)>);
 
 impl Values {
     pub fn of(call: &CallRow) -> Values {
-        let area_code = call.caller.strip_prefix("+1").filter(|n| n.len() == 10).map(|n| n[..3].to_string()).unwrap_or_default();
+        let area_code = crate::routing::nanp_area_code(&call.caller).map(|a| a.to_string()).unwrap_or_default();
         let currency = call.currency.clone().unwrap_or_default();
         let values = [
             call.id.to_string(),
@@ -183,7 +183,7 @@ async fn send(state: web::Data<AppState>, client: reqwest::Client, job: Job) -> 
     let response = request.send().await;
     let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let (status_code, error, outcome) = match response {
-        Ok(r) => judge(r.status(), r.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok())),
+        Ok(r) => judge(r.status(), crate::twilio::client::retry_after(&r)),
         Err(e) => {
             let why = if e.is_timeout() { format!("timed out after {} s", TIMEOUT.as_secs()) } else { format!("request failed: {e}") };
             (None, Some(why.clone()), Err(JobError::retry(why)))
@@ -196,15 +196,15 @@ async fn send(state: web::Data<AppState>, client: reqwest::Client, job: Job) -> 
 }
 
 /// What a publisher's answer means: (status, error, job outcome).
-fn judge(status: reqwest::StatusCode, retry_after: Option<&str>) -> (Option<i32>, Option<String>, Result<(), JobError>) {
+fn judge(status: reqwest::StatusCode, retry_after: Option<Duration>) -> (Option<i32>, Option<String>, Result<(), JobError>) {
     let code = Some(i32::from(status.as_u16()));
     if status.is_success() {
         return (code, None, Ok(()));
     }
     let why = format!("the publisher answered {status}");
     let outcome = if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        match retry_after.and_then(|s| s.trim().parse::<u64>().ok()) {
-            Some(secs) => Err(JobError::retry_after(why.clone(), Duration::from_secs(secs.min(3600)))),
+        match retry_after {
+            Some(after) => Err(JobError::retry_after(why.clone(), after.min(Duration::from_secs(3600)))),
             None => Err(JobError::retry(why.clone())),
         }
     } else {
@@ -328,7 +328,7 @@ mod tests {
         use reqwest::StatusCode as S;
         assert!(judge(S::OK, None).2.is_ok());
         assert!(judge(S::NO_CONTENT, None).2.is_ok());
-        let e = judge(S::SERVICE_UNAVAILABLE, Some("7")).2.expect_err("retried");
+        let e = judge(S::SERVICE_UNAVAILABLE, Some(Duration::from_secs(7))).2.expect_err("retried");
         assert!(!e.permanent && e.retry_after == Some(Duration::from_secs(7)));
         let e = judge(S::TOO_MANY_REQUESTS, None).2.expect_err("retried");
         assert!(!e.permanent && e.retry_after.is_none());

@@ -57,13 +57,20 @@ struct CampaignInfo {
     busy_message: String,
 }
 
+impl CampaignInfo {
+    /// From the campaign's (status, greeting, busy message).
+    fn new(id: i64, (status, greeting, busy_message): (String, String, String)) -> Self {
+        CampaignInfo { id, active: status == "active", greeting, busy_message }
+    }
+}
+
 fn campaign_info(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignInfo>, AppError> {
     Ok(campaigns::table
         .find(id)
         .select((campaigns::status, campaigns::greeting, campaigns::busy_message))
         .first::<(String, String, String)>(conn)
         .optional()?
-        .map(|(status, greeting, busy_message)| CampaignInfo { id, active: status == "active", greeting, busy_message }))
+        .map(|row| CampaignInfo::new(id, row)))
 }
 
 /// A new inbound call.
@@ -87,12 +94,7 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
         .first(conn)
         .optional()?;
     let number = found.as_ref().map(|n| (n.0, n.1, n.2));
-    let campaign = found.and_then(|(_, id, _, c)| Some((id?, c?))).map(|(id, (status, greeting, busy_message))| CampaignInfo {
-        id,
-        active: status == "active",
-        greeting,
-        busy_message,
-    });
+    let campaign = found.and_then(|(_, id, _, c)| Some(CampaignInfo::new(id?, c?)));
     let state = crate::routing::caller_state(v.from_state.as_deref(), &v.from);
     let call_id = store::insert(
         conn,

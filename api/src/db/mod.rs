@@ -282,8 +282,9 @@ pub const WRITE_ATTEMPTS: u32 = 4;
 
 /// A short, jittered pause before running a lost transaction again (grows with the attempt).
 fn retry_pause_ms(attempt: u32) -> u64 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    u64::from(attempt) + u64::from(nanos) % (u64::from(attempt) * 2)
+    use rand::Rng;
+    let a = u64::from(attempt);
+    a + rand::thread_rng().gen_range(0..a * 2)
 }
 
 /// `NOW()` as stored: UTC, microsecond precision (what both backends keep).

@@ -218,15 +218,7 @@ pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<()
 
 /// Appends to a call's log.
 pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json::Value) -> Result<(), AppError> {
-    diesel::insert_into(call_events::table)
-        .values((
-            call_events::call_id.eq(call_id),
-            call_events::at.eq(now()),
-            call_events::kind.eq(kind),
-            call_events::data.eq(data.to_string()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    events(conn, call_id, &[(kind, data)])
 }
 
 /// Several log entries of a call, in order, in one statement.

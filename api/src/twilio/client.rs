@@ -152,7 +152,8 @@ pub struct VoiceWebhooks {
     pub status_callback_method: String,
 }
 
-fn retry_after(res: &Response) -> Option<Duration> {
+/// `Retry-After` in seconds or as an HTTP date.
+pub(crate) fn retry_after(res: &Response) -> Option<Duration> {
     let v = res.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
