@@ -60,7 +60,7 @@ STEP="hashing the build inputs"
 inputs_fingerprint() {
   {
     echo "route=$CB_WEB_ROUTE rustc=$CB_WEB_RUSTC_VERSION wasm-bindgen=$CB_WASM_BINDGEN_VERSION"
-    echo "cargo-args=${CARGO_ARGS[*]:-} keep-names=${BUILD_WEB_KEEP_NAMES:-0}"
+    echo "cargo-args=${CARGO_ARGS[*]:-} keep-names=${BUILD_WEB_KEEP_NAMES:-0} brotli=${CB_BROTLI:+yes}"
     find web wire \
         \( -path web/target -o -path web/dist -o -path wire/target -o -name '.*' \) -prune \
         -o -type f -print0 |
@@ -78,17 +78,19 @@ FINGERPRINT="$(inputs_fingerprint) $(lock_fingerprint)"
 
 dist_complete() {
   local f
-  for f in index.html boot.js style.css "$CRATE_FILE.js" "${CRATE_FILE}_bg.wasm"; do
+  for f in index.html boot.js style.css "$CRATE_FILE.js" "${CRATE_FILE}_bg.wasm" "${CRATE_FILE}_bg.wasm.gz"; do
     [ -s "$DIST/$f" ] || return 1
   done
 }
 
 report_sizes() {
-  local f raw gz
-  for f in "${CRATE_FILE}_bg.wasm" "$CRATE_FILE.js"; do
+  local f raw gz br
+  for f in "${CRATE_FILE}_bg.wasm" "$CRATE_FILE.js" boot.js; do
     raw=$(wc -c <"$DIST/$f")
-    gz=$(gzip -9 -c "$DIST/$f" | wc -c)
-    printf 'build-web:   %-26s %8d bytes raw  %8d bytes gzip -9\n' "$f" "$raw" "$gz" >&2
+    gz=$(wc -c <"$DIST/$f.gz")
+    br="-"
+    [ -f "$DIST/$f.br" ] && br=$(wc -c <"$DIST/$f.br")
+    printf 'build-web:   %-26s %8d bytes raw  %8s bytes gzip -9  %8s bytes brotli\n' "$f" "$raw" "$gz" "$br" >&2
   done
 }
 
@@ -148,6 +150,15 @@ STEP="copying index.html, boot.js and stylesheets"
 cp web/index.html web/boot.js "$STAGE/"
 for css in web/*.css; do
   [ -e "$css" ] && cp "$css" "$STAGE/"
+done
+
+# Compressed copies of the big files, made once at the best level; the server sends the one the
+# browser accepts (brotli, else gzip) with Content-Encoding. -n: no name or time in the gzip header,
+# so the same input gives the same bytes.
+STEP="compressing the wasm and JS (gzip -9${CB_BROTLI:+, brotli -q 11})"
+for f in "$STAGE/${CRATE_FILE}_bg.wasm" "$STAGE/$CRATE_FILE.js" "$STAGE/boot.js"; do
+  gzip -9 -n -k -f "$f"
+  if [ -n "${CB_BROTLI:-}" ]; then "$CB_BROTLI" -q 11 -k -f "$f"; fi
 done
 
 STEP="replacing web/dist"

@@ -194,7 +194,22 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 3. Report.
+# 3. brotli, for the compressed copies of the wasm and JS that the server sends to browsers
+#    (Debian package `brotli`). Without it (and without root to install it) the build makes
+#    gzip copies only.
+# ---------------------------------------------------------------------------------------------
+BROTLI="$(command -v brotli || true)"
+if [ -z "$BROTLI" ] && command -v apt-get >/dev/null 2>&1 &&
+   { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-cache show brotli >/dev/null 2>&1 || as_root apt-get update -q >&2 || true
+  log "apt-get install brotli"
+  as_root apt-get install -y -qq --no-install-recommends brotli >&2 || log "could not install brotli; gzip copies only"
+  BROTLI="$(command -v brotli || true)"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 4. Report.
 # ---------------------------------------------------------------------------------------------
 if [ "$EMIT_ENV" = 1 ]; then
   printf 'export CB_WEB_ROUTE=%q\n' "$ROUTE"
@@ -204,7 +219,9 @@ if [ "$EMIT_ENV" = 1 ]; then
   printf 'export CB_WEB_RUSTC_VERSION=%q\n' "$RUSTC_VERSION"
   printf 'export CB_WASM_BINDGEN=%q\n' "$WASM_BINDGEN"
   printf 'export CB_WASM_BINDGEN_VERSION=%q\n' "$WB_VERSION"
+  printf 'export CB_BROTLI=%q\n' "$BROTLI"
 else
   echo "route:        $ROUTE ($RUSTC_VERSION via $WEB_CARGO$([ "$WEB_BUILD_STD" = 1 ] && echo ', -Zbuild-std'))"
   echo "wasm-bindgen: $WASM_BINDGEN ($WB_VERSION)"
+  echo "brotli:       ${BROTLI:-none (gzip copies only)}"
 fi

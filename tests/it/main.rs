@@ -18,3 +18,4 @@ mod postbacks;
 mod validation;
 mod jobs;
 mod twilio_account;
+mod web_assets;
