@@ -438,3 +438,46 @@ async fn concurrent_calls_on_two_instances_arrive_in_order() {
     client.expect_quiet(Duration::from_millis(300)).await;
     let _: &SseClient = &client;
 }
+
+/// PostgreSQL commits concurrent transactions in any order, so an event id can become visible
+/// before a smaller one. Nothing is published past such a hole while the transaction holding the
+/// smaller id is open; the held event comes first once it commits; a hole left by a rollback is
+/// passed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_wait_at_a_hole_until_its_transaction_ends() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    setup(&app).await;
+    let mut client = app.sse(&app.admin_token, TokenIn::Header, None).await;
+    scripted_call(&app, "CA700", NUMBER_A).await;
+    let first = client.take(N).await;
+    // Another session takes the next event id (a copy of the last event) and keeps its
+    // transaction open.
+    let hold = "BEGIN; INSERT INTO live_events (at, kind, call_id, publisher_id, payload) \
+                SELECT at, kind, call_id, publisher_id, payload FROM live_events ORDER BY id DESC LIMIT 1";
+    let mut held = diesel::PgConnection::establish(&app.db.url).expect("connect");
+    held.batch_execute(hold).expect("held insert");
+    let answer = app.incoming_call("CA701", "+12015550124", NUMBER_A, &[]).await;
+    assert_eq!(answer.status, 200);
+    client.expect_quiet(Duration::from_millis(700)).await;
+    held.batch_execute("COMMIT").expect("commit");
+    let [copy, created] = &client.take(2).await[..] else { unreachable!() };
+    assert_eq!((copy.id, copy.call.call_sid.as_str()), (first[N - 1].id + 1, "CA700"), "the held event first");
+    assert_eq!((created.id, created.kind, created.call.call_sid.as_str()), (copy.id + 1, LiveEventKind::CallCreated, "CA701"));
+
+    // A transaction that takes an id and rolls back: the next event still arrives, past the hole.
+    held.batch_execute(hold).expect("held insert");
+    let answer = app.incoming_call("CA702", "+12015550125", NUMBER_A, &[]).await;
+    assert_eq!(answer.status, 200);
+    client.expect_quiet(Duration::from_millis(300)).await;
+    held.batch_execute("ROLLBACK").expect("rollback");
+    let started = Instant::now();
+    let next = client.next_within(Duration::from_secs(3)).await.expect("the event after the hole").live();
+    assert_eq!((next.id, next.call.call_sid.as_str()), (created.id + 2, "CA702"), "id {} was rolled back", created.id + 1);
+    assert!(started.elapsed() < Duration::from_secs(2), "passed over the hole in {:?}", started.elapsed());
+    // A client resuming from before the hole replays what was published, in order.
+    let mut resumed = app.sse(&app.admin_token, TokenIn::Header, Some(first[N - 1].id)).await;
+    let replayed: Vec<i64> = resumed.take(3).await.iter().map(|e| e.id).collect();
+    assert_eq!(replayed, [copy.id, created.id, next.id]);
+}

@@ -4,9 +4,11 @@
 //! Handlers never hold a connection across an `.await`: they hand a closure to [`Db::read`] or
 //! [`Db::write`], which runs it on the blocking pool. Writes always run in a transaction. On
 //! SQLite, writes go through a pool of exactly one connection: SQLite has one writer anyway, and
-//! serialising writers in-process avoids `SQLITE_BUSY` on read-to-write lock upgrades.
+//! serialising writers in-process avoids `SQLITE_BUSY` on read-to-write lock upgrades. The
+//! request path's writes go to one writer thread that commits them in batches ([`writer`]).
 
 pub mod schema;
+pub mod writer;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -121,7 +123,8 @@ impl r2d2::ManageConnection for Manager {
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         match conn {
             DbConnection::Postgres(c) => diesel::r2d2::R2D2Connection::is_broken(c),
-            DbConnection::Sqlite(_) => false,
+            // A transaction left open or broken (a write that panicked) is not handed out again.
+            DbConnection::Sqlite(c) => diesel::r2d2::R2D2Connection::is_broken(c),
         }
     }
 }
@@ -136,6 +139,8 @@ pub struct Db {
     backend: Backend,
     /// Woken after a commit that wrote live events (see [`crate::live`]).
     live_wake: std::sync::Arc<crate::live::Wake>,
+    /// SQLite: the writer thread that runs [`Db::write`]s in batches.
+    writer: Option<writer::Writer>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,7 +183,12 @@ impl Db {
             }
             Backend::Sqlite => (build(opts.max_connections.max(2))?, build(1)?),
         };
-        Ok(Db { read, write, backend, live_wake: Default::default() })
+        let live_wake: std::sync::Arc<crate::live::Wake> = Default::default();
+        let writer = match backend {
+            Backend::Sqlite => Some(writer::Writer::start(write.clone(), live_wake.clone(), opts.acquire_timeout)?),
+            Backend::Postgres => None,
+        };
+        Ok(Db { read, write, backend, live_wake, writer })
     }
 
     pub fn backend(&self) -> Backend {
@@ -212,15 +222,18 @@ impl Db {
         .await?
     }
 
-    /// Runs `f` in a transaction on the blocking pool; any error rolls it back. Live events
-    /// emitted by `f` are written last thing before the commit. A transaction that loses to a
-    /// concurrent one (PostgreSQL deadlock or serialization failure) is run again, up to
-    /// [`WRITE_ATTEMPTS`] times, so `f` must only act on the database.
+    /// Runs `f` in a transaction (on SQLite: in the writer's next batch, see [`writer`]); any
+    /// error rolls it back. Live events emitted by `f` are written last thing before the commit.
+    /// A transaction that loses to a concurrent one (PostgreSQL deadlock or serialization
+    /// failure) is run again, up to [`WRITE_ATTEMPTS`] times, so `f` must only act on the database.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
+        if let Some(writer) = &self.writer {
+            return writer.write(f).await;
+        }
         let db = self.clone();
         actix_web::web::block(move || db.write_blocking(f)).await?
     }

@@ -5,23 +5,25 @@
 //!    (per thread: the transaction runs synchronously on one blocking thread).
 //! 2. Just before the transaction commits, [`crate::db::Db::write`] calls [`flush`]: each noted
 //!    event becomes a row of `live_events` carrying the call as it stands at the end of the
-//!    transaction. On PostgreSQL the writer first takes a transaction-scoped advisory lock, so
-//!    ids are handed out in commit order (a reader that sees id N has already seen every id below
-//!    it), then `pg_notify`s (delivered on commit). A rolled-back change publishes nothing.
+//!    transaction; on PostgreSQL it also `pg_notify`s (delivered on commit). A rolled-back change
+//!    publishes nothing.
 //! 3. After the commit, one pump per instance ([`pump`]) reads the rows past its cursor and hands
-//!    them to the in-process [`Hub`] (a bounded broadcast). On PostgreSQL the pump LISTENs, so an
-//!    event written by any instance reaches the clients of every instance; on SQLite it is woken
-//!    in-process.
+//!    them to the in-process [`Hub`] (a bounded broadcast), in id order. On PostgreSQL the pump
+//!    LISTENs, so an event written by any instance reaches the clients of every instance; on
+//!    SQLite it is woken in-process. SQLite has one writer, so ids commit in order. PostgreSQL
+//!    commits concurrent transactions in any order, so a later id can become visible before an
+//!    earlier one: the pump then waits at the hole until every transaction that was running when
+//!    it saw the hole has ended (see [`pump`]). No lock orders the writers, so instances and
+//!    transactions never queue behind one another to publish.
 //! 4. Each SSE client reads the hub through its own receiver: a client that falls
 //!    `client_buffer` events behind is told to reload and disconnected; nobody ever waits for it.
-//!
-//! Noting events at [`emit`] and writing them at commit time also keeps the advisory lock out of
-//! the middle of a transaction (taking it last means no lock-order deadlock with buyer slots).
+//!    A client resuming with `Last-Event-ID` replays from the database up to what the pump has
+//!    published, then follows the hub.
 pub mod pump;
 pub mod sse;
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -39,8 +41,6 @@ use crate::store::calls::CallRow;
 
 /// The PostgreSQL channel the pumps LISTEN on.
 pub const CHANNEL: &str = "callbroker_live";
-/// Key of the advisory lock that orders `live_events` ids by commit.
-const ORDER_LOCK_KEY: i64 = 0x0063_626b_6c69_7665; // "cbklive"
 
 /// A change to announce, named by the call it concerns.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,9 +109,6 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
     // The same change noted twice in one transaction (e.g. two callbacks folded together) is one event.
     let mut seen = std::collections::HashSet::new();
     pending.retain(|e| matches!(e, LiveEvent::Qualified { .. }) || seen.insert((e.kind(), e.call_id())));
-    if let DbConnection::Postgres(c) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({ORDER_LOCK_KEY})")).execute(c)?;
-    }
     let at = crate::db::now();
     let mut written = 0;
     for event in pending {
@@ -163,7 +160,12 @@ fn rows_query() -> live_events::BoxedQuery<'static, crate::db::DbBackend, (diese
 
 /// Events after `after`, oldest first, at most `limit`; only one publisher's with `scope`.
 pub fn after(conn: &mut DbConnection, after: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, AppError> {
-    let mut q = rows_query().filter(live_events::id.gt(after));
+    between(conn, after, i64::MAX, scope, limit)
+}
+
+/// Events with `after < id <= upto`, oldest first, at most `limit`; only one publisher's with `scope`.
+pub fn between(conn: &mut DbConnection, after: i64, upto: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, AppError> {
+    let mut q = rows_query().filter(live_events::id.gt(after)).filter(live_events::id.le(upto));
     if let Some(p) = scope {
         q = q.filter(live_events::publisher_id.eq(p));
     }
@@ -266,6 +268,8 @@ impl Wake {
 /// The in-process fan-out of events to this instance's SSE clients.
 pub struct Hub {
     tx: broadcast::Sender<Arc<Published>>,
+    /// The id of the last event published (every kept event up to it has been handed out).
+    published: AtomicI64,
     stop_tx: watch::Sender<bool>,
     stopped: AtomicBool,
     pub config: crate::config::LiveConfig,
@@ -275,13 +279,24 @@ impl Hub {
     pub fn new(config: crate::config::LiveConfig) -> Hub {
         let (tx, _) = broadcast::channel(config.client_buffer.max(1));
         let (stop_tx, _) = watch::channel(false);
-        Hub { tx, stop_tx, stopped: AtomicBool::new(false), config }
+        Hub { tx, published: AtomicI64::new(0), stop_tx, stopped: AtomicBool::new(false), config }
     }
 
     /// Hands an event to every connected client; never waits.
     pub fn publish(&self, event: Arc<Published>) {
+        self.passed(event.id);
         // An error only means nobody is listening.
         let _ = self.tx.send(event);
+    }
+
+    /// Notes that the pump is past `id` (published, skipped, or where it started).
+    pub fn passed(&self, id: i64) {
+        self.published.fetch_max(id, Ordering::SeqCst);
+    }
+
+    /// Every event up to this id has been handed out; replays stop here and the hub goes on.
+    pub fn published(&self) -> i64 {
+        self.published.load(Ordering::SeqCst)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {

@@ -2,6 +2,15 @@
 //! them to the [`Hub`]. On PostgreSQL it runs on a dedicated connection that LISTENs (so events
 //! written by other instances arrive too), reconnecting with backoff and catching up from its
 //! cursor; on SQLite it is woken in-process after each commit. It also prunes old rows.
+//!
+//! **Holes (PostgreSQL).** Writers take event ids from a sequence inside their transactions and
+//! commit in any order, so the pump may see id 8 before id 7. It never publishes past a hole it
+//! cannot explain: when it first sees one it notes the snapshot's `xmax` (every transaction that
+//! could hold the missing id started before it), and it waits until the oldest running
+//! transaction (`xmin`) is past that mark. By then the missing ids are visible, or they belonged
+//! to a transaction that rolled back and will never appear. A hole older than [`HOLE_WAIT`] (a
+//! transaction left open elsewhere) is passed over with a warning, so one stuck session cannot
+//! stop the feed.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +27,8 @@ const BATCH: i64 = 500;
 const SAFETY_POLL: Duration = Duration::from_secs(2);
 /// How often the PostgreSQL connection is checked for notifications.
 const LISTEN_POLL: Duration = Duration::from_millis(20);
+/// The longest the pump waits at a hole before passing over it.
+pub const HOLE_WAIT: Duration = Duration::from_secs(5);
 
 /// Starts the pump thread; it ends when the hub is stopped.
 pub fn start(db: Db, database_url: String, hub: Arc<Hub>) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -38,6 +49,7 @@ fn run(db: &Db, url: &str, hub: &Hub) {
             }
         }
     };
+    hub.passed(cursor);
     let wake = db.live_wake();
     let mut pruner = Pruner::new(hub);
     match db.backend() {
@@ -51,7 +63,10 @@ fn run(db: &Db, url: &str, hub: &Hub) {
                     match read {
                         Ok(rows) => {
                             let full = rows.len() as i64 == BATCH;
-                            publish(rows, &mut cursor, hub);
+                            // One writer: ids commit in order, there are no holes to wait at.
+                            for row in rows {
+                                publish(row, &mut cursor, hub);
+                            }
                             if full {
                                 wake.notify();
                             }
@@ -90,7 +105,8 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
         }
         backoff = Duration::from_millis(100);
         // Catch up on whatever was committed while not listening.
-        if let Err(e) = read_all(&mut conn, cursor, hub) {
+        let mut hole = None;
+        if let Err(e) = read_all(&mut conn, cursor, hub, &mut hole) {
             tracing::warn!(error = %e, "live events: read failed; reconnecting");
             continue;
         }
@@ -115,9 +131,10 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
                 tracing::warn!(error = %e, "live events: listening connection lost; reconnecting");
                 break;
             }
-            if woke || last_read.elapsed() >= SAFETY_POLL {
+            // Waiting at a hole: look again at every poll (a rollback sends no notification).
+            if woke || hole.is_some() || last_read.elapsed() >= SAFETY_POLL {
                 last_read = Instant::now();
-                if let Err(e) = read_all(&mut conn, cursor, hub) {
+                if let Err(e) = read_all(&mut conn, cursor, hub, &mut hole) {
                     tracing::warn!(error = %e, "live events: read failed; reconnecting");
                     break;
                 }
@@ -127,23 +144,97 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
     }
 }
 
-fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub) -> Result<(), AppError> {
+/// Ids the pump has not seen although a later one is visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hole {
+    /// The first missing id.
+    pub first: i64,
+    /// `xmax` of a snapshot taken after the hole was seen: once the oldest running transaction is
+    /// past it, every transaction that could hold a missing id has ended.
+    pub settles_at: i64,
+    pub seen: Instant,
+}
+
+/// The transactions a PostgreSQL snapshot considers running: from `xmin` (the oldest) to below
+/// `xmax`.
+#[derive(Debug, Clone, Copy, diesel::QueryableByName)]
+struct Snapshot {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    xmin: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    xmax: i64,
+}
+
+fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, AppError> {
+    use diesel::RunQueryDsl;
+    Ok(diesel::sql_query(
+        "SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax \
+         FROM pg_current_snapshot() AS s",
+    )
+    .get_result(conn)?)
+}
+
+/// What to do at a hole before `first` (the id after the cursor), given the snapshot taken just
+/// before the rows were read (`before`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum AtHole {
+    /// Keep waiting.
+    Wait,
+    /// The missing ids will never appear: go past them.
+    Pass,
+}
+
+/// Decides at a hole; notes a new one in `hole` (with `settles_at` read afterwards by `mark`).
+pub fn at_hole(hole: &mut Option<Hole>, first: i64, before_xmin: i64, mark: impl FnOnce() -> Result<i64, AppError>) -> Result<AtHole, AppError> {
+    match hole {
+        Some(h) if h.first == first => {
+            if before_xmin >= h.settles_at {
+                return Ok(AtHole::Pass);
+            }
+            if h.seen.elapsed() >= HOLE_WAIT {
+                tracing::warn!(first, waited_ms = h.seen.elapsed().as_millis() as u64, "live events: a transaction holding an event id stays open; passing over it");
+                return Ok(AtHole::Pass);
+            }
+            Ok(AtHole::Wait)
+        }
+        _ => {
+            *hole = Some(Hole { first, settles_at: mark()?, seen: Instant::now() });
+            Ok(AtHole::Wait)
+        }
+    }
+}
+
+/// Publishes every row it can in id order, stopping at a hole that has not settled.
+fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Option<Hole>) -> Result<(), AppError> {
     loop {
+        // Before the rows: a transaction that has ended by this snapshot is visible to the read.
+        let before = snapshot(conn)?;
         let rows = super::after(conn, *cursor, None, BATCH)?;
         let full = rows.len() as i64 == BATCH;
-        publish(rows, cursor, hub);
+        for row in rows {
+            if row.id > *cursor + 1 {
+                let decision = at_hole(hole, *cursor + 1, before.xmin, || Ok(snapshot(conn)?.xmax))?;
+                if decision == AtHole::Wait {
+                    return Ok(());
+                }
+                tracing::debug!(from = *cursor + 1, to = row.id - 1, "live events: ids never committed; passed over");
+            }
+            *hole = None;
+            publish(row, cursor, hub);
+        }
         if !full {
             return Ok(());
         }
     }
 }
 
-fn publish(rows: Vec<super::Row>, cursor: &mut i64, hub: &Hub) {
-    for row in rows {
-        *cursor = row.id;
-        match Published::from_row(row) {
-            Ok(p) => hub.publish(Arc::new(p)),
-            Err(e) => tracing::warn!(error = %e, id = *cursor, "live events: unreadable event skipped"),
+fn publish(row: super::Row, cursor: &mut i64, hub: &Hub) {
+    *cursor = row.id;
+    match Published::from_row(row) {
+        Ok(p) => hub.publish(Arc::new(p)),
+        Err(e) => {
+            hub.passed(*cursor);
+            tracing::warn!(error = %e, id = *cursor, "live events: unreadable event skipped");
         }
     }
 }
@@ -174,5 +265,31 @@ impl Pruner {
             Ok(n) => tracing::debug!(pruned = n, "live events: old events pruned"),
             Err(e) => tracing::warn!(error = %e, "live events: prune failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hole_is_passed_once_every_transaction_that_could_fill_it_has_ended() {
+        let mut hole = None;
+        // First sight: noted with the xmax read after the rows; wait.
+        assert_eq!(at_hole(&mut hole, 7, 100, || Ok(120)).expect("decide"), AtHole::Wait);
+        assert_eq!(hole.map(|h| (h.first, h.settles_at)), Some((7, 120)));
+        // Transactions from before the mark are still running: wait; the mark is not read again.
+        assert_eq!(at_hole(&mut hole, 7, 119, || panic!("read again")).expect("decide"), AtHole::Wait);
+        // The oldest running transaction started after the mark: the missing id is gone for good.
+        assert_eq!(at_hole(&mut hole, 7, 120, || panic!("read again")).expect("decide"), AtHole::Pass);
+        // Another hole further on starts its own wait.
+        assert_eq!(at_hole(&mut hole, 9, 500, || Ok(130)).expect("decide"), AtHole::Wait);
+        assert_eq!(hole.map(|h| h.first), Some(9));
+    }
+
+    #[test]
+    fn a_hole_held_open_too_long_is_passed_over() {
+        let mut hole = Some(Hole { first: 3, settles_at: 50, seen: Instant::now() - HOLE_WAIT });
+        assert_eq!(at_hole(&mut hole, 3, 10, || panic!("read again")).expect("decide"), AtHole::Pass);
     }
 }

@@ -38,29 +38,28 @@ pub struct Replay {
     pub after: i64,
 }
 
-/// The events after `last_event_id` visible to `scope`, bounded by `max` and by what is kept;
-/// past those bounds a reload frame instead.
-pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option<i64>, max: i64) -> Result<Replay, AppError> {
+/// The events after `last_event_id` visible to `scope`, up to `published` (what the pump has
+/// handed to the hub: later ones reach the client through the hub, in order), bounded by `max`
+/// and by what is kept; past those bounds a reload frame instead.
+pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option<i64>, max: i64, published: i64) -> Result<Replay, AppError> {
     let Some(last) = last_event_id else {
         return Ok(Replay { frames: vec![], after: 0 });
     };
     if last > 0 && !super::kept(conn, last)? {
         // Pruned (or never issued): what came in between is unknown.
-        return Ok(Replay { frames: vec![reload_frame("gap")], after: super::last_id(conn)? });
+        return Ok(Replay { frames: vec![reload_frame("gap")], after: published });
     }
     let max = max.max(0);
-    let rows = super::after(conn, last, scope, max + 1)?;
+    let rows = super::between(conn, last, published, scope, max + 1)?;
     if rows.len() as i64 > max {
-        return Ok(Replay { frames: vec![reload_frame("too_many")], after: super::last_id(conn)? });
+        return Ok(Replay { frames: vec![reload_frame("too_many")], after: published });
     }
-    let mut after = last;
     let mut frames = Vec::with_capacity(rows.len());
     for row in rows {
-        after = row.id;
         let published = Published::from_row(row)?;
         frames.extend(published.frame_for(scope));
     }
-    Ok(Replay { frames, after })
+    Ok(Replay { frames, after: last.max(published) })
 }
 
 struct Client {

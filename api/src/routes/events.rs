@@ -70,7 +70,8 @@ pub async fn events(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     // are skipped by id).
     let rx = hub.subscribe();
     let max = hub.config.replay_max_events;
-    let replay = state.db.read(move |c| crate::live::sse::replay(c, last_event_id, scope, max)).await?;
+    let published = hub.published();
+    let replay = state.db.read(move |c| crate::live::sse::replay(c, last_event_id, scope, max, published)).await?;
     let stream = crate::live::sse::client_stream(&hub, rx, scope, replay);
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

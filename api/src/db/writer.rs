@@ -1,0 +1,168 @@
+//! SQLite's writer: one thread runs every write transaction of the request path (SQLite has one
+//! writer anyway).
+//!
+//! Transactions that queue up while one runs are committed together (group commit): the writer
+//! opens one transaction, runs each queued closure in its own savepoint (an error rolls back that
+//! closure's changes only, and only its caller gets the error), then commits once. Each changed
+//! page is then written to the WAL once per batch instead of once per request, and callers wait
+//! on a channel instead of queueing on the connection pool's lock. Under light load a batch is
+//! one transaction, as before. A caller learns its result only after the commit.
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+use tokio::sync::oneshot;
+
+use super::{DbConnection, Pool};
+use crate::error::AppError;
+use crate::live::Wake;
+
+/// The most transactions committed together.
+pub const MAX_BATCH: usize = 64;
+
+/// Delivers a job's result once its batch's commit is known.
+type Finish = Box<dyn FnOnce(Result<(), &AppError>) + Send>;
+
+/// A write queued for the writer thread.
+trait Task: Send {
+    /// Runs in a savepoint of the batch's transaction; returns how many live events it wrote
+    /// and what to do once the batch is committed (or not).
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> (usize, Finish);
+    /// Refuses the write unstarted.
+    fn refuse(self: Box<Self>, error: AppError);
+    /// Past this instant the write is refused unstarted (the caller's wait for the database).
+    fn deadline(&self) -> Instant;
+}
+
+struct Write<T, F> {
+    f: F,
+    deadline: Instant,
+    reply: oneshot::Sender<Result<T, AppError>>,
+}
+
+impl<T, F> Task for Write<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> (usize, Finish) {
+        let Write { f, reply, .. } = *self;
+        crate::live::discard();
+        // A nested transaction: a savepoint inside the batch's transaction.
+        let ran = conn.transaction(|c| {
+            let value = f(c)?;
+            let events = crate::live::flush(c)?;
+            Ok::<_, AppError>((value, events))
+        });
+        crate::live::discard();
+        let events = ran.as_ref().map_or(0, |(_, n)| *n);
+        let finish: Finish = Box::new(move |commit| {
+            let result = match (ran, commit) {
+                (Ok((value, _)), Ok(())) => Ok(value),
+                (Err(e), _) => Err(e),
+                (Ok(_), Err(e)) => Err(AppError::Unavailable(format!("the write was not committed: {e}"))),
+            };
+            // The caller may have gone (request cancelled): nothing to tell.
+            let _ = reply.send(result);
+        });
+        (events, finish)
+    }
+
+    fn refuse(self: Box<Self>, error: AppError) {
+        let _ = self.reply.send(Err(error));
+    }
+
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
+/// The queue to the writer thread (cheap to clone).
+#[derive(Clone)]
+pub struct Writer {
+    tasks: mpsc::Sender<Box<dyn Task>>,
+    wait: Duration,
+}
+
+impl Writer {
+    /// Starts the writer thread on `pool` (of one connection). A write that has waited `wait` in
+    /// the queue is refused unstarted (503), like a request that waited that long for a pooled
+    /// connection.
+    pub fn start(pool: Pool, wake: Arc<Wake>, wait: Duration) -> std::io::Result<Writer> {
+        let (tx, rx) = mpsc::channel::<Box<dyn Task>>();
+        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(&pool, &rx, &wake))?;
+        Ok(Writer { tasks: tx, wait })
+    }
+
+    /// Runs `f` in the next batch; its result comes once the batch is committed.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let (reply, result) = oneshot::channel();
+        let task: Box<dyn Task> = Box::new(Write { f, deadline: Instant::now() + self.wait, reply });
+        self.tasks.send(task).map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?;
+        result.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the write transaction panicked")))?
+    }
+}
+
+fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(task) => batch.push(task),
+                Err(_) => break,
+            }
+        }
+        let now = Instant::now();
+        let (late, batch): (Vec<_>, Vec<_>) = batch.into_iter().partition(|t| t.deadline() < now);
+        for task in late {
+            task.refuse(AppError::Unavailable("timed out waiting for the database".into()));
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let mut conn = match pool.get() {
+            Ok(c) => c,
+            Err(e) => {
+                let message = e.to_string();
+                for task in batch {
+                    task.refuse(AppError::Unavailable(message.clone()));
+                }
+                continue;
+            }
+        };
+        let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
+        let mut events = 0;
+        let mut tasks = batch.into_iter();
+        let committed = (*conn).transaction(|c| {
+            for task in tasks.by_ref() {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| task.run(c))) {
+                    Ok((n, finish)) => {
+                        events += n;
+                        finishers.push(finish);
+                    }
+                    // The panicking closure dropped its reply (its caller gets an error). Its
+                    // savepoint is in an unknown state: roll the whole batch back.
+                    Err(_) => return Err(AppError::Internal(anyhow::anyhow!("a write transaction panicked"))),
+                }
+            }
+            Ok::<_, AppError>(())
+        });
+        for task in tasks {
+            task.refuse(AppError::Unavailable("the write was not committed: another write in its batch failed".into()));
+        }
+        let commit = committed.as_ref().map(|_| ());
+        for finish in finishers {
+            finish(commit);
+        }
+        if committed.is_ok() && events > 0 {
+            wake.notify();
+        }
+    }
+}
