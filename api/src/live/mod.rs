@@ -5,12 +5,14 @@
 //!    (per thread: the transaction runs synchronously on one blocking thread).
 //! 2. Just before the transaction commits, [`crate::db::Db::write`] calls [`flush`]: each noted
 //!    event becomes a row of `live_events` carrying the call as it stands at the end of the
-//!    transaction; on PostgreSQL it also `pg_notify`s (delivered on commit). A rolled-back change
-//!    publishes nothing.
+//!    transaction. A rolled-back change publishes nothing. After the commit the instance's pump
+//!    is woken in-process.
 //! 3. After the commit, one pump per instance ([`pump`]) reads the rows past its cursor and hands
 //!    them to the in-process [`Hub`] (a bounded broadcast), in id order. On PostgreSQL the pump
-//!    LISTENs, so an event written by any instance reaches the clients of every instance; on
-//!    SQLite it is woken in-process. SQLite has one writer, so ids commit in order. PostgreSQL
+//!    LISTENs, and when woken by its own instance's commits it sends one `NOTIFY` for all of them,
+//!    so an event written by any instance reaches the clients of every instance. (A `NOTIFY`
+//!    inside each write transaction would take PostgreSQL's notify-queue lock at every commit and
+//!    serialise them all.) SQLite has one writer, so ids commit in order. PostgreSQL
 //!    commits concurrent transactions in any order, so a later id can become visible before an
 //!    earlier one: the pump then waits at the hole until every transaction that was running when
 //!    it saw the hole has ended (see [`pump`]). No lock orders the writers, so instances and
@@ -133,11 +135,6 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
             ))
             .execute(conn)?;
         written += 1;
-    }
-    if written > 0 {
-        if let DbConnection::Postgres(c) = conn {
-            diesel::sql_query(format!("SELECT pg_notify('{CHANNEL}', '')")).execute(c)?;
-        }
     }
     Ok(written)
 }

@@ -103,6 +103,15 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
             std::thread::sleep(backoff);
             continue;
         }
+        // Our own notifications are not news: the local wake-up already said it.
+        let own_pid = match own_backend_pid(&mut conn) {
+            Ok(pid) => pid,
+            Err(e) => {
+                tracing::warn!(error = %e, "live events: cannot read the backend pid; reconnecting");
+                std::thread::sleep(backoff);
+                continue;
+            }
+        };
         backoff = Duration::from_millis(100);
         // Catch up on whatever was committed while not listening.
         let mut hole = None;
@@ -115,11 +124,20 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
             if hub.is_stopped() {
                 return;
             }
-            let mut woke = wake.wait(LISTEN_POLL);
+            let local = wake.wait(LISTEN_POLL);
+            if local {
+                // Tell the other instances: one notification for every commit since the last.
+                if let Err(e) = conn.batch_execute(&format!("NOTIFY {CHANNEL}")) {
+                    tracing::warn!(error = %e, "live events: NOTIFY failed; reconnecting");
+                    break;
+                }
+            }
+            let mut woke = local;
             let DbConnection::Postgres(pg) = &mut conn else { return };
             let mut broken = None;
             for n in pg.notifications_iter() {
                 match n {
+                    Ok(n) if n.process_id == own_pid => {}
                     Ok(_) => woke = true,
                     Err(e) => {
                         broken = Some(e);
@@ -142,6 +160,18 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
             pruner.maybe_prune(db);
         }
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct BackendPid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+fn own_backend_pid(conn: &mut DbConnection) -> Result<i32, AppError> {
+    use diesel::RunQueryDsl;
+    let row: BackendPid = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(conn)?;
+    Ok(row.pid)
 }
 
 /// Ids the pump has not seen although a later one is visible.
