@@ -84,6 +84,8 @@ where
 pub struct Writer {
     tasks: mpsc::Sender<Box<dyn Task>>,
     wait: Duration,
+    /// (transactions committed, writes in them), for the tests and the curious.
+    counts: Arc<[std::sync::atomic::AtomicU64; 2]>,
 }
 
 impl Writer {
@@ -92,8 +94,16 @@ impl Writer {
     /// connection.
     pub fn start(pool: Pool, wake: Arc<Wake>, wait: Duration) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Task>>();
-        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(&pool, &rx, &wake))?;
-        Ok(Writer { tasks: tx, wait })
+        let counts: Arc<[std::sync::atomic::AtomicU64; 2]> = Arc::default();
+        let counted = counts.clone();
+        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(&pool, &rx, &wake, &counted))?;
+        Ok(Writer { tasks: tx, wait, counts })
+    }
+
+    /// How many batches were committed, and how many writes they held.
+    pub fn batches(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.counts[0].load(Relaxed), self.counts[1].load(Relaxed))
     }
 
     /// Runs `f` in the next batch; its result comes once the batch is committed.
@@ -109,7 +119,7 @@ impl Writer {
     }
 }
 
-fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake) {
+fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake, counts: &[std::sync::atomic::AtomicU64; 2]) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         batch.push(first);
@@ -120,7 +130,7 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake) {
             }
         }
         let now = Instant::now();
-        let (late, batch): (Vec<_>, Vec<_>) = batch.into_iter().partition(|t| t.deadline() < now);
+        let (late, batch): (Vec<_>, Vec<_>) = batch.into_iter().partition(|t| t.deadline() <= now);
         for task in late {
             task.refuse(AppError::Unavailable("timed out waiting for the database".into()));
         }
@@ -158,11 +168,105 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake) {
             task.refuse(AppError::Unavailable("the write was not committed: another write in its batch failed".into()));
         }
         let commit = committed.as_ref().map(|_| ());
+        if committed.is_ok() {
+            counts[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            counts[1].fetch_add(finishers.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         for finish in finishers {
             finish(commit);
         }
         if committed.is_ok() && events > 0 {
             wake.notify();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, PoolOptions};
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    fn db() -> (Db, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("cb-writer-{}-{}", std::process::id(), crate::auth::random_token(8)));
+        let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
+        db.read_blocking(|c| c.batch_execute("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)").map_err(AppError::from)).expect("table");
+        (db, dir)
+    }
+
+    fn values(db: &Db) -> Vec<i32> {
+        db.read_blocking(|c| Ok(diesel::sql_query("SELECT v FROM t ORDER BY v").load::<V>(c)?.into_iter().map(|r| r.v).collect())).expect("read")
+    }
+
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        v: i32,
+    }
+
+    fn insert(v: i32) -> impl FnMut(&mut DbConnection) -> Result<i32, AppError> {
+        move |c| {
+            diesel::sql_query(format!("INSERT INTO t (v) VALUES ({v})")).execute(c)?;
+            Ok(v)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_in_a_batch_rolls_back_alone() {
+        let (db, dir) = db();
+        // Many writers at once (so batches form); every seventh fails after writing its row, and
+        // one repeats a value another has written (a constraint error).
+        let writes = (0..200).map(|i| {
+            let db = db.clone();
+            async move {
+                if i == 199 {
+                    return db.write(insert(5)).await;
+                }
+                db.write(move |c| {
+                    let v = insert(i)(c)?;
+                    if i % 7 == 3 {
+                        return Err(AppError::bad_request("refused after writing"));
+                    }
+                    Ok(v)
+                })
+                .await
+            }
+        });
+        let results = futures_util::future::join_all(writes).await;
+        for (i, r) in results.iter().enumerate() {
+            let i = i as i32;
+            if i % 7 == 3 || i == 199 {
+                assert!(r.is_err(), "write {i} fails");
+            } else {
+                assert_eq!(r.as_ref().ok(), Some(&i), "write {i} succeeds");
+            }
+        }
+        let expected: Vec<i32> = (0..199).filter(|i| i % 7 != 3).collect();
+        assert_eq!(values(&db), expected, "exactly the successful writes are kept");
+        let (batches, writes) = db.writer.as_ref().expect("SQLite has a writer").batches();
+        assert_eq!(writes, 200, "every write went through the writer (failed ones in committed batches too)");
+        assert!(batches < writes, "writes queued together were committed together: {batches} batches");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_waited_too_long_is_refused_unstarted() {
+        let (db, dir) = db();
+        let writer = Writer::start(db.write.clone(), Default::default(), Duration::ZERO).expect("writer");
+        let refused = writer.write(insert(1)).await;
+        assert!(matches!(refused, Err(AppError::Unavailable(_))), "{refused:?}");
+        assert!(values(&db).is_empty(), "nothing written");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_fails_its_batch_and_the_writer_goes_on() {
+        let (db, dir) = db();
+        let panicked = db.write(|_c| -> Result<(), AppError> { panic!("boom") }).await;
+        assert!(panicked.is_err());
+        assert_eq!(db.write(insert(7)).await.ok(), Some(7), "the next write works");
+        assert_eq!(values(&db), vec![7]);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
