@@ -128,9 +128,9 @@ mod tests {
 
     #[test]
     fn finds_files_with_compressed_copies() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("tmp");
         for f in ["app.wasm", "app.wasm.br", "app.wasm.gz", "boot.js", "boot.js.gz", "index.html"] {
-            std::fs::write(dir.path().join(f), f).unwrap();
+            std::fs::write(dir.path().join(f), f).expect("write");
         }
         let found = precompressed(dir.path());
         assert_eq!(
