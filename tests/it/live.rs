@@ -30,9 +30,12 @@ mod stalled_clients_do_not_slow_webhooks {
         }
     }
     // KNOWN FAILURE (open, reported on the live-events issue): a stalled client that reads again
-    // is sometimes neither sent every event nor a reload message within 5 s: it stops after a few
-    // dozen events with the stream still open, and the hub never logs it as lagging. Kept
-    // runnable with `cargo test -p callbroker-tests --test it -- --ignored stalled`.
+    // was sometimes neither sent every event nor a reload message within 5 s: it stopped after a
+    // few dozen events with the stream still open, and the hub never logged it as lagging. Kept
+    // runnable with `cargo test -p callbroker-tests --test it -- --ignored stalled`. After the
+    // session-3 changes to the write path and to replays it passed 12 runs of 12 (two of them
+    // beside the scale-out and concurrency tests), but the cause was never found, so it stays
+    // out of the default run until it has a longer clean record.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "known failure: a resumed stalled SSE client stalls (see the comment above)"]
     async fn sqlite_delivery() {
