@@ -223,7 +223,8 @@ impl Db {
     }
 
     /// Runs `f` in a transaction (on SQLite: in the writer's next batch, see [`writer`]); any
-    /// error rolls it back. Live events emitted by `f` are written last thing before the commit.
+    /// error rolls it back. Live events emitted by `f`, then its rollup changes, are written last
+    /// thing before the commit.
     /// A transaction that loses to a concurrent one (PostgreSQL deadlock or serialization
     /// failure) is run again, up to [`WRITE_ATTEMPTS`] times, so `f` must only act on the database.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
@@ -247,11 +248,14 @@ impl Db {
         let mut attempt = 1;
         loop {
             crate::live::discard();
+            crate::money::rollup::start_deferring();
             let result = (*conn).transaction(|c| {
                 let value = f(c)?;
                 let events = crate::live::flush(c)?;
+                crate::money::rollup::flush_deferred(c)?;
                 Ok::<_, AppError>((value, events))
             });
+            crate::money::rollup::stop_deferring();
             crate::live::discard();
             match result {
                 Ok((value, events)) => {

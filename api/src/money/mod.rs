@@ -9,7 +9,8 @@
 //!
 //! The hourly rollups (`call_rollups`) are kept in the same transaction: settling subtracts what
 //! the call contributed before (derived from its stored settled columns) and adds what it
-//! contributes now, so re-settling never double counts.
+//! contributes now, so re-settling never double counts. Inside `Db::write` the upsert is written
+//! last thing before the commit (see [`rollup::flush_deferred`]).
 pub mod rollup;
 
 use chrono::NaiveDateTime;

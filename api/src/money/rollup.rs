@@ -187,7 +187,23 @@ impl Delta {
         self.0.push((key, sums));
     }
 
+    /// Writes the change; inside [`crate::db::Db::write`] it is held back and written last thing
+    /// before the commit, merged with the transaction's other changes (see [`flush_deferred`]).
     pub fn write(self, conn: &mut DbConnection) -> Result<(), AppError> {
+        let held = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+            Some(pending) => {
+                pending.extend(self.0.iter().copied());
+                true
+            }
+            None => false,
+        });
+        if held {
+            return Ok(());
+        }
+        self.write_now(conn)
+    }
+
+    fn write_now(self, conn: &mut DbConnection) -> Result<(), AppError> {
         let rows = expand(&self.0);
         if rows.is_empty() {
             return Ok(());
@@ -195,6 +211,32 @@ impl Delta {
         diesel::sql_query(upsert_sql(&rows)).execute(conn)?;
         Ok(())
     }
+}
+
+thread_local! {
+    /// While `Db::write` runs a transaction on this thread: the rollup changes made so far. The
+    /// rollup rows of the current hour are shared by every settlement, so on PostgreSQL a writer
+    /// holds their locks from its upsert to its commit: written last, that is only the commit.
+    static DEFERRED: std::cell::RefCell<Option<Vec<(Key, Sums)>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Holds back this thread's rollup writes until [`flush_deferred`] (a write transaction starts).
+pub(crate) fn start_deferring() {
+    DEFERRED.with(|d| *d.borrow_mut() = Some(Vec::new()));
+}
+
+/// Writes the held-back rollup changes as one upsert and stops holding back (called by `Db::write`
+/// last thing before the commit).
+pub(crate) fn flush_deferred(conn: &mut DbConnection) -> Result<(), AppError> {
+    match DEFERRED.with(|d| d.borrow_mut().take()) {
+        Some(rows) if !rows.is_empty() => Delta(rows).write_now(conn),
+        _ => Ok(()),
+    }
+}
+
+/// Drops held-back changes (their transaction rolled back) and stops holding back.
+pub(crate) fn stop_deferring() {
+    DEFERRED.with(|d| *d.borrow_mut() = None);
 }
 
 /// `INSERT .. ON CONFLICT DO UPDATE` (same syntax on PostgreSQL and SQLite ≥ 3.24). Every value

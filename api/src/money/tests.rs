@@ -110,3 +110,53 @@ fn rollup_rows_come_in_one_order_without_empty_rows() {
     assert!(moved.iter().all(|(level, _, _)| level & rollup::BUYER != 0), "{moved:?}");
     assert!(moved.iter().all(|(_, _, s)| *s != Sums::default()));
 }
+
+/// Inside `Db::write` the rollup upsert is held back to just before the commit (the shared hour
+/// rows stay locked as briefly as possible), merged with the transaction's other changes, and
+/// dropped with a rollback.
+#[test]
+fn rollup_writes_wait_for_the_commit() {
+    use crate::db::{Db, PoolOptions};
+    use crate::error::AppError;
+    use diesel::prelude::*;
+    use rollup::{Delta, Key, Sums};
+    let dir = std::env::temp_dir().join(format!("cb-rollup-{}-{}", std::process::id(), crate::auth::random_token(8)));
+    let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
+    db.migrate().expect("migrate");
+    let rows = |c: &mut crate::db::DbConnection| -> Result<i64, AppError> {
+        Ok(crate::db::schema::call_rollups::table.count().get_result(c)?)
+    };
+    let key = Key { hour: 3600, campaign_id: 1, publisher_id: 2, buyer_id: 3, number_id: 4 };
+    let one = Sums { calls: 1, ..Default::default() };
+    let seen_inside = db
+        .write_blocking(|c| {
+            let mut d = Delta::default();
+            d.add(key, one);
+            d.write(c)?;
+            let mut d = Delta::default();
+            d.add(key, one);
+            d.write(c)?;
+            rows(c)
+        })
+        .expect("write");
+    assert_eq!(seen_inside, 0, "held back until the commit");
+    let calls: i64 = db
+        .read_blocking(|c| {
+            Ok(crate::db::schema::call_rollups::table
+                .filter(crate::db::schema::call_rollups::level.eq(0))
+                .select(crate::db::schema::call_rollups::calls)
+                .first(c)?)
+        })
+        .expect("read");
+    assert_eq!(calls, 2, "both changes written, merged");
+    let before = db.read_blocking(rows).expect("count");
+    let failed: Result<(), AppError> = db.write_blocking(|c| {
+        let mut d = Delta::default();
+        d.add(Key { hour: 7200, ..key }, one);
+        d.write(c)?;
+        Err(AppError::bad_request("rolled back"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(db.read_blocking(rows).expect("count"), before, "a rolled-back change writes nothing");
+    let _ = std::fs::remove_dir_all(dir);
+}
