@@ -247,17 +247,7 @@ impl Db {
         let mut conn = self.write.get()?;
         let mut attempt = 1;
         loop {
-            crate::live::discard();
-            crate::money::rollup::start_deferring();
-            let result = (*conn).transaction(|c| {
-                let value = f(c)?;
-                let events = crate::live::flush(c)?;
-                crate::money::rollup::flush_deferred(c)?;
-                Ok::<_, AppError>((value, events))
-            });
-            crate::money::rollup::stop_deferring();
-            crate::live::discard();
-            match result {
+            match write_transaction(&mut conn, &mut f) {
                 Ok((value, events)) => {
                     if events > 0 {
                         self.live_wake.notify();
@@ -292,6 +282,26 @@ impl Db {
     pub fn pool_state(&self) -> r2d2::State {
         self.read.state()
     }
+}
+
+/// Runs `f` in a transaction of `conn` (a savepoint when one is open), with what every write does
+/// last thing before its commit: the live events `f` emitted, then its held-back rollup changes.
+/// Returns `f`'s value and how many live events were written.
+pub(crate) fn write_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<(T, usize), AppError> {
+    crate::live::discard();
+    crate::money::rollup::start_deferring();
+    let result = conn.transaction(|c| {
+        let value = f(c)?;
+        let events = crate::live::flush(c)?;
+        crate::money::rollup::flush_deferred(c)?;
+        Ok::<_, AppError>((value, events))
+    });
+    crate::money::rollup::stop_deferring();
+    crate::live::discard();
+    result
 }
 
 /// How many times a write transaction is tried when it keeps losing to concurrent ones.

@@ -49,17 +49,8 @@ where
 {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> (usize, Finish) {
         let Write { f, reply, .. } = *self;
-        crate::live::discard();
-        crate::money::rollup::start_deferring();
         // A nested transaction: a savepoint inside the batch's transaction.
-        let ran = conn.transaction(|c| {
-            let value = f(c)?;
-            let events = crate::live::flush(c)?;
-            crate::money::rollup::flush_deferred(c)?;
-            Ok::<_, AppError>((value, events))
-        });
-        crate::money::rollup::stop_deferring();
-        crate::live::discard();
+        let ran = super::write_transaction(conn, f);
         let events = ran.as_ref().map_or(0, |(_, n)| *n);
         let finish: Finish = Box::new(move |commit| {
             let result = match (ran, commit) {

@@ -238,12 +238,16 @@ pub fn at_hole(hole: &mut Option<Hole>, first: i64, before_xmin: i64, mark: impl
 fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Option<Hole>) -> Result<(), AppError> {
     loop {
         // Before the rows: a transaction that has ended by this snapshot is visible to the read.
-        let before = snapshot(conn)?;
+        // Only a hole already noted is judged by it, so without one it is not read.
+        let before_xmin = match hole {
+            Some(_) => snapshot(conn)?.xmin,
+            None => i64::MIN,
+        };
         let rows = super::after(conn, *cursor, None, BATCH)?;
         let full = rows.len() as i64 == BATCH;
         for row in rows {
             if row.id > *cursor + 1 {
-                let decision = at_hole(hole, *cursor + 1, before.xmin, || Ok(snapshot(conn)?.xmax))?;
+                let decision = at_hole(hole, *cursor + 1, before_xmin, || Ok(snapshot(conn)?.xmax))?;
                 if decision == AtHole::Wait {
                     return Ok(());
                 }
