@@ -75,8 +75,9 @@ fn campaign_info(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignInfo
 
 /// A new inbound call.
 pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
-    if let Some(existing) = store::find_by_sid(conn, &v.call_sid)? {
+    if let Some(existing) = store::id_by_sid(conn, &v.call_sid)? {
         // Twilio retried the webhook: answer the same thing again, claim nothing new.
+        let existing = store::get_row(conn, existing)?;
         return replay(conn, &existing);
     }
     let t = now.naive_utc();
@@ -224,7 +225,7 @@ fn try_route(
 
 /// The `<Dial action>` callback: the attempt on leg `leg_id` ended.
 pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallback, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
-    let Some(leg) = store::leg(conn, leg_id)? else {
+    let Some(leg) = store::leg_for_update(conn, leg_id)? else {
         return Err(AppError::NotFound("call leg"));
     };
     let call = store::get_row(conn, leg.call_id)?;
@@ -298,6 +299,8 @@ fn leg_progress(leg: &LegRow) -> Progress {
 /// Folds a report into a leg; on answer marks the call connected, on end releases the slot.
 fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
     let p = leg_progress(leg).apply(r);
+    // The leg is locked (`leg_for_update`): its first dial SID stays, whatever the order.
+    let dial_call_sid = leg.dial_call_sid.as_deref().or(dial_sid);
     diesel::update(call_legs::table.find(leg.id))
         .set((
             call_legs::status.eq(p.status.as_str()),
@@ -306,25 +309,21 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
             call_legs::ended_at.eq(p.ended_at),
             call_legs::duration_secs.eq(p.duration_secs),
             call_legs::last_sequence.eq(p.last_sequence),
+            call_legs::dial_call_sid.eq(dial_call_sid),
         ))
         .execute(conn)?;
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
-    if let Some(sid) = dial_sid {
-        diesel::update(call_legs::table.find(leg.id).filter(call_legs::dial_call_sid.is_null()))
-            .set(call_legs::dial_call_sid.eq(sid))
-            .execute(conn)?;
-    }
     let answered = p.answered_at.is_some() || (p.status == CallStatus::Completed && p.duration_secs.unwrap_or(0) > 0);
     if answered {
         let connected_at = p.answered_at.or(p.ended_at).unwrap_or(r.at);
-        let call = store::get_row(conn, leg.call_id)?;
-        if call.connected_at.is_none() {
+        let (was_connected_at, billable_secs) = store::connection_for_update(conn, leg.call_id)?;
+        if was_connected_at.is_none() {
             live::emit(conn, LiveEvent::Answered(leg.call_id))?;
         }
-        let earliest = call.connected_at.map_or(connected_at, |c| c.min(connected_at));
-        let billable = if p.is_final() { p.duration_secs.or(call.billable_secs) } else { call.billable_secs };
+        let earliest = was_connected_at.map_or(connected_at, |c| c.min(connected_at));
+        let billable = if p.is_final() { p.duration_secs.or(billable_secs) } else { billable_secs };
         diesel::update(calls::table.find(leg.call_id))
             .set((
                 calls::buyer_id.eq(leg.buyer_id),
@@ -335,7 +334,7 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
             ))
             .execute(conn)?;
     }
-    if p.is_final() && slots::release(conn, leg.id)? {
+    if p.is_final() && slots::release(conn, leg.id, leg.buyer_id)? {
         store::event(conn, leg.call_id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}))?;
     }
     // Money: settles once the call is final and the answered leg's length known, whatever the order.
@@ -359,12 +358,15 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     };
     let report = report_from(cb, status, now.naive_utc());
     if let Some(leg_id) = leg_id {
-        let leg = store::leg(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
+        let leg = store::leg_for_update(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
         return apply_leg_report(conn, &leg, &report, Some(&cb.call_sid));
     }
-    let Some(call) = store::find_by_sid(conn, &cb.call_sid)? else {
+    let Some(call_id) = store::id_by_sid(conn, &cb.call_sid)? else {
         return Err(AppError::NotFound("call"));
     };
+    // Legs first, then the call: the order every callback locks in.
+    let legs = store::legs_for_update(conn, call_id)?;
+    let call = store::call_for_update(conn, call_id)?;
     let current = Progress {
         status: CallStatus::parse(&call.status).unwrap_or(CallStatus::Queued),
         ringing_at: call.ringing_at,
@@ -390,8 +392,8 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     }
     if p.is_final() {
         // The caller is gone: no leg of this call can still hold a slot.
-        for leg in store::legs(conn, call.id)?.iter().filter(|l| !l.released) {
-            if slots::release(conn, leg.id)? {
+        for leg in legs.iter().filter(|l| !l.released) {
+            if slots::release(conn, leg.id, leg.buyer_id)? {
                 store::event(conn, call.id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "reason": "call ended"}))?;
             }
         }
@@ -436,7 +438,7 @@ pub fn reap(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, AppErr
         .load(conn)?;
     let mut n = 0;
     for (leg_id, call_id, buyer_id) in stale {
-        if slots::release(conn, leg_id)? {
+        if slots::release(conn, leg_id, buyer_id)? {
             n += 1;
             store::event(conn, call_id, "slot_reaped", json!({"leg_id": leg_id, "buyer_id": buyer_id}))?;
             // The leg's last callback never came: settle a finished call with what is known.

@@ -37,16 +37,16 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
     Ok(n == 1)
 }
 
-/// Gives a leg's slot back, once: returns false when it was already released.
-pub fn release(conn: &mut DbConnection, leg_id: i64) -> Result<bool, AppError> {
+/// Gives a leg's slot back, once: returns false when it was already released. `buyer_id` is the
+/// leg's buyer (the caller has the leg at hand; a leg's buyer never changes).
+pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> Result<bool, AppError> {
     let released = diesel::update(call_legs::table.filter(call_legs::id.eq(leg_id)).filter(call_legs::released.eq(false)))
         .set(call_legs::released.eq(true))
         .execute(conn)?;
     if released == 0 {
         return Ok(false);
     }
-    let buyer: Option<i64> = call_legs::table.find(leg_id).select(call_legs::buyer_id).first(conn)?;
-    if let Some(buyer) = buyer {
+    if let Some(buyer) = buyer_id {
         diesel::update(buyer_load::table.filter(buyer_load::buyer_id.eq(buyer)).filter(buyer_load::in_progress.gt(0)))
             .set(buyer_load::in_progress.eq(buyer_load::in_progress - 1))
             .execute(conn)?;

@@ -296,12 +296,15 @@ pub(crate) fn write_transaction<T>(
     let result = conn.transaction(|c| {
         let value = f(c)?;
         let events = crate::live::flush(c)?;
-        crate::money::rollup::flush_deferred(c)?;
-        Ok::<_, AppError>((value, events))
+        let for_batch = crate::money::rollup::flush_deferred(c)?;
+        Ok::<_, AppError>((value, events, for_batch))
     });
     crate::money::rollup::stop_deferring();
     crate::live::discard();
-    result
+    let (value, events, for_batch) = result?;
+    // Inside a SQLite writer batch the rollup changes are written once for the whole batch.
+    crate::money::rollup::hold_for_batch(for_batch);
+    Ok((value, events))
 }
 
 /// How many times a write transaction is tried when it keeps losing to concurrent ones.

@@ -144,6 +144,7 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake, counts: &[s
         let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
         let mut events = 0;
         let mut tasks = batch.into_iter();
+        crate::money::rollup::start_batch();
         let committed = (*conn).transaction(|c| {
             for task in tasks.by_ref() {
                 match std::panic::catch_unwind(AssertUnwindSafe(|| task.run(c))) {
@@ -156,8 +157,10 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake, counts: &[s
                     Err(_) => return Err(AppError::Internal(anyhow::anyhow!("a write transaction panicked"))),
                 }
             }
-            Ok::<_, AppError>(())
+            // The rollup changes of every write in the batch, merged into one upsert.
+            crate::money::rollup::flush_batch(c)
         });
+        crate::money::rollup::end_batch();
         for task in tasks {
             task.refuse(AppError::Unavailable("the write was not committed: another write in its batch failed".into()));
         }

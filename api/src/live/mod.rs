@@ -113,17 +113,27 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
     pending.retain(|e| matches!(e, LiveEvent::Qualified { .. }) || seen.insert((e.kind(), e.call_id())));
     let at = crate::db::now();
     let mut written = 0;
+    // Each call is read once, however many of its events the transaction holds.
+    let mut calls_read: Vec<(i64, Option<Call>)> = Vec::new();
     for event in pending {
         let call_id = event.call_id();
-        let row = calls::table.find(call_id).select(CallRow::as_select()).first(conn).optional()?;
-        let Some(row) = row else { continue };
-        let publisher_id = row.publisher_id;
+        let call = match calls_read.iter().find(|(id, _)| *id == call_id) {
+            Some((_, call)) => call.clone(),
+            None => {
+                let row = calls::table.find(call_id).select(CallRow::as_select()).first(conn).optional()?;
+                let call = row.map(CallRow::into_wire);
+                calls_read.push((call_id, call.clone()));
+                call
+            }
+        };
+        let Some(call) = call else { continue };
+        let publisher_id = call.publisher_id;
         let kind = event.kind();
         let qualification = match event {
             LiveEvent::Qualified { qualification, .. } => Some(qualification),
             _ => None,
         };
-        let payload = serde_json::to_string(&Payload { call: row.into_wire(), qualification })
+        let payload = serde_json::to_string(&Payload { call, qualification })
             .map_err(|e| AppError::Internal(e.into()))?;
         diesel::insert_into(live_events::table)
             .values((

@@ -188,10 +188,13 @@ pub enum RuleChoice {
 /// Settles the call if it is final and every answered buyer leg has ended; returns whether it did.
 /// Call after any update of the call or its legs: idempotent.
 pub fn settle_if_ready(conn: &mut DbConnection, call_id: i64) -> Result<bool, AppError> {
-    let call = crate::store::calls::get_row(conn, call_id)?;
-    if !CallStatus::parse(&call.status).is_some_and(CallStatus::is_final) {
+    // Most callbacks come before the call is over: ask for its status alone first.
+    let status: Option<String> = calls::table.find(call_id).select(calls::status).first(conn).optional()?;
+    let status = status.ok_or(AppError::NotFound("call"))?;
+    if !CallStatus::parse(&status).is_some_and(CallStatus::is_final) {
         return Ok(false);
     }
+    let call = crate::store::calls::get_row(conn, call_id)?;
     let legs = crate::store::calls::legs(conn, call_id)?;
     if legs.iter().any(|l| leg_answered(l) && !leg_final(l)) {
         return Ok(false);

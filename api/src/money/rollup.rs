@@ -226,12 +226,52 @@ pub(crate) fn start_deferring() {
 }
 
 /// Writes the held-back rollup changes as one upsert and stops holding back (called by `Db::write`
-/// last thing before the commit).
-pub(crate) fn flush_deferred(conn: &mut DbConnection) -> Result<(), AppError> {
-    match DEFERRED.with(|d| d.borrow_mut().take()) {
+/// last thing before the commit). While the SQLite writer runs a batch ([`start_batch`]) the
+/// changes are not written but returned, for [`hold_for_batch`] once the transaction's savepoint
+/// is released.
+pub(crate) fn flush_deferred(conn: &mut DbConnection) -> Result<Vec<(Key, Sums)>, AppError> {
+    let rows = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
+    if rows.is_empty() || BATCH.with(|b| b.borrow().is_some()) {
+        return Ok(rows);
+    }
+    Delta(rows).write_now(conn)?;
+    Ok(Vec::new())
+}
+
+thread_local! {
+    /// While the SQLite writer thread runs a batch: the rollup changes of its committed
+    /// savepoints, written as one upsert before the batch commits. The batch's settlements mostly
+    /// add to the same few rows (this hour's, at each level), so one statement does the work of
+    /// dozens.
+    static BATCH: std::cell::RefCell<Option<Vec<(Key, Sums)>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The SQLite writer starts a batch: rollup changes are gathered until [`flush_batch`].
+pub(crate) fn start_batch() {
+    BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
+}
+
+/// Adds a released savepoint's rollup changes to the batch's.
+pub(crate) fn hold_for_batch(rows: Vec<(Key, Sums)>) {
+    BATCH.with(|b| {
+        if let Some(batch) = b.borrow_mut().as_mut() {
+            batch.extend(rows);
+        }
+    });
+}
+
+/// Writes the batch's rollup changes as one upsert (last thing before the batch commits) and
+/// ends the batch. Also ends it, dropping the changes, when the batch failed ([`end_batch`]).
+pub(crate) fn flush_batch(conn: &mut DbConnection) -> Result<(), AppError> {
+    match BATCH.with(|b| b.borrow_mut().take()) {
         Some(rows) if !rows.is_empty() => Delta(rows).write_now(conn),
         _ => Ok(()),
     }
+}
+
+/// Ends the batch, dropping changes not yet written (its transaction rolled back).
+pub(crate) fn end_batch() {
+    BATCH.with(|b| *b.borrow_mut() = None);
 }
 
 /// Drops held-back changes (their transaction rolled back) and stops holding back.

@@ -211,6 +211,48 @@ pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
     calls::table.find(id).select(CallRow::as_select()).first(conn).optional()?.ok_or(AppError::NotFound("call"))
 }
 
+/// The id of the call with this `CallSid`.
+pub fn id_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<i64>, AppError> {
+    Ok(calls::table.filter(calls::call_sid.eq(sid)).select(calls::id).first(conn).optional()?)
+}
+
+// Reads for a change. Twilio may deliver several callbacks of one call at once; each folds what
+// it read into what it writes, so on PostgreSQL the rows read are locked (`FOR UPDATE`) until the
+// transaction ends and concurrent callbacks of a call fold in one after the other. Every path
+// locks a call's legs before the call itself. SQLite has one writer: a plain read is already
+// serialised.
+
+/// Runs `$query.$run(conn)` with `FOR UPDATE` on PostgreSQL (the query is written once and
+/// expanded per backend, whose types differ).
+macro_rules! locking {
+    ($conn:expr, $query:expr, $run:ident) => {
+        match $conn {
+            DbConnection::Postgres(c) => $query.for_update().$run(c),
+            DbConnection::Sqlite(c) => $query.$run(c),
+        }
+    };
+}
+
+/// The leg, locked for the transaction.
+pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<LegRow>, AppError> {
+    Ok(locking!(conn, call_legs::table.find(id).select(LegRow::as_select()), first).optional()?)
+}
+
+/// The call's legs (in id order, which is also their attempt order), locked for the transaction.
+pub fn legs_for_update(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
+    Ok(locking!(conn, call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::id.asc()).select(LegRow::as_select()), load)?)
+}
+
+/// The call, locked for the transaction.
+pub fn call_for_update(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
+    locking!(conn, calls::table.find(id).select(CallRow::as_select()), first).optional()?.ok_or(AppError::NotFound("call"))
+}
+
+/// When the call was first connected and its billable length, locked for the transaction.
+pub fn connection_for_update(conn: &mut DbConnection, id: i64) -> Result<(Option<NaiveDateTime>, Option<i32>), AppError> {
+    locking!(conn, calls::table.find(id).select((calls::connected_at, calls::billable_secs)), first).optional()?.ok_or(AppError::NotFound("call"))
+}
+
 pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
     diesel::update(calls::table.find(id)).set((calls::outcome.eq(outcome), calls::updated_at.eq(now()))).execute(conn)?;
     Ok(())
@@ -224,6 +266,13 @@ pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json
 /// Several log entries of a call, in order, in one statement.
 pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, serde_json::Value)]) -> Result<(), AppError> {
     let at = now();
+    if let [(kind, data)] = entries {
+        // One entry: a single-row insert, which the statement cache keeps prepared.
+        diesel::insert_into(call_events::table)
+            .values((call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data.to_string())))
+            .execute(conn)?;
+        return Ok(());
+    }
     let rows: Vec<_> = entries
         .iter()
         .map(|(kind, data)| (call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data.to_string())))
