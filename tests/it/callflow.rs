@@ -13,6 +13,7 @@ both_backends!(
     repeat_caller_goes_back,
     unknown_number_and_paused_campaign,
     duplicated_and_reordered_callbacks,
+    simultaneous_callbacks_fold_like_sequential_ones,
     forged_signatures_write_nothing,
     malformed_webhooks,
 );
@@ -268,6 +269,73 @@ async fn duplicated_and_reordered_callbacks(app: TestApp) {
     assert_eq!(detail["legs"][0]["status"], "completed");
     assert!(!detail["legs"][0]["ringing_at"].is_null());
     assert_eq!(events_of(&detail, "slot_released").len(), 1, "released once whatever the order");
+}
+
+/// Twilio may deliver a call's callbacks at the same moment. Each one reads the record, folds its
+/// report in and writes the result back; run concurrently they must not overwrite each other (on
+/// PostgreSQL they lock what they fold). Every callback of 12 calls, duplicates included, is sent
+/// at once; each record must come out as if they had arrived one by one.
+async fn simultaneous_callbacks_fold_like_sequential_ones(app: TestApp) {
+    let (_, buyers) = setup(&app, &[buyer("A", "+14155550101", json!({"max_concurrent_calls": 50}))]).await;
+    const CALLS: usize = 12;
+    let mut legs = vec![];
+    for i in 0..CALLS {
+        let answer = app.incoming_call(&format!("CA7{i:02}"), &format!("+1201555{i:04}"), NUMBER, &[]).await;
+        legs.push(answer.leg().expect("routed"));
+    }
+    let mut callbacks: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = u16> + '_>>> = vec![];
+    for (i, &leg) in legs.iter().enumerate() {
+        let (sid, child) = (format!("CA7{i:02}"), format!("CA8{i:02}"));
+        for (status, seq, duration) in [("initiated", 0, None), ("ringing", 1, None), ("in-progress", 2, None), ("completed", 3, Some(61)), ("completed", 3, Some(61)), ("ringing", 1, None)] {
+            let (sid, child) = (sid.clone(), child.clone());
+            let app = &app;
+            callbacks.push(Box::pin(async move { app.leg_status(leg, &sid, &child, status, seq, duration).await.status }));
+        }
+        let (s, c) = (sid.clone(), child.clone());
+        let app_ref = &app;
+        callbacks.push(Box::pin(async move { app_ref.dial_result(leg, &s, &c, "completed", Some(61)).await.status }));
+        for (status, seq, duration) in [("completed", 2, Some(70)), ("ringing", 0, None), ("completed", 2, Some(70))] {
+            let sid = sid.clone();
+            let app = &app;
+            callbacks.push(Box::pin(async move { app.call_status(&sid, status, seq, duration).await.status }));
+        }
+    }
+    let statuses = futures::future::join_all(callbacks).await;
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 204), "every callback accepted: {statuses:?}");
+    for i in 0..CALLS {
+        let detail = app.call_by_sid(&format!("CA7{i:02}")).await;
+        let call = &detail["call"];
+        assert_eq!(call["status"], "completed", "call {i}: {call}");
+        assert_eq!(call["duration_secs"], 70, "call {i}");
+        assert_eq!(call["billable_secs"], 61, "call {i}");
+        assert_eq!(call["outcome"], "connected", "call {i}");
+        assert!(!call["connected_at"].is_null(), "call {i}");
+        assert!(!call["money"].is_null(), "call {i} settled: {call}");
+        let leg = &detail["legs"][0];
+        assert_eq!(leg["status"], "completed", "call {i}: {leg}");
+        assert_eq!(leg["duration_secs"], 61, "call {i}");
+        assert_eq!(leg["dial_call_sid"], format!("CA8{i:02}"), "call {i}");
+        assert!(!leg["ringing_at"].is_null() && !leg["answered_at"].is_null() && !leg["ended_at"].is_null(), "call {i}: {leg}");
+        assert_eq!(leg["released"], true, "call {i}");
+        assert_eq!(events_of(&detail, "slot_released").len(), 1, "call {i}: released once");
+    }
+    let (_, calls) = app.admin("GET", &format!("/api/calls?buyer_id={}&per_page=100", buyers[0]), None).await;
+    assert_eq!(calls["total"], CALLS as i64);
+    assert_eq!(held_slots(&app.db.url), (0, 0), "every slot given back, once");
+}
+
+/// (legs still holding a slot, calls in progress on the buyers' counters), from the database.
+fn held_slots(url: &str) -> (i64, i64) {
+    use callbroker::db::schema::{buyer_load, call_legs};
+    use callbroker::db::{Db, PoolOptions};
+    use diesel::prelude::*;
+    let db = Db::connect(url, &PoolOptions { max_connections: 2, ..PoolOptions::default() }).expect("db");
+    db.read_blocking(|c| {
+        let legs = call_legs::table.filter(call_legs::released.eq(false)).count().get_result::<i64>(c)?;
+        let in_progress: Vec<i32> = buyer_load::table.select(buyer_load::in_progress).load(c)?;
+        Ok((legs, in_progress.iter().map(|&n| i64::from(n)).sum()))
+    })
+    .expect("count")
 }
 
 async fn calls_total(app: &TestApp) -> i64 {

@@ -41,6 +41,11 @@ struct Args {
     /// The server binary (default: `callbroker` next to this program).
     #[arg(long)]
     server: Option<PathBuf>,
+    /// `sslmode` of the server's PostgreSQL connection. The server and PostgreSQL share this
+    /// machine, as a same-host deployment would, so TLS is off by default; `prefer` measures the
+    /// cost of TLS on the loopback (libpq's default when the server offers it).
+    #[arg(long, default_value = "disable")]
+    pg_sslmode: String,
     /// Seconds of `/healthz` load.
     #[arg(long, default_value_t = 3)]
     healthz_secs: u64,
@@ -63,12 +68,16 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-async fn start(bin: &PathBuf, backend: Backend) -> Option<Server> {
+async fn start(bin: &PathBuf, backend: Backend, pg_sslmode: &str) -> Option<Server> {
     let db = TestDb::create(backend)?;
+    let url = match backend {
+        Backend::Postgres => format!("{}{}sslmode={pg_sslmode}", db.url, if db.url.contains('?') { '&' } else { '?' }),
+        Backend::Sqlite => db.url.clone(),
+    };
     let port = free_port();
     let data = tempfile::tempdir().expect("tmp");
     let child = Command::new(bin)
-        .env("CALLBROKER_DATABASE_URL", &db.url)
+        .env("CALLBROKER_DATABASE_URL", &url)
         .env("CALLBROKER_BIND", format!("127.0.0.1:{port}"))
         .env("CALLBROKER_PUBLIC_URL", PUBLIC_URL)
         .env("CALLBROKER_JWT_SECRET", "loadgen-secret-loadgen-secret-loadgen-0123")
@@ -218,7 +227,7 @@ async fn healthz(client: &reqwest::Client, base: &str, concurrency: usize, secs:
 }
 
 async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
-    let Some(server) = start(bin, backend).await else {
+    let Some(server) = start(bin, backend, &args.pg_sslmode).await else {
         println!("{backend:?}: skipped (database unreachable)");
         return;
     };
@@ -257,7 +266,10 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
     let elapsed = start.elapsed().as_secs_f64();
     println!(
         "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | /healthz {:>7.0} req/s  (concurrency {})",
-        format!("{backend:?}"),
+        match backend {
+            Backend::Postgres => format!("Postgres (sslmode={})", args.pg_sslmode),
+            Backend::Sqlite => "Sqlite".into(),
+        },
         args.calls,
         routed,
         routed as f64 / elapsed,
