@@ -14,6 +14,8 @@ pub mod slots;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+
+use crate::db::update;
 use serde_json::json;
 
 use self::lifecycle::{Progress, Report};
@@ -211,8 +213,7 @@ fn try_route(
         ))
         .returning(call_legs::id)
         .get_result(conn)?;
-    diesel::update(calls::table.find(call_id))
-        .set((calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t)))
+    update(calls::table, calls::id.eq(call_id), (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t)))
         .execute(conn)?;
     log.push(("attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name})));
     store::events(conn, call_id, &log)?;
@@ -339,17 +340,16 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
     let p = leg_progress(leg).apply(r);
     // The leg is locked (`leg_for_update`): its first dial SID stays, whatever the order.
     let dial_call_sid = leg.dial_call_sid.as_deref().or(dial_sid);
-    diesel::update(call_legs::table.find(leg.id))
-        .set((
-            call_legs::status.eq(p.status.as_str()),
-            call_legs::ringing_at.eq(p.ringing_at),
-            call_legs::answered_at.eq(p.answered_at),
-            call_legs::ended_at.eq(p.ended_at),
-            call_legs::duration_secs.eq(p.duration_secs),
-            call_legs::last_sequence.eq(p.last_sequence),
-            call_legs::dial_call_sid.eq(dial_call_sid),
-        ))
-        .execute(conn)?;
+    update(call_legs::table, call_legs::id.eq(leg.id), (
+        call_legs::status.eq(p.status.as_str()),
+        call_legs::ringing_at.eq(p.ringing_at),
+        call_legs::answered_at.eq(p.answered_at),
+        call_legs::ended_at.eq(p.ended_at),
+        call_legs::duration_secs.eq(p.duration_secs),
+        call_legs::last_sequence.eq(p.last_sequence),
+        call_legs::dial_call_sid.eq(dial_call_sid),
+    ))
+    .execute(conn)?;
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
@@ -362,15 +362,14 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
         }
         let earliest = was_connected_at.map_or(connected_at, |c| c.min(connected_at));
         let billable = if p.is_final() { p.duration_secs.or(billable_secs) } else { billable_secs };
-        diesel::update(calls::table.find(leg.call_id))
-            .set((
-                calls::buyer_id.eq(leg.buyer_id),
-                calls::connected_at.eq(Some(earliest)),
-                calls::outcome.eq(outcome::CONNECTED),
-                calls::billable_secs.eq(billable),
-                calls::updated_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
+        update(calls::table, calls::id.eq(leg.call_id), (
+            calls::buyer_id.eq(leg.buyer_id),
+            calls::connected_at.eq(Some(earliest)),
+            calls::outcome.eq(outcome::CONNECTED),
+            calls::billable_secs.eq(billable),
+            calls::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
     }
     if p.is_final() && slots::release(conn, leg.id, leg.buyer_id)? {
         store::event(conn, leg.call_id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}))?;
@@ -414,17 +413,16 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         last_sequence: call.last_sequence,
     };
     let p = current.apply(&report);
-    diesel::update(calls::table.find(call.id))
-        .set((
-            calls::status.eq(p.status.as_str()),
-            calls::ringing_at.eq(p.ringing_at),
-            calls::answered_at.eq(p.answered_at),
-            calls::ended_at.eq(p.ended_at),
-            calls::duration_secs.eq(p.duration_secs),
-            calls::last_sequence.eq(p.last_sequence),
-            calls::updated_at.eq(crate::db::now()),
-        ))
-        .execute(conn)?;
+    update(calls::table, calls::id.eq(call.id), (
+        calls::status.eq(p.status.as_str()),
+        calls::ringing_at.eq(p.ringing_at),
+        calls::answered_at.eq(p.answered_at),
+        calls::ended_at.eq(p.ended_at),
+        calls::duration_secs.eq(p.duration_secs),
+        calls::last_sequence.eq(p.last_sequence),
+        calls::updated_at.eq(crate::db::now()),
+    ))
+    .execute(conn)?;
     if p.is_final() && !current.is_final() {
         live::emit(conn, LiveEvent::Completed(call.id))?;
     }
@@ -453,15 +451,14 @@ pub fn on_recording(conn: &mut DbConnection, r: &RecordingStatusCallback) -> Res
     if r.recording_status != "completed" {
         return Ok(());
     }
-    diesel::update(calls::table.find(call.id))
-        .set((
-            calls::recording_sid.eq(&r.recording_sid),
-            calls::recording_url.eq(&r.recording_url),
-            calls::recording_duration_secs.eq(r.duration_secs().and_then(|s| i32::try_from(s).ok())),
-            calls::recording_channels.eq(r.channels().and_then(|s| i32::try_from(s).ok())),
-            calls::updated_at.eq(crate::db::now()),
-        ))
-        .execute(conn)?;
+    update(calls::table, calls::id.eq(call.id), (
+        calls::recording_sid.eq(&r.recording_sid),
+        calls::recording_url.eq(&r.recording_url),
+        calls::recording_duration_secs.eq(r.duration_secs().and_then(|s| i32::try_from(s).ok())),
+        calls::recording_channels.eq(r.channels().and_then(|s| i32::try_from(s).ok())),
+        calls::updated_at.eq(crate::db::now()),
+    ))
+    .execute(conn)?;
     crate::twilio::tasks::enqueue_transcript_if_wanted(conn, call.id)?;
     Ok(())
 }

@@ -4,6 +4,8 @@
 use diesel::dsl::case_when;
 use diesel::prelude::*;
 
+use crate::db::update;
+
 use super::candidates::SlotRules;
 use crate::db::schema::{buyer_load, call_legs};
 use crate::db::DbConnection;
@@ -16,13 +18,16 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
     let k = rules.keys;
     // A missing cap is "no limit": i32::MAX is never reached by a counter.
     let [hourly, daily, monthly] = rules.caps.map(|c| c.unwrap_or(i32::MAX));
-    let n = diesel::update(l::buyer_load)
-        .filter(l::buyer_id.eq(buyer_id))
-        .filter(l::in_progress.lt(rules.max_concurrent))
-        .filter(l::hour_key.ne(k.hour).or(l::hour_count.lt(hourly)))
-        .filter(l::day_key.ne(k.day).or(l::day_count.lt(daily)))
-        .filter(l::month_key.ne(k.month).or(l::month_count.lt(monthly)))
-        .set((
+    let room = l::buyer_id
+        .eq(buyer_id)
+        .and(l::in_progress.lt(rules.max_concurrent))
+        .and(l::hour_key.ne(k.hour).or(l::hour_count.lt(hourly)))
+        .and(l::day_key.ne(k.day).or(l::day_count.lt(daily)))
+        .and(l::month_key.ne(k.month).or(l::month_count.lt(monthly)));
+    let n = update(
+        l::buyer_load,
+        room,
+        (
             l::in_progress.eq(l::in_progress + 1),
             l::hour_count.eq(case_when(l::hour_key.eq(k.hour), l::hour_count + 1).otherwise(1)),
             l::hour_key.eq(k.hour),
@@ -32,7 +37,8 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
             l::month_key.eq(k.month),
             l::total_calls.eq(l::total_calls + 1),
             l::last_call_at.eq(now),
-        ))
+        ),
+    )
         .execute(conn)?;
     Ok(n == 1)
 }
@@ -70,15 +76,13 @@ pub fn try_claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now:
 /// Gives a leg's slot back, once: returns false when it was already released. `buyer_id` is the
 /// leg's buyer (the caller has the leg at hand; a leg's buyer never changes).
 pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> Result<bool, AppError> {
-    let released = diesel::update(call_legs::table.filter(call_legs::id.eq(leg_id)).filter(call_legs::released.eq(false)))
-        .set(call_legs::released.eq(true))
+    let released = update(call_legs::table, call_legs::id.eq(leg_id).and(call_legs::released.eq(false)), call_legs::released.eq(true))
         .execute(conn)?;
     if released == 0 {
         return Ok(false);
     }
     if let Some(buyer) = buyer_id {
-        diesel::update(buyer_load::table.filter(buyer_load::buyer_id.eq(buyer)).filter(buyer_load::in_progress.gt(0)))
-            .set(buyer_load::in_progress.eq(buyer_load::in_progress - 1))
+        update(buyer_load::table, buyer_load::buyer_id.eq(buyer).and(buyer_load::in_progress.gt(0)), buyer_load::in_progress.eq(buyer_load::in_progress - 1))
             .execute(conn)?;
     }
     Ok(true)

@@ -8,7 +8,10 @@
 //! request path's writes go to one writer thread that commits them in batches ([`writer`]).
 
 pub mod schema;
+pub mod update;
 pub mod writer;
+
+pub use update::update;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -16,6 +16,8 @@ pub mod rollup;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::update;
+
 use crate::db::schema::{call_legs, calls, campaign_buyers, campaign_publishers, campaigns};
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -241,27 +243,26 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         None => (false, reason::NO_CAMPAIGN, 0, 0, -call.cost_micros.unwrap_or(0)),
     };
     let before = rollup::Contribution::of(&call);
-    diesel::update(calls::table.find(call.id))
-        .set((
-            calls::settled_at.eq(Some(call.settled_at.unwrap_or(now))),
-            calls::money_buyer_id.eq(buyer),
-            calls::answered.eq(facts.connected),
-            calls::no_buyer.eq(no_buyer),
-            calls::talk_secs.eq(talk_secs),
-            calls::duplicate.eq(duplicate),
-            calls::qualified.eq(Some(qualified)),
-            calls::qualify_reason.eq(Some(reason)),
-            calls::currency.eq(rules.as_ref().map(|r| r.currency.clone())),
-            calls::rule_revenue_micros.eq(rules.as_ref().map(|r| r.revenue_micros)),
-            calls::rule_payout_micros.eq(rules.as_ref().map(|r| r.payout_micros)),
-            calls::rule_buffer_secs.eq(rules.as_ref().map(|r| r.buffer_secs)),
-            calls::rule_duplicate_window_secs.eq(rules.as_ref().map(|r| r.duplicate_window_secs)),
-            calls::revenue_micros.eq(revenue),
-            calls::payout_micros.eq(payout),
-            calls::counted_cost_micros.eq(call.cost_micros.unwrap_or(0)),
-            calls::profit_micros.eq(Some(profit)),
-        ))
-        .execute(conn)?;
+    update(calls::table, calls::id.eq(call.id), (
+        calls::settled_at.eq(Some(call.settled_at.unwrap_or(now))),
+        calls::money_buyer_id.eq(buyer),
+        calls::answered.eq(facts.connected),
+        calls::no_buyer.eq(no_buyer),
+        calls::talk_secs.eq(talk_secs),
+        calls::duplicate.eq(duplicate),
+        calls::qualified.eq(Some(qualified)),
+        calls::qualify_reason.eq(Some(reason)),
+        calls::currency.eq(rules.as_ref().map(|r| r.currency.clone())),
+        calls::rule_revenue_micros.eq(rules.as_ref().map(|r| r.revenue_micros)),
+        calls::rule_payout_micros.eq(rules.as_ref().map(|r| r.payout_micros)),
+        calls::rule_buffer_secs.eq(rules.as_ref().map(|r| r.buffer_secs)),
+        calls::rule_duplicate_window_secs.eq(rules.as_ref().map(|r| r.duplicate_window_secs)),
+        calls::revenue_micros.eq(revenue),
+        calls::payout_micros.eq(payout),
+        calls::counted_cost_micros.eq(call.cost_micros.unwrap_or(0)),
+        calls::profit_micros.eq(Some(profit)),
+    ))
+    .execute(conn)?;
     let settled = crate::store::calls::get_row(conn, call.id)?;
     let after = rollup::Contribution::of(&settled);
     if before != after {
@@ -283,8 +284,7 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         let offered = i64::from(!l.counted);
         let connected_delta = i64::from(connected) - i64::from(l.counted_connected);
         delta.add(key, rollup::Sums { offered, connected: connected_delta, ..Default::default() });
-        diesel::update(call_legs::table.find(l.id))
-            .set((call_legs::counted.eq(true), call_legs::counted_connected.eq(connected)))
+        update(call_legs::table, call_legs::id.eq(l.id), (call_legs::counted.eq(true), call_legs::counted_connected.eq(connected)))
             .execute(conn)?;
     }
     delta.write(conn)

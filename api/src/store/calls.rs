@@ -3,6 +3,8 @@ use callbroker_wire::{Call, CallDetail, CallMoney, CallEvent, CallFilter, CallLe
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::update;
+
 use super::{page, paging, utc};
 use crate::db::schema::{call_events, call_legs, calls};
 use crate::db::{now, DbConnection};
@@ -254,7 +256,7 @@ pub fn connection_for_update(conn: &mut DbConnection, id: i64) -> Result<(Option
 }
 
 pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
-    diesel::update(calls::table.find(id)).set((calls::outcome.eq(outcome), calls::updated_at.eq(now()))).execute(conn)?;
+    update(calls::table, calls::id.eq(id), (calls::outcome.eq(outcome), calls::updated_at.eq(now()))).execute(conn)?;
     Ok(())
 }
 
