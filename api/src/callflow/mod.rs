@@ -195,7 +195,7 @@ fn try_route(
     let decision = route(&info, &loaded.candidates);
     // The log of this attempt, written in one statement at the end.
     let mut log = vec![("routing", json!({"attempt": attempt, "decision": decision}))];
-    let Some(buyer_id) = claim_first(conn, &decision.ranked, info.repeat_buyer, &loaded, t, &mut log)? else {
+    let Some(buyer_id) = claim_first(conn, &decision.ranked, &loaded, t, &mut log)? else {
         log.push(("no_buyer", json!({"attempt": attempt})));
         store::events(conn, call_id, &log)?;
         return Ok(None);
@@ -221,43 +221,19 @@ fn try_route(
 }
 
 /// Claims the slot of the first ranked buyer that still has room; logs each one found full.
-///
-/// Ranked buyers come in tiers of equal priority. Within a tier, a buyer whose slot another
-/// transaction is claiming or releasing right now (PostgreSQL) is passed over for the next one,
-/// and waited for only when every buyer of the tier is busy: concurrent calls, which all rank
-/// from the same counts, spread over the tier instead of queueing on its first buyer. A lower
-/// tier is tried only once every buyer of the higher one is known to be full. A repeat caller's
-/// buyer, ranked first, is a tier of its own: waited for, never passed over.
 fn claim_first(
     conn: &mut DbConnection,
     ranked: &[i64],
-    repeat_buyer: Option<i64>,
     loaded: &candidates::Loaded,
     t: NaiveDateTime,
     log: &mut Vec<(&'static str, serde_json::Value)>,
 ) -> Result<Option<i64>, AppError> {
-    let priority = |b: i64| loaded.candidates.iter().find(|c| c.buyer_id == b).map(|c| c.priority);
-    let mut rest = ranked;
-    while let Some(&first) = rest.first() {
-        let tier_len = if Some(first) == repeat_buyer { 1 } else { rest.iter().take_while(|&&b| priority(b) == priority(first)).count() };
-        let (tier, lower) = rest.split_at(tier_len);
-        rest = lower;
-        let mut busy = Vec::new();
-        for &buyer_id in tier {
-            let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
-            match slots::try_claim(conn, buyer_id, rules, t)? {
-                slots::Claim::Claimed => return Ok(Some(buyer_id)),
-                slots::Claim::Busy => busy.push(buyer_id),
-                slots::Claim::Full => log.push(("slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name}))),
-            }
+    for &buyer_id in ranked {
+        let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
+        if slots::claim(conn, buyer_id, rules, t)? {
+            return Ok(Some(buyer_id));
         }
-        for buyer_id in busy {
-            let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
-            if slots::claim(conn, buyer_id, rules, t)? {
-                return Ok(Some(buyer_id));
-            }
-            log.push(("slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name})));
-        }
+        log.push(("slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name})));
     }
     Ok(None)
 }

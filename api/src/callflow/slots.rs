@@ -43,36 +43,6 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
     Ok(n == 1)
 }
 
-/// What [`try_claim`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
-    Claimed,
-    /// No capacity or cap room left.
-    Full,
-    /// PostgreSQL: another transaction is claiming or releasing this buyer's slot right now.
-    Busy,
-}
-
-/// Like [`claim`], but on PostgreSQL it does not queue behind a transaction that holds the
-/// buyer's load row (`FOR UPDATE SKIP LOCKED`): it answers [`Claim::Busy`] at once. Concurrent
-/// calls all rank buyers of equal priority from the same counts; without this they would all
-/// queue on the first buyer's row, one commit after another. SQLite has one writer: never busy.
-pub fn try_claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chrono::NaiveDateTime) -> Result<Claim, AppError> {
-    if let DbConnection::Postgres(c) = conn {
-        let locked: Option<i64> = buyer_load::table
-            .find(buyer_id)
-            .select(buyer_load::buyer_id)
-            .for_update()
-            .skip_locked()
-            .get_result(c)
-            .optional()?;
-        if locked.is_none() {
-            return Ok(Claim::Busy);
-        }
-    }
-    Ok(if claim(conn, buyer_id, rules, now)? { Claim::Claimed } else { Claim::Full })
-}
-
 /// Gives a leg's slot back, once: returns false when it was already released. `buyer_id` is the
 /// leg's buyer (the caller has the leg at hand; a leg's buyer never changes).
 pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> Result<bool, AppError> {
