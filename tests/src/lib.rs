@@ -184,7 +184,14 @@ impl TestApp {
     pub async fn start_process(db: TestDb, env: &[(&str, String)]) -> TestApp {
         let child = process::Child::start(&db.url, env).await;
         let base = child.base.clone();
-        let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().expect("client");
+        // Idle connections are dropped after 2 s, before the server's 5 s keep-alive closes them:
+        // otherwise a request can go out on a connection the server is closing at that moment
+        // (hyper's `IncompleteMessage`), a race of the client's pool, not of the server under test.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("client");
         let backend = db.backend;
         let mut test = TestApp { base, client, admin_token: String::new(), backend, db, server: Running::Child(child) };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
