@@ -291,10 +291,6 @@ pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppErr
     Ok(call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::attempt.asc()).select(LegRow::as_select()).load(conn)?)
 }
 
-pub fn leg(conn: &mut DbConnection, id: i64) -> Result<Option<LegRow>, AppError> {
-    Ok(call_legs::table.find(id).select(LegRow::as_select()).first(conn).optional()?)
-}
-
 /// A call with its legs and log; `scope` restricts it to one publisher (who then sees neither).
 pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<CallDetail, AppError> {
     let row = get_row(conn, id)?;
