@@ -120,7 +120,7 @@ struct Payload {
 /// publisher has one (in the caller's transaction).
 pub fn enqueue_if_wanted(conn: &mut DbConnection, call: &CallRow) -> Result<(), AppError> {
     let Some(publisher) = call.publisher_id else { return Ok(()) };
-    let url: Option<String> = publishers::table.find(publisher).select(publishers::postback_url).first(conn).optional()?.flatten();
+    let url: Option<String> = crate::db::direct::run!(conn, first, publishers::table.find(publisher).select(publishers::postback_url)).optional()?.flatten();
     if url.is_none() {
         return Ok(());
     }

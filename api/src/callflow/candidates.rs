@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{buyer_load, buyers, campaign_buyers, calls};
-use crate::db::DbConnection;
+use crate::db::{direct, DbConnection};
 use crate::error::AppError;
 use crate::routing::{period_keys, Candidate, Caps, PeriodCounts, PeriodKeys, WeeklySchedule};
 use crate::store::buyers::BuyerRow;
@@ -55,12 +55,15 @@ fn non_negative(v: i32) -> u32 {
 /// The campaign's buyers, with per-campaign overrides applied and counters read for the current
 /// periods of each buyer's time zone.
 pub fn load(conn: &mut DbConnection, campaign_id: i64, now: DateTime<Utc>) -> Result<Loaded, AppError> {
-    let rows: Vec<(Option<i32>, Option<i32>, BuyerRow, LoadRow)> = campaign_buyers::table
-        .inner_join(buyers::table.inner_join(buyer_load::table))
-        .filter(campaign_buyers::campaign_id.eq(campaign_id))
-        .order(buyers::id.asc())
-        .select((campaign_buyers::priority, campaign_buyers::weight, BuyerRow::as_select(), LoadRow::as_select()))
-        .load(conn)?;
+    let rows: Vec<(Option<i32>, Option<i32>, BuyerRow, LoadRow)> = direct::run!(
+        conn,
+        load,
+        campaign_buyers::table
+            .inner_join(buyers::table.inner_join(buyer_load::table))
+            .filter(campaign_buyers::campaign_id.eq(campaign_id))
+            .order(buyers::id.asc())
+            .select((campaign_buyers::priority, campaign_buyers::weight, BuyerRow::as_select(), LoadRow::as_select())),
+    )?;
     let mut candidates = Vec::with_capacity(rows.len());
     let mut rules = HashMap::with_capacity(rows.len());
     for (priority, weight, b, load) in rows {
@@ -114,14 +117,12 @@ pub fn repeat_buyer(
     caller: &str,
     since: chrono::NaiveDateTime,
 ) -> Result<Option<i64>, AppError> {
-    Ok(calls::table
+    let last = calls::table
         .filter(calls::caller.eq(caller))
         .filter(calls::campaign_id.eq(campaign_id))
         .filter(calls::started_at.ge(since))
         .filter(calls::connected_at.is_not_null())
         .order(calls::started_at.desc())
-        .select(calls::buyer_id)
-        .first::<Option<i64>>(conn)
-        .optional()?
-        .flatten())
+        .select(calls::buyer_id);
+    Ok(direct::run!(conn, first, last).optional()?.flatten())
 }

@@ -15,7 +15,7 @@ pub mod slots;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::update;
+use crate::db::{direct, update};
 use serde_json::json;
 
 use self::lifecycle::{Progress, Report};
@@ -67,12 +67,9 @@ impl CampaignInfo {
 }
 
 fn campaign_info(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignInfo>, AppError> {
-    Ok(campaigns::table
-        .find(id)
-        .select((campaigns::status, campaigns::greeting, campaigns::busy_message))
-        .first::<(String, String, String)>(conn)
+    Ok(direct::run!(conn, first, campaigns::table.find(id).select((campaigns::status, campaigns::greeting, campaigns::busy_message)))
         .optional()?
-        .map(|row| CampaignInfo::new(id, row)))
+        .map(|row: (String, String, String)| CampaignInfo::new(id, row)))
 }
 
 /// A new inbound call.
@@ -85,17 +82,17 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
     let t = now.naive_utc();
     // The number and its campaign in one query.
     type NumberAndCampaign = (i64, Option<i64>, Option<i64>, Option<(String, String, String)>);
-    let found: Option<NumberAndCampaign> = phone_numbers::table
-        .left_join(campaigns::table)
-        .filter(phone_numbers::number.eq(&v.to))
-        .select((
+    let found: Option<NumberAndCampaign> = direct::run!(
+        conn,
+        first,
+        phone_numbers::table.left_join(campaigns::table).filter(phone_numbers::number.eq(&v.to)).select((
             phone_numbers::id,
             phone_numbers::campaign_id,
             phone_numbers::publisher_id,
             (campaigns::status, campaigns::greeting, campaigns::busy_message).nullable(),
-        ))
-        .first(conn)
-        .optional()?;
+        )),
+    )
+    .optional()?;
     let number = found.as_ref().map(|n| (n.0, n.1, n.2));
     let campaign = found.and_then(|(_, id, _, c)| Some(CampaignInfo::new(id?, c?)));
     let state = crate::routing::caller_state(v.from_state.as_deref(), &v.from);
@@ -202,19 +199,25 @@ fn try_route(
     };
     let rules = &loaded.rules[&buyer_id];
     let expires = t + chrono::Duration::seconds(i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs);
-    let leg_id: i64 = diesel::insert_into(call_legs::table)
-        .values((
-            call_legs::call_id.eq(call_id),
-            call_legs::attempt.eq(attempt),
-            call_legs::buyer_id.eq(buyer_id),
-            call_legs::status.eq("reserved"),
-            call_legs::reserved_at.eq(t),
-            call_legs::expires_at.eq(expires),
-        ))
-        .returning(call_legs::id)
-        .get_result(conn)?;
-    update(calls::table, calls::id.eq(call_id), (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t)))
-        .execute(conn)?;
+    let leg_id: i64 = direct::run!(
+        conn,
+        get_result,
+        diesel::insert_into(call_legs::table)
+            .values((
+                call_legs::call_id.eq(call_id),
+                call_legs::attempt.eq(attempt),
+                call_legs::buyer_id.eq(buyer_id),
+                call_legs::status.eq("reserved"),
+                call_legs::reserved_at.eq(t),
+                call_legs::expires_at.eq(expires),
+            ))
+            .returning(call_legs::id),
+    )?;
+    direct::run!(
+        conn,
+        execute,
+        update(calls::table, calls::id.eq(call_id), (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t))),
+    )?;
     log.push(("attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name})));
     store::events(conn, call_id, &log)?;
     Ok(Some((leg_id, rules.phone_number.clone())))
@@ -316,7 +319,7 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
     let p = leg_progress(leg).apply(r);
     // The leg is locked (`leg_for_update`): its first dial SID stays, whatever the order.
     let dial_call_sid = leg.dial_call_sid.as_deref().or(dial_sid);
-    update(call_legs::table, call_legs::id.eq(leg.id), (
+    direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(leg.id), (
         call_legs::status.eq(p.status.as_str()),
         call_legs::ringing_at.eq(p.ringing_at),
         call_legs::answered_at.eq(p.answered_at),
@@ -324,8 +327,7 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
         call_legs::duration_secs.eq(p.duration_secs),
         call_legs::last_sequence.eq(p.last_sequence),
         call_legs::dial_call_sid.eq(dial_call_sid),
-    ))
-    .execute(conn)?;
+    )))?;
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
@@ -338,14 +340,13 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
         }
         let earliest = was_connected_at.map_or(connected_at, |c| c.min(connected_at));
         let billable = if p.is_final() { p.duration_secs.or(billable_secs) } else { billable_secs };
-        update(calls::table, calls::id.eq(leg.call_id), (
+        direct::run!(conn, execute, update(calls::table, calls::id.eq(leg.call_id), (
             calls::buyer_id.eq(leg.buyer_id),
             calls::connected_at.eq(Some(earliest)),
             calls::outcome.eq(outcome::CONNECTED),
             calls::billable_secs.eq(billable),
             calls::updated_at.eq(crate::db::now()),
-        ))
-        .execute(conn)?;
+        )))?;
     }
     if p.is_final() && slots::release(conn, leg.id, leg.buyer_id)? {
         store::event(conn, leg.call_id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}))?;
@@ -389,7 +390,7 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         last_sequence: call.last_sequence,
     };
     let p = current.apply(&report);
-    update(calls::table, calls::id.eq(call.id), (
+    direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), (
         calls::status.eq(p.status.as_str()),
         calls::ringing_at.eq(p.ringing_at),
         calls::answered_at.eq(p.answered_at),
@@ -397,8 +398,7 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         calls::duration_secs.eq(p.duration_secs),
         calls::last_sequence.eq(p.last_sequence),
         calls::updated_at.eq(crate::db::now()),
-    ))
-    .execute(conn)?;
+    )))?;
     if p.is_final() && !current.is_final() {
         live::emit(conn, LiveEvent::Completed(call.id))?;
     }

@@ -4,7 +4,7 @@
 use diesel::dsl::case_when;
 use diesel::prelude::*;
 
-use crate::db::update;
+use crate::db::{direct, update};
 
 use super::candidates::SlotRules;
 use crate::db::schema::{buyer_load, call_legs};
@@ -24,7 +24,7 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
         .and(l::hour_key.ne(k.hour).or(l::hour_count.lt(hourly)))
         .and(l::day_key.ne(k.day).or(l::day_count.lt(daily)))
         .and(l::month_key.ne(k.month).or(l::month_count.lt(monthly)));
-    let n = update(
+    let claim = update(
         l::buyer_load,
         room,
         (
@@ -38,22 +38,23 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
             l::total_calls.eq(l::total_calls + 1),
             l::last_call_at.eq(now),
         ),
-    )
-        .execute(conn)?;
-    Ok(n == 1)
+    );
+    Ok(direct::run!(conn, execute, claim)? == 1)
 }
 
 /// Gives a leg's slot back, once: returns false when it was already released. `buyer_id` is the
 /// leg's buyer (the caller has the leg at hand; a leg's buyer never changes).
 pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> Result<bool, AppError> {
-    let released = update(call_legs::table, call_legs::id.eq(leg_id).and(call_legs::released.eq(false)), call_legs::released.eq(true))
-        .execute(conn)?;
+    let released = direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(leg_id).and(call_legs::released.eq(false)), call_legs::released.eq(true)))?;
     if released == 0 {
         return Ok(false);
     }
     if let Some(buyer) = buyer_id {
-        update(buyer_load::table, buyer_load::buyer_id.eq(buyer).and(buyer_load::in_progress.gt(0)), buyer_load::in_progress.eq(buyer_load::in_progress - 1))
-            .execute(conn)?;
+        direct::run!(
+            conn,
+            execute,
+            update(buyer_load::table, buyer_load::buyer_id.eq(buyer).and(buyer_load::in_progress.gt(0)), buyer_load::in_progress.eq(buyer_load::in_progress - 1)),
+        )?;
     }
     Ok(true)
 }

@@ -8,6 +8,7 @@
 //! request path's writes go to one writer thread that commits them in batches ([`writer`]).
 
 pub mod schema;
+pub mod direct;
 pub mod update;
 pub mod writer;
 

@@ -8,10 +8,12 @@
 //! impl walks the inner statement.)
 //!
 //! [`update`] builds the same `UPDATE table SET ... WHERE ...` from diesel's own pieces (the
-//! table, a changeset of `column.eq(value)`, a filter), without that mark. It is cached under its
-//! SQL text and bind types, as diesel caches boxed queries: a different text is a different entry,
-//! so a prepared statement never runs with the wrong SQL. The changeset must have a fixed shape (no
-//! `Option<column.eq(..)>` fields that skip themselves), or each shape becomes its own entry.
+//! table, a changeset of `column.eq(value)`, a filter), without that mark. Its query id is made of
+//! the table's, the filter's and the changeset's types, so the statement cache finds it by type,
+//! as it finds a `SELECT`, without rendering its SQL again (see [`super::direct`]). The changeset
+//! must have a fixed shape: `Option<column.eq(..)>` fields, which skip themselves when `None`,
+//! have no query id, so such a changeset does not compile here. A part that renders differently
+//! with its values (`eq_any` on SQLite) marks itself unsafe to cache, and is then never cached.
 use diesel::backend::Backend;
 use diesel::query_builder::{AsChangeset, AstPass, QueryFragment, QueryId};
 use diesel::query_source::Table;
@@ -19,27 +21,31 @@ use diesel::QueryResult;
 
 /// `UPDATE` that stays prepared; see the module docs. Run it with `.execute(conn)`.
 #[derive(Debug, Clone)]
-pub struct Update<F, W, V> {
-    from: F,
+pub struct Update<T: Table, W, C: AsChangeset> {
+    from: T::FromClause,
     filter: W,
-    changes: V,
+    changes: C::Changeset,
+    /// The changeset as written (`column.eq(value)`s), whose type is the query id's.
+    written: std::marker::PhantomData<fn() -> C>,
 }
 
 /// `UPDATE table SET changes WHERE filter`, kept prepared by the connection.
-pub fn update<T, W, C>(table: T, filter: W, changes: C) -> Update<T::FromClause, W, C::Changeset>
+pub fn update<T, W, C>(table: T, filter: W, changes: C) -> Update<T, W, C>
 where
     T: Table,
     C: AsChangeset<Target = T>,
 {
-    Update { from: table.from_clause(), filter, changes: changes.as_changeset() }
+    Update { from: table.from_clause(), filter, changes: changes.as_changeset(), written: std::marker::PhantomData }
 }
 
-impl<F, W, V, DB> QueryFragment<DB> for Update<F, W, V>
+impl<T, W, C, DB> QueryFragment<DB> for Update<T, W, C>
 where
     DB: Backend,
-    F: QueryFragment<DB>,
+    T: Table,
+    T::FromClause: QueryFragment<DB>,
     W: QueryFragment<DB>,
-    V: QueryFragment<DB>,
+    C: AsChangeset,
+    C::Changeset: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("UPDATE ");
@@ -52,13 +58,21 @@ where
     }
 }
 
-/// No static id: the cache key is the SQL text with the bind types.
-impl<F, W, V> QueryId for Update<F, W, V> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// Marks the query id of an [`Update`], so it never equals another statement's made of the same parts.
+#[derive(Debug)]
+pub struct UpdateId<T, W, C>(std::marker::PhantomData<(T, W, C)>);
+
+impl<T, W, C> QueryId for Update<T, W, C>
+where
+    T: Table + QueryId,
+    W: QueryId,
+    C: AsChangeset + QueryId,
+{
+    type QueryId = UpdateId<T::QueryId, W::QueryId, C::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = T::HAS_STATIC_QUERY_ID && W::HAS_STATIC_QUERY_ID && C::HAS_STATIC_QUERY_ID;
 }
 
-impl<F, W, V, Conn> diesel::RunQueryDsl<Conn> for Update<F, W, V> {}
+impl<T: Table, W, C: AsChangeset, Conn> diesel::RunQueryDsl<Conn> for Update<T, W, C> {}
 
 #[cfg(test)]
 mod tests {

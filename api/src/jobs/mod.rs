@@ -23,7 +23,7 @@ use rand::Rng;
 
 use crate::config::JobsConfig;
 use crate::db::schema::jobs;
-use crate::db::{now, Db, DbConnection};
+use crate::db::{direct, now, update, Db, DbConnection};
 use crate::error::AppError;
 
 pub const PENDING: &str = "pending";
@@ -117,7 +117,7 @@ pub fn enqueue(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value,
 /// [`enqueue`] with its own number of attempts.
 pub fn enqueue_with(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value, run_at: NaiveDateTime, max_attempts: i32) -> Result<i64, AppError> {
     let t = now();
-    Ok(diesel::insert_into(jobs::table)
+    let insert = diesel::insert_into(jobs::table)
         .values((
             jobs::kind.eq(kind),
             jobs::payload.eq(payload.to_string()),
@@ -128,8 +128,8 @@ pub fn enqueue_with(conn: &mut DbConnection, kind: &str, payload: &serde_json::V
             jobs::created_at.eq(t),
             jobs::updated_at.eq(t),
         ))
-        .returning(jobs::id)
-        .get_result(conn)?)
+        .returning(jobs::id);
+    Ok(direct::run!(conn, get_result, insert)?)
 }
 
 /// A job's row, for tests and operators.
@@ -150,12 +150,12 @@ pub struct JobRow {
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<JobRow, AppError> {
-    jobs::table.find(id).select(JobRow::as_select()).first(conn).optional()?.ok_or(AppError::NotFound("job"))
+    direct::run!(conn, first, jobs::table.find(id).select(JobRow::as_select())).optional()?.ok_or(AppError::NotFound("job"))
 }
 
 /// Ids of jobs that may be claimed now: pending and due, or running with an expired lease.
 fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64) -> Result<Vec<i64>, AppError> {
-    Ok(jobs::table
+    let due = jobs::table
         .filter(jobs::kind.eq_any(kinds))
         .filter(
             jobs::status
@@ -165,27 +165,19 @@ fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64)
         )
         .order(jobs::run_at.asc())
         .select(jobs::id)
-        .limit(limit)
-        .load(conn)?)
+        .limit(limit);
+    Ok(direct::run!(conn, load, due)?)
 }
 
 /// Claims job `id` if it is still claimable: the conditional update only matches for one worker.
 fn claim(conn: &mut DbConnection, id: i64, at: NaiveDateTime, lease: chrono::Duration) -> Result<Option<Job>, AppError> {
-    let n = diesel::update(
-        jobs::table.filter(jobs::id.eq(id)).filter(
-            jobs::status
-                .eq(PENDING)
-                .and(jobs::run_at.le(at))
-                .or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))),
-        ),
-    )
-    .set((
-        jobs::status.eq(RUNNING),
-        jobs::locked_until.eq(at + lease),
-        jobs::attempts.eq(jobs::attempts + 1),
-        jobs::updated_at.eq(at),
-    ))
-    .execute(conn)?;
+    let still_due = jobs::id.eq(id).and(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))));
+    let take = update(
+        jobs::table,
+        still_due,
+        (jobs::status.eq(RUNNING), jobs::locked_until.eq(at + lease), jobs::attempts.eq(jobs::attempts + 1), jobs::updated_at.eq(at)),
+    );
+    let n = direct::run!(conn, execute, take)?;
     if n == 0 {
         return Ok(None);
     }
@@ -211,18 +203,16 @@ pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
 
 fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg: &JobsConfig) -> Result<(), AppError> {
     let t = now();
-    let q = jobs::table.filter(jobs::id.eq(job.id)).filter(jobs::status.eq(RUNNING));
+    let running = jobs::id.eq(job.id).and(jobs::status.eq(RUNNING));
     match result {
         Ok(()) => {
-            diesel::update(q)
-                .set((jobs::status.eq(DONE), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(None::<String>), jobs::updated_at.eq(t)))
-                .execute(conn)?;
+            let done = (jobs::status.eq(DONE), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(None::<String>), jobs::updated_at.eq(t));
+            direct::run!(conn, execute, update(jobs::table, running, done))?;
         }
         Err(e) if e.permanent || job.attempt >= job.max_attempts => {
             tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempt, error = %e.message, "job given up");
-            diesel::update(q)
-                .set((jobs::status.eq(FAILED), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(&e.message), jobs::updated_at.eq(t)))
-                .execute(conn)?;
+            let failed = (jobs::status.eq(FAILED), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(Some(&e.message)), jobs::updated_at.eq(t));
+            direct::run!(conn, execute, update(jobs::table, running, failed))?;
         }
         Err(e) => {
             let wait = e.retry_after.unwrap_or_else(|| {
@@ -230,15 +220,14 @@ fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg
             });
             let run_at = t + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::hours(1));
             tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempt, error = %e.message, ?wait, "job will be retried");
-            diesel::update(q)
-                .set((
-                    jobs::status.eq(PENDING),
-                    jobs::run_at.eq(run_at),
-                    jobs::locked_until.eq(None::<NaiveDateTime>),
-                    jobs::last_error.eq(&e.message),
-                    jobs::updated_at.eq(t),
-                ))
-                .execute(conn)?;
+            let again = (
+                jobs::status.eq(PENDING),
+                jobs::run_at.eq(run_at),
+                jobs::locked_until.eq(None::<NaiveDateTime>),
+                jobs::last_error.eq(Some(&e.message)),
+                jobs::updated_at.eq(t),
+            );
+            direct::run!(conn, execute, update(jobs::table, running, again))?;
         }
     }
     Ok(())

@@ -120,7 +120,7 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
         let call = match calls_read.iter().find(|(id, _)| *id == call_id) {
             Some((_, call)) => call.clone(),
             None => {
-                let row = calls::table.find(call_id).select(CallRow::as_select()).first(conn).optional()?;
+                let row = crate::db::direct::run!(conn, first, calls::table.find(call_id).select(CallRow::as_select())).optional()?;
                 let call = row.map(CallRow::into_wire);
                 calls_read.push((call_id, call.clone()));
                 call
@@ -135,15 +135,14 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
         };
         let payload = serde_json::to_string(&Payload { call, qualification })
             .map_err(|e| AppError::Internal(e.into()))?;
-        diesel::insert_into(live_events::table)
-            .values((
-                live_events::at.eq(at),
-                live_events::kind.eq(kind.as_str()),
-                live_events::call_id.eq(Some(call_id)),
-                live_events::publisher_id.eq(publisher_id),
-                live_events::payload.eq(payload),
-            ))
-            .execute(conn)?;
+        let insert = diesel::insert_into(live_events::table).values((
+            live_events::at.eq(at),
+            live_events::kind.eq(kind.as_str()),
+            live_events::call_id.eq(Some(call_id)),
+            live_events::publisher_id.eq(publisher_id),
+            live_events::payload.eq(payload),
+        ));
+        crate::db::direct::run!(conn, execute, insert)?;
         written += 1;
     }
     Ok(written)

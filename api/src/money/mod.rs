@@ -16,7 +16,7 @@ pub mod rollup;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::update;
+use crate::db::{direct, update};
 
 use crate::db::schema::{call_legs, calls, campaign_buyers, campaign_publishers, campaigns};
 use crate::db::DbConnection;
@@ -134,22 +134,24 @@ fn leg_final(l: &LegRow) -> bool {
 
 /// Loads the rules of `campaign` with the overrides for `buyer` and `publisher`.
 pub fn load_rules(conn: &mut DbConnection, campaign: i64, buyer: Option<i64>, publisher: Option<i64>) -> Result<Option<RuleSet>, AppError> {
-    let row: Option<(String, i64, i64, i32, i32)> = campaigns::table
-        .find(campaign)
-        .select((campaigns::currency, campaigns::revenue_micros, campaigns::payout_micros, campaigns::buffer_secs, campaigns::duplicate_window_secs))
-        .first(conn)
-        .optional()?;
+    let row: Option<(String, i64, i64, i32, i32)> = direct::run!(
+        conn,
+        first,
+        campaigns::table
+            .find(campaign)
+            .select((campaigns::currency, campaigns::revenue_micros, campaigns::payout_micros, campaigns::buffer_secs, campaigns::duplicate_window_secs)),
+    )
+    .optional()?;
     let Some((currency, revenue_micros, payout_micros, buffer_secs, duplicate_window_secs)) = row else { return Ok(None) };
     let buyer = match buyer {
-        Some(b) => campaign_buyers::table
-            .find((campaign, b))
-            .select((campaign_buyers::revenue_micros, campaign_buyers::buffer_secs))
-            .first::<(Option<i64>, Option<i32>)>(conn)
-            .optional()?,
+        Some(b) => {
+            let overrides = campaign_buyers::table.find((campaign, b)).select((campaign_buyers::revenue_micros, campaign_buyers::buffer_secs));
+            direct::run!(conn, first, overrides).optional()?
+        }
         None => None,
     };
     let publisher_payout = match publisher {
-        Some(p) => campaign_publishers::table.find((campaign, p)).select(campaign_publishers::payout_micros).first::<i64>(conn).optional()?,
+        Some(p) => direct::run!(conn, first, campaign_publishers::table.find((campaign, p)).select(campaign_publishers::payout_micros)).optional()?,
         None => None,
     };
     Ok(Some(RuleSet {
@@ -167,15 +169,15 @@ fn is_duplicate(conn: &mut DbConnection, call: &CallRow, window_secs: i32) -> Re
         return Ok(false);
     }
     let since = call.started_at - chrono::Duration::seconds(i64::from(window_secs));
-    Ok(diesel::select(diesel::dsl::exists(
+    let earlier = diesel::select(diesel::dsl::exists(
         calls::table
             .filter(calls::caller.eq(&call.caller))
             .filter(calls::started_at.ge(since))
             .filter(calls::started_at.le(call.started_at))
             .filter(calls::campaign_id.eq(campaign))
             .filter(calls::id.lt(call.id)),
-    ))
-    .get_result(conn)?)
+    ));
+    Ok(direct::run!(conn, get_result, earlier)?)
 }
 
 /// How [`settle`] picks the rule.
@@ -191,7 +193,7 @@ pub enum RuleChoice {
 /// Call after any update of the call or its legs: idempotent.
 pub fn settle_if_ready(conn: &mut DbConnection, call_id: i64) -> Result<bool, AppError> {
     // Most callbacks come before the call is over: ask for its status alone first.
-    let status: Option<String> = calls::table.find(call_id).select(calls::status).first(conn).optional()?;
+    let status: Option<String> = direct::run!(conn, first, calls::table.find(call_id).select(calls::status)).optional()?;
     let status = status.ok_or(AppError::NotFound("call"))?;
     if !CallStatus::parse(&status).is_some_and(CallStatus::is_final) {
         return Ok(false);
@@ -243,27 +245,46 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         None => (false, reason::NO_CAMPAIGN, 0, 0, -call.cost_micros.unwrap_or(0)),
     };
     let before = rollup::Contribution::of(&call);
-    update(calls::table, calls::id.eq(call.id), (
-        calls::settled_at.eq(Some(call.settled_at.unwrap_or(now))),
-        calls::money_buyer_id.eq(buyer),
-        calls::answered.eq(facts.connected),
-        calls::no_buyer.eq(no_buyer),
-        calls::talk_secs.eq(talk_secs),
-        calls::duplicate.eq(duplicate),
-        calls::qualified.eq(Some(qualified)),
-        calls::qualify_reason.eq(Some(reason)),
-        calls::currency.eq(rules.as_ref().map(|r| r.currency.clone())),
-        calls::rule_revenue_micros.eq(rules.as_ref().map(|r| r.revenue_micros)),
-        calls::rule_payout_micros.eq(rules.as_ref().map(|r| r.payout_micros)),
-        calls::rule_buffer_secs.eq(rules.as_ref().map(|r| r.buffer_secs)),
-        calls::rule_duplicate_window_secs.eq(rules.as_ref().map(|r| r.duplicate_window_secs)),
-        calls::revenue_micros.eq(revenue),
-        calls::payout_micros.eq(payout),
-        calls::counted_cost_micros.eq(call.cost_micros.unwrap_or(0)),
-        calls::profit_micros.eq(Some(profit)),
-    ))
-    .execute(conn)?;
-    let settled = crate::store::calls::get_row(conn, call.id)?;
+    // The row as this update leaves it (the transaction holds it: nothing else changes it).
+    let settled = CallRow {
+        settled_at: Some(call.settled_at.unwrap_or(now)),
+        money_buyer_id: buyer,
+        answered: facts.connected,
+        no_buyer,
+        talk_secs,
+        duplicate,
+        qualified: Some(qualified),
+        qualify_reason: Some(reason.to_string()),
+        currency: rules.as_ref().map(|r| r.currency.clone()),
+        rule_revenue_micros: rules.as_ref().map(|r| r.revenue_micros),
+        rule_payout_micros: rules.as_ref().map(|r| r.payout_micros),
+        rule_buffer_secs: rules.as_ref().map(|r| r.buffer_secs),
+        rule_duplicate_window_secs: rules.as_ref().map(|r| r.duplicate_window_secs),
+        revenue_micros: revenue,
+        payout_micros: payout,
+        counted_cost_micros: call.cost_micros.unwrap_or(0),
+        profit_micros: Some(profit),
+        ..call.clone()
+    };
+    direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), (
+        calls::settled_at.eq(settled.settled_at),
+        calls::money_buyer_id.eq(settled.money_buyer_id),
+        calls::answered.eq(settled.answered),
+        calls::no_buyer.eq(settled.no_buyer),
+        calls::talk_secs.eq(settled.talk_secs),
+        calls::duplicate.eq(settled.duplicate),
+        calls::qualified.eq(settled.qualified),
+        calls::qualify_reason.eq(&settled.qualify_reason),
+        calls::currency.eq(&settled.currency),
+        calls::rule_revenue_micros.eq(settled.rule_revenue_micros),
+        calls::rule_payout_micros.eq(settled.rule_payout_micros),
+        calls::rule_buffer_secs.eq(settled.rule_buffer_secs),
+        calls::rule_duplicate_window_secs.eq(settled.rule_duplicate_window_secs),
+        calls::revenue_micros.eq(settled.revenue_micros),
+        calls::payout_micros.eq(settled.payout_micros),
+        calls::counted_cost_micros.eq(settled.counted_cost_micros),
+        calls::profit_micros.eq(settled.profit_micros),
+    )))?;
     let after = rollup::Contribution::of(&settled);
     if before != after {
         // A new or changed verdict (first settlement, a cost that arrived, a recompute).
@@ -284,8 +305,7 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         let offered = i64::from(!l.counted);
         let connected_delta = i64::from(connected) - i64::from(l.counted_connected);
         delta.add(key, rollup::Sums { offered, connected: connected_delta, ..Default::default() });
-        update(call_legs::table, call_legs::id.eq(l.id), (call_legs::counted.eq(true), call_legs::counted_connected.eq(connected)))
-            .execute(conn)?;
+        direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(l.id), (call_legs::counted.eq(true), call_legs::counted_connected.eq(connected))))?;
     }
     delta.write(conn)
 }

@@ -3,7 +3,7 @@ use callbroker_wire::{Call, CallDetail, CallMoney, CallEvent, CallFilter, CallLe
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::update;
+use crate::db::{direct, update};
 
 use super::{page, paging, utc};
 use crate::db::schema::{call_events, call_legs, calls};
@@ -119,8 +119,8 @@ impl CallRow {
     }
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = calls)]
+/// A new call's row ([`insert`]).
+#[derive(Debug, Clone)]
 pub struct NewCall {
     pub call_sid: String,
     pub campaign_id: Option<i64>,
@@ -201,8 +201,26 @@ fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::collections::Ha
     Ok(campaigns::table.filter(campaigns::show_full_caller.eq(true)).select(campaigns::id).load::<i64>(conn)?.into_iter().collect())
 }
 
+/// Every column is written as a value (NULL included), never as `DEFAULT`, so the statement has
+/// one shape and stays prepared.
 pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<i64, AppError> {
-    Ok(diesel::insert_into(calls::table).values(c).returning(calls::id).get_result(conn)?)
+    let values = (
+        calls::call_sid.eq(&c.call_sid),
+        calls::campaign_id.eq(c.campaign_id),
+        calls::number_id.eq(c.number_id),
+        calls::publisher_id.eq(c.publisher_id),
+        calls::caller.eq(&c.caller),
+        calls::dialled.eq(&c.dialled),
+        calls::caller_state.eq(&c.caller_state),
+        calls::caller_state_source.eq(&c.caller_state_source),
+        calls::caller_city.eq(&c.caller_city),
+        calls::caller_zip.eq(&c.caller_zip),
+        calls::status.eq(&c.status),
+        calls::outcome.eq(&c.outcome),
+        calls::started_at.eq(c.started_at),
+        calls::updated_at.eq(c.updated_at),
+    );
+    Ok(direct::run!(conn, get_result, diesel::insert_into(calls::table).values(values).returning(calls::id))?)
 }
 
 pub fn find_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<CallRow>, AppError> {
@@ -210,12 +228,12 @@ pub fn find_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<CallRow>
 }
 
 pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
-    calls::table.find(id).select(CallRow::as_select()).first(conn).optional()?.ok_or(AppError::NotFound("call"))
+    direct::run!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(AppError::NotFound("call"))
 }
 
 /// The id of the call with this `CallSid`.
 pub fn id_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<i64>, AppError> {
-    Ok(calls::table.filter(calls::call_sid.eq(sid)).select(calls::id).first(conn).optional()?)
+    Ok(direct::run!(conn, first, calls::table.filter(calls::call_sid.eq(sid)).select(calls::id)).optional()?)
 }
 
 // Reads for a change. Twilio may deliver several callbacks of one call at once; each folds what
@@ -256,7 +274,7 @@ pub fn connection_for_update(conn: &mut DbConnection, id: i64) -> Result<(Option
 }
 
 pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
-    update(calls::table, calls::id.eq(id), (calls::outcome.eq(outcome), calls::updated_at.eq(now()))).execute(conn)?;
+    direct::run!(conn, execute, update(calls::table, calls::id.eq(id), (calls::outcome.eq(outcome), calls::updated_at.eq(now()))))?;
     Ok(())
 }
 
@@ -270,9 +288,12 @@ pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, serde_jso
     let at = now();
     if let [(kind, data)] = entries {
         // One entry: a single-row insert, which the statement cache keeps prepared.
-        diesel::insert_into(call_events::table)
-            .values((call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data.to_string())))
-            .execute(conn)?;
+        direct::run!(
+            conn,
+            execute,
+            diesel::insert_into(call_events::table)
+                .values((call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data.to_string()))),
+        )?;
         return Ok(());
     }
     let rows: Vec<_> = entries
@@ -288,7 +309,7 @@ pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, serde_jso
 }
 
 pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
-    Ok(call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::attempt.asc()).select(LegRow::as_select()).load(conn)?)
+    Ok(direct::run!(conn, load, call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::attempt.asc()).select(LegRow::as_select()))?)
 }
 
 /// A call with its legs and log; `scope` restricts it to one publisher (who then sees neither).

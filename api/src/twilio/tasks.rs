@@ -58,9 +58,8 @@ fn job_error(e: TwilioError) -> JobError {
 /// Marks the call's cost pending and queues the job that fetches it (in the caller's transaction).
 /// Called once the inbound call is over.
 pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64) -> Result<(), AppError> {
-    let n = diesel::update(calls::table.find(call_id).filter(calls::cost_status.is_null()))
-        .set(calls::cost_status.eq("pending"))
-        .execute(conn)?;
+    let mark = crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq("pending"));
+    let n = crate::db::direct::run!(conn, execute, mark)?;
     if n == 1 {
         jobs::enqueue(conn, COST_JOB, &json!(CallJob { call_id }), now())?;
     }
@@ -71,18 +70,6 @@ pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64) -> Result<(), AppErro
 /// price once Twilio has priced all that were connected, else asks to be retried.
 async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError> {
     let CallJob { call_id } = job.payload()?;
-    let (sid, legs) = state
-        .db
-        .read(move |c| {
-            let row = call_store::get_row(c, call_id)?;
-            let legs: Vec<String> = call_legs::table
-                .filter(call_legs::call_id.eq(call_id))
-                .filter(call_legs::dial_call_sid.is_not_null())
-                .select(call_legs::dial_call_sid.assume_not_null())
-                .load(c)?;
-            Ok((row.call_sid, legs))
-        })
-        .await?;
     let client = match account::client(&state.db, &state.config.twilio).await {
         Ok(c) => c,
         // No Twilio account to ask: the cost stays unknown (retrying would only load the queue).
@@ -90,7 +77,8 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
             state
                 .db
                 .write(move |c| {
-                    diesel::update(calls::table.find(call_id)).set(calls::cost_status.eq("unconfigured")).execute(c)?;
+                    let unconfigured = crate::db::update(calls::table, calls::id.eq(call_id), calls::cost_status.eq("unconfigured"));
+                    crate::db::direct::run!(c, execute, unconfigured)?;
                     Ok(())
                 })
                 .await?;
@@ -98,6 +86,18 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
         }
         Err(e) => return Err(job_error(e)),
     };
+    let (sid, legs) = state
+        .db
+        .read(move |c| {
+            let sid: String = calls::table.find(call_id).select(calls::call_sid).first(c)?;
+            let legs: Vec<String> = call_legs::table
+                .filter(call_legs::call_id.eq(call_id))
+                .filter(call_legs::dial_call_sid.is_not_null())
+                .select(call_legs::dial_call_sid.assume_not_null())
+                .load(c)?;
+            Ok((sid, legs))
+        })
+        .await?;
     let mut total: i64 = 0;
     let mut currency: Option<String> = None;
     for sid in std::iter::once(&sid).chain(legs.iter()) {
