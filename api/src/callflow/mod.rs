@@ -190,10 +190,17 @@ fn try_route(
         exclude: exclude.to_vec(),
     };
     let decision = route(&info, &loaded.candidates);
-    // The log of this attempt, written in one statement at the end.
-    let mut log = vec![("routing", json!({"attempt": attempt, "decision": decision}))];
+    // The log of this attempt, written at the end. The decision, the largest entry, is written
+    // as JSON text directly.
+    #[derive(serde::Serialize)]
+    struct Routing<'a, D> {
+        attempt: i32,
+        decision: &'a D,
+    }
+    let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(|e| AppError::Internal(e.into()))?;
+    let mut log = vec![("routing", routing)];
     let Some(buyer_id) = claim_first(conn, &decision.ranked, &loaded, t, &mut log)? else {
-        log.push(("no_buyer", json!({"attempt": attempt})));
+        log.push(("no_buyer", json!({"attempt": attempt}).to_string()));
         store::events(conn, call_id, &log)?;
         return Ok(None);
     };
@@ -218,7 +225,7 @@ fn try_route(
         execute,
         update(calls::table, calls::id.eq(call_id), (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t))),
     )?;
-    log.push(("attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name})));
+    log.push(("attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name}).to_string()));
     store::events(conn, call_id, &log)?;
     Ok(Some((leg_id, rules.phone_number.clone())))
 }
@@ -229,14 +236,14 @@ fn claim_first(
     ranked: &[i64],
     loaded: &candidates::Loaded,
     t: NaiveDateTime,
-    log: &mut Vec<(&'static str, serde_json::Value)>,
+    log: &mut Vec<(&'static str, String)>,
 ) -> Result<Option<i64>, AppError> {
     for &buyer_id in ranked {
         let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
         if slots::claim(conn, buyer_id, rules, t)? {
             return Ok(Some(buyer_id));
         }
-        log.push(("slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name})));
+        log.push(("slot_taken", json!({"buyer_id": buyer_id, "buyer": rules.name}).to_string()));
     }
     Ok(None)
 }

@@ -24,7 +24,6 @@ pub(crate) use run;
 
 #[cfg(test)]
 mod tests {
-    use super::run;
     use crate::db::DbConnection;
     use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
     use diesel::prelude::*;

@@ -280,31 +280,18 @@ pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<()
 
 /// Appends to a call's log.
 pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json::Value) -> Result<(), AppError> {
-    events(conn, call_id, &[(kind, data)])
+    events(conn, call_id, &[(kind, data.to_string())])
 }
 
-/// Several log entries of a call, in order, in one statement.
-pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, serde_json::Value)]) -> Result<(), AppError> {
+/// Several log entries of a call (kind, JSON text), in order. Each is a single-row insert, which
+/// stays prepared: cheaper than a multi-row insert, which diesel parses again on every run.
+pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, String)]) -> Result<(), AppError> {
     let at = now();
-    if let [(kind, data)] = entries {
-        // One entry: a single-row insert, which the statement cache keeps prepared.
-        direct::run!(
-            conn,
-            execute,
-            diesel::insert_into(call_events::table)
-                .values((call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data.to_string()))),
-        )?;
-        return Ok(());
+    for (kind, data) in entries {
+        let insert = diesel::insert_into(call_events::table)
+            .values((call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data)));
+        direct::run!(conn, execute, insert)?;
     }
-    let rows: Vec<_> = entries
-        .iter()
-        .map(|(kind, data)| (call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data.to_string())))
-        .collect();
-    // Multi-row inserts are not in diesel's MultiConnection backend: one branch per backend.
-    match conn {
-        DbConnection::Postgres(c) => diesel::insert_into(call_events::table).values(rows).execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(call_events::table).values(rows).execute(c)?,
-    };
     Ok(())
 }
 
