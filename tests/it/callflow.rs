@@ -104,6 +104,20 @@ async fn routed_and_completed(app: TestApp) {
     assert_eq!(detail["legs"][0]["released"], true);
     assert_eq!(skip_reason(&detail, buyers[0]), "selected");
     assert_eq!(events_of(&detail, "slot_released").len(), 1, "released exactly once");
+    // No Twilio account here (only the Auth Token that signs webhooks): nobody to ask for the
+    // cost, so it is marked unknown at once and no job is queued for it.
+    assert_eq!(call["cost_status"], "unconfigured");
+    assert_eq!(jobs_of_kind(&app.db.url, "twilio.call_cost"), 0);
+}
+
+/// How many jobs of `kind` were ever queued, from the database.
+fn jobs_of_kind(url: &str, kind: &str) -> i64 {
+    use callbroker::db::schema::jobs;
+    use callbroker::db::{Db, PoolOptions};
+    use diesel::prelude::*;
+    let db = Db::connect(url, &PoolOptions { max_connections: 2, ..PoolOptions::default() }).expect("db");
+    let kind = kind.to_string();
+    db.read_blocking(move |c| Ok(jobs::table.filter(jobs::kind.eq(kind)).count().get_result::<i64>(c)?)).expect("count")
 }
 
 async fn failover_to_second_buyer(app: TestApp) {

@@ -19,7 +19,7 @@ use crate::db::{direct, update};
 use serde_json::json;
 
 use self::lifecycle::{Progress, Report};
-use crate::config::RoutingConfig;
+use crate::config::{RoutingConfig, TwilioConfig};
 use crate::db::schema::{call_legs, calls, campaigns, phone_numbers};
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -310,31 +310,40 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
     }
 }
 
-fn leg_progress(leg: &LegRow) -> Progress {
-    Progress {
-        status: CallStatus::parse(&leg.status).unwrap_or(CallStatus::Queued),
-        ringing_at: leg.ringing_at,
-        answered_at: leg.answered_at,
-        ended_at: leg.ended_at,
-        duration_secs: leg.duration_secs,
-        last_sequence: leg.last_sequence,
-    }
+/// The `Progress` stored in a row of `calls` or `call_legs`, which name its columns alike.
+macro_rules! progress_of {
+    ($row:expr) => {
+        Progress {
+            status: CallStatus::parse(&$row.status).unwrap_or(CallStatus::Queued),
+            ringing_at: $row.ringing_at,
+            answered_at: $row.answered_at,
+            ended_at: $row.ended_at,
+            duration_secs: $row.duration_secs,
+            last_sequence: $row.last_sequence,
+        }
+    };
+}
+
+/// A `Progress` as changes to the columns of `$table` (`calls` or `call_legs`) that store it.
+macro_rules! progress_changes {
+    ($table:ident, $p:expr) => {
+        (
+            $table::status.eq($p.status.as_str()),
+            $table::ringing_at.eq($p.ringing_at),
+            $table::answered_at.eq($p.answered_at),
+            $table::ended_at.eq($p.ended_at),
+            $table::duration_secs.eq($p.duration_secs),
+            $table::last_sequence.eq($p.last_sequence),
+        )
+    };
 }
 
 /// Folds a report into a leg; on answer marks the call connected, on end releases the slot.
 fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
-    let p = leg_progress(leg).apply(r);
+    let p = progress_of!(leg).apply(r);
     // The leg is locked (`leg_for_update`): its first dial SID stays, whatever the order.
     let dial_call_sid = leg.dial_call_sid.as_deref().or(dial_sid);
-    direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(leg.id), (
-        call_legs::status.eq(p.status.as_str()),
-        call_legs::ringing_at.eq(p.ringing_at),
-        call_legs::answered_at.eq(p.answered_at),
-        call_legs::ended_at.eq(p.ended_at),
-        call_legs::duration_secs.eq(p.duration_secs),
-        call_legs::last_sequence.eq(p.last_sequence),
-        call_legs::dial_call_sid.eq(dial_call_sid),
-    )))?;
+    direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(leg.id), (progress_changes!(call_legs, p), call_legs::dial_call_sid.eq(dial_call_sid))))?;
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
@@ -373,7 +382,8 @@ fn report_from(cb: &CallStatusCallback, status: CallStatus, now: NaiveDateTime) 
 }
 
 /// A status callback: of buyer leg `leg_id` when given, else of the inbound call.
-pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCallback, now: DateTime<Utc>) -> Result<(), AppError> {
+/// `twilio` says whether there is an account to ask for the call's cost once it is over.
+pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCallback, now: DateTime<Utc>, twilio: &TwilioConfig) -> Result<(), AppError> {
     let Some(status) = cb.status() else {
         return Err(AppError::bad_request(format!("unknown CallStatus {:?}", cb.call_status)));
     };
@@ -388,24 +398,9 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     // Legs first, then the call: the order every callback locks in.
     let legs = store::legs_for_update(conn, call_id)?;
     let call = store::call_for_update(conn, call_id)?;
-    let current = Progress {
-        status: CallStatus::parse(&call.status).unwrap_or(CallStatus::Queued),
-        ringing_at: call.ringing_at,
-        answered_at: call.answered_at,
-        ended_at: call.ended_at,
-        duration_secs: call.duration_secs,
-        last_sequence: call.last_sequence,
-    };
+    let current = progress_of!(call);
     let p = current.apply(&report);
-    direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), (
-        calls::status.eq(p.status.as_str()),
-        calls::ringing_at.eq(p.ringing_at),
-        calls::answered_at.eq(p.answered_at),
-        calls::ended_at.eq(p.ended_at),
-        calls::duration_secs.eq(p.duration_secs),
-        calls::last_sequence.eq(p.last_sequence),
-        calls::updated_at.eq(crate::db::now()),
-    )))?;
+    direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), (progress_changes!(calls, p), calls::updated_at.eq(crate::db::now()))))?;
     if p.is_final() && !current.is_final() {
         live::emit(conn, LiveEvent::Completed(call.id))?;
     }
@@ -419,7 +414,7 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         if call.outcome == outcome::ROUTED && call.connected_at.is_none() {
             store::set_outcome(conn, call.id, outcome::ABANDONED)?;
         }
-        crate::twilio::tasks::enqueue_cost(conn, call.id)?;
+        crate::twilio::tasks::enqueue_cost(conn, call.id, twilio)?;
         crate::money::settle_if_ready(conn, call.id)?;
     }
     Ok(())

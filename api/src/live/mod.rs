@@ -94,10 +94,18 @@ pub(crate) fn discard() {
 }
 
 /// What a row's `payload` holds.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Payload {
     call: Call,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
+    qualification: Option<LiveQualification>,
+}
+
+/// A [`Payload`] as written: the call borrowed, for it may carry several events.
+#[derive(Serialize)]
+struct PayloadRef<'a> {
+    call: &'a Call,
+    #[serde(skip_serializing_if = "Option::is_none")]
     qualification: Option<LiveQualification>,
 }
 
@@ -117,23 +125,22 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
     let mut calls_read: Vec<(i64, Option<Call>)> = Vec::new();
     for event in pending {
         let call_id = event.call_id();
-        let call = match calls_read.iter().find(|(id, _)| *id == call_id) {
-            Some((_, call)) => call.clone(),
+        let index = match calls_read.iter().position(|(id, _)| *id == call_id) {
+            Some(i) => i,
             None => {
                 let row = crate::db::direct::run!(conn, first, calls::table.find(call_id).select(CallRow::as_select())).optional()?;
-                let call = row.map(CallRow::into_wire);
-                calls_read.push((call_id, call.clone()));
-                call
+                calls_read.push((call_id, row.map(CallRow::into_wire)));
+                calls_read.len() - 1
             }
         };
-        let Some(call) = call else { continue };
+        let Some(call) = &calls_read[index].1 else { continue };
         let publisher_id = call.publisher_id;
         let kind = event.kind();
         let qualification = match event {
             LiveEvent::Qualified { qualification, .. } => Some(qualification),
             _ => None,
         };
-        let payload = serde_json::to_string(&Payload { call, qualification })
+        let payload = serde_json::to_string(&PayloadRef { call, qualification })
             .map_err(|e| AppError::Internal(e.into()))?;
         let insert = diesel::insert_into(live_events::table).values((
             live_events::at.eq(at),

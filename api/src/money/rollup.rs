@@ -260,8 +260,8 @@ pub(crate) fn hold_for_batch(rows: Vec<(Key, Sums)>) {
     });
 }
 
-/// Writes the batch's rollup changes as one upsert (last thing before the batch commits) and
-/// ends the batch. Also ends it, dropping the changes, when the batch failed ([`end_batch`]).
+/// Writes the batch's rollup changes as one upsert, last thing before the batch commits, and
+/// ends the batch. A batch that fails before this is ended by [`end_batch`], which drops them.
 pub(crate) fn flush_batch(conn: &mut DbConnection) -> Result<(), AppError> {
     match BATCH.with(|b| b.borrow_mut().take()) {
         Some(rows) if !rows.is_empty() => Delta(rows).write_now(conn),

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::account;
 use super::client::{price_micros, IncomingNumber, TwilioClient, TwilioError, VoiceWebhooks};
 use crate::db::schema::{call_legs, calls, campaigns, number_imports, phone_numbers};
+use crate::config::TwilioConfig;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
 use crate::jobs::{self, Job, JobError, Registry};
@@ -56,11 +57,15 @@ fn job_error(e: TwilioError) -> JobError {
 // ---------------------------------------------------------------- cost
 
 /// Marks the call's cost pending and queues the job that fetches it (in the caller's transaction).
-/// Called once the inbound call is over.
-pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64) -> Result<(), AppError> {
-    let mark = crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq("pending"));
+/// Called once the inbound call is over. Without a Twilio account to ask (only an Auth Token to
+/// check signatures, say) the cost is marked `unconfigured` at once and no job is queued: the job
+/// could do nothing else, and cost three write transactions per call.
+pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64, twilio: &TwilioConfig) -> Result<(), AppError> {
+    let configured = account::effective(conn, twilio)?.credentials().is_some();
+    let status = if configured { "pending" } else { "unconfigured" };
+    let mark = crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq(status));
     let n = crate::db::direct::run!(conn, execute, mark)?;
-    if n == 1 {
+    if n == 1 && configured {
         jobs::enqueue(conn, COST_JOB, &json!(CallJob { call_id }), now())?;
     }
     Ok(())
@@ -72,7 +77,8 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
     let CallJob { call_id } = job.payload()?;
     let client = match account::client(&state.db, &state.config.twilio).await {
         Ok(c) => c,
-        // No Twilio account to ask: the cost stays unknown (retrying would only load the queue).
+        // The account was removed since the job was queued: the cost stays unknown (retrying
+        // would only load the queue).
         Err(TwilioError::NotConfigured) => {
             state
                 .db
