@@ -1,8 +1,9 @@
 //! Load generator: starts the real `callbroker` binary on a fresh database (SQLite and/or
 //! PostgreSQL), then plays Twilio at a given concurrency — a signed voice webhook per call with a
 //! unique CallSid, then the buyer leg's and the call's status callbacks and the dial action — and
-//! prints routed calls/s, the voice webhook's p50/p99/max latency, and the same server's
-//! `/healthz` throughput measured in the same run.
+//! prints routed calls/s, the voice webhook's p50/p99/max latency, the later webhooks' p50/p99
+//! (the callbacks and the dial action together), and the same server's `/healthz` throughput
+//! measured in the same run.
 //!
 //! `cargo run --release -p callbroker-tests --bin loadgen -- --calls 20000 --concurrency 64`
 //! (or `make loadgen`). It needs the server binary built with the same profile
@@ -171,7 +172,9 @@ fn leg_of(twiml: &str) -> Option<String> {
 }
 
 /// One call as Twilio plays it; returns the voice webhook latency and whether it was routed.
-async fn one_call(client: &reqwest::Client, base: &str, i: usize) -> (Duration, bool) {
+/// Plays call `i`; returns the voice webhook's latency and whether it was routed, and records
+/// each later webhook's latency in `callbacks`.
+async fn one_call(client: &reqwest::Client, base: &str, i: usize, callbacks: &mut Histogram<u64>) -> (Duration, bool) {
     let sid = format!("CALOAD{i:08}");
     let child = format!("CALEG{i:09}");
     let started = Instant::now();
@@ -190,17 +193,23 @@ async fn one_call(client: &reqwest::Client, base: &str, i: usize) -> (Duration, 
         if *st == "completed" {
             p.push(("CallDuration", "95".into()));
         }
+        let sent = Instant::now();
         post(client, base, &status_path, &p).await;
+        let _ = callbacks.record(sent.elapsed().as_micros() as u64);
     }
+    let sent = Instant::now();
     post(client, base, &format!("/api/webhooks/twilio/dial?leg={leg}"), &[
         ("CallSid", sid.clone()), ("AccountSid", "AC1".into()), ("DialCallStatus", "completed".into()),
         ("DialCallSid", child.clone()), ("DialCallDuration", "95".into()),
     ])
     .await;
+    let _ = callbacks.record(sent.elapsed().as_micros() as u64);
+    let sent = Instant::now();
     post(client, base, "/api/webhooks/twilio/status", &[
         ("CallSid", sid), ("AccountSid", "AC1".into()), ("CallStatus", "completed".into()), ("CallDuration", "100".into()),
     ])
     .await;
+    let _ = callbacks.record(sent.elapsed().as_micros() as u64);
     (latency, true)
 }
 
@@ -242,30 +251,33 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
             let (client, base, next, total) = (client.clone(), server.base.clone(), next.clone(), args.calls);
             tokio::spawn(async move {
                 let mut hist = Histogram::<u64>::new(3).expect("histogram");
+                let mut callbacks = Histogram::<u64>::new(3).expect("histogram");
                 let mut routed = 0usize;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= total {
                         break;
                     }
-                    let (latency, ok) = one_call(&client, &base, i).await;
+                    let (latency, ok) = one_call(&client, &base, i, &mut callbacks).await;
                     let _ = hist.record(latency.as_micros() as u64);
                     routed += usize::from(ok);
                 }
-                (hist, routed)
+                (hist, callbacks, routed)
             })
         })
         .collect();
     let mut hist = Histogram::<u64>::new(3).expect("histogram");
+    let mut callbacks = Histogram::<u64>::new(3).expect("histogram");
     let mut routed = 0;
     for w in workers {
-        let (h, r) = w.await.expect("worker");
+        let (h, c, r) = w.await.expect("worker");
         hist.add(h).expect("merge");
+        callbacks.add(c).expect("merge");
         routed += r;
     }
     let elapsed = start.elapsed().as_secs_f64();
     println!(
-        "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | /healthz {:>7.0} req/s  (concurrency {})",
+        "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | later webhooks p50 {:>6.2} ms  p99 {:>6.2} ms  | /healthz {:>7.0} req/s  (concurrency {})",
         match backend {
             Backend::Postgres => format!("Postgres (sslmode={})", args.pg_sslmode),
             Backend::Sqlite => "Sqlite".into(),
@@ -276,6 +288,8 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
         hist.value_at_quantile(0.50) as f64 / 1000.0,
         hist.value_at_quantile(0.99) as f64 / 1000.0,
         hist.max() as f64 / 1000.0,
+        callbacks.value_at_quantile(0.50) as f64 / 1000.0,
+        callbacks.value_at_quantile(0.99) as f64 / 1000.0,
         health,
         args.concurrency,
     );
