@@ -42,7 +42,7 @@ mod tests {
     impl Instrumentation for Statements {
         fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
             if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                self.0.lock().unwrap().push(sql.to_string());
+                self.0.lock().expect("lock").push(sql.to_string());
             }
         }
     }
@@ -76,7 +76,7 @@ mod tests {
         assert_eq!(id, 4);
         let changed = run!(&mut c, execute, crate::db::update(t::table, t::id.eq(4_i64), t::v.eq(t::v + 1))).expect("update");
         assert_eq!(changed, 1);
-        let prepared = prepared.lock().unwrap().clone();
+        let prepared = prepared.lock().expect("lock").clone();
         // The insert, the first, the load, the missing first (same statement), the returning insert
         // and the update: each statement prepared once however often it ran.
         assert_eq!(prepared.len(), 5, "{prepared:#?}");

@@ -332,14 +332,26 @@ pub(crate) fn write_transaction<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<(T, usize), AppError> {
+    run_write(conn, f, true)
+}
+
+/// [`write_transaction`], or with `own_transaction` false the same straight in the transaction
+/// already open on `conn` (the SQLite writer's optimistic run, where a failure rolls back the
+/// whole batch).
+pub(crate) fn run_write<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+    own_transaction: bool,
+) -> Result<(T, usize), AppError> {
     crate::live::discard();
     crate::money::rollup::start_deferring();
-    let result = conn.transaction(|c| {
+    let body = |c: &mut DbConnection| {
         let value = f(c)?;
         let events = crate::live::flush(c)?;
         let for_batch = crate::money::rollup::flush_deferred(c)?;
         Ok::<_, AppError>((value, events, for_batch))
-    });
+    };
+    let result = if own_transaction { conn.transaction(body) } else { body(conn) };
     crate::money::rollup::stop_deferring();
     crate::live::discard();
     let (value, events, for_batch) = result?;
