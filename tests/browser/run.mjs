@@ -611,6 +611,9 @@ async function main() {
     check(portal.includes('Lead Partners') && portal.includes('+17175550123'), 'portal shows its publisher and number');
     check(!portal.includes('+17175550999') && !portal.includes('+12125550111'), 'portal hides the other publisher\'s number and calls');
     check(!portal.includes('Acme Call Center') && !portal.includes('+14155550100'), 'portal hides the buyer');
+    // The KPIs come from their own request, which may answer after the recent calls': wait for
+    // their cards (rendered together) before reading them.
+    await page.locator('#kpis [data-kpi="calls"]').waitFor();
     check(await kpi(page, 'calls') === '1' && await kpi(page, 'payout') !== null && await kpi(page, 'revenue') === null && await kpi(page, 'profit') === null,
       'portal KPIs: its own calls and payout, no revenue or profit');
     await page.locator('#report-table').getByText('+17175550123').waitFor();
