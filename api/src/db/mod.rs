@@ -7,8 +7,8 @@
 //! serialising writers in-process avoids `SQLITE_BUSY` on read-to-write lock upgrades. The
 //! request path's writes go to one writer thread that commits them in batches ([`writer`]).
 
-pub mod schema;
 pub mod direct;
+pub mod schema;
 pub mod update;
 pub mod writer;
 
@@ -112,9 +112,11 @@ impl r2d2::ManageConnection for Manager {
             DbUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 // `temp_store = MEMORY` also keeps the sub-journal of savepoints in memory. The
-                // writer thread runs every write in a savepoint of its batch; past 64 KiB in a
-                // transaction, SQLite otherwise spills it to a temporary file and writes each page
-                // a savepoint changes there first (an eighth of the writer's time under load).
+                // writer thread runs a batch's writes in savepoints of its transaction when one of
+                // them fails ([`writer`]); past 64 KiB in a transaction, SQLite otherwise spills
+                // the sub-journal to a temporary file and writes each page a savepoint changes
+                // there first (an eighth of the writer's time under load, when every write had
+                // its savepoint).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
