@@ -22,39 +22,30 @@ macro_rules! run {
 }
 pub(crate) use run;
 
+/// `run_locked!(conn, method, query)`: [`run!`] with the rows read locked until the transaction
+/// ends (`FOR UPDATE`) on PostgreSQL. SQLite has one writer, so a plain read is serialised already.
+macro_rules! run_locked {
+    ($conn:expr, $method:ident, $query:expr $(,)?) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres(c) => $query.for_update().$method(c),
+            $crate::db::DbConnection::Sqlite(c) => $query.$method(c),
+        }
+    };
+}
+pub(crate) use run_locked;
+
 #[cfg(test)]
 mod tests {
+    use crate::db::testing::{t, with_table, Prepared};
     use crate::db::DbConnection;
-    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
     use diesel::prelude::*;
     use diesel::SqliteConnection;
-    use std::sync::{Arc, Mutex};
 
-    diesel::table! {
-        t (id) {
-            id -> BigInt,
-            v -> Integer,
-        }
-    }
-
-    /// The SQL of every statement the connection prepared or found in its cache.
-    struct Statements(Arc<Mutex<Vec<String>>>);
-    impl Instrumentation for Statements {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                self.0.lock().expect("lock").push(sql.to_string());
-            }
-        }
-    }
-
-    fn conn() -> (DbConnection, Arc<Mutex<Vec<String>>>, tempfile::TempDir) {
+    fn conn() -> (DbConnection, Prepared, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("dir");
         let inner = SqliteConnection::establish(&dir.path().join("t.db").to_string_lossy()).expect("sqlite");
-        let mut c = DbConnection::Sqlite(inner);
-        c.batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)").expect("table");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        c.set_instrumentation(Statements(seen.clone()));
-        (c, seen, dir)
+        let (c, prepared) = with_table(DbConnection::Sqlite(inner), "");
+        (c, prepared, dir)
     }
 
     #[test]
@@ -68,7 +59,7 @@ mod tests {
             let v: i32 = run!(&mut c, first, t::table.filter(t::id.eq(2_i64)).select(t::v)).expect("first");
             assert_eq!(v, 20);
         }
-        let all: Vec<(i64, i32)> = run!(&mut c, load, t::table.order(t::id.desc())).expect("load");
+        let all: Vec<(i64, i32)> = run!(&mut c, load, t::table.order(t::id.desc()).select((t::id, t::v))).expect("load");
         assert_eq!(all, vec![(3, 30), (2, 20), (1, 10)]);
         let missing: Option<i32> = run!(&mut c, first, t::table.filter(t::id.eq(9_i64)).select(t::v)).optional().expect("first");
         assert_eq!(missing, None);

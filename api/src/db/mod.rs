@@ -9,6 +9,8 @@
 
 pub mod direct;
 pub mod schema;
+#[cfg(test)]
+mod testing;
 pub mod update;
 pub mod writer;
 

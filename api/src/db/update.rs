@@ -77,36 +77,10 @@ impl<T: Table, W, C: AsChangeset, Conn> diesel::RunQueryDsl<Conn> for Update<T, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+    use crate::db::testing::{t, with_table};
     use diesel::prelude::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
-    diesel::table! {
-        t (id) {
-            id -> BigInt,
-            v -> Integer,
-            note -> Nullable<Text>,
-        }
-    }
-
-    /// Counts statements newly put in the connection's cache.
-    struct CountCached(Arc<AtomicUsize>);
-    impl Instrumentation for CountCached {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::CacheQuery { .. } = event {
-                self.0.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-
-    fn conn<C: Connection + SimpleConnection>(mut c: C) -> (C, Arc<AtomicUsize>) {
-        c.batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL, note TEXT); INSERT INTO t VALUES (1, 0, NULL), (2, 0, NULL);")
-            .expect("table");
-        let n = Arc::new(AtomicUsize::new(0));
-        c.set_instrumentation(CountCached(n.clone()));
-        (c, n)
-    }
+    const TWO_ROWS: &str = "INSERT INTO t VALUES (1, 0, NULL), (2, 0, NULL)";
 
     fn rows(c: &mut diesel::SqliteConnection) -> Vec<(i64, i32, Option<String>)> {
         t::table.order(t::id).load(c).expect("rows")
@@ -114,12 +88,12 @@ mod tests {
 
     #[test]
     fn prepared_once_then_reused_with_the_values_of_each_run() {
-        let (mut c, cached) = conn(diesel::SqliteConnection::establish(":memory:").expect("sqlite"));
+        let (mut c, prepared) = with_table(diesel::SqliteConnection::establish(":memory:").expect("sqlite"), TWO_ROWS);
         for i in 0..5 {
             let n = update(t::table, t::id.eq(1_i64).and(t::v.ge(0)), (t::v.eq(i), t::note.eq(Some(format!("run {i}"))))).execute(&mut c).expect("update");
             assert_eq!(n, 1);
         }
-        assert_eq!(cached.load(Ordering::Relaxed), 1, "prepared once, then reused");
+        assert_eq!(prepared.lock().expect("lock").len(), 1, "prepared once, then reused");
         assert_eq!(rows(&mut c), vec![(1, 4, Some("run 4".into())), (2, 0, None)], "only the filtered row, with the last run's values");
         // A filter that matches nothing changes nothing.
         assert_eq!(update(t::table, t::id.eq(3_i64).and(t::v.ge(0)), (t::v.eq(9), t::note.eq(None::<String>))).execute(&mut c).expect("update"), 0);
@@ -132,11 +106,11 @@ mod tests {
     #[test]
     fn diesel_own_update_is_never_cached() {
         // What this module works around: if diesel starts caching updates, it can go.
-        let (mut c, cached) = conn(diesel::SqliteConnection::establish(":memory:").expect("sqlite"));
+        let (mut c, prepared) = with_table(diesel::SqliteConnection::establish(":memory:").expect("sqlite"), TWO_ROWS);
         for i in 0..3 {
             diesel::update(t::table.find(1_i64)).set(t::v.eq(i)).execute(&mut c).expect("update");
         }
-        assert_eq!(cached.load(Ordering::Relaxed), 0);
+        assert_eq!(prepared.lock().expect("lock").len(), 0);
     }
 
     #[test]
@@ -144,11 +118,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("t.db");
         let inner = diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("sqlite");
-        let (mut c, cached) = conn(crate::db::DbConnection::Sqlite(inner));
+        let (mut c, prepared) = with_table(crate::db::DbConnection::Sqlite(inner), TWO_ROWS);
         for i in 0..3 {
             update(t::table, t::id.eq(1_i64), t::v.eq(i)).execute(&mut c).expect("update");
         }
-        assert_eq!(cached.load(Ordering::Relaxed), 1);
+        assert_eq!(prepared.lock().expect("lock").len(), 1);
         let v: i32 = t::table.find(1_i64).select(t::v).first(&mut c).expect("read");
         assert_eq!(v, 2);
     }

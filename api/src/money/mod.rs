@@ -245,14 +245,22 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         None => (false, reason::NO_CAMPAIGN, 0, 0, -call.cost_micros.unwrap_or(0)),
     };
     let before = rollup::Contribution::of(&call);
-    // The row as this update leaves it (the transaction holds it: nothing else changes it).
-    let settled = CallRow {
+    // The row as this update leaves it (the transaction holds it: nothing else changes it), and
+    // the update, from one list of the columns settling sets.
+    macro_rules! settle {
+        ($($column:ident: $value:expr),* $(,)?) => {{
+            let settled = CallRow { $($column: $value,)* ..call.clone() };
+            direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), ($(calls::$column.eq(&settled.$column),)*)))?;
+            settled
+        }};
+    }
+    let settled = settle! {
         settled_at: Some(call.settled_at.unwrap_or(now)),
         money_buyer_id: buyer,
         answered: facts.connected,
-        no_buyer,
-        talk_secs,
-        duplicate,
+        no_buyer: no_buyer,
+        talk_secs: talk_secs,
+        duplicate: duplicate,
         qualified: Some(qualified),
         qualify_reason: Some(reason.to_string()),
         currency: rules.as_ref().map(|r| r.currency.clone()),
@@ -264,27 +272,7 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         payout_micros: payout,
         counted_cost_micros: call.cost_micros.unwrap_or(0),
         profit_micros: Some(profit),
-        ..call.clone()
     };
-    direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), (
-        calls::settled_at.eq(settled.settled_at),
-        calls::money_buyer_id.eq(settled.money_buyer_id),
-        calls::answered.eq(settled.answered),
-        calls::no_buyer.eq(settled.no_buyer),
-        calls::talk_secs.eq(settled.talk_secs),
-        calls::duplicate.eq(settled.duplicate),
-        calls::qualified.eq(settled.qualified),
-        calls::qualify_reason.eq(&settled.qualify_reason),
-        calls::currency.eq(&settled.currency),
-        calls::rule_revenue_micros.eq(settled.rule_revenue_micros),
-        calls::rule_payout_micros.eq(settled.rule_payout_micros),
-        calls::rule_buffer_secs.eq(settled.rule_buffer_secs),
-        calls::rule_duplicate_window_secs.eq(settled.rule_duplicate_window_secs),
-        calls::revenue_micros.eq(settled.revenue_micros),
-        calls::payout_micros.eq(settled.payout_micros),
-        calls::counted_cost_micros.eq(settled.counted_cost_micros),
-        calls::profit_micros.eq(settled.profit_micros),
-    )))?;
     let after = rollup::Contribution::of(&settled);
     if before != after {
         // A new or changed verdict (first settlement, a cost that arrived, a recompute).

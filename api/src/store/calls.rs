@@ -242,35 +242,24 @@ pub fn id_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<i64>, AppE
 // locks a call's legs before the call itself. SQLite has one writer: a plain read is already
 // serialised.
 
-/// Runs `$query.$run(conn)` with `FOR UPDATE` on PostgreSQL (the query is written once and
-/// expanded per backend, whose types differ).
-macro_rules! locking {
-    ($conn:expr, $query:expr, $run:ident) => {
-        match $conn {
-            DbConnection::Postgres(c) => $query.for_update().$run(c),
-            DbConnection::Sqlite(c) => $query.$run(c),
-        }
-    };
-}
-
 /// The leg, locked for the transaction.
 pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<LegRow>, AppError> {
-    Ok(locking!(conn, call_legs::table.find(id).select(LegRow::as_select()), first).optional()?)
+    Ok(direct::run_locked!(conn, first, call_legs::table.find(id).select(LegRow::as_select())).optional()?)
 }
 
 /// The call's legs (in id order, which is also their attempt order), locked for the transaction.
 pub fn legs_for_update(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
-    Ok(locking!(conn, call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::id.asc()).select(LegRow::as_select()), load)?)
+    Ok(direct::run_locked!(conn, load, call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::id.asc()).select(LegRow::as_select()))?)
 }
 
 /// The call, locked for the transaction.
 pub fn call_for_update(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
-    locking!(conn, calls::table.find(id).select(CallRow::as_select()), first).optional()?.ok_or(AppError::NotFound("call"))
+    direct::run_locked!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(AppError::NotFound("call"))
 }
 
 /// When the call was first connected and its billable length, locked for the transaction.
 pub fn connection_for_update(conn: &mut DbConnection, id: i64) -> Result<(Option<NaiveDateTime>, Option<i32>), AppError> {
-    locking!(conn, calls::table.find(id).select((calls::connected_at, calls::billable_secs)), first).optional()?.ok_or(AppError::NotFound("call"))
+    direct::run_locked!(conn, first, calls::table.find(id).select((calls::connected_at, calls::billable_secs))).optional()?.ok_or(AppError::NotFound("call"))
 }
 
 pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
