@@ -198,8 +198,8 @@ pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppStat
     let cb: CallStatusCallback = verified(&req, &body, &state).await?;
     let leg = leg_param(&req)?;
     let now = chrono::Utc::now();
-    let twilio = state.config.twilio.clone();
-    state.db.write(move |c| callflow::on_status(c, leg, &cb, now, &twilio)).await?;
+    let config = state.config.clone();
+    state.db.write(move |c| callflow::on_status(c, leg, &cb, now, &config.twilio)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
