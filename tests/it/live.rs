@@ -77,6 +77,11 @@ async fn setup(app: &TestApp) -> Setup {
 /// A call answered by the buyer, talked 95 s, then hung up: Twilio's callbacks in order, with a
 /// duplicated `ringing`. Returns the call's status code answers (all must succeed).
 async fn scripted_call(app: &TestApp, sid: &str, number: &str) {
+    scripted_call_with(app, sid, number, false).await
+}
+
+/// [`scripted_call`], with the recording's callback before the call's last status when `recording`.
+async fn scripted_call_with(app: &TestApp, sid: &str, number: &str, recording: bool) {
     let answer = app.incoming_call(sid, "+12015550123", number, &[("FromState", "NJ")]).await;
     assert_eq!(answer.status, 200, "{answer:?}");
     let leg = answer.leg().expect("the call is dialled to the buyer");
@@ -85,6 +90,12 @@ async fn scripted_call(app: &TestApp, sid: &str, number: &str) {
         assert_eq!(app.leg_status(leg, sid, &child, status, seq, duration).await.status, 204);
     }
     assert!(app.dial_result(leg, sid, &child, "completed", Some(95)).await.hangs_up());
+    if recording {
+        let params = callbroker_tests::twilio::params(&[("AccountSid", callbroker_tests::twilio::ACCOUNT_SID), ("CallSid", sid), ("RecordingSid", "RE100"),
+                      ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100"), ("RecordingStatus", "completed"),
+                      ("RecordingDuration", "94"), ("RecordingChannels", "1")]);
+        assert_eq!(app.twilio("/api/webhooks/twilio/recording", &params).await.status, 204);
+    }
     assert_eq!(app.call_status(sid, "completed", 1, Some(110)).await.status, 204);
 }
 
@@ -111,7 +122,7 @@ fn assert_increasing(events: &[LiveEvent]) {
 async fn scripted_call_streams_its_lifecycle(app: TestApp) {
     let s = setup(&app).await;
     let mut client = app.sse(&app.admin_token, TokenIn::Header, None).await;
-    scripted_call(&app, "CA100", NUMBER_A).await;
+    scripted_call_with(&app, "CA100", NUMBER_A, true).await;
     let events = client.take(N).await;
     assert_eq!(kinds(&events), LIFECYCLE);
     assert_increasing(&events);
@@ -143,6 +154,13 @@ async fn scripted_call_streams_its_lifecycle(app: TestApp) {
     assert!(q.qualified, "{q:?}");
     assert_eq!(q.reason.as_deref(), Some("qualified"));
     assert_eq!(verdict.call.status, "completed");
+    // The last event carries the call as the API shows it once it is over, field for field,
+    // recording and money included.
+    let (status, detail) = app.admin("GET", &format!("/api/calls/{call_id}"), None).await;
+    assert_eq!(status, 200, "{detail}");
+    let shown: callbroker_wire::Call = serde_json::from_value(detail["call"].clone()).expect("a call");
+    assert!(shown.recording.is_some() && shown.money.is_some(), "{shown:?}");
+    assert_eq!(verdict.call, shown);
     // The duplicated ringing, the dial result and the leg's own completion add nothing.
     client.expect_quiet(Duration::from_millis(500)).await;
 
@@ -185,12 +203,32 @@ async fn publishers_get_only_their_own(app: TestApp) {
     assert!(seen_a.iter().all(|e| e.call.caller == "+XXXXXXX0123"), "a publisher sees the caller masked: {seen_a:?}");
     assert!(all.iter().all(|e| e.call.caller == "+12015550123"), "staff see the whole number");
     assert_eq!(seen_a.iter().map(|e| e.id).collect::<Vec<_>>(), of("CA300").iter().map(|e| e.id).collect::<Vec<_>>(), "same ids as staff get");
+    // The settled call carries its money: staff see all of it, a publisher only its payout, as
+    // in `GET /api/calls/{id}`.
+    let staff_money = all.last().and_then(|e| e.call.money.clone()).expect("staff see the money of the settled call");
+    assert!(staff_money.revenue_micros.is_some() && staff_money.profit_micros.is_some(), "{staff_money:?}");
+    let verdict = seen_a.last().expect("the verdict");
+    let money = verdict.call.money.as_ref().expect("a publisher sees its payout");
+    assert_eq!(money.payout_micros, staff_money.payout_micros);
+    assert!(money.revenue_micros.is_none() && money.profit_micros.is_none() && money.cost_micros.is_none(), "a publisher never sees revenue, profit or cost: {money:?}");
+    assert!(seen_a.iter().all(|e| e.call.cost_micros.is_none() && e.call.cost_currency.is_none() && e.call.cost_status.is_none()), "nor the telephony cost: {seen_a:?}");
+    let (_, shown) = app.call("GET", &format!("/api/calls/{}", verdict.call.id), Some(&token_a), None).await;
+    let shown: callbroker_wire::Call = serde_json::from_value(shown["call"].clone()).expect("a call");
+    assert_eq!(verdict.call, shown, "the live feed shows a publisher what the API shows it");
     a.expect_quiet(Duration::from_millis(300)).await;
 
     let seen_b = b.take(N).await;
     assert!(seen_b.iter().all(|e| e.call.publisher_id == Some(s.pub_b) && e.call.call_sid == "CA301"));
     assert!(seen_b.iter().all(|e| e.call.buyer_id.is_none()));
     b.expect_quiet(Duration::from_millis(300)).await;
+
+    // A campaign that shows its publishers full caller numbers does so in the live feed too.
+    let (status, _) = app.admin("PATCH", &format!("/api/campaigns/{}", s.campaign), Some(json!({"show_full_caller": true}))).await;
+    assert_eq!(status, 200);
+    scripted_call(&app, "CA302", NUMBER_A).await;
+    let seen_a = a.take(N).await;
+    assert!(seen_a.iter().all(|e| e.call.call_sid == "CA302" && e.call.caller == "+12015550123"), "{seen_a:?}");
+    assert!(seen_a.iter().all(|e| e.call.buyer_id.is_none()));
 }
 
 async fn auth_and_bad_requests(app: TestApp) {

@@ -211,7 +211,9 @@ pub struct Published {
 }
 
 impl Published {
-    pub fn from_row(row: Row) -> Result<Published, AppError> {
+    /// Renders a stored event. `full_caller` holds the campaigns whose publishers see full caller
+    /// numbers ([`FullCaller::read`]).
+    pub fn from_row(row: Row, full_caller: &FullCaller) -> Result<Published, AppError> {
         let kind = LiveEventKind::parse(&row.kind)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown live event kind {:?}", row.kind)))?;
         let payload: Payload = serde_json::from_str(&row.payload).map_err(|e| AppError::Internal(e.into()))?;
@@ -225,7 +227,8 @@ impl Published {
         let staff_frame = sse::event_frame(&event)?;
         let publisher_frame = match row.publisher_id {
             Some(_) => {
-                redact_for_publisher(&mut event);
+                let full = event.call.campaign_id.is_some_and(|c| full_caller.0.contains(&c));
+                redact_for_publisher(&mut event, full);
                 Some(sse::event_frame(&event)?)
             }
             None => None,
@@ -243,15 +246,27 @@ impl Published {
     }
 }
 
-/// What a publisher must not see: the buyer, the buyer's money, and the caller's number beyond its last 4 digits.
-pub fn redact_for_publisher(event: &mut callbroker_wire::LiveEvent) {
-    // The live feed does not know the campaign's full-number setting: callers always masked.
-    event.call.caller = crate::store::reports::mask_caller(&event.call.caller);
-    event.call.buyer_id = None;
+/// What a publisher must not see of an event: what it may not see of the call in the API
+/// ([`crate::store::calls::hide_from_publisher`]: the buyer, the revenue, cost and profit, and
+/// the caller's number beyond its last 4 digits unless `full_caller`), nor the verdict's revenue,
+/// cost and profit.
+pub fn redact_for_publisher(event: &mut callbroker_wire::LiveEvent, full_caller: bool) {
+    crate::store::calls::hide_from_publisher(&mut event.call, full_caller);
     if let Some(q) = event.qualification.as_mut() {
         q.revenue_micros = None;
         q.cost_micros = None;
         q.profit_micros = None;
+    }
+}
+
+/// The campaigns whose publishers see full caller numbers, read when events are rendered (the
+/// setting as it is then, as the API and the reports read it).
+#[derive(Debug, Default)]
+pub struct FullCaller(std::collections::HashSet<i64>);
+
+impl FullCaller {
+    pub fn read(conn: &mut DbConnection) -> Result<FullCaller, AppError> {
+        Ok(FullCaller(crate::store::calls::full_caller_campaigns(conn)?))
     }
 }
 
@@ -405,7 +420,7 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["call.created", "call.qualified"]);
         assert!(rows[0].id < rows[1].id);
         assert_eq!(rows[1].publisher_id, Some(publisher));
-        let published = Published::from_row(rows[1].clone()).expect("published");
+        let published = Published::from_row(rows[1].clone(), &FullCaller::default()).expect("published");
         let staff = String::from_utf8_lossy(&published.frame_for(None).unwrap_or_default()).into_owned();
         let theirs = String::from_utf8_lossy(&published.frame_for(Some(publisher)).unwrap_or_default()).into_owned();
         assert!(staff.contains("\"revenue_micros\":30000000") && staff.contains("\"payout_micros\":12000000"), "{staff}");

@@ -59,13 +59,17 @@ fn run(db: &Db, url: &str, hub: &Hub) {
                 let woke = wake.wait(Duration::from_millis(250));
                 if woke || last_read.elapsed() >= SAFETY_POLL {
                     last_read = Instant::now();
-                    let read = db.read_blocking(move |c| super::after(c, cursor, None, BATCH));
+                    let read = db.read_blocking(move |c| {
+                        let rows = super::after(c, cursor, None, BATCH)?;
+                        let full_caller = if rows.is_empty() { Default::default() } else { super::FullCaller::read(c)? };
+                        Ok((rows, full_caller))
+                    });
                     match read {
-                        Ok(rows) => {
+                        Ok((rows, full_caller)) => {
                             let full = rows.len() as i64 == BATCH;
                             // One writer: ids commit in order, there are no holes to wait at.
                             for row in rows {
-                                publish(row, &mut cursor, hub);
+                                publish(row, &full_caller, &mut cursor, hub);
                             }
                             if full {
                                 wake.notify();
@@ -245,6 +249,7 @@ fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Opt
         };
         let rows = super::after(conn, *cursor, None, BATCH)?;
         let full = rows.len() as i64 == BATCH;
+        let full_caller = if rows.is_empty() { Default::default() } else { super::FullCaller::read(conn)? };
         for row in rows {
             if row.id > *cursor + 1 {
                 let decision = at_hole(hole, *cursor + 1, before_xmin, || Ok(snapshot(conn)?.xmax))?;
@@ -254,7 +259,7 @@ fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Opt
                 tracing::debug!(from = *cursor + 1, to = row.id - 1, "live events: ids never committed; passed over");
             }
             *hole = None;
-            publish(row, cursor, hub);
+            publish(row, &full_caller, cursor, hub);
         }
         if !full {
             return Ok(());
@@ -262,9 +267,9 @@ fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Opt
     }
 }
 
-fn publish(row: super::Row, cursor: &mut i64, hub: &Hub) {
+fn publish(row: super::Row, full_caller: &super::FullCaller, cursor: &mut i64, hub: &Hub) {
     *cursor = row.id;
-    match Published::from_row(row) {
+    match Published::from_row(row, full_caller) {
         Ok(p) => hub.publish(Arc::new(p)),
         Err(e) => {
             hub.passed(*cursor);

@@ -55,8 +55,9 @@ pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option
         return Ok(Replay { frames: vec![reload_frame("too_many")], after: published });
     }
     let mut frames = Vec::with_capacity(rows.len());
+    let full_caller = if rows.is_empty() { Default::default() } else { super::FullCaller::read(conn)? };
     for row in rows {
-        let published = Published::from_row(row)?;
+        let published = Published::from_row(row, &full_caller)?;
         frames.extend(published.frame_for(scope));
     }
     Ok(Replay { frames, after: last.max(published) })

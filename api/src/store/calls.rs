@@ -177,7 +177,6 @@ impl LegRow {
     }
 }
 
-/// What a publisher must not see of a call: the buyer, the revenue, the cost, the profit.
 /// What a publisher may not see of a call: the buyer, the costs, the revenue, and — unless the
 /// call's campaign shows full caller numbers (`full_caller`) — all but the caller's last 4 digits.
 pub fn hide_from_publisher(c: &mut Call, full_caller: bool) {
@@ -196,7 +195,7 @@ pub fn hide_from_publisher(c: &mut Call, full_caller: bool) {
 }
 
 /// The campaigns whose publishers see full caller numbers.
-fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::collections::HashSet<i64>, AppError> {
+pub(crate) fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::collections::HashSet<i64>, AppError> {
     use crate::db::schema::campaigns;
     Ok(campaigns::table.filter(campaigns::show_full_caller.eq(true)).select(campaigns::id).load::<i64>(conn)?.into_iter().collect())
 }
