@@ -212,7 +212,7 @@ pub struct Published {
 
 impl Published {
     /// Renders a stored event. `full_caller` holds the campaigns whose publishers see full caller
-    /// numbers ([`FullCaller::read`]).
+    /// numbers ([`FullCaller::read_for`]).
     pub fn from_row(row: Row, full_caller: &FullCaller) -> Result<Published, AppError> {
         let kind = LiveEventKind::parse(&row.kind)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown live event kind {:?}", row.kind)))?;
@@ -265,7 +265,11 @@ pub fn redact_for_publisher(event: &mut callbroker_wire::LiveEvent, full_caller:
 pub struct FullCaller(std::collections::HashSet<i64>);
 
 impl FullCaller {
-    pub fn read(conn: &mut DbConnection) -> Result<FullCaller, AppError> {
+    /// The setting for rendering `rows` (nothing is read when there are none).
+    pub fn read_for(conn: &mut DbConnection, rows: &[Row]) -> Result<FullCaller, AppError> {
+        if rows.is_empty() {
+            return Ok(FullCaller::default());
+        }
         Ok(FullCaller(crate::store::calls::full_caller_campaigns(conn)?))
     }
 }

@@ -61,7 +61,7 @@ fn run(db: &Db, url: &str, hub: &Hub) {
                     last_read = Instant::now();
                     let read = db.read_blocking(move |c| {
                         let rows = super::after(c, cursor, None, BATCH)?;
-                        let full_caller = if rows.is_empty() { Default::default() } else { super::FullCaller::read(c)? };
+                        let full_caller = super::FullCaller::read_for(c, &rows)?;
                         Ok((rows, full_caller))
                     });
                     match read {
@@ -249,7 +249,7 @@ fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Opt
         };
         let rows = super::after(conn, *cursor, None, BATCH)?;
         let full = rows.len() as i64 == BATCH;
-        let full_caller = if rows.is_empty() { Default::default() } else { super::FullCaller::read(conn)? };
+        let full_caller = super::FullCaller::read_for(conn, &rows)?;
         for row in rows {
             if row.id > *cursor + 1 {
                 let decision = at_hole(hole, *cursor + 1, before_xmin, || Ok(snapshot(conn)?.xmax))?;

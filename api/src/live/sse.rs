@@ -55,7 +55,7 @@ pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option
         return Ok(Replay { frames: vec![reload_frame("too_many")], after: published });
     }
     let mut frames = Vec::with_capacity(rows.len());
-    let full_caller = if rows.is_empty() { Default::default() } else { super::FullCaller::read(conn)? };
+    let full_caller = super::FullCaller::read_for(conn, &rows)?;
     for row in rows {
         let published = Published::from_row(row, &full_caller)?;
         frames.extend(published.frame_for(scope));
