@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests of the dashboard: installs what is missing (Debian's Chromium, node + npm, the
 # npm packages of tests/browser from its lock file), builds the SPA (scripts/build-web.sh) and the
-# server (as `cargo test` does), then runs tests/browser/run.mjs: the real server on a free port with a temporary SQLite
-# database, driven by playwright-core in headless Chromium. Screenshots: artifacts/browser/.
+# server (as `cargo test` does), then runs tests/browser/run.mjs: the real server on a free port
+# with a temporary SQLite database, driven by playwright-core in headless Chromium. Screenshots:
+# artifacts/browser/.
 #
 #   scripts/test-browser.sh            everything
 #   SKIP_BROWSER_TESTS=1 scripts/test.sh   leaves them out of the full test run

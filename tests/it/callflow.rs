@@ -77,14 +77,7 @@ async fn routed_and_completed(app: TestApp) {
     let hang = app.dial_result(leg, "CA100", "CA101", "completed", Some(95)).await;
     assert!(hang.hangs_up(), "{hang:?}");
     assert_eq!(app.call_status("CA100", "completed", 1, Some(110)).await.status, 204);
-    let rec = app
-        .twilio(
-            "/api/webhooks/twilio/recording",
-            &params(&[("AccountSid", callbroker_tests::twilio::ACCOUNT_SID), ("CallSid", "CA100"), ("RecordingSid", "RE100"),
-                      ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100"), ("RecordingStatus", "completed"),
-                      ("RecordingDuration", "94"), ("RecordingChannels", "1")]),
-        )
-        .await;
+    let rec = app.recording_completed("CA100", "RE100", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100", 94, 1).await;
     assert_eq!(rec.status, 204, "{rec:?}");
 
     let detail = app.call_by_sid("CA100").await;

@@ -91,10 +91,8 @@ async fn scripted_call_with(app: &TestApp, sid: &str, number: &str, recording: b
     }
     assert!(app.dial_result(leg, sid, &child, "completed", Some(95)).await.hangs_up());
     if recording {
-        let params = callbroker_tests::twilio::params(&[("AccountSid", callbroker_tests::twilio::ACCOUNT_SID), ("CallSid", sid), ("RecordingSid", "RE100"),
-                      ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100"), ("RecordingStatus", "completed"),
-                      ("RecordingDuration", "94"), ("RecordingChannels", "1")]);
-        assert_eq!(app.twilio("/api/webhooks/twilio/recording", &params).await.status, 204);
+        let url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100";
+        assert_eq!(app.recording_completed(sid, "RE100", url, 94, 1).await.status, 204);
     }
     assert_eq!(app.call_status(sid, "completed", 1, Some(110)).await.status, 204);
 }

@@ -194,20 +194,9 @@ async fn completed_call(app: &TestApp, n: u64, number: &str, transcribe: bool) -
     assert_eq!(app.leg_status(leg, &call_sid, &leg_sid, "completed", 2, Some(50)).await.status, 204);
     assert!(app.dial_result(leg, &call_sid, &leg_sid, "completed", Some(50)).await.hangs_up());
     assert_eq!(app.call_status(&call_sid, "completed", 1, Some(60)).await.status, 204);
-    let rec = app
-        .twilio(
-            "/api/webhooks/twilio/recording",
-            &params(&[
-                ("AccountSid", callbroker_tests::twilio::ACCOUNT_SID),
-                ("CallSid", &call_sid),
-                ("RecordingSid", &sid("RE", n)),
-                ("RecordingUrl", &format!("https://api.twilio.com{}", account_path(&format!("/Recordings/{}", sid("RE", n))))),
-                ("RecordingStatus", "completed"),
-                ("RecordingDuration", "49"),
-                ("RecordingChannels", "2"),
-            ]),
-        )
-        .await;
+    let recording = sid("RE", n);
+    let url = format!("https://api.twilio.com{}", account_path(&format!("/Recordings/{recording}")));
+    let rec = app.recording_completed(&call_sid, &recording, &url, 49, 2).await;
     assert_eq!(rec.status, 204, "{rec:?}");
     app.call_by_sid(&call_sid).await["call"]["id"].as_i64().expect("call id")
 }

@@ -152,6 +152,21 @@ impl TestApp {
         self.twilio("/api/webhooks/twilio/status", &p).await
     }
 
+    /// The recording status callback of a completed recording of call `call_sid`.
+    pub async fn recording_completed(&self, call_sid: &str, recording_sid: &str, url: &str, duration_secs: u32, channels: u32) -> Answer {
+        let (duration, channels) = (duration_secs.to_string(), channels.to_string());
+        let p = params(&[
+            ("AccountSid", ACCOUNT_SID),
+            ("CallSid", call_sid),
+            ("RecordingSid", recording_sid),
+            ("RecordingUrl", url),
+            ("RecordingStatus", "completed"),
+            ("RecordingDuration", &duration),
+            ("RecordingChannels", &channels),
+        ]);
+        self.twilio("/api/webhooks/twilio/recording", &p).await
+    }
+
     /// The call with `call_sid`, via the API (detail with legs and events).
     pub async fn call_by_sid(&self, call_sid: &str) -> serde_json::Value {
         let (status, page) = self.admin("GET", "/api/calls?per_page=500", None).await;

@@ -171,7 +171,6 @@ fn leg_of(twiml: &str) -> Option<String> {
     Some(twiml[at..].chars().take_while(char::is_ascii_digit).collect())
 }
 
-/// One call as Twilio plays it; returns the voice webhook latency and whether it was routed.
 /// Plays call `i`; returns the voice webhook's latency and whether it was routed, and records
 /// each later webhook's latency in `callbacks`.
 async fn one_call(client: &reqwest::Client, base: &str, i: usize, callbacks: &mut Histogram<u64>) -> (Duration, bool) {
@@ -193,24 +192,25 @@ async fn one_call(client: &reqwest::Client, base: &str, i: usize, callbacks: &mu
         if *st == "completed" {
             p.push(("CallDuration", "95".into()));
         }
-        let sent = Instant::now();
-        post(client, base, &status_path, &p).await;
-        let _ = callbacks.record(sent.elapsed().as_micros() as u64);
+        timed_post(client, base, &status_path, &p, callbacks).await;
     }
-    let sent = Instant::now();
-    post(client, base, &format!("/api/webhooks/twilio/dial?leg={leg}"), &[
+    timed_post(client, base, &format!("/api/webhooks/twilio/dial?leg={leg}"), &[
         ("CallSid", sid.clone()), ("AccountSid", "AC1".into()), ("DialCallStatus", "completed".into()),
         ("DialCallSid", child.clone()), ("DialCallDuration", "95".into()),
-    ])
+    ], callbacks)
     .await;
-    let _ = callbacks.record(sent.elapsed().as_micros() as u64);
-    let sent = Instant::now();
-    post(client, base, "/api/webhooks/twilio/status", &[
+    timed_post(client, base, "/api/webhooks/twilio/status", &[
         ("CallSid", sid), ("AccountSid", "AC1".into()), ("CallStatus", "completed".into()), ("CallDuration", "100".into()),
-    ])
+    ], callbacks)
     .await;
-    let _ = callbacks.record(sent.elapsed().as_micros() as u64);
     (latency, true)
+}
+
+/// [`post`], with its latency recorded in `into`.
+async fn timed_post(client: &reqwest::Client, base: &str, path: &str, params: &[(&str, String)], into: &mut Histogram<u64>) {
+    let sent = Instant::now();
+    post(client, base, path, params).await;
+    let _ = into.record(sent.elapsed().as_micros() as u64);
 }
 
 async fn healthz(client: &reqwest::Client, base: &str, concurrency: usize, secs: u64) -> f64 {
