@@ -86,6 +86,15 @@ where
     }
 }
 
+/// Whom the writer tells of a commit.
+#[derive(Default)]
+pub struct Wakes {
+    /// The live-event pump, when the batch wrote events.
+    pub live: Arc<Wake>,
+    /// Set after every commit, for the checkpointer thread (`spawn_checkpointer` in [`super`]).
+    pub committed: Arc<std::sync::atomic::AtomicBool>,
+}
+
 /// The queue to the writer thread (cheap to clone).
 #[derive(Clone)]
 pub struct Writer {
@@ -100,7 +109,7 @@ impl Writer {
     /// Starts the writer thread on `pool` (of one connection). A write that has waited `wait` in
     /// the queue is refused unstarted (503), like a request that waited that long for a pooled
     /// connection.
-    pub fn start(pool: Pool, wake: Arc<Wake>, wait: Duration) -> std::io::Result<Writer> {
+    pub fn start(pool: Pool, wake: Wakes, wait: Duration) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Task>>();
         let counts: Arc<[std::sync::atomic::AtomicU64; 3]> = Arc::default();
         let counted = counts.clone();
@@ -176,7 +185,7 @@ fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, 
     }
 }
 
-fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake, counts: &[std::sync::atomic::AtomicU64; 3]) {
+fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[std::sync::atomic::AtomicU64; 3]) {
     use std::sync::atomic::Ordering::Relaxed;
     // Whether the last batch had a write that failed: the next starts with savepoints.
     let mut last_failed = false;
@@ -226,11 +235,15 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wake, counts: &[s
             counts[0].fetch_add(1, Relaxed);
             counts[1].fetch_add(batch.len() as u64, Relaxed);
         }
+        let committed = commit.is_ok();
         for task in batch {
             task.finish(commit);
         }
+        if committed {
+            wake.committed.store(true, Relaxed);
+        }
         if events > 0 {
-            wake.notify();
+            wake.live.notify();
         }
     }
 }
@@ -320,6 +333,45 @@ mod tests {
         assert!(writer.batches().0 < 200, "batches formed");
         assert_eq!(writer.reruns(), 0, "no batch ran twice");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_copies_commits_into_the_database_file() {
+        let (db, dir) = db();
+        let file = dir.join("t.db");
+        let size = || std::fs::metadata(&file).map(|m| m.len()).expect("database file");
+        let before = size();
+        // About 500 pages of rows: far below the writer's own checkpoint, so only the
+        // checkpointer thread can have copied them out of the log.
+        let rows = (0..2000).map(|i| {
+            let db = db.clone();
+            async move {
+                db.write(move |c| {
+                    diesel::sql_query(format!("INSERT INTO t (v) VALUES ({i})")).execute(c)?;
+                    diesel::sql_query("CREATE TABLE IF NOT EXISTS pad (b BLOB NOT NULL)").execute(c)?;
+                    diesel::sql_query("INSERT INTO pad (b) VALUES (zeroblob(1000))").execute(c)?;
+                    Ok(())
+                })
+                .await
+            }
+        });
+        assert!(futures_util::future::join_all(rows).await.iter().all(Result::is_ok));
+        let frames: i64 = db
+            .read_blocking(|c| Ok(diesel::sql_query("PRAGMA wal_autocheckpoint").get_result::<AutoCheckpoint>(c)?.wal_autocheckpoint))
+            .expect("pragma");
+        assert_eq!(frames, i64::from(super::super::WRITER_CHECKPOINT_FRAMES));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while size() < before + 1_500_000 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(size() >= before + 1_500_000, "the rows reached the database file: {before} -> {} bytes", size());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[derive(QueryableByName)]
+    struct AutoCheckpoint {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        wal_autocheckpoint: i64,
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
