@@ -27,6 +27,17 @@ const BATCH: i64 = 500;
 const SAFETY_POLL: Duration = Duration::from_secs(2);
 /// How often the PostgreSQL connection is checked for notifications.
 const LISTEN_POLL: Duration = Duration::from_millis(20);
+/// The shortest time between two reads woken by commits. The first event after a quiet spell is
+/// read at once; under load, the commits of each interval are read (and, on PostgreSQL,
+/// announced) together instead of one round of queries per commit.
+const MIN_READ_GAP: Duration = Duration::from_millis(10);
+
+/// Sleeps until `MIN_READ_GAP` has passed since `last_read`.
+fn pace(last_read: Instant) {
+    if let Some(rest) = MIN_READ_GAP.checked_sub(last_read.elapsed()) {
+        std::thread::sleep(rest);
+    }
+}
 /// The longest the pump waits at a hole before passing over it.
 pub const HOLE_WAIT: Duration = Duration::from_secs(5);
 
@@ -58,6 +69,7 @@ fn run(db: &Db, url: &str, hub: &Hub) {
             while !hub.is_stopped() {
                 let woke = wake.wait(Duration::from_millis(250));
                 if woke || last_read.elapsed() >= SAFETY_POLL {
+                    pace(last_read);
                     last_read = Instant::now();
                     let read = db.read_blocking(move |c| {
                         let rows = super::after(c, cursor, None, BATCH)?;
@@ -130,6 +142,7 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
             }
             let local = wake.wait(LISTEN_POLL);
             if local {
+                pace(last_read);
                 // Tell the other instances: one notification for every commit since the last.
                 if let Err(e) = conn.batch_execute(&format!("NOTIFY {CHANNEL}")) {
                     tracing::warn!(error = %e, "live events: NOTIFY failed; reconnecting");
