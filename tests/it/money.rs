@@ -135,9 +135,11 @@ async fn settles_whatever_the_callback_order(app: TestApp) {
     app.leg_status(leg, "CA1", "CA1L", "completed", 2, Some(120)).await;
     let m = money_of(&app, "CA1").await;
     assert_eq!((m["qualified"].clone(), m["talk_secs"].clone()), (json!(true), json!(120)), "{m}");
-    // Repeated callbacks settle again to the same result, counted once.
+    // Repeated and late callbacks settle again to the same result, counted once.
     app.dial_result(leg, "CA1", "CA1L", "completed", Some(120)).await;
     app.call_status("CA1", "completed", 3, Some(130)).await;
+    app.leg_status(leg, "CA1", "CA1L", "ringing", 0, None).await;
+    app.leg_status(leg, "CA1", "CA1L", "in-progress", 1, None).await;
     assert_eq!(money_of(&app, "CA1").await, m);
     let (_, s) = app.admin("GET", "/api/analytics/summary", None).await;
     assert_eq!(s["total"]["calls"], 1, "{s}");

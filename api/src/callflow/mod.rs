@@ -368,7 +368,11 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
         store::event(conn, leg.call_id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}))?;
     }
     // Money: settles once the call is final and the answered leg's length known, whatever the order.
-    crate::money::settle_if_ready(conn, leg.call_id)?;
+    // A leg still under way cannot make a call ready: answered, it holds the settlement back;
+    // unanswered, it changes nothing settling reads (and a leg that ended never starts again).
+    if p.is_final() {
+        crate::money::settle_if_ready(conn, leg.call_id)?;
+    }
     Ok(())
 }
 
