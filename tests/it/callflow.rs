@@ -13,6 +13,7 @@ both_backends!(
     repeat_caller_goes_back,
     unknown_number_and_paused_campaign,
     duplicated_and_reordered_callbacks,
+    simultaneous_voice_webhooks_of_one_call_answer_alike,
     simultaneous_callbacks_fold_like_sequential_ones,
     forged_signatures_write_nothing,
     malformed_webhooks,
@@ -276,6 +277,26 @@ async fn duplicated_and_reordered_callbacks(app: TestApp) {
     assert_eq!(detail["legs"][0]["status"], "completed");
     assert!(!detail["legs"][0]["ringing_at"].is_null());
     assert_eq!(events_of(&detail, "slot_released").len(), 1, "released once whatever the order");
+}
+
+/// Twilio may send a call's voice webhook again while the first is still being answered (a
+/// retry after a slow answer). Every copy must get the same answer, and the call one record and
+/// one buyer slot.
+async fn simultaneous_voice_webhooks_of_one_call_answer_alike(app: TestApp) {
+    let (_, buyers) = setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
+    let copies = (0..8).map(|_| app.incoming_call("CA900", "+12015550123", NUMBER, &[]));
+    let answers = futures::future::join_all(copies).await;
+    let legs: Vec<Option<i64>> = answers.iter().map(|a| a.leg()).collect();
+    assert!(answers.iter().all(|a| a.status == 200), "{answers:?}");
+    assert!(legs[0].is_some() && legs.iter().all(|l| *l == legs[0]), "every copy dials the same leg: {legs:?}");
+    let detail = app.call_by_sid("CA900").await;
+    assert_eq!(detail["legs"].as_array().map(Vec::len), Some(1), "{detail}");
+    assert_eq!(events_of(&detail, "attempt").len(), 1, "{detail}");
+    let (_, calls) = app.admin("GET", &format!("/api/calls?buyer_id={}", buyers[0]), None).await;
+    assert_eq!(calls["total"], 1, "{calls}");
+    // The buyer (two slots) has one left: one more call gets it, the next finds none.
+    assert!(app.incoming_call("CA901", "+12015550124", NUMBER, &[]).await.leg().is_some());
+    assert!(app.incoming_call("CA902", "+12015550125", NUMBER, &[]).await.leg().is_none(), "only one slot went to CA900");
 }
 
 /// Twilio may deliver a call's callbacks at the same moment. Each one reads the record, folds its

@@ -74,11 +74,6 @@ fn campaign_info(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignInfo
 
 /// A new inbound call.
 pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
-    if let Some(existing) = store::id_by_sid(conn, &v.call_sid)? {
-        // Twilio retried the webhook: answer the same thing again, claim nothing new.
-        let existing = store::get_row(conn, existing)?;
-        return replay(conn, &existing);
-    }
     let t = now.naive_utc();
     // The number and its campaign in one query.
     type NumberAndCampaign = (i64, Option<i64>, Option<i64>, Option<(String, String, String)>);
@@ -96,7 +91,7 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
     let number = found.as_ref().map(|n| (n.0, n.1, n.2));
     let campaign = found.and_then(|(_, id, _, c)| Some(CampaignInfo::new(id?, c?)));
     let state = crate::routing::caller_state(v.from_state.as_deref(), &v.from);
-    let call_id = store::insert(
+    let new_call = store::insert(
         conn,
         &NewCall {
             call_sid: v.call_sid.clone(),
@@ -115,6 +110,11 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
             updated_at: t,
         },
     )?;
+    let Some(call_id) = new_call else {
+        // Twilio sent the webhook again: answer the same thing again, claim nothing new.
+        let existing = store::find_by_sid(conn, &v.call_sid)?.ok_or(AppError::NotFound("call"))?;
+        return replay(conn, &existing);
+    };
     live::emit(conn, LiveEvent::Created(call_id))?;
     let Some(campaign) = campaign else {
         store::set_outcome(conn, call_id, outcome::UNKNOWN_NUMBER)?;

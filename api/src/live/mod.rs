@@ -406,7 +406,7 @@ mod tests {
         let publisher: i64 = db.read_blocking(|c| crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(AppError::from)).expect("publisher id");
         let call = db
             .write_blocking(|c| {
-                let id = crate::store::calls::insert(c, &new_call("CA1", Some(publisher)))?;
+                let id = crate::store::calls::insert(c, &new_call("CA1", Some(publisher)))?.expect("a new call");
                 emit(c, LiveEvent::Created(id))?;
                 emit(c, LiveEvent::Created(id))?; // noted twice, written once
                 emit(c, LiveEvent::Qualified { call_id: id, qualification: qualification() })?;

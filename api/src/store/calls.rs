@@ -200,9 +200,11 @@ pub(crate) fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::coll
     Ok(campaigns::table.filter(campaigns::show_full_caller.eq(true)).select(campaigns::id).load::<i64>(conn)?.into_iter().collect())
 }
 
-/// Every column is written as a value (NULL included), never as `DEFAULT`, so the statement has
-/// one shape and stays prepared.
-pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<i64, AppError> {
+/// Records a new call; `None` when a call with its SID is recorded already (Twilio sent the voice
+/// webhook again, perhaps at the same moment: on PostgreSQL the second insert waits for the first
+/// transaction and then does nothing). Every column is written as a value (NULL included), never as
+/// `DEFAULT`, so the statement has one shape and stays prepared.
+pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<Option<i64>, AppError> {
     let values = (
         calls::call_sid.eq(&c.call_sid),
         calls::campaign_id.eq(c.campaign_id),
@@ -219,7 +221,8 @@ pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<i64, AppError> {
         calls::started_at.eq(c.started_at),
         calls::updated_at.eq(c.updated_at),
     );
-    Ok(direct::run!(conn, get_result, diesel::insert_into(calls::table).values(values).returning(calls::id))?)
+    let insert = diesel::insert_into(calls::table).values(values).on_conflict(calls::call_sid).do_nothing().returning(calls::id);
+    Ok(direct::run!(conn, get_result, insert).optional()?)
 }
 
 pub fn find_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<CallRow>, AppError> {
