@@ -210,8 +210,11 @@ async function main() {
 
     // ---- budgets: what the first page loads, compressed
     // Per file: the decoded body, the bytes that crossed the wire and the Content-Encoding used.
+    // Each response is read asynchronously; the wasm's body may still be on its way to this
+    // handler when the page is already running, so the budget waits for every handler started.
     const loaded = new Map();
-    page.on('response', async (res) => {
+    const reading = [];
+    page.on('response', (res) => reading.push((async () => {
       const u = new URL(res.url());
       if (/\.(js|wasm)$/.test(u.pathname)) {
         try {
@@ -223,10 +226,11 @@ async function main() {
           if (!prev || sizes.responseBodySize > prev.wire) loaded.set(u.pathname, { body, wire: sizes.responseBodySize, encoding });
         } catch { /* redirected */ }
       }
-    });
+    })()));
     await page.goto(`${base}/`);
     await page.waitForURL('**/login');
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await Promise.all(reading);
     let raw = 0, gz = 0, wire = 0;
     const encodings = new Set();
     for (const [p, f] of loaded) {
