@@ -232,15 +232,12 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[
             Pass::Rerun => unreachable!("a run with savepoints is never run again"),
         };
         if commit.is_ok() {
+            wake.committed.store(true, Relaxed);
             counts[0].fetch_add(1, Relaxed);
             counts[1].fetch_add(batch.len() as u64, Relaxed);
         }
-        let committed = commit.is_ok();
         for task in batch {
             task.finish(commit);
-        }
-        if committed {
-            wake.committed.store(true, Relaxed);
         }
         if events > 0 {
             wake.live.notify();
