@@ -126,7 +126,7 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
         store::event(conn, call_id, "unrouted", json!({"reason": "the campaign is paused"}))?;
         return Ok(Answer::SayHangup(CAMPAIGN_PAUSED_MESSAGE.into()));
     }
-    match try_route(conn, call_id, &campaign, &v.from, v.from_state.as_deref(), &[], 1, now, cfg)? {
+    match try_route(conn, call_id, &campaign, (&v.from, &v.to), v.from_state.as_deref(), &[], 1, now, cfg)? {
         Some((leg_id, buyer_number)) => Ok(Answer::Dial {
             greeting: Some(campaign.greeting),
             leg_id,
@@ -169,7 +169,7 @@ fn try_route(
     conn: &mut DbConnection,
     call_id: i64,
     campaign: &CampaignInfo,
-    caller: &str,
+    (caller, dialled): (&str, &str),
     from_state: Option<&str>,
     exclude: &[i64],
     attempt: i32,
@@ -182,7 +182,7 @@ fn try_route(
     let repeat_buyer = candidates::repeat_buyer(conn, campaign.id, caller, since)?;
     let info = CallInfo {
         caller: caller.to_string(),
-        dialled: String::new(),
+        dialled: dialled.to_string(),
         from_state: from_state.map(String::from),
         now,
         campaign_active: campaign.active,
@@ -250,10 +250,9 @@ fn claim_first(
 
 /// The `<Dial action>` callback: the attempt on leg `leg_id` ended.
 pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallback, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
-    let Some(leg) = store::leg_for_update(conn, leg_id)? else {
+    let Some((leg, call)) = store::leg_and_call_for_update(conn, leg_id)? else {
         return Err(AppError::NotFound("call leg"));
     };
-    let call = store::get_row(conn, leg.call_id)?;
     if call.call_sid != d.call_sid {
         return Err(AppError::bad_request("CallSid does not match the leg"));
     }
@@ -277,12 +276,12 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
         Some(DialCallStatus::Failed) | None => CallStatus::Failed,
     };
     let duration = d.dial_call_duration_secs().and_then(|s| i32::try_from(s).ok());
-    apply_leg_report(conn, &leg, &Report { status: leg_status, at: t, duration_secs: duration, sequence: None }, d.dial_call_sid.as_deref())?;
+    let call_over = CallStatus::parse(&call.status).is_some_and(CallStatus::is_final);
+    apply_leg_report(conn, &leg, call_over, &Report { status: leg_status, at: t, duration_secs: duration, sequence: None }, d.dial_call_sid.as_deref())?;
     if status.is_some_and(DialCallStatus::was_answered) {
         return Ok(Answer::Hangup);
     }
     let fail_over = matches!(status, Some(DialCallStatus::Busy | DialCallStatus::NoAnswer | DialCallStatus::Failed) | None);
-    let call_over = CallStatus::parse(&call.status).is_some_and(CallStatus::is_final);
     if !fail_over || call_over {
         // The caller hung up: not a reason to ring anyone else.
         if call.connected_at.is_none() {
@@ -301,7 +300,7 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
         return Ok(Answer::SayHangup(campaign.busy_message));
     }
     let tried: Vec<i64> = legs.iter().filter_map(|l| l.buyer_id).collect();
-    match try_route(conn, call.id, &campaign, &call.caller, call.caller_state.as_deref(), &tried, leg.attempt + 1, now, cfg)? {
+    match try_route(conn, call.id, &campaign, (&call.caller, &call.dialled), call.caller_state.as_deref(), &tried, leg.attempt + 1, now, cfg)? {
         Some((leg_id, buyer_number)) => Ok(Answer::Dial { greeting: None, leg_id, buyer_number, caller_id: call.caller.clone() }),
         None => {
             store::set_outcome(conn, call.id, outcome::FAILED)?;
@@ -339,28 +338,42 @@ macro_rules! progress_changes {
 }
 
 /// Folds a report into a leg; on answer marks the call connected, on end releases the slot.
-fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
-    let p = progress_of!(leg).apply(r);
+/// `call_over`: the call's own status is final (read under the leg's lock, with the leg).
+fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call_over: bool, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
+    let before = progress_of!(leg);
+    let p = before.apply(r);
     // The leg is locked (`leg_for_update`): its first dial SID stays, whatever the order.
     let dial_call_sid = leg.dial_call_sid.as_deref().or(dial_sid);
+    if p == before && leg.status == p.status.as_str() && dial_call_sid == leg.dial_call_sid.as_deref() {
+        // Nothing new: a repeated callback, or the dial action after the leg's own final status
+        // callback. Everything below follows from the leg's record alone (and is idempotent), so
+        // it was all done when the leg's record last changed.
+        return Ok(());
+    }
     direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(leg.id), (progress_changes!(call_legs, p), call_legs::dial_call_sid.eq(dial_call_sid))))?;
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
-    let answered = p.answered_at.is_some() || (p.status == CallStatus::Completed && p.duration_secs.unwrap_or(0) > 0);
-    if answered {
-        let connected_at = p.answered_at.or(p.ended_at).unwrap_or(r.at);
-        let (was_connected_at, billable_secs) = store::connection_for_update(conn, leg.call_id)?;
-        if was_connected_at.is_none() {
-            live::emit(conn, LiveEvent::Answered(leg.call_id))?;
+    if answered(&p) {
+        if !answered(&before) {
+            // The leg's first answer: the call is connected now unless another leg did it first.
+            if store::connected_at_for_update(conn, leg.call_id)?.is_none() {
+                live::emit(conn, LiveEvent::Answered(leg.call_id))?;
+            }
         }
-        let earliest = was_connected_at.map_or(connected_at, |c| c.min(connected_at));
-        let billable = if p.is_final() { p.duration_secs.or(billable_secs) } else { billable_secs };
+        // The call is connected at the earliest answer of any leg, and billed for the answered
+        // leg's length once it is final. Both are computed by the update from the row it
+        // changes, so a leg already answered (whose first answer connected the call) needs no
+        // read first.
+        use diesel::dsl::case_when;
+        use diesel::sql_types::{Integer, Nullable, Timestamp};
+        let connected_at = Some(p.answered_at.or(p.ended_at).unwrap_or(r.at)).into_sql::<Nullable<Timestamp>>();
+        let final_secs = p.duration_secs.filter(|_| p.is_final()).into_sql::<Nullable<Integer>>();
         direct::run!(conn, execute, update(calls::table, calls::id.eq(leg.call_id), (
             calls::buyer_id.eq(leg.buyer_id),
-            calls::connected_at.eq(Some(earliest)),
+            calls::connected_at.eq(case_when(calls::connected_at.is_null().or(calls::connected_at.gt(connected_at)), connected_at).otherwise(calls::connected_at)),
             calls::outcome.eq(outcome::CONNECTED),
-            calls::billable_secs.eq(billable),
+            calls::billable_secs.eq(case_when(final_secs.is_not_null(), final_secs).otherwise(calls::billable_secs)),
             calls::updated_at.eq(crate::db::now()),
         )))?;
     }
@@ -370,10 +383,16 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, r: &Report, dial_sid:
     // Money: settles once the call is final and the answered leg's length known, whatever the order.
     // A leg still under way cannot make a call ready: answered, it holds the settlement back;
     // unanswered, it changes nothing settling reads (and a leg that ended never starts again).
-    if p.is_final() {
+    // Nor can a leg of a call still under way: the call's own final callback settles it.
+    if p.is_final() && call_over {
         crate::money::settle_if_ready(conn, leg.call_id)?;
     }
     Ok(())
+}
+
+/// Whether the buyer answered, as far as the leg's record says.
+fn answered(p: &Progress) -> bool {
+    p.answered_at.is_some() || (p.status == CallStatus::Completed && p.duration_secs.unwrap_or(0) > 0)
 }
 
 fn report_from(cb: &CallStatusCallback, status: CallStatus, now: NaiveDateTime) -> Report {
@@ -393,8 +412,9 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     };
     let report = report_from(cb, status, now.naive_utc());
     if let Some(leg_id) = leg_id {
-        let leg = store::leg_for_update(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
-        return apply_leg_report(conn, &leg, &report, Some(&cb.call_sid));
+        let (leg, call_status) = store::leg_for_update(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
+        let call_over = CallStatus::parse(&call_status).is_some_and(CallStatus::is_final);
+        return apply_leg_report(conn, &leg, call_over, &report, Some(&cb.call_sid));
     }
     let Some(call_id) = store::id_by_sid(conn, &cb.call_sid)? else {
         return Err(AppError::NotFound("call"));
@@ -404,22 +424,34 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     let call = store::call_for_update(conn, call_id)?;
     let current = progress_of!(call);
     let p = current.apply(&report);
-    direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), (progress_changes!(calls, p), calls::updated_at.eq(crate::db::now()))))?;
-    if p.is_final() && !current.is_final() {
+    let ended = p.is_final();
+    // The caller hung up before any buyer answered.
+    let abandoned = ended && call.outcome == outcome::ROUTED && call.connected_at.is_none();
+    let outcome = if abandoned { outcome::ABANDONED.to_string() } else { call.outcome.clone() };
+    let call = store::update_row!(conn, call, {
+        status: p.status.as_str().to_string(),
+        ringing_at: p.ringing_at,
+        answered_at: p.answered_at,
+        ended_at: p.ended_at,
+        duration_secs: p.duration_secs,
+        last_sequence: p.last_sequence,
+        outcome: outcome,
+        updated_at: crate::db::now(),
+    })?;
+    if ended && !current.is_final() {
         live::emit(conn, LiveEvent::Completed(call.id))?;
     }
-    if p.is_final() {
+    if ended {
         // The caller is gone: no leg of this call can still hold a slot.
         for leg in legs.iter().filter(|l| !l.released) {
             if slots::release(conn, leg.id, leg.buyer_id)? {
                 store::event(conn, call.id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "reason": "call ended"}))?;
             }
         }
-        if call.outcome == outcome::ROUTED && call.connected_at.is_none() {
-            store::set_outcome(conn, call.id, outcome::ABANDONED)?;
-        }
         crate::twilio::tasks::enqueue_cost(conn, call.id, twilio)?;
-        crate::money::settle_if_ready(conn, call.id)?;
+        // The call and its legs as this transaction holds them: both are locked, and releasing
+        // a slot changes nothing that settling reads.
+        crate::money::settle_if_final(conn, call, &legs)?;
     }
     Ok(())
 }

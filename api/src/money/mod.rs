@@ -134,29 +134,22 @@ fn leg_final(l: &LegRow) -> bool {
 
 /// Loads the rules of `campaign` with the overrides for `buyer` and `publisher`.
 pub fn load_rules(conn: &mut DbConnection, campaign: i64, buyer: Option<i64>, publisher: Option<i64>) -> Result<Option<RuleSet>, AppError> {
-    let row: Option<(String, i64, i64, i32, i32)> = direct::run!(
-        conn,
-        first,
-        campaigns::table
-            .find(campaign)
-            .select((campaigns::currency, campaigns::revenue_micros, campaigns::payout_micros, campaigns::buffer_secs, campaigns::duplicate_window_secs)),
-    )
-    .optional()?;
-    let Some((currency, revenue_micros, payout_micros, buffer_secs, duplicate_window_secs)) = row else { return Ok(None) };
-    let buyer = match buyer {
-        Some(b) => {
-            let overrides = campaign_buyers::table.find((campaign, b)).select((campaign_buyers::revenue_micros, campaign_buyers::buffer_secs));
-            direct::run!(conn, first, overrides).optional()?
-        }
-        None => None,
-    };
-    let publisher_payout = match publisher {
-        Some(p) => direct::run!(conn, first, campaign_publishers::table.find((campaign, p)).select(campaign_publishers::payout_micros)).optional()?,
-        None => None,
-    };
-    Ok(Some(RuleSet {
+    // One query: the overrides are left-joined, for either may be missing (and a missing buyer or
+    // publisher matches no row).
+    let query = campaigns::table
+        .left_join(campaign_buyers::table.on(campaign_buyers::campaign_id.eq(campaigns::id).and(campaign_buyers::buyer_id.nullable().eq(buyer))))
+        .left_join(campaign_publishers::table.on(campaign_publishers::campaign_id.eq(campaigns::id).and(campaign_publishers::publisher_id.nullable().eq(publisher))))
+        .filter(campaigns::id.eq(campaign))
+        .select((
+            (campaigns::currency, campaigns::revenue_micros, campaigns::payout_micros, campaigns::buffer_secs, campaigns::duplicate_window_secs),
+            (campaign_buyers::buyer_id, campaign_buyers::revenue_micros, campaign_buyers::buffer_secs).nullable(),
+            campaign_publishers::payout_micros.nullable(),
+        ));
+    type Found = ((String, i64, i64, i32, i32), Option<(i64, Option<i64>, Option<i32>)>, Option<i64>);
+    let found: Option<Found> = direct::run!(conn, first, query).optional()?;
+    Ok(found.map(|((currency, revenue_micros, payout_micros, buffer_secs, duplicate_window_secs), buyer, publisher_payout)| RuleSet {
         campaign: Rules { currency, revenue_micros, payout_micros, buffer_secs, duplicate_window_secs },
-        buyer,
+        buyer: buyer.map(|(_, price, buffer)| (price, buffer)),
         publisher_payout,
     }))
 }
@@ -200,10 +193,16 @@ pub fn settle_if_ready(conn: &mut DbConnection, call_id: i64) -> Result<bool, Ap
     }
     let call = crate::store::calls::get_row(conn, call_id)?;
     let legs = crate::store::calls::legs(conn, call_id)?;
-    if legs.iter().any(|l| leg_answered(l) && !leg_final(l)) {
+    settle_if_final(conn, call, &legs)
+}
+
+/// [`settle_if_ready`] for a caller that holds the call and its legs as they stand in its
+/// transaction (locked, or read by SQLite's one writer).
+pub fn settle_if_final(conn: &mut DbConnection, call: CallRow, legs: &[LegRow]) -> Result<bool, AppError> {
+    if !CallStatus::parse(&call.status).is_some_and(CallStatus::is_final) || legs.iter().any(|l| leg_answered(l) && !leg_final(l)) {
         return Ok(false);
     }
-    settle_row(conn, call, &legs, RuleChoice::Keep, crate::db::now())?;
+    settle_row(conn, call, legs, RuleChoice::Keep, crate::db::now())?;
     Ok(true)
 }
 
@@ -245,16 +244,7 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         None => (false, reason::NO_CAMPAIGN, 0, 0, -call.cost_micros.unwrap_or(0)),
     };
     let before = rollup::Contribution::of(&call);
-    // The row as this update leaves it (the transaction holds it: nothing else changes it), and
-    // the update, from one list of the columns settling sets.
-    macro_rules! settle {
-        ($($column:ident: $value:expr),* $(,)?) => {{
-            let settled = CallRow { $($column: $value,)* ..call.clone() };
-            direct::run!(conn, execute, update(calls::table, calls::id.eq(call.id), ($(calls::$column.eq(&settled.$column),)*)))?;
-            settled
-        }};
-    }
-    let settled = settle! {
+    let settled = crate::store::calls::update_row!(conn, call.clone(), {
         settled_at: Some(call.settled_at.unwrap_or(now)),
         money_buyer_id: buyer,
         answered: facts.connected,
@@ -272,7 +262,7 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         payout_micros: payout,
         counted_cost_micros: call.cost_micros.unwrap_or(0),
         profit_micros: Some(profit),
-    };
+    })?;
     let after = rollup::Contribution::of(&settled);
     if before != after {
         // A new or changed verdict (first settlement, a cost that arrived, a recompute).

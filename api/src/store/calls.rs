@@ -244,9 +244,15 @@ pub fn id_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<i64>, AppE
 // locks a call's legs before the call itself. SQLite has one writer: a plain read is already
 // serialised.
 
-/// The leg, locked for the transaction.
-pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<LegRow>, AppError> {
-    Ok(direct::run_locked!(conn, first, call_legs::table.find(id).select(LegRow::as_select())).optional()?)
+/// The leg and its call's status, both locked for the transaction (the leg first, as every path
+/// locks: a join locks its rows table by table, in the order of the `FROM` clause).
+pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, String)>, AppError> {
+    Ok(direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), calls::status))).optional()?)
+}
+
+/// The leg and its call, both locked for the transaction (see [`leg_for_update`]).
+pub fn leg_and_call_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, CallRow)>, AppError> {
+    Ok(direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), CallRow::as_select()))).optional()?)
 }
 
 /// The call's legs (in id order, which is also their attempt order), locked for the transaction.
@@ -259,10 +265,28 @@ pub fn call_for_update(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppE
     direct::run_locked!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(AppError::NotFound("call"))
 }
 
-/// When the call was first connected and its billable length, locked for the transaction.
-pub fn connection_for_update(conn: &mut DbConnection, id: i64) -> Result<(Option<NaiveDateTime>, Option<i32>), AppError> {
-    direct::run_locked!(conn, first, calls::table.find(id).select((calls::connected_at, calls::billable_secs))).optional()?.ok_or(AppError::NotFound("call"))
+/// When the call was first connected, locked for the transaction.
+pub fn connected_at_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<NaiveDateTime>, AppError> {
+    direct::run_locked!(conn, first, calls::table.find(id).select(calls::connected_at)).optional()?.ok_or(AppError::NotFound("call"))
 }
+
+/// `update_row!(conn, call, { column: value, ... })`: sets those columns of the call and returns
+/// the row as the update leaves it. The update and the returned row are made from one list, so
+/// they cannot disagree. The caller's transaction must hold the row (locked on PostgreSQL; SQLite
+/// has one writer), so that nothing else changes it in between.
+macro_rules! update_row {
+    ($conn:expr, $call:expr, { $($column:ident: $value:expr),* $(,)? }) => {{
+        use $crate::db::schema::calls as columns;
+        let changed = $crate::store::calls::CallRow { $($column: $value,)* ..$call };
+        $crate::db::direct::run!(
+            $conn,
+            execute,
+            $crate::db::update(columns::table, columns::id.eq(changed.id), ($(columns::$column.eq(&changed.$column),)*)),
+        )
+        .map(|_| changed)
+    }};
+}
+pub(crate) use update_row;
 
 pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
     direct::run!(conn, execute, update(calls::table, calls::id.eq(id), (calls::outcome.eq(outcome), calls::updated_at.eq(now()))))?;

@@ -57,15 +57,20 @@ pub fn effective(conn: &mut DbConnection, cfg: &TwilioConfig) -> Result<Effectiv
             api_key_secret: r.api_key_secret.map(Secret::new),
             updated_at: Some(r.updated_at),
         },
-        None => Effective {
-            source: if cfg.account_sid.is_some() { "config" } else { "none" },
-            account_sid: cfg.account_sid.clone(),
-            auth_token: cfg.auth_token.clone(),
-            api_key_sid: cfg.api_key_sid.clone(),
-            api_key_secret: cfg.api_key_secret.clone(),
-            updated_at: None,
-        },
+        None => from_config(cfg),
     })
+}
+
+/// The account the configuration gives, for when none was set through the API.
+pub fn from_config(cfg: &TwilioConfig) -> Effective {
+    Effective {
+        source: if cfg.account_sid.is_some() { "config" } else { "none" },
+        account_sid: cfg.account_sid.clone(),
+        auth_token: cfg.auth_token.clone(),
+        api_key_sid: cfg.api_key_sid.clone(),
+        api_key_secret: cfg.api_key_secret.clone(),
+        updated_at: None,
+    }
 }
 
 /// The Auth Token that signs webhooks, cached for [`TokenCache::TTL`] so a webhook does not read

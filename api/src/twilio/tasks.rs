@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::account;
 use super::client::{price_micros, IncomingNumber, TwilioClient, TwilioError, VoiceWebhooks};
-use crate::db::schema::{call_legs, calls, campaigns, number_imports, phone_numbers};
+use crate::db::schema::{call_legs, calls, campaigns, number_imports, phone_numbers, twilio_account};
 use crate::config::TwilioConfig;
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
@@ -61,11 +61,19 @@ fn job_error(e: TwilioError) -> JobError {
 /// check signatures, say) the cost is marked `unconfigured` at once and no job is queued: the job
 /// could do nothing else, and cost three write transactions per call.
 pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64, twilio: &TwilioConfig) -> Result<(), AppError> {
-    let configured = account::effective(conn, twilio)?.credentials().is_some();
-    let status = if configured { "pending" } else { "unconfigured" };
-    let mark = crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq(status));
-    let n = crate::db::direct::run!(conn, execute, mark)?;
-    if n == 1 && configured {
+    use diesel::dsl::{case_when, exists};
+    use diesel::sql_types::Text;
+    // Credentials set through the API win over the configuration, and a stored account always
+    // has them (`account::set` requires an Auth Token). So the update itself can tell, without
+    // reading the account first: `pending` when the account row exists, else what the
+    // configuration allows.
+    let without_row = if account::from_config(twilio).credentials().is_some() { "pending" } else { "unconfigured" };
+    let status = case_when(exists(twilio_account::table.find(1).select(twilio_account::id)), "pending".into_sql::<Text>()).otherwise(without_row.into_sql::<Text>());
+    let mark = diesel::update(calls::table.filter(calls::id.eq(call_id)).filter(calls::cost_status.is_null()))
+        .set(calls::cost_status.eq(status.nullable()))
+        .returning(calls::cost_status);
+    let marked: Option<Option<String>> = crate::db::direct::run!(conn, get_result, mark).optional()?;
+    if marked.flatten().as_deref() == Some("pending") {
         jobs::enqueue(conn, COST_JOB, &json!(CallJob { call_id }), now())?;
     }
     Ok(())
