@@ -28,6 +28,7 @@ on_both!(
     credentials_are_admin_only_and_masked,
     import_and_webhooks_against_prism,
     cost_against_prism,
+    cost_with_the_account_set_through_the_api,
     import_reads_every_page,
     price_appears_on_third_poll,
     pending_cost_survives_restart,
@@ -318,6 +319,25 @@ async fn cost_against_prism(backend: Backend) {
     assert_eq!(detail["call"]["cost_micros"], 400_000, "{}", detail["call"]);
     assert_eq!(detail["call"]["cost_currency"], "USD");
     assert!(detail["call"]["transcript_status"].is_null(), "campaign does not transcribe");
+}
+
+/// No account in the configuration: a call's cost is `unconfigured` until credentials are set
+/// through the API, and fetched with them after.
+async fn cost_with_the_account_set_through_the_api(backend: Backend) {
+    let base = prism().to_string();
+    let Some(app) = TestApp::spawn_with(backend, |c| c.twilio.api_base = base.clone()).await else { return };
+    let before = completed_call(&app, 4, "+17175550104", false).await;
+    let (_, detail) = app.admin("GET", &format!("/api/calls/{before}"), None).await;
+    assert_eq!(detail["call"]["cost_status"], "unconfigured", "{}", detail["call"]);
+    // The same token as the configuration's, so the test's webhook signatures stay valid.
+    let account = json!({"account_sid": REST_ACCOUNT_SID, "auth_token": callbroker_tests::TWILIO_AUTH_TOKEN});
+    let (status, set) = app.admin("PUT", "/api/twilio/account", Some(account)).await;
+    assert_eq!(status, 200, "{set}");
+    let id = completed_call(&app, 5, "+17175550105", false).await;
+    let detail = wait_for(&app, id, "the cost", |c| c["cost_status"] == "done").await;
+    assert_eq!(detail["call"]["cost_micros"], 400_000, "{}", detail["call"]);
+    let (_, first) = app.admin("GET", &format!("/api/calls/{before}"), None).await;
+    assert_eq!(first["call"]["cost_status"], "unconfigured", "the earlier call is not asked again");
 }
 
 async fn import_reads_every_page(backend: Backend) {
