@@ -15,7 +15,8 @@
 //! have no query id, so such a changeset does not compile here. A part that renders differently
 //! with its values (`eq_any` on SQLite) marks itself unsafe to cache, and is then never cached.
 use diesel::backend::Backend;
-use diesel::query_builder::{AsChangeset, AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
+use diesel::Expression;
 use diesel::query_source::Table;
 use diesel::QueryResult;
 
@@ -74,6 +75,50 @@ where
 
 impl<T: Table, W, C: AsChangeset, Conn> diesel::RunQueryDsl<Conn> for Update<T, W, C> {}
 
+impl<T: Table, W, C: AsChangeset> Update<T, W, C> {
+    /// `... RETURNING returning`: the changed rows' values, read with `.get_result(conn)` (no row
+    /// changed: `NotFound`). Kept prepared like the update itself.
+    pub fn returning<R: Expression>(self, returning: R) -> Returning<Self, R> {
+        Returning { update: self, returning }
+    }
+}
+
+/// An [`Update`] with a `RETURNING` clause; see [`Update::returning`].
+#[derive(Debug, Clone)]
+pub struct Returning<U, R> {
+    update: U,
+    returning: R,
+}
+
+impl<U, R, DB> QueryFragment<DB> for Returning<U, R>
+where
+    DB: Backend,
+    U: QueryFragment<DB>,
+    R: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.update.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING ");
+        self.returning.walk_ast(out.reborrow())?;
+        Ok(())
+    }
+}
+
+/// The query id of a [`Returning`].
+#[derive(Debug)]
+pub struct ReturningId<U, R>(std::marker::PhantomData<(U, R)>);
+
+impl<U: QueryId, R: QueryId> QueryId for Returning<U, R> {
+    type QueryId = ReturningId<U::QueryId, R::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = U::HAS_STATIC_QUERY_ID && R::HAS_STATIC_QUERY_ID;
+}
+
+impl<U, R: Expression> Query for Returning<U, R> {
+    type SqlType = R::SqlType;
+}
+
+impl<U, R, Conn> diesel::RunQueryDsl<Conn> for Returning<U, R> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +146,18 @@ mod tests {
         update(t::table, t::id.eq(2_i64), (t::v.eq(t::v + 5), t::note.eq(None::<String>))).execute(&mut c).expect("update");
         update(t::table, t::id.eq(2_i64), (t::v.eq(t::v + 5), t::note.eq(None::<String>))).execute(&mut c).expect("update");
         assert_eq!(rows(&mut c)[1], (2, 10, None));
+    }
+
+    #[test]
+    fn returning_reads_the_changed_row_and_stays_prepared() {
+        let (mut c, prepared) = with_table(diesel::SqliteConnection::establish(":memory:").expect("sqlite"), TWO_ROWS);
+        for i in 1..=3 {
+            let back: (i64, i32) = update(t::table, t::id.eq(2_i64), t::v.eq(t::v + i)).returning((t::id, t::v)).get_result(&mut c).expect("returning");
+            assert_eq!(back, (2, (1..=i).sum::<i32>()));
+        }
+        let none = update(t::table, t::id.eq(9_i64), t::v.eq(t::v + 1)).returning((t::id, t::v)).get_result::<(i64, i32)>(&mut c);
+        assert_eq!(none, Err(diesel::result::Error::NotFound), "no row changed");
+        assert_eq!(prepared.lock().expect("lock").len(), 1, "one statement, prepared once");
     }
 
     #[test]

@@ -69,9 +69,7 @@ pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64, twilio: &TwilioConfig
     // configuration allows.
     let without_row = if account::from_config(twilio).credentials().is_some() { "pending" } else { "unconfigured" };
     let status = case_when(exists(twilio_account::table.find(1).select(twilio_account::id)), "pending".into_sql::<Text>()).otherwise(without_row.into_sql::<Text>());
-    let mark = diesel::update(calls::table.filter(calls::id.eq(call_id)).filter(calls::cost_status.is_null()))
-        .set(calls::cost_status.eq(status.nullable()))
-        .returning(calls::cost_status);
+    let mark = crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq(status.nullable())).returning(calls::cost_status);
     let marked: Option<Option<String>> = crate::db::direct::run!(conn, get_result, mark).optional()?;
     if marked.flatten().as_deref() == Some("pending") {
         jobs::enqueue(conn, COST_JOB, &json!(CallJob { call_id }), now())?;
