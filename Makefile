@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen reliability fuzz scale-out
+.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen writer-instructions reliability fuzz scale-out
 
 ## Build the dashboard and the server, then serve both on SQLite at http://127.0.0.1:8080.
 run: web build
@@ -37,6 +37,12 @@ lint:
 loadgen:
 	$(CARGO) build --release --bin callbroker -p callbroker-api
 	$(CARGO) run --release -p callbroker-tests --bin loadgen -- --calls 20000 --concurrency 64
+
+## Instructions the SQLite writer spends per call, counted by callgrind (needs valgrind).
+writer-instructions:
+	$(CARGO) build --release --bin callbroker -p callbroker-api
+	$(CARGO) build --release -p callbroker-tests --bin loadgen
+	scripts/writer-instructions.sh
 
 ## Criterion benchmark of the routing engine (10, 1,000, 10,000 candidates).
 bench-routing:
