@@ -427,7 +427,7 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     let ended = p.is_final();
     // The caller hung up before any buyer answered.
     let abandoned = ended && call.outcome == outcome::ROUTED && call.connected_at.is_none();
-    let outcome = if abandoned { outcome::ABANDONED.to_string() } else { call.outcome.clone() };
+    let new_outcome = if abandoned { outcome::ABANDONED.to_string() } else { call.outcome.clone() };
     let call = store::update_row!(conn, call, {
         status: p.status.as_str().to_string(),
         ringing_at: p.ringing_at,
@@ -435,7 +435,7 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         ended_at: p.ended_at,
         duration_secs: p.duration_secs,
         last_sequence: p.last_sequence,
-        outcome: outcome,
+        outcome: new_outcome,
         updated_at: crate::db::now(),
     })?;
     if ended && !current.is_final() {
