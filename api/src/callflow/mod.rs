@@ -277,7 +277,8 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
     };
     let duration = d.dial_call_duration_secs().and_then(|s| i32::try_from(s).ok());
     let call_over = CallStatus::parse(&call.status).is_some_and(CallStatus::is_final);
-    apply_leg_report(conn, &leg, call_over, &Report { status: leg_status, at: t, duration_secs: duration, sequence: None }, d.dial_call_sid.as_deref())?;
+    let state = CallState { over: call_over, connected: call.connected_at.is_some() };
+    apply_leg_report(conn, &leg, state, &Report { status: leg_status, at: t, duration_secs: duration, sequence: None }, d.dial_call_sid.as_deref())?;
     if status.is_some_and(DialCallStatus::was_answered) {
         return Ok(Answer::Hangup);
     }
@@ -338,8 +339,8 @@ macro_rules! progress_changes {
 }
 
 /// Folds a report into a leg; on answer marks the call connected, on end releases the slot.
-/// `call_over`: the call's own status is final (read under the leg's lock, with the leg).
-fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call_over: bool, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
+/// `call`: what the leg's call was when the leg was locked (read with it, and locked with it).
+fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call: CallState, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
     let before = progress_of!(leg);
     let p = before.apply(r);
     // The leg is locked (`leg_for_update`): its first dial SID stays, whatever the order.
@@ -355,16 +356,12 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call_over: bool, r: &
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
     if answered(&p) {
-        if !answered(&before) {
-            // The leg's first answer: the call is connected now unless another leg did it first.
-            if store::connected_at_for_update(conn, leg.call_id)?.is_none() {
-                live::emit(conn, LiveEvent::Answered(leg.call_id))?;
-            }
+        if !call.connected {
+            // The first answer of any leg of the call.
+            live::emit(conn, LiveEvent::Answered(leg.call_id))?;
         }
         // The call is connected at the earliest answer of any leg, and billed for the answered
-        // leg's length once it is final. Both are computed by the update from the row it
-        // changes, so a leg already answered (whose first answer connected the call) needs no
-        // read first.
+        // leg's length once it is final. Both are computed by the update from the row it changes.
         use diesel::dsl::case_when;
         use diesel::sql_types::{Integer, Nullable, Timestamp};
         let connected_at = Some(p.answered_at.or(p.ended_at).unwrap_or(r.at)).into_sql::<Nullable<Timestamp>>();
@@ -384,10 +381,19 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call_over: bool, r: &
     // A leg still under way cannot make a call ready: answered, it holds the settlement back;
     // unanswered, it changes nothing settling reads (and a leg that ended never starts again).
     // Nor can a leg of a call still under way: the call's own final callback settles it.
-    if p.is_final() && call_over {
+    if p.is_final() && call.over {
         crate::money::settle_if_ready(conn, leg.call_id)?;
     }
     Ok(())
+}
+
+/// What a leg report needs to know of the leg's call.
+#[derive(Debug, Clone, Copy)]
+struct CallState {
+    /// The call's own status is final.
+    over: bool,
+    /// A buyer leg of the call was answered already.
+    connected: bool,
 }
 
 /// Whether the buyer answered, as far as the leg's record says.
@@ -412,9 +418,9 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
     };
     let report = report_from(cb, status, now.naive_utc());
     if let Some(leg_id) = leg_id {
-        let (leg, call_status) = store::leg_for_update(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
-        let call_over = CallStatus::parse(&call_status).is_some_and(CallStatus::is_final);
-        return apply_leg_report(conn, &leg, call_over, &report, Some(&cb.call_sid));
+        let (leg, (call_status, connected_at)) = store::leg_for_update(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
+        let call = CallState { over: CallStatus::parse(&call_status).is_some_and(CallStatus::is_final), connected: connected_at.is_some() };
+        return apply_leg_report(conn, &leg, call, &report, Some(&cb.call_sid));
     }
     let Some(call_id) = store::id_by_sid(conn, &cb.call_sid)? else {
         return Err(AppError::NotFound("call"));

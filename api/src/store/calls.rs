@@ -244,10 +244,12 @@ pub fn id_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<i64>, AppE
 // locks a call's legs before the call itself. SQLite has one writer: a plain read is already
 // serialised.
 
-/// The leg and its call's status, both locked for the transaction (the leg first, as every path
-/// locks: a join locks its rows table by table, in the order of the `FROM` clause).
-pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, String)>, AppError> {
-    Ok(direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), calls::status))).optional()?)
+/// The leg with its call's status and first connection, both rows locked for the transaction (the
+/// leg first, as every path locks: a join locks its rows table by table, in the order of the
+/// `FROM` clause).
+pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, (String, Option<NaiveDateTime>))>, AppError> {
+    let found = direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), (calls::status, calls::connected_at))));
+    Ok(found.optional()?)
 }
 
 /// The leg and its call, both locked for the transaction (see [`leg_for_update`]).
@@ -263,11 +265,6 @@ pub fn legs_for_update(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegR
 /// The call, locked for the transaction.
 pub fn call_for_update(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
     direct::run_locked!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(AppError::NotFound("call"))
-}
-
-/// When the call was first connected, locked for the transaction.
-pub fn connected_at_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<NaiveDateTime>, AppError> {
-    direct::run_locked!(conn, first, calls::table.find(id).select(calls::connected_at)).optional()?.ok_or(AppError::NotFound("call"))
 }
 
 /// `update_row!(conn, call, { column: value, ... })`: sets those columns of the call and returns
