@@ -244,10 +244,13 @@ pub fn id_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<i64>, AppE
 // locks a call's legs before the call itself. SQLite has one writer: a plain read is already
 // serialised.
 
+/// A leg's call as [`leg_for_update`] reads it: its status and when it was first connected.
+pub type LegCall = (String, Option<NaiveDateTime>);
+
 /// The leg with its call's status and first connection, both rows locked for the transaction (the
 /// leg first, as every path locks: a join locks its rows table by table, in the order of the
 /// `FROM` clause).
-pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, (String, Option<NaiveDateTime>))>, AppError> {
+pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, LegCall)>, AppError> {
     let found = direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), (calls::status, calls::connected_at))));
     Ok(found.optional()?)
 }
