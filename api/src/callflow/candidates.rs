@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{buyer_load, buyers, campaign_buyers, calls};
+use crate::db::stamp::Stamp;
 use crate::db::{direct, DbConnection};
 use crate::error::AppError;
 use crate::routing::{period_keys, Candidate, Caps, PeriodCounts, PeriodKeys, WeeklySchedule};
@@ -22,6 +23,7 @@ pub struct LoadRow {
     pub month_key: i64,
     pub month_count: i32,
     pub total_calls: i64,
+    #[diesel(deserialize_as = crate::db::stamp::MaybeStamp)]
     pub last_call_at: Option<chrono::NaiveDateTime>,
 }
 
@@ -120,7 +122,7 @@ pub fn repeat_buyer(
     let last = calls::table
         .filter(calls::caller.eq(caller))
         .filter(calls::campaign_id.eq(campaign_id))
-        .filter(calls::started_at.ge(since))
+        .filter(calls::started_at.ge(Stamp(since)))
         .filter(calls::connected_at.is_not_null())
         .order(calls::started_at.desc())
         .select(calls::buyer_id);

@@ -15,6 +15,7 @@ pub mod slots;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::db::stamp::Stamp;
 use crate::db::{direct, update};
 use serde_json::json;
 
@@ -215,15 +216,15 @@ fn try_route(
                 call_legs::attempt.eq(attempt),
                 call_legs::buyer_id.eq(buyer_id),
                 call_legs::status.eq("reserved"),
-                call_legs::reserved_at.eq(t),
-                call_legs::expires_at.eq(expires),
+                call_legs::reserved_at.eq(Stamp(t)),
+                call_legs::expires_at.eq(Stamp(expires)),
             ))
             .returning(call_legs::id),
     )?;
     direct::run!(
         conn,
         execute,
-        update(calls::table, calls::id.eq(call_id), (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(t))),
+        update(calls::table, calls::id.eq(call_id), (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(Stamp(t)))),
     )?;
     log.push(("attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name}).to_string()));
     store::events(conn, call_id, &log)?;
@@ -329,9 +330,9 @@ macro_rules! progress_changes {
     ($table:ident, $p:expr) => {
         (
             $table::status.eq($p.status.as_str()),
-            $table::ringing_at.eq($p.ringing_at),
-            $table::answered_at.eq($p.answered_at),
-            $table::ended_at.eq($p.ended_at),
+            $table::ringing_at.eq($p.ringing_at.map(Stamp)),
+            $table::answered_at.eq($p.answered_at.map(Stamp)),
+            $table::ended_at.eq($p.ended_at.map(Stamp)),
             $table::duration_secs.eq($p.duration_secs),
             $table::last_sequence.eq($p.last_sequence),
         )
@@ -364,14 +365,14 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call: CallState, r: &
         // leg's length once it is final. Both are computed by the update from the row it changes.
         use diesel::dsl::case_when;
         use diesel::sql_types::{Integer, Nullable, Timestamp};
-        let connected_at = Some(p.answered_at.or(p.ended_at).unwrap_or(r.at)).into_sql::<Nullable<Timestamp>>();
+        let connected_at = Some(Stamp(p.answered_at.or(p.ended_at).unwrap_or(r.at))).into_sql::<Nullable<Timestamp>>();
         let final_secs = p.duration_secs.filter(|_| p.is_final()).into_sql::<Nullable<Integer>>();
         direct::run!(conn, execute, update(calls::table, calls::id.eq(leg.call_id), (
             calls::buyer_id.eq(leg.buyer_id),
             calls::connected_at.eq(case_when(calls::connected_at.is_null().or(calls::connected_at.gt(connected_at)), connected_at).otherwise(calls::connected_at)),
             calls::outcome.eq(outcome::CONNECTED),
             calls::billable_secs.eq(case_when(final_secs.is_not_null(), final_secs).otherwise(calls::billable_secs)),
-            calls::updated_at.eq(crate::db::now()),
+            calls::updated_at.eq(Stamp(crate::db::now())),
         )))?;
     }
     if p.is_final() && slots::release(conn, leg.id, leg.buyer_id)? {

@@ -36,7 +36,7 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
             l::month_count.eq(case_when(l::month_key.eq(k.month), l::month_count + 1).otherwise(1)),
             l::month_key.eq(k.month),
             l::total_calls.eq(l::total_calls + 1),
-            l::last_call_at.eq(now),
+            l::last_call_at.eq(crate::db::stamp::Stamp(now)),
         ),
     );
     Ok(direct::run!(conn, execute, claim)? == 1)

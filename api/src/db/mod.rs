@@ -9,6 +9,7 @@
 
 pub mod direct;
 pub mod schema;
+pub mod stamp;
 #[cfg(test)]
 mod testing;
 pub mod update;

@@ -143,7 +143,7 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
         let payload = serde_json::to_string(&PayloadRef { call, qualification })
             .map_err(|e| AppError::Internal(e.into()))?;
         let insert = diesel::insert_into(live_events::table).values((
-            live_events::at.eq(at),
+            live_events::at.eq(crate::db::stamp::Stamp(at)),
             live_events::kind.eq(kind.as_str()),
             live_events::call_id.eq(Some(call_id)),
             live_events::publisher_id.eq(publisher_id),
@@ -159,6 +159,7 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
 #[derive(Debug, Clone, Queryable)]
 pub struct Row {
     pub id: i64,
+    #[diesel(deserialize_as = crate::db::stamp::Stamp)]
     pub at: NaiveDateTime,
     pub kind: String,
     pub publisher_id: Option<i64>,

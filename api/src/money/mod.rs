@@ -165,8 +165,8 @@ fn is_duplicate(conn: &mut DbConnection, call: &CallRow, window_secs: i32) -> Re
     let earlier = diesel::select(diesel::dsl::exists(
         calls::table
             .filter(calls::caller.eq(&call.caller))
-            .filter(calls::started_at.ge(since))
-            .filter(calls::started_at.le(call.started_at))
+            .filter(calls::started_at.ge(crate::db::stamp::Stamp(since)))
+            .filter(calls::started_at.le(crate::db::stamp::Stamp(call.started_at)))
             .filter(calls::campaign_id.eq(campaign))
             .filter(calls::id.lt(call.id)),
     ));

@@ -25,7 +25,9 @@ pub struct BuyerRow {
     pub allowed_states: String,
     pub denied_states: String,
     pub sticky_repeat_callers: bool,
+    #[diesel(deserialize_as = crate::db::stamp::Stamp)]
     pub created_at: chrono::NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::stamp::Stamp)]
     pub updated_at: chrono::NaiveDateTime,
 }
 

@@ -3,6 +3,7 @@ use callbroker_wire::{Call, CallDetail, CallMoney, CallEvent, CallFilter, CallLe
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::stamp::{MaybeStamp, Stamp};
 use crate::db::{direct, update};
 
 use super::{page, paging, utc};
@@ -28,10 +29,15 @@ pub struct CallRow {
     pub status: String,
     pub outcome: String,
     pub attempts: i32,
+    #[diesel(deserialize_as = Stamp)]
     pub started_at: NaiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub ringing_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub answered_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub connected_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub ended_at: Option<NaiveDateTime>,
     pub duration_secs: Option<i32>,
     pub billable_secs: Option<i32>,
@@ -40,6 +46,7 @@ pub struct CallRow {
     pub recording_duration_secs: Option<i32>,
     pub recording_channels: Option<i32>,
     pub last_sequence: Option<i32>,
+    #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
     pub cost_micros: Option<i64>,
     pub cost_currency: Option<String>,
@@ -47,6 +54,7 @@ pub struct CallRow {
     pub transcript: Option<String>,
     pub transcript_status: Option<String>,
     pub transcript_sid: Option<String>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub settled_at: Option<NaiveDateTime>,
     pub money_buyer_id: Option<i64>,
     pub answered: bool,
@@ -148,12 +156,17 @@ pub struct LegRow {
     pub dial_call_sid: Option<String>,
     pub status: String,
     pub released: bool,
+    #[diesel(deserialize_as = Stamp)]
     pub reserved_at: NaiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub ringing_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub answered_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub ended_at: Option<NaiveDateTime>,
     pub duration_secs: Option<i32>,
     pub last_sequence: Option<i32>,
+    #[diesel(deserialize_as = Stamp)]
     pub expires_at: NaiveDateTime,
     pub counted: bool,
     pub counted_connected: bool,
@@ -218,8 +231,8 @@ pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<Option<i64>, AppEr
         calls::caller_zip.eq(&c.caller_zip),
         calls::status.eq(&c.status),
         calls::outcome.eq(&c.outcome),
-        calls::started_at.eq(c.started_at),
-        calls::updated_at.eq(c.updated_at),
+        calls::started_at.eq(Stamp(c.started_at)),
+        calls::updated_at.eq(Stamp(c.updated_at)),
     );
     let insert = diesel::insert_into(calls::table).values(values).on_conflict(calls::call_sid).do_nothing().returning(calls::id);
     Ok(direct::run!(conn, get_result, insert).optional()?)
@@ -251,8 +264,8 @@ pub type LegCall = (String, Option<NaiveDateTime>);
 /// leg first, as every path locks: a join locks its rows table by table, in the order of the
 /// `FROM` clause).
 pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, LegCall)>, AppError> {
-    let found = direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), (calls::status, calls::connected_at))));
-    Ok(found.optional()?)
+    let found: Option<(LegRow, (String, MaybeStamp))> = direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), (calls::status, calls::connected_at)))).optional()?;
+    Ok(found.map(|(leg, (status, connected_at))| (leg, (status, connected_at.0))))
 }
 
 /// The leg and its call, both locked for the transaction (see [`leg_for_update`]).
@@ -281,7 +294,7 @@ macro_rules! update_row {
         $crate::db::direct::run!(
             $conn,
             execute,
-            $crate::db::update(columns::table, columns::id.eq(changed.id), ($(columns::$column.eq(&changed.$column),)*)),
+            $crate::db::update(columns::table, columns::id.eq(changed.id), ($(columns::$column.eq($crate::db::stamp::Bind::bind(&changed.$column)),)*)),
         )
         .map(|_| changed)
     }};
@@ -289,7 +302,7 @@ macro_rules! update_row {
 pub(crate) use update_row;
 
 pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
-    direct::run!(conn, execute, update(calls::table, calls::id.eq(id), (calls::outcome.eq(outcome), calls::updated_at.eq(now()))))?;
+    direct::run!(conn, execute, update(calls::table, calls::id.eq(id), (calls::outcome.eq(outcome), calls::updated_at.eq(Stamp(now())))))?;
     Ok(())
 }
 
@@ -304,7 +317,7 @@ pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, String)])
     let at = now();
     for (kind, data) in entries {
         let insert = diesel::insert_into(call_events::table)
-            .values((call_events::call_id.eq(call_id), call_events::at.eq(at), call_events::kind.eq(*kind), call_events::data.eq(data)));
+            .values((call_events::call_id.eq(call_id), call_events::at.eq(Stamp(at)), call_events::kind.eq(*kind), call_events::data.eq(data)));
         direct::run!(conn, execute, insert)?;
     }
     Ok(())

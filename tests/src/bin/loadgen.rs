@@ -50,6 +50,9 @@ struct Args {
     /// Seconds of `/healthz` load.
     #[arg(long, default_value_t = 3)]
     healthz_secs: u64,
+    /// The server's connections per database pool (`CALLBROKER_DB_MAX_CONNECTIONS`).
+    #[arg(long, default_value_t = 16)]
+    db_connections: u32,
 }
 
 struct Server {
@@ -69,7 +72,7 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-async fn start(bin: &PathBuf, backend: Backend, pg_sslmode: &str) -> Option<Server> {
+async fn start(bin: &PathBuf, backend: Backend, pg_sslmode: &str, db_connections: u32) -> Option<Server> {
     let db = TestDb::create(backend)?;
     let url = match backend {
         Backend::Postgres => format!("{}{}sslmode={pg_sslmode}", db.url, if db.url.contains('?') { '&' } else { '?' }),
@@ -85,7 +88,7 @@ async fn start(bin: &PathBuf, backend: Backend, pg_sslmode: &str) -> Option<Serv
         .env("CALLBROKER_ADMIN_EMAIL", "admin@loadgen.example")
         .env("CALLBROKER_ADMIN_PASSWORD", "loadgen-password")
         .env("CALLBROKER_DATA_DIR", data.path())
-        .env("CALLBROKER_DB_MAX_CONNECTIONS", "16")
+        .env("CALLBROKER_DB_MAX_CONNECTIONS", db_connections.to_string())
         .env("TWILIO_AUTH_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -236,7 +239,7 @@ async fn healthz(client: &reqwest::Client, base: &str, concurrency: usize, secs:
 }
 
 async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
-    let Some(server) = start(bin, backend, &args.pg_sslmode).await else {
+    let Some(server) = start(bin, backend, &args.pg_sslmode, args.db_connections).await else {
         println!("{backend:?}: skipped (database unreachable)");
         return;
     };
