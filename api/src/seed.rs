@@ -314,9 +314,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
     let full: Vec<(Key, Sums)> = rollups.into_iter().collect();
     let rows = crate::money::rollup::expand(&full);
     db.write_blocking(|c| {
-        for chunk in rows.chunks(500) {
-            diesel::sql_query(crate::money::rollup::upsert_sql(chunk)).execute(c)?;
-        }
+        crate::money::rollup::upsert(c, &rows)?;
         if let DbConnection::Postgres(pg) = c {
             pg.batch_execute(
                 "SELECT setval(pg_get_serial_sequence('calls', 'id'), (SELECT MAX(id) FROM calls)); \

@@ -11,7 +11,7 @@ pub mod direct;
 pub mod schema;
 pub mod stamp;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod update;
 pub mod writer;
 

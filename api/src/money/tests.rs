@@ -160,3 +160,35 @@ fn rollup_writes_wait_for_the_commit() {
     assert_eq!(db.read_blocking(rows).expect("count"), before, "a rolled-back change writes nothing");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The upsert binds its values: one statement per number of rows, each prepared once, a long
+/// list written `UPSERT_ROWS` rows at a time, and a key met again gets its sums added.
+#[test]
+fn rollup_upsert_binds_its_values_and_adds_up() {
+    use crate::db::schema::call_rollups as r;
+    use crate::db::DbConnection;
+    use diesel::prelude::*;
+    use diesel_migrations::MigrationHarness;
+    use rollup::{Key, Sums};
+    let dir = tempfile::tempdir().expect("dir");
+    let mut conn = DbConnection::Sqlite(diesel::SqliteConnection::establish(&dir.path().join("t.db").to_string_lossy()).expect("sqlite"));
+    conn.run_pending_migrations(crate::db::SQLITE_MIGRATIONS).expect("migrate");
+    let (mut c, prepared) = crate::db::testing::with_table(conn, "");
+    let rows = |n: i64| -> Vec<(i64, Key, Sums)> {
+        (0..n).map(|i| (1, Key { hour: 3600, campaign_id: i + 1, ..Default::default() }, Sums { calls: 1, talk_secs: i, revenue_micros: 5, ..Default::default() })).collect()
+    };
+    rollup::upsert(&mut c, &rows(2)).expect("two rows");
+    rollup::upsert(&mut c, &rows(2)).expect("the same two again");
+    rollup::upsert(&mut c, &rows(2 * rollup::UPSERT_ROWS as i64 + 5)).expect("a long list");
+    let stored: Vec<(i64, i64, i64, i64)> =
+        r::table.order(r::campaign_id).select((r::campaign_id, r::calls, r::talk_secs, r::revenue_micros)).load(&mut c).expect("rows");
+    assert_eq!(stored.len(), 2 * rollup::UPSERT_ROWS + 5, "every row of the long list");
+    for (campaign, calls, talk, revenue) in stored {
+        let times = if campaign <= 2 { 3 } else { 1 };
+        assert_eq!((calls, talk, revenue), (times, times * (campaign - 1), times * 5), "campaign {campaign}");
+    }
+    let prepared: Vec<String> = prepared.lock().expect("lock").iter().filter(|s| s.starts_with("INSERT INTO call_rollups")).cloned().collect();
+    // Two rows, then `UPSERT_ROWS` rows (twice), then five: three statements, each prepared once.
+    assert_eq!(prepared.len(), 3, "{prepared:#?}");
+    assert!(prepared.iter().all(|s| s.contains('?') && !s.contains("3600")), "values are bound, not written into the SQL");
+}
