@@ -75,6 +75,17 @@ impl Progress {
     pub fn is_final(&self) -> bool {
         self.status.is_final()
     }
+
+    /// Whether the buyer answered, as far as the record says ([`answered`]).
+    pub fn answered(&self) -> bool {
+        answered(Some(self.status), self.answered_at, self.duration_secs)
+    }
+}
+
+/// Whether a call or leg was answered, from its stored status, answer time and length: it was
+/// seen in progress, or it completed with talk time (a callback that said so may have been lost).
+pub fn answered(status: Option<CallStatus>, answered_at: Option<NaiveDateTime>, duration_secs: Option<i32>) -> bool {
+    answered_at.is_some() || (status == Some(CallStatus::Completed) && duration_secs.unwrap_or(0) > 0)
 }
 
 /// Twilio's `Timestamp` parameter (RFC 2822, e.g. `Tue, 10 Jan 2023 18:25:44 +0000`) as UTC.

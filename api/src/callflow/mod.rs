@@ -356,7 +356,7 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call: CallState, r: &
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
-    if answered(&p) {
+    if p.answered() {
         if !call.connected {
             // The first answer of any leg of the call.
             live::emit(conn, LiveEvent::Answered(leg.call_id))?;
@@ -395,11 +395,6 @@ struct CallState {
     over: bool,
     /// A buyer leg of the call was answered already.
     connected: bool,
-}
-
-/// Whether the buyer answered, as far as the leg's record says.
-fn answered(p: &Progress) -> bool {
-    p.answered_at.is_some() || (p.status == CallStatus::Completed && p.duration_secs.unwrap_or(0) > 0)
 }
 
 fn report_from(cb: &CallStatusCallback, status: CallStatus, now: NaiveDateTime) -> Report {

@@ -142,20 +142,19 @@ impl Writer {
     }
 }
 
-/// How a run of a batch ended.
-enum Pass {
-    /// Committed, with this many live events written.
-    Committed(usize),
-    /// Optimistic run: a write failed, everything was rolled back.
-    Rerun,
-    /// Rolled back for this reason (a panic, or the commit failed).
-    Failed(AppError),
+/// Why a run of a batch was rolled back.
+enum Failed {
+    /// A write failed in the optimistic run (without savepoints): run the batch again with them.
+    AWrite,
+    /// Anything else (a panic, or the commit failed): the batch's writes are not committed.
+    Batch(AppError),
 }
 
 /// Runs every write of `batch` in one transaction and commits it; with `savepoints`, each write
 /// in a savepoint of its own (a failed one is rolled back alone), else straight in the
 /// transaction (a failed one rolls everything back). `failed` counts the writes that failed.
-fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, failed: &mut usize) -> Pass {
+/// Returns how many live events the committed batch wrote.
+fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, failed: &mut usize) -> Result<usize, Failed> {
     let mut events = 0;
     let mut rerun = false;
     crate::money::rollup::start_batch();
@@ -179,9 +178,9 @@ fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, 
     });
     crate::money::rollup::end_batch();
     match committed {
-        Ok(()) => Pass::Committed(events),
-        Err(_) if rerun => Pass::Rerun,
-        Err(e) => Pass::Failed(e),
+        Ok(()) => Ok(events),
+        Err(_) if rerun => Err(Failed::AWrite),
+        Err(e) => Err(Failed::Batch(e)),
     }
 }
 
@@ -217,19 +216,24 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[
             }
         };
         let mut failed = 0;
-        let mut outcome = if last_failed { Pass::Rerun } else { pass(&mut conn, &mut batch, false, &mut failed) };
-        if matches!(outcome, Pass::Rerun) {
+        let mut outcome = if last_failed { Err(Failed::AWrite) } else { pass(&mut conn, &mut batch, false, &mut failed) };
+        if matches!(outcome, Err(Failed::AWrite)) {
             if !last_failed {
                 counts[2].fetch_add(1, Relaxed);
             }
             failed = 0;
+            // With savepoints a failed write is rolled back alone: this run ends committed or
+            // `Failed::Batch`.
             outcome = pass(&mut conn, &mut batch, true, &mut failed);
         }
         last_failed = failed > 0;
+        let outcome = outcome.map_err(|f| match f {
+            Failed::Batch(e) => e,
+            Failed::AWrite => AppError::Internal(anyhow::anyhow!("a write failed in a batch run with savepoints")),
+        });
         let (commit, events) = match &outcome {
-            Pass::Committed(events) => (Ok(()), *events),
-            Pass::Failed(e) => (Err(e), 0),
-            Pass::Rerun => unreachable!("a run with savepoints is never run again"),
+            Ok(events) => (Ok(()), *events),
+            Err(e) => (Err(e), 0),
         };
         if commit.is_ok() {
             wake.committed.store(true, Relaxed);

@@ -125,7 +125,7 @@ pub fn compute(rules: &Rules, f: &Facts) -> Settlement {
 
 /// Whether a leg's buyer answered.
 pub fn leg_answered(l: &LegRow) -> bool {
-    l.answered_at.is_some() || (l.status == CallStatus::Completed.as_str() && l.duration_secs.unwrap_or(0) > 0)
+    crate::callflow::lifecycle::answered(CallStatus::parse(&l.status), l.answered_at, l.duration_secs)
 }
 
 fn leg_final(l: &LegRow) -> bool {
