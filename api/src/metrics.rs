@@ -1,10 +1,11 @@
 //! Prometheus metrics at `GET /metrics`: request counts and latency histograms per route
 //! (actix-web-prom), webhook answers, and — read from the database at scrape time — calls by
-//! status over the last 24 hours, calls in progress per buyer, and connection pool usage.
+//! status over the last 24 hours, calls in progress per buyer, connection pool usage, and the
+//! statements run on the database.
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use diesel::prelude::*;
-use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::schema::{buyer_load, calls};
 use crate::error::AppError;
@@ -18,6 +19,11 @@ pub struct Metrics {
     calls_by_status: IntGaugeVec,
     buyer_in_progress: IntGaugeVec,
     pool: IntGaugeVec,
+    /// Statements run on the database (transaction control included), brought up to date at
+    /// each scrape from [`crate::db::Db::statements_run`].
+    db_statements: IntCounter,
+    /// Held while `db_statements` is brought up to date, so that two scrapes at once add once.
+    db_statements_sync: std::sync::Mutex<()>,
 }
 
 impl Metrics {
@@ -36,8 +42,10 @@ impl Metrics {
         registry.register(Box::new(webhook_answers.clone()))?;
         registry.register(Box::new(calls_by_status.clone()))?;
         registry.register(Box::new(buyer_in_progress.clone()))?;
+        let db_statements = IntCounter::new("db_statements_total", "SQL statements run on the database by this instance, BEGIN and COMMIT included")?;
         registry.register(Box::new(pool.clone()))?;
-        Ok(Metrics { registry, http, webhook_answers, calls_by_status, buyer_in_progress, pool })
+        registry.register(Box::new(db_statements.clone()))?;
+        Ok(Metrics { registry, http, webhook_answers, calls_by_status, buyer_in_progress, pool, db_statements, db_statements_sync: Default::default() })
     }
 }
 
@@ -74,6 +82,10 @@ pub async fn scrape(req: HttpRequest, state: web::Data<AppState>, metrics: web::
     let pool = state.db.pool_state();
     metrics.pool.with_label_values(&["open"]).set(i64::from(pool.connections));
     metrics.pool.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
+    if let Ok(_sync) = metrics.db_statements_sync.lock() {
+        let run = state.db.statements_run();
+        metrics.db_statements.inc_by(run.saturating_sub(metrics.db_statements.get()));
+    }
     let mut out = Vec::new();
     TextEncoder::new()
         .encode(&metrics.registry.gather(), &mut out)

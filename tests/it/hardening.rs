@@ -56,6 +56,16 @@ async fn metrics_are_exposed(app: TestApp) {
     assert!(text.contains(&format!(r#"callbroker_buyer_calls_in_progress{{buyer_id="{}"}} 1"#, b["id"])), "{text}");
     assert!(text.contains(r#"callbroker_calls_last_24h{outcome="routed",status="ringing"} 1"#), "{text}");
     assert!(text.contains("callbroker_db_pool_connections"));
+    // Statements run: counted on every connection, and more after another webhook.
+    let statements = |text: &str| -> u64 {
+        text.lines().find_map(|l| l.strip_prefix("callbroker_db_statements_total ")).and_then(|v| v.trim().parse().ok()).expect("callbroker_db_statements_total")
+    };
+    let before = statements(&text);
+    assert!(before > 10, "the setup and the call ran statements: {before}");
+    app.incoming_call("CAM2", "+12015550124", "+17175550100", &[]).await;
+    let after = statements(&app.client.get(app.url("/metrics")).send().await.expect("send").text().await.expect("text"));
+    // The call's transaction (BEGIN and COMMIT included), and the scrape's own two reads.
+    assert!(after >= before + 8, "a routed call runs statements: {before} -> {after}");
 }
 
 both_backends!(webhook_abuse_is_refused_and_the_server_keeps_serving);

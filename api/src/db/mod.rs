@@ -18,7 +18,8 @@ pub mod writer;
 pub use update::update;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -100,10 +101,24 @@ pub enum ConnError {
     Query(#[from] diesel::result::Error),
 }
 
-/// r2d2 manager that dispatches on the URL scheme itself (so connection errors stay readable)
-/// and sets SQLite's per-connection pragmas.
+/// r2d2 manager that dispatches on the URL scheme itself (so connection errors stay readable),
+/// sets SQLite's per-connection pragmas, and counts every connection's statements.
 pub struct Manager {
     url: DbUrl,
+    statements: Arc<AtomicU64>,
+}
+
+/// Counts the statements a connection runs, transaction control (`BEGIN`, `COMMIT`, savepoints)
+/// included: what `GET /metrics` reports as `callbroker_db_statements_total`, and what `loadgen`
+/// divides by the calls it played.
+struct CountStatements(Arc<AtomicU64>);
+
+impl diesel::connection::Instrumentation for CountStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -112,9 +127,14 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, ConnError> {
         match &self.url {
-            DbUrl::Postgres(url) => Ok(DbConnection::Postgres(diesel::PgConnection::establish(url)?)),
+            DbUrl::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(url)?;
+                conn.set_instrumentation(CountStatements(self.statements.clone()));
+                Ok(DbConnection::Postgres(conn))
+            }
             DbUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.set_instrumentation(CountStatements(self.statements.clone()));
                 // `temp_store = MEMORY` also keeps the sub-journal of savepoints in memory. The
                 // writer thread runs a batch's writes in savepoints of its transaction when one of
                 // them fails ([`writer`]); past 64 KiB in a transaction, SQLite otherwise spills
@@ -158,6 +178,8 @@ pub struct Db {
     writer: Option<writer::Writer>,
     /// SQLite: set after a commit, for the checkpointer thread.
     committed: Option<std::sync::Arc<AtomicBool>>,
+    /// Statements run on every connection of both pools ([`Db::statements_run`]).
+    statements: Arc<AtomicU64>,
     /// Held by every clone; the checkpointer thread stops once the last is dropped.
     _alive: std::sync::Arc<()>,
 }
@@ -225,6 +247,7 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
+        let statements: Arc<AtomicU64> = Arc::default();
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -233,7 +256,7 @@ impl Db {
                 // Broken connections surface as query errors (mapped to 503) and are replaced;
                 // a test query on every checkout would double the round trips of every request.
                 .test_on_check_out(false)
-                .build(Manager { url: url.clone() })
+                .build(Manager { url: url.clone(), statements: statements.clone() })
         };
         let (read, write) = match backend {
             Backend::Postgres => {
@@ -253,7 +276,7 @@ impl Db {
             }
             Backend::Postgres => (None, None),
         };
-        Ok(Db { read, write, backend, live_wake, writer, committed, _alive: alive })
+        Ok(Db { read, write, backend, live_wake, writer, committed, statements, _alive: alive })
     }
 
     pub fn backend(&self) -> Backend {
@@ -345,6 +368,12 @@ impl Db {
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), AppError> {
         self.read(|c| c.batch_execute("SELECT 1").map_err(AppError::from)).await
+    }
+
+    /// How many statements this instance has run on the database since it started, transaction
+    /// control included.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn pool_state(&self) -> r2d2::State {

@@ -246,6 +246,7 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build().expect("client");
     setup(&client, &server.base, args.buyers, args.concurrency).await;
     let health = healthz(&client, &server.base, args.concurrency, args.healthz_secs).await;
+    let statements_before = statements(&client, &server.base).await;
 
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -279,8 +280,9 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
         routed += r;
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let statements_after = statements(&client, &server.base).await;
     println!(
-        "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | later webhooks p50 {:>6.2} ms  p99 {:>6.2} ms  | /healthz {:>7.0} req/s  (concurrency {})",
+        "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | later webhooks p50 {:>6.2} ms  p99 {:>6.2} ms  | /healthz {:>7.0} req/s  (concurrency {})  | {:.1} statements per call",
         match backend {
             Backend::Postgres => format!("Postgres (sslmode={})", args.pg_sslmode),
             Backend::Sqlite => "Sqlite".into(),
@@ -295,7 +297,17 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
         callbacks.value_at_quantile(0.99) as f64 / 1000.0,
         health,
         args.concurrency,
+        // Every statement of the server's connection pools over the run: one scrape's two reads
+        // included, and on SQLite the live-event pump's reads (on PostgreSQL it has a connection
+        // of its own, not counted).
+        (statements_after - statements_before) as f64 / args.calls as f64,
     );
+}
+
+/// `callbroker_db_statements_total` from the server's `/metrics`.
+async fn statements(client: &reqwest::Client, base: &str) -> u64 {
+    let text = client.get(format!("{base}/metrics")).send().await.expect("metrics").text().await.expect("metrics text");
+    text.lines().find_map(|l| l.strip_prefix("callbroker_db_statements_total ")).and_then(|v| v.trim().parse().ok()).expect("callbroker_db_statements_total in /metrics")
 }
 
 #[tokio::main]
