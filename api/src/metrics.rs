@@ -5,7 +5,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use diesel::prelude::*;
-use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::schema::{buyer_load, calls};
 use crate::error::AppError;
@@ -19,15 +19,11 @@ pub struct Metrics {
     calls_by_status: IntGaugeVec,
     buyer_in_progress: IntGaugeVec,
     pool: IntGaugeVec,
-    /// Statements run on the database (transaction control included), brought up to date at
-    /// each scrape from [`crate::db::Db::statements_run`].
-    db_statements: IntCounter,
-    /// Held while `db_statements` is brought up to date, so that two scrapes at once add once.
-    db_statements_sync: std::sync::Mutex<()>,
 }
 
 impl Metrics {
-    pub fn new() -> anyhow::Result<Metrics> {
+    /// `db_statements`: the database's statement counter ([`crate::db::Db::statements_counter`]).
+    pub fn new(db_statements: prometheus::IntCounter) -> anyhow::Result<Metrics> {
         let registry = Registry::new_custom(Some("callbroker".into()), None)?;
         let http = PrometheusMetricsBuilder::new("")
             .registry(registry.clone())
@@ -42,10 +38,9 @@ impl Metrics {
         registry.register(Box::new(webhook_answers.clone()))?;
         registry.register(Box::new(calls_by_status.clone()))?;
         registry.register(Box::new(buyer_in_progress.clone()))?;
-        let db_statements = IntCounter::new("db_statements_total", "SQL statements run on the database by this instance, BEGIN and COMMIT included")?;
         registry.register(Box::new(pool.clone()))?;
-        registry.register(Box::new(db_statements.clone()))?;
-        Ok(Metrics { registry, http, webhook_answers, calls_by_status, buyer_in_progress, pool, db_statements, db_statements_sync: Default::default() })
+        registry.register(Box::new(db_statements))?;
+        Ok(Metrics { registry, http, webhook_answers, calls_by_status, buyer_in_progress, pool })
     }
 }
 
@@ -82,10 +77,6 @@ pub async fn scrape(req: HttpRequest, state: web::Data<AppState>, metrics: web::
     let pool = state.db.pool_state();
     metrics.pool.with_label_values(&["open"]).set(i64::from(pool.connections));
     metrics.pool.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
-    if let Ok(_sync) = metrics.db_statements_sync.lock() {
-        let run = state.db.statements_run();
-        metrics.db_statements.inc_by(run.saturating_sub(metrics.db_statements.get()));
-    }
     let mut out = Vec::new();
     TextEncoder::new()
         .encode(&metrics.registry.gather(), &mut out)

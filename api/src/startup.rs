@@ -60,7 +60,7 @@ impl Application {
         let worker = crate::jobs::spawn_worker(state.db.clone(), registry, state.config.jobs.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();
-        let metrics = web::Data::new(crate::metrics::Metrics::new()?);
+        let metrics = web::Data::new(crate::metrics::Metrics::new(state.db.statements_counter())?);
         let limiter = web::Data::new(crate::security::LoginLimiter::new(config.login_attempts_per_minute));
         spawn_limiter_cleanup(limiter.clone());
         let mut server = HttpServer::new(move || {

@@ -57,9 +57,7 @@ async fn metrics_are_exposed(app: TestApp) {
     assert!(text.contains(r#"callbroker_calls_last_24h{outcome="routed",status="ringing"} 1"#), "{text}");
     assert!(text.contains("callbroker_db_pool_connections"));
     // Statements run: counted on every connection, and more after another webhook.
-    let statements = |text: &str| -> u64 {
-        text.lines().find_map(|l| l.strip_prefix("callbroker_db_statements_total ")).and_then(|v| v.trim().parse().ok()).expect("callbroker_db_statements_total")
-    };
+    let statements = |text: &str| callbroker_tests::metric(text, "callbroker_db_statements_total").expect("callbroker_db_statements_total");
     let before = statements(&text);
     assert!(before > 10, "the setup and the call ran statements: {before}");
     app.incoming_call("CAM2", "+12015550124", "+17175550100", &[]).await;

@@ -42,6 +42,11 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// The value of the unlabelled metric `name` in a Prometheus text exposition (`GET /metrics`).
+pub fn metric(text: &str, name: &str) -> Option<u64> {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }

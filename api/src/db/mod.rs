@@ -18,8 +18,7 @@ pub mod writer;
 pub use update::update;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -105,18 +104,18 @@ pub enum ConnError {
 /// sets SQLite's per-connection pragmas, and counts every connection's statements.
 pub struct Manager {
     url: DbUrl,
-    statements: Arc<AtomicU64>,
+    statements: prometheus::IntCounter,
 }
 
 /// Counts the statements a connection runs, transaction control (`BEGIN`, `COMMIT`, savepoints)
-/// included: what `GET /metrics` reports as `callbroker_db_statements_total`, and what `loadgen`
-/// divides by the calls it played.
-struct CountStatements(Arc<AtomicU64>);
+/// included: `callbroker_db_statements_total` of `GET /metrics`, which `loadgen` divides by the
+/// calls it played.
+struct CountStatements(prometheus::IntCounter);
 
 impl diesel::connection::Instrumentation for CountStatements {
     fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
         if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::Relaxed);
+            self.0.inc();
         }
     }
 }
@@ -178,8 +177,8 @@ pub struct Db {
     writer: Option<writer::Writer>,
     /// SQLite: set after a commit, for the checkpointer thread.
     committed: Option<std::sync::Arc<AtomicBool>>,
-    /// Statements run on every connection of both pools ([`Db::statements_run`]).
-    statements: Arc<AtomicU64>,
+    /// Statements run on every connection of both pools ([`Db::statements_counter`]).
+    statements: prometheus::IntCounter,
     /// Held by every clone; the checkpointer thread stops once the last is dropped.
     _alive: std::sync::Arc<()>,
 }
@@ -247,7 +246,7 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let statements: Arc<AtomicU64> = Arc::default();
+        let statements = prometheus::IntCounter::new("db_statements_total", "SQL statements run on the database by this instance, BEGIN and COMMIT included")?;
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -370,10 +369,10 @@ impl Db {
         self.read(|c| c.batch_execute("SELECT 1").map_err(AppError::from)).await
     }
 
-    /// How many statements this instance has run on the database since it started, transaction
-    /// control included.
-    pub fn statements_run(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+    /// The count of statements this instance has run on the database, transaction control
+    /// included (registered with the metrics).
+    pub fn statements_counter(&self) -> prometheus::IntCounter {
+        self.statements.clone()
     }
 
     pub fn pool_state(&self) -> r2d2::State {

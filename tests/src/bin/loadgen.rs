@@ -307,7 +307,7 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
 /// `callbroker_db_statements_total` from the server's `/metrics`.
 async fn statements(client: &reqwest::Client, base: &str) -> u64 {
     let text = client.get(format!("{base}/metrics")).send().await.expect("metrics").text().await.expect("metrics text");
-    text.lines().find_map(|l| l.strip_prefix("callbroker_db_statements_total ")).and_then(|v| v.trim().parse().ok()).expect("callbroker_db_statements_total in /metrics")
+    callbroker_tests::metric(&text, "callbroker_db_statements_total").expect("callbroker_db_statements_total in /metrics")
 }
 
 #[tokio::main]
