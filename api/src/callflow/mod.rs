@@ -257,8 +257,11 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
     if call.call_sid != d.call_sid {
         return Err(AppError::bad_request("CallSid does not match the leg"));
     }
-    // A retried action callback: if the next attempt already exists, answer it again.
-    let legs = store::legs(conn, call.id)?;
+    let status = d.dial_status();
+    let answered = status.is_some_and(DialCallStatus::was_answered);
+    // A retried action callback: if the next attempt already exists, answer it again. An answered
+    // attempt never has a next one.
+    let legs = if answered { vec![] } else { store::legs(conn, call.id)? };
     if let Some(next) = legs.iter().find(|l| l.attempt == leg.attempt + 1) {
         if next.status == "reserved" {
             let number = leg_number(conn, next)?;
@@ -267,7 +270,6 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
         return Ok(Answer::Hangup);
     }
     let t = now.naive_utc();
-    let status = d.dial_status();
     store::event(conn, call.id, "attempt_result", json!({"attempt": leg.attempt, "leg_id": leg.id, "buyer_id": leg.buyer_id, "dial_call_status": d.dial_call_status, "duration_secs": d.dial_call_duration_secs()}))?;
     let leg_status = match status {
         Some(DialCallStatus::Completed | DialCallStatus::Answered) => CallStatus::Completed,
@@ -280,7 +282,7 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
     let call_over = CallStatus::parse(&call.status).is_some_and(CallStatus::is_final);
     let state = CallState { over: call_over, connected: call.connected_at.is_some() };
     apply_leg_report(conn, &leg, state, &Report { status: leg_status, at: t, duration_secs: duration, sequence: None }, d.dial_call_sid.as_deref())?;
-    if status.is_some_and(DialCallStatus::was_answered) {
+    if answered {
         return Ok(Answer::Hangup);
     }
     let fail_over = matches!(status, Some(DialCallStatus::Busy | DialCallStatus::NoAnswer | DialCallStatus::Failed) | None);
@@ -418,12 +420,11 @@ pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCa
         let call = CallState { over: CallStatus::parse(&call_status).is_some_and(CallStatus::is_final), connected: connected_at.is_some() };
         return apply_leg_report(conn, &leg, call, &report, Some(&cb.call_sid));
     }
-    let Some(call_id) = store::id_by_sid(conn, &cb.call_sid)? else {
+    // Legs first, then the call: the order every callback locks in.
+    let legs = store::legs_for_update(conn, &cb.call_sid)?;
+    let Some(call) = store::call_for_update(conn, &cb.call_sid)? else {
         return Err(AppError::NotFound("call"));
     };
-    // Legs first, then the call: the order every callback locks in.
-    let legs = store::legs_for_update(conn, call_id)?;
-    let call = store::call_for_update(conn, call_id)?;
     let current = progress_of!(call);
     let p = current.apply(&report);
     let ended = p.is_final();

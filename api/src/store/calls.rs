@@ -246,11 +246,6 @@ pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
     direct::run!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(AppError::NotFound("call"))
 }
 
-/// The id of the call with this `CallSid`.
-pub fn id_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<i64>, AppError> {
-    Ok(direct::run!(conn, first, calls::table.filter(calls::call_sid.eq(sid)).select(calls::id)).optional()?)
-}
-
 // Reads for a change. Twilio may deliver several callbacks of one call at once; each folds what
 // it read into what it writes, so on PostgreSQL the rows read are locked (`FOR UPDATE`) until the
 // transaction ends and concurrent callbacks of a call fold in one after the other. Every path
@@ -274,13 +269,16 @@ pub fn leg_and_call_for_update(conn: &mut DbConnection, id: i64) -> Result<Optio
 }
 
 /// The call's legs (in id order, which is also their attempt order), locked for the transaction.
-pub fn legs_for_update(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
-    Ok(direct::run_locked!(conn, load, call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::id.asc()).select(LegRow::as_select()))?)
+pub fn legs_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Vec<LegRow>, AppError> {
+    // The call is found by a subquery, whose row `FOR UPDATE` leaves unlocked: the call is locked
+    // next, by [`call_for_update`], after its legs.
+    let call = calls::table.filter(calls::call_sid.eq(call_sid)).select(calls::id);
+    Ok(direct::run_locked!(conn, load, call_legs::table.filter(call_legs::call_id.eq_any(call)).order(call_legs::id.asc()).select(LegRow::as_select()))?)
 }
 
-/// The call, locked for the transaction.
-pub fn call_for_update(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
-    direct::run_locked!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(AppError::NotFound("call"))
+/// The call with this `CallSid`, locked for the transaction.
+pub fn call_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Option<CallRow>, AppError> {
+    Ok(direct::run_locked!(conn, first, calls::table.filter(calls::call_sid.eq(call_sid)).select(CallRow::as_select())).optional()?)
 }
 
 /// `update_row!(conn, call, { column: value, ... })`: sets those columns of the call and returns
