@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen writer-instructions reliability fuzz scale-out
+.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen writer-instructions pg-ceiling reliability fuzz scale-out
 
 ## Build the dashboard and the server, then serve both on SQLite at http://127.0.0.1:8080.
 run: web build
@@ -43,6 +43,11 @@ writer-instructions:
 	$(CARGO) build --release --bin callbroker -p callbroker-api
 	$(CARGO) build --release -p callbroker-tests --bin loadgen
 	scripts/writer-instructions.sh
+
+## What PostgreSQL on this machine can do at best (pgbench, four transaction shapes): the bound
+## the PostgreSQL call-flow figures sit under (README, "Eighth round").
+pg-ceiling: services
+	scripts/pg-ceiling.sh
 
 ## Criterion benchmark of the routing engine (10, 1,000, 10,000 candidates).
 bench-routing:
