@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 /// load was in glibc's malloc and free; with jemalloc, routed calls/s on SQLite rose by about 17%
 /// (README, "Seventh round"). It also takes the place of `malloc` and `free` for the C libraries
 /// linked in (SQLite, libpq): the `unprefixed_malloc_on_supported_platforms` feature in
-/// `Cargo.toml`, worth about 9% more routed calls/s on SQLite (README, "Eighth round").
+/// `Cargo.toml`: about 5% more routed calls/s on SQLite over seven interleaved pairs, a small gain
+/// (README, "Eighth round").
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
