@@ -14,7 +14,7 @@
 set -euo pipefail
 secs=${1:-8}
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
-command -v pgbench > /dev/null || { echo "needs pgbench (apt-get install postgresql-contrib)" >&2; exit 1; }
+command -v pgbench > /dev/null || { echo "needs pgbench (Debian ships it with the server: apt-get install postgresql)" >&2; exit 1; }
 db=callbroker_ceiling_$$
 work=$(mktemp -d)
 trap 'psql -qc "DROP DATABASE IF EXISTS $db" postgres > /dev/null 2>&1; rm -rf "$work"' EXIT

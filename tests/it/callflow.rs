@@ -542,3 +542,30 @@ async fn sha256_signature_scheme(app: TestApp) {
     assert_eq!(good.status(), 200);
     assert!(good.text().await.unwrap_or_default().contains("<Dial"));
 }
+
+/// Every path locks a call's legs before the call. The call's status callback finds the legs by
+/// the call's `CallSid` through a subquery, whose row `FOR UPDATE` must leave unlocked: the call
+/// is locked next, after its legs (PostgreSQL; SQLite has one writer and no row locks).
+#[tokio::test]
+async fn status_callback_locks_the_legs_before_the_call() {
+    use callbroker::db::schema::{call_legs, calls};
+    use callbroker::db::DbConnection;
+    use callbroker::error::AppError;
+    use diesel::prelude::*;
+    let Some(app) = TestApp::spawn(callbroker_tests::Backend::Postgres).await else { return };
+    setup(&app, &[buyer("Only", "+14155550101", json!({}))]).await;
+    let leg = app.incoming_call("CA900", "+12015550123", NUMBER, &[]).await.leg().expect("dialled");
+    let mut holder = DbConnection::Postgres(PgConnection::establish(&app.db.url).expect("connect"));
+    let mut other = PgConnection::establish(&app.db.url).expect("connect");
+    holder
+        .transaction(|c| {
+            let legs = callbroker::store::calls::legs_for_update(c, "CA900")?;
+            assert_eq!(legs.iter().map(|l| l.id).collect::<Vec<_>>(), vec![leg], "the call's legs");
+            let call = calls::table.filter(calls::call_sid.eq("CA900")).select(calls::id).for_update().no_wait().first::<i64>(&mut other);
+            assert!(call.is_ok(), "the call row is not locked by the legs' read: {call:?}");
+            let held = call_legs::table.find(leg).select(call_legs::id).for_update().no_wait().first::<i64>(&mut other);
+            assert!(held.is_err(), "the leg is locked: {held:?}");
+            Ok::<_, AppError>(())
+        })
+        .expect("transaction");
+}
