@@ -2,8 +2,9 @@
 //! PostgreSQL), then plays Twilio at a given concurrency — a signed voice webhook per call with a
 //! unique CallSid, then the buyer leg's and the call's status callbacks and the dial action — and
 //! prints routed calls/s, the voice webhook's p50/p99/max latency, the later webhooks' p50/p99
-//! (the callbacks and the dial action together), and the same server's `/healthz` throughput
-//! measured in the same run.
+//! (the callbacks and the dial action together), the same server's `/healthz` throughput
+//! measured in the same run, and per call: the statements the server ran, loadgen's own CPU time
+//! and the bytes the server wrote to disk.
 //!
 //! `cargo run --release -p callbroker-tests --bin loadgen -- --calls 20000 --concurrency 64`
 //! (or `make loadgen`). It needs the server binary built with the same profile
@@ -247,6 +248,7 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
     setup(&client, &server.base, args.buyers, args.concurrency).await;
     let health = healthz(&client, &server.base, args.concurrency, args.healthz_secs).await;
     let statements_before = statements(&client, &server.base).await;
+    let costs_before = costs(server.child.id());
 
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -281,8 +283,12 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let statements_after = statements(&client, &server.base).await;
+    let per_call = |f: fn(&Costs) -> f64| match (costs_before, costs(server.child.id())) {
+        (Some(b), Some(a)) => format!("{:.1}", (f(&a) - f(&b)) / args.calls as f64),
+        _ => "n/a".into(),
+    };
     println!(
-        "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | later webhooks p50 {:>6.2} ms  p99 {:>6.2} ms  | /healthz {:>7.0} req/s  (concurrency {})  | {:.1} statements per call",
+        "{:<9} calls {:>6}  routed {:>6}  {:>7.0} routed calls/s (each: voice + 3 leg callbacks + dial action + call status)  voice p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  | later webhooks p50 {:>6.2} ms  p99 {:>6.2} ms  | /healthz {:>7.0} req/s  (concurrency {})  | {:.1} statements per call  | loadgen CPU {} µs per call  | server wrote {} KB to disk per call",
         match backend {
             Backend::Postgres => format!("Postgres (sslmode={})", args.pg_sslmode),
             Backend::Sqlite => "Sqlite".into(),
@@ -301,7 +307,31 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
         // included, and on SQLite the live-event pump's reads (on PostgreSQL it has a connection
         // of its own, not counted).
         (statements_after - statements_before) as f64 / args.calls as f64,
+        per_call(|c| c.cpu_secs * 1e6),
+        per_call(|c| c.server_written as f64 / 1000.0),
     );
+}
+
+/// What the calls cost outside the server's answers, read from `/proc` (Linux; elsewhere the
+/// figures print as n/a).
+#[derive(Clone, Copy)]
+struct Costs {
+    /// CPU time of this process, all its threads (the server, a child process, is not counted):
+    /// the load generator shares the machine with the server it measures.
+    cpu_secs: f64,
+    /// Bytes the server process caused to be written to disk (`write_bytes` of `/proc/<pid>/io`).
+    server_written: u64,
+}
+
+fn costs(server_pid: u32) -> Option<Costs> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name's closing parenthesis the fields start at the third: `utime` and
+    // `stime` (the 14th and 15th) are at 11 and 12, in clock ticks of 1/100 s.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let io = std::fs::read_to_string(format!("/proc/{server_pid}/io")).ok()?;
+    let server_written = io.lines().find_map(|l| l.strip_prefix("write_bytes:")?.trim().parse().ok())?;
+    Some(Costs { cpu_secs: ticks as f64 / 100.0, server_written })
 }
 
 /// `callbroker_db_statements_total` from the server's `/metrics`.
