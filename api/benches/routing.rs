@@ -9,9 +9,7 @@
 
 use std::hint::black_box;
 
-use callbroker::routing::{
-    route, CallInfo, Candidate, Caps, ClockTime, Day, PeriodCounts, WeeklySchedule, Window,
-};
+use callbroker::routing::{route, CallInfo, Candidate, Caps, ClockTime, Day, PeriodCounts, WeeklySchedule, Window};
 use chrono::{Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -33,10 +31,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, below: u32) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 33) % u64::from(below)) as u32
     }
 }
@@ -53,25 +48,14 @@ fn schedule(rng: &mut Lcg) -> WeeklySchedule {
         3..=7 => {
             let start = 7 + rng.next(3);
             let end = 16 + rng.next(5);
-            Day::ALL[..5]
-                .iter()
-                .map(|&d| Window::new(d, time(start, 0), time(end, 30)))
-                .collect()
+            Day::ALL[..5].iter().map(|&d| Window::new(d, time(start, 0), time(end, 30))).collect()
         }
         // overnight shifts every day
-        8 => Day::ALL
-            .iter()
-            .map(|&d| Window::new(d, time(22, 0), time(6, 0)))
-            .collect(),
+        8 => Day::ALL.iter().map(|&d| Window::new(d, time(22, 0), time(6, 0))).collect(),
         // weekend only, split day
         _ => [Day::Sat, Day::Sun]
             .iter()
-            .flat_map(|&d| {
-                [
-                    Window::new(d, time(9, 0), time(12, 0)),
-                    Window::new(d, time(13, 0), time(24, 0)),
-                ]
-            })
+            .flat_map(|&d| [Window::new(d, time(9, 0), time(12, 0)), Window::new(d, time(13, 0), time(24, 0))])
             .collect(),
     };
     WeeklySchedule { windows }
@@ -81,9 +65,7 @@ fn states(rng: &mut Lcg, odds: u32) -> Vec<String> {
     if rng.next(odds) != 0 {
         return vec![];
     }
-    (0..1 + rng.next(4))
-        .map(|_| STATES[rng.next(8) as usize].to_string())
-        .collect()
+    (0..1 + rng.next(4)).map(|_| STATES[rng.next(8) as usize].to_string()).collect()
 }
 
 fn candidates(n: usize) -> Vec<Candidate> {
@@ -92,9 +74,7 @@ fn candidates(n: usize) -> Vec<Candidate> {
     (0..n)
         .map(|i| {
             let max_concurrent = 1 + rng.next(5);
-            let cap = |rng: &mut Lcg, odds: u32, size: u32| {
-                (rng.next(odds) == 0).then(|| size + rng.next(size))
-            };
+            let cap = |rng: &mut Lcg, odds: u32, size: u32| (rng.next(odds) == 0).then(|| size + rng.next(size));
             Candidate {
                 buyer_id: 10_000 + i as i64,
                 name: format!("Buyer {i:05}"),
@@ -103,21 +83,9 @@ fn candidates(n: usize) -> Vec<Candidate> {
                 weight: 1 + rng.next(5),
                 max_concurrent,
                 // about one in six full
-                in_progress: if rng.next(6) == 0 {
-                    max_concurrent
-                } else {
-                    rng.next(max_concurrent)
-                },
-                caps: Caps {
-                    hourly: cap(&mut rng, 4, 10),
-                    daily: cap(&mut rng, 3, 50),
-                    monthly: cap(&mut rng, 5, 1000),
-                },
-                counts: PeriodCounts {
-                    hour: rng.next(15),
-                    day: rng.next(80),
-                    month: rng.next(1200),
-                },
+                in_progress: if rng.next(6) == 0 { max_concurrent } else { rng.next(max_concurrent) },
+                caps: Caps { hourly: cap(&mut rng, 4, 10), daily: cap(&mut rng, 3, 50), monthly: cap(&mut rng, 5, 1000) },
+                counts: PeriodCounts { hour: rng.next(15), day: rng.next(80), month: rng.next(1200) },
                 timezone: ZONES[rng.next(ZONES.len() as u32) as usize],
                 schedule: schedule(&mut rng),
                 allowed_states: states(&mut rng, 6),
@@ -149,9 +117,7 @@ fn bench_route(c: &mut Criterion) {
         let d = route(&call, &cands);
         println!("{n} candidates: {} eligible", d.ranked.len());
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &cands, |b, cands| {
-            b.iter(|| route(black_box(&call), black_box(cands)))
-        });
+        group.bench_with_input(BenchmarkId::from_parameter(n), &cands, |b, cands| b.iter(|| route(black_box(&call), black_box(cands))));
     }
     group.finish();
 }

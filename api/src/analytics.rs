@@ -57,7 +57,9 @@ impl Query {
             None | Some("") => Tz::UTC,
             Some(name) => crate::domain::validate::timezone(name).map_err(|e| errors.add("tz", e)).unwrap_or(Tz::UTC),
         };
-        for (field, v) in [("campaign_id", q.campaign_id), ("buyer_id", q.buyer_id), ("publisher_id", q.publisher_id), ("number_id", q.number_id)] {
+        for (field, v) in
+            [("campaign_id", q.campaign_id), ("buyer_id", q.buyer_id), ("publisher_id", q.publisher_id), ("number_id", q.number_id)]
+        {
             if v.is_some_and(|v| v < 1) {
                 errors.add(field, "must be a positive id");
             }
@@ -120,17 +122,34 @@ impl Query {
         for (a, b) in skip {
             filters.push(format!("NOT (hour >= {a} AND hour < {b})"));
         }
-        for (col, v) in [("campaign_id", self.campaign_id), ("buyer_id", self.buyer_id), ("publisher_id", self.publisher_id), ("number_id", self.number_id)] {
+        for (col, v) in [
+            ("campaign_id", self.campaign_id),
+            ("buyer_id", self.buyer_id),
+            ("publisher_id", self.publisher_id),
+            ("number_id", self.number_id),
+        ] {
             if let Some(v) = v {
                 filters.push(format!("{col} = {v}"));
             }
         }
         let hour = if by_hour { "hour" } else { "CAST(0 AS BIGINT)" };
-        let sums = ["calls", "answered", "qualified", "duplicates", "no_buyer", "talk_secs", "revenue_micros", "payout_micros", "cost_micros", "offered", "connected"]
-            .iter()
-            .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let sums = [
+            "calls",
+            "answered",
+            "qualified",
+            "duplicates",
+            "no_buyer",
+            "talk_secs",
+            "revenue_micros",
+            "payout_micros",
+            "cost_micros",
+            "offered",
+            "connected",
+        ]
+        .iter()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
         let group = match (by_hour, self.group_by.is_some()) {
             (true, true) => " GROUP BY hour, g",
             (true, false) => " GROUP BY hour",
@@ -236,7 +255,11 @@ fn load(conn: &mut DbConnection, q: &Query, by_hour: bool, whole_days: &[(i64, i
 fn inner_days(from: i64, to: i64) -> Vec<(i64, i64)> {
     let first = (from + 86_399).div_euclid(86_400) * 86_400;
     let last = to.div_euclid(86_400) * 86_400;
-    if first < last { vec![(first, last)] } else { vec![] }
+    if first < last {
+        vec![(first, last)]
+    } else {
+        vec![]
+    }
 }
 
 /// Contiguous intervals of UTC days that each lie wholly inside one bucket of the series.
@@ -245,8 +268,7 @@ fn days_within_buckets(q: &Query) -> Vec<(i64, i64)> {
     for (a, b) in inner_days(q.from_hour, q.to_hour) {
         let mut d = a;
         while d < b {
-            let whole = bucket_start(q.tz, q.bucket, d) == bucket_start(q.tz, q.bucket, d + 86_400 - 3600)
-                && q.bucket != Bucket::Hour;
+            let whole = bucket_start(q.tz, q.bucket, d) == bucket_start(q.tz, q.bucket, d + 86_400 - 3600) && q.bucket != Bucket::Hour;
             if whole {
                 match out.last_mut() {
                     Some(last) if last.1 == d => last.1 = d + 86_400,
@@ -266,7 +288,13 @@ fn currency(conn: &mut DbConnection, q: &Query) -> Result<Option<String>, AppErr
         query = query.filter(campaigns::id.eq(c));
     }
     let list: Vec<String> = query.limit(2).load(conn)?;
-    Ok(if list.len() == 1 { list.into_iter().next() } else if list.is_empty() { Some("USD".into()) } else { None })
+    Ok(if list.len() == 1 {
+        list.into_iter().next()
+    } else if list.is_empty() {
+        Some("USD".into())
+    } else {
+        None
+    })
 }
 
 fn instant(hour: i64) -> DateTime<Utc> {
@@ -307,7 +335,9 @@ pub fn bucket_start(tz: Tz, bucket: Bucket, hour: i64) -> DateTime<Utc> {
     let start: NaiveDateTime = match bucket {
         Bucket::Hour => local.date().and_hms_opt(chrono::Timelike::hour(&local), 0, 0).unwrap_or(local),
         Bucket::Day => day.and_hms_opt(0, 0, 0).unwrap_or(local),
-        Bucket::Week => (day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))).and_hms_opt(0, 0, 0).unwrap_or(local),
+        Bucket::Week => {
+            (day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))).and_hms_opt(0, 0, 0).unwrap_or(local)
+        }
     };
     // A local start that falls in a DST gap begins when the clocks resume.
     let mut probe = start;

@@ -139,17 +139,13 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => AppError::NotFound("record"),
-            E::DatabaseError(K::UniqueViolation, info) => {
-                AppError::Conflict(format!("already exists ({})", unique_target(info.message())))
+            E::DatabaseError(K::UniqueViolation, info) => AppError::Conflict(format!("already exists ({})", unique_target(info.message()))),
+            E::DatabaseError(K::ForeignKeyViolation, _) => {
+                AppError::Conflict("the record is referenced by, or references, another record that prevents this change".into())
             }
-            E::DatabaseError(K::ForeignKeyViolation, _) => AppError::Conflict(
-                "the record is referenced by, or references, another record that prevents this change".into(),
-            ),
             E::DatabaseError(K::ClosedConnection, _) => AppError::Unavailable("database connection lost".into()),
             E::DatabaseError(K::SerializationFailure, _) => AppError::Unavailable(CONTENTION.into()),
-            E::DatabaseError(K::Unknown, info) if info.message().contains("deadlock detected") => {
-                AppError::Unavailable(CONTENTION.into())
-            }
+            E::DatabaseError(K::Unknown, info) if info.message().contains("deadlock detected") => AppError::Unavailable(CONTENTION.into()),
             E::DatabaseError(K::Unknown, info) if is_unavailable_message(info.message()) => {
                 AppError::Unavailable(format!("database unavailable: {}", info.message()))
             }
@@ -170,8 +166,9 @@ impl AppError {
 
 fn is_unavailable_message(m: &str) -> bool {
     let m = m.to_ascii_lowercase();
-    m.contains("database is locked") || m.contains("server closed the connection") || m.contains("connection")
-        && (m.contains("refused") || m.contains("terminat"))
+    m.contains("database is locked")
+        || m.contains("server closed the connection")
+        || m.contains("connection") && (m.contains("refused") || m.contains("terminat"))
 }
 
 /// The column(s) named by a unique-violation message of either backend.
@@ -181,15 +178,10 @@ fn unique_target(msg: &str) -> String {
     if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
         return cols.split(", ").map(|c| c.rsplit('.').next().unwrap_or(c)).collect::<Vec<_>>().join(", ");
     }
-    const TABLES: [&str; 7] =
-        ["campaign_buyers_", "phone_numbers_", "publishers_", "campaigns_", "api_keys_", "buyers_", "users_"];
+    const TABLES: [&str; 7] = ["campaign_buyers_", "phone_numbers_", "publishers_", "campaigns_", "api_keys_", "buyers_", "users_"];
     let quoted = msg.split('"').nth(1).unwrap_or_default();
     let name = quoted.strip_suffix("_key").unwrap_or(quoted);
-    TABLES
-        .iter()
-        .find_map(|t| name.strip_prefix(t))
-        .map(str::to_string)
-        .unwrap_or_else(|| "a unique field".into())
+    TABLES.iter().find_map(|t| name.strip_prefix(t)).map(str::to_string).unwrap_or_else(|| "a unique field".into())
 }
 
 impl From<r2d2::Error> for AppError {
@@ -203,7 +195,6 @@ impl From<actix_web::error::BlockingError> for AppError {
         AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
     }
 }
-
 
 /// Turns error responses that actix or a library produced without our JSON body (payload too
 /// large, method not allowed, ...) into the standard `{"code", "message"}` body. Responses that
@@ -247,13 +238,7 @@ mod tests {
     #[test]
     fn names_the_clashing_column_on_both_backends() {
         assert_eq!(unique_target("UNIQUE constraint failed: buyers.name"), "name");
-        assert_eq!(
-            unique_target("duplicate key value violates unique constraint \"buyers_name_key\""),
-            "name"
-        );
-        assert_eq!(
-            unique_target("duplicate key value violates unique constraint \"phone_numbers_number_key\""),
-            "number"
-        );
+        assert_eq!(unique_target("duplicate key value violates unique constraint \"buyers_name_key\""), "name");
+        assert_eq!(unique_target("duplicate key value violates unique constraint \"phone_numbers_number_key\""), "number");
     }
 }

@@ -87,7 +87,11 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = Db::connect(&config.database_url, &PoolOptions::default())?;
             let applied = db.migrate()?;
-            println!("{} migration(s) applied{}", applied.len(), if applied.is_empty() { String::new() } else { format!(": {}", applied.join(", ")) });
+            println!(
+                "{} migration(s) applied{}",
+                applied.len(),
+                if applied.is_empty() { String::new() } else { format!(": {}", applied.join(", ")) }
+            );
             Ok(())
         }
         Command::CreateUser { email, role, publisher_id } => {
@@ -101,12 +105,10 @@ fn main() -> anyhow::Result<()> {
             let db = Db::connect(&config.database_url, &PoolOptions::default())?;
             db.migrate()?;
             let new_user = NewUser { email, password, role, publisher_id };
-            let user = db
-                .write_blocking(|c| callbroker::store::users::create(c, &new_user))
-                .map_err(|e| {
-                    let body = e.body();
-                    anyhow::anyhow!("{}{}", body.message, body.details.map(|d| format!(": {d}")).unwrap_or_default())
-                })?;
+            let user = db.write_blocking(|c| callbroker::store::users::create(c, &new_user)).map_err(|e| {
+                let body = e.body();
+                anyhow::anyhow!("{}{}", body.message, body.details.map(|d| format!(": {d}")).unwrap_or_default())
+            })?;
             println!("created user {} ({}, {})", user.id, user.email, user.role.as_str());
             Ok(())
         }

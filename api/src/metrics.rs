@@ -31,8 +31,12 @@ impl Metrics {
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
-        let webhook_answers = IntCounterVec::new(Opts::new("webhook_answers_total", "TwiML answers by webhook and kind"), &["webhook", "answer"])?;
-        let calls_by_status = IntGaugeVec::new(Opts::new("calls_last_24h", "Calls started in the last 24 hours, by status and outcome"), &["status", "outcome"])?;
+        let webhook_answers =
+            IntCounterVec::new(Opts::new("webhook_answers_total", "TwiML answers by webhook and kind"), &["webhook", "answer"])?;
+        let calls_by_status = IntGaugeVec::new(
+            Opts::new("calls_last_24h", "Calls started in the last 24 hours, by status and outcome"),
+            &["status", "outcome"],
+        )?;
         let buyer_in_progress = IntGaugeVec::new(Opts::new("buyer_calls_in_progress", "Slots held per buyer"), &["buyer_id"])?;
         let pool = IntGaugeVec::new(Opts::new("db_pool_connections", "Database pool connections by state"), &["state"])?;
         registry.register(Box::new(webhook_answers.clone()))?;

@@ -48,11 +48,7 @@ impl Modify for BearerAuth {
 
 /// The complete document, built from the route registrations.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(BaseDoc::openapi())
-        .configure(crate::startup::register_routes)
-        .split_for_parts();
+    let (_, doc) = App::new().into_utoipa_app().openapi(BaseDoc::openapi()).configure(crate::startup::register_routes).split_for_parts();
     doc
 }
 

@@ -120,7 +120,8 @@ struct Payload {
 /// publisher has one (in the caller's transaction).
 pub fn enqueue_if_wanted(conn: &mut DbConnection, call: &CallRow) -> Result<(), AppError> {
     let Some(publisher) = call.publisher_id else { return Ok(()) };
-    let url: Option<String> = crate::db::direct::run!(conn, first, publishers::table.find(publisher).select(publishers::postback_url)).optional()?.flatten();
+    let url: Option<String> =
+        crate::db::direct::run!(conn, first, publishers::table.find(publisher).select(publishers::postback_url)).optional()?.flatten();
     if url.is_none() {
         return Ok(());
     }
@@ -190,7 +191,17 @@ async fn send(state: web::Data<AppState>, client: reqwest::Client, job: Job) -> 
         }
     };
     let at = now();
-    let attempt = Attempt { call_id, publisher_id: target.publisher_id, attempt: job.attempt, method: target.method, url: target.url, status_code, error, duration_ms, at };
+    let attempt = Attempt {
+        call_id,
+        publisher_id: target.publisher_id,
+        attempt: job.attempt,
+        method: target.method,
+        url: target.url,
+        status_code,
+        error,
+        duration_ms,
+        at,
+    };
     state.db.write(move |c| attempt.insert(c)).await?;
     outcome
 }

@@ -32,9 +32,7 @@ impl LoginLimiter {
             None => Ok(()),
         };
         let result = ip_check.and_then(|_| self.by_account.check_key(&account.to_string()));
-        result.map_err(|not_until| AppError::TooManyRequests {
-            retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1),
-        })
+        result.map_err(|not_until| AppError::TooManyRequests { retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1) })
     }
 
     /// Forgets keys that are back to a full budget (called periodically).
@@ -64,7 +62,10 @@ pub fn default_headers() -> DefaultHeaders {
 
 /// Refuses a query string with a NUL character (`%00`) with 400: no field takes one, and
 /// PostgreSQL cannot even compare text with it (the search would fail with a 500).
-pub async fn refuse_nul_in_query<B: MessageBody>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+pub async fn refuse_nul_in_query<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let q = req.query_string();
     if q.contains("%00") || q.contains('\0') {
         let e = AppError::bad_request("the query string must not contain NUL characters (%00)");

@@ -80,7 +80,13 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
         let assignments: Vec<CampaignBuyer> = mine
             .iter()
             .enumerate()
-            .map(|(k, b)| CampaignBuyer { buyer_id: *b, priority: None, weight: None, revenue_micros: (k == 0).then_some(45_000_000), buffer_secs: None })
+            .map(|(k, b)| CampaignBuyer {
+                buyer_id: *b,
+                priority: None,
+                weight: None,
+                revenue_micros: (k == 0).then_some(45_000_000),
+                buffer_secs: None,
+            })
             .collect();
         let money = MoneyRulesPatch {
             currency: Some("USD".into()),
@@ -154,7 +160,8 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
     let (first_call, first_leg) = db
         .write_blocking(|c| {
             let call: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
-            let leg: Option<i64> = crate::db::schema::call_legs::table.select(diesel::dsl::max(crate::db::schema::call_legs::id)).first(c)?;
+            let leg: Option<i64> =
+                crate::db::schema::call_legs::table.select(diesel::dsl::max(crate::db::schema::call_legs::id)).first(c)?;
             Ok((call.unwrap_or(0) + 1, leg.unwrap_or(0) + 1))
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -172,7 +179,8 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         })
         .collect();
     times.sort_unstable();
-    let callers: Vec<String> = (0..(count / 3).max(10)).map(|i| format!("+1{}{:07}", [201, 212, 305, 415, 512, 617, 713, 808][(i % 8) as usize], i)).collect();
+    let callers: Vec<String> =
+        (0..(count / 3).max(10)).map(|i| format!("+1{}{:07}", [201, 212, 305, 415, 512, 617, 713, 808][(i % 8) as usize], i)).collect();
     let mut last_call: HashMap<(usize, usize), i64> = HashMap::new();
     let mut rollups: HashMap<Key, Sums> = HashMap::new();
     let mut leg_id = first_leg;
@@ -221,8 +229,20 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         let money_buyer = (!no_buyer).then_some(buyer);
         let ended = started_at + chrono::Duration::seconds(i64::from(duration));
         let connected_at = started_at + chrono::Duration::seconds(i64::from(ring + if failed_first { 20 } else { 0 }));
-        let outcome = if no_buyer { "no_buyer" } else if connected { "connected" } else { "abandoned" };
-        let attempts = if no_buyer { 0 } else if failed_first { 2 } else { 1 };
+        let outcome = if no_buyer {
+            "no_buyer"
+        } else if connected {
+            "connected"
+        } else {
+            "abandoned"
+        };
+        let attempts = if no_buyer {
+            0
+        } else if failed_first {
+            2
+        } else {
+            1
+        };
         if !call_sql.is_empty() {
             call_sql.push(',');
         }
@@ -258,7 +278,13 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
             s.profit_micros,
         ));
         debug_assert!(s.reason != reason::NO_CAMPAIGN);
-        let key = Key { hour: t.div_euclid(3600) * 3600, campaign_id: *campaign_id, publisher_id: n.3, buyer_id: money_buyer.unwrap_or(0), number_id: n.0 };
+        let key = Key {
+            hour: t.div_euclid(3600) * 3600,
+            campaign_id: *campaign_id,
+            publisher_id: n.3,
+            buyer_id: money_buyer.unwrap_or(0),
+            number_id: n.0,
+        };
         rollups.entry(key).or_default().add(&Sums {
             calls: 1,
             answered: i64::from(connected),
@@ -295,7 +321,11 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
                 b(true),
                 b(answered)
             ));
-            rollups.entry(Key { buyer_id: leg_buyer, ..key }).or_default().add(&Sums { offered: 1, connected: i64::from(answered), ..Default::default() });
+            rollups.entry(Key { buyer_id: leg_buyer, ..key }).or_default().add(&Sums {
+                offered: 1,
+                connected: i64::from(answered),
+                ..Default::default()
+            });
             leg_id += 1;
         }
         in_batch += 1;
@@ -373,14 +403,39 @@ pub fn bench(db: &Db, days: i64, runs: usize) -> anyhow::Result<(i64, Vec<Timing
         ("summary by buyer (fill rate)".into(), AnalyticsQuery { group_by: Some(GroupBy::Buyer), ..base.clone() }, None, false),
         ("summary by publisher".into(), AnalyticsQuery { group_by: Some(GroupBy::Publisher), ..base.clone() }, None, false),
         ("summary by number".into(), AnalyticsQuery { group_by: Some(GroupBy::Number), ..base.clone() }, None, false),
-        ("summary, campaign filter, by buyer".into(), AnalyticsQuery { campaign_id: campaign, group_by: Some(GroupBy::Buyer), ..base.clone() }, None, false),
+        (
+            "summary, campaign filter, by buyer".into(),
+            AnalyticsQuery { campaign_id: campaign, group_by: Some(GroupBy::Buyer), ..base.clone() },
+            None,
+            false,
+        ),
         ("summary, buyer + number filters".into(), AnalyticsQuery { buyer_id: buyer, number_id: number, ..base.clone() }, None, false),
         ("summary as publisher".into(), base.clone(), publisher, false),
         ("timeseries hour UTC (7 days)".into(), AnalyticsQuery { bucket: Some(Bucket::Hour), ..week.clone() }, None, true),
-        ("timeseries day America/New_York".into(), AnalyticsQuery { bucket: Some(Bucket::Day), tz: Some("America/New_York".into()), ..base.clone() }, None, true),
-        ("timeseries day Asia/Kolkata by campaign".into(), AnalyticsQuery { tz: Some("Asia/Kolkata".into()), group_by: Some(GroupBy::Campaign), ..base.clone() }, None, true),
-        ("timeseries week by buyer".into(), AnalyticsQuery { bucket: Some(Bucket::Week), group_by: Some(GroupBy::Buyer), ..base.clone() }, None, true),
-        ("timeseries hour by number (7 days)".into(), AnalyticsQuery { bucket: Some(Bucket::Hour), group_by: Some(GroupBy::Number), ..week.clone() }, None, true),
+        (
+            "timeseries day America/New_York".into(),
+            AnalyticsQuery { bucket: Some(Bucket::Day), tz: Some("America/New_York".into()), ..base.clone() },
+            None,
+            true,
+        ),
+        (
+            "timeseries day Asia/Kolkata by campaign".into(),
+            AnalyticsQuery { tz: Some("Asia/Kolkata".into()), group_by: Some(GroupBy::Campaign), ..base.clone() },
+            None,
+            true,
+        ),
+        (
+            "timeseries week by buyer".into(),
+            AnalyticsQuery { bucket: Some(Bucket::Week), group_by: Some(GroupBy::Buyer), ..base.clone() },
+            None,
+            true,
+        ),
+        (
+            "timeseries hour by number (7 days)".into(),
+            AnalyticsQuery { bucket: Some(Bucket::Hour), group_by: Some(GroupBy::Number), ..week.clone() },
+            None,
+            true,
+        ),
         ("timeseries day UTC by buyer".into(), AnalyticsQuery { group_by: Some(GroupBy::Buyer), ..base.clone() }, None, true),
         ("timeseries day as publisher".into(), base.clone(), publisher, true),
     ];
@@ -393,7 +448,11 @@ pub fn bench(db: &Db, days: i64, runs: usize) -> anyhow::Result<(i64, Vec<Timing
             let t = Instant::now();
             rows = db
                 .write_blocking(|c| {
-                    Ok(if series { crate::analytics::timeseries(c, &parsed)?.points.len() } else { crate::analytics::summary(c, &parsed)?.groups.len().max(1) })
+                    Ok(if series {
+                        crate::analytics::timeseries(c, &parsed)?.points.len()
+                    } else {
+                        crate::analytics::summary(c, &parsed)?.groups.len().max(1)
+                    })
                 })
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);

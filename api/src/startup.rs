@@ -17,9 +17,7 @@ use crate::state::AppState;
 
 /// Every documented route: health at the root, the API under `/api`.
 pub fn register_routes(cfg: &mut ServiceConfig) {
-    cfg.service(routes::health::healthz)
-        .service(routes::health::readyz)
-        .service(scope::scope("/api").configure(routes::configure_api));
+    cfg.service(routes::health::healthz).service(routes::health::readyz).service(scope::scope("/api").configure(routes::configure_api));
 }
 
 pub struct Application {
@@ -44,7 +42,9 @@ impl Application {
         })
         .await??;
         if config.twilio.insecure_skip_signature {
-            tracing::warn!("!!! CALLBROKER_TWILIO_INSECURE_SKIP_SIGNATURE is on: Twilio webhook signatures are NOT checked. Development only. !!!");
+            tracing::warn!(
+                "!!! CALLBROKER_TWILIO_INSECURE_SKIP_SIGNATURE is on: Twilio webhook signatures are NOT checked. Development only. !!!"
+            );
         }
         let jwt = JwtKeys::new(crate::bootstrap::jwt_secret(&config)?.expose().as_bytes(), config.jwt_ttl_secs);
         let listener = TcpListener::bind(&config.bind)?;

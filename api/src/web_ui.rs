@@ -40,9 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, web_dir: &Path) {
     if web_dir.is_dir() {
         for (name, encodings) in precompressed(web_dir) {
             let file = web_dir.join(&name);
-            cfg.service(web::resource(format!("/{name}")).route(web::get().to(move |req: HttpRequest| {
-                serve(req, file.clone(), encodings.clone())
-            })));
+            cfg.service(
+                web::resource(format!("/{name}")).route(web::get().to(move |req: HttpRequest| serve(req, file.clone(), encodings.clone()))),
+            );
         }
         cfg.service(Files::new("/", web_dir).index_file("index.html").default_handler(fallback));
     } else {

@@ -35,7 +35,9 @@ async fn tokens_are_checked(app: TestApp) {
     let forged = format!("{none_header}.{}.", app.admin_token.split('.').nth(1).unwrap_or(""));
     assert_eq!(app.call("GET", "/api/campaigns", Some(&forged), None).await.0, 401, "alg none");
 
-    let (status, _) = app.call("POST", "/api/auth/login", None, Some(json!({"email": callbroker_tests::ADMIN_EMAIL, "password": "wrong password"}))).await;
+    let (status, _) = app
+        .call("POST", "/api/auth/login", None, Some(json!({"email": callbroker_tests::ADMIN_EMAIL, "password": "wrong password"})))
+        .await;
     assert_eq!(status, 401);
     let (status, me) = app.admin("GET", "/api/auth/me", None).await;
     assert_eq!(status, 200);
@@ -65,8 +67,15 @@ async fn roles_are_enforced(app: TestApp) {
     assert_eq!(app.call("DELETE", &path, Some(&viewer), None).await.0, 403);
     assert_eq!(app.call("POST", "/api/buyers", Some(&viewer), Some(json!({"name": "b", "phone_number": "+14155550100"}))).await.0, 403);
     assert_eq!(app.call("GET", "/api/users", Some(&op), None).await.0, 403, "only admins manage users");
-    assert_eq!(app.call("POST", "/api/users", Some(&op), Some(json!({"email": "a@b.example", "password": "0123456789", "role": "admin"}))).await.0, 403);
-    assert_eq!(app.call("POST", "/api/api-keys", Some(&op), Some(json!({"name": "k", "role": "admin"}))).await.0, 403, "operators cannot mint admin keys");
+    assert_eq!(
+        app.call("POST", "/api/users", Some(&op), Some(json!({"email": "a@b.example", "password": "0123456789", "role": "admin"}))).await.0,
+        403
+    );
+    assert_eq!(
+        app.call("POST", "/api/api-keys", Some(&op), Some(json!({"name": "k", "role": "admin"}))).await.0,
+        403,
+        "operators cannot mint admin keys"
+    );
     assert_eq!(app.call("GET", "/api/api-keys", Some(&viewer), None).await.0, 403);
 
     // The last admin stays.
@@ -81,7 +90,8 @@ async fn publishers_see_only_their_own(app: TestApp) {
     let b = app.create("/api/publishers", json!({"name": "Pub B"})).await;
     let na = app.create("/api/numbers", json!({"number": "+17175550001", "publisher_id": a["id"]})).await;
     let nb = app.create("/api/numbers", json!({"number": "+17175550002", "publisher_id": b["id"]})).await;
-    app.create("/api/users", json!({"email": "a@pub.example", "password": "publisher-a-pw", "role": "publisher", "publisher_id": a["id"]})).await;
+    app.create("/api/users", json!({"email": "a@pub.example", "password": "publisher-a-pw", "role": "publisher", "publisher_id": a["id"]}))
+        .await;
     let token = app.login("a@pub.example", "publisher-a-pw").await;
     let t = Some(token.as_str());
 

@@ -28,7 +28,8 @@ async fn setup(app: &TestApp, buyers: &[Value]) -> (i64, Vec<i64>) {
         ids.push(app.create("/api/buyers", b.clone()).await["id"].as_i64().expect("buyer id"));
     }
     let assignments: Vec<Value> = ids.iter().map(|id| json!({"buyer_id": id})).collect();
-    let c = app.create("/api/campaigns", json!({"name": "Solar", "greeting": "Thanks for calling Solar & Co", "buyers": assignments})).await;
+    let c =
+        app.create("/api/campaigns", json!({"name": "Solar", "greeting": "Thanks for calling Solar & Co", "buyers": assignments})).await;
     let p = app.create("/api/publishers", json!({"name": "Pub"})).await;
     app.create("/api/numbers", json!({"number": NUMBER, "campaign_id": c["id"], "publisher_id": p["id"]})).await;
     (c["id"].as_i64().expect("campaign id"), ids)
@@ -115,11 +116,9 @@ fn jobs_of_kind(url: &str, kind: &str) -> i64 {
 }
 
 async fn failover_to_second_buyer(app: TestApp) {
-    let (_, buyers) = setup(
-        &app,
-        &[buyer("Primary", "+14155550101", json!({"priority": 10})), buyer("Backup", "+14155550102", json!({"priority": 1}))],
-    )
-    .await;
+    let (_, buyers) =
+        setup(&app, &[buyer("Primary", "+14155550101", json!({"priority": 10})), buyer("Backup", "+14155550102", json!({"priority": 1}))])
+            .await;
     let first = app.incoming_call("CA200", "+12015550123", NUMBER, &[]).await;
     assert_eq!(first.dialled_number().as_deref(), Some("+14155550101"), "priority first");
     let leg1 = first.leg().expect("leg");
@@ -187,7 +186,11 @@ async fn outside_hours(app: TestApp) {
     let other = if today == "mon" { "wed" } else { "mon" };
     let (_, buyers) = setup(
         &app,
-        &[buyer("Daytime", "+14155550101", json!({"timezone": "America/Los_Angeles", "schedule": [{"day": other, "start": "09:00", "end": "17:00"}]}))],
+        &[buyer(
+            "Daytime",
+            "+14155550101",
+            json!({"timezone": "America/Los_Angeles", "schedule": [{"day": other, "start": "09:00", "end": "17:00"}]}),
+        )],
     )
     .await;
     let answer = app.incoming_call("CA400", "+12015550123", NUMBER, &[]).await;
@@ -199,7 +202,10 @@ async fn outside_hours(app: TestApp) {
 async fn geo_reject(app: TestApp) {
     let (_, buyers) = setup(
         &app,
-        &[buyer("West", "+14155550101", json!({"allowed_states": ["CA"]})), buyer("NoTexas", "+14155550102", json!({"denied_states": ["TX"]}))],
+        &[
+            buyer("West", "+14155550101", json!({"allowed_states": ["CA"]})),
+            buyer("NoTexas", "+14155550102", json!({"denied_states": ["TX"]})),
+        ],
     )
     .await;
     let answer = app.incoming_call("CA500", "+12145550123", NUMBER, &[("FromState", "TX")]).await;
@@ -314,7 +320,14 @@ async fn simultaneous_callbacks_fold_like_sequential_ones(app: TestApp) {
     let mut callbacks: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = u16> + '_>>> = vec![];
     for (i, &leg) in legs.iter().enumerate() {
         let (sid, child) = (format!("CA7{i:02}"), format!("CA8{i:02}"));
-        for (status, seq, duration) in [("initiated", 0, None), ("ringing", 1, None), ("in-progress", 2, None), ("completed", 3, Some(61)), ("completed", 3, Some(61)), ("ringing", 1, None)] {
+        for (status, seq, duration) in [
+            ("initiated", 0, None),
+            ("ringing", 1, None),
+            ("in-progress", 2, None),
+            ("completed", 3, Some(61)),
+            ("completed", 3, Some(61)),
+            ("ringing", 1, None),
+        ] {
             let (sid, child) = (sid.clone(), child.clone());
             let app = &app;
             callbacks.push(Box::pin(async move { app.leg_status(leg, &sid, &child, status, seq, duration).await.status }));
@@ -388,7 +401,12 @@ async fn forged_signatures_write_nothing(app: TestApp) {
     changed[2].1 = "+12015550000".into();
     assert_eq!(app.twilio_raw("/api/webhooks/twilio/voice", &changed, Some(&good)).await.status, 403);
     // Signed with another account's token.
-    let other = callbroker::twilio::signature::sign("another-token", callbroker::twilio::signature::Algorithm::HmacSha1, &format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL), &p);
+    let other = callbroker::twilio::signature::sign(
+        "another-token",
+        callbroker::twilio::signature::Algorithm::HmacSha1,
+        &format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL),
+        &p,
+    );
     assert_eq!(app.twilio_raw("/api/webhooks/twilio/voice", &p, Some(&other)).await.status, 403);
     // Status callbacks too.
     let s = params(&[("CallSid", "CA900"), ("AccountSid", "AC1"), ("CallStatus", "completed")]);
@@ -459,9 +477,8 @@ async fn simulator_explains_without_side_effects(app: TestApp) {
         &[buyer("West", "+14155550101", json!({"allowed_states": ["CA"], "priority": 5})), buyer("Any", "+14155550102", json!({}))],
     )
     .await;
-    let (status, sim) = app
-        .admin("POST", "/api/routing/simulate", Some(json!({"number": NUMBER, "caller": "+12015550123", "state": "nj"})))
-        .await;
+    let (status, sim) =
+        app.admin("POST", "/api/routing/simulate", Some(json!({"number": NUMBER, "caller": "+12015550123", "state": "nj"}))).await;
     assert_eq!(status, 200, "{sim}");
     assert_eq!(sim["outcome"], "routed");
     assert_eq!(sim["buyer_id"], buyers[1]);
@@ -476,7 +493,8 @@ async fn simulator_explains_without_side_effects(app: TestApp) {
     assert_eq!(sim["decision"]["caller_state"]["source"], "area_code");
     // Nothing was written and no slot taken.
     assert_eq!(calls_total(&app).await, 0);
-    let (status, err) = app.admin("POST", "/api/routing/simulate", Some(json!({"number": "x", "caller": "+12015550123", "state": "ZZ"}))).await;
+    let (status, err) =
+        app.admin("POST", "/api/routing/simulate", Some(json!({"number": "x", "caller": "+12015550123", "state": "ZZ"}))).await;
     assert_eq!(status, 422, "{err}");
     assert!(err["details"]["fields"]["number"].is_string() && err["details"]["fields"]["state"].is_string());
     let (_, sim) = app.admin("POST", "/api/routing/simulate", Some(json!({"number": "+19995550000", "caller": "+12015550123"}))).await;
@@ -502,7 +520,8 @@ async fn calls_api_filters_and_scopes(app: TestApp) {
     // A publisher sees its own calls only, without buyer identities or routing logs.
     let (_, pubs) = app.admin("GET", "/api/publishers?q=pub", None).await;
     let own = pubs["items"][0]["id"].clone();
-    app.create("/api/users", json!({"email": "p@pub.example", "password": "publisher-pass", "role": "publisher", "publisher_id": own})).await;
+    app.create("/api/users", json!({"email": "p@pub.example", "password": "publisher-pass", "role": "publisher", "publisher_id": own}))
+        .await;
     let token = app.login("p@pub.example", "publisher-pass").await;
     let (status, page) = app.call("GET", "/api/calls", Some(&token), None).await;
     assert_eq!(status, 200);
@@ -516,7 +535,10 @@ async fn calls_api_filters_and_scopes(app: TestApp) {
     let (_, all) = app.admin("GET", "/api/calls?outcome=routed", None).await;
     let foreign = all["items"].as_array().expect("items").iter().find(|c| c["call_sid"] == "CAF2").map(|c| c["id"].clone()).expect("CAF2");
     assert_eq!(app.call("GET", &format!("/api/calls/{foreign}"), Some(&token), None).await.0, 404);
-    assert_eq!(app.call("POST", "/api/routing/simulate", Some(&token), Some(json!({"number": NUMBER, "caller": "+12015550123"}))).await.0, 403);
+    assert_eq!(
+        app.call("POST", "/api/routing/simulate", Some(&token), Some(json!({"number": NUMBER, "caller": "+12015550123"}))).await.0,
+        403
+    );
 }
 
 async fn sha256_signature_scheme(app: TestApp) {

@@ -19,9 +19,7 @@ async fn campaign_buyer_publisher_number_lifecycle(app: TestApp) {
     assert_eq!(buyer["sticky_repeat_callers"], true);
     let buyer_id = buyer["id"].as_i64().expect("buyer id");
 
-    let campaign = app
-        .create("/api/campaigns", json!({"name": "First Campaign", "buyers": [{"buyer_id": buyer_id, "priority": 5}]}))
-        .await;
+    let campaign = app.create("/api/campaigns", json!({"name": "First Campaign", "buyers": [{"buyer_id": buyer_id, "priority": 5}]})).await;
     assert_eq!(campaign["greeting"], "Please hold while we connect you");
     assert_eq!(campaign["busy_message"], "All agents are currently busy. Please try again later");
     assert_eq!(campaign["status"], "active");
@@ -32,9 +30,7 @@ async fn campaign_buyer_publisher_number_lifecycle(app: TestApp) {
     assert_eq!(publisher["contact_email"], "pub@example.com");
     let publisher_id = publisher["id"].as_i64().expect("publisher id");
 
-    let number = app
-        .create("/api/numbers", json!({"number": "+17175550123", "provider_sid": "PN0123456789abcdef0123456789abcdef"}))
-        .await;
+    let number = app.create("/api/numbers", json!({"number": "+17175550123", "provider_sid": "PN0123456789abcdef0123456789abcdef"})).await;
     let number_id = number["id"].as_i64().expect("number id");
     assert_eq!(number["campaign_id"], json!(null));
 
@@ -47,9 +43,7 @@ async fn campaign_buyer_publisher_number_lifecycle(app: TestApp) {
     assert_eq!(number["publisher_id"], publisher_id);
 
     // Partial updates leave other fields alone; null clears a cap.
-    let (status, updated) = app
-        .admin("PATCH", &format!("/api/buyers/{buyer_id}"), Some(json!({"priority": 7, "cap_daily": null})))
-        .await;
+    let (status, updated) = app.admin("PATCH", &format!("/api/buyers/{buyer_id}"), Some(json!({"priority": 7, "cap_daily": null}))).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["priority"], 7);
     assert_eq!(updated["cap_daily"], json!(null));
@@ -127,7 +121,8 @@ async fn deletes_keep_references_sane(app: TestApp) {
     let c = app.create("/api/campaigns", json!({"name": "C"})).await;
     let n = app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": c["id"], "publisher_id": p["id"]})).await;
     // A publisher with users cannot be deleted.
-    app.create("/api/users", json!({"email": "pub@p.example", "password": "publisher-pass", "role": "publisher", "publisher_id": p["id"]})).await;
+    app.create("/api/users", json!({"email": "pub@p.example", "password": "publisher-pass", "role": "publisher", "publisher_id": p["id"]}))
+        .await;
     let (status, body) = app.admin("DELETE", &format!("/api/publishers/{}", p["id"]), None).await;
     assert_eq!(status, 409, "{body}");
     // Deleting the campaign leaves the number, unassigned.

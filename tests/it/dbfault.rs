@@ -114,13 +114,15 @@ async fn postgres_restart_under_load() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     // Then a stretch of normal load with no errors at all.
-    let errors_at_recovery = outage.other.load(Ordering::Relaxed) + outage.twiml_busy.load(Ordering::Relaxed) + outage.api_unavailable.load(Ordering::Relaxed);
+    let errors_at_recovery =
+        outage.other.load(Ordering::Relaxed) + outage.twiml_busy.load(Ordering::Relaxed) + outage.api_unavailable.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::SeqCst);
     for w in workers {
         w.await.expect("worker");
     }
-    let errors_after = outage.other.load(Ordering::Relaxed) + outage.twiml_busy.load(Ordering::Relaxed) + outage.api_unavailable.load(Ordering::Relaxed);
+    let errors_after =
+        outage.other.load(Ordering::Relaxed) + outage.twiml_busy.load(Ordering::Relaxed) + outage.api_unavailable.load(Ordering::Relaxed);
 
     let busy = outage.twiml_busy.load(Ordering::Relaxed);
     let unavailable = outage.api_unavailable.load(Ordering::Relaxed);

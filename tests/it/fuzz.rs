@@ -96,10 +96,7 @@ async fn schemathesis_finds_nothing(app: TestApp) {
     tally.requests = generated;
     tally.checks = generated * 4;
     // Its summary line `❌ ST101 Server error: N` counts the operations that answered 5xx.
-    tally.server_errors = text
-        .lines()
-        .find_map(|l| l.split_once("Server error:").and_then(|(_, n)| n.trim().parse().ok()))
-        .unwrap_or(0);
+    tally.server_errors = text.lines().find_map(|l| l.split_once("Server error:").and_then(|(_, n)| n.trim().parse().ok())).unwrap_or(0);
     tally.save();
     assert!(output.status.success(), "schemathesis found problems:\n{text}");
     assert!(generated > 100, "schemathesis ran too few cases ({generated}):\n{text}");

@@ -12,7 +12,13 @@ async fn logins_are_throttled_per_ip_and_account() {
     for _ in 0..3 {
         assert_eq!(app.call("POST", "/api/auth/login", None, Some(wrong.clone())).await.0, 401);
     }
-    let res = app.client.post(app.url("/api/auth/login")).json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).send().await.expect("send");
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(res.status(), 429, "even the right password waits once the budget is spent");
     let retry: u64 = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).expect("Retry-After");
     assert!((1..=60).contains(&retry), "{retry}");
@@ -73,7 +79,13 @@ async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
     let c = app.create("/api/campaigns", json!({"name": "W", "buyers": [{"buyer_id": b["id"]}]})).await;
     app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": c["id"]})).await;
     let url = app.url("/api/webhooks/twilio/voice");
-    let good = callbroker_tests::twilio::params(&[("CallSid", "CAOK"), ("AccountSid", "AC1"), ("From", "+12015550123"), ("To", "+17175550100"), ("CallStatus", "ringing")]);
+    let good = callbroker_tests::twilio::params(&[
+        ("CallSid", "CAOK"),
+        ("AccountSid", "AC1"),
+        ("From", "+12015550123"),
+        ("To", "+17175550100"),
+        ("CallStatus", "ringing"),
+    ]);
     let signature = callbroker::twilio::signature::sign(
         callbroker_tests::TWILIO_AUTH_TOKEN,
         callbroker::twilio::signature::Algorithm::HmacSha1,
@@ -86,7 +98,13 @@ async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
     let cases: Vec<Case> = vec![
         ("unsigned", "application/x-www-form-urlencoded", form.clone().into_bytes(), None, 403),
         ("forged", "application/x-www-form-urlencoded", form.clone().into_bytes(), Some("Zm9yZ2Vk"), 403),
-        ("oversize", "application/x-www-form-urlencoded", format!("{form}&Pad={}", "x".repeat(512 * 1024)).into_bytes(), Some(&signature), 413),
+        (
+            "oversize",
+            "application/x-www-form-urlencoded",
+            format!("{form}&Pad={}", "x".repeat(512 * 1024)).into_bytes(),
+            Some(&signature),
+            413,
+        ),
         ("wrong content type", "application/json", br#"{"CallSid":"CAOK"}"#.to_vec(), Some(&signature), 403),
         ("non-UTF-8", "application/x-www-form-urlencoded", b"CallSid=CA%FF%FE&To=\xff\xfe".to_vec(), Some(&signature), 403),
         ("truncated", "application/x-www-form-urlencoded", form.as_bytes()[..form.len() / 2].to_vec(), Some(&signature), 403),

@@ -66,10 +66,7 @@ async fn competing_workers_run_each_job_once(backend: Backend) {
 
 async fn failing_job_backs_off_then_gives_up(backend: Backend) {
     let Some((_keep, db)) = db(backend).await else { return };
-    let id = db
-        .write(|c| jobs::enqueue_with(c, "test.fail", &serde_json::json!({}), callbroker::db::now(), 3))
-        .await
-        .expect("enqueue");
+    let id = db.write(|c| jobs::enqueue_with(c, "test.fail", &serde_json::json!({}), callbroker::db::now(), 3)).await.expect("enqueue");
     let times = Arc::new(Mutex::new(Vec::<Instant>::new()));
     let mut registry = Registry::new();
     let t = times.clone();

@@ -86,7 +86,9 @@ async fn scripted_call_with(app: &TestApp, sid: &str, number: &str, recording: b
     assert_eq!(answer.status, 200, "{answer:?}");
     let leg = answer.leg().expect("the call is dialled to the buyer");
     let child = format!("{sid}B");
-    for (status, seq, duration) in [("initiated", 0, None), ("ringing", 1, None), ("ringing", 1, None), ("in-progress", 2, None), ("completed", 3, Some(95))] {
+    for (status, seq, duration) in
+        [("initiated", 0, None), ("ringing", 1, None), ("ringing", 1, None), ("in-progress", 2, None), ("completed", 3, Some(95))]
+    {
         assert_eq!(app.leg_status(leg, sid, &child, status, seq, duration).await.status, 204);
     }
     assert!(app.dial_result(leg, sid, &child, "completed", Some(95)).await.hangs_up());
@@ -177,7 +179,8 @@ async fn scripted_call_streams_its_lifecycle(app: TestApp) {
 
 async fn publishers_get_only_their_own(app: TestApp) {
     let s = setup(&app).await;
-    app.create("/api/users", json!({"email": "a@pub.example", "password": "publisher-a-pw", "role": "publisher", "publisher_id": s.pub_a})).await;
+    app.create("/api/users", json!({"email": "a@pub.example", "password": "publisher-a-pw", "role": "publisher", "publisher_id": s.pub_a}))
+        .await;
     let token_a = app.login("a@pub.example", "publisher-a-pw").await;
     let key_b = app.create("/api/api-keys", json!({"name": "b feed", "role": "publisher", "publisher_id": s.pub_b})).await;
     let key_b = key_b["secret"].as_str().expect("the key").to_string();
@@ -200,7 +203,11 @@ async fn publishers_get_only_their_own(app: TestApp) {
     assert!(seen_a.iter().all(|e| e.call.buyer_id.is_none()), "a publisher never sees the buyer");
     assert!(seen_a.iter().all(|e| e.call.caller == "+XXXXXXX0123"), "a publisher sees the caller masked: {seen_a:?}");
     assert!(all.iter().all(|e| e.call.caller == "+12015550123"), "staff see the whole number");
-    assert_eq!(seen_a.iter().map(|e| e.id).collect::<Vec<_>>(), of("CA300").iter().map(|e| e.id).collect::<Vec<_>>(), "same ids as staff get");
+    assert_eq!(
+        seen_a.iter().map(|e| e.id).collect::<Vec<_>>(),
+        of("CA300").iter().map(|e| e.id).collect::<Vec<_>>(),
+        "same ids as staff get"
+    );
     // The settled call carries its money: staff see all of it, a publisher only its payout, as
     // in `GET /api/calls/{id}`.
     let staff_money = all.last().and_then(|e| e.call.money.clone()).expect("staff see the money of the settled call");
@@ -208,8 +215,14 @@ async fn publishers_get_only_their_own(app: TestApp) {
     let verdict = seen_a.last().expect("the verdict");
     let money = verdict.call.money.as_ref().expect("a publisher sees its payout");
     assert_eq!(money.payout_micros, staff_money.payout_micros);
-    assert!(money.revenue_micros.is_none() && money.profit_micros.is_none() && money.cost_micros.is_none(), "a publisher never sees revenue, profit or cost: {money:?}");
-    assert!(seen_a.iter().all(|e| e.call.cost_micros.is_none() && e.call.cost_currency.is_none() && e.call.cost_status.is_none()), "nor the telephony cost: {seen_a:?}");
+    assert!(
+        money.revenue_micros.is_none() && money.profit_micros.is_none() && money.cost_micros.is_none(),
+        "a publisher never sees revenue, profit or cost: {money:?}"
+    );
+    assert!(
+        seen_a.iter().all(|e| e.call.cost_micros.is_none() && e.call.cost_currency.is_none() && e.call.cost_status.is_none()),
+        "nor the telephony cost: {seen_a:?}"
+    );
     let (_, shown) = app.call("GET", &format!("/api/calls/{}", verdict.call.id), Some(&token_a), None).await;
     let shown: callbroker_wire::Call = serde_json::from_value(shown["call"].clone()).expect("a call");
     assert_eq!(verdict.call, shown, "the live feed shows a publisher what the API shows it");
@@ -240,7 +253,8 @@ async fn auth_and_bad_requests(app: TestApp) {
     let (status, page) = app.call("GET", "/api/calls?access_token=x&per_page=3", Some(&app.admin_token), None).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["per_page"], 3);
-    let res = app.client.get(app.url("/api/events")).bearer_auth(&app.admin_token).header("Last-Event-ID", "abc").send().await.expect("request");
+    let res =
+        app.client.get(app.url("/api/events")).bearer_auth(&app.admin_token).header("Last-Event-ID", "abc").send().await.expect("request");
     assert_eq!(res.status(), 400);
 }
 
@@ -266,7 +280,8 @@ async fn last_event_id_replays_what_was_missed(app: TestApp) {
     again.expect_quiet(Duration::from_millis(300)).await;
 
     // A publisher resuming gets only its own missed events.
-    app.create("/api/users", json!({"email": "b@pub.example", "password": "publisher-b-pw", "role": "publisher", "publisher_id": s.pub_b})).await;
+    app.create("/api/users", json!({"email": "b@pub.example", "password": "publisher-b-pw", "role": "publisher", "publisher_id": s.pub_b}))
+        .await;
     let token_b = app.login("b@pub.example", "publisher-b-pw").await;
     let mut b = app.sse(&token_b, TokenIn::Query, Some(before[0].id)).await;
     let replayed = b.take(N).await;

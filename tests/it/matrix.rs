@@ -127,7 +127,9 @@ fn body_for(method: &str, path: &str, ids: &Ids, n: usize) -> Option<Value> {
         ("PATCH", "/api/users/{id}") => json!({"role": "viewer"}),
         ("POST", "/api/api-keys") => json!({"name": format!("k{n}"), "role": "publisher", "publisher_id": ids.publisher}),
         ("POST", "/api/routing/simulate") => json!({"number": "+17175550100", "caller": "+12015550123"}),
-        ("PUT", "/api/twilio/account") => json!({"account_sid": "AC00000000000000000000000000000001", "auth_token": "0123456789abcdef0123456789abcdef"}),
+        ("PUT", "/api/twilio/account") => {
+            json!({"account_sid": "AC00000000000000000000000000000001", "auth_token": "0123456789abcdef0123456789abcdef"})
+        }
         ("POST", "/api/money/recompute") => json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
         _ => return None,
     };
@@ -163,14 +165,19 @@ async fn every_route_with_every_role(app: TestApp) {
     let buyer = app.create("/api/buyers", json!({"name": "B", "phone_number": "+14155550101"})).await;
     let campaign = app.create("/api/campaigns", json!({"name": "C", "buyers": [{"buyer_id": buyer["id"]}]})).await;
     let pub_a = app.create("/api/publishers", json!({"name": "A"})).await;
-    let number = app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": campaign["id"], "publisher_id": pub_a["id"]})).await;
+    let number =
+        app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": campaign["id"], "publisher_id": pub_a["id"]})).await;
     app.incoming_call("CAM1", "+12015550123", "+17175550100", &[]).await;
     app.call_status("CAM1", "completed", 1, Some(3)).await;
     let call = app.call_by_sid("CAM1").await["call"]["id"].as_i64().expect("call id");
     for (email, role) in [("op@m.example", "operator"), ("view@m.example", "viewer")] {
         app.create("/api/users", json!({"email": email, "password": "password-123456", "role": role})).await;
     }
-    app.create("/api/users", json!({"email": "pub@m.example", "password": "password-123456", "role": "publisher", "publisher_id": pub_a["id"]})).await;
+    app.create(
+        "/api/users",
+        json!({"email": "pub@m.example", "password": "password-123456", "role": "publisher", "publisher_id": pub_a["id"]}),
+    )
+    .await;
     let victim_user = app.create("/api/users", json!({"email": "victim@m.example", "password": "password-123456", "role": "viewer"})).await;
     let key = app.create("/api/api-keys", json!({"name": "pub key", "role": "publisher", "publisher_id": pub_a["id"]})).await;
     let victim_key = app.create("/api/api-keys", json!({"name": "victim", "role": "publisher", "publisher_id": pub_a["id"]})).await;

@@ -27,8 +27,10 @@ struct Setup {
 /// (the second priced 40 with a 30 s buffer) on NUMBER_A (publisher A, payout override 12.5) and
 /// NUMBER_B (publisher B).
 async fn setup(app: &TestApp) -> Setup {
-    let b1 = app.create("/api/buyers", json!({"name": "B1", "phone_number": "+14155550101", "max_concurrent_calls": 5, "priority": 10})).await;
-    let b2 = app.create("/api/buyers", json!({"name": "B2", "phone_number": "+14155550102", "max_concurrent_calls": 5, "priority": 1})).await;
+    let b1 =
+        app.create("/api/buyers", json!({"name": "B1", "phone_number": "+14155550101", "max_concurrent_calls": 5, "priority": 10})).await;
+    let b2 =
+        app.create("/api/buyers", json!({"name": "B2", "phone_number": "+14155550102", "max_concurrent_calls": 5, "priority": 1})).await;
     let pa = app.create("/api/publishers", json!({"name": "Pub A"})).await;
     let pb = app.create("/api/publishers", json!({"name": "Pub B"})).await;
     let c = app
@@ -93,7 +95,11 @@ async fn buffer_edges_duplicates_and_overrides(app: TestApp) {
     answered(&app, "CA2", "+12015550002", NUMBER_A, 90).await;
     answered(&app, "CA3", "+12015550003", NUMBER_A, 91).await;
     let m1 = money_of(&app, "CA1").await;
-    assert_eq!((m1["qualified"].clone(), m1["reason"].clone(), m1["revenue_micros"].clone(), m1["payout_micros"].clone()), (json!(false), json!("short"), json!(0), json!(0)), "{m1}");
+    assert_eq!(
+        (m1["qualified"].clone(), m1["reason"].clone(), m1["revenue_micros"].clone(), m1["payout_micros"].clone()),
+        (json!(false), json!("short"), json!(0), json!(0)),
+        "{m1}"
+    );
     assert_eq!(m1["buffer_secs"], 90);
     assert_eq!(m1["talk_secs"], 89);
     for sid in ["CA2", "CA3"] {
@@ -112,12 +118,19 @@ async fn buffer_edges_duplicates_and_overrides(app: TestApp) {
     failover(&app, "CA6", "+12015550006", NUMBER_A, 30).await;
     assert_eq!(money_of(&app, "CA5").await["reason"], "short");
     let m6 = money_of(&app, "CA6").await;
-    assert_eq!((m6["qualified"].clone(), m6["revenue_micros"].clone(), m6["buffer_secs"].clone()), (json!(true), json!(40_000_000), json!(30)), "{m6}");
+    assert_eq!(
+        (m6["qualified"].clone(), m6["revenue_micros"].clone(), m6["buffer_secs"].clone()),
+        (json!(true), json!(40_000_000), json!(30)),
+        "{m6}"
+    );
     // The same caller again within the hour: routed and shown, neither billed nor paid.
     answered(&app, "CA7", "+12015550003", NUMBER_B, 300).await;
     let m7 = money_of(&app, "CA7").await;
-    assert_eq!((m7["duplicate"].clone(), m7["qualified"].clone(), m7["reason"].clone(), m7["revenue_micros"].clone(), m7["payout_micros"].clone()),
-        (json!(true), json!(false), json!("duplicate"), json!(0), json!(0)), "{m7}");
+    assert_eq!(
+        (m7["duplicate"].clone(), m7["qualified"].clone(), m7["reason"].clone(), m7["revenue_micros"].clone(), m7["payout_micros"].clone()),
+        (json!(true), json!(false), json!("duplicate"), json!(0), json!(0)),
+        "{m7}"
+    );
     assert_eq!(app.call_by_sid("CA7").await["call"]["outcome"], "connected", "still routed");
     // Abandoned: not connected.
     abandoned(&app, "CA8", "+12015550008", NUMBER_A).await;
@@ -151,7 +164,9 @@ async fn settles_whatever_the_callback_order(app: TestApp) {
 async fn rule_changes_keep_past_calls_until_recompute(app: TestApp) {
     let s = setup(&app).await;
     answered(&app, "CA1", "+12015550001", NUMBER_B, 100).await;
-    let (status, c) = app.admin("PATCH", &format!("/api/campaigns/{}", s.campaign), Some(json!({"revenue_micros": 30_000_000, "payout_micros": 11_000_000}))).await;
+    let (status, c) = app
+        .admin("PATCH", &format!("/api/campaigns/{}", s.campaign), Some(json!({"revenue_micros": 30_000_000, "payout_micros": 11_000_000})))
+        .await;
     assert_eq!(status, 200, "{c}");
     assert_eq!(money_of(&app, "CA1").await["revenue_micros"], 25_000_000, "the rule in force is kept on the call");
     // A late duplicate callback does not pick up the new rule either.
@@ -167,7 +182,8 @@ async fn rule_changes_keep_past_calls_until_recompute(app: TestApp) {
     let viewer = make_user(&app, "viewer", None).await;
     let (status, _) = app.call("POST", "/api/money/recompute", Some(&viewer), Some(range.clone())).await;
     assert_eq!(status, 403, "admins only");
-    let (status, bad) = app.admin("POST", "/api/money/recompute", Some(json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}))).await;
+    let (status, bad) =
+        app.admin("POST", "/api/money/recompute", Some(json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}))).await;
     assert_eq!(status, 422, "{bad}");
     let (status, r) = app.admin("POST", "/api/money/recompute", Some(range)).await;
     assert_eq!(status, 200, "{r}");
@@ -299,25 +315,37 @@ async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
             let calls_n = total["calls"].as_f64().unwrap_or(1.0);
             let rate = total["conversion_rate"].as_f64().unwrap_or(-1.0);
             assert!((rate - total["qualified"].as_f64().unwrap_or(0.0) / calls_n).abs() < 1e-4, "{total}");
-            assert_eq!(total["profit_micros"].as_i64(), Some(total["revenue_micros"].as_i64().unwrap_or(0) - total["payout_micros"].as_i64().unwrap_or(0)));
+            assert_eq!(
+                total["profit_micros"].as_i64(),
+                Some(total["revenue_micros"].as_i64().unwrap_or(0) - total["payout_micros"].as_i64().unwrap_or(0))
+            );
             continue;
         }
-        let got: BTreeMap<Option<i64>, Tally> = summary["groups"]
-            .as_array()
-            .expect("groups")
-            .iter()
-            .map(|g| (g["id"].as_i64(), tally_of(&g["metrics"])))
-            .collect();
+        let got: BTreeMap<Option<i64>, Tally> =
+            summary["groups"].as_array().expect("groups").iter().map(|g| (g["id"].as_i64(), tally_of(&g["metrics"]))).collect();
         assert_eq!(got, expected, "grouped by {name}");
         // Over a range where today is a whole UTC day (read from the daily rows).
         let today = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        let range = format!("from={}&to={}", (today - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ"), (today + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"));
+        let range = format!(
+            "from={}&to={}",
+            (today - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ"),
+            (today + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ")
+        );
         let (_, whole) = app.admin("GET", &format!("/api/analytics/summary{query}&{range}"), None).await;
-        let got: BTreeMap<Option<i64>, Tally> = whole["groups"].as_array().expect("groups").iter().map(|g| (g["id"].as_i64(), tally_of(&g["metrics"]))).collect();
+        let got: BTreeMap<Option<i64>, Tally> =
+            whole["groups"].as_array().expect("groups").iter().map(|g| (g["id"].as_i64(), tally_of(&g["metrics"]))).collect();
         assert_eq!(got, expected, "grouped by {name}, whole days");
         // The time series sums to the same totals, in any time zone and bucket.
-        for (tz, bucket, extra) in [("UTC", "hour", ""), ("Asia/Kolkata", "hour", ""), ("America/New_York", "hour", ""), ("UTC", "day", range.as_str()), ("UTC", "week", range.as_str()), ("Asia/Kolkata", "day", range.as_str())] {
-            let (status, series) = app.admin("GET", &format!("/api/analytics/timeseries?group_by={name}&bucket={bucket}&tz={tz}&{extra}"), None).await;
+        for (tz, bucket, extra) in [
+            ("UTC", "hour", ""),
+            ("Asia/Kolkata", "hour", ""),
+            ("America/New_York", "hour", ""),
+            ("UTC", "day", range.as_str()),
+            ("UTC", "week", range.as_str()),
+            ("Asia/Kolkata", "day", range.as_str()),
+        ] {
+            let (status, series) =
+                app.admin("GET", &format!("/api/analytics/timeseries?group_by={name}&bucket={bucket}&tz={tz}&{extra}"), None).await;
             assert_eq!(status, 200, "{series}");
             let mut sum: BTreeMap<Option<i64>, Tally> = BTreeMap::new();
             for p in series["points"].as_array().expect("points") {
@@ -338,7 +366,8 @@ async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
         }
     }
     // Filters: campaign + publisher A, grouped by buyer.
-    let (_, f) = app.admin("GET", &format!("/api/analytics/summary?campaign_id={}&publisher_id={}", s.campaign, s.publishers[0]), None).await;
+    let (_, f) =
+        app.admin("GET", &format!("/api/analytics/summary?campaign_id={}&publisher_id={}", s.campaign, s.publishers[0]), None).await;
     let want = calls.iter().filter(|c| c["campaign_id"] == s.campaign && c["publisher_id"] == s.publishers[0]).count() as i64;
     assert_eq!(f["total"]["calls"], want, "{f}");
     let (_, f) = app.admin("GET", &format!("/api/analytics/summary?buyer_id={}", s.buyers[1]), None).await;
@@ -350,7 +379,13 @@ async fn analytics_validation_and_publisher_scope(app: TestApp) {
     let s = setup(&app).await;
     answered(&app, "CA1", "+12015550001", NUMBER_A, 120).await;
     answered(&app, "CA2", "+12015550002", NUMBER_B, 120).await;
-    for bad in ["tz=Mars/Olympus", "bucket=hour&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "campaign_id=0", "from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"] {
+    for bad in [
+        "tz=Mars/Olympus",
+        "bucket=hour&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z",
+        "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+        "campaign_id=0",
+        "from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+    ] {
         let (status, body) = app.admin("GET", &format!("/api/analytics/summary?{bad}"), None).await;
         assert_eq!(status, 422, "{bad}: {body}");
     }

@@ -6,10 +6,7 @@ fn committed_openapi_yaml_matches_the_code() {
     let generated = callbroker::openapi::yaml().expect("generate");
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "openapi.yaml is out of date with the code: run `make openapi` and commit the result"
-    );
+    assert!(committed == generated, "openapi.yaml is out of date with the code: run `make openapi` and commit the result");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,9 +16,22 @@ async fn served_document_lists_every_route_with_security() {
     assert_eq!(status, 200);
     let paths = doc["paths"].as_object().expect("paths");
     for p in [
-        "/api/auth/login", "/api/auth/me", "/api/campaigns", "/api/campaigns/{id}", "/api/buyers", "/api/buyers/{id}",
-        "/api/publishers", "/api/publishers/{id}", "/api/numbers", "/api/numbers/{id}", "/api/users", "/api/users/{id}",
-        "/api/api-keys", "/api/api-keys/{id}", "/healthz", "/readyz",
+        "/api/auth/login",
+        "/api/auth/me",
+        "/api/campaigns",
+        "/api/campaigns/{id}",
+        "/api/buyers",
+        "/api/buyers/{id}",
+        "/api/publishers",
+        "/api/publishers/{id}",
+        "/api/numbers",
+        "/api/numbers/{id}",
+        "/api/users",
+        "/api/users/{id}",
+        "/api/api-keys",
+        "/api/api-keys/{id}",
+        "/healthz",
+        "/readyz",
     ] {
         assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
     }

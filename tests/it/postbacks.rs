@@ -67,7 +67,13 @@ async fn postbacks_follow_qualified_calls(app: TestApp) {
         .expect(1)
         .mount(&peer)
         .await;
-    Mock::given(method("GET")).and(path("/pb")).and(query_param("sid", "CA1")).respond_with(ResponseTemplate::new(200)).expect(1).mount(&peer).await;
+    Mock::given(method("GET"))
+        .and(path("/pb"))
+        .and(query_param("sid", "CA1"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&peer)
+        .await;
     let template = format!("{}/pb?sid={{call_sid}}&ac={{caller_area_code}}&d={{duration}}&p={{payout}}&cur={{currency}}", peer.uri());
     setup(&app, &template, "get").await;
 
@@ -84,7 +90,13 @@ async fn postbacks_follow_qualified_calls(app: TestApp) {
     // A call too short to qualify sends nothing; a rejected postback (404) is not retried.
     answered(&app, "CA2", 30).await;
     assert_eq!(app.call_by_sid("CA2").await["call"]["money"]["qualified"], false);
-    Mock::given(method("GET")).and(path("/pb")).and(query_param("sid", "CA3")).respond_with(ResponseTemplate::new(404)).expect(1).mount(&peer).await;
+    Mock::given(method("GET"))
+        .and(path("/pb"))
+        .and(query_param("sid", "CA3"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&peer)
+        .await;
     answered(&app, "CA3", 120).await;
     let tries = attempts(&app, "CA3", 1).await;
     assert_eq!(tries[0]["status_code"], 404);
@@ -101,11 +113,13 @@ async fn postback_settings_are_validated(app: TestApp) {
         ("https://pub.example/pb?id={call_id", "without its '}'"),
         ("mailto:someone@pub.example", "http:// or https://"),
     ] {
-        let (status, body) = app.call("POST", "/api/publishers", Some(&app.admin_token), Some(json!({"name": "P", "postback_url": template}))).await;
+        let (status, body) =
+            app.call("POST", "/api/publishers", Some(&app.admin_token), Some(json!({"name": "P", "postback_url": template}))).await;
         assert_eq!(status, 422, "{template}: {body}");
         assert!(body["details"]["fields"]["postback_url"].as_str().is_some_and(|m| m.contains(field)), "{template}: {body}");
     }
-    let (status, body) = app.call("POST", "/api/publishers", Some(&app.admin_token), Some(json!({"name": "P", "postback_method": "PUT"}))).await;
+    let (status, body) =
+        app.call("POST", "/api/publishers", Some(&app.admin_token), Some(json!({"name": "P", "postback_method": "PUT"}))).await;
     assert!(status == 400 || status == 422, "{body}");
     let (_, list) = app.call("GET", "/api/publishers", Some(&app.admin_token), None).await;
     assert_eq!(list["total"], 0, "nothing written: {list}");
@@ -114,10 +128,12 @@ async fn postback_settings_are_validated(app: TestApp) {
     let p = app.create("/api/publishers", json!({"name": "P", "postback_url": "https://pub.example/pb?id={call_id}"})).await;
     assert_eq!(p["postback_method"], "get");
     let id = p["id"].as_i64().expect("id");
-    let (status, p) = app.call("PATCH", &format!("/api/publishers/{id}"), Some(&app.admin_token), Some(json!({"postback_method": "post"}))).await;
+    let (status, p) =
+        app.call("PATCH", &format!("/api/publishers/{id}"), Some(&app.admin_token), Some(json!({"postback_method": "post"}))).await;
     assert_eq!(status, 200, "{p}");
     assert_eq!((p["postback_method"].as_str(), p["postback_url"].as_str()), (Some("post"), Some("https://pub.example/pb?id={call_id}")));
-    let (status, p) = app.call("PATCH", &format!("/api/publishers/{id}"), Some(&app.admin_token), Some(json!({"postback_url": null}))).await;
+    let (status, p) =
+        app.call("PATCH", &format!("/api/publishers/{id}"), Some(&app.admin_token), Some(json!({"postback_url": null}))).await;
     assert_eq!(status, 200, "{p}");
     assert!(p["postback_url"].is_null());
 }

@@ -76,7 +76,10 @@ async fn two_instances_one_postgres_under_load() {
     assert_eq!(by_status.get("completed").copied().unwrap_or(0), calls as i64, "every call completed: {by_status:?}");
     assert_eq!(overruns, 0, "a buyer went over its maximum: {peaks:?}");
     assert_eq!(peaks.len(), buyers.len(), "every buyer took calls");
-    assert!(peaks.iter().all(|(_, max, peak)| peak == &i64::from(*max)), "slots were fought over (each buyer full at some point): {peaks:?}");
+    assert!(
+        peaks.iter().all(|(_, max, peak)| peak == &i64::from(*max)),
+        "slots were fought over (each buyer full at some point): {peaks:?}"
+    );
     assert!(slots.values().all(|(n, open)| *n == 0 && *open == 0), "every slot given back: {slots:?}");
     assert!(dialled > 0 && dialled < calls, "some calls dialled, some found every buyer busy ({dialled})");
     assert_eq!(tally.server_errors, 0);

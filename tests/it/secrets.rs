@@ -64,7 +64,13 @@ async fn secrets_absent_from_logs(backend: Backend, format: &str) {
     let answer = app.incoming_call("CASECRET1", "+12015550177", "+17175550177", &[]).await;
     let leg = answer.leg().expect("dialled");
     assert_eq!(app.leg_status(leg, "CASECRET1", "CASECRET1L", "completed", 1, Some(30)).await.status, 204);
-    let bad = app.twilio_raw("/api/webhooks/twilio/voice", &params(&[("CallSid", "CASECRET2"), ("To", "+17175550177")]), Some("bm90IGEgc2lnbmF0dXJl")).await;
+    let bad = app
+        .twilio_raw(
+            "/api/webhooks/twilio/voice",
+            &params(&[("CallSid", "CASECRET2"), ("To", "+17175550177")]),
+            Some("bm90IGEgc2lnbmF0dXJl"),
+        )
+        .await;
     assert_eq!(bad.status, 403);
     requests += 8;
     // Let the log catch up.

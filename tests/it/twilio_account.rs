@@ -37,8 +37,19 @@ on_both!(
 );
 
 fn client(base: &str) -> TwilioClient {
-    let cfg = TwilioConfig { api_base: base.into(), retry_base_ms: 20, retry_max_ms: 3_000, max_retries: 3, timeout_secs: 5, ..TwilioConfig::default() };
-    let creds = Credentials { account_sid: REST_ACCOUNT_SID.into(), username: REST_ACCOUNT_SID.into(), password: Secret::new(mock::REST_AUTH_TOKEN) };
+    let cfg = TwilioConfig {
+        api_base: base.into(),
+        retry_base_ms: 20,
+        retry_max_ms: 3_000,
+        max_retries: 3,
+        timeout_secs: 5,
+        ..TwilioConfig::default()
+    };
+    let creds = Credentials {
+        account_sid: REST_ACCOUNT_SID.into(),
+        username: REST_ACCOUNT_SID.into(),
+        password: Secret::new(mock::REST_AUTH_TOKEN),
+    };
     TwilioClient::new(&cfg, creds).expect("client")
 }
 
@@ -83,7 +94,11 @@ async fn retries_429_honouring_retry_after() {
     let p = account_path(&format!("/Calls/{}.json", sid("CA", 1)));
     Mock::given(method("GET"))
         .and(path(p.clone()))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1").set_body_json(json!({"code": 20429, "message": "Too Many Requests", "status": 429})))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "1")
+                .set_body_json(json!({"code": 20429, "message": "Too Many Requests", "status": 429})),
+        )
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
@@ -108,7 +123,13 @@ async fn retries_429_honouring_retry_after() {
 async fn retries_500_then_succeeds_but_never_4xx() {
     let server = MockServer::start().await;
     let p = account_path(&format!("/Calls/{}.json", sid("CA", 2)));
-    Mock::given(method("GET")).and(path(p.clone())).respond_with(ResponseTemplate::new(500)).up_to_n_times(1).with_priority(1).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path(p.clone()))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path(p))
         .respond_with(ResponseTemplate::new(200).set_body_json(call_resource(&sid("CA", 2), "completed", None)))
@@ -260,7 +281,13 @@ async fn credentials_are_admin_only_and_masked(backend: Backend) {
     assert!(!got.to_string().contains(token) && !got.to_string().contains(REST_ACCOUNT_SID), "never in full: {got}");
 
     // Webhooks are now signed with the token set through the API, no longer with the old one.
-    let pairs = params(&[("CallSid", &sid("CA", 99)), ("AccountSid", REST_ACCOUNT_SID), ("From", CALLER), ("To", "+17175550199"), ("CallStatus", "ringing")]);
+    let pairs = params(&[
+        ("CallSid", &sid("CA", 99)),
+        ("AccountSid", REST_ACCOUNT_SID),
+        ("From", CALLER),
+        ("To", "+17175550199"),
+        ("CallStatus", "ringing"),
+    ]);
     let url = format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL);
     let sign = |t: &str| callbroker::twilio::signature::sign(t, callbroker::twilio::signature::Algorithm::HmacSha1, &url, &pairs);
     let old = app.twilio_raw("/api/webhooks/twilio/voice", &pairs, Some(&sign(callbroker_tests::TWILIO_AUTH_TOKEN))).await;
@@ -271,7 +298,10 @@ async fn credentials_are_admin_only_and_masked(backend: Backend) {
     app.create("/api/users", json!({"email": "op@test.example", "password": "operator-password-1", "role": "operator"})).await;
     let op = app.login("op@test.example", "operator-password-1").await;
     assert_eq!(app.call("GET", "/api/twilio/account", Some(&op), None).await.0, 403);
-    assert_eq!(app.call("PUT", "/api/twilio/account", Some(&op), Some(json!({"account_sid": REST_ACCOUNT_SID, "auth_token": token}))).await.0, 403);
+    assert_eq!(
+        app.call("PUT", "/api/twilio/account", Some(&op), Some(json!({"account_sid": REST_ACCOUNT_SID, "auth_token": token}))).await.0,
+        403
+    );
     assert_eq!(app.call("GET", "/api/twilio/account", None, None).await.0, 401);
 
     assert_eq!(app.admin("DELETE", "/api/twilio/account", None).await.0, 204);
@@ -348,7 +378,8 @@ async fn import_reads_every_page(backend: Backend) {
     app.create("/api/numbers", json!({"number": "+15005550003", "friendly_name": "old name"})).await;
     let list = account_path("/IncomingPhoneNumbers.json");
     let next = |token: &str| format!("{list}?PageSize=100&Page=1&PageToken={token}");
-    let page = |numbers: Vec<Value>, next: Option<String>| json!({"incoming_phone_numbers": numbers, "next_page_uri": next, "page_size": 100});
+    let page =
+        |numbers: Vec<Value>, next: Option<String>| json!({"incoming_phone_numbers": numbers, "next_page_uri": next, "page_size": 100});
     Mock::given(method("GET"))
         .and(path(list.clone()))
         .and(query_param_is_missing("PageToken"))
@@ -530,7 +561,11 @@ async fn recording_streams_with_range(backend: Backend) {
     assert_eq!(app.client.get(&url).send().await.expect("request").status(), 401, "authenticated only");
     // A publisher sees recordings of its own calls only.
     let other = app.create("/api/publishers", json!({"name": "Other publisher"})).await;
-    app.create("/api/users", json!({"email": "pub@test.example", "password": "publisher-password-1", "role": "publisher", "publisher_id": other["id"]})).await;
+    app.create(
+        "/api/users",
+        json!({"email": "pub@test.example", "password": "publisher-password-1", "role": "publisher", "publisher_id": other["id"]}),
+    )
+    .await;
     let publisher = app.login("pub@test.example", "publisher-password-1").await;
     assert_eq!(app.client.get(&url).bearer_auth(&publisher).send().await.expect("request").status(), 404);
     // A call without a recording.

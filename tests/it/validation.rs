@@ -30,26 +30,68 @@ async fn invalid_fields_write_nothing(app: TestApp) {
         &["name", "phone_number", "timezone", "weight", "max_concurrent_calls", "schedule", "allowed_states", "cap_hourly"],
     )
     .await;
-    assert_invalid(&app, "POST", "/api/buyers", json!({"name": "B", "phone_number": "+14155550100", "allowed_states": ["CA"], "denied_states": ["CA"]}), &["denied_states"]).await;
+    assert_invalid(
+        &app,
+        "POST",
+        "/api/buyers",
+        json!({"name": "B", "phone_number": "+14155550100", "allowed_states": ["CA"], "denied_states": ["CA"]}),
+        &["denied_states"],
+    )
+    .await;
     assert_eq!(total(&app, "/api/buyers").await, 0);
 
     assert_invalid(&app, "POST", "/api/campaigns", json!({"name": "", "greeting": ""}), &["name", "greeting"]).await;
     assert_invalid(&app, "POST", "/api/campaigns", json!({"name": "C", "buyers": [{"buyer_id": 999}]}), &["buyers[0].buyer_id"]).await;
     assert_eq!(total(&app, "/api/campaigns").await, 0, "a campaign with a bad assignment is not half-written");
 
-    assert_invalid(&app, "POST", "/api/publishers", json!({"name": "P", "contact_email": "nope", "contact_phone": "12"}), &["contact_email", "contact_phone"]).await;
+    assert_invalid(
+        &app,
+        "POST",
+        "/api/publishers",
+        json!({"name": "P", "contact_email": "nope", "contact_phone": "12"}),
+        &["contact_email", "contact_phone"],
+    )
+    .await;
     assert_eq!(total(&app, "/api/publishers").await, 0);
 
-    assert_invalid(&app, "POST", "/api/numbers", json!({"number": "17175550100", "campaign_id": 42, "publisher_id": 43}), &["number", "campaign_id", "publisher_id"]).await;
+    assert_invalid(
+        &app,
+        "POST",
+        "/api/numbers",
+        json!({"number": "17175550100", "campaign_id": 42, "publisher_id": 43}),
+        &["number", "campaign_id", "publisher_id"],
+    )
+    .await;
     assert_eq!(total(&app, "/api/numbers").await, 0);
 
-    assert_invalid(&app, "POST", "/api/users", json!({"email": "x", "password": "short", "role": "publisher"}), &["email", "password", "publisher_id"]).await;
-    assert_invalid(&app, "POST", "/api/users", json!({"email": "v@x.example", "password": "long enough pw", "role": "viewer", "publisher_id": 1}), &["publisher_id"]).await;
+    assert_invalid(
+        &app,
+        "POST",
+        "/api/users",
+        json!({"email": "x", "password": "short", "role": "publisher"}),
+        &["email", "password", "publisher_id"],
+    )
+    .await;
+    assert_invalid(
+        &app,
+        "POST",
+        "/api/users",
+        json!({"email": "v@x.example", "password": "long enough pw", "role": "viewer", "publisher_id": 1}),
+        &["publisher_id"],
+    )
+    .await;
     assert_eq!(total(&app, "/api/users").await, 1, "only the first admin");
 
     // A PATCH with one bad field changes nothing.
     let b = app.create("/api/buyers", json!({"name": "Keep", "phone_number": "+14155550100"})).await;
-    assert_invalid(&app, "PATCH", &format!("/api/buyers/{}", b["id"]), json!({"name": "Changed", "timezone": "Nowhere/Else"}), &["timezone"]).await;
+    assert_invalid(
+        &app,
+        "PATCH",
+        &format!("/api/buyers/{}", b["id"]),
+        json!({"name": "Changed", "timezone": "Nowhere/Else"}),
+        &["timezone"],
+    )
+    .await;
     let (_, after) = app.admin("GET", &format!("/api/buyers/{}", b["id"]), None).await;
     assert_eq!(after, b);
 }
@@ -65,18 +107,14 @@ async fn unique_clashes_are_409(app: TestApp) {
     assert_eq!(status, 409, "{err}");
     assert!(err["message"].as_str().unwrap_or("").contains("number"), "{err}");
     assert_eq!(total(&app, "/api/numbers").await, 1);
-    let (status, _) = app.admin("POST", "/api/users", Some(json!({"email": "ADMIN@test.example", "password": "0123456789", "role": "viewer"}))).await;
+    let (status, _) =
+        app.admin("POST", "/api/users", Some(json!({"email": "ADMIN@test.example", "password": "0123456789", "role": "viewer"}))).await;
     assert_eq!(status, 409, "emails are unique whatever their case");
 }
 
 async fn malformed_bodies(app: TestApp) {
     let send = |ct: &'static str, body: Vec<u8>| {
-        app.client
-            .post(app.url("/api/campaigns"))
-            .bearer_auth(&app.admin_token)
-            .header("content-type", ct)
-            .body(body)
-            .send()
+        app.client.post(app.url("/api/campaigns")).bearer_auth(&app.admin_token).header("content-type", ct).body(body).send()
     };
     let res = send("application/json", b"{\"name\": ".to_vec()).await.expect("send");
     assert_eq!(res.status(), 400);

@@ -89,7 +89,8 @@ pub fn call_state(url: &str, sid: &str) -> (String, bool) {
     connect(url)
         .write_blocking(move |c| {
             let (id, status): (i64, String) = calls::table.filter(calls::call_sid.eq(&sid)).select((calls::id, calls::status)).first(c)?;
-            let open: i64 = call_legs::table.filter(call_legs::call_id.eq(id)).filter(call_legs::released.eq(false)).count().get_result(c)?;
+            let open: i64 =
+                call_legs::table.filter(call_legs::call_id.eq(id)).filter(call_legs::released.eq(false)).count().get_result(c)?;
             Ok((status, open == 0))
         })
         .expect("query")

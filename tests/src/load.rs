@@ -19,7 +19,10 @@ pub async fn setup(app: &TestApp, buyers: usize, capacity: usize) -> Vec<i64> {
     let mut ids = vec![];
     for i in 0..buyers {
         let b = app
-            .create("/api/buyers", json!({"name": format!("Load buyer {i}"), "phone_number": format!("+1415556{i:04}"), "max_concurrent_calls": capacity}))
+            .create(
+                "/api/buyers",
+                json!({"name": format!("Load buyer {i}"), "phone_number": format!("+1415556{i:04}"), "max_concurrent_calls": capacity}),
+            )
             .await;
         ids.push(b["id"].as_i64().expect("id"));
     }
@@ -90,7 +93,11 @@ impl Call {
     }
 
     fn steps(&self) -> usize {
-        if self.leg.is_some() { 6 } else { 2 }
+        if self.leg.is_some() {
+            6
+        } else {
+            2
+        }
     }
 
     /// Plays the next step on `app`. The first step is the voice webhook; a call the server
@@ -137,7 +144,13 @@ impl Call {
 
     fn next_request(&self) -> (String, Vec<(String, String)>, u16) {
         let call_completed = |duration: &str| {
-            let p = params(&[("CallSid", &self.sid), ("AccountSid", ACCOUNT_SID), ("CallStatus", "completed"), ("CallDuration", duration), ("SequenceNumber", "1")]);
+            let p = params(&[
+                ("CallSid", &self.sid),
+                ("AccountSid", ACCOUNT_SID),
+                ("CallStatus", "completed"),
+                ("CallDuration", duration),
+                ("SequenceNumber", "1"),
+            ]);
             ("/api/webhooks/twilio/status".to_string(), p, 204)
         };
         if self.done == 0 {

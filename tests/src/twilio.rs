@@ -69,13 +69,14 @@ impl TestApp {
         self.try_twilio_raw(path_and_query, pairs, Some(&signature)).await
     }
 
-    async fn try_twilio_raw(&self, path_and_query: &str, pairs: &[(String, String)], signature: Option<&str>) -> Result<Answer, reqwest::Error> {
+    async fn try_twilio_raw(
+        &self,
+        path_and_query: &str,
+        pairs: &[(String, String)],
+        signature: Option<&str>,
+    ) -> Result<Answer, reqwest::Error> {
         let body = serde_urlencoded::to_string(pairs).expect("form");
-        let mut req = self
-            .client
-            .post(self.url(path_and_query))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
+        let mut req = self.client.post(self.url(path_and_query)).header("content-type", "application/x-www-form-urlencoded").body(body);
         if let Some(s) = signature {
             req = req.header(SIGNATURE_HEADER, s);
         }

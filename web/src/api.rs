@@ -171,7 +171,15 @@ pub async fn update_campaign(id: i64, body: &CampaignPatch) -> ApiResult<Campaig
 // ---------------------------------------------------------------- buyers
 
 pub async fn buyers(page: PageParams, filter: &BuyerFilter) -> ApiResult<Page<Buyer>> {
-    get("/api/buyers", Query::page(page).opt("status", filter.status.map(Status::as_str)).opt("q", filter.q.as_ref()).opt("campaign_id", filter.campaign_id).0).await
+    get(
+        "/api/buyers",
+        Query::page(page)
+            .opt("status", filter.status.map(Status::as_str))
+            .opt("q", filter.q.as_ref())
+            .opt("campaign_id", filter.campaign_id)
+            .0,
+    )
+    .await
 }
 pub async fn buyer(id: i64) -> ApiResult<Buyer> {
     get(&format!("/api/buyers/{id}"), vec![]).await
@@ -213,7 +221,11 @@ pub async fn delete_api_key(id: i64) -> ApiResult<()> {
 // ---------------------------------------------------------------- numbers
 
 pub async fn numbers(page: PageParams, filter: &PhoneNumberFilter) -> ApiResult<Page<PhoneNumber>> {
-    get("/api/numbers", Query::page(page).opt("campaign_id", filter.campaign_id).opt("publisher_id", filter.publisher_id).opt("q", filter.q.as_ref()).0).await
+    get(
+        "/api/numbers",
+        Query::page(page).opt("campaign_id", filter.campaign_id).opt("publisher_id", filter.publisher_id).opt("q", filter.q.as_ref()).0,
+    )
+    .await
 }
 pub async fn create_number(body: &NewPhoneNumber) -> ApiResult<PhoneNumber> {
     send(Request::post("/api/numbers"), body).await
@@ -296,11 +308,20 @@ fn report_query(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::
     q.opt("from", utc(from)).opt("to", utc(to)).0
 }
 /// A publisher's attribution report, one page.
-pub async fn report(id: i64, from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>, page: PageParams) -> ApiResult<Page<ReportRow>> {
+pub async fn report(
+    id: i64,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    page: PageParams,
+) -> ApiResult<Page<ReportRow>> {
     get(&format!("/api/publishers/{id}/report"), report_query(from, to, Query::page(page))).await
 }
 /// The whole report as the server's CSV.
-pub async fn report_csv(id: i64, from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>) -> ApiResult<String> {
+pub async fn report_csv(
+    id: i64,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> ApiResult<String> {
     let q = report_query(from, to, Query(vec![("format".into(), "csv".into())]));
     get_response(&format!("/api/publishers/{id}/report"), q).await.map(|(_, text)| text)
 }

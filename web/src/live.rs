@@ -89,35 +89,41 @@ pub fn start() {
         handlers.push(closure);
     };
     for kind in LiveEventKind::ALL {
-        on(kind.as_str(), Box::new(|e: web_sys::Event| {
-            let data = e.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string());
-            if let Some(event) = data.and_then(|d| serde_json::from_str::<LiveEvent>(&d).ok()) {
-                deliver(&Msg::Event(Box::new(event)));
-            }
-        }));
+        on(
+            kind.as_str(),
+            Box::new(|e: web_sys::Event| {
+                let data = e.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string());
+                if let Some(event) = data.and_then(|d| serde_json::from_str::<LiveEvent>(&d).ok()) {
+                    deliver(&Msg::Event(Box::new(event)));
+                }
+            }),
+        );
     }
     on(RELOAD_EVENT, Box::new(|_| deliver(&Msg::Reload)));
     on("open", Box::new(|_| set_connected(true)));
-    on("error", Box::new(move |e: web_sys::Event| {
-        set_connected(false);
-        let closed = e.target().and_then(|t| t.dyn_into::<EventSource>().ok()).is_some_and(|s| s.ready_state() == EventSource::CLOSED);
-        if closed {
-            // Refused (e.g. the token expired): the browser gives up. Ask the API whether the
-            // session is still good (a 401 ends it), then open a fresh stream and refetch.
-            set_timeout(
-                move || {
-                    leptos::task::spawn_local(async move {
-                        let _ = crate::api::me().await;
-                        if LIVE.with(|l| l.borrow().generation) == generation && crate::session::token().is_some() {
-                            start();
-                            deliver(&Msg::Reload);
-                        }
-                    })
-                },
-                Duration::from_secs(5),
-            );
-        }
-    }));
+    on(
+        "error",
+        Box::new(move |e: web_sys::Event| {
+            set_connected(false);
+            let closed = e.target().and_then(|t| t.dyn_into::<EventSource>().ok()).is_some_and(|s| s.ready_state() == EventSource::CLOSED);
+            if closed {
+                // Refused (e.g. the token expired): the browser gives up. Ask the API whether the
+                // session is still good (a 401 ends it), then open a fresh stream and refetch.
+                set_timeout(
+                    move || {
+                        leptos::task::spawn_local(async move {
+                            let _ = crate::api::me().await;
+                            if LIVE.with(|l| l.borrow().generation) == generation && crate::session::token().is_some() {
+                                start();
+                                deliver(&Msg::Reload);
+                            }
+                        })
+                    },
+                    Duration::from_secs(5),
+                );
+            }
+        }),
+    );
     LIVE.with(|l| {
         let mut l = l.borrow_mut();
         l.source = Some(source);

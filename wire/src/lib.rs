@@ -19,5 +19,5 @@ pub use common::*;
 pub use directory::*;
 pub use live::*;
 pub use routing::*;
-pub use twilio::*;
 pub use schedule::{ClockTime, Day, WeeklySchedule, Window};
+pub use twilio::*;

@@ -28,12 +28,7 @@ use crate::schedule::{ClockTime, Day};
 pub enum Reason {
     /// Eligible, and placed at `rank` (1 = first to ring) by priority and
     /// even distribution; the figures are the ones the order was made from.
-    Selected {
-        rank: u32,
-        priority: i32,
-        weight: u32,
-        recent_calls: u32,
-    },
+    Selected { rank: u32, priority: i32, weight: u32, recent_calls: u32 },
     /// Eligible, and placed first because this caller's previous call went to
     /// this buyer, which asks for repeat callers.
     RepeatCaller,
@@ -79,39 +74,19 @@ impl Reason {
     /// A sentence for people (UI tooltips, call logs).
     pub fn describe(&self) -> String {
         match self {
-            Reason::Selected {
-                rank,
-                priority,
-                weight,
-                recent_calls,
-            } => format!(
-                "Eligible, ranked #{rank}: priority {priority}, weight {weight}, {recent_calls} recent calls."
-            ),
-            Reason::RepeatCaller => {
-                "Ranked first: this caller's last call went to this buyer, which keeps repeat callers."
-                    .to_string()
+            Reason::Selected { rank, priority, weight, recent_calls } => {
+                format!("Eligible, ranked #{rank}: priority {priority}, weight {weight}, {recent_calls} recent calls.")
             }
-            Reason::CampaignPaused => {
-                "Skipped: the campaign is paused, so no buyer is routed.".to_string()
-            }
+            Reason::RepeatCaller => "Ranked first: this caller's last call went to this buyer, which keeps repeat callers.".to_string(),
+            Reason::CampaignPaused => "Skipped: the campaign is paused, so no buyer is routed.".to_string(),
             Reason::AlreadyTried => "Skipped: already tried on this call.".to_string(),
             Reason::Inactive => "Skipped: the buyer is inactive.".to_string(),
             Reason::StateDenied { state } => {
                 format!("Skipped: the buyer does not take calls from {state}.")
             }
-            Reason::StateNotAllowed { state } => format!(
-                "Skipped: the caller is in {state}, which is not one of the buyer's states."
-            ),
-            Reason::StateUnknown => {
-                "Skipped: the caller's state is unknown and the buyer only takes calls from listed states."
-                    .to_string()
-            }
-            Reason::OutsideHours {
-                day,
-                local_time,
-                utc_offset_minutes,
-                timezone,
-            } => {
+            Reason::StateNotAllowed { state } => format!("Skipped: the caller is in {state}, which is not one of the buyer's states."),
+            Reason::StateUnknown => "Skipped: the caller's state is unknown and the buyer only takes calls from listed states.".to_string(),
+            Reason::OutsideHours { day, local_time, utc_offset_minutes, timezone } => {
                 let sign = if *utc_offset_minutes < 0 { '-' } else { '+' };
                 let off = utc_offset_minutes.unsigned_abs();
                 format!(
@@ -121,12 +96,12 @@ impl Reason {
                     off % 60
                 )
             }
-            Reason::AtCapacity { in_progress, max } if *max == 0 => format!(
-                "Skipped: the buyer takes no concurrent calls (limit 0, {in_progress} in progress)."
-            ),
-            Reason::AtCapacity { in_progress, max } => format!(
-                "Skipped: at capacity, {in_progress} calls in progress of {max} allowed at once."
-            ),
+            Reason::AtCapacity { in_progress, max } if *max == 0 => {
+                format!("Skipped: the buyer takes no concurrent calls (limit 0, {in_progress} in progress).")
+            }
+            Reason::AtCapacity { in_progress, max } => {
+                format!("Skipped: at capacity, {in_progress} calls in progress of {max} allowed at once.")
+            }
             Reason::HourlyCap { count, cap } => {
                 format!("Skipped: hourly cap reached ({count} of {cap} calls this hour).")
             }
@@ -231,15 +206,8 @@ mod tests {
 
     #[test]
     fn reasons_serialize_with_code_and_figures() {
-        let json = serde_json::to_value(Reason::AtCapacity {
-            in_progress: 3,
-            max: 3,
-        })
-        .expect("serialize");
-        assert_eq!(
-            json,
-            serde_json::json!({"code": "at_capacity", "in_progress": 3, "max": 3})
-        );
+        let json = serde_json::to_value(Reason::AtCapacity { in_progress: 3, max: 3 }).expect("serialize");
+        assert_eq!(json, serde_json::json!({"code": "at_capacity", "in_progress": 3, "max": 3}));
         let json = serde_json::to_value(Reason::StateUnknown).expect("serialize");
         assert_eq!(json, serde_json::json!({"code": "state_unknown"}));
         let closed = Reason::OutsideHours {
@@ -260,12 +228,7 @@ mod tests {
     #[test]
     fn every_reason_has_a_sentence() {
         let all = [
-            Reason::Selected {
-                rank: 2,
-                priority: 5,
-                weight: 3,
-                recent_calls: 12,
-            },
+            Reason::Selected { rank: 2, priority: 5, weight: 3, recent_calls: 12 },
             Reason::RepeatCaller,
             Reason::CampaignPaused,
             Reason::AlreadyTried,
@@ -285,14 +248,8 @@ mod tests {
                 utc_offset_minutes: 345,
                 timezone: "Asia/Kathmandu".into(),
             },
-            Reason::AtCapacity {
-                in_progress: 2,
-                max: 2,
-            },
-            Reason::AtCapacity {
-                in_progress: 0,
-                max: 0,
-            },
+            Reason::AtCapacity { in_progress: 2, max: 2 },
+            Reason::AtCapacity { in_progress: 0, max: 0 },
             Reason::HourlyCap { count: 5, cap: 5 },
             Reason::DailyCap { count: 5, cap: 5 },
             Reason::MonthlyCap { count: 5, cap: 5 },
@@ -306,12 +263,8 @@ mod tests {
             assert_eq!(&back, r);
         }
         assert!(all[1].describe().contains("repeat"));
-        assert!(all[8]
-            .describe()
-            .contains("it is Sun 08:30 in America/New_York, UTC-05:00)"));
-        assert!(all[9]
-            .describe()
-            .contains("Mon 23:05 in Asia/Kathmandu, UTC+05:45"));
+        assert!(all[8].describe().contains("it is Sun 08:30 in America/New_York, UTC-05:00)"));
+        assert!(all[9].describe().contains("Mon 23:05 in Asia/Kathmandu, UTC+05:45"));
         assert!(all[11].describe().contains("limit 0"));
     }
 }

@@ -41,15 +41,7 @@ pub enum Day {
 
 impl Day {
     /// Monday first.
-    pub const ALL: [Day; 7] = [
-        Day::Mon,
-        Day::Tue,
-        Day::Wed,
-        Day::Thu,
-        Day::Fri,
-        Day::Sat,
-        Day::Sun,
-    ];
+    pub const ALL: [Day; 7] = [Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun];
 
     /// 0 for Monday … 6 for Sunday.
     pub fn index(self) -> usize {
@@ -103,9 +95,7 @@ impl ClockTime {
 
     /// Parses exactly `"HH:MM"` (two digits each).
     pub fn parse(s: &str) -> Result<ClockTime, ScheduleError> {
-        let bad = || ScheduleError::BadTime {
-            value: s.to_string(),
-        };
+        let bad = || ScheduleError::BadTime { value: s.to_string() };
         let b = s.as_bytes();
         if b.len() != 5 || b[2] != b':' {
             return Err(bad());
@@ -199,14 +189,10 @@ pub enum ScheduleError {
 impl fmt::Display for ScheduleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ScheduleError::BadTime { value } => write!(
-                f,
-                "invalid time {value:?}: expected \"HH:MM\" between \"00:00\" and \"24:00\""
-            ),
-            ScheduleError::StartsAtEndOfDay { index } => write!(
-                f,
-                "window {index} starts at \"24:00\"; start it at \"00:00\" on the next day"
-            ),
+            ScheduleError::BadTime { value } => write!(f, "invalid time {value:?}: expected \"HH:MM\" between \"00:00\" and \"24:00\""),
+            ScheduleError::StartsAtEndOfDay { index } => {
+                write!(f, "window {index} starts at \"24:00\"; start it at \"00:00\" on the next day")
+            }
             ScheduleError::TooManyWindows { count } => {
                 write!(f, "{count} windows: a schedule holds at most {MAX_WINDOWS}")
             }
@@ -246,15 +232,9 @@ impl WeeklySchedule {
     /// most [`MAX_WINDOWS`] windows.
     pub fn validate(&self) -> Result<(), ScheduleError> {
         if self.windows.len() > MAX_WINDOWS {
-            return Err(ScheduleError::TooManyWindows {
-                count: self.windows.len(),
-            });
+            return Err(ScheduleError::TooManyWindows { count: self.windows.len() });
         }
-        match self
-            .windows
-            .iter()
-            .position(|w| w.start == ClockTime::END_OF_DAY)
-        {
+        match self.windows.iter().position(|w| w.start == ClockTime::END_OF_DAY) {
             Some(index) => Err(ScheduleError::StartsAtEndOfDay { index }),
             None => Ok(()),
         }
@@ -281,12 +261,7 @@ impl utoipa::PartialSchema for WeeklySchedule {
 
 #[cfg(feature = "openapi")]
 impl utoipa::ToSchema for WeeklySchedule {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
         <Window as utoipa::ToSchema>::schemas(schemas);
     }
 }
@@ -322,14 +297,8 @@ mod tests {
         assert_eq!(t("09:30").minutes(), 570);
         assert_eq!(t("23:59").minutes(), 1439);
         assert_eq!(t("24:00").minutes(), 1440);
-        for bad in [
-            "24:01", "25:00", "9:00", "09:60", "0900", "09:00:00", "ab:cd", "", " 9:00", "+9:00",
-        ] {
-            assert_eq!(
-                ClockTime::parse(bad),
-                Err(ScheduleError::BadTime { value: bad.into() }),
-                "{bad}"
-            );
+        for bad in ["24:01", "25:00", "9:00", "09:60", "0900", "09:00:00", "ab:cd", "", " 9:00", "+9:00"] {
+            assert_eq!(ClockTime::parse(bad), Err(ScheduleError::BadTime { value: bad.into() }), "{bad}");
         }
         assert_eq!(t("07:05").to_string(), "07:05");
         assert_eq!(ClockTime::from_minutes(425), Some(t("07:05")));
@@ -339,43 +308,21 @@ mod tests {
 
     #[test]
     fn windows_serialize_as_day_start_end() {
-        let s = WeeklySchedule::new(vec![
-            w(Day::Mon, "09:00", "17:00"),
-            w(Day::Fri, "22:00", "06:00"),
-        ])
-        .expect("valid");
+        let s = WeeklySchedule::new(vec![w(Day::Mon, "09:00", "17:00"), w(Day::Fri, "22:00", "06:00")]).expect("valid");
         let json = serde_json::to_string(&s).expect("serialize");
-        assert_eq!(
-            json,
-            r#"[{"day":"mon","start":"09:00","end":"17:00"},{"day":"fri","start":"22:00","end":"06:00"}]"#
-        );
+        assert_eq!(json, r#"[{"day":"mon","start":"09:00","end":"17:00"},{"day":"fri","start":"22:00","end":"06:00"}]"#);
         assert_eq!(WeeklySchedule::from_json(&json), Ok(s));
-        assert_eq!(
-            WeeklySchedule::from_json("[]"),
-            Ok(WeeklySchedule::always_open())
-        );
+        assert_eq!(WeeklySchedule::from_json("[]"), Ok(WeeklySchedule::always_open()));
     }
 
     #[test]
     fn invalid_json_gives_a_clear_error() {
         let cases = [
-            (
-                r#"[{"day":"mon","start":"9:00","end":"17:00"}]"#,
-                "invalid time \"9:00\"",
-            ),
-            (
-                r#"[{"day":"mon","start":"24:00","end":"06:00"}]"#,
-                "window 0 starts at \"24:00\"",
-            ),
-            (
-                r#"[{"day":"monday","start":"09:00","end":"17:00"}]"#,
-                "unknown variant `monday`",
-            ),
+            (r#"[{"day":"mon","start":"9:00","end":"17:00"}]"#, "invalid time \"9:00\""),
+            (r#"[{"day":"mon","start":"24:00","end":"06:00"}]"#, "window 0 starts at \"24:00\""),
+            (r#"[{"day":"monday","start":"09:00","end":"17:00"}]"#, "unknown variant `monday`"),
             (r#"[{"day":"mon","start":"09:00"}]"#, "missing field `end`"),
-            (
-                r#"[{"day":"mon","start":"09:00","end":"17:00","tz":"UTC"}]"#,
-                "unknown field `tz`",
-            ),
+            (r#"[{"day":"mon","start":"09:00","end":"17:00","tz":"UTC"}]"#, "unknown field `tz`"),
             (r#"{"day":"mon"}"#, "invalid type"),
         ];
         for (json, expected) in cases {
@@ -384,12 +331,7 @@ mod tests {
             assert!(err.contains(expected), "{json}: {err}");
         }
         let many = vec![w(Day::Mon, "09:00", "10:00"); MAX_WINDOWS + 1];
-        assert_eq!(
-            WeeklySchedule::new(many),
-            Err(ScheduleError::TooManyWindows {
-                count: MAX_WINDOWS + 1
-            })
-        );
+        assert_eq!(WeeklySchedule::new(many), Err(ScheduleError::TooManyWindows { count: MAX_WINDOWS + 1 }));
     }
 
     #[test]
@@ -423,10 +365,7 @@ mod tests {
     fn end_of_day_and_equal_bounds() {
         let s = WeeklySchedule::new(vec![w(Day::Tue, "18:00", "24:00")]).expect("valid");
         assert!(s.is_open(Day::Tue, 1439));
-        assert!(
-            !s.is_open(Day::Wed, 0),
-            "24:00 ends at midnight, not overnight"
-        );
+        assert!(!s.is_open(Day::Wed, 0), "24:00 ends at midnight, not overnight");
 
         let whole = WeeklySchedule::new(vec![w(Day::Wed, "00:00", "24:00")]).expect("valid");
         assert!(whole.is_open(Day::Wed, 0) && whole.is_open(Day::Wed, 1439));
@@ -440,15 +379,9 @@ mod tests {
     #[test]
     fn empty_schedule_is_always_open_and_windows_union() {
         let empty = WeeklySchedule::always_open();
-        assert!(Day::ALL
-            .iter()
-            .all(|&d| empty.is_open(d, 0) && empty.is_open(d, 1439)));
-        let split = WeeklySchedule::new(vec![
-            w(Day::Sat, "08:00", "12:00"),
-            w(Day::Sat, "13:00", "17:00"),
-            w(Day::Sat, "11:00", "14:00"),
-        ])
-        .expect("valid");
+        assert!(Day::ALL.iter().all(|&d| empty.is_open(d, 0) && empty.is_open(d, 1439)));
+        let split = WeeklySchedule::new(vec![w(Day::Sat, "08:00", "12:00"), w(Day::Sat, "13:00", "17:00"), w(Day::Sat, "11:00", "14:00")])
+            .expect("valid");
         assert!((8 * 60..17 * 60).all(|m| split.is_open(Day::Sat, m)));
         assert!(!split.is_open(Day::Sat, 17 * 60));
     }
@@ -458,9 +391,6 @@ mod tests {
         assert_eq!(Day::Sun.next(), Day::Mon);
         assert_eq!(Day::from_index(9), Day::Wed);
         assert_eq!(Day::Thu.short_name(), "Thu");
-        assert_eq!(
-            serde_json::to_string(&Day::Sat).expect("serialize"),
-            "\"sat\""
-        );
+        assert_eq!(serde_json::to_string(&Day::Sat).expect("serialize"), "\"sat\"");
     }
 }

@@ -132,10 +132,7 @@ pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Aut
         }
         return Ok(Auth { kind: PrincipalKind::ApiKey, id: key.id, role: key.role()?, publisher_id: key.publisher_id });
     }
-    let user_id = state
-        .jwt
-        .verify(&token)
-        .ok_or_else(|| AppError::Unauthorized("invalid or expired token".into()))?;
+    let user_id = state.jwt.verify(&token).ok_or_else(|| AppError::Unauthorized("invalid or expired token".into()))?;
     let user = state.db.read(move |c| store::users::find(c, user_id)).await?;
     let user = user.ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
     Ok(Auth { kind: PrincipalKind::User, id: user.id, role: user.role()?, publisher_id: user.publisher_id })

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::{buyer_load, buyers, campaign_buyers, calls};
+use crate::db::schema::{buyer_load, buyers, calls, campaign_buyers};
 use crate::db::stamp::Stamp;
 use crate::db::{direct, DbConnection};
 use crate::error::AppError;
@@ -71,8 +71,7 @@ pub fn load(conn: &mut DbConnection, campaign_id: i64, now: DateTime<Utc>) -> Re
     for (priority, weight, b, load) in rows {
         let timezone: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
         let keys = period_keys(timezone, now);
-        let schedule = WeeklySchedule::from_json(&b.schedule)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("buyer {}: {e}", b.id)))?;
+        let schedule = WeeklySchedule::from_json(&b.schedule).map_err(|e| AppError::Internal(anyhow::anyhow!("buyer {}: {e}", b.id)))?;
         let allowed_states = b.allowed_states()?;
         let denied_states = b.denied_states()?;
         let caps = [b.cap_hourly, b.cap_daily, b.cap_monthly];
@@ -104,10 +103,7 @@ pub fn load(conn: &mut DbConnection, campaign_id: i64, now: DateTime<Utc>) -> Re
             recent_calls: counts.day,
             last_call_at: load.last_call_at.map(|t| t.and_utc()),
         });
-        rules.insert(
-            b.id,
-            SlotRules { max_concurrent: b.max_concurrent_calls, caps, keys, phone_number: b.phone_number, name: b.name },
-        );
+        rules.insert(b.id, SlotRules { max_concurrent: b.max_concurrent_calls, caps, keys, phone_number: b.phone_number, name: b.name });
     }
     Ok(Loaded { candidates, rules })
 }

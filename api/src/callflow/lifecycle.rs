@@ -91,10 +91,7 @@ pub fn answered(status: Option<CallStatus>, answered_at: Option<NaiveDateTime>, 
 /// Twilio's `Timestamp` parameter (RFC 2822, e.g. `Tue, 10 Jan 2023 18:25:44 +0000`) as UTC.
 pub fn parse_timestamp(s: Option<&str>) -> Option<NaiveDateTime> {
     let s = s?.trim();
-    chrono::DateTime::parse_from_rfc2822(s)
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(s))
-        .ok()
-        .map(|t| t.naive_utc())
+    chrono::DateTime::parse_from_rfc2822(s).or_else(|_| chrono::DateTime::parse_from_rfc3339(s)).ok().map(|t| t.naive_utc())
 }
 
 #[cfg(test)]
@@ -167,8 +164,12 @@ mod tests {
     }
 
     fn any_report() -> impl Strategy<Value = Report> {
-        (any_status(), 0i64..1000, 0i32..10, proptest::option::of(0i32..5000))
-            .prop_map(|(s, at, seq, d)| Report { status: s, at: t(at), duration_secs: d, sequence: Some(seq) })
+        (any_status(), 0i64..1000, 0i32..10, proptest::option::of(0i32..5000)).prop_map(|(s, at, seq, d)| Report {
+            status: s,
+            at: t(at),
+            duration_secs: d,
+            sequence: Some(seq),
+        })
     }
 
     proptest! {

@@ -36,7 +36,12 @@ pub const CAMPAIGN_PAUSED_MESSAGE: &str = "We're sorry, this line is not taking 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
     /// Greet (first attempt only) and dial a buyer on a claimed slot.
-    Dial { greeting: Option<String>, leg_id: i64, buyer_number: String, caller_id: String },
+    Dial {
+        greeting: Option<String>,
+        leg_id: i64,
+        buyer_number: String,
+        caller_id: String,
+    },
     /// Say something and hang up.
     SayHangup(String),
     Hangup,
@@ -102,7 +107,9 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
             caller: v.from.clone(),
             dialled: v.to.clone(),
             caller_state: state.as_ref().map(|s| s.state.clone()),
-            caller_state_source: state.as_ref().map(|s| serde_json::to_value(s.source).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+            caller_state_source: state
+                .as_ref()
+                .map(|s| serde_json::to_value(s.source).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
             caller_city: v.from_city.clone(),
             caller_zip: v.from_zip.clone(),
             status: v.status().filter(|s| !s.is_final()).unwrap_or(CallStatus::Ringing).as_str().into(),
@@ -128,12 +135,9 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
         return Ok(Answer::SayHangup(CAMPAIGN_PAUSED_MESSAGE.into()));
     }
     match try_route(conn, call_id, &campaign, (&v.from, &v.to), v.from_state.as_deref(), &[], 1, now, cfg)? {
-        Some((leg_id, buyer_number)) => Ok(Answer::Dial {
-            greeting: Some(campaign.greeting),
-            leg_id,
-            buyer_number,
-            caller_id: v.from.clone(),
-        }),
+        Some((leg_id, buyer_number)) => {
+            Ok(Answer::Dial { greeting: Some(campaign.greeting), leg_id, buyer_number, caller_id: v.from.clone() })
+        }
         None => {
             store::set_outcome(conn, call_id, outcome::NO_BUYER)?;
             Ok(Answer::SayHangup(campaign.busy_message))
@@ -224,7 +228,11 @@ fn try_route(
     direct::run!(
         conn,
         execute,
-        update(calls::table, calls::id.eq(call_id), (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(Stamp(t)))),
+        update(
+            calls::table,
+            calls::id.eq(call_id),
+            (calls::buyer_id.eq(buyer_id), calls::attempts.eq(attempt), calls::outcome.eq(outcome::ROUTED), calls::updated_at.eq(Stamp(t)))
+        ),
     )?;
     log.push(("attempt", json!({"attempt": attempt, "leg_id": leg_id, "buyer_id": buyer_id, "buyer": rules.name}).to_string()));
     store::events(conn, call_id, &log)?;
@@ -250,7 +258,13 @@ fn claim_first(
 }
 
 /// The `<Dial action>` callback: the attempt on leg `leg_id` ended.
-pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallback, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
+pub fn on_dial_result(
+    conn: &mut DbConnection,
+    leg_id: i64,
+    d: &DialActionCallback,
+    now: DateTime<Utc>,
+    cfg: &RoutingConfig,
+) -> Result<Answer, AppError> {
     let Some((leg, call)) = store::leg_and_call_for_update(conn, leg_id)? else {
         return Err(AppError::NotFound("call leg"));
     };
@@ -270,7 +284,12 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
         return Ok(Answer::Hangup);
     }
     let t = now.naive_utc();
-    store::event(conn, call.id, "attempt_result", json!({"attempt": leg.attempt, "leg_id": leg.id, "buyer_id": leg.buyer_id, "dial_call_status": d.dial_call_status, "duration_secs": d.dial_call_duration_secs()}))?;
+    store::event(
+        conn,
+        call.id,
+        "attempt_result",
+        json!({"attempt": leg.attempt, "leg_id": leg.id, "buyer_id": leg.buyer_id, "dial_call_status": d.dial_call_status, "duration_secs": d.dial_call_duration_secs()}),
+    )?;
     let leg_status = match status {
         Some(DialCallStatus::Completed | DialCallStatus::Answered) => CallStatus::Completed,
         Some(DialCallStatus::Busy) => CallStatus::Busy,
@@ -281,7 +300,13 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
     let duration = d.dial_call_duration_secs().and_then(|s| i32::try_from(s).ok());
     let call_over = CallStatus::parse(&call.status).is_some_and(CallStatus::is_final);
     let state = CallState { over: call_over, connected: call.connected_at.is_some() };
-    apply_leg_report(conn, &leg, state, &Report { status: leg_status, at: t, duration_secs: duration, sequence: None }, d.dial_call_sid.as_deref())?;
+    apply_leg_report(
+        conn,
+        &leg,
+        state,
+        &Report { status: leg_status, at: t, duration_secs: duration, sequence: None },
+        d.dial_call_sid.as_deref(),
+    )?;
     if answered {
         return Ok(Answer::Hangup);
     }
@@ -304,7 +329,17 @@ pub fn on_dial_result(conn: &mut DbConnection, leg_id: i64, d: &DialActionCallba
         return Ok(Answer::SayHangup(campaign.busy_message));
     }
     let tried: Vec<i64> = legs.iter().filter_map(|l| l.buyer_id).collect();
-    match try_route(conn, call.id, &campaign, (&call.caller, &call.dialled), call.caller_state.as_deref(), &tried, leg.attempt + 1, now, cfg)? {
+    match try_route(
+        conn,
+        call.id,
+        &campaign,
+        (&call.caller, &call.dialled),
+        call.caller_state.as_deref(),
+        &tried,
+        leg.attempt + 1,
+        now,
+        cfg,
+    )? {
         Some((leg_id, buyer_number)) => Ok(Answer::Dial { greeting: None, leg_id, buyer_number, caller_id: call.caller.clone() }),
         None => {
             store::set_outcome(conn, call.id, outcome::FAILED)?;
@@ -354,7 +389,11 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call: CallState, r: &
         // it was all done when the leg's record last changed.
         return Ok(());
     }
-    direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(leg.id), (progress_changes!(call_legs, p), call_legs::dial_call_sid.eq(dial_call_sid))))?;
+    direct::run!(
+        conn,
+        execute,
+        update(call_legs::table, call_legs::id.eq(leg.id), (progress_changes!(call_legs, p), call_legs::dial_call_sid.eq(dial_call_sid)))
+    )?;
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         live::emit(conn, LiveEvent::Ringing(leg.call_id))?;
     }
@@ -369,16 +408,30 @@ fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call: CallState, r: &
         use diesel::sql_types::{Integer, Nullable, Timestamp};
         let connected_at = Some(Stamp(p.answered_at.or(p.ended_at).unwrap_or(r.at))).into_sql::<Nullable<Timestamp>>();
         let final_secs = p.duration_secs.filter(|_| p.is_final()).into_sql::<Nullable<Integer>>();
-        direct::run!(conn, execute, update(calls::table, calls::id.eq(leg.call_id), (
-            calls::buyer_id.eq(leg.buyer_id),
-            calls::connected_at.eq(case_when(calls::connected_at.is_null().or(calls::connected_at.gt(connected_at)), connected_at).otherwise(calls::connected_at)),
-            calls::outcome.eq(outcome::CONNECTED),
-            calls::billable_secs.eq(case_when(final_secs.is_not_null(), final_secs).otherwise(calls::billable_secs)),
-            calls::updated_at.eq(Stamp(crate::db::now())),
-        )))?;
+        direct::run!(
+            conn,
+            execute,
+            update(
+                calls::table,
+                calls::id.eq(leg.call_id),
+                (
+                    calls::buyer_id.eq(leg.buyer_id),
+                    calls::connected_at.eq(case_when(calls::connected_at.is_null().or(calls::connected_at.gt(connected_at)), connected_at)
+                        .otherwise(calls::connected_at)),
+                    calls::outcome.eq(outcome::CONNECTED),
+                    calls::billable_secs.eq(case_when(final_secs.is_not_null(), final_secs).otherwise(calls::billable_secs)),
+                    calls::updated_at.eq(Stamp(crate::db::now())),
+                )
+            )
+        )?;
     }
     if p.is_final() && slots::release(conn, leg.id, leg.buyer_id)? {
-        store::event(conn, leg.call_id, "slot_released", json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}))?;
+        store::event(
+            conn,
+            leg.call_id,
+            "slot_released",
+            json!({"leg_id": leg.id, "buyer_id": leg.buyer_id, "leg_status": p.status.as_str()}),
+        )?;
     }
     // Money: settles once the call is final and the answered leg's length known, whatever the order.
     // A leg still under way cannot make a call ready: answered, it holds the settlement back;
@@ -410,7 +463,13 @@ fn report_from(cb: &CallStatusCallback, status: CallStatus, now: NaiveDateTime) 
 
 /// A status callback: of buyer leg `leg_id` when given, else of the inbound call.
 /// `twilio` says whether there is an account to ask for the call's cost once it is over.
-pub fn on_status(conn: &mut DbConnection, leg_id: Option<i64>, cb: &CallStatusCallback, now: DateTime<Utc>, twilio: &TwilioConfig) -> Result<(), AppError> {
+pub fn on_status(
+    conn: &mut DbConnection,
+    leg_id: Option<i64>,
+    cb: &CallStatusCallback,
+    now: DateTime<Utc>,
+    twilio: &TwilioConfig,
+) -> Result<(), AppError> {
     let Some(status) = cb.status() else {
         return Err(AppError::bad_request(format!("unknown CallStatus {:?}", cb.call_status)));
     };
@@ -464,17 +523,26 @@ pub fn on_recording(conn: &mut DbConnection, r: &RecordingStatusCallback) -> Res
     let Some(call) = store::find_by_sid(conn, &r.call_sid)? else {
         return Err(AppError::NotFound("call"));
     };
-    store::event(conn, call.id, "recording", json!({"sid": r.recording_sid, "status": r.recording_status, "duration_secs": r.duration_secs()}))?;
+    store::event(
+        conn,
+        call.id,
+        "recording",
+        json!({"sid": r.recording_sid, "status": r.recording_status, "duration_secs": r.duration_secs()}),
+    )?;
     if r.recording_status != "completed" {
         return Ok(());
     }
-    update(calls::table, calls::id.eq(call.id), (
-        calls::recording_sid.eq(&r.recording_sid),
-        calls::recording_url.eq(&r.recording_url),
-        calls::recording_duration_secs.eq(r.duration_secs().and_then(|s| i32::try_from(s).ok())),
-        calls::recording_channels.eq(r.channels().and_then(|s| i32::try_from(s).ok())),
-        calls::updated_at.eq(crate::db::now()),
-    ))
+    update(
+        calls::table,
+        calls::id.eq(call.id),
+        (
+            calls::recording_sid.eq(&r.recording_sid),
+            calls::recording_url.eq(&r.recording_url),
+            calls::recording_duration_secs.eq(r.duration_secs().and_then(|s| i32::try_from(s).ok())),
+            calls::recording_channels.eq(r.channels().and_then(|s| i32::try_from(s).ok())),
+            calls::updated_at.eq(crate::db::now()),
+        ),
+    )
     .execute(conn)?;
     crate::twilio::tasks::enqueue_transcript_if_wanted(conn, call.id)?;
     Ok(())
@@ -523,8 +591,14 @@ pub fn simulate(
         None => None,
     };
     let Some(campaign) = campaign else {
-        let decision = callbroker_wire::Decision { ranked: vec![], verdicts: vec![], caller_state: crate::routing::caller_state(from_state, caller) };
-        return Ok(callbroker_wire::SimulateResponse { campaign_id: None, outcome: outcome::UNKNOWN_NUMBER.into(), buyer_id: None, decision });
+        let decision =
+            callbroker_wire::Decision { ranked: vec![], verdicts: vec![], caller_state: crate::routing::caller_state(from_state, caller) };
+        return Ok(callbroker_wire::SimulateResponse {
+            campaign_id: None,
+            outcome: outcome::UNKNOWN_NUMBER.into(),
+            buyer_id: None,
+            decision,
+        });
     };
     let loaded = candidates::load(conn, campaign.id, now)?;
     let since = now.naive_utc() - chrono::Duration::seconds(cfg.repeat_window_secs);
@@ -546,5 +620,10 @@ pub fn simulate(
     } else {
         outcome::ROUTED
     };
-    Ok(callbroker_wire::SimulateResponse { campaign_id: Some(campaign.id), outcome: outcome.into(), buyer_id: decision.first(), decision: decision.into_owned() })
+    Ok(callbroker_wire::SimulateResponse {
+        campaign_id: Some(campaign.id),
+        outcome: outcome.into(),
+        buyer_id: decision.first(),
+        decision: decision.into_owned(),
+    })
 }

@@ -45,7 +45,11 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
 /// Gives a leg's slot back, once: returns false when it was already released. `buyer_id` is the
 /// leg's buyer (the caller has the leg at hand; a leg's buyer never changes).
 pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> Result<bool, AppError> {
-    let released = direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(leg_id).and(call_legs::released.eq(false)), call_legs::released.eq(true)))?;
+    let released = direct::run!(
+        conn,
+        execute,
+        update(call_legs::table, call_legs::id.eq(leg_id).and(call_legs::released.eq(false)), call_legs::released.eq(true))
+    )?;
     if released == 0 {
         return Ok(false);
     }
@@ -53,7 +57,11 @@ pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> R
         direct::run!(
             conn,
             execute,
-            update(buyer_load::table, buyer_load::buyer_id.eq(buyer).and(buyer_load::in_progress.gt(0)), buyer_load::in_progress.eq(buyer_load::in_progress - 1)),
+            update(
+                buyer_load::table,
+                buyer_load::buyer_id.eq(buyer).and(buyer_load::in_progress.gt(0)),
+                buyer_load::in_progress.eq(buyer_load::in_progress - 1)
+            ),
         )?;
     }
     Ok(true)

@@ -67,10 +67,7 @@ impl DbUrl {
             }
             return Ok(DbUrl::Sqlite(PathBuf::from(path)));
         }
-        Err(format!(
-            "unsupported database URL scheme in {:?}: use sqlite://path/to/file.db or postgres://...",
-            redact_url(url)
-        ))
+        Err(format!("unsupported database URL scheme in {:?}: use sqlite://path/to/file.db or postgres://...", redact_url(url)))
     }
 
     pub fn backend(&self) -> Backend {
@@ -209,7 +206,10 @@ fn spawn_checkpointer(pool: Pool, committed: std::sync::Arc<AtomicBool>, alive: 
             if !committed.swap(false, Ordering::Relaxed) {
                 continue;
             }
-            let done = pool.get().map_err(AppError::from).and_then(|mut c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").map_err(AppError::from));
+            let done = pool
+                .get()
+                .map_err(AppError::from)
+                .and_then(|mut c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").map_err(AppError::from));
             if let Err(e) = done {
                 tracing::warn!(error = %e, "could not checkpoint the SQLite write-ahead log; trying again");
             }
@@ -246,7 +246,10 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let statements = prometheus::IntCounter::new("db_statements_total", "SQL statements run on the database by this instance, BEGIN and COMMIT included")?;
+        let statements = prometheus::IntCounter::new(
+            "db_statements_total",
+            "SQL statements run on the database by this instance, BEGIN and COMMIT included",
+        )?;
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -289,9 +292,7 @@ impl Db {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
-        let applied = conn
-            .run_pending_migrations(source)
-            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        let applied = conn.run_pending_migrations(source).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         Ok(applied.iter().map(|v| v.to_string()).collect())
     }
 
@@ -327,10 +328,7 @@ impl Db {
     }
 
     /// Synchronous variant of [`Db::write`] for commands and background threads.
-    pub fn write_blocking<T>(
-        &self,
-        mut f: impl FnMut(&mut DbConnection) -> Result<T, AppError>,
-    ) -> Result<T, AppError> {
+    pub fn write_blocking<T>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
         let mut conn = self.write.get()?;
         let mut attempt = 1;
         loop {

@@ -226,7 +226,12 @@ mod tests {
 
     fn datetime() -> impl Strategy<Value = NaiveDateTime> {
         // Whole seconds, milliseconds, microseconds and nanoseconds: each of chrono's widths.
-        let nanos = prop_oneof![Just(0_u32), (1..1000_u32).prop_map(|m| m * 1_000_000), (1..1_000_000_u32).prop_map(|u| u * 1000), 1..1_000_000_000_u32];
+        let nanos = prop_oneof![
+            Just(0_u32),
+            (1..1000_u32).prop_map(|m| m * 1_000_000),
+            (1..1_000_000_u32).prop_map(|u| u * 1000),
+            1..1_000_000_000_u32
+        ];
         (-1_000_i32..11_000, 1..=366_u32, 0..86_400_u32, nanos).prop_filter_map("a day of the year", |(y, d, s, n)| {
             Some(NaiveDate::from_yo_opt(y, d)?.and_time(NaiveTime::from_num_seconds_from_midnight_opt(s, n)?))
         })
@@ -293,14 +298,21 @@ mod tests {
         let mut conn = DbConnection::Sqlite(diesel::SqliteConnection::establish(&path.to_string_lossy()).expect("sqlite"));
         conn.batch_execute("CREATE TABLE ts (id INTEGER PRIMARY KEY, at TIMESTAMP)").expect("table");
         let t = |s: &str| NaiveDateTime::parse_from_str(s, CHRONO).expect("valid");
-        let times = [t("2026-11-27 10:11:12"), t("2026-11-27 10:11:12.250"), t("1999-12-31 23:59:59.000001"), t("2026-11-27 10:11:12.123456789")];
+        let times =
+            [t("2026-11-27 10:11:12"), t("2026-11-27 10:11:12.250"), t("1999-12-31 23:59:59.000001"), t("2026-11-27 10:11:12.123456789")];
         for (i, at) in times.iter().enumerate() {
             let i = i as i64 * 10;
             // diesel's own conversion, then ours on SQLite's connection and on the two-backend one.
             diesel::insert_into(ts::table).values((ts::id.eq(i), ts::at.eq(at))).execute(&mut conn).expect("diesel");
-            direct::run!(&mut conn, execute, diesel::insert_into(ts::table).values((ts::id.eq(i + 1), ts::at.eq(Stamp(*at))))).expect("direct");
+            direct::run!(&mut conn, execute, diesel::insert_into(ts::table).values((ts::id.eq(i + 1), ts::at.eq(Stamp(*at)))))
+                .expect("direct");
             diesel::insert_into(ts::table).values((ts::id.eq(i + 2), ts::at.eq(Some(Stamp(*at))))).execute(&mut conn).expect("multi");
-            let texts: Vec<String> = diesel::sql_query(format!("SELECT at AS text FROM ts WHERE id BETWEEN {i} AND {}", i + 2)).load::<Text>(&mut conn).expect("texts").into_iter().map(|r| r.text).collect();
+            let texts: Vec<String> = diesel::sql_query(format!("SELECT at AS text FROM ts WHERE id BETWEEN {i} AND {}", i + 2))
+                .load::<Text>(&mut conn)
+                .expect("texts")
+                .into_iter()
+                .map(|r| r.text)
+                .collect();
             assert_eq!(texts, vec![texts[0].clone(); 3], "the same text stored for {at}");
         }
         conn.batch_execute("INSERT INTO ts VALUES (100, '2026-11-27T10:11:12'), (101, 2461371.5), (102, NULL)").expect("other forms");
@@ -313,7 +325,8 @@ mod tests {
         assert_eq!(theirs[14], None);
         assert_eq!(ours.iter().map(|s| s.0).collect::<Vec<_>>(), theirs);
         assert_eq!(multi.iter().map(|s| s.0).collect::<Vec<_>>(), theirs);
-        let first: Stamp = direct::run!(&mut conn, first, ts::table.filter(ts::id.eq(1_i64)).select(ts::at.assume_not_null())).expect("not null");
+        let first: Stamp =
+            direct::run!(&mut conn, first, ts::table.filter(ts::id.eq(1_i64)).select(ts::at.assume_not_null())).expect("not null");
         assert_eq!(first, Stamp(times[0]));
     }
 

@@ -16,8 +16,8 @@
 //! with its values (`eq_any` on SQLite) marks itself unsafe to cache, and is then never cached.
 use diesel::backend::Backend;
 use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
-use diesel::Expression;
 use diesel::query_source::Table;
+use diesel::Expression;
 use diesel::QueryResult;
 
 /// `UPDATE` that stays prepared; see the module docs. Run it with `.execute(conn)`.
@@ -135,13 +135,18 @@ mod tests {
     fn prepared_once_then_reused_with_the_values_of_each_run() {
         let (mut c, prepared) = with_table(diesel::SqliteConnection::establish(":memory:").expect("sqlite"), TWO_ROWS);
         for i in 0..5 {
-            let n = update(t::table, t::id.eq(1_i64).and(t::v.ge(0)), (t::v.eq(i), t::note.eq(Some(format!("run {i}"))))).execute(&mut c).expect("update");
+            let n = update(t::table, t::id.eq(1_i64).and(t::v.ge(0)), (t::v.eq(i), t::note.eq(Some(format!("run {i}")))))
+                .execute(&mut c)
+                .expect("update");
             assert_eq!(n, 1);
         }
         assert_eq!(prepared.lock().expect("lock").len(), 1, "prepared once, then reused");
         assert_eq!(rows(&mut c), vec![(1, 4, Some("run 4".into())), (2, 0, None)], "only the filtered row, with the last run's values");
         // A filter that matches nothing changes nothing.
-        assert_eq!(update(t::table, t::id.eq(3_i64).and(t::v.ge(0)), (t::v.eq(9), t::note.eq(None::<String>))).execute(&mut c).expect("update"), 0);
+        assert_eq!(
+            update(t::table, t::id.eq(3_i64).and(t::v.ge(0)), (t::v.eq(9), t::note.eq(None::<String>))).execute(&mut c).expect("update"),
+            0
+        );
         // Expressions of the row's own columns, and NULL.
         update(t::table, t::id.eq(2_i64), (t::v.eq(t::v + 5), t::note.eq(None::<String>))).execute(&mut c).expect("update");
         update(t::table, t::id.eq(2_i64), (t::v.eq(t::v + 5), t::note.eq(None::<String>))).execute(&mut c).expect("update");
@@ -152,7 +157,8 @@ mod tests {
     fn returning_reads_the_changed_row_and_stays_prepared() {
         let (mut c, prepared) = with_table(diesel::SqliteConnection::establish(":memory:").expect("sqlite"), TWO_ROWS);
         for i in 1..=3 {
-            let back: (i64, i32) = update(t::table, t::id.eq(2_i64), t::v.eq(t::v + i)).returning((t::id, t::v)).get_result(&mut c).expect("returning");
+            let back: (i64, i32) =
+                update(t::table, t::id.eq(2_i64), t::v.eq(t::v + i)).returning((t::id, t::v)).get_result(&mut c).expect("returning");
             assert_eq!(back, (2, (1..=i).sum::<i32>()));
         }
         let none = update(t::table, t::id.eq(9_i64), t::v.eq(t::v + 1)).returning((t::id, t::v)).get_result::<(i64, i32)>(&mut c);

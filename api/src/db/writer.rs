@@ -264,7 +264,8 @@ mod tests {
     }
 
     fn values(db: &Db) -> Vec<i32> {
-        db.read_blocking(|c| Ok(diesel::sql_query("SELECT v FROM t ORDER BY v").load::<V>(c)?.into_iter().map(|r| r.v).collect())).expect("read")
+        db.read_blocking(|c| Ok(diesel::sql_query("SELECT v FROM t ORDER BY v").load::<V>(c)?.into_iter().map(|r| r.v).collect()))
+            .expect("read")
     }
 
     #[derive(QueryableByName)]

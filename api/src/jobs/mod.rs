@@ -115,7 +115,13 @@ pub fn enqueue(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value,
 }
 
 /// [`enqueue`] with its own number of attempts.
-pub fn enqueue_with(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value, run_at: NaiveDateTime, max_attempts: i32) -> Result<i64, AppError> {
+pub fn enqueue_with(
+    conn: &mut DbConnection,
+    kind: &str,
+    payload: &serde_json::Value,
+    run_at: NaiveDateTime,
+    max_attempts: i32,
+) -> Result<i64, AppError> {
     let t = now();
     let insert = diesel::insert_into(jobs::table)
         .values((
@@ -157,12 +163,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<JobRow, AppError> {
 fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64) -> Result<Vec<i64>, AppError> {
     let due = jobs::table
         .filter(jobs::kind.eq_any(kinds))
-        .filter(
-            jobs::status
-                .eq(PENDING)
-                .and(jobs::run_at.le(at))
-                .or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))),
-        )
+        .filter(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))))
         .order(jobs::run_at.asc())
         .select(jobs::id)
         .limit(limit);
@@ -171,7 +172,8 @@ fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64)
 
 /// Claims job `id` if it is still claimable: the conditional update only matches for one worker.
 fn claim(conn: &mut DbConnection, id: i64, at: NaiveDateTime, lease: chrono::Duration) -> Result<Option<Job>, AppError> {
-    let still_due = jobs::id.eq(id).and(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))));
+    let still_due =
+        jobs::id.eq(id).and(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))));
     let take = update(
         jobs::table,
         still_due,
@@ -206,12 +208,22 @@ fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg
     let running = jobs::id.eq(job.id).and(jobs::status.eq(RUNNING));
     match result {
         Ok(()) => {
-            let done = (jobs::status.eq(DONE), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(None::<String>), jobs::updated_at.eq(t));
+            let done = (
+                jobs::status.eq(DONE),
+                jobs::locked_until.eq(None::<NaiveDateTime>),
+                jobs::last_error.eq(None::<String>),
+                jobs::updated_at.eq(t),
+            );
             direct::run!(conn, execute, update(jobs::table, running, done))?;
         }
         Err(e) if e.permanent || job.attempt >= job.max_attempts => {
             tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempt, error = %e.message, "job given up");
-            let failed = (jobs::status.eq(FAILED), jobs::locked_until.eq(None::<NaiveDateTime>), jobs::last_error.eq(Some(&e.message)), jobs::updated_at.eq(t));
+            let failed = (
+                jobs::status.eq(FAILED),
+                jobs::locked_until.eq(None::<NaiveDateTime>),
+                jobs::last_error.eq(Some(&e.message)),
+                jobs::updated_at.eq(t),
+            );
             direct::run!(conn, execute, update(jobs::table, running, failed))?;
         }
         Err(e) => {

@@ -52,7 +52,10 @@ pub enum LiveEvent {
     Answered(i64),
     Completed(i64),
     /// The money verdict (emitted by the money code once a completed call is judged).
-    Qualified { call_id: i64, qualification: LiveQualification },
+    Qualified {
+        call_id: i64,
+        qualification: LiveQualification,
+    },
 }
 
 impl LiveEvent {
@@ -140,8 +143,7 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
             LiveEvent::Qualified { qualification, .. } => Some(qualification),
             _ => None,
         };
-        let payload = serde_json::to_string(&PayloadRef { call, qualification })
-            .map_err(|e| AppError::Internal(e.into()))?;
+        let payload = serde_json::to_string(&PayloadRef { call, qualification }).map_err(|e| AppError::Internal(e.into()))?;
         let insert = diesel::insert_into(live_events::table).values((
             live_events::at.eq(crate::db::stamp::Stamp(at)),
             live_events::kind.eq(kind.as_str()),
@@ -166,7 +168,17 @@ pub struct Row {
     pub payload: String,
 }
 
-fn rows_query() -> live_events::BoxedQuery<'static, crate::db::DbBackend, (diesel::sql_types::BigInt, diesel::sql_types::Timestamp, diesel::sql_types::Text, diesel::sql_types::Nullable<diesel::sql_types::BigInt>, diesel::sql_types::Text)> {
+fn rows_query() -> live_events::BoxedQuery<
+    'static,
+    crate::db::DbBackend,
+    (
+        diesel::sql_types::BigInt,
+        diesel::sql_types::Timestamp,
+        diesel::sql_types::Text,
+        diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+        diesel::sql_types::Text,
+    ),
+> {
     live_events::table
         .select((live_events::id, live_events::at, live_events::kind, live_events::publisher_id, live_events::payload))
         .into_boxed()
@@ -215,8 +227,8 @@ impl Published {
     /// Renders a stored event. `full_caller` holds the campaigns whose publishers see full caller
     /// numbers ([`FullCaller::read_for`]).
     pub fn from_row(row: Row, full_caller: &FullCaller) -> Result<Published, AppError> {
-        let kind = LiveEventKind::parse(&row.kind)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown live event kind {:?}", row.kind)))?;
+        let kind =
+            LiveEventKind::parse(&row.kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown live event kind {:?}", row.kind)))?;
         let payload: Payload = serde_json::from_str(&row.payload).map_err(|e| AppError::Internal(e.into()))?;
         let mut event = callbroker_wire::LiveEvent {
             id: row.id,
@@ -403,8 +415,17 @@ mod tests {
     #[test]
     fn events_are_written_at_commit_only_and_redacted_for_publishers() {
         let (db, dir) = db();
-        db.write_blocking(|c| diesel::sql_query("INSERT INTO publishers (name, created_at, updated_at) VALUES ('P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)").execute(c).map_err(AppError::from)).expect("publisher");
-        let publisher: i64 = db.read_blocking(|c| crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(AppError::from)).expect("publisher id");
+        db.write_blocking(|c| {
+            diesel::sql_query("INSERT INTO publishers (name, created_at, updated_at) VALUES ('P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+                .execute(c)
+                .map_err(AppError::from)
+        })
+        .expect("publisher");
+        let publisher: i64 = db
+            .read_blocking(|c| {
+                crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(AppError::from)
+            })
+            .expect("publisher id");
         let call = db
             .write_blocking(|c| {
                 let id = crate::store::calls::insert(c, &new_call("CA1", Some(publisher)))?.expect("a new call");

@@ -232,14 +232,23 @@ pub enum AtHole {
 }
 
 /// Decides at a hole; notes a new one in `hole` (with `settles_at` read afterwards by `mark`).
-pub fn at_hole(hole: &mut Option<Hole>, first: i64, before_xmin: i64, mark: impl FnOnce() -> Result<i64, AppError>) -> Result<AtHole, AppError> {
+pub fn at_hole(
+    hole: &mut Option<Hole>,
+    first: i64,
+    before_xmin: i64,
+    mark: impl FnOnce() -> Result<i64, AppError>,
+) -> Result<AtHole, AppError> {
     match hole {
         Some(h) if h.first == first => {
             if before_xmin >= h.settles_at {
                 return Ok(AtHole::Pass);
             }
             if h.seen.elapsed() >= HOLE_WAIT {
-                tracing::warn!(first, waited_ms = h.seen.elapsed().as_millis() as u64, "live events: a transaction holding an event id stays open; passing over it");
+                tracing::warn!(
+                    first,
+                    waited_ms = h.seen.elapsed().as_millis() as u64,
+                    "live events: a transaction holding an event id stays open; passing over it"
+                );
                 return Ok(AtHole::Pass);
             }
             Ok(AtHole::Wait)

@@ -41,7 +41,13 @@ pub struct Replay {
 /// The events after `last_event_id` visible to `scope`, up to `published` (what the pump has
 /// handed to the hub: later ones reach the client through the hub, in order), bounded by `max`
 /// and by what is kept; past those bounds a reload frame instead.
-pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option<i64>, max: i64, published: i64) -> Result<Replay, AppError> {
+pub fn replay(
+    conn: &mut DbConnection,
+    last_event_id: Option<i64>,
+    scope: Option<i64>,
+    max: i64,
+    published: i64,
+) -> Result<Replay, AppError> {
     let Some(last) = last_event_id else {
         return Ok(Replay { frames: vec![], after: 0 });
     };

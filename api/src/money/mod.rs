@@ -137,11 +137,22 @@ pub fn load_rules(conn: &mut DbConnection, campaign: i64, buyer: Option<i64>, pu
     // One query: the overrides are left-joined, for either may be missing (and a missing buyer or
     // publisher matches no row).
     let query = campaigns::table
-        .left_join(campaign_buyers::table.on(campaign_buyers::campaign_id.eq(campaigns::id).and(campaign_buyers::buyer_id.nullable().eq(buyer))))
-        .left_join(campaign_publishers::table.on(campaign_publishers::campaign_id.eq(campaigns::id).and(campaign_publishers::publisher_id.nullable().eq(publisher))))
+        .left_join(
+            campaign_buyers::table.on(campaign_buyers::campaign_id.eq(campaigns::id).and(campaign_buyers::buyer_id.nullable().eq(buyer))),
+        )
+        .left_join(
+            campaign_publishers::table
+                .on(campaign_publishers::campaign_id.eq(campaigns::id).and(campaign_publishers::publisher_id.nullable().eq(publisher))),
+        )
         .filter(campaigns::id.eq(campaign))
         .select((
-            (campaigns::currency, campaigns::revenue_micros, campaigns::payout_micros, campaigns::buffer_secs, campaigns::duplicate_window_secs),
+            (
+                campaigns::currency,
+                campaigns::revenue_micros,
+                campaigns::payout_micros,
+                campaigns::buffer_secs,
+                campaigns::duplicate_window_secs,
+            ),
             (campaign_buyers::buyer_id, campaign_buyers::revenue_micros, campaign_buyers::buffer_secs).nullable(),
             campaign_publishers::payout_micros.nullable(),
         ));
@@ -216,7 +227,14 @@ pub fn settle(conn: &mut DbConnection, call_id: i64, choice: RuleChoice) -> Resu
 fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: RuleChoice, now: NaiveDateTime) -> Result<(), AppError> {
     let answered_leg = legs.iter().filter(|l| leg_answered(l)).max_by_key(|l| (l.duration_secs.unwrap_or(0), l.id));
     let buyer = answered_leg.and_then(|l| l.buyer_id).or(call.buyer_id);
-    let snapshot = match (choice, call.currency.clone(), call.rule_revenue_micros, call.rule_payout_micros, call.rule_buffer_secs, call.rule_duplicate_window_secs) {
+    let snapshot = match (
+        choice,
+        call.currency.clone(),
+        call.rule_revenue_micros,
+        call.rule_payout_micros,
+        call.rule_buffer_secs,
+        call.rule_duplicate_window_secs,
+    ) {
         (RuleChoice::Keep, Some(currency), Some(revenue_micros), Some(payout_micros), Some(buffer_secs), Some(duplicate_window_secs)) => {
             Some(Rules { currency, revenue_micros, payout_micros, buffer_secs, duplicate_window_secs })
         }
@@ -283,7 +301,11 @@ fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: R
         let offered = i64::from(!l.counted);
         let connected_delta = i64::from(connected) - i64::from(l.counted_connected);
         delta.add(key, rollup::Sums { offered, connected: connected_delta, ..Default::default() });
-        direct::run!(conn, execute, update(call_legs::table, call_legs::id.eq(l.id), (call_legs::counted.eq(true), call_legs::counted_connected.eq(connected))))?;
+        direct::run!(
+            conn,
+            execute,
+            update(call_legs::table, call_legs::id.eq(l.id), (call_legs::counted.eq(true), call_legs::counted_connected.eq(connected)))
+        )?;
     }
     delta.write(conn)
 }

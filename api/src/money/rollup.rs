@@ -316,8 +316,23 @@ where
         for (i, (level, k, s)) in self.0.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
             let values = [
-                level, &k.hour, &k.campaign_id, &k.publisher_id, &k.buyer_id, &k.number_id, &s.calls, &s.answered, &s.qualified, &s.duplicates, &s.no_buyer,
-                &s.talk_secs, &s.revenue_micros, &s.payout_micros, &s.cost_micros, &s.offered, &s.connected,
+                level,
+                &k.hour,
+                &k.campaign_id,
+                &k.publisher_id,
+                &k.buyer_id,
+                &k.number_id,
+                &s.calls,
+                &s.answered,
+                &s.qualified,
+                &s.duplicates,
+                &s.no_buyer,
+                &s.talk_secs,
+                &s.revenue_micros,
+                &s.payout_micros,
+                &s.cost_micros,
+                &s.offered,
+                &s.connected,
             ];
             for (j, v) in values.into_iter().enumerate() {
                 if j > 0 {

@@ -123,9 +123,8 @@ fn rollup_writes_wait_for_the_commit() {
     let dir = std::env::temp_dir().join(format!("cb-rollup-{}-{}", std::process::id(), crate::auth::random_token(8)));
     let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
     db.migrate().expect("migrate");
-    let rows = |c: &mut crate::db::DbConnection| -> Result<i64, AppError> {
-        Ok(crate::db::schema::call_rollups::table.count().get_result(c)?)
-    };
+    let rows =
+        |c: &mut crate::db::DbConnection| -> Result<i64, AppError> { Ok(crate::db::schema::call_rollups::table.count().get_result(c)?) };
     let key = Key { hour: 3600, campaign_id: 1, publisher_id: 2, buyer_id: 3, number_id: 4 };
     let one = Sums { calls: 1, ..Default::default() };
     let seen_inside = db
@@ -175,7 +174,15 @@ fn rollup_upsert_binds_its_values_and_adds_up() {
     conn.run_pending_migrations(crate::db::SQLITE_MIGRATIONS).expect("migrate");
     let (mut c, prepared) = crate::db::testing::with_table(conn, "");
     let rows = |n: i64| -> Vec<(i64, Key, Sums)> {
-        (0..n).map(|i| (1, Key { hour: 3600, campaign_id: i + 1, ..Default::default() }, Sums { calls: 1, talk_secs: i, revenue_micros: 5, ..Default::default() })).collect()
+        (0..n)
+            .map(|i| {
+                (
+                    1,
+                    Key { hour: 3600, campaign_id: i + 1, ..Default::default() },
+                    Sums { calls: 1, talk_secs: i, revenue_micros: 5, ..Default::default() },
+                )
+            })
+            .collect()
     };
     rollup::upsert(&mut c, &rows(2)).expect("two rows");
     rollup::upsert(&mut c, &rows(2)).expect("the same two again");
@@ -187,7 +194,8 @@ fn rollup_upsert_binds_its_values_and_adds_up() {
         let times = if campaign <= 2 { 3 } else { 1 };
         assert_eq!((calls, talk, revenue), (times, times * (campaign - 1), times * 5), "campaign {campaign}");
     }
-    let prepared: Vec<String> = prepared.lock().expect("lock").iter().filter(|s| s.starts_with("INSERT INTO call_rollups")).cloned().collect();
+    let prepared: Vec<String> =
+        prepared.lock().expect("lock").iter().filter(|s| s.starts_with("INSERT INTO call_rollups")).cloned().collect();
     // Two rows, then `UPSERT_ROWS` rows (twice), then five: three statements, each prepared once.
     assert_eq!(prepared.len(), 3, "{prepared:#?}");
     assert!(prepared.iter().all(|s| s.contains('?') && !s.contains("3600")), "values are bound, not written into the SQL");

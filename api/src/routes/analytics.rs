@@ -1,7 +1,9 @@
 //! Analytics, publisher reports and the money recompute.
 use actix_web::{get, post, web, HttpResponse};
 use bytes::Bytes;
-use callbroker_wire::{AnalyticsQuery, Page, PageParams, RecomputeRequest, RecomputeResult, ReportFormat, ReportQuery, ReportRow, Summary, Timeseries};
+use callbroker_wire::{
+    AnalyticsQuery, Page, PageParams, RecomputeRequest, RecomputeResult, ReportFormat, ReportQuery, ReportRow, Summary, Timeseries,
+};
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::analytics::{self, Query};
@@ -39,7 +41,11 @@ pub async fn timeseries(auth: Auth, state: web::Data<AppState>, q: web::Query<An
 #[utoipa::path(tag = "analytics", security(("bearer" = [])), request_body = RecomputeRequest,
     responses((status = 200, body = RecomputeResult), AuthErrors, InputErrors))]
 #[post("/money/recompute")]
-pub async fn recompute(auth: Auth, state: web::Data<AppState>, body: web::Json<RecomputeRequest>) -> Result<web::Json<RecomputeResult>, AppError> {
+pub async fn recompute(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: web::Json<RecomputeRequest>,
+) -> Result<web::Json<RecomputeResult>, AppError> {
     auth.require_admin()?;
     let req = body.into_inner();
     let mut errors = FieldErrors::new();
@@ -117,7 +123,11 @@ pub fn csv_stream(
                 Ok(r) => r,
                 Err(e) => return Some((Err(e), None)),
             };
-            let next = if (rows.len() as i64) < reports::CSV_BATCH { None } else { rows.last().map(|r| Some((r.started_at.naive_utc(), r.call_id))) };
+            let next = if (rows.len() as i64) < reports::CSV_BATCH {
+                None
+            } else {
+                rows.last().map(|r| Some((r.started_at.naive_utc(), r.call_id)))
+            };
             for r in &rows {
                 reports::csv_line(r, &mut chunk);
             }

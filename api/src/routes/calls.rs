@@ -44,14 +44,20 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 #[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = SimulateRequest,
     responses((status = 200, body = SimulateResponse), AuthErrors, InputErrors))]
 #[post("/routing/simulate")]
-pub async fn simulate(auth: Auth, state: web::Data<AppState>, body: web::Json<SimulateRequest>) -> Result<web::Json<SimulateResponse>, AppError> {
+pub async fn simulate(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: web::Json<SimulateRequest>,
+) -> Result<web::Json<SimulateResponse>, AppError> {
     auth.require_staff()?;
     let req = body.into_inner();
     let mut errors = crate::error::FieldErrors::new();
     let number = crate::domain::validate::e164(&req.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
     let caller = crate::domain::validate::e164(&req.caller).map_err(|e| errors.add("caller", e)).unwrap_or_default();
     let state_code = match req.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => crate::domain::validate::us_states(&[s.to_string()]).map_err(|e| errors.add("state", e)).ok().and_then(|v| v.into_iter().next()),
+        Some(s) => {
+            crate::domain::validate::us_states(&[s.to_string()]).map_err(|e| errors.add("state", e)).ok().and_then(|v| v.into_iter().next())
+        }
         None => None,
     };
     errors.into_result()?;

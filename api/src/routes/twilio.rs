@@ -65,7 +65,11 @@ pub async fn get_account(auth: Auth, state: web::Data<AppState>) -> Result<web::
 #[utoipa::path(tag = "twilio", security(("bearer" = [])), request_body = TwilioAccountUpdate,
     responses((status = 200, body = TwilioAccount), AuthErrors, InputErrors))]
 #[put("/twilio/account")]
-pub async fn put_account(auth: Auth, state: web::Data<AppState>, body: web::Json<TwilioAccountUpdate>) -> Result<web::Json<TwilioAccount>, AppError> {
+pub async fn put_account(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: web::Json<TwilioAccountUpdate>,
+) -> Result<web::Json<TwilioAccount>, AppError> {
     auth.require_admin()?;
     let (body, cfg, public_url) = (body.into_inner(), state.config.twilio.clone(), state.config.public_url.clone());
     let view = state

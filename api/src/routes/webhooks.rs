@@ -52,8 +52,8 @@ async fn auth_token(state: &AppState) -> Option<String> {
 async fn verified<T: DeserializeOwned>(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<T, AppError> {
     let cfg = &state.config;
     let auth_token = if cfg.twilio.insecure_skip_signature { None } else { auth_token(state).await };
-    let is_form = header(req, "content-type")
-        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    let is_form =
+        header(req, "content-type").is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if !cfg.twilio.insecure_skip_signature {
         let signature = header(req, SIGNATURE_HEADER);
         if signature.is_none() {
@@ -63,15 +63,8 @@ async fn verified<T: DeserializeOwned>(req: &HttpRequest, body: &[u8], state: &A
             return Err(AppError::Forbidden("webhooks must be form-encoded and signed".into()));
         }
         let pairs = params::form_pairs(body).map_err(|_| AppError::Forbidden("invalid signature".into()))?;
-        let url = format!(
-            "{}{}",
-            cfg.public_url.trim_end_matches('/'),
-            req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
-        );
-        let keys = SignatureKeys {
-            auth_token,
-            shared_key: cfg.twilio.webhook_shared_key.as_ref().map(|s| s.expose().to_string()),
-        };
+        let url = format!("{}{}", cfg.public_url.trim_end_matches('/'), req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+        let keys = SignatureKeys { auth_token, shared_key: cfg.twilio.webhook_shared_key.as_ref().map(|s| s.expose().to_string()) };
         if let Err(e) = signature::verify(&keys, &url, &pairs, signature, header(req, SIGNATURE_SETTINGS_HEADER)) {
             tracing::warn!(error = %e, path = req.path(), "webhook refused: bad signature");
             return Err(AppError::Forbidden("invalid signature".into()));

@@ -95,9 +95,7 @@ impl Share {
 
 /// Orders the eligible buyers of one priority tier, first to ring first.
 pub(crate) fn order_tier(tier: &mut [Share]) {
-    let (n, total_weight) = tier.iter().fold((0u128, 0u128), |(n, w), s| {
-        (n + u128::from(s.recent_calls), w + u128::from(s.weight))
-    });
+    let (n, total_weight) = tier.iter().fold((0u128, 0u128), |(n, w), s| (n + u128::from(s.recent_calls), w + u128::from(s.weight)));
     for s in tier.iter_mut() {
         s.below_quota = (n + 1) * u128::from(s.weight) > total_weight * u128::from(s.recent_calls);
     }
@@ -125,9 +123,7 @@ mod tests {
             priority: 0,
             weight,
             recent_calls,
-            last_call_micros: micros(
-                last.map(|s| Utc.timestamp_opt(s, 0).single().expect("instant")),
-            ),
+            last_call_micros: micros(last.map(|s| Utc.timestamp_opt(s, 0).single().expect("instant"))),
             below_quota: false,
         }
     }
@@ -138,11 +134,7 @@ mod tests {
 
     #[test]
     fn equal_weights_least_recent_volume_first() {
-        let mut t = vec![
-            share(1, 1, 5, None),
-            share(2, 1, 3, None),
-            share(3, 1, 4, None),
-        ];
+        let mut t = vec![share(1, 1, 5, None), share(2, 1, 3, None), share(3, 1, 4, None)];
         order_tier(&mut t);
         assert_eq!(ids(&t), [2, 3, 1]);
     }
@@ -179,9 +171,7 @@ mod tests {
         let mut counts = [0u32; 6];
         let weights = [10u32, 1, 1, 1, 1, 1];
         for _ in 0..5 {
-            let mut t: Vec<Share> = (0..6)
-                .map(|i| share(i as i64, weights[i], counts[i], None))
-                .collect();
+            let mut t: Vec<Share> = (0..6).map(|i| share(i as i64, weights[i], counts[i], None)).collect();
             order_tier(&mut t);
             counts[t[0].buyer_id as usize] += 1;
         }
@@ -190,12 +180,7 @@ mod tests {
 
     #[test]
     fn priority_tiers_are_shared_out_separately() {
-        let mut all = vec![
-            share(1, 1, 0, None),
-            share(2, 1, 9, None),
-            share(3, 1, 5, None),
-            share(4, 1, 1, None),
-        ];
+        let mut all = vec![share(1, 1, 0, None), share(2, 1, 9, None), share(3, 1, 5, None), share(4, 1, 1, None)];
         all[1].priority = 5;
         all[2].priority = 5;
         all[3].priority = -1;
@@ -205,10 +190,7 @@ mod tests {
 
     #[test]
     fn huge_figures_do_not_overflow() {
-        let mut t = vec![
-            share(1, u32::MAX, u32::MAX, None),
-            share(2, 1, u32::MAX - 1, None),
-        ];
+        let mut t = vec![share(1, u32::MAX, u32::MAX, None), share(2, 1, u32::MAX - 1, None)];
         order_tier(&mut t);
         assert_eq!(ids(&t), [1, 2]);
     }

@@ -111,10 +111,7 @@ pub fn route<'a>(call: &CallInfo, candidates: &'a [Candidate]) -> Decision<'a> {
     if !call.campaign_active {
         return Decision {
             ranked: Vec::new(),
-            verdicts: candidates
-                .iter()
-                .map(|c| skipped(c, Reason::CampaignPaused))
-                .collect(),
+            verdicts: candidates.iter().map(|c| skipped(c, Reason::CampaignPaused)).collect(),
             caller_state,
         };
     }
@@ -146,9 +143,7 @@ pub fn route<'a>(call: &CallInfo, candidates: &'a [Candidate]) -> Decision<'a> {
     order_eligible(&mut eligible);
     // A sticky repeat buyer moves to the front; the others keep their order.
     let repeat = call.repeat_buyer.and_then(|id| {
-        let pos = eligible
-            .iter()
-            .position(|s| s.buyer_id == id && candidates[s.index].sticky_repeat_callers)?;
+        let pos = eligible.iter().position(|s| s.buyer_id == id && candidates[s.index].sticky_repeat_callers)?;
         eligible[..=pos].rotate_right(1);
         Some(eligible[0].index)
     });
@@ -160,40 +155,20 @@ pub fn route<'a>(call: &CallInfo, candidates: &'a [Candidate]) -> Decision<'a> {
         let v = &mut verdicts[index];
         v.rank = Some(rank);
         if Some(index) != repeat {
-            v.reason = Reason::Selected {
-                rank,
-                priority: c.priority,
-                weight: c.weight.max(1),
-                recent_calls: c.recent_calls,
-            };
+            v.reason = Reason::Selected { rank, priority: c.priority, weight: c.weight.max(1), recent_calls: c.recent_calls };
         }
         ranked.push(c.buyer_id);
     }
 
-    Decision {
-        ranked,
-        verdicts,
-        caller_state,
-    }
+    Decision { ranked, verdicts, caller_state }
 }
 
 fn skipped(c: &Candidate, reason: Reason) -> Verdict<'_> {
-    Verdict {
-        buyer_id: c.buyer_id,
-        name: Cow::Borrowed(&c.name),
-        eligible: false,
-        rank: None,
-        reason,
-    }
+    Verdict { buyer_id: c.buyer_id, name: Cow::Borrowed(&c.name), eligible: false, rank: None, reason }
 }
 
 /// The first rule `c` fails for this call, or `None` when eligible.
-fn skip_reason(
-    call: &CallInfo,
-    state: Option<&Cow<'static, str>>,
-    c: &Candidate,
-    clocks: &mut LocalClocks,
-) -> Option<Reason> {
+fn skip_reason(call: &CallInfo, state: Option<&Cow<'static, str>>, c: &Candidate, clocks: &mut LocalClocks) -> Option<Reason> {
     if call.exclude.contains(&c.buyer_id) {
         return Some(Reason::AlreadyTried);
     }
@@ -215,13 +190,9 @@ fn skip_reason(
         }
     }
     if c.in_progress >= c.max_concurrent {
-        return Some(Reason::AtCapacity {
-            in_progress: c.in_progress,
-            max: c.max_concurrent,
-        });
+        return Some(Reason::AtCapacity { in_progress: c.in_progress, max: c.max_concurrent });
     }
-    let capped =
-        |count: u32, cap: Option<u32>| cap.filter(|&cap| count >= cap).map(|cap| (count, cap));
+    let capped = |count: u32, cap: Option<u32>| cap.filter(|&cap| count >= cap).map(|cap| (count, cap));
     if let Some((count, cap)) = capped(c.counts.hour, c.caps.hourly) {
         return Some(Reason::HourlyCap { count, cap });
     }

@@ -55,11 +55,7 @@ pub fn nanp_area_code(e164: &str) -> Option<u16> {
     if digits.len() != 10 || !digits.iter().all(u8::is_ascii_digit) || digits[0] < b'2' {
         return None;
     }
-    Some(
-        digits[..3]
-            .iter()
-            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')),
-    )
+    Some(digits[..3].iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')))
 }
 
 /// The state of an area code, from the shipped table.
@@ -71,11 +67,10 @@ pub fn area_code_state(area_code: u16) -> Option<&'static str> {
 /// territories and military "states", Canadian provinces and territories.
 /// Lent out instead of allocating a string per skip reason.
 const KNOWN_CODES: [&str; 72] = [
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
-    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
-    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
-    "WI", "WY", "DC", "PR", "VI", "GU", "AS", "MP", "AA", "AE", "AP", "AB", "BC", "MB", "NB", "NL",
-    "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT",
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI",
+    "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "VI", "GU", "AS", "MP", "AA", "AE", "AP", "AB", "BC", "MB", "NB", "NL", "NS", "NT",
+    "NU", "ON", "PE", "QC", "SK", "YT",
 ];
 
 /// `code` upper-cased, lent from [`KNOWN_CODES`] when it is one.
@@ -91,38 +86,22 @@ pub(crate) fn state_code(code: &str) -> Cow<'static, str> {
 pub fn caller_state(from_state: Option<&str>, caller: &str) -> Option<CallerState> {
     if let Some(s) = from_state.map(str::trim) {
         if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Some(CallerState {
-                state: s.to_ascii_uppercase(),
-                source: StateSource::Twilio,
-            });
+            return Some(CallerState { state: s.to_ascii_uppercase(), source: StateSource::Twilio });
         }
     }
     let state = area_code_state(nanp_area_code(caller.trim())?)?;
-    Some(CallerState {
-        state: state.to_string(),
-        source: StateSource::AreaCode,
-    })
+    Some(CallerState { state: state.to_string(), source: StateSource::AreaCode })
 }
 
 fn listed(list: &[String], state: &str) -> bool {
-    list.iter().any(|s| {
-        if s.len() == state.len() {
-            s.eq_ignore_ascii_case(state)
-        } else {
-            s.trim().eq_ignore_ascii_case(state)
-        }
-    })
+    list.iter().any(|s| if s.len() == state.len() { s.eq_ignore_ascii_case(state) } else { s.trim().eq_ignore_ascii_case(state) })
 }
 
 /// Applies a buyer's lists to the caller's state (as found by
 /// [`caller_state`], then [`state_code`]). Denied states are checked first; an unknown state passes
 /// a deny list (nothing to deny) but fails a non-empty allow list. Comparison
 /// ignores case and surrounding spaces.
-pub(crate) fn check_states(
-    state: Option<&Cow<'static, str>>,
-    allowed: &[String],
-    denied: &[String],
-) -> Result<(), Reason> {
+pub(crate) fn check_states(state: Option<&Cow<'static, str>>, allowed: &[String], denied: &[String]) -> Result<(), Reason> {
     match state {
         Some(s) if listed(denied, s) => Err(Reason::StateDenied { state: s.clone() }),
         _ if allowed.is_empty() => Ok(()),
@@ -184,35 +163,18 @@ mod tests {
     fn area_code_extraction() {
         assert_eq!(nanp_area_code("+12015550123"), Some(201));
         assert_eq!(nanp_area_code("+17175550000"), Some(717));
-        for bad in [
-            "+442071234567",
-            "12015550123",
-            "+1201555012",
-            "+120155501234",
-            "+11015550123",
-            "+1201555O123",
-            "",
-        ] {
+        for bad in ["+442071234567", "12015550123", "+1201555012", "+120155501234", "+11015550123", "+1201555O123", ""] {
             assert_eq!(nanp_area_code(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn twilio_state_wins_then_area_code() {
-        assert_eq!(
-            caller_state(Some("tx"), "+12015550123"),
-            Some(CallerState {
-                state: "TX".into(),
-                source: StateSource::Twilio
-            })
-        );
+        assert_eq!(caller_state(Some("tx"), "+12015550123"), Some(CallerState { state: "TX".into(), source: StateSource::Twilio }));
         for absent in [None, Some(""), Some("  "), Some("New Jersey"), Some("N1")] {
             assert_eq!(
                 caller_state(absent, "+12015550123"),
-                Some(CallerState {
-                    state: "NJ".into(),
-                    source: StateSource::AreaCode
-                }),
+                Some(CallerState { state: "NJ".into(), source: StateSource::AreaCode }),
                 "{absent:?}"
             );
         }
@@ -226,10 +188,7 @@ mod tests {
         assert!(matches!(state_code("tx"), Cow::Borrowed("TX")));
         assert!(matches!(state_code("QC"), Cow::Borrowed("QC")));
         assert!(matches!(state_code("zz"), Cow::Owned(ref s) if s == "ZZ"));
-        let table: Vec<&str> = parse_area_codes(AREA_CODES_CSV)
-            .flatten()
-            .map(|r| r.1)
-            .collect();
+        let table: Vec<&str> = parse_area_codes(AREA_CODES_CSV).flatten().map(|r| r.1).collect();
         let unknown: Vec<&&str> = table.iter().filter(|s| !KNOWN_CODES.contains(s)).collect();
         assert!(unknown.is_empty(), "{unknown:?}");
     }
@@ -244,18 +203,8 @@ mod tests {
         assert_eq!(check_states(None, &none, &none), Ok(()));
         assert_eq!(check_states(None, &none, &list(&["TX"])), Ok(()));
         assert_eq!(check_states(nj, &list(&["ny", " NJ "]), &none), Ok(()));
-        assert_eq!(
-            check_states(nj, &list(&["NY"]), &none),
-            Err(Reason::StateNotAllowed { state: "NJ".into() })
-        );
-        assert_eq!(
-            check_states(None, &list(&["NY"]), &none),
-            Err(Reason::StateUnknown)
-        );
-        assert_eq!(
-            check_states(tx, &list(&["TX"]), &list(&["tx"])),
-            Err(Reason::StateDenied { state: "TX".into() }),
-            "deny beats allow"
-        );
+        assert_eq!(check_states(nj, &list(&["NY"]), &none), Err(Reason::StateNotAllowed { state: "NJ".into() }));
+        assert_eq!(check_states(None, &list(&["NY"]), &none), Err(Reason::StateUnknown));
+        assert_eq!(check_states(tx, &list(&["TX"]), &list(&["tx"])), Err(Reason::StateDenied { state: "TX".into() }), "deny beats allow");
     }
 }

@@ -62,11 +62,7 @@ pub fn local_clock(tz: Tz, now: DateTime<Utc>) -> LocalClock {
     // hour() < 24 and minute() < 60, so this fits easily.
     let minute = (local.hour() * 60 + local.minute()) as u16;
     let utc_offset_minutes = local.offset().fix().local_minus_utc() / 60;
-    LocalClock {
-        day,
-        minute,
-        utc_offset_minutes,
-    }
+    LocalClock { day, minute, utc_offset_minutes }
 }
 
 /// Per-call memo of local clocks by time zone. Candidates share a handful of
@@ -81,10 +77,7 @@ impl LocalClocks {
     const CAPACITY: usize = 24;
 
     pub(crate) fn new(now: DateTime<Utc>) -> LocalClocks {
-        LocalClocks {
-            now,
-            entries: Vec::new(),
-        }
+        LocalClocks { now, entries: Vec::new() }
     }
 
     pub(crate) fn clock(&mut self, tz: Tz) -> LocalClock {
@@ -107,94 +100,45 @@ mod tests {
     use chrono_tz::Europe::London;
 
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
-            .single()
-            .expect("valid instant")
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid instant")
     }
 
     fn clock(day: Day, h: u16, m: u16, utc_offset_hours: i32) -> LocalClock {
-        LocalClock {
-            day,
-            minute: h * 60 + m,
-            utc_offset_minutes: utc_offset_hours * 60,
-        }
+        LocalClock { day, minute: h * 60 + m, utc_offset_minutes: utc_offset_hours * 60 }
     }
 
     #[test]
     fn new_york_spring_forward() {
         // 2026-03-08 07:00 UTC: 02:00 EST becomes 03:00 EDT.
-        assert_eq!(
-            local_clock(New_York, utc(2026, 3, 8, 6, 59)),
-            clock(Day::Sun, 1, 59, -5)
-        );
-        assert_eq!(
-            local_clock(New_York, utc(2026, 3, 8, 7, 0)),
-            clock(Day::Sun, 3, 0, -4)
-        );
-        assert_eq!(
-            local_clock(New_York, utc(2026, 3, 8, 13, 0)),
-            clock(Day::Sun, 9, 0, -4)
-        );
-        assert_eq!(
-            local_clock(New_York, utc(2026, 3, 7, 13, 0)),
-            clock(Day::Sat, 8, 0, -5)
-        );
+        assert_eq!(local_clock(New_York, utc(2026, 3, 8, 6, 59)), clock(Day::Sun, 1, 59, -5));
+        assert_eq!(local_clock(New_York, utc(2026, 3, 8, 7, 0)), clock(Day::Sun, 3, 0, -4));
+        assert_eq!(local_clock(New_York, utc(2026, 3, 8, 13, 0)), clock(Day::Sun, 9, 0, -4));
+        assert_eq!(local_clock(New_York, utc(2026, 3, 7, 13, 0)), clock(Day::Sat, 8, 0, -5));
     }
 
     #[test]
     fn new_york_fall_back() {
         // 2026-11-01 06:00 UTC: 02:00 EDT becomes 01:00 EST; 01:30 happens twice.
-        assert_eq!(
-            local_clock(New_York, utc(2026, 11, 1, 5, 30)),
-            clock(Day::Sun, 1, 30, -4)
-        );
-        assert_eq!(
-            local_clock(New_York, utc(2026, 11, 1, 6, 30)),
-            clock(Day::Sun, 1, 30, -5)
-        );
-        assert_eq!(
-            local_clock(New_York, utc(2026, 11, 1, 14, 0)),
-            clock(Day::Sun, 9, 0, -5)
-        );
+        assert_eq!(local_clock(New_York, utc(2026, 11, 1, 5, 30)), clock(Day::Sun, 1, 30, -4));
+        assert_eq!(local_clock(New_York, utc(2026, 11, 1, 6, 30)), clock(Day::Sun, 1, 30, -5));
+        assert_eq!(local_clock(New_York, utc(2026, 11, 1, 14, 0)), clock(Day::Sun, 9, 0, -5));
     }
 
     #[test]
     fn london_summer_time() {
         // BST from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC.
-        assert_eq!(
-            local_clock(London, utc(2026, 3, 28, 8, 30)),
-            clock(Day::Sat, 8, 30, 0)
-        );
-        assert_eq!(
-            local_clock(London, utc(2026, 3, 29, 8, 30)),
-            clock(Day::Sun, 9, 30, 1)
-        );
-        assert_eq!(
-            local_clock(London, utc(2026, 10, 25, 0, 30)),
-            clock(Day::Sun, 1, 30, 1)
-        );
-        assert_eq!(
-            local_clock(London, utc(2026, 10, 25, 1, 30)),
-            clock(Day::Sun, 1, 30, 0)
-        );
-        assert_eq!(
-            local_clock(London, utc(2026, 7, 1, 12, 0)),
-            clock(Day::Wed, 13, 0, 1)
-        );
+        assert_eq!(local_clock(London, utc(2026, 3, 28, 8, 30)), clock(Day::Sat, 8, 30, 0));
+        assert_eq!(local_clock(London, utc(2026, 3, 29, 8, 30)), clock(Day::Sun, 9, 30, 1));
+        assert_eq!(local_clock(London, utc(2026, 10, 25, 0, 30)), clock(Day::Sun, 1, 30, 1));
+        assert_eq!(local_clock(London, utc(2026, 10, 25, 1, 30)), clock(Day::Sun, 1, 30, 0));
+        assert_eq!(local_clock(London, utc(2026, 7, 1, 12, 0)), clock(Day::Wed, 13, 0, 1));
     }
 
     #[test]
     fn period_keys_follow_local_midnight() {
         // 03:30 UTC on Jan 1 is still Dec 31 in Los Angeles.
         let k = period_keys(Los_Angeles, utc(2026, 1, 1, 3, 30));
-        assert_eq!(
-            k,
-            PeriodKeys {
-                hour: 2025123119,
-                day: 20251231,
-                month: 202512
-            }
-        );
+        assert_eq!(k, PeriodKeys { hour: 2025123119, day: 20251231, month: 202512 });
         let k = period_keys(chrono_tz::UTC, utc(2026, 1, 1, 3, 30));
         assert_eq!((k.hour, k.day, k.month), (2026010103, 20260101, 202601));
     }
@@ -206,19 +150,10 @@ mod tests {
         let second = period_keys(New_York, utc(2026, 11, 1, 6, 30));
         assert_eq!(first, second);
         assert_eq!(first.hour, 2026110101);
-        assert_eq!(
-            period_keys(New_York, utc(2026, 11, 1, 7, 30)).hour,
-            2026110102
-        );
+        assert_eq!(period_keys(New_York, utc(2026, 11, 1, 7, 30)).hour, 2026110102);
         // Spring forward: 01:59 EST then 03:00 EDT; hour 02 never exists.
-        assert_eq!(
-            period_keys(New_York, utc(2026, 3, 8, 6, 59)).hour,
-            2026030801
-        );
-        assert_eq!(
-            period_keys(New_York, utc(2026, 3, 8, 7, 0)).hour,
-            2026030803
-        );
+        assert_eq!(period_keys(New_York, utc(2026, 3, 8, 6, 59)).hour, 2026030801);
+        assert_eq!(period_keys(New_York, utc(2026, 3, 8, 7, 0)).hour, 2026030803);
         // The local day still changes at local midnight after the change.
         assert_eq!(period_keys(New_York, utc(2026, 3, 9, 3, 59)).day, 20260308);
         assert_eq!(period_keys(New_York, utc(2026, 3, 9, 4, 0)).day, 20260309);
@@ -230,24 +165,11 @@ mod tests {
     #[test]
     fn odd_offsets() {
         let now = utc(2026, 1, 15, 12, 0);
-        assert_eq!(
-            local_clock(chrono_tz::Asia::Kathmandu, now).utc_offset_minutes,
-            345
-        );
-        assert_eq!(
-            local_clock(chrono_tz::America::St_Johns, now).utc_offset_minutes,
-            -210
-        );
+        assert_eq!(local_clock(chrono_tz::Asia::Kathmandu, now).utc_offset_minutes, 345);
+        assert_eq!(local_clock(chrono_tz::America::St_Johns, now).utc_offset_minutes, -210);
         // Lord Howe moves by half an hour: +11:00 in January, +10:30 in July.
-        assert_eq!(
-            local_clock(chrono_tz::Australia::Lord_Howe, now).utc_offset_minutes,
-            660
-        );
-        assert_eq!(
-            local_clock(chrono_tz::Australia::Lord_Howe, utc(2026, 7, 15, 12, 0))
-                .utc_offset_minutes,
-            630
-        );
+        assert_eq!(local_clock(chrono_tz::Australia::Lord_Howe, now).utc_offset_minutes, 660);
+        assert_eq!(local_clock(chrono_tz::Australia::Lord_Howe, utc(2026, 7, 15, 12, 0)).utc_offset_minutes, 630);
     }
 
     #[test]

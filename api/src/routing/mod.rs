@@ -33,15 +33,13 @@ mod engine;
 mod geo;
 mod local_time;
 
-
-
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub use callbroker_wire::routing::{CallerState, Decision, Reason, StateSource, Verdict};
+pub use callbroker_wire::schedule::{ClockTime, Day, ScheduleError, WeeklySchedule, Window, MAX_WINDOWS};
 pub use engine::{route, CallInfo, Candidate, Caps, PeriodCounts};
 pub use geo::{area_code_state, caller_state, nanp_area_code};
 pub use local_time::{local_clock, period_keys, LocalClock, PeriodKeys};
-pub use callbroker_wire::routing::{CallerState, Decision, Reason, StateSource, Verdict};
-pub use callbroker_wire::schedule::{ClockTime, Day, ScheduleError, WeeklySchedule, Window, MAX_WINDOWS};

@@ -35,8 +35,7 @@ fn window() -> impl Strategy<Value = Window> {
 }
 
 fn state_list() -> impl Strategy<Value = Vec<String>> {
-    prop::sample::subsequence(STATES.to_vec(), 0..=2)
-        .prop_map(|v| v.into_iter().map(String::from).collect())
+    prop::sample::subsequence(STATES.to_vec(), 0..=2).prop_map(|v| v.into_iter().map(String::from).collect())
 }
 
 fn opt_cap() -> impl Strategy<Value = Option<u32>> {
@@ -46,20 +45,9 @@ fn opt_cap() -> impl Strategy<Value = Option<u32>> {
 /// A candidate with everything random but its id (set by `candidates`).
 fn candidate() -> impl Strategy<Value = Candidate> {
     (
-        (
-            prop::bool::weighted(0.9),
-            0i32..4,
-            0u32..5,
-            0u32..4,
-            0u32..5,
-        ),
+        (prop::bool::weighted(0.9), 0i32..4, 0u32..5, 0u32..4, 0u32..5),
         (opt_cap(), opt_cap(), opt_cap(), 0u32..6, 0u32..6, 0u32..6),
-        (
-            0usize..ZONES.len(),
-            prop::collection::vec(window(), 0..3),
-            state_list(),
-            state_list(),
-        ),
+        (0usize..ZONES.len(), prop::collection::vec(window(), 0..3), state_list(), state_list()),
         (any::<bool>(), 0u32..50, prop::option::of(0i64..10_000)),
     )
         .prop_map(
@@ -74,11 +62,7 @@ fn candidate() -> impl Strategy<Value = Candidate> {
                 weight,
                 max_concurrent,
                 in_progress,
-                caps: Caps {
-                    hourly,
-                    daily,
-                    monthly,
-                },
+                caps: Caps { hourly, daily, monthly },
                 counts: PeriodCounts { hour, day, month },
                 timezone: ZONES[zone],
                 schedule: WeeklySchedule { windows },
@@ -113,20 +97,16 @@ fn call_info(n: usize) -> impl Strategy<Value = CallInfo> {
         prop::option::of(0..n.max(1)),
         prop::collection::vec(0..n.max(1), 0..3),
     )
-        .prop_map(
-            |(caller, from_state, minute, campaign_active, repeat, exclude)| CallInfo {
-                caller: CALLERS[caller].0.into(),
-                from_state: from_state.map(String::from),
-                now: utc(2026, 1, 1, 0, 0)
-                    + Duration::minutes(minute)
-                    + Duration::seconds(minute % 60),
-                campaign_active,
-                // Indexes into the candidates, turned into ids by `scenario`.
-                repeat_buyer: repeat.map(|i| i as i64),
-                exclude: exclude.into_iter().map(|i| i as i64).collect(),
-                ..call()
-            },
-        )
+        .prop_map(|(caller, from_state, minute, campaign_active, repeat, exclude)| CallInfo {
+            caller: CALLERS[caller].0.into(),
+            from_state: from_state.map(String::from),
+            now: utc(2026, 1, 1, 0, 0) + Duration::minutes(minute) + Duration::seconds(minute % 60),
+            campaign_active,
+            // Indexes into the candidates, turned into ids by `scenario`.
+            repeat_buyer: repeat.map(|i| i as i64),
+            exclude: exclude.into_iter().map(|i| i as i64).collect(),
+            ..call()
+        })
 }
 
 /// A call and its candidates, repeat/exclude pointing at real ids.
@@ -166,13 +146,8 @@ fn oracle_open(schedule: &WeeklySchedule, tz: Tz, now: DateTime<Utc>) -> bool {
 
 fn oracle_state(call: &CallInfo) -> Option<String> {
     match call.from_state.as_deref() {
-        Some(s) if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) => {
-            Some(s.to_uppercase())
-        }
-        _ => CALLERS
-            .iter()
-            .find(|(num, _)| *num == call.caller)
-            .and_then(|(_, st)| st.map(String::from)),
+        Some(s) if s.len() == 2 && s.chars().all(|c| c.is_ascii_alphabetic()) => Some(s.to_uppercase()),
+        _ => CALLERS.iter().find(|(num, _)| *num == call.caller).and_then(|(_, st)| st.map(String::from)),
     }
 }
 
@@ -181,9 +156,7 @@ fn oracle_eligible(call: &CallInfo, c: &Candidate) -> bool {
     let state = oracle_state(call);
     let has = |list: &[String], s: &str| list.iter().any(|x| x.eq_ignore_ascii_case(s));
     let geo_ok = match &state {
-        Some(s) => {
-            !has(&c.denied_states, s) && (c.allowed_states.is_empty() || has(&c.allowed_states, s))
-        }
+        Some(s) => !has(&c.denied_states, s) && (c.allowed_states.is_empty() || has(&c.allowed_states, s)),
         None => c.allowed_states.is_empty(),
     };
     let under = |count: u32, cap: Option<u32>| cap.is_none_or(|cap| count < cap);
@@ -203,11 +176,7 @@ fn oracle_eligible(call: &CallInfo, c: &Candidate) -> bool {
 fn config() -> ProptestConfig {
     let base = ProptestConfig::default();
     let env_set = std::env::var_os("PROPTEST_CASES").is_some();
-    ProptestConfig {
-        cases: if env_set { base.cases } else { 512 },
-        failure_persistence: None,
-        ..base
-    }
+    ProptestConfig { cases: if env_set { base.cases } else { 512 }, failure_persistence: None, ..base }
 }
 
 proptest! {

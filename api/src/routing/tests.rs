@@ -6,9 +6,7 @@ use chrono_tz::Tz;
 use super::*;
 
 pub(super) fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .single()
-        .expect("valid instant")
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid instant")
 }
 
 /// An always-open, uncapped, active buyer in UTC.
@@ -78,10 +76,7 @@ fn campaign_paused_skips_everyone() {
     c.campaign_active = false;
     let d = decide(&c, &[buyer(1), buyer(2)]);
     assert!(d.ranked.is_empty());
-    assert!(d
-        .verdicts
-        .iter()
-        .all(|v| v.reason == Reason::CampaignPaused && !v.eligible && v.rank.is_none()));
+    assert!(d.verdicts.iter().all(|v| v.reason == Reason::CampaignPaused && !v.eligible && v.rank.is_none()));
     assert_eq!(d.caller_state.map(|s| s.state), Some("NJ".to_string()));
 }
 
@@ -92,24 +87,9 @@ fn status_rules() {
     type Case = (&'static str, CallInfo, fn(&mut Candidate), Option<Reason>);
     let cases: Vec<Case> = vec![
         ("plain", call(), |_| {}, None),
-        (
-            "already tried",
-            tried.clone(),
-            |_| {},
-            Some(Reason::AlreadyTried),
-        ),
-        (
-            "inactive",
-            call(),
-            |c| c.active = false,
-            Some(Reason::Inactive),
-        ),
-        (
-            "already tried beats inactive",
-            tried,
-            |c| c.active = false,
-            Some(Reason::AlreadyTried),
-        ),
+        ("already tried", tried.clone(), |_| {}, Some(Reason::AlreadyTried)),
+        ("inactive", call(), |c| c.active = false, Some(Reason::Inactive)),
+        ("already tried beats inactive", tried, |c| c.active = false, Some(Reason::AlreadyTried)),
     ];
     for (name, call, edit, expected) in cases {
         let mut c = buyer(1);
@@ -147,47 +127,16 @@ fn capacity_rules() {
 
 #[test]
 fn cap_rules() {
-    let caps = |hourly, daily, monthly| Caps {
-        hourly,
-        daily,
-        monthly,
-    };
+    let caps = |hourly, daily, monthly| Caps { hourly, daily, monthly };
     let counts = |hour, day, month| PeriodCounts { hour, day, month };
     let cases = [
         (caps(None, None, None), counts(1000, 1000, 1000), None),
-        (
-            caps(Some(10), Some(50), Some(500)),
-            counts(9, 49, 499),
-            None,
-        ),
-        (
-            caps(Some(10), Some(50), Some(500)),
-            counts(10, 49, 499),
-            Some(Reason::HourlyCap { count: 10, cap: 10 }),
-        ),
-        (
-            caps(Some(10), Some(50), Some(500)),
-            counts(3, 51, 499),
-            Some(Reason::DailyCap { count: 51, cap: 50 }),
-        ),
-        (
-            caps(None, None, Some(500)),
-            counts(3, 4, 500),
-            Some(Reason::MonthlyCap {
-                count: 500,
-                cap: 500,
-            }),
-        ),
-        (
-            caps(Some(0), None, None),
-            counts(0, 0, 0),
-            Some(Reason::HourlyCap { count: 0, cap: 0 }),
-        ),
-        (
-            caps(Some(1), Some(1), Some(1)),
-            counts(1, 1, 1),
-            Some(Reason::HourlyCap { count: 1, cap: 1 }),
-        ),
+        (caps(Some(10), Some(50), Some(500)), counts(9, 49, 499), None),
+        (caps(Some(10), Some(50), Some(500)), counts(10, 49, 499), Some(Reason::HourlyCap { count: 10, cap: 10 })),
+        (caps(Some(10), Some(50), Some(500)), counts(3, 51, 499), Some(Reason::DailyCap { count: 51, cap: 50 })),
+        (caps(None, None, Some(500)), counts(3, 4, 500), Some(Reason::MonthlyCap { count: 500, cap: 500 })),
+        (caps(Some(0), None, None), counts(0, 0, 0), Some(Reason::HourlyCap { count: 0, cap: 0 })),
+        (caps(Some(1), Some(1), Some(1)), counts(1, 1, 1), Some(Reason::HourlyCap { count: 1, cap: 1 })),
     ];
     for (caps, counts, expected) in cases {
         let mut c = buyer(1);
@@ -208,25 +157,13 @@ fn skip_reasons_come_in_documented_order() {
     c.schedule = schedule(r#"[{"day":"mon","start":"09:00","end":"10:00"}]"#);
     c.max_concurrent = 0;
     c.caps.hourly = Some(0);
-    assert_eq!(
-        verdict(&call(), c.clone()).reason,
-        Reason::StateNotAllowed { state: "NJ".into() }
-    );
+    assert_eq!(verdict(&call(), c.clone()).reason, Reason::StateNotAllowed { state: "NJ".into() });
     c.allowed_states.clear();
-    assert!(matches!(
-        verdict(&call(), c.clone()).reason,
-        Reason::OutsideHours { .. }
-    ));
+    assert!(matches!(verdict(&call(), c.clone()).reason, Reason::OutsideHours { .. }));
     c.schedule = WeeklySchedule::always_open();
-    assert!(matches!(
-        verdict(&call(), c.clone()).reason,
-        Reason::AtCapacity { .. }
-    ));
+    assert!(matches!(verdict(&call(), c.clone()).reason, Reason::AtCapacity { .. }));
     c.max_concurrent = 1;
-    assert!(matches!(
-        verdict(&call(), c).reason,
-        Reason::HourlyCap { .. }
-    ));
+    assert!(matches!(verdict(&call(), c).reason, Reason::HourlyCap { .. }));
 }
 
 /// (zone, schedule, instant, open?, "local time, offset" when closed)
@@ -244,90 +181,30 @@ fn hours_in_the_buyers_zone_across_dst() {
     let cases: Vec<HoursCase> = vec![
         // New York, spring forward on Sun 2026-03-08 (EST -5 → EDT -4).
         (New_York, SUN_9_17, utc(2026, 3, 8, 13, 0), true, ""), // 09:00 EDT
-        (
-            New_York,
-            SUN_9_17,
-            utc(2026, 3, 8, 12, 59),
-            false,
-            "Sun 08:59, UTC-04:00",
-        ),
+        (New_York, SUN_9_17, utc(2026, 3, 8, 12, 59), false, "Sun 08:59, UTC-04:00"),
         (New_York, SUN_9_17, utc(2026, 3, 8, 20, 59), true, ""), // 16:59 EDT
-        (
-            New_York,
-            SUN_9_17,
-            utc(2026, 3, 8, 21, 0),
-            false,
-            "Sun 17:00, UTC-04:00",
-        ),
+        (New_York, SUN_9_17, utc(2026, 3, 8, 21, 0), false, "Sun 17:00, UTC-04:00"),
         (New_York, SAT_9_17, utc(2026, 3, 7, 14, 0), true, ""), // 09:00 EST
-        (
-            New_York,
-            SAT_9_17,
-            utc(2026, 3, 7, 13, 59),
-            false,
-            "Sat 08:59, UTC-05:00",
-        ),
+        (New_York, SAT_9_17, utc(2026, 3, 7, 13, 59), false, "Sat 08:59, UTC-05:00"),
         (New_York, SUN_1_3, utc(2026, 3, 8, 6, 59), true, ""), // 01:59 EST
-        (
-            New_York,
-            SUN_1_3,
-            utc(2026, 3, 8, 7, 0),
-            false,
-            "Sun 03:00, UTC-04:00",
-        ), // 02:xx skipped
+        (New_York, SUN_1_3, utc(2026, 3, 8, 7, 0), false, "Sun 03:00, UTC-04:00"), // 02:xx skipped
         // New York, fall back on Sun 2026-11-01 (EDT -4 → EST -5).
         (New_York, SUN_9_17, utc(2026, 11, 1, 14, 0), true, ""), // 09:00 EST
-        (
-            New_York,
-            SUN_9_17,
-            utc(2026, 11, 1, 13, 30),
-            false,
-            "Sun 08:30, UTC-05:00",
-        ),
-        (New_York, SUN_9_17, utc(2026, 11, 1, 21, 59), true, ""), // 16:59 EST
+        (New_York, SUN_9_17, utc(2026, 11, 1, 13, 30), false, "Sun 08:30, UTC-05:00"),
+        (New_York, SUN_9_17, utc(2026, 11, 1, 21, 59), true, ""),     // 16:59 EST
         (New_York, SUN_0130_0145, utc(2026, 11, 1, 5, 35), true, ""), // 01:35 EDT
         (New_York, SUN_0130_0145, utc(2026, 11, 1, 6, 35), true, ""), // 01:35 EST, again
-        (
-            New_York,
-            SUN_0130_0145,
-            utc(2026, 11, 1, 6, 0),
-            false,
-            "Sun 01:00, UTC-05:00",
-        ),
+        (New_York, SUN_0130_0145, utc(2026, 11, 1, 6, 0), false, "Sun 01:00, UTC-05:00"),
         // London, summer time from Sun 2026-03-29 and until Sun 2026-10-25.
         (London, SUN_9_17, utc(2026, 3, 29, 8, 0), true, ""), // 09:00 BST
-        (
-            London,
-            SUN_9_17,
-            utc(2026, 3, 29, 7, 59),
-            false,
-            "Sun 08:59, UTC+01:00",
-        ),
-        (
-            London,
-            SUN_9_17,
-            utc(2026, 10, 25, 8, 59),
-            false,
-            "Sun 08:59, UTC+00:00",
-        ),
+        (London, SUN_9_17, utc(2026, 3, 29, 7, 59), false, "Sun 08:59, UTC+01:00"),
+        (London, SUN_9_17, utc(2026, 10, 25, 8, 59), false, "Sun 08:59, UTC+00:00"),
         (London, SUN_9_17, utc(2026, 10, 25, 9, 0), true, ""),
         // Overnight Fri 22:00 – Sat 06:00 in Los Angeles (PDT -7).
-        (Los_Angeles, FRI_NIGHT, utc(2026, 6, 13, 5, 0), true, ""), // Fri 22:00
+        (Los_Angeles, FRI_NIGHT, utc(2026, 6, 13, 5, 0), true, ""),   // Fri 22:00
         (Los_Angeles, FRI_NIGHT, utc(2026, 6, 13, 12, 59), true, ""), // Sat 05:59
-        (
-            Los_Angeles,
-            FRI_NIGHT,
-            utc(2026, 6, 13, 13, 0),
-            false,
-            "Sat 06:00, UTC-07:00",
-        ),
-        (
-            Los_Angeles,
-            FRI_NIGHT,
-            utc(2026, 6, 12, 12, 0),
-            false,
-            "Fri 05:00, UTC-07:00",
-        ),
+        (Los_Angeles, FRI_NIGHT, utc(2026, 6, 13, 13, 0), false, "Sat 06:00, UTC-07:00"),
+        (Los_Angeles, FRI_NIGHT, utc(2026, 6, 12, 12, 0), false, "Fri 05:00, UTC-07:00"),
     ];
     for (tz, json, now, open, label) in cases {
         let mut c = buyer(1);
@@ -339,16 +216,10 @@ fn hours_in_the_buyers_zone_across_dst() {
         if open {
             assert!(eligible(&v), "{tz} {json} {now}: {v:?}");
         } else {
-            assert!(
-                matches!(v.reason, Reason::OutsideHours { .. }),
-                "{tz} {json} {now}: {v:?}"
-            );
+            assert!(matches!(v.reason, Reason::OutsideHours { .. }), "{tz} {json} {now}: {v:?}");
             let (time, offset) = label.split_once(", ").unwrap_or_default();
             let sentence = v.reason.describe();
-            assert!(
-                sentence.contains(&format!("it is {time} in {tz}, {offset})")),
-                "{tz} {json} {now}: {sentence}"
-            );
+            assert!(sentence.contains(&format!("it is {time} in {tz}, {offset})")), "{tz} {json} {now}: {sentence}");
         }
     }
 }
@@ -367,13 +238,7 @@ fn empty_schedule_is_always_open() {
 #[test]
 fn geography_rules() {
     // (from_state, caller, allowed, denied, expected skip)
-    type GeoCase = (
-        Option<&'static str>,
-        &'static str,
-        &'static [&'static str],
-        &'static [&'static str],
-        Option<Reason>,
-    );
+    type GeoCase = (Option<&'static str>, &'static str, &'static [&'static str], &'static [&'static str], Option<Reason>);
     let not_allowed = |s: &'static str| Some(Reason::StateNotAllowed { state: s.into() });
     let denied = |s: &'static str| Some(Reason::StateDenied { state: s.into() });
     let cases: Vec<GeoCase> = vec![
@@ -385,20 +250,8 @@ fn geography_rules() {
         (Some("CA"), "+12015550123", &["NJ"], &[], not_allowed("CA")),
         (Some("ca"), "+12015550123", &["CA"], &[], None),
         (Some(""), "+12015550123", &["NJ"], &[], None),
-        (
-            None,
-            "+18765550123",
-            &["NJ"],
-            &[],
-            Some(Reason::StateUnknown),
-        ),
-        (
-            None,
-            "+442071234567",
-            &["NJ"],
-            &[],
-            Some(Reason::StateUnknown),
-        ),
+        (None, "+18765550123", &["NJ"], &[], Some(Reason::StateUnknown)),
+        (None, "+442071234567", &["NJ"], &[], Some(Reason::StateUnknown)),
         (None, "+442071234567", &[], &["NJ"], None),
         (None, "+14165550123", &["ON"], &[], None),
     ];
@@ -411,10 +264,7 @@ fn geography_rules() {
         c.denied_states = states(deny);
         let v = verdict(&call, c);
         match expected {
-            None => assert!(
-                eligible(&v),
-                "{from_state:?} {caller} {allowed:?} {deny:?}: {v:?}"
-            ),
+            None => assert!(eligible(&v), "{from_state:?} {caller} {allowed:?} {deny:?}: {v:?}"),
             Some(r) => assert_eq!(v.reason, r, "{from_state:?} {caller} {allowed:?} {deny:?}"),
         }
     }
@@ -423,19 +273,10 @@ fn geography_rules() {
 #[test]
 fn caller_state_is_reported_with_its_source() {
     let d = decide(&call(), &[]);
-    assert_eq!(
-        d.caller_state,
-        Some(CallerState {
-            state: "NJ".into(),
-            source: StateSource::AreaCode
-        })
-    );
+    assert_eq!(d.caller_state, Some(CallerState { state: "NJ".into(), source: StateSource::AreaCode }));
     let mut c = call();
     c.from_state = Some("TX".into());
-    assert_eq!(
-        decide(&c, &[]).caller_state.map(|s| s.source),
-        Some(StateSource::Twilio)
-    );
+    assert_eq!(decide(&c, &[]).caller_state.map(|s| s.source), Some(StateSource::Twilio));
     c.from_state = None;
     c.caller = "+442071234567".into();
     assert_eq!(decide(&c, &[]).caller_state, None);
@@ -469,10 +310,7 @@ fn equal_priority_shares_by_weight_and_volume() {
     b.recent_calls = 4;
     let mut c = buyer(3);
     c.recent_calls = 7;
-    assert_eq!(
-        decide(&call(), &[a.clone(), b.clone(), c.clone()]).ranked,
-        [2, 3, 1]
-    );
+    assert_eq!(decide(&call(), &[a.clone(), b.clone(), c.clone()]).ranked, [2, 3, 1]);
     // Weight 3 makes 10 calls a light load: 21 calls, a's quota is 13.2.
     a.weight = 3;
     assert_eq!(decide(&call(), &[a, b, c]).ranked, [1, 2, 3]);
@@ -493,14 +331,7 @@ fn weight_zero_counts_as_one() {
     let b = buyer(2);
     let d = decide(&call(), &[a, b]);
     assert_eq!(d.ranked, [2, 1]);
-    assert!(matches!(
-        d.verdicts[0].reason,
-        Reason::Selected {
-            weight: 1,
-            rank: 2,
-            ..
-        }
-    ));
+    assert!(matches!(d.verdicts[0].reason, Reason::Selected { weight: 1, rank: 2, .. }));
 }
 
 #[test]
@@ -521,10 +352,7 @@ fn repeat_caller_goes_back_to_a_sticky_buyer() {
     assert_eq!(d.ranked, [2, 1, 3]);
     assert_eq!(d.verdicts[1].reason, Reason::RepeatCaller);
     assert_eq!(d.verdicts[1].rank, Some(1));
-    assert!(matches!(
-        d.verdicts[0].reason,
-        Reason::Selected { rank: 2, .. }
-    ));
+    assert!(matches!(d.verdicts[0].reason, Reason::Selected { rank: 2, .. }));
 
     // A buyer that does not keep repeat callers gets no favour.
     c.repeat_buyer = Some(3);
@@ -564,15 +392,7 @@ fn verdicts_follow_input_order_and_match_ranks() {
     assert_eq!(d.verdicts[0].rank, None);
     assert_eq!(d.verdicts[1].rank, Some(2));
     assert_eq!(d.verdicts[2].rank, Some(1));
-    assert_eq!(
-        d.verdicts[1].reason,
-        Reason::Selected {
-            rank: 2,
-            priority: 0,
-            weight: 1,
-            recent_calls: 3
-        }
-    );
+    assert_eq!(d.verdicts[1].reason, Reason::Selected { rank: 2, priority: 0, weight: 1, recent_calls: 3 });
     assert_eq!(d.first(), Some(20));
 }
 
@@ -580,10 +400,7 @@ fn verdicts_follow_input_order_and_match_ranks() {
 fn names_are_lent_not_copied() {
     let cands = [buyer(1)];
     let d = route(&call(), &cands);
-    assert!(matches!(
-        d.verdicts[0].name,
-        std::borrow::Cow::Borrowed("Buyer 1")
-    ));
+    assert!(matches!(d.verdicts[0].name, std::borrow::Cow::Borrowed("Buyer 1")));
     let owned: Decision<'static> = d.clone().into_owned();
     assert!(matches!(owned.verdicts[0].name, std::borrow::Cow::Owned(_)));
     assert_eq!(owned, d);

@@ -122,7 +122,8 @@ impl BuyerValues {
                 errors.add(field, "must not be negative");
             }
         }
-        let timezone = validate::timezone(d.timezone).map(|tz| tz.name().to_string()).map_err(|e| errors.add("timezone", e)).unwrap_or_default();
+        let timezone =
+            validate::timezone(d.timezone).map(|tz| tz.name().to_string()).map_err(|e| errors.add("timezone", e)).unwrap_or_default();
         let schedule = validate::schedule(d.schedule).map_err(|e| errors.add("schedule", e)).unwrap_or_default();
         let allowed = validate::us_states(d.allowed_states).map_err(|e| errors.add("allowed_states", e)).unwrap_or_default();
         let denied = validate::us_states(d.denied_states).map_err(|e| errors.add("denied_states", e)).unwrap_or_default();

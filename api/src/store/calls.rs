@@ -1,5 +1,5 @@
 //! Calls, their buyer legs and their event log.
-use callbroker_wire::{Call, CallDetail, CallMoney, CallEvent, CallFilter, CallLeg, Page, PageParams, Recording};
+use callbroker_wire::{Call, CallDetail, CallEvent, CallFilter, CallLeg, CallMoney, Page, PageParams, Recording};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -259,13 +259,26 @@ pub type LegCall = (String, Option<NaiveDateTime>);
 /// leg first, as every path locks: a join locks its rows table by table, in the order of the
 /// `FROM` clause).
 pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, LegCall)>, AppError> {
-    let found: Option<(LegRow, (String, MaybeStamp))> = direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), (calls::status, calls::connected_at)))).optional()?;
+    let found: Option<(LegRow, (String, MaybeStamp))> = direct::run_locked!(
+        conn,
+        first,
+        call_legs::table
+            .inner_join(calls::table)
+            .filter(call_legs::id.eq(id))
+            .select((LegRow::as_select(), (calls::status, calls::connected_at)))
+    )
+    .optional()?;
     Ok(found.map(|(leg, (status, connected_at))| (leg, (status, connected_at.0))))
 }
 
 /// The leg and its call, both locked for the transaction (see [`leg_for_update`]).
 pub fn leg_and_call_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, CallRow)>, AppError> {
-    Ok(direct::run_locked!(conn, first, call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), CallRow::as_select()))).optional()?)
+    Ok(direct::run_locked!(
+        conn,
+        first,
+        call_legs::table.inner_join(calls::table).filter(call_legs::id.eq(id)).select((LegRow::as_select(), CallRow::as_select()))
+    )
+    .optional()?)
 }
 
 /// The call's legs (in id order, which is also their attempt order), locked for the transaction.
@@ -273,7 +286,11 @@ pub fn legs_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Vec<Le
     // The call is found by a subquery, whose row `FOR UPDATE` leaves unlocked: the call is locked
     // next, by [`call_for_update`], after its legs.
     let call = calls::table.filter(calls::call_sid.eq(call_sid)).select(calls::id);
-    Ok(direct::run_locked!(conn, load, call_legs::table.filter(call_legs::call_id.eq_any(call)).order(call_legs::id.asc()).select(LegRow::as_select()))?)
+    Ok(direct::run_locked!(
+        conn,
+        load,
+        call_legs::table.filter(call_legs::call_id.eq_any(call)).order(call_legs::id.asc()).select(LegRow::as_select())
+    )?)
 }
 
 /// The call with this `CallSid`, locked for the transaction.
@@ -314,15 +331,23 @@ pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json
 pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, String)]) -> Result<(), AppError> {
     let at = now();
     for (kind, data) in entries {
-        let insert = diesel::insert_into(call_events::table)
-            .values((call_events::call_id.eq(call_id), call_events::at.eq(Stamp(at)), call_events::kind.eq(*kind), call_events::data.eq(data)));
+        let insert = diesel::insert_into(call_events::table).values((
+            call_events::call_id.eq(call_id),
+            call_events::at.eq(Stamp(at)),
+            call_events::kind.eq(*kind),
+            call_events::data.eq(data),
+        ));
         direct::run!(conn, execute, insert)?;
     }
     Ok(())
 }
 
 pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
-    Ok(direct::run!(conn, load, call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::attempt.asc()).select(LegRow::as_select()))?)
+    Ok(direct::run!(
+        conn,
+        load,
+        call_legs::table.filter(call_legs::call_id.eq(call_id)).order(call_legs::attempt.asc()).select(LegRow::as_select())
+    )?)
 }
 
 /// A call with its legs and log; `scope` restricts it to one publisher (who then sees neither).

@@ -1,4 +1,7 @@
-use callbroker_wire::{Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, CampaignPublisher, MoneyRules, MoneyRulesPatch, NewCampaign, Page, PageParams, Status};
+use callbroker_wire::{
+    Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, CampaignPublisher, MoneyRules, MoneyRulesPatch, NewCampaign, Page, PageParams,
+    Status,
+};
 use diesel::prelude::*;
 
 use super::{page, paging, utc};
@@ -136,7 +139,14 @@ fn money_values(base: MoneyRules, p: &MoneyRulesPatch, errors: &mut FieldErrors)
 
 /// The defaults of a new campaign's money rules.
 pub fn default_money() -> MoneyRules {
-    MoneyRules { currency: "USD".into(), revenue_micros: 0, payout_micros: 0, buffer_secs: 90, duplicate_window_secs: 0, show_full_caller: false }
+    MoneyRules {
+        currency: "USD".into(),
+        revenue_micros: 0,
+        payout_micros: 0,
+        buffer_secs: 90,
+        duplicate_window_secs: 0,
+        show_full_caller: false,
+    }
 }
 
 fn check_publishers(list: &[CampaignPublisher], errors: &mut FieldErrors) {
@@ -289,11 +299,8 @@ fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Ca
                     buffer_secs: a.buffer_secs,
                 })
                 .collect();
-            let pubs = payouts
-                .iter()
-                .filter(|p| p.0 == r.id)
-                .map(|p| CampaignPublisher { publisher_id: p.1, payout_micros: p.2 })
-                .collect();
+            let pubs =
+                payouts.iter().filter(|p| p.0 == r.id).map(|p| CampaignPublisher { publisher_id: p.1, payout_micros: p.2 }).collect();
             r.into_wire(mine, pubs)
         })
         .collect())
@@ -371,9 +378,7 @@ pub fn create(conn: &mut DbConnection, input: CampaignInput) -> Result<Campaign,
 }
 
 pub fn update(conn: &mut DbConnection, id: i64, input: CampaignInput) -> Result<Campaign, AppError> {
-    let n = diesel::update(campaigns::table.find(id))
-        .set((&input.values, campaigns::updated_at.eq(now())))
-        .execute(conn)?;
+    let n = diesel::update(campaigns::table.find(id)).set((&input.values, campaigns::updated_at.eq(now()))).execute(conn)?;
     if n == 0 {
         return Err(AppError::NotFound("campaign"));
     }
@@ -407,11 +412,6 @@ pub fn list(conn: &mut DbConnection, f: &CampaignFilter, p: &PageParams) -> Resu
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let rows = query()
-        .select(CampaignRow::as_select())
-        .order(campaigns::id.asc())
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
+    let rows = query().select(CampaignRow::as_select()).order(campaigns::id.asc()).offset(offset).limit(limit).load(conn)?;
     Ok(page(with_buyers(conn, rows)?, total, p))
 }

@@ -5,8 +5,8 @@ pub mod buyers;
 pub mod calls;
 pub mod campaigns;
 pub mod numbers;
-pub mod reports;
 pub mod publishers;
+pub mod reports;
 pub mod users;
 
 use callbroker_wire::{Page, PageParams};

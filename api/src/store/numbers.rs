@@ -71,8 +71,10 @@ fn check_links(conn: &mut DbConnection, campaign: Option<i64>, publisher: Option
 pub fn validate_new(conn: &mut DbConnection, n: &NewPhoneNumber) -> Result<NewNumberValues, AppError> {
     let mut errors = FieldErrors::new();
     let number = validate::e164(&n.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
-    let provider_sid = validate::optional_text(n.provider_sid.as_deref(), 64).map_err(|e| errors.add("provider_sid", e)).unwrap_or_default();
-    let friendly_name = validate::optional_text(n.friendly_name.as_deref(), 200).map_err(|e| errors.add("friendly_name", e)).unwrap_or_default();
+    let provider_sid =
+        validate::optional_text(n.provider_sid.as_deref(), 64).map_err(|e| errors.add("provider_sid", e)).unwrap_or_default();
+    let friendly_name =
+        validate::optional_text(n.friendly_name.as_deref(), 200).map_err(|e| errors.add("friendly_name", e)).unwrap_or_default();
     check_links(conn, n.campaign_id, n.publisher_id, &mut errors)?;
     errors.into_result()?;
     Ok(NewNumberValues { number, provider_sid, friendly_name, campaign_id: n.campaign_id, publisher_id: n.publisher_id })
@@ -146,10 +148,11 @@ pub fn list(conn: &mut DbConnection, f: &PhoneNumberFilter, p: &PageParams, scop
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
             let pattern = contains_pattern(text.trim());
             q = q.filter(
-                lower(phone_numbers::number)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(diesel::dsl::sql::<diesel::sql_types::Text>("COALESCE(friendly_name, '')")).like(pattern).escape('\\')),
+                lower(phone_numbers::number).like(pattern.clone()).escape('\\').or(lower(diesel::dsl::sql::<diesel::sql_types::Text>(
+                    "COALESCE(friendly_name, '')",
+                ))
+                .like(pattern)
+                .escape('\\')),
             );
         }
         q

@@ -167,14 +167,9 @@ pub fn update(conn: &mut DbConnection, id: i64, v: PublisherValues) -> Result<Pu
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
-    let users: i64 = crate::db::schema::users::table
-        .filter(crate::db::schema::users::publisher_id.eq(id))
-        .count()
-        .get_result(conn)?;
+    let users: i64 = crate::db::schema::users::table.filter(crate::db::schema::users::publisher_id.eq(id)).count().get_result(conn)?;
     if users > 0 {
-        return Err(AppError::Conflict(format!(
-            "the publisher still has {users} user(s); delete them or pause the publisher instead"
-        )));
+        return Err(AppError::Conflict(format!("the publisher still has {users} user(s); delete them or pause the publisher instead")));
     }
     let n = diesel::delete(publishers::table.find(id)).execute(conn)?;
     if n == 0 {
@@ -184,12 +179,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
 }
 
 /// Lists publishers; `scope` restricts the list to one publisher (publisher principals).
-pub fn list(
-    conn: &mut DbConnection,
-    f: &PublisherFilter,
-    p: &PageParams,
-    scope: Option<i64>,
-) -> Result<Page<Publisher>, AppError> {
+pub fn list(conn: &mut DbConnection, f: &PublisherFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Publisher>, AppError> {
     let (offset, limit) = paging(p)?;
     let query = || {
         let mut q = publishers::table.into_boxed();
@@ -205,11 +195,6 @@ pub fn list(
         q
     };
     let total: i64 = query().count().get_result(conn)?;
-    let rows = query()
-        .select(PublisherRow::as_select())
-        .order(publishers::id.asc())
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
+    let rows = query().select(PublisherRow::as_select()).order(publishers::id.asc()).offset(offset).limit(limit).load(conn)?;
     Ok(page(rows.into_iter().map(PublisherRow::into_wire).collect(), total, p))
 }

@@ -50,7 +50,15 @@ pub type Cursor = Option<(NaiveDateTime, i64)>;
 
 /// Calls of `publisher` started in `[from, to)` after `after`, `limit` of them in time order
 /// (read along the `(publisher_id, started_at)` index, so each batch costs the same).
-fn rows(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: Cursor, offset: i64, limit: i64) -> Result<Vec<ReportRow>, AppError> {
+fn rows(
+    conn: &mut DbConnection,
+    publisher: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    after: Cursor,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<ReportRow>, AppError> {
     let mut q = calls::table
         .left_join(campaigns::table)
         .filter(calls::publisher_id.eq(publisher))
@@ -79,7 +87,13 @@ fn rows(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveD
     Ok(raw.into_iter().map(row).collect())
 }
 
-pub fn page_of(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, p: &PageParams) -> Result<Page<ReportRow>, AppError> {
+pub fn page_of(
+    conn: &mut DbConnection,
+    publisher: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    p: &PageParams,
+) -> Result<Page<ReportRow>, AppError> {
     let (offset, limit) = paging(p)?;
     let total: i64 = calls::table
         .filter(calls::publisher_id.eq(publisher))
@@ -91,7 +105,13 @@ pub fn page_of(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to:
 }
 
 /// The next CSV batch after `after` (keyset paging: constant cost per batch).
-pub fn batch(conn: &mut DbConnection, publisher: i64, from: NaiveDateTime, to: NaiveDateTime, after: Cursor) -> Result<Vec<ReportRow>, AppError> {
+pub fn batch(
+    conn: &mut DbConnection,
+    publisher: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    after: Cursor,
+) -> Result<Vec<ReportRow>, AppError> {
     rows(conn, publisher, from, to, after, 0, CSV_BATCH)
 }
 

@@ -37,7 +37,12 @@ impl UserRow {
 }
 
 /// Checks the role/publisher pairing shared by users and API keys.
-pub fn check_role_binding(conn: &mut DbConnection, role: Role, publisher_id: Option<i64>, errors: &mut FieldErrors) -> Result<(), AppError> {
+pub fn check_role_binding(
+    conn: &mut DbConnection,
+    role: Role,
+    publisher_id: Option<i64>,
+    errors: &mut FieldErrors,
+) -> Result<(), AppError> {
     match (role, publisher_id) {
         (Role::Publisher, None) => errors.add("publisher_id", "is required for the publisher role"),
         (Role::Publisher, Some(p)) => {

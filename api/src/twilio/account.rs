@@ -47,7 +47,8 @@ impl Effective {
 }
 
 pub fn effective(conn: &mut DbConnection, cfg: &TwilioConfig) -> Result<Effective, AppError> {
-    let stored: Option<StoredRow> = crate::db::direct::run!(conn, first, twilio_account::table.find(1).select(StoredRow::as_select())).optional()?;
+    let stored: Option<StoredRow> =
+        crate::db::direct::run!(conn, first, twilio_account::table.find(1).select(StoredRow::as_select())).optional()?;
     Ok(match stored {
         Some(r) => Effective {
             source: "api",

@@ -8,11 +8,10 @@ pub mod tasks;
 pub mod twiml;
 
 pub use params::{
-    form_pairs, from_form, from_pairs, CallStatus, CallStatusCallback, DialActionCallback,
-    DialCallStatus, FormError, RecordingStatus, RecordingStatusCallback, VoiceWebhook,
+    form_pairs, from_form, from_pairs, CallStatus, CallStatusCallback, DialActionCallback, DialCallStatus, FormError, RecordingStatus,
+    RecordingStatusCallback, VoiceWebhook,
 };
 pub use signature::{
-    sign, verify, verify_json_body, Algorithm, SignatureError, SignatureKeys, SIGNATURE_HEADER,
-    SIGNATURE_SETTINGS_HEADER,
+    sign, verify, verify_json_body, Algorithm, SignatureError, SignatureKeys, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER,
 };
 pub use twiml::{Dial, Number, Response as TwimlResponse, Say, Verb};

@@ -40,10 +40,7 @@ pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
 }
 
 fn decode_component(raw: &[u8]) -> Result<String, FormError> {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
+    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
     let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
     String::from_utf8(decoded).map_err(|_| FormError::NotUtf8)
 }
@@ -61,8 +58,7 @@ pub fn from_pairs<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, 
             first.push((name, value));
         }
     }
-    let encoded =
-        serde_urlencoded::to_string(&first).map_err(|e| FormError::Invalid(e.to_string()))?;
+    let encoded = serde_urlencoded::to_string(&first).map_err(|e| FormError::Invalid(e.to_string()))?;
     serde_urlencoded::from_str(&encoded).map_err(|e| FormError::Invalid(e.to_string()))
 }
 
@@ -125,14 +121,7 @@ impl CallStatus {
 
     /// The call is over: no further status will follow.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            CallStatus::Completed
-                | CallStatus::Busy
-                | CallStatus::Failed
-                | CallStatus::NoAnswer
-                | CallStatus::Canceled
-        )
+        matches!(self, CallStatus::Completed | CallStatus::Busy | CallStatus::Failed | CallStatus::NoAnswer | CallStatus::Canceled)
     }
 }
 
@@ -456,10 +445,7 @@ mod tests {
 
     #[test]
     fn form_pairs_decodes_like_a_form() {
-        let pairs = form_pairs(
-            b"To=%2B17175550100&FromCity=SAN+FRANCISCO&Empty=&Flag&&Caf%C3%A9=%E2%98%8E&a=1&a=2",
-        )
-        .unwrap();
+        let pairs = form_pairs(b"To=%2B17175550100&FromCity=SAN+FRANCISCO&Empty=&Flag&&Caf%C3%A9=%E2%98%8E&a=1&a=2").unwrap();
         assert_eq!(
             pairs,
             vec![
@@ -474,15 +460,9 @@ mod tests {
         );
         assert_eq!(form_pairs(b"").unwrap(), vec![]);
         // `=` inside a value, and a literal `+` sent encoded.
-        assert_eq!(
-            form_pairs(b"x=a=b&y=%2B1+2").unwrap(),
-            vec![p("x", "a=b"), p("y", "+1 2")]
-        );
+        assert_eq!(form_pairs(b"x=a=b&y=%2B1+2").unwrap(), vec![p("x", "a=b"), p("y", "+1 2")]);
         // Malformed percent sequences are kept literally, as form decoders do.
-        assert_eq!(
-            form_pairs(b"x=100%&y=%zz").unwrap(),
-            vec![p("x", "100%"), p("y", "%zz")]
-        );
+        assert_eq!(form_pairs(b"x=100%&y=%zz").unwrap(), vec![p("x", "100%"), p("y", "%zz")]);
     }
 
     #[test]
@@ -491,10 +471,7 @@ mod tests {
         assert_eq!(form_pairs(b"From=\xff"), Err(FormError::NotUtf8));
         assert_eq!(form_pairs(b"%C3=x"), Err(FormError::NotUtf8));
         // An encoded U+FFFD is legitimate text, not an error.
-        assert_eq!(
-            form_pairs(b"x=%EF%BF%BD").unwrap(),
-            vec![p("x", "\u{FFFD}")]
-        );
+        assert_eq!(form_pairs(b"x=%EF%BF%BD").unwrap(), vec![p("x", "\u{FFFD}")]);
     }
 
     #[test]
@@ -521,32 +498,21 @@ mod tests {
         assert_eq!(hook.stir_verstat.as_deref(), Some("TN-Validation-Passed-A"));
 
         // A required field missing.
-        let err = from_form::<VoiceWebhook>(b"CallSid=CA1&From=%2B1&To=%2B2&CallStatus=ringing")
-            .unwrap_err();
-        assert!(
-            matches!(err, FormError::Invalid(ref m) if m.contains("AccountSid")),
-            "{err}"
-        );
+        let err = from_form::<VoiceWebhook>(b"CallSid=CA1&From=%2B1&To=%2B2&CallStatus=ringing").unwrap_err();
+        assert!(matches!(err, FormError::Invalid(ref m) if m.contains("AccountSid")), "{err}");
     }
 
     #[test]
     fn repeated_names_take_the_first_value() {
-        let pairs = vec![
-            p("CallSid", "CA1"),
-            p("AccountSid", "AC1"),
-            p("From", "+1"),
-            p("From", "+2"),
-            p("To", "+3"),
-            p("CallStatus", "ringing"),
-        ];
+        let pairs =
+            vec![p("CallSid", "CA1"), p("AccountSid", "AC1"), p("From", "+1"), p("From", "+2"), p("To", "+3"), p("CallStatus", "ringing")];
         let hook: VoiceWebhook = from_pairs(&pairs).unwrap();
         assert_eq!(hook.from, "+1");
     }
 
     #[test]
     fn status_callback() {
-        let body =
-            b"CallSid=CA2&AccountSid=AC1&ParentCallSid=CA1&CallStatus=completed&CallDuration=42\
+        let body = b"CallSid=CA2&AccountSid=AC1&ParentCallSid=CA1&CallStatus=completed&CallDuration=42\
 &Duration=1&Timestamp=Mon%2C+16+Aug+2010+03%3A45%3A01+%2B0000&SequenceNumber=3\
 &CallbackSource=call-progress-events&Direction=outbound-dial&From=%2B1&To=%2B2";
         let cb: CallStatusCallback = from_form(body).unwrap();
@@ -555,22 +521,16 @@ mod tests {
         assert_eq!(cb.parent_call_sid.as_deref(), Some("CA1"));
         assert_eq!(cb.call_duration_secs(), Some(42));
         assert_eq!(cb.duration.as_deref(), Some("1"));
-        assert_eq!(
-            cb.timestamp.as_deref(),
-            Some("Mon, 16 Aug 2010 03:45:01 +0000")
-        );
+        assert_eq!(cb.timestamp.as_deref(), Some("Mon, 16 Aug 2010 03:45:01 +0000"));
         assert_eq!(cb.sequence(), Some(3));
         assert_eq!(cb.callback_source.as_deref(), Some("call-progress-events"));
 
-        let ringing: CallStatusCallback = from_form(
-            b"CallSid=CA2&AccountSid=AC1&CallStatus=ringing&SequenceNumber=1&CallDuration=",
-        )
-        .unwrap();
+        let ringing: CallStatusCallback =
+            from_form(b"CallSid=CA2&AccountSid=AC1&CallStatus=ringing&SequenceNumber=1&CallDuration=").unwrap();
         assert_eq!(ringing.call_duration_secs(), None);
         assert!(!ringing.status().is_some_and(CallStatus::is_final));
         // A status this code does not know stays readable.
-        let odd: CallStatusCallback =
-            from_form(b"CallSid=CA2&AccountSid=AC1&CallStatus=brand-new").unwrap();
+        let odd: CallStatusCallback = from_form(b"CallSid=CA2&AccountSid=AC1&CallStatus=brand-new").unwrap();
         assert_eq!(odd.status(), None);
         assert_eq!(odd.call_status, "brand-new");
     }
@@ -588,14 +548,9 @@ mod tests {
         assert_eq!(cb.bridged(), Some(true));
         assert_eq!(cb.recording_sid.as_deref(), Some("RE1"));
         assert_eq!(cb.recording_duration_secs(), Some(64));
-        assert_eq!(
-            cb.recording_url.as_deref(),
-            Some("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1")
-        );
+        assert_eq!(cb.recording_url.as_deref(), Some("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"));
 
-        let busy: DialActionCallback =
-            from_form(b"CallSid=CA1&AccountSid=AC1&DialCallStatus=no-answer&DialBridged=false")
-                .unwrap();
+        let busy: DialActionCallback = from_form(b"CallSid=CA1&AccountSid=AC1&DialCallStatus=no-answer&DialBridged=false").unwrap();
         assert_eq!(busy.dial_status(), Some(DialCallStatus::NoAnswer));
         assert!(!busy.dial_status().is_some_and(DialCallStatus::was_answered));
         assert_eq!(busy.bridged(), Some(false));
@@ -614,15 +569,10 @@ mod tests {
         assert_eq!(cb.duration_secs(), Some(64));
         assert_eq!(cb.channels(), Some(1));
         assert_eq!(cb.recording_source.as_deref(), Some("DialVerb"));
-        assert_eq!(
-            cb.recording_start_time.as_deref(),
-            Some("Mon, 22 Aug 2011 20:58:45 +0000")
-        );
+        assert_eq!(cb.recording_start_time.as_deref(), Some("Mon, 22 Aug 2011 20:58:45 +0000"));
         assert_eq!(cb.error_code.as_deref(), Some("0"));
 
-        let absent: RecordingStatusCallback =
-            from_form(b"AccountSid=AC1&CallSid=CA1&RecordingSid=RE2&RecordingStatus=absent")
-                .unwrap();
+        let absent: RecordingStatusCallback = from_form(b"AccountSid=AC1&CallSid=CA1&RecordingSid=RE2&RecordingStatus=absent").unwrap();
         assert_eq!(absent.status(), Some(RecordingStatus::Absent));
         assert_eq!(absent.recording_url, None);
     }
@@ -652,12 +602,7 @@ mod tests {
         ] {
             assert_eq!(DialCallStatus::parse(s.as_str()), Some(s));
         }
-        for s in [
-            RecordingStatus::InProgress,
-            RecordingStatus::Completed,
-            RecordingStatus::Absent,
-            RecordingStatus::Failed,
-        ] {
+        for s in [RecordingStatus::InProgress, RecordingStatus::Completed, RecordingStatus::Absent, RecordingStatus::Failed] {
             assert_eq!(RecordingStatus::parse(s.as_str()), Some(s));
         }
     }
@@ -672,23 +617,8 @@ mod tests {
 &FromCountry=US&FromState=CA&FromZip=94105&To=%2B17175550100&ToCountry=US&ToState=PA";
         let pairs = form_pairs(body).unwrap();
         let url = "https://calls.example.org/api/webhooks/twilio/voice";
-        assert_eq!(
-            sign("12345", Algorithm::HmacSha1, url, &pairs),
-            "EO5a3dcJ1xMa0f2hDrGUJAlc4j4="
-        );
-        let keys = SignatureKeys {
-            auth_token: Some("12345".into()),
-            shared_key: None,
-        };
-        assert_eq!(
-            verify(
-                &keys,
-                url,
-                &pairs,
-                Some("EO5a3dcJ1xMa0f2hDrGUJAlc4j4="),
-                None
-            ),
-            Ok(())
-        );
+        assert_eq!(sign("12345", Algorithm::HmacSha1, url, &pairs), "EO5a3dcJ1xMa0f2hDrGUJAlc4j4=");
+        let keys = SignatureKeys { auth_token: Some("12345".into()), shared_key: None };
+        assert_eq!(verify(&keys, url, &pairs, Some("EO5a3dcJ1xMa0f2hDrGUJAlc4j4="), None), Ok(()));
     }
 }

@@ -91,10 +91,7 @@ impl std::fmt::Debug for SignatureKeys {
                 "<unset>"
             }
         };
-        f.debug_struct("SignatureKeys")
-            .field("auth_token", &shown(&self.auth_token))
-            .field("shared_key", &shown(&self.shared_key))
-            .finish()
+        f.debug_struct("SignatureKeys").field("auth_token", &shown(&self.auth_token)).field("shared_key", &shown(&self.shared_key)).finish()
     }
 }
 
@@ -142,8 +139,7 @@ pub fn signature_algorithm(settings_header: Option<&str>) -> Result<Algorithm, S
     });
     match named {
         None => Ok(Algorithm::HmacSha1),
-        Some(name) => Algorithm::from_name(name)
-            .ok_or_else(|| SignatureError::UnsupportedAlgorithm(name.to_owned())),
+        Some(name) => Algorithm::from_name(name).ok_or_else(|| SignatureError::UnsupportedAlgorithm(name.to_owned())),
     }
 }
 
@@ -155,28 +151,20 @@ pub fn settings_header_value(key_id: &str, algorithm: Algorithm) -> String {
 /// Chooses the secret and algorithm for a request, as Twilio's libraries do:
 /// no settings header → Auth Token and HMAC-SHA1; settings header → shared key
 /// and the header's algorithm.
-pub fn select_key<'k>(
-    keys: &'k SignatureKeys,
-    settings_header: Option<&str>,
-) -> Result<(&'k str, Algorithm), SignatureError> {
+pub fn select_key<'k>(keys: &'k SignatureKeys, settings_header: Option<&str>) -> Result<(&'k str, Algorithm), SignatureError> {
     match present(settings_header) {
-        None => usable(keys.auth_token.as_deref())
-            .map(|k| (k, Algorithm::HmacSha1))
-            .ok_or(SignatureError::NoKeyConfigured("Twilio auth token")),
+        None => {
+            usable(keys.auth_token.as_deref()).map(|k| (k, Algorithm::HmacSha1)).ok_or(SignatureError::NoKeyConfigured("Twilio auth token"))
+        }
         Some(settings) => {
             let algorithm = signature_algorithm(Some(settings))?;
-            usable(keys.shared_key.as_deref())
-                .map(|k| (k, algorithm))
-                .ok_or(SignatureError::NoKeyConfigured("Twilio webhook shared key"))
+            usable(keys.shared_key.as_deref()).map(|k| (k, algorithm)).ok_or(SignatureError::NoKeyConfigured("Twilio webhook shared key"))
         }
     }
 }
 
 fn mac_of<M: Mac>(mut mac: M, url: &str, params: &[(String, String)]) -> Vec<u8> {
-    let mut sorted: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let mut sorted: Vec<(&str, &str)> = params.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     // By name, then by value; a pair sent twice counts once (Twilio's libraries
     // sort `set(values)`).
     sorted.sort_unstable();
@@ -226,9 +214,7 @@ pub fn verify(
 ) -> Result<(), SignatureError> {
     let signature = present(signature_header).ok_or(SignatureError::Missing)?;
     let (key, algorithm) = select_key(keys, settings_header)?;
-    let expected = BASE64
-        .decode(signature)
-        .map_err(|_| SignatureError::Malformed)?;
+    let expected = BASE64.decode(signature).map_err(|_| SignatureError::Malformed)?;
     let mut matched = subtle::Choice::from(0u8);
     for candidate in url_variants(url) {
         let computed = compute(key, algorithm, &candidate, params);
@@ -256,11 +242,7 @@ pub fn verify_json_body(
     verify(keys, url, &[], signature_header, settings_header)?;
     let claimed = query_param(url, BODY_SHA256_PARAM).ok_or(SignatureError::BodyHashMismatch)?;
     let actual = body_sha256_hex(body);
-    if bool::from(
-        actual
-            .as_bytes()
-            .ct_eq(claimed.to_ascii_lowercase().as_bytes()),
-    ) {
+    if bool::from(actual.as_bytes().ct_eq(claimed.to_ascii_lowercase().as_bytes())) {
         Ok(())
     } else {
         Err(SignatureError::BodyHashMismatch)
@@ -269,13 +251,11 @@ pub fn verify_json_body(
 
 /// Lower-case hex SHA-256 of a body, as Twilio puts it in `bodySHA256`.
 pub fn body_sha256_hex(body: &[u8]) -> String {
-    Sha256::digest(body)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-            s.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
-            s
-        })
+    Sha256::digest(body).iter().fold(String::with_capacity(64), |mut s, b| {
+        s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        s.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+        s
+    })
 }
 
 /// The first value of query parameter `name` in `url`, form-decoded.
@@ -290,9 +270,7 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 
 fn form_decode(s: &str) -> String {
     let plus_as_space = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus_as_space)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(&plus_as_space).decode_utf8_lossy().into_owned()
 }
 
 /// The forms of `url` a signature is checked against: as given, without its
@@ -306,16 +284,8 @@ pub fn url_variants(url: &str) -> Vec<String> {
         let with = if parts.has_port {
             url.to_owned()
         } else {
-            let default = if parts.scheme.eq_ignore_ascii_case("https") {
-                443
-            } else {
-                80
-            };
-            format!(
-                "{}:{default}{}",
-                &url[..parts.authority_end],
-                &url[parts.authority_end..]
-            )
+            let default = if parts.scheme.eq_ignore_ascii_case("https") { 443 } else { 80 };
+            format!("{}:{default}{}", &url[..parts.authority_end], &url[parts.authority_end..])
         };
         for v in [without, with] {
             if !out.contains(&v) {
@@ -338,17 +308,11 @@ struct Authority<'a> {
 fn split_authority(url: &str) -> Option<Authority<'_>> {
     let scheme_end = url.find("://")?;
     let scheme = &url[..scheme_end];
-    if scheme.is_empty()
-        || !scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-    {
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
         return None;
     }
     let start = scheme_end + 3;
-    let authority_end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| start + i);
+    let authority_end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     let authority = &url[start..authority_end];
     // Credentials (`user:pass@`) stay untouched in every variant.
     let host_start = start + authority.rfind('@').map_or(0, |i| i + 1);
@@ -365,23 +329,13 @@ fn split_authority(url: &str) -> Option<Authority<'_>> {
         host_port.find(':')
     };
     match colon {
-        None => Some(Authority {
-            scheme,
-            host_end: authority_end,
-            authority_end,
-            has_port: false,
-        }),
+        None => Some(Authority { scheme, host_end: authority_end, authority_end, has_port: false }),
         Some(c) => {
             let port = &host_port[c + 1..];
             if !port.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            Some(Authority {
-                scheme,
-                host_end: host_start + c,
-                authority_end,
-                has_port: true,
-            })
+            Some(Authority { scheme, host_end: host_start + c, authority_end, has_port: true })
         }
     }
 }
@@ -392,17 +346,11 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
+        items.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
     }
 
     fn token(t: &str) -> SignatureKeys {
-        SignatureKeys {
-            auth_token: Some(t.to_owned()),
-            shared_key: None,
-        }
+        SignatureKeys { auth_token: Some(t.to_owned()), shared_key: None }
     }
 
     // Shared test data: /work/shared/twilio/signature-vectors.json, computed
@@ -418,26 +366,15 @@ mod tests {
             let algorithm = Algorithm::from_name(v["algorithm"].as_str().unwrap()).unwrap();
             let key = v["auth_token"].as_str().unwrap();
             let url = v["url"].as_str().unwrap();
-            let params: Vec<(String, String)> = v["params"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(n, val)| (n.clone(), val.as_str().unwrap().to_owned()))
-                .collect();
+            let params: Vec<(String, String)> =
+                v["params"].as_object().unwrap().iter().map(|(n, val)| (n.clone(), val.as_str().unwrap().to_owned())).collect();
             let expected = v["signature"].as_str().unwrap();
-            assert_eq!(
-                sign(key, algorithm, url, &params),
-                expected,
-                "vector for {url}"
-            );
+            assert_eq!(sign(key, algorithm, url, &params), expected, "vector for {url}");
 
             // Order of the pairs must not matter.
             let mut reversed = params.clone();
             reversed.reverse();
-            assert_eq!(
-                verify(&token(key), url, &reversed, Some(expected), None),
-                Ok(())
-            );
+            assert_eq!(verify(&token(key), url, &reversed, Some(expected), None), Ok(()));
         }
     }
 
@@ -452,10 +389,7 @@ mod tests {
             ("To", "+18005551212"),
         ]);
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
-        assert_eq!(
-            sign("12345", Algorithm::HmacSha1, url, &params),
-            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
-        );
+        assert_eq!(sign("12345", Algorithm::HmacSha1, url, &params), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
     }
 
     // Reference values below were computed once with the official twilio
@@ -464,24 +398,10 @@ mod tests {
 
     #[test]
     fn repeated_names_sorted_by_value_and_deduplicated() {
-        let params = pairs(&[
-            ("b", "2"),
-            ("a", "z"),
-            ("a", "y"),
-            ("a", "y"),
-            ("A", "x"),
-            ("é", "ü"),
-            ("Z", ""),
-        ]);
+        let params = pairs(&[("b", "2"), ("a", "z"), ("a", "y"), ("a", "y"), ("A", "x"), ("é", "ü"), ("Z", "")]);
         let url = "https://example.com/hook";
-        assert_eq!(
-            sign("12345", Algorithm::HmacSha1, url, &params),
-            "zWUHTTsaEspTL/BiV0BbpK+DWoE="
-        );
-        assert_eq!(
-            sign("12345", Algorithm::HmacSha256, url, &params),
-            "/raJKH1dsfi9+/xu2cvGJExZPQMkufYH4BXXEEkcW3w="
-        );
+        assert_eq!(sign("12345", Algorithm::HmacSha1, url, &params), "zWUHTTsaEspTL/BiV0BbpK+DWoE=");
+        assert_eq!(sign("12345", Algorithm::HmacSha256, url, &params), "/raJKH1dsfi9+/xu2cvGJExZPQMkufYH4BXXEEkcW3w=");
     }
 
     fn call_params() -> Vec<(String, String)> {
@@ -494,112 +414,37 @@ mod tests {
         // Signatures Twilio's library computes for each URL form.
         let no_port = "SH9r41x6rvRV/I1j2ZCPAqulEkM=";
         let port_443 = "kMBAFyCP6MbKiHEqXHH2rQkG8CU=";
-        assert_eq!(
-            sign("12345", Algorithm::HmacSha1, "https://example.com/hook", &p),
-            no_port
-        );
-        assert_eq!(
-            sign(
-                "12345",
-                Algorithm::HmacSha1,
-                "https://example.com:443/hook",
-                &p
-            ),
-            port_443
-        );
-        assert_eq!(
-            sign(
-                "12345",
-                Algorithm::HmacSha1,
-                "http://example.com:80/hook",
-                &p
-            ),
-            "zUYiYg5mjBFjUbAFpgP4ZBIzG5c="
-        );
-        assert_eq!(
-            sign(
-                "12345",
-                Algorithm::HmacSha1,
-                "https://example.com:8443/hook",
-                &p
-            ),
-            "dJahxyvBiZiNtfDK+e/kTPVVj4M="
-        );
+        assert_eq!(sign("12345", Algorithm::HmacSha1, "https://example.com/hook", &p), no_port);
+        assert_eq!(sign("12345", Algorithm::HmacSha1, "https://example.com:443/hook", &p), port_443);
+        assert_eq!(sign("12345", Algorithm::HmacSha1, "http://example.com:80/hook", &p), "zUYiYg5mjBFjUbAFpgP4ZBIzG5c=");
+        assert_eq!(sign("12345", Algorithm::HmacSha1, "https://example.com:8443/hook", &p), "dJahxyvBiZiNtfDK+e/kTPVVj4M=");
         let keys = token("12345");
         for url in ["https://example.com/hook", "https://example.com:443/hook"] {
             for sig in [no_port, port_443] {
-                assert_eq!(
-                    verify(&keys, url, &p, Some(sig), None),
-                    Ok(()),
-                    "{url} / {sig}"
-                );
+                assert_eq!(verify(&keys, url, &p, Some(sig), None), Ok(()), "{url} / {sig}");
             }
         }
         // http: default port 80.
-        let http_sig = sign(
-            "12345",
-            Algorithm::HmacSha1,
-            "http://example.com:80/hook",
-            &p,
-        );
-        assert_eq!(
-            verify(&keys, "http://example.com/hook", &p, Some(&http_sig), None),
-            Ok(())
-        );
+        let http_sig = sign("12345", Algorithm::HmacSha1, "http://example.com:80/hook", &p);
+        assert_eq!(verify(&keys, "http://example.com/hook", &p, Some(&http_sig), None), Ok(()));
         // A non-default port is also stripped for the "without port" form, as
         // the Python and Node libraries do.
-        assert_eq!(
-            verify(
-                &keys,
-                "https://example.com:8443/hook",
-                &p,
-                Some(no_port),
-                None
-            ),
-            Ok(())
-        );
+        assert_eq!(verify(&keys, "https://example.com:8443/hook", &p, Some(no_port), None), Ok(()));
         // But a port is never invented other than the default.
         assert_eq!(
-            verify(
-                &keys,
-                "https://example.com/hook",
-                &p,
-                Some("dJahxyvBiZiNtfDK+e/kTPVVj4M="),
-                None
-            ),
+            verify(&keys, "https://example.com/hook", &p, Some("dJahxyvBiZiNtfDK+e/kTPVVj4M="), None),
             Err(SignatureError::Mismatch)
         );
     }
 
     #[test]
     fn url_variants_shapes() {
-        assert_eq!(
-            url_variants("https://h.example/p?q=1"),
-            vec!["https://h.example/p?q=1", "https://h.example:443/p?q=1"]
-        );
-        assert_eq!(
-            url_variants("https://h.example:443"),
-            vec!["https://h.example:443", "https://h.example"]
-        );
-        assert_eq!(
-            url_variants("http://h.example?x"),
-            vec!["http://h.example?x", "http://h.example:80?x"]
-        );
-        assert_eq!(
-            url_variants("https://u:p@h.example:8443/x#f"),
-            vec![
-                "https://u:p@h.example:8443/x#f",
-                "https://u:p@h.example/x#f"
-            ]
-        );
-        assert_eq!(
-            url_variants("https://[::1]:8443/x"),
-            vec!["https://[::1]:8443/x", "https://[::1]/x"]
-        );
-        assert_eq!(
-            url_variants("https://[::1]/x"),
-            vec!["https://[::1]/x", "https://[::1]:443/x"]
-        );
+        assert_eq!(url_variants("https://h.example/p?q=1"), vec!["https://h.example/p?q=1", "https://h.example:443/p?q=1"]);
+        assert_eq!(url_variants("https://h.example:443"), vec!["https://h.example:443", "https://h.example"]);
+        assert_eq!(url_variants("http://h.example?x"), vec!["http://h.example?x", "http://h.example:80?x"]);
+        assert_eq!(url_variants("https://u:p@h.example:8443/x#f"), vec!["https://u:p@h.example:8443/x#f", "https://u:p@h.example/x#f"]);
+        assert_eq!(url_variants("https://[::1]:8443/x"), vec!["https://[::1]:8443/x", "https://[::1]/x"]);
+        assert_eq!(url_variants("https://[::1]/x"), vec!["https://[::1]/x", "https://[::1]:443/x"]);
         // Unparseable: as given only.
         assert_eq!(url_variants("/relative/path"), vec!["/relative/path"]);
         assert_eq!(url_variants("https://h:abc/x"), vec!["https://h:abc/x"]);
@@ -613,61 +458,28 @@ mod tests {
         let keys = token("12345");
         assert_eq!(verify(&keys, url, &p, Some(&good), None), Ok(()));
         // Surrounding whitespace in the header is tolerated.
-        assert_eq!(
-            verify(&keys, url, &p, Some(&format!(" {good} ")), None),
-            Ok(())
-        );
+        assert_eq!(verify(&keys, url, &p, Some(&format!(" {good} ")), None), Ok(()));
 
         let mut tampered = p.clone();
         tampered[1].1 = "+1999".to_owned();
-        assert_eq!(
-            verify(&keys, url, &tampered, Some(&good), None),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(&keys, url, &tampered, Some(&good), None), Err(SignatureError::Mismatch));
         let mut extra = p.clone();
         extra.push(("Digits".to_owned(), "1".to_owned()));
-        assert_eq!(
-            verify(&keys, url, &extra, Some(&good), None),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify(&keys, "https://example.com/other", &p, Some(&good), None),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify(&token("54321"), url, &p, Some(&good), None),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(&keys, url, &extra, Some(&good), None), Err(SignatureError::Mismatch));
+        assert_eq!(verify(&keys, "https://example.com/other", &p, Some(&good), None), Err(SignatureError::Mismatch));
+        assert_eq!(verify(&token("54321"), url, &p, Some(&good), None), Err(SignatureError::Mismatch));
 
-        assert_eq!(
-            verify(&keys, url, &p, None, None),
-            Err(SignatureError::Missing)
-        );
-        assert_eq!(
-            verify(&keys, url, &p, Some("  "), None),
-            Err(SignatureError::Missing)
-        );
-        assert_eq!(
-            verify(&keys, url, &p, Some("not base64!"), None),
-            Err(SignatureError::Malformed)
-        );
+        assert_eq!(verify(&keys, url, &p, None, None), Err(SignatureError::Missing));
+        assert_eq!(verify(&keys, url, &p, Some("  "), None), Err(SignatureError::Missing));
+        assert_eq!(verify(&keys, url, &p, Some("not base64!"), None), Err(SignatureError::Malformed));
         // Valid base64 of the wrong length is simply a mismatch.
-        assert_eq!(
-            verify(&keys, url, &p, Some("AAAA"), None),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(&keys, url, &p, Some("AAAA"), None), Err(SignatureError::Mismatch));
         assert_eq!(
             verify(&SignatureKeys::default(), url, &p, Some(&good), None),
             Err(SignatureError::NoKeyConfigured("Twilio auth token"))
         );
-        let empty = SignatureKeys {
-            auth_token: Some(String::new()),
-            shared_key: None,
-        };
-        assert!(matches!(
-            verify(&empty, url, &p, Some(&good), None),
-            Err(SignatureError::NoKeyConfigured(_))
-        ));
+        let empty = SignatureKeys { auth_token: Some(String::new()), shared_key: None };
+        assert!(matches!(verify(&empty, url, &p, Some(&good), None), Err(SignatureError::NoKeyConfigured(_))));
     }
 
     #[test]
@@ -676,52 +488,22 @@ mod tests {
         let url = "https://example.com/hook?x=1";
         // twilio 9.13.0: RequestValidator("shared-secret-key").compute_signature(url, p, "HMAC_SHA256")
         let sig256 = "PbF8GmyWQoVmQ+k2pgMyCPewTn9kimQXFvrO4pRNMCc=";
-        assert_eq!(
-            sign("shared-secret-key", Algorithm::HmacSha256, url, &p),
-            sig256
-        );
-        let keys = SignatureKeys {
-            auth_token: Some("12345".into()),
-            shared_key: Some("shared-secret-key".into()),
-        };
+        assert_eq!(sign("shared-secret-key", Algorithm::HmacSha256, url, &p), sig256);
+        let keys = SignatureKeys { auth_token: Some("12345".into()), shared_key: Some("shared-secret-key".into()) };
         let settings = settings_header_value("webhooks_sharedkey_1", Algorithm::HmacSha256);
         assert_eq!(settings, "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256");
-        assert_eq!(
-            verify(&keys, url, &p, Some(sig256), Some(&settings)),
-            Ok(())
-        );
+        assert_eq!(verify(&keys, url, &p, Some(sig256), Some(&settings)), Ok(()));
         // Port variants apply to this scheme too.
-        assert_eq!(
-            verify(
-                &keys,
-                "https://example.com:443/hook?x=1",
-                &p,
-                Some(sig256),
-                Some(&settings)
-            ),
-            Ok(())
-        );
+        assert_eq!(verify(&keys, "https://example.com:443/hook?x=1", &p, Some(sig256), Some(&settings)), Ok(()));
         // Without the settings header the Auth Token and SHA1 are expected.
-        assert_eq!(
-            verify(&keys, url, &p, Some(sig256), None),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(&keys, url, &p, Some(sig256), None), Err(SignatureError::Mismatch));
         // The shared key with SHA1 (settings header without algorithm).
         let sig1 = "o10RVhdDBLqjbWzDrsicxMaGZEI=";
-        assert_eq!(
-            sign("shared-secret-key", Algorithm::HmacSha1, url, &p),
-            sig1
-        );
-        assert_eq!(
-            verify(&keys, url, &p, Some(sig1), Some("key=webhooks_sharedkey_1")),
-            Ok(())
-        );
+        assert_eq!(sign("shared-secret-key", Algorithm::HmacSha1, url, &p), sig1);
+        assert_eq!(verify(&keys, url, &p, Some(sig1), Some("key=webhooks_sharedkey_1")), Ok(()));
         // The Auth Token must not validate a request announcing a shared key.
         let by_token = sign("12345", Algorithm::HmacSha256, url, &p);
-        assert_eq!(
-            verify(&keys, url, &p, Some(&by_token), Some(&settings)),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(&keys, url, &p, Some(&by_token), Some(&settings)), Err(SignatureError::Mismatch));
         // No shared key configured.
         assert_eq!(
             verify(&token("12345"), url, &p, Some(sig256), Some(&settings)),
@@ -729,13 +511,7 @@ mod tests {
         );
         // Unknown algorithm.
         assert_eq!(
-            verify(
-                &keys,
-                url,
-                &p,
-                Some(sig256),
-                Some("key=k,algorithm=HMAC_MD5")
-            ),
+            verify(&keys, url, &p, Some(sig256), Some("key=k,algorithm=HMAC_MD5")),
             Err(SignatureError::UnsupportedAlgorithm("HMAC_MD5".into()))
         );
     }
@@ -746,22 +522,10 @@ mod tests {
         // (plus its case-insensitive support check).
         assert_eq!(signature_algorithm(None), Ok(Algorithm::HmacSha1));
         assert_eq!(signature_algorithm(Some("")), Ok(Algorithm::HmacSha1));
-        assert_eq!(
-            signature_algorithm(Some("key=abc")),
-            Ok(Algorithm::HmacSha1)
-        );
-        assert_eq!(
-            signature_algorithm(Some("algorithm=")),
-            Ok(Algorithm::HmacSha1)
-        );
-        assert_eq!(
-            signature_algorithm(Some("key=abc,algorithm=HMAC_SHA256")),
-            Ok(Algorithm::HmacSha256)
-        );
-        assert_eq!(
-            signature_algorithm(Some(" algorithm = hmac_sha256 ")),
-            Ok(Algorithm::HmacSha256)
-        );
+        assert_eq!(signature_algorithm(Some("key=abc")), Ok(Algorithm::HmacSha1));
+        assert_eq!(signature_algorithm(Some("algorithm=")), Ok(Algorithm::HmacSha1));
+        assert_eq!(signature_algorithm(Some("key=abc,algorithm=HMAC_SHA256")), Ok(Algorithm::HmacSha256));
+        assert_eq!(signature_algorithm(Some(" algorithm = hmac_sha256 ")), Ok(Algorithm::HmacSha256));
         assert_eq!(
             signature_algorithm(Some("algorithm=FOO,algorithm=HMAC_SHA256")),
             Err(SignatureError::UnsupportedAlgorithm("FOO".into()))
@@ -774,36 +538,24 @@ mod tests {
         // compute_signature(url, {}) == "2e7mH/NA6FwzvUqLZxhsETU/4bw="
         let body = br#"{"a":1}"#;
         let hex = body_sha256_hex(body);
-        assert_eq!(
-            hex,
-            "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862"
-        );
+        assert_eq!(hex, "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862");
         let url = format!("https://example.com/hook?{BODY_SHA256_PARAM}={hex}");
         let sig = "2e7mH/NA6FwzvUqLZxhsETU/4bw=";
         assert_eq!(sign("12345", Algorithm::HmacSha1, &url, &[]), sig);
         let keys = token("12345");
         assert_eq!(verify_json_body(&keys, &url, body, Some(sig), None), Ok(()));
-        assert_eq!(
-            verify_json_body(&keys, &url, br#"{"a":2}"#, Some(sig), None),
-            Err(SignatureError::BodyHashMismatch)
-        );
+        assert_eq!(verify_json_body(&keys, &url, br#"{"a":2}"#, Some(sig), None), Err(SignatureError::BodyHashMismatch));
         // A URL without bodySHA256 cannot vouch for a body.
         let bare = "https://example.com/hook";
         let bare_sig = sign("12345", Algorithm::HmacSha1, bare, &[]);
-        assert_eq!(
-            verify_json_body(&keys, bare, body, Some(&bare_sig), None),
-            Err(SignatureError::BodyHashMismatch)
-        );
+        assert_eq!(verify_json_body(&keys, bare, body, Some(&bare_sig), None), Err(SignatureError::BodyHashMismatch));
         // The form verifier does not break on such a URL: it is signed like any other.
         assert_eq!(verify(&keys, &url, &[], Some(sig), None), Ok(()));
     }
 
     #[test]
     fn debug_hides_secrets() {
-        let keys = SignatureKeys {
-            auth_token: Some("topsecret".into()),
-            shared_key: None,
-        };
+        let keys = SignatureKeys { auth_token: Some("topsecret".into()), shared_key: None };
         let shown = format!("{keys:?}");
         assert!(!shown.contains("topsecret"));
         assert!(shown.contains("<set>") && shown.contains("<unset>"));

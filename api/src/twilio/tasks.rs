@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::account;
 use super::client::{price_micros, IncomingNumber, TwilioClient, TwilioError, VoiceWebhooks};
-use crate::db::schema::{call_legs, calls, campaigns, number_imports, phone_numbers, twilio_account};
 use crate::config::TwilioConfig;
+use crate::db::schema::{call_legs, calls, campaigns, number_imports, phone_numbers, twilio_account};
 use crate::db::{now, DbConnection};
 use crate::error::AppError;
 use crate::jobs::{self, Job, JobError, Registry};
@@ -68,8 +68,11 @@ pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64, twilio: &TwilioConfig
     // reading the account first: `pending` when the account row exists, else what the
     // configuration allows.
     let without_row = if account::from_config(twilio).credentials().is_some() { "pending" } else { "unconfigured" };
-    let status = case_when(exists(twilio_account::table.find(1).select(twilio_account::id)), "pending".into_sql::<Text>()).otherwise(without_row.into_sql::<Text>());
-    let mark = crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq(status.nullable())).returning(calls::cost_status);
+    let status = case_when(exists(twilio_account::table.find(1).select(twilio_account::id)), "pending".into_sql::<Text>())
+        .otherwise(without_row.into_sql::<Text>());
+    let mark =
+        crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq(status.nullable()))
+            .returning(calls::cost_status);
     let marked: Option<Option<String>> = crate::db::direct::run!(conn, get_result, mark).optional()?;
     if marked.flatten().as_deref() == Some("pending") {
         jobs::enqueue(conn, COST_JOB, &json!(CallJob { call_id }), now())?;
@@ -206,7 +209,10 @@ async fn transcribe(state: web::Data<AppState>, job: Job) -> Result<(), JobError
                 })
                 .await?;
             if created.status.as_deref() != Some("completed") {
-                return Err(JobError::retry_after("transcript requested; not ready yet", Duration::from_millis(state.config.jobs.backoff_base_ms)));
+                return Err(JobError::retry_after(
+                    "transcript requested; not ready yet",
+                    Duration::from_millis(state.config.jobs.backoff_base_ms),
+                ));
             }
             created.sid
         }
@@ -308,7 +314,8 @@ pub enum Upserted {
 
 /// Inserts or updates one number, matched by its SID, else by its E.164 number.
 pub fn upsert_number(conn: &mut DbConnection, n: &IncomingNumber) -> Result<Upserted, AppError> {
-    let number = crate::domain::validate::e164(&n.phone_number).map_err(|e| AppError::bad_request(format!("number {}: {e}", n.phone_number)))?;
+    let number =
+        crate::domain::validate::e164(&n.phone_number).map_err(|e| AppError::bad_request(format!("number {}: {e}", n.phone_number)))?;
     let friendly = n.friendly_name.clone().filter(|f| !f.trim().is_empty()).map(|f| f.chars().take(200).collect::<String>());
     let existing: Option<(i64, String, Option<String>, Option<String>)> = phone_numbers::table
         .filter(phone_numbers::provider_sid.eq(&n.sid))

@@ -68,12 +68,7 @@ pub enum CallEvent {
 }
 
 impl CallEvent {
-    pub const ALL: [CallEvent; 4] = [
-        CallEvent::Initiated,
-        CallEvent::Ringing,
-        CallEvent::Answered,
-        CallEvent::Completed,
-    ];
+    pub const ALL: [CallEvent; 4] = [CallEvent::Initiated, CallEvent::Ringing, CallEvent::Answered, CallEvent::Completed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -131,11 +126,7 @@ pub struct Say {
 
 impl Say {
     pub fn new(text: impl Into<String>) -> Self {
-        Say {
-            text: text.into(),
-            voice: None,
-            language: None,
-        }
+        Say { text: text.into(), voice: None, language: None }
     }
 
     pub fn voice(mut self, voice: impl Into<String>) -> Self {
@@ -168,10 +159,7 @@ pub struct Number {
 
 impl Number {
     pub fn new(number: impl Into<String>) -> Self {
-        Number {
-            number: number.into(),
-            ..Number::default()
-        }
+        Number { number: number.into(), ..Number::default() }
     }
 
     /// Status callbacks by POST for the given events.
@@ -222,10 +210,7 @@ pub struct Dial {
 
 impl Dial {
     pub fn new(number: Number) -> Self {
-        Dial {
-            numbers: vec![number],
-            ..Dial::default()
-        }
+        Dial { numbers: vec![number], ..Dial::default() }
     }
 
     /// Adds another number to ring at the same time.
@@ -345,9 +330,7 @@ impl Response {
         match self.write(&mut writer) {
             // Both arms are certain: writing to a Vec cannot fail, and every
             // byte written comes from `&str` values and ASCII markup.
-            Ok(()) => {
-                String::from_utf8(writer.into_inner()).unwrap_or_else(|_| FALLBACK.to_owned())
-            }
+            Ok(()) => String::from_utf8(writer.into_inner()).unwrap_or_else(|_| FALLBACK.to_owned()),
             Err(_) => FALLBACK.to_owned(),
         }
     }
@@ -375,9 +358,7 @@ const FALLBACK: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Han
 
 /// Drops the characters XML 1.0 cannot represent even escaped.
 fn xml_chars(s: &str) -> Cow<'_, str> {
-    let allowed = |c: char| {
-        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-    };
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}');
     if s.chars().all(allowed) {
         Cow::Borrowed(s)
     } else {
@@ -417,15 +398,8 @@ impl Attrs {
     }
 }
 
-fn write_text_element(
-    w: &mut Writer<Vec<u8>>,
-    name: &str,
-    attrs: &Attrs,
-    text: &str,
-) -> io::Result<()> {
-    w.create_element(name)
-        .with_attributes(attrs.iter())
-        .write_text_content(BytesText::new(&xml_chars(text)))?;
+fn write_text_element(w: &mut Writer<Vec<u8>>, name: &str, attrs: &Attrs, text: &str) -> io::Result<()> {
+    w.create_element(name).with_attributes(attrs.iter()).write_text_content(BytesText::new(&xml_chars(text)))?;
     Ok(())
 }
 
@@ -441,9 +415,7 @@ fn write_verb(w: &mut Writer<Vec<u8>>, verb: &Verb) -> io::Result<()> {
         Verb::Pause { length } => {
             let mut a = Attrs::default();
             a.num("length", *length);
-            w.create_element("Pause")
-                .with_attributes(a.iter())
-                .write_empty()?;
+            w.create_element("Pause").with_attributes(a.iter()).write_empty()?;
             Ok(())
         }
         Verb::Hangup => {
@@ -453,9 +425,7 @@ fn write_verb(w: &mut Writer<Vec<u8>>, verb: &Verb) -> io::Result<()> {
         Verb::Reject { reason } => {
             let mut a = Attrs::default();
             a.opt("reason", reason.map(RejectReason::as_str));
-            w.create_element("Reject")
-                .with_attributes(a.iter())
-                .write_empty()?;
+            w.create_element("Reject").with_attributes(a.iter()).write_empty()?;
             Ok(())
         }
     }
@@ -468,50 +438,27 @@ fn write_dial(w: &mut Writer<Vec<u8>>, dial: &Dial) -> io::Result<()> {
     a.num("timeout", dial.timeout);
     a.num("timeLimit", dial.time_limit);
     a.opt("callerId", dial.caller_id.as_deref());
-    a.opt(
-        "answerOnBridge",
-        dial.answer_on_bridge
-            .map(|b| if b { "true" } else { "false" }),
-    );
+    a.opt("answerOnBridge", dial.answer_on_bridge.map(|b| if b { "true" } else { "false" }));
     a.opt("ringTone", dial.ring_tone.as_deref());
     a.opt("record", dial.record.map(Record::as_str));
-    a.opt(
-        "recordingStatusCallback",
-        dial.recording_status_callback.as_deref(),
-    );
-    let events: Vec<&'static str> = dial
-        .recording_status_callback_events
-        .iter()
-        .map(|e| e.as_str())
-        .collect();
+    a.opt("recordingStatusCallback", dial.recording_status_callback.as_deref());
+    let events: Vec<&'static str> = dial.recording_status_callback_events.iter().map(|e| e.as_str()).collect();
     a.events("recordingStatusCallbackEvent", &events);
-    a.opt(
-        "recordingStatusCallbackMethod",
-        dial.recording_status_callback_method.map(Method::as_str),
-    );
-    w.create_element("Dial")
-        .with_attributes(a.iter())
-        .write_inner_content(|w| {
-            for number in &dial.numbers {
-                let mut a = Attrs::default();
-                a.opt("statusCallback", number.status_callback.as_deref());
-                let events: Vec<&'static str> = number
-                    .status_callback_events
-                    .iter()
-                    .map(|e| e.as_str())
-                    .collect();
-                a.events("statusCallbackEvent", &events);
-                a.opt(
-                    "statusCallbackMethod",
-                    number.status_callback_method.map(Method::as_str),
-                );
-                a.opt("url", number.url.as_deref());
-                a.opt("method", number.method.map(Method::as_str));
-                a.opt("sendDigits", number.send_digits.as_deref());
-                write_text_element(w, "Number", &a, &number.number)?;
-            }
-            Ok(())
-        })?;
+    a.opt("recordingStatusCallbackMethod", dial.recording_status_callback_method.map(Method::as_str));
+    w.create_element("Dial").with_attributes(a.iter()).write_inner_content(|w| {
+        for number in &dial.numbers {
+            let mut a = Attrs::default();
+            a.opt("statusCallback", number.status_callback.as_deref());
+            let events: Vec<&'static str> = number.status_callback_events.iter().map(|e| e.as_str()).collect();
+            a.events("statusCallbackEvent", &events);
+            a.opt("statusCallbackMethod", number.status_callback_method.map(Method::as_str));
+            a.opt("url", number.url.as_deref());
+            a.opt("method", number.method.map(Method::as_str));
+            a.opt("sendDigits", number.send_digits.as_deref());
+            write_text_element(w, "Number", &a, &number.number)?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -547,9 +494,7 @@ mod tests {
                         .attributes()
                         .map(|a| {
                             let a = a.expect("valid attribute");
-                            let value = a
-                                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .expect("valid value");
+                            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).expect("valid value");
                             format!("{}={:?}", name(a.key.as_ref()), value)
                         })
                         .collect();
@@ -566,9 +511,7 @@ mod tests {
                         text.push(c);
                     } else {
                         let entity = r.xml10_content().unwrap();
-                        text.push_str(
-                            resolve_predefined_entity(&entity).expect("predefined entity"),
-                        );
+                        text.push_str(resolve_predefined_entity(&entity).expect("predefined entity"));
                     }
                 }
                 Event::Eof => break,
@@ -593,27 +536,18 @@ mod tests {
     // on structure and unescaped values, not bytes.
     const PY_FULL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say language=\"en-US\" voice=\"Polly.Joanna\">Tom &amp; Jerry's &lt;\"best\"&gt; café ☎\nline two</Say><Dial action=\"https://cb.example.com/dial?call=1&amp;leg=&quot;a&quot;&lt;b&gt;'c'\" callerId=\"+15550001111&amp;&lt;&gt;&quot;'\" method=\"POST\" record=\"record-from-answer\" recordingStatusCallback=\"https://cb.example.com/rec?x=1&amp;y=2\" recordingStatusCallbackEvent=\"completed\" recordingStatusCallbackMethod=\"POST\" timeLimit=\"3600\" timeout=\"25\"><Number statusCallback=\"https://cb.example.com/st?a=1&amp;b=&lt;2&gt;\" statusCallbackEvent=\"initiated ringing answered completed\" statusCallbackMethod=\"POST\">+1555&lt;123&gt;&amp;\"4567'</Number></Dial></Response>";
     const PY_FAILOVER: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial action=\"https://cb.example.com/dial\" method=\"POST\" timeout=\"20\"><Number>+15557654321</Number></Dial></Response>";
-    const PY_BYE: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>Tom &amp; Jerry's &lt;\"best\"&gt; café ☎</Say><Hangup /></Response>";
+    const PY_BYE: &str =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>Tom &amp; Jerry's &lt;\"best\"&gt; café ☎</Say><Hangup /></Response>";
     const PY_MISC: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Pause length=\"2\" /><Reject reason=\"busy\" /></Response>";
 
     fn full() -> Response {
-        let dial = Dial::new(
-            Number::new("+1555<123>&\"4567'")
-                .status_callback("https://cb.example.com/st?a=1&b=<2>", &CallEvent::ALL),
-        )
-        .action("https://cb.example.com/dial?call=1&leg=\"a\"<b>'c'")
-        .timeout(25)
-        .time_limit(3600)
-        .caller_id("+15550001111&<>\"'")
-        .record_from_answer("https://cb.example.com/rec?x=1&y=2");
-        Response::greet_and_dial(
-            Some(
-                Say::new(format!("{NASTY}\nline two"))
-                    .voice("Polly.Joanna")
-                    .language("en-US"),
-            ),
-            dial,
-        )
+        let dial = Dial::new(Number::new("+1555<123>&\"4567'").status_callback("https://cb.example.com/st?a=1&b=<2>", &CallEvent::ALL))
+            .action("https://cb.example.com/dial?call=1&leg=\"a\"<b>'c'")
+            .timeout(25)
+            .time_limit(3600)
+            .caller_id("+15550001111&<>\"'")
+            .record_from_answer("https://cb.example.com/rec?x=1&y=2");
+        Response::greet_and_dial(Some(Say::new(format!("{NASTY}\nline two")).voice("Polly.Joanna").language("en-US")), dial)
     }
 
     #[test]
@@ -625,9 +559,7 @@ mod tests {
 
     #[test]
     fn failover_dial_matches_python_library() {
-        let dial = Dial::new(Number::new("+15557654321"))
-            .action("https://cb.example.com/dial")
-            .timeout(20);
+        let dial = Dial::new(Number::new("+15557654321")).action("https://cb.example.com/dial").timeout(20);
         let xml = Response::greet_and_dial(None, dial).to_xml();
         assert_eq!(canon(&xml), canon(PY_FAILOVER), "{xml}");
     }
@@ -641,10 +573,7 @@ mod tests {
 
     #[test]
     fn pause_and_reject_match_python_library() {
-        let xml = Response::new()
-            .pause(Some(2))
-            .reject(Some(RejectReason::Busy))
-            .to_xml();
+        let xml = Response::new().pause(Some(2)).reject(Some(RejectReason::Busy)).to_xml();
         assert_eq!(canon(&xml), canon(PY_MISC), "{xml}");
     }
 
@@ -655,29 +584,15 @@ mod tests {
         // and `>` are markup, and every `&` starts an entity.
         for (i, _) in xml.match_indices('&') {
             let rest = &xml[i..];
-            assert!(
-                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
-                    .iter()
-                    .any(|e| rest.starts_with(e)),
-                "bare & at {i}: {xml}"
-            );
+            assert!(["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].iter().any(|e| rest.starts_with(e)), "bare & at {i}: {xml}");
         }
         assert!(!xml.contains("<\"best\">") && !xml.contains("<b>") && !xml.contains("<123>"));
         // And the values read back exactly.
         let c = canon(&xml);
         assert!(c.contains(&format!("text:{NASTY}\nline two")), "{c:?}");
         assert!(c.contains(&"text:+1555<123>&\"4567'".to_owned()), "{c:?}");
-        assert!(
-            c.iter()
-                .any(|l| l.contains(r#"callerId="+15550001111&<>\"'""#)),
-            "{c:?}"
-        );
-        assert!(
-            c.iter()
-                .any(|l| l
-                    .contains(r#"action="https://cb.example.com/dial?call=1&leg=\"a\"<b>'c'""#)),
-            "{c:?}"
-        );
+        assert!(c.iter().any(|l| l.contains(r#"callerId="+15550001111&<>\"'""#)), "{c:?}");
+        assert!(c.iter().any(|l| l.contains(r#"action="https://cb.example.com/dial?call=1&leg=\"a\"<b>'c'""#)), "{c:?}");
     }
 
     #[test]
@@ -700,59 +615,33 @@ mod tests {
             caller_id: Some(v.into()),
             record: Some(Record::RecordFromRingingDual),
             recording_status_callback: Some(v.into()),
-            recording_status_callback_events: vec![
-                RecordingEvent::InProgress,
-                RecordingEvent::Absent,
-            ],
+            recording_status_callback_events: vec![RecordingEvent::InProgress, RecordingEvent::Absent],
             recording_status_callback_method: Some(Method::Post),
             answer_on_bridge: Some(true),
             ring_tone: Some(v.into()),
         };
-        let xml = Response::new()
-            .say(Say::new(v).voice(v).language(v))
-            .dial(dial)
-            .to_xml();
+        let xml = Response::new().say(Say::new(v).voice(v).language(v)).dial(dial).to_xml();
         let c = canon(&xml);
         let expect_attr = |name: &str| {
             let needle = format!("{name}={v:?}");
             assert!(c.iter().any(|l| l.contains(&needle)), "{name} in {c:?}");
         };
-        for name in [
-            "voice",
-            "language",
-            "action",
-            "callerId",
-            "ringTone",
-            "recordingStatusCallback",
-        ] {
+        for name in ["voice", "language", "action", "callerId", "ringTone", "recordingStatusCallback"] {
             expect_attr(name);
         }
         for name in ["statusCallback", "url", "sendDigits"] {
             expect_attr(name);
         }
-        assert_eq!(
-            c.iter().filter(|l| **l == format!("text:{v}")).count(),
-            2,
-            "{c:?}"
-        );
-        assert!(
-            c.iter().any(|l| l.contains(r#"timeout="1""#)),
-            "0 written as 1: {c:?}"
-        );
-        assert!(c
-            .iter()
-            .any(|l| l.contains(r#"recordingStatusCallbackEvent="in-progress absent""#)));
-        assert!(c
-            .iter()
-            .any(|l| l.contains(r#"record="record-from-ringing-dual""#)));
+        assert_eq!(c.iter().filter(|l| **l == format!("text:{v}")).count(), 2, "{c:?}");
+        assert!(c.iter().any(|l| l.contains(r#"timeout="1""#)), "0 written as 1: {c:?}");
+        assert!(c.iter().any(|l| l.contains(r#"recordingStatusCallbackEvent="in-progress absent""#)));
+        assert!(c.iter().any(|l| l.contains(r#"record="record-from-ringing-dual""#)));
         assert!(c.iter().any(|l| l.contains(r#"answerOnBridge="true""#)));
     }
 
     #[test]
     fn control_characters_are_dropped_and_attribute_whitespace_normalized() {
-        let xml = Response::new()
-            .say(Say::new("a\u{0}b\u{1b}c\u{FFFF}d\te").voice("x\ny"))
-            .to_xml();
+        let xml = Response::new().say(Say::new("a\u{0}b\u{1b}c\u{FFFF}d\te").voice("x\ny")).to_xml();
         assert!(!xml.contains('\u{0}') && !xml.contains('\u{1b}') && !xml.contains('\u{FFFF}'));
         let c = canon(&xml);
         assert!(c.contains(&"text:abcd\te".to_owned()), "{c:?}");
@@ -764,15 +653,9 @@ mod tests {
     #[test]
     fn empty_response_and_display() {
         let r = Response::new();
-        assert_eq!(
-            r.to_xml(),
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"
-        );
+        assert_eq!(r.to_xml(), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>");
         assert_eq!(r.to_string(), r.to_xml());
-        assert_eq!(
-            canon(&r.to_xml()),
-            vec!["<Response >".to_owned(), "</Response>".to_owned()]
-        );
+        assert_eq!(canon(&r.to_xml()), vec!["<Response >".to_owned(), "</Response>".to_owned()]);
         assert!(CONTENT_TYPE.starts_with("text/xml"));
     }
 }

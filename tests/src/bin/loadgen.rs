@@ -181,31 +181,58 @@ async fn one_call(client: &reqwest::Client, base: &str, i: usize, callbacks: &mu
     let sid = format!("CALOAD{i:08}");
     let child = format!("CALEG{i:09}");
     let started = Instant::now();
-    let (status, twiml) = post(client, base, "/api/webhooks/twilio/voice", &[
-        ("CallSid", sid.clone()), ("AccountSid", "AC1".into()), ("From", format!("+1201{:07}", i % 10_000_000)),
-        ("To", NUMBER.into()), ("CallStatus", "ringing".into()), ("Direction", "inbound".into()),
-    ])
+    let (status, twiml) = post(
+        client,
+        base,
+        "/api/webhooks/twilio/voice",
+        &[
+            ("CallSid", sid.clone()),
+            ("AccountSid", "AC1".into()),
+            ("From", format!("+1201{:07}", i % 10_000_000)),
+            ("To", NUMBER.into()),
+            ("CallStatus", "ringing".into()),
+            ("Direction", "inbound".into()),
+        ],
+    )
     .await;
     let latency = started.elapsed();
     assert_eq!(status, 200, "voice webhook: {twiml}");
     let Some(leg) = leg_of(&twiml) else { return (latency, false) };
     let status_path = format!("/api/webhooks/twilio/status?leg={leg}");
     for (n, st) in ["ringing", "in-progress", "completed"].iter().enumerate() {
-        let mut p = vec![("CallSid", child.clone()), ("ParentCallSid", sid.clone()), ("AccountSid", "AC1".into()),
-                         ("CallStatus", st.to_string()), ("SequenceNumber", n.to_string())];
+        let mut p = vec![
+            ("CallSid", child.clone()),
+            ("ParentCallSid", sid.clone()),
+            ("AccountSid", "AC1".into()),
+            ("CallStatus", st.to_string()),
+            ("SequenceNumber", n.to_string()),
+        ];
         if *st == "completed" {
             p.push(("CallDuration", "95".into()));
         }
         timed_post(client, base, &status_path, &p, callbacks).await;
     }
-    timed_post(client, base, &format!("/api/webhooks/twilio/dial?leg={leg}"), &[
-        ("CallSid", sid.clone()), ("AccountSid", "AC1".into()), ("DialCallStatus", "completed".into()),
-        ("DialCallSid", child.clone()), ("DialCallDuration", "95".into()),
-    ], callbacks)
+    timed_post(
+        client,
+        base,
+        &format!("/api/webhooks/twilio/dial?leg={leg}"),
+        &[
+            ("CallSid", sid.clone()),
+            ("AccountSid", "AC1".into()),
+            ("DialCallStatus", "completed".into()),
+            ("DialCallSid", child.clone()),
+            ("DialCallDuration", "95".into()),
+        ],
+        callbacks,
+    )
     .await;
-    timed_post(client, base, "/api/webhooks/twilio/status", &[
-        ("CallSid", sid), ("AccountSid", "AC1".into()), ("CallStatus", "completed".into()), ("CallDuration", "100".into()),
-    ], callbacks)
+    timed_post(
+        client,
+        base,
+        "/api/webhooks/twilio/status",
+        &[("CallSid", sid), ("AccountSid", "AC1".into()), ("CallStatus", "completed".into()), ("CallDuration", "100".into())],
+        callbacks,
+    )
     .await;
     (latency, true)
 }

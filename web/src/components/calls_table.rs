@@ -28,11 +28,8 @@ impl Names {
         if session::is_publisher() {
             return names;
         }
-        let (campaigns, buyers) = futures_join(
-            api::campaigns(api::ALL, &CampaignFilter::default()),
-            api::buyers(api::ALL, &BuyerFilter::default()),
-        )
-        .await;
+        let (campaigns, buyers) =
+            futures_join(api::campaigns(api::ALL, &CampaignFilter::default()), api::buyers(api::ALL, &BuyerFilter::default())).await;
         if let Ok(c) = campaigns {
             names.campaigns = c.items.into_iter().map(|c| (c.id, c.name)).collect();
         }

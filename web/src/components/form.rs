@@ -24,7 +24,12 @@ pub struct FormState {
 
 impl FormState {
     pub fn new() -> Self {
-        FormState { errors: RwSignal::new(BTreeMap::new()), message: RwSignal::new(None), busy: RwSignal::new(false), saved: RwSignal::new(None) }
+        FormState {
+            errors: RwSignal::new(BTreeMap::new()),
+            message: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            saved: RwSignal::new(None),
+        }
     }
 
     /// Starts a submission with the page's own checks: false (and the messages shown) when

@@ -35,10 +35,7 @@ pub fn ErrorBox(error: ApiError) -> impl IntoView {
 }
 
 /// Shows a resource: loading while it is `None`, the error when it failed, else `ok(value)`.
-pub fn show<T: Clone + 'static, V: IntoView + 'static>(
-    value: Option<ApiResult<T>>,
-    ok: impl FnOnce(T) -> V,
-) -> AnyView {
+pub fn show<T: Clone + 'static, V: IntoView + 'static>(value: Option<ApiResult<T>>, ok: impl FnOnce(T) -> V) -> AnyView {
     match value {
         None => view! { <Loading/> }.into_any(),
         Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),

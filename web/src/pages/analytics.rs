@@ -17,7 +17,9 @@ fn bucket_options() -> Vec<(String, String)> {
 }
 
 fn group_options() -> Vec<(String, String)> {
-    [("campaign", "Campaign"), ("buyer", "Buyer"), ("publisher", "Publisher"), ("number", "Number")].map(|(v, l)| (v.to_owned(), l.to_owned())).to_vec()
+    [("campaign", "Campaign"), ("buyer", "Buyer"), ("publisher", "Publisher"), ("number", "Number")]
+        .map(|(v, l)| (v.to_owned(), l.to_owned()))
+        .to_vec()
 }
 
 fn parse_bucket(s: &str) -> Bucket {
@@ -217,7 +219,8 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
     };
     let series_summary = format!("Calls per {per} ({}): {} in all.", series.tz, summary.total.calls);
     let groups: Vec<(String, Metrics)> = summary.groups.into_iter().map(|g| (name(g.id), g.metrics)).collect();
-    let group_bars: Vec<Bar> = groups.iter().map(|(n, m)| Bar { label: n.clone(), tip: format!("{n}: {} calls", m.calls), value: m.calls }).collect();
+    let group_bars: Vec<Bar> =
+        groups.iter().map(|(n, m)| Bar { label: n.clone(), tip: format!("{n}: {} calls", m.calls), value: m.calls }).collect();
     // The CSV: plain amounts (the currency is the same for every row), blanks for hidden ones.
     let mut csv = std::iter::once(group_label).chain(HEADS).collect::<Vec<_>>().join(",");
     for (label, m) in groups.iter().map(|(l, m)| (l.as_str(), m)).chain(std::iter::once(("Total", &summary.total))) {

@@ -168,18 +168,39 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
             let res = match id {
                 Some(id) => {
                     let patch = BuyerPatch {
-                        name: Some(name), phone_number: Some(phone_number), status: Some(status), priority: Some(priority), weight: Some(weight),
-                        max_concurrent_calls: Some(max_concurrent_calls), cap_hourly: Some(cap_hourly), cap_daily: Some(cap_daily), cap_monthly: Some(cap_monthly),
-                        timezone: Some(timezone), schedule: Some(schedule), allowed_states: Some(allowed_states), denied_states: Some(denied_states),
+                        name: Some(name),
+                        phone_number: Some(phone_number),
+                        status: Some(status),
+                        priority: Some(priority),
+                        weight: Some(weight),
+                        max_concurrent_calls: Some(max_concurrent_calls),
+                        cap_hourly: Some(cap_hourly),
+                        cap_daily: Some(cap_daily),
+                        cap_monthly: Some(cap_monthly),
+                        timezone: Some(timezone),
+                        schedule: Some(schedule),
+                        allowed_states: Some(allowed_states),
+                        denied_states: Some(denied_states),
                         sticky_repeat_callers: Some(sticky_repeat_callers),
                     };
                     api::update_buyer(id, &patch).await
                 }
                 None => {
                     let new = NewBuyer {
-                        name, phone_number, status: Some(status), priority: Some(priority), weight: Some(weight),
-                        max_concurrent_calls: Some(max_concurrent_calls), cap_hourly, cap_daily, cap_monthly,
-                        timezone: Some(timezone), schedule, allowed_states, denied_states, sticky_repeat_callers: Some(sticky_repeat_callers),
+                        name,
+                        phone_number,
+                        status: Some(status),
+                        priority: Some(priority),
+                        weight: Some(weight),
+                        max_concurrent_calls: Some(max_concurrent_calls),
+                        cap_hourly,
+                        cap_daily,
+                        cap_monthly,
+                        timezone: Some(timezone),
+                        schedule,
+                        allowed_states,
+                        denied_states,
+                        sticky_repeat_callers: Some(sticky_repeat_callers),
                     };
                     api::create_buyer(&new).await
                 }

@@ -123,7 +123,10 @@ pub fn CallPage() -> impl IntoView {
         async move {
             match id {
                 Some(id) => api::call(id).await,
-                None => Err(api::ApiError { status: 404, body: ErrorBody { code: "not_found".into(), message: "No such call.".into(), details: None } }),
+                None => Err(api::ApiError {
+                    status: 404,
+                    body: ErrorBody { code: "not_found".into(), message: "No such call.".into(), details: None },
+                }),
             }
         }
     });
@@ -141,7 +144,14 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
     let staff = !session::is_publisher();
     let facts: Vec<(&str, String)> = vec![
         ("Caller", call.caller.clone()),
-        ("Caller location", [call.caller_city.clone(), call.caller_state.clone(), call.caller_zip.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ")),
+        (
+            "Caller location",
+            [call.caller_city.clone(), call.caller_state.clone(), call.caller_zip.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         ("Number dialled", call.dialled.clone()),
         ("Status", call.status.clone()),
         ("Outcome", call.outcome.replace('_', " ")),
@@ -153,7 +163,11 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
         ("Billable (with buyer)", format::secs(call.billable_secs)),
     ];
     let staff_facts = staff.then(|| {
-        [("Campaign", names.campaign(call.campaign_id)), ("Publisher", names.publisher(call.publisher_id)), ("Buyer", names.buyer(call.buyer_id))]
+        [
+            ("Campaign", names.campaign(call.campaign_id)),
+            ("Publisher", names.publisher(call.publisher_id)),
+            ("Buyer", names.buyer(call.buyer_id)),
+        ]
     });
     let facts: Vec<(&str, String)> = facts.into_iter().chain(staff_facts.into_iter().flatten()).collect();
     let recording = call.recording.clone().map(|r| {
@@ -164,7 +178,8 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
                     <audio controls=true preload="none" src=url.clone() aria-label="Call recording"></audio>
                     " " <a href=url target="_blank" rel="noopener">"Open recording"</a> {format!(" ({dur})")}
                 </p>
-            }.into_any(),
+            }
+            .into_any(),
             None => view! { <p>{format!("Recording {} ({dur}) is being processed.", r.sid)}</p> }.into_any(),
         }
     });

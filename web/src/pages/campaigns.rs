@@ -136,7 +136,9 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
             let priority = c.opt_int(&format!("buyers[{i}].priority"), &r.priority.get_untracked(), -1000, 1000);
             let weight = c.opt_int(&format!("buyers[{i}].weight"), &r.weight.get_untracked(), 1, 1000);
             match buyer_id {
-                Some(buyer_id) if assigned.iter().any(|a: &CampaignBuyer| a.buyer_id == buyer_id) => c.fail(&format!("buyers[{i}].buyer_id"), "is already assigned"),
+                Some(buyer_id) if assigned.iter().any(|a: &CampaignBuyer| a.buyer_id == buyer_id) => {
+                    c.fail(&format!("buyers[{i}].buyer_id"), "is already assigned")
+                }
                 Some(buyer_id) => assigned.push(CampaignBuyer { buyer_id, priority, weight, revenue_micros: None, buffer_secs: None }),
                 None => c.fail(&format!("buyers[{i}].buyer_id"), "choose a buyer"),
             }
@@ -148,11 +150,29 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
         spawn_local(async move {
             let res = match id {
                 Some(id) => {
-                    let patch = CampaignPatch { name: Some(name), status: Some(status), greeting: Some(greeting), busy_message: Some(busy_message), buyers: Some(assigned), transcribe: None, money: Default::default(), publishers: None };
+                    let patch = CampaignPatch {
+                        name: Some(name),
+                        status: Some(status),
+                        greeting: Some(greeting),
+                        busy_message: Some(busy_message),
+                        buyers: Some(assigned),
+                        transcribe: None,
+                        money: Default::default(),
+                        publishers: None,
+                    };
                     api::update_campaign(id, &patch).await
                 }
                 None => {
-                    let new = NewCampaign { name, status: Some(status), greeting: Some(greeting), busy_message: Some(busy_message), buyers: assigned, transcribe: false, money: Default::default(), publishers: vec![] };
+                    let new = NewCampaign {
+                        name,
+                        status: Some(status),
+                        greeting: Some(greeting),
+                        busy_message: Some(busy_message),
+                        buyers: assigned,
+                        transcribe: false,
+                        money: Default::default(),
+                        publishers: vec![],
+                    };
                     api::create_campaign(&new).await
                 }
             };

@@ -31,7 +31,12 @@ fn Dashboard() -> impl IntoView {
         let b = api::buyers(ONE, &BuyerFilter::default()).await?.total;
         let p = api::publishers(ONE, &PublisherFilter::default()).await?.total;
         let n = api::numbers(ONE, &PhoneNumberFilter::default()).await?.total;
-        Ok::<_, api::ApiError>([("Campaigns", "/campaigns", c), ("Buyers", "/buyers", b), ("Publishers", "/publishers", p), ("Numbers", "/numbers", n)])
+        Ok::<_, api::ApiError>([
+            ("Campaigns", "/campaigns", c),
+            ("Buyers", "/buyers", b),
+            ("Publishers", "/publishers", p),
+            ("Numbers", "/numbers", n),
+        ])
     });
     let names = fetch(Names::load);
     view! {
@@ -260,7 +265,10 @@ fn Portal() -> impl IntoView {
     let publisher = fetch(move || async move {
         match publisher_id {
             Some(id) => api::publisher(id).await,
-            None => Err(api::ApiError { status: 403, body: ErrorBody { code: "forbidden".into(), message: "This account is not bound to a publisher.".into(), details: None } }),
+            None => Err(api::ApiError {
+                status: 403,
+                body: ErrorBody { code: "forbidden".into(), message: "This account is not bound to a publisher.".into(), details: None },
+            }),
         }
     });
     let numbers = fetch(|| async { api::numbers(api::ALL, &PhoneNumberFilter::default()).await });

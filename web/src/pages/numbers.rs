@@ -150,7 +150,15 @@ fn AddNumber(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             return;
         }
         spawn_local(async move {
-            match api::create_number(&NewPhoneNumber { number: number_v, provider_sid: None, friendly_name, campaign_id: None, publisher_id: None }).await {
+            match api::create_number(&NewPhoneNumber {
+                number: number_v,
+                provider_sid: None,
+                friendly_name,
+                campaign_id: None,
+                publisher_id: None,
+            })
+            .await
+            {
                 Ok(n) => {
                     form.done(format!("{} added.", n.number));
                     number.set(String::new());

@@ -119,11 +119,29 @@ fn PublisherForm(publisher: Option<Publisher>) -> impl IntoView {
         spawn_local(async move {
             let res = match id {
                 Some(id) => {
-                    let patch = PublisherPatch { name: Some(name), status: Some(status), contact_name: Some(cname), contact_email: Some(email), contact_phone: Some(phone), payout_terms: Some(terms), postback_url: Some(postback), postback_method: Some(method) };
+                    let patch = PublisherPatch {
+                        name: Some(name),
+                        status: Some(status),
+                        contact_name: Some(cname),
+                        contact_email: Some(email),
+                        contact_phone: Some(phone),
+                        payout_terms: Some(terms),
+                        postback_url: Some(postback),
+                        postback_method: Some(method),
+                    };
                     api::update_publisher(id, &patch).await
                 }
                 None => {
-                    let new = NewPublisher { name, status: Some(status), contact_name: cname, contact_email: email, contact_phone: phone, payout_terms: terms, postback_url: postback, postback_method: Some(method) };
+                    let new = NewPublisher {
+                        name,
+                        status: Some(status),
+                        contact_name: cname,
+                        contact_email: email,
+                        contact_phone: phone,
+                        payout_terms: terms,
+                        postback_url: postback,
+                        postback_method: Some(method),
+                    };
                     api::create_publisher(&new).await
                 }
             };

@@ -109,7 +109,12 @@ fn UserForm(user: Option<User>, names: Fetched<Names>, on_saved: impl Fn() + Cop
         spawn_local(async move {
             let res = match id {
                 Some(id) => {
-                    let patch = UserPatch { email: Some(email_v), password: (!pw.is_empty()).then_some(pw), role: Some(role_v), publisher_id: Some(publisher_id) };
+                    let patch = UserPatch {
+                        email: Some(email_v),
+                        password: (!pw.is_empty()).then_some(pw),
+                        role: Some(role_v),
+                        publisher_id: Some(publisher_id),
+                    };
                     api::update_user(id, &patch).await
                 }
                 None => api::create_user(&NewUser { email: email_v, password: pw, role: role_v, publisher_id }).await,
