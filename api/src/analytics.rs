@@ -16,7 +16,7 @@ use diesel::sql_types::BigInt;
 
 use crate::db::schema::campaigns;
 use crate::db::DbConnection;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 use crate::money::rollup::Sums;
 
 /// Longest range one query may span.
@@ -43,7 +43,7 @@ pub struct Query {
 
 impl Query {
     /// Validates `q`; `scope` is the asking publisher (forced as the publisher filter).
-    pub fn parse(q: &AnalyticsQuery, scope: Option<i64>, now: DateTime<Utc>) -> Result<Query, AppError> {
+    pub fn parse(q: &AnalyticsQuery, scope: Option<i64>, now: DateTime<Utc>) -> Result<Query, Error> {
         let mut errors = FieldErrors::new();
         let to = q.to.unwrap_or(now);
         let from = q.from.unwrap_or(to - chrono::Duration::days(7));
@@ -70,7 +70,7 @@ impl Query {
         }
         errors.into_result()?;
         if scope.is_some() && (q.group_by == Some(GroupBy::Buyer) || q.buyer_id.is_some()) {
-            return Err(AppError::Forbidden("publishers cannot see buyers".into()));
+            return Err(Error::Forbidden("publishers cannot see buyers".into()));
         }
         let from_hour = from.timestamp().div_euclid(3600) * 3600;
         let to_hour = (to.timestamp() + 3599).div_euclid(3600) * 3600;
@@ -241,7 +241,7 @@ pub fn metrics(s: &Sums, restricted: bool) -> Metrics {
 
 /// Reads the rollups: day rows for the UTC days in `whole_days` (contiguous `[start, end)`
 /// intervals), hour rows for the rest of the range. Rows carry the hour (or day) they sum.
-fn load(conn: &mut DbConnection, q: &Query, by_hour: bool, whole_days: &[(i64, i64)]) -> Result<Vec<Row>, AppError> {
+fn load(conn: &mut DbConnection, q: &Query, by_hour: bool, whole_days: &[(i64, i64)]) -> Result<Vec<Row>, Error> {
     use crate::money::rollup::DAY;
     let level = q.level();
     let mut rows = diesel::sql_query(q.sql(by_hour, level, q.from_hour, q.to_hour, whole_days)).load::<Row>(conn)?;
@@ -282,7 +282,7 @@ fn days_within_buckets(q: &Query) -> Vec<(i64, i64)> {
 }
 
 /// The currency of the amounts, when the campaigns in scope share one.
-fn currency(conn: &mut DbConnection, q: &Query) -> Result<Option<String>, AppError> {
+fn currency(conn: &mut DbConnection, q: &Query) -> Result<Option<String>, Error> {
     let mut query = campaigns::table.select(campaigns::currency).distinct().into_boxed();
     if let Some(c) = q.campaign_id {
         query = query.filter(campaigns::id.eq(c));
@@ -305,7 +305,7 @@ fn group_id(q: &Query, g: i64) -> Option<i64> {
     q.group_by.and((g != 0).then_some(g))
 }
 
-pub fn summary(conn: &mut DbConnection, q: &Query) -> Result<Summary, AppError> {
+pub fn summary(conn: &mut DbConnection, q: &Query) -> Result<Summary, Error> {
     let rows = load(conn, q, false, &inner_days(q.from_hour, q.to_hour))?;
     let mut total = Sums::default();
     let mut by_group: BTreeMap<i64, Sums> = BTreeMap::new();
@@ -350,7 +350,7 @@ pub fn bucket_start(tz: Tz, bucket: Bucket, hour: i64) -> DateTime<Utc> {
     instant(hour)
 }
 
-pub fn timeseries(conn: &mut DbConnection, q: &Query) -> Result<Timeseries, AppError> {
+pub fn timeseries(conn: &mut DbConnection, q: &Query) -> Result<Timeseries, Error> {
     let rows = load(conn, q, true, &days_within_buckets(q))?;
     let mut buckets: BTreeMap<(DateTime<Utc>, i64), Sums> = BTreeMap::new();
     let mut cache: BTreeMap<i64, DateTime<Utc>> = BTreeMap::new();

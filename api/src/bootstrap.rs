@@ -5,7 +5,7 @@ use callbroker_wire::{NewUser, Role};
 
 use crate::config::{Config, Secret};
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store;
 
 /// The configured JWT key, or a development key generated once and kept in `data_dir`.
@@ -58,9 +58,9 @@ pub fn ensure_admin(db: &Db, config: &Config) -> anyhow::Result<()> {
                 c,
                 &NewUser { email: email.clone(), password: password.clone(), role: Role::Admin, publisher_id: None },
             )?;
-            Ok::<_, AppError>(Some((user, password, demo)))
+            Ok::<_, Error>(Some((user, password, demo)))
         })
-        .map_err(|e| anyhow::anyhow!("creating the first admin: {}", e.body().message_with_details()))?;
+        .map_err(|e| anyhow::anyhow!("creating the first admin: {}", e.describe()))?;
     if let Some((user, password, demo)) = created {
         tracing::info!(user_id = user.id, email = %user.email, "first admin created");
         if demo {
@@ -73,17 +73,4 @@ pub fn ensure_admin(db: &Db, config: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-trait MessageWithDetails {
-    fn message_with_details(&self) -> String;
-}
-
-impl MessageWithDetails for callbroker_wire::ErrorBody {
-    fn message_with_details(&self) -> String {
-        match &self.details {
-            Some(d) => format!("{} {}", self.message, d),
-            None => self.message.clone(),
-        }
-    }
 }

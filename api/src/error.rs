@@ -1,33 +1,23 @@
-//! The one error type handlers return. Every failure becomes JSON `{"code", "message", "details"}`
-//! with the right status; unexpected failures are logged with their cause and answered as a
-//! generic 500 that leaks nothing.
+//! The domain error: what went wrong below the HTTP layer (storage, call flow, money, jobs). It
+//! knows nothing of HTTP; the handlers' [`crate::routes::AppError`] maps each kind to a status.
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use callbroker_wire::ErrorBody;
-use serde_json::json;
-
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
+pub enum Error {
+    /// The input cannot be used (`code` is a stable snake_case name for clients).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// Named fields are invalid.
     #[error("the request has invalid fields")]
     Validation(FieldErrors),
-    #[error("{0}")]
-    Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The change clashes with what is stored (a unique value, a reference, a rule).
     #[error("{0}")]
     Conflict(String),
-    #[error("request body too large (limit {limit} bytes)")]
-    PayloadTooLarge { limit: usize },
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("too many requests; retry in {retry_after_secs} s")]
-    TooManyRequests { retry_after_secs: u64 },
+    /// The database (or another dependency) cannot be reached or is overloaded; retry later.
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -49,118 +39,68 @@ impl FieldErrors {
         self.0.is_empty()
     }
     /// `Ok(())` when nothing was added, the validation error otherwise.
-    pub fn into_result(self) -> Result<(), AppError> {
+    pub fn into_result(self) -> Result<(), Error> {
         if self.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation(self))
+            Err(Error::Validation(self))
         }
     }
 }
 
-impl AppError {
+impl Error {
     pub fn bad_request(message: impl Into<String>) -> Self {
-        AppError::BadRequest { code: "bad_request", message: message.into() }
+        Error::BadRequest { code: "bad_request", message: message.into() }
     }
     pub fn field(field: &str, problem: impl Into<String>) -> Self {
         let mut f = FieldErrors::new();
         f.add(field, problem);
-        AppError::Validation(f)
+        Error::Validation(f)
     }
     pub fn forbidden() -> Self {
-        AppError::Forbidden("your role does not allow this".into())
+        Error::Forbidden("your role does not allow this".into())
     }
-
-    pub fn code(&self) -> &'static str {
+    /// An unexpected failure, with its cause for the log.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(e.into())
+    }
+    /// The message, with each invalid field's problem when there are some (for logs and the CLI).
+    pub fn describe(&self) -> String {
         match self {
-            AppError::BadRequest { code, .. } => code,
-            AppError::Validation(_) => "validation_failed",
-            AppError::Unauthorized(_) => "unauthorized",
-            AppError::Forbidden(_) => "forbidden",
-            AppError::NotFound(_) => "not_found",
-            AppError::Conflict(_) => "conflict",
-            AppError::PayloadTooLarge { .. } => "payload_too_large",
-            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
-            AppError::TooManyRequests { .. } => "rate_limited",
-            AppError::Unavailable(_) => "unavailable",
-            AppError::Internal(_) => "internal",
+            Error::Validation(f) => {
+                let fields: Vec<String> = f.0.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                format!("{self} ({})", fields.join("; "))
+            }
+            _ => self.to_string(),
         }
     }
-
-    pub fn body(&self) -> ErrorBody {
-        let (message, details) = match self {
-            AppError::Validation(fields) => (self.to_string(), Some(json!({ "fields": fields.0 }))),
-            AppError::Internal(_) => ("internal error; it has been logged".to_string(), None),
-            _ => (self.to_string(), None),
-        };
-        ErrorBody { code: self.code().to_string(), message, details }
+    /// Whether a transaction lost to a concurrent one (PostgreSQL's serialization failure or
+    /// deadlock): running it again is the remedy, which [`crate::db::Db::write`] does.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, Error::Unavailable(m) if m == CONTENTION)
     }
 }
 
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
+/// The message of a transaction that lost to a concurrent one.
+pub const CONTENTION: &str = "database busy (concurrent update), retry";
 
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
-            AppError::Unavailable(m) => tracing::warn!(reason = %m, "service unavailable"),
-            _ => {}
-        }
-        let mut res = HttpResponse::build(self.status_code());
-        match self {
-            AppError::TooManyRequests { retry_after_secs } => {
-                res.insert_header(("Retry-After", retry_after_secs.to_string()));
-            }
-            AppError::Unauthorized(_) => {
-                res.insert_header(("WWW-Authenticate", "Bearer"));
-            }
-            _ => {}
-        }
-        res.json(self.body())
-    }
-}
-
-impl From<diesel::result::Error> for AppError {
+impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
-            E::NotFound => AppError::NotFound("record"),
-            E::DatabaseError(K::UniqueViolation, info) => AppError::Conflict(format!("already exists ({})", unique_target(info.message()))),
+            E::NotFound => Error::NotFound("record"),
+            E::DatabaseError(K::UniqueViolation, info) => Error::Conflict(format!("already exists ({})", unique_target(info.message()))),
             E::DatabaseError(K::ForeignKeyViolation, _) => {
-                AppError::Conflict("the record is referenced by, or references, another record that prevents this change".into())
+                Error::Conflict("the record is referenced by, or references, another record that prevents this change".into())
             }
-            E::DatabaseError(K::ClosedConnection, _) => AppError::Unavailable("database connection lost".into()),
-            E::DatabaseError(K::SerializationFailure, _) => AppError::Unavailable(CONTENTION.into()),
-            E::DatabaseError(K::Unknown, info) if info.message().contains("deadlock detected") => AppError::Unavailable(CONTENTION.into()),
+            E::DatabaseError(K::ClosedConnection, _) => Error::Unavailable("database connection lost".into()),
+            E::DatabaseError(K::SerializationFailure, _) => Error::Unavailable(CONTENTION.into()),
+            E::DatabaseError(K::Unknown, info) if info.message().contains("deadlock detected") => Error::Unavailable(CONTENTION.into()),
             E::DatabaseError(K::Unknown, info) if is_unavailable_message(info.message()) => {
-                AppError::Unavailable(format!("database unavailable: {}", info.message()))
+                Error::Unavailable(format!("database unavailable: {}", info.message()))
             }
-            other => AppError::Internal(anyhow::Error::new(other)),
+            other => Error::Internal(anyhow::Error::new(other)),
         }
-    }
-}
-
-/// The message of a transaction that lost to a concurrent one (PostgreSQL's serialization failure
-/// or deadlock): running it again is the remedy, which [`crate::db::Db::write`] does.
-pub const CONTENTION: &str = "database busy (concurrent update), retry";
-
-impl AppError {
-    pub fn is_contention(&self) -> bool {
-        matches!(self, AppError::Unavailable(m) if m == CONTENTION)
     }
 }
 
@@ -184,51 +124,10 @@ fn unique_target(msg: &str) -> String {
     TABLES.iter().find_map(|t| name.strip_prefix(t)).map(str::to_string).unwrap_or_else(|| "a unique field".into())
 }
 
-impl From<r2d2::Error> for AppError {
+impl From<r2d2::Error> for Error {
     fn from(e: r2d2::Error) -> Self {
-        AppError::Unavailable(format!("database unavailable: {e}"))
+        Error::Unavailable(format!("database unavailable: {e}"))
     }
-}
-
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
-    }
-}
-
-/// Turns error responses that actix or a library produced without our JSON body (payload too
-/// large, method not allowed, ...) into the standard `{"code", "message"}` body. Responses that
-/// already carry JSON or TwiML are left alone.
-pub fn json_error_bodies<B: actix_web::body::MessageBody + 'static>(
-    res: actix_web::dev::ServiceResponse<B>,
-) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
-    use actix_web::http::header::CONTENT_TYPE;
-    use actix_web::middleware::ErrorHandlerResponse;
-    let content_type = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    if content_type.starts_with("application/json") || content_type.starts_with("text/xml") {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-    }
-    let status = res.status();
-    let code = match status.as_u16() {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        408 => "timeout",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        429 => "rate_limited",
-        503 => "unavailable",
-        s if s >= 500 => "internal",
-        _ => "error",
-    };
-    let message = status.canonical_reason().unwrap_or("error").to_string();
-    let body = serde_json::to_string(&ErrorBody { code: code.into(), message, details: None }).unwrap_or_default();
-    let (req, res) = res.into_parts();
-    let mut res = res.set_body(actix_web::body::BoxBody::new(body));
-    res.headers_mut().insert(CONTENT_TYPE, actix_web::http::header::HeaderValue::from_static("application/json"));
-    Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, res).map_into_right_body()))
 }
 
 #[cfg(test)]

@@ -105,10 +105,8 @@ fn main() -> anyhow::Result<()> {
             let db = Db::connect(&config.database_url, &PoolOptions::default())?;
             db.migrate()?;
             let new_user = NewUser { email, password, role, publisher_id };
-            let user = db.write_blocking(|c| callbroker::store::users::create(c, &new_user)).map_err(|e| {
-                let body = e.body();
-                anyhow::anyhow!("{}{}", body.message, body.details.map(|d| format!(": {d}")).unwrap_or_default())
-            })?;
+            let user =
+                db.write_blocking(|c| callbroker::store::users::create(c, &new_user)).map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
             println!("created user {} ({}, {})", user.id, user.email, user.role.as_str());
             Ok(())
         }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::schema::{buyer_load, calls};
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 
 pub struct Metrics {

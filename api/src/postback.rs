@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{calls, postback_attempts, publishers};
 use crate::db::{now, DbConnection};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::jobs::{self, Job, JobError, Registry};
 use crate::state::AppState;
 use crate::store::calls::CallRow;
@@ -118,7 +118,7 @@ struct Payload {
 
 /// Queues the postback of a call that has just become qualified, once per call, when its
 /// publisher has one (in the caller's transaction).
-pub fn enqueue_if_wanted(conn: &mut DbConnection, call: &CallRow) -> Result<(), AppError> {
+pub fn enqueue_if_wanted(conn: &mut DbConnection, call: &CallRow) -> Result<(), Error> {
     let Some(publisher) = call.publisher_id else { return Ok(()) };
     let url: Option<String> =
         crate::db::direct::run!(conn, first, publishers::table.find(publisher).select(publishers::postback_url)).optional()?.flatten();
@@ -155,7 +155,7 @@ struct Target {
     publisher_id: i64,
 }
 
-fn load(conn: &mut DbConnection, call_id: i64) -> Result<Option<Target>, AppError> {
+fn load(conn: &mut DbConnection, call_id: i64) -> Result<Option<Target>, Error> {
     let call = crate::store::calls::get_row(conn, call_id)?;
     let Some(publisher_id) = call.publisher_id else { return Ok(None) };
     let (template, method): (Option<String>, String) =
@@ -163,7 +163,7 @@ fn load(conn: &mut DbConnection, call_id: i64) -> Result<Option<Target>, AppErro
     // The publisher's postback was removed since the call qualified: nothing to send.
     let Some(template) = template else { return Ok(None) };
     let values = Values::of(&call);
-    let url = render(&template, &values).map_err(|e| AppError::bad_request(format!("postback URL {e}")))?;
+    let url = render(&template, &values).map_err(|e| Error::bad_request(format!("postback URL {e}")))?;
     Ok(Some(Target { url, method: PostbackMethod::parse(&method).unwrap_or_default(), values, publisher_id }))
 }
 
@@ -172,8 +172,8 @@ async fn send(state: web::Data<AppState>, client: reqwest::Client, job: Job) -> 
     let target = match state.db.read(move |c| load(c, call_id)).await {
         Ok(Some(t)) => t,
         Ok(None) => return Ok(()),
-        Err(AppError::BadRequest { message, .. }) => return Err(JobError::permanent(message)),
-        Err(AppError::NotFound(_)) => return Err(JobError::permanent("the call no longer exists")),
+        Err(Error::BadRequest { message, .. }) => return Err(JobError::permanent(message)),
+        Err(Error::NotFound(_)) => return Err(JobError::permanent("the call no longer exists")),
         Err(e) => return Err(e.into()),
     };
     let request = match target.method {
@@ -237,7 +237,7 @@ struct Attempt {
 }
 
 impl Attempt {
-    fn insert(&self, conn: &mut DbConnection) -> Result<(), AppError> {
+    fn insert(&self, conn: &mut DbConnection) -> Result<(), Error> {
         diesel::insert_into(postback_attempts::table)
             .values((
                 postback_attempts::call_id.eq(self.call_id),
@@ -256,7 +256,7 @@ impl Attempt {
 }
 
 /// A call's postback attempts, oldest first.
-pub fn attempts(conn: &mut DbConnection, call_id: i64) -> Result<Vec<PostbackAttempt>, AppError> {
+pub fn attempts(conn: &mut DbConnection, call_id: i64) -> Result<Vec<PostbackAttempt>, Error> {
     Ok(postback_attempts::table
         .filter(postback_attempts::call_id.eq(call_id))
         .order(postback_attempts::id.asc())

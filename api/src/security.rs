@@ -9,7 +9,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::error::AppError;
+use crate::routes::AppError;
 
 /// Limits login attempts per client IP and per account (in this process; with several instances
 /// each enforces its own budget).

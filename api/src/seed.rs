@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::db::schema::{buyers, calls, campaigns, phone_numbers, publishers};
 use crate::db::{Db, DbConnection};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::money::rollup::{Key, Sums};
 use crate::money::{compute, reason, Facts, Rules};
 
@@ -37,7 +37,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "NULL".into(), |v| v.to_string())
 }
 
-fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directory, AppError> {
+fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directory, Error> {
     use callbroker_wire::{CampaignBuyer, CampaignPublisher, MoneyRulesPatch, NewBuyer, NewCampaign, NewPhoneNumber, NewPublisher};
     let tag = rng.gen_range(1000..9999);
     let mut buyer_ids = vec![];

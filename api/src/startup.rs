@@ -11,8 +11,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::{Db, PoolOptions};
-use crate::error::AppError;
 use crate::routes;
+use crate::routes::AppError;
 use crate::state::AppState;
 
 /// Every documented route: health at the root, the API under `/api`.
@@ -81,7 +81,7 @@ impl Application {
                 .split_for_parts();
             app.configure(|cfg| crate::web_ui::configure(cfg, &config.web_dir))
                 .wrap(actix_web::middleware::from_fn(crate::security::refuse_nul_in_query))
-                .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::error::json_error_bodies))
+                .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::routes::error::json_error_bodies))
                 .wrap(metrics.http.clone())
                 .wrap(crate::security::cors(&config.cors_origins))
                 .wrap(crate::security::default_headers())

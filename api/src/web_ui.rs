@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, web_dir: &Path) {
         async move {
             let (req, _) = req.into_parts();
             if req.path().starts_with("/api/") {
-                let body = crate::error::AppError::NotFound("route").body();
+                let body = crate::routes::AppError::NotFound("route").body();
                 return Ok(ServiceResponse::new(req, HttpResponse::NotFound().json(body)));
             }
             let res = match NamedFile::open_async(&index).await {

@@ -572,7 +572,7 @@ async fn sha256_signature_scheme(app: TestApp) {
 async fn status_callback_locks_the_legs_before_the_call() {
     use callbroker::db::schema::{call_legs, calls};
     use callbroker::db::DbConnection;
-    use callbroker::error::AppError;
+    use callbroker::error::Error;
     use diesel::prelude::*;
     let Some(app) = TestApp::spawn(callbroker_tests::Backend::Postgres).await else { return };
     setup(&app, &[buyer("Only", "+14155550101", json!({}))]).await;
@@ -587,7 +587,7 @@ async fn status_callback_locks_the_legs_before_the_call() {
             assert!(call.is_ok(), "the call row is not locked by the legs' read: {call:?}");
             let held = call_legs::table.find(leg).select(call_legs::id).for_update().no_wait().first::<i64>(&mut other);
             assert!(held.is_err(), "the leg is locked: {held:?}");
-            Ok::<_, AppError>(())
+            Ok::<_, Error>(())
         })
         .expect("transaction");
 }

@@ -13,7 +13,7 @@ use callbroker_wire::Role;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store;
 

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::schema::{buyer_load, buyers, calls, campaign_buyers};
 use crate::db::stamp::Stamp;
 use crate::db::{direct, DbConnection};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::routing::{period_keys, Candidate, Caps, PeriodCounts, PeriodKeys, WeeklySchedule};
 use crate::store::buyers::BuyerRow;
 
@@ -56,7 +56,7 @@ fn non_negative(v: i32) -> u32 {
 
 /// The campaign's buyers, with per-campaign overrides applied and counters read for the current
 /// periods of each buyer's time zone.
-pub fn load(conn: &mut DbConnection, campaign_id: i64, now: DateTime<Utc>) -> Result<Loaded, AppError> {
+pub fn load(conn: &mut DbConnection, campaign_id: i64, now: DateTime<Utc>) -> Result<Loaded, Error> {
     let rows: Vec<(Option<i32>, Option<i32>, BuyerRow, LoadRow)> = direct::run!(
         conn,
         load,
@@ -71,7 +71,7 @@ pub fn load(conn: &mut DbConnection, campaign_id: i64, now: DateTime<Utc>) -> Re
     for (priority, weight, b, load) in rows {
         let timezone: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
         let keys = period_keys(timezone, now);
-        let schedule = WeeklySchedule::from_json(&b.schedule).map_err(|e| AppError::Internal(anyhow::anyhow!("buyer {}: {e}", b.id)))?;
+        let schedule = WeeklySchedule::from_json(&b.schedule).map_err(|e| Error::Internal(anyhow::anyhow!("buyer {}: {e}", b.id)))?;
         let allowed_states = b.allowed_states()?;
         let denied_states = b.denied_states()?;
         let caps = [b.cap_hourly, b.cap_daily, b.cap_monthly];
@@ -109,12 +109,7 @@ pub fn load(conn: &mut DbConnection, campaign_id: i64, now: DateTime<Utc>) -> Re
 }
 
 /// The buyer that took this caller's last connected call on the campaign since `since`.
-pub fn repeat_buyer(
-    conn: &mut DbConnection,
-    campaign_id: i64,
-    caller: &str,
-    since: chrono::NaiveDateTime,
-) -> Result<Option<i64>, AppError> {
+pub fn repeat_buyer(conn: &mut DbConnection, campaign_id: i64, caller: &str, since: chrono::NaiveDateTime) -> Result<Option<i64>, Error> {
     let last = calls::table
         .filter(calls::caller.eq(caller))
         .filter(calls::campaign_id.eq(campaign_id))

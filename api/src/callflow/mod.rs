@@ -23,7 +23,7 @@ use self::lifecycle::{Progress, Report};
 use crate::config::{RoutingConfig, TwilioConfig};
 use crate::db::schema::{call_legs, calls, campaigns, phone_numbers};
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::live::{self, LiveEvent};
 use crate::routing::{route, CallInfo};
 use crate::store::calls::{self as store, CallRow, LegRow, NewCall};
@@ -72,14 +72,14 @@ impl CampaignInfo {
     }
 }
 
-fn campaign_info(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignInfo>, AppError> {
+fn campaign_info(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignInfo>, Error> {
     Ok(direct::run!(conn, first, campaigns::table.find(id).select((campaigns::status, campaigns::greeting, campaigns::busy_message)))
         .optional()?
         .map(|row: (String, String, String)| CampaignInfo::new(id, row)))
 }
 
 /// A new inbound call.
-pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, AppError> {
+pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, cfg: &RoutingConfig) -> Result<Answer, Error> {
     let t = now.naive_utc();
     // The number and its campaign in one query.
     type NumberAndCampaign = (i64, Option<i64>, Option<i64>, Option<(String, String, String)>);
@@ -120,7 +120,7 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
     )?;
     let Some(call_id) = new_call else {
         // Twilio sent the webhook again: answer the same thing again, claim nothing new.
-        let existing = store::find_by_sid(conn, &v.call_sid)?.ok_or(AppError::NotFound("call"))?;
+        let existing = store::find_by_sid(conn, &v.call_sid)?.ok_or(Error::NotFound("call"))?;
         return replay(conn, &existing);
     };
     live::emit(conn, LiveEvent::Created(call_id))?;
@@ -146,7 +146,7 @@ pub fn on_voice(conn: &mut DbConnection, v: &VoiceWebhook, now: DateTime<Utc>, c
 }
 
 /// The answer for a call already handled (a retried webhook).
-fn replay(conn: &mut DbConnection, call: &CallRow) -> Result<Answer, AppError> {
+fn replay(conn: &mut DbConnection, call: &CallRow) -> Result<Answer, Error> {
     let open_leg = store::legs(conn, call.id)?.into_iter().rev().find(|l| l.status == "reserved");
     let campaign = match call.campaign_id {
         Some(id) => campaign_info(conn, id)?,
@@ -162,8 +162,8 @@ fn replay(conn: &mut DbConnection, call: &CallRow) -> Result<Answer, AppError> {
     }
 }
 
-fn leg_number(conn: &mut DbConnection, leg: &LegRow) -> Result<String, AppError> {
-    let buyer = leg.buyer_id.ok_or(AppError::NotFound("buyer"))?;
+fn leg_number(conn: &mut DbConnection, leg: &LegRow) -> Result<String, Error> {
+    let buyer = leg.buyer_id.ok_or(Error::NotFound("buyer"))?;
     Ok(crate::store::buyers::get_row(conn, buyer)?.phone_number)
 }
 
@@ -180,7 +180,7 @@ fn try_route(
     attempt: i32,
     now: DateTime<Utc>,
     cfg: &RoutingConfig,
-) -> Result<Option<(i64, String)>, AppError> {
+) -> Result<Option<(i64, String)>, Error> {
     let t = now.naive_utc();
     let loaded = candidates::load(conn, campaign.id, now)?;
     let since = t - chrono::Duration::seconds(cfg.repeat_window_secs);
@@ -202,7 +202,7 @@ fn try_route(
         attempt: i32,
         decision: &'a D,
     }
-    let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(|e| AppError::Internal(e.into()))?;
+    let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(|e| Error::Internal(e.into()))?;
     let mut log = vec![("routing", routing)];
     let Some(buyer_id) = claim_first(conn, &decision.ranked, &loaded, t, &mut log)? else {
         log.push(("no_buyer", json!({"attempt": attempt}).to_string()));
@@ -246,7 +246,7 @@ fn claim_first(
     loaded: &candidates::Loaded,
     t: NaiveDateTime,
     log: &mut Vec<(&'static str, String)>,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<i64>, Error> {
     for &buyer_id in ranked {
         let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
         if slots::claim(conn, buyer_id, rules, t)? {
@@ -264,12 +264,12 @@ pub fn on_dial_result(
     d: &DialActionCallback,
     now: DateTime<Utc>,
     cfg: &RoutingConfig,
-) -> Result<Answer, AppError> {
+) -> Result<Answer, Error> {
     let Some((leg, call)) = store::leg_and_call_for_update(conn, leg_id)? else {
-        return Err(AppError::NotFound("call leg"));
+        return Err(Error::NotFound("call leg"));
     };
     if call.call_sid != d.call_sid {
-        return Err(AppError::bad_request("CallSid does not match the leg"));
+        return Err(Error::bad_request("CallSid does not match the leg"));
     }
     let status = d.dial_status();
     let answered = status.is_some_and(DialCallStatus::was_answered);
@@ -378,7 +378,7 @@ macro_rules! progress_changes {
 
 /// Folds a report into a leg; on answer marks the call connected, on end releases the slot.
 /// `call`: what the leg's call was when the leg was locked (read with it, and locked with it).
-fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call: CallState, r: &Report, dial_sid: Option<&str>) -> Result<(), AppError> {
+fn apply_leg_report(conn: &mut DbConnection, leg: &LegRow, call: CallState, r: &Report, dial_sid: Option<&str>) -> Result<(), Error> {
     let before = progress_of!(leg);
     let p = before.apply(r);
     // The leg is locked (`leg_for_update`): its first dial SID stays, whatever the order.
@@ -469,20 +469,20 @@ pub fn on_status(
     cb: &CallStatusCallback,
     now: DateTime<Utc>,
     twilio: &TwilioConfig,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let Some(status) = cb.status() else {
-        return Err(AppError::bad_request(format!("unknown CallStatus {:?}", cb.call_status)));
+        return Err(Error::bad_request(format!("unknown CallStatus {:?}", cb.call_status)));
     };
     let report = report_from(cb, status, now.naive_utc());
     if let Some(leg_id) = leg_id {
-        let (leg, (call_status, connected_at)) = store::leg_for_update(conn, leg_id)?.ok_or(AppError::NotFound("call leg"))?;
+        let (leg, (call_status, connected_at)) = store::leg_for_update(conn, leg_id)?.ok_or(Error::NotFound("call leg"))?;
         let call = CallState { over: CallStatus::parse(&call_status).is_some_and(CallStatus::is_final), connected: connected_at.is_some() };
         return apply_leg_report(conn, &leg, call, &report, Some(&cb.call_sid));
     }
     // Legs first, then the call: the order every callback locks in.
     let legs = store::legs_for_update(conn, &cb.call_sid)?;
     let Some(call) = store::call_for_update(conn, &cb.call_sid)? else {
-        return Err(AppError::NotFound("call"));
+        return Err(Error::NotFound("call"));
     };
     let current = progress_of!(call);
     let p = current.apply(&report);
@@ -519,9 +519,9 @@ pub fn on_status(
 }
 
 /// The recording status callback.
-pub fn on_recording(conn: &mut DbConnection, r: &RecordingStatusCallback) -> Result<(), AppError> {
+pub fn on_recording(conn: &mut DbConnection, r: &RecordingStatusCallback) -> Result<(), Error> {
     let Some(call) = store::find_by_sid(conn, &r.call_sid)? else {
-        return Err(AppError::NotFound("call"));
+        return Err(Error::NotFound("call"));
     };
     store::event(
         conn,
@@ -549,7 +549,7 @@ pub fn on_recording(conn: &mut DbConnection, r: &RecordingStatusCallback) -> Res
 }
 
 /// Releases the slots of legs past their expiry (their callbacks never came). Returns how many.
-pub fn reap(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, AppError> {
+pub fn reap(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, Error> {
     let stale: Vec<(i64, i64, Option<i64>)> = call_legs::table
         .filter(call_legs::released.eq(false))
         .filter(call_legs::expires_at.lt(now.naive_utc()))
@@ -579,7 +579,7 @@ pub fn simulate(
     from_state: Option<&str>,
     now: DateTime<Utc>,
     cfg: &RoutingConfig,
-) -> Result<callbroker_wire::SimulateResponse, AppError> {
+) -> Result<callbroker_wire::SimulateResponse, Error> {
     let campaign_id: Option<i64> = phone_numbers::table
         .filter(phone_numbers::number.eq(number))
         .select(phone_numbers::campaign_id)

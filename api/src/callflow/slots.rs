@@ -9,11 +9,11 @@ use crate::db::{direct, update};
 use super::candidates::SlotRules;
 use crate::db::schema::{buyer_load, call_legs};
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// Takes one slot of `buyer_id` if it still has capacity and cap room in the current periods.
 /// Returns false when another call got there first.
-pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chrono::NaiveDateTime) -> Result<bool, AppError> {
+pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chrono::NaiveDateTime) -> Result<bool, Error> {
     use buyer_load::dsl as l;
     let k = rules.keys;
     // A missing cap is "no limit": i32::MAX is never reached by a counter.
@@ -44,7 +44,7 @@ pub fn claim(conn: &mut DbConnection, buyer_id: i64, rules: &SlotRules, now: chr
 
 /// Gives a leg's slot back, once: returns false when it was already released. `buyer_id` is the
 /// leg's buyer (the caller has the leg at hand; a leg's buyer never changes).
-pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> Result<bool, AppError> {
+pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> Result<bool, Error> {
     let released = direct::run!(
         conn,
         execute,
@@ -68,7 +68,7 @@ pub fn release(conn: &mut DbConnection, leg_id: i64, buyer_id: Option<i64>) -> R
 }
 
 /// Creates the load row of a new buyer.
-pub fn init_buyer(conn: &mut DbConnection, buyer_id: i64) -> Result<(), AppError> {
+pub fn init_buyer(conn: &mut DbConnection, buyer_id: i64) -> Result<(), Error> {
     diesel::insert_into(buyer_load::table).values(buyer_load::buyer_id.eq(buyer_id)).execute(conn)?;
     Ok(())
 }

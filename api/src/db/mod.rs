@@ -25,7 +25,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::AppError;
+use crate::error::Error;
 
 /// A connection to either backend. Queries written against it compile for both.
 #[derive(diesel::MultiConnection)]
@@ -206,10 +206,8 @@ fn spawn_checkpointer(pool: Pool, committed: std::sync::Arc<AtomicBool>, alive: 
             if !committed.swap(false, Ordering::Relaxed) {
                 continue;
             }
-            let done = pool
-                .get()
-                .map_err(AppError::from)
-                .and_then(|mut c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").map_err(AppError::from));
+            let done =
+                pool.get().map_err(Error::from).and_then(|mut c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").map_err(Error::from));
             if let Err(e) = done {
                 tracing::warn!(error = %e, "could not checkpoint the SQLite write-ahead log; trying again");
             }
@@ -297,17 +295,17 @@ impl Db {
     }
 
     /// Runs `f` with a connection on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let pool = self.read.clone();
-        actix_web::web::block(move || {
+        blocking(move || {
             let mut conn = pool.get()?;
             f(&mut conn)
         })
-        .await?
+        .await
     }
 
     /// Runs `f` in a transaction (on SQLite: in the writer's next batch, see [`writer`]); any
@@ -315,20 +313,20 @@ impl Db {
     /// thing before the commit.
     /// A transaction that loses to a concurrent one (PostgreSQL deadlock or serialization
     /// failure) is run again, up to [`WRITE_ATTEMPTS`] times, so `f` must only act on the database.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         if let Some(writer) = &self.writer {
             return writer.write(f).await;
         }
         let db = self.clone();
-        actix_web::web::block(move || db.write_blocking(f)).await?
+        blocking(move || db.write_blocking(f)).await
     }
 
     /// Synchronous variant of [`Db::write`] for commands and background threads.
-    pub fn write_blocking<T>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
+    pub fn write_blocking<T>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
         let mut conn = self.write.get()?;
         let mut attempt = 1;
         loop {
@@ -353,7 +351,7 @@ impl Db {
     }
 
     /// Synchronous variant of [`Db::read`] for background threads.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>) -> Result<T, AppError> {
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
         let mut conn = self.read.get()?;
         f(&mut conn)
     }
@@ -363,8 +361,8 @@ impl Db {
     }
 
     /// Whether the database answers (for `/readyz`).
-    pub async fn ping(&self) -> Result<(), AppError> {
-        self.read(|c| c.batch_execute("SELECT 1").map_err(AppError::from)).await
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.read(|c| c.batch_execute("SELECT 1").map_err(Error::from)).await
     }
 
     /// The count of statements this instance has run on the database, transaction control
@@ -383,8 +381,8 @@ impl Db {
 /// Returns `f`'s value and how many live events were written.
 pub(crate) fn write_transaction<T>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
-) -> Result<(T, usize), AppError> {
+    f: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
+) -> Result<(T, usize), Error> {
     run_write(conn, f, true)
 }
 
@@ -393,16 +391,16 @@ pub(crate) fn write_transaction<T>(
 /// whole batch).
 pub(crate) fn run_write<T>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
     own_transaction: bool,
-) -> Result<(T, usize), AppError> {
+) -> Result<(T, usize), Error> {
     crate::live::discard();
     crate::money::rollup::start_deferring();
     let body = |c: &mut DbConnection| {
         let value = f(c)?;
         let events = crate::live::flush(c)?;
         let for_batch = crate::money::rollup::flush_deferred(c)?;
-        Ok::<_, AppError>((value, events, for_batch))
+        Ok::<_, Error>((value, events, for_batch))
     };
     let result = if own_transaction { conn.transaction(body) } else { body(conn) };
     crate::money::rollup::stop_deferring();
@@ -411,6 +409,11 @@ pub(crate) fn run_write<T>(
     // Inside a SQLite writer batch the rollup changes are written once for the whole batch.
     crate::money::rollup::hold_for_batch(for_batch);
     Ok((value, events))
+}
+
+/// Runs `f` on the runtime's pool of blocking threads (database calls block).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
 /// How many times a write transaction is tried when it keeps losing to concurrent ones.

@@ -24,7 +24,7 @@ use diesel::Connection;
 use tokio::sync::oneshot;
 
 use super::{DbConnection, Pool};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::live::Wake;
 
 /// The most transactions committed together.
@@ -37,9 +37,9 @@ trait Task: Send {
     /// when it failed.
     fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> Option<usize>;
     /// Tells the caller its value (or error) once the batch is committed, or why it was not.
-    fn finish(self: Box<Self>, commit: Result<(), &AppError>);
+    fn finish(self: Box<Self>, commit: Result<(), &Error>);
     /// Refuses the write unstarted.
-    fn refuse(self: Box<Self>, error: AppError);
+    fn refuse(self: Box<Self>, error: Error);
     /// Past this instant the write is refused unstarted (the caller's wait for the database).
     fn deadline(&self) -> Instant;
 }
@@ -47,15 +47,15 @@ trait Task: Send {
 struct Write<T, F> {
     f: F,
     deadline: Instant,
-    reply: oneshot::Sender<Result<T, AppError>>,
+    reply: oneshot::Sender<Result<T, Error>>,
     /// The value of the last run.
-    ran: Option<Result<T, AppError>>,
+    ran: Option<Result<T, Error>>,
 }
 
 impl<T, F> Task for Write<T, F>
 where
     T: Send + 'static,
-    F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
 {
     fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> Option<usize> {
         self.ran = None;
@@ -65,19 +65,19 @@ where
         events
     }
 
-    fn finish(self: Box<Self>, commit: Result<(), &AppError>) {
+    fn finish(self: Box<Self>, commit: Result<(), &Error>) {
         let result = match (self.ran, commit) {
             (Some(Ok(value)), Ok(())) => Ok(value),
             (Some(Err(e)), _) => Err(e),
-            (Some(Ok(_)), Err(e)) => Err(AppError::Unavailable(format!("the write was not committed: {e}"))),
+            (Some(Ok(_)), Err(e)) => Err(Error::Unavailable(format!("the write was not committed: {e}"))),
             // Not run: a write before it in the batch panicked.
-            (None, _) => Err(AppError::Unavailable("the write was not committed: another write in its batch failed".into())),
+            (None, _) => Err(Error::Unavailable("the write was not committed: another write in its batch failed".into())),
         };
         // The caller may have gone (request cancelled): nothing to tell.
         let _ = self.reply.send(result);
     }
 
-    fn refuse(self: Box<Self>, error: AppError) {
+    fn refuse(self: Box<Self>, error: Error) {
         let _ = self.reply.send(Err(error));
     }
 
@@ -130,15 +130,15 @@ impl Writer {
 
     /// Runs `f` in the next batch; its result comes once the batch is committed. `f` may be run
     /// twice (see the module docs): it must only act on the database.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
         let (reply, result) = oneshot::channel();
         let task: Box<dyn Task> = Box::new(Write { f, deadline: Instant::now() + self.wait, reply, ran: None });
-        self.tasks.send(task).map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?;
-        result.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the write transaction panicked")))?
+        self.tasks.send(task).map_err(|_| Error::Unavailable("the database writer has stopped".into()))?;
+        result.await.map_err(|_| Error::Internal(anyhow::anyhow!("the write transaction panicked")))?
     }
 }
 
@@ -147,7 +147,7 @@ enum Failed {
     /// A write failed in the optimistic run (without savepoints): run the batch again with them.
     AWrite,
     /// Anything else (a panic, or the commit failed): the batch's writes are not committed.
-    Batch(AppError),
+    Batch(Error),
 }
 
 /// Runs every write of `batch` in one transaction and commits it; with `savepoints`, each write
@@ -166,11 +166,11 @@ fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, 
                     *failed += 1;
                     if !savepoints {
                         rerun = true;
-                        return Err(AppError::Internal(anyhow::anyhow!("a write failed")));
+                        return Err(Error::Internal(anyhow::anyhow!("a write failed")));
                     }
                 }
                 // The write is in an unknown state: roll the whole batch back.
-                Err(_) => return Err(AppError::Internal(anyhow::anyhow!("a write transaction panicked"))),
+                Err(_) => return Err(Error::Internal(anyhow::anyhow!("a write transaction panicked"))),
             }
         }
         // The rollup changes of every write in the batch, merged into one upsert.
@@ -200,7 +200,7 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[
         let now = Instant::now();
         let (late, mut batch): (Vec<_>, Vec<_>) = batch.into_iter().partition(|t| t.deadline() <= now);
         for task in late {
-            task.refuse(AppError::Unavailable("timed out waiting for the database".into()));
+            task.refuse(Error::Unavailable("timed out waiting for the database".into()));
         }
         if batch.is_empty() {
             continue;
@@ -210,7 +210,7 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[
             Err(e) => {
                 let message = e.to_string();
                 for task in batch {
-                    task.refuse(AppError::Unavailable(message.clone()));
+                    task.refuse(Error::Unavailable(message.clone()));
                 }
                 continue;
             }
@@ -229,7 +229,7 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[
         last_failed = failed > 0;
         let outcome = outcome.map_err(|f| match f {
             Failed::Batch(e) => e,
-            Failed::AWrite => AppError::Internal(anyhow::anyhow!("a write failed in a batch run with savepoints")),
+            Failed::AWrite => Error::Internal(anyhow::anyhow!("a write failed in a batch run with savepoints")),
         });
         let (commit, events) = match &outcome {
             Ok(events) => (Ok(()), *events),
@@ -259,7 +259,7 @@ mod tests {
     fn db() -> (Db, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("cb-writer-{}-{}", std::process::id(), crate::auth::random_token(8)));
         let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
-        db.read_blocking(|c| c.batch_execute("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)").map_err(AppError::from)).expect("table");
+        db.read_blocking(|c| c.batch_execute("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)").map_err(Error::from)).expect("table");
         (db, dir)
     }
 
@@ -274,7 +274,7 @@ mod tests {
         v: i32,
     }
 
-    fn insert(v: i32) -> impl FnMut(&mut DbConnection) -> Result<i32, AppError> {
+    fn insert(v: i32) -> impl FnMut(&mut DbConnection) -> Result<i32, Error> {
         move |c| {
             diesel::sql_query(format!("INSERT INTO t (v) VALUES ({v})")).execute(c)?;
             Ok(v)
@@ -295,7 +295,7 @@ mod tests {
                 db.write(move |c| {
                     let v = insert(i)(c)?;
                     if i % 7 == 3 {
-                        return Err(AppError::bad_request("refused after writing"));
+                        return Err(Error::bad_request("refused after writing"));
                     }
                     Ok(v)
                 })
@@ -342,7 +342,7 @@ mod tests {
         let (db, dir) = db();
         let file = dir.join("t.db");
         let size = || std::fs::metadata(&file).map(|m| m.len()).expect("database file");
-        db.read_blocking(|c| c.batch_execute("CREATE TABLE pad (b BLOB NOT NULL)").map_err(AppError::from)).expect("table");
+        db.read_blocking(|c| c.batch_execute("CREATE TABLE pad (b BLOB NOT NULL)").map_err(Error::from)).expect("table");
         let before = size();
         // About 500 pages of rows: far below the writer's own checkpoint, so only the
         // checkpointer thread can have copied them out of the log.
@@ -381,7 +381,7 @@ mod tests {
         let (db, dir) = db();
         let writer = Writer::start(db.write.clone(), Default::default(), Duration::ZERO).expect("writer");
         let refused = writer.write(insert(1)).await;
-        assert!(matches!(refused, Err(AppError::Unavailable(_))), "{refused:?}");
+        assert!(matches!(refused, Err(Error::Unavailable(_))), "{refused:?}");
         assert!(values(&db).is_empty(), "nothing written");
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -389,7 +389,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_write_fails_its_batch_and_the_writer_goes_on() {
         let (db, dir) = db();
-        let panicked = db.write(|_c| -> Result<(), AppError> { panic!("boom") }).await;
+        let panicked = db.write(|_c| -> Result<(), Error> { panic!("boom") }).await;
         assert!(panicked.is_err());
         assert_eq!(db.write(insert(7)).await.ok(), Some(7), "the next write works");
         assert_eq!(values(&db), vec![7]);

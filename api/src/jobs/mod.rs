@@ -24,7 +24,7 @@ use rand::Rng;
 use crate::config::JobsConfig;
 use crate::db::schema::jobs;
 use crate::db::{direct, now, update, Db, DbConnection};
-use crate::error::AppError;
+use crate::error::Error;
 
 pub const PENDING: &str = "pending";
 pub const RUNNING: &str = "running";
@@ -71,8 +71,8 @@ impl JobError {
     }
 }
 
-impl From<AppError> for JobError {
-    fn from(e: AppError) -> Self {
+impl From<Error> for JobError {
+    fn from(e: Error) -> Self {
         JobError::retry(format!("database: {e}"))
     }
 }
@@ -110,7 +110,7 @@ impl Registry {
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 15;
 
 /// Adds a job, due at `run_at`, in the caller's transaction. Returns its id.
-pub fn enqueue(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value, run_at: NaiveDateTime) -> Result<i64, AppError> {
+pub fn enqueue(conn: &mut DbConnection, kind: &str, payload: &serde_json::Value, run_at: NaiveDateTime) -> Result<i64, Error> {
     enqueue_with(conn, kind, payload, run_at, DEFAULT_MAX_ATTEMPTS)
 }
 
@@ -121,7 +121,7 @@ pub fn enqueue_with(
     payload: &serde_json::Value,
     run_at: NaiveDateTime,
     max_attempts: i32,
-) -> Result<i64, AppError> {
+) -> Result<i64, Error> {
     let t = now();
     let insert = diesel::insert_into(jobs::table)
         .values((
@@ -155,12 +155,12 @@ pub struct JobRow {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<JobRow, AppError> {
-    direct::run!(conn, first, jobs::table.find(id).select(JobRow::as_select())).optional()?.ok_or(AppError::NotFound("job"))
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<JobRow, Error> {
+    direct::run!(conn, first, jobs::table.find(id).select(JobRow::as_select())).optional()?.ok_or(Error::NotFound("job"))
 }
 
 /// Ids of jobs that may be claimed now: pending and due, or running with an expired lease.
-fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64) -> Result<Vec<i64>, AppError> {
+fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64) -> Result<Vec<i64>, Error> {
     let due = jobs::table
         .filter(jobs::kind.eq_any(kinds))
         .filter(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))))
@@ -171,7 +171,7 @@ fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64)
 }
 
 /// Claims job `id` if it is still claimable: the conditional update only matches for one worker.
-fn claim(conn: &mut DbConnection, id: i64, at: NaiveDateTime, lease: chrono::Duration) -> Result<Option<Job>, AppError> {
+fn claim(conn: &mut DbConnection, id: i64, at: NaiveDateTime, lease: chrono::Duration) -> Result<Option<Job>, Error> {
     let still_due =
         jobs::id.eq(id).and(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))));
     let take = update(
@@ -203,7 +203,7 @@ pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
     (half + Duration::from_millis(jitter)).min(max)
 }
 
-fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg: &JobsConfig) -> Result<(), AppError> {
+fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg: &JobsConfig) -> Result<(), Error> {
     let t = now();
     let running = jobs::id.eq(job.id).and(jobs::status.eq(RUNNING));
     match result {
@@ -246,7 +246,7 @@ fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg
 }
 
 /// Claims and runs the due jobs once; returns how many ran. (The worker loop calls this.)
-pub async fn run_due(db: &Db, registry: &Registry, cfg: &JobsConfig) -> Result<usize, AppError> {
+pub async fn run_due(db: &Db, registry: &Registry, cfg: &JobsConfig) -> Result<usize, Error> {
     let kinds = registry.kinds();
     let limit = i64::try_from(cfg.concurrency.max(1)).unwrap_or(4);
     let lease = chrono::Duration::seconds(cfg.lease_secs.max(1));

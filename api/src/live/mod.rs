@@ -38,7 +38,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::db::schema::{calls, live_events};
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::calls::CallRow;
 
 /// The PostgreSQL channel the pumps LISTEN on.
@@ -82,10 +82,10 @@ thread_local! {
 
 /// Announces `event` when the current write transaction commits (nothing if it rolls back).
 /// Must be called inside [`crate::db::Db::write`] / `write_blocking`, which write it out.
-pub fn emit(conn: &mut DbConnection, event: LiveEvent) -> Result<(), AppError> {
+pub fn emit(conn: &mut DbConnection, event: LiveEvent) -> Result<(), Error> {
     let depth = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn).transaction_depth()?;
     if depth.is_none() {
-        return Err(AppError::Internal(anyhow::anyhow!("live events must be emitted inside a write transaction")));
+        return Err(Error::Internal(anyhow::anyhow!("live events must be emitted inside a write transaction")));
     }
     PENDING.with(|p| p.borrow_mut().push(event));
     Ok(())
@@ -114,7 +114,7 @@ struct PayloadRef<'a> {
 
 /// Writes the events noted in this transaction; returns how many. Called by `Db::write` last
 /// thing before the commit.
-pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
+pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, Error> {
     let mut pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
     if pending.is_empty() {
         return Ok(0);
@@ -143,7 +143,7 @@ pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, AppError> {
             LiveEvent::Qualified { qualification, .. } => Some(qualification),
             _ => None,
         };
-        let payload = serde_json::to_string(&PayloadRef { call, qualification }).map_err(|e| AppError::Internal(e.into()))?;
+        let payload = serde_json::to_string(&PayloadRef { call, qualification }).map_err(|e| Error::Internal(e.into()))?;
         let insert = diesel::insert_into(live_events::table).values((
             live_events::at.eq(crate::db::stamp::Stamp(at)),
             live_events::kind.eq(kind.as_str()),
@@ -185,12 +185,12 @@ fn rows_query() -> live_events::BoxedQuery<
 }
 
 /// Events after `after`, oldest first, at most `limit`; only one publisher's with `scope`.
-pub fn after(conn: &mut DbConnection, after: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, AppError> {
+pub fn after(conn: &mut DbConnection, after: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, Error> {
     between(conn, after, i64::MAX, scope, limit)
 }
 
 /// Events with `after < id <= upto`, oldest first, at most `limit`; only one publisher's with `scope`.
-pub fn between(conn: &mut DbConnection, after: i64, upto: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, AppError> {
+pub fn between(conn: &mut DbConnection, after: i64, upto: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, Error> {
     let mut q = rows_query().filter(live_events::id.gt(after)).filter(live_events::id.le(upto));
     if let Some(p) = scope {
         q = q.filter(live_events::publisher_id.eq(p));
@@ -199,17 +199,17 @@ pub fn between(conn: &mut DbConnection, after: i64, upto: i64, scope: Option<i64
 }
 
 /// The newest event id (0 when none).
-pub fn last_id(conn: &mut DbConnection) -> Result<i64, AppError> {
+pub fn last_id(conn: &mut DbConnection) -> Result<i64, Error> {
     Ok(live_events::table.select(diesel::dsl::max(live_events::id)).first::<Option<i64>>(conn)?.unwrap_or(0))
 }
 
 /// Whether event `id` is still kept.
-pub fn kept(conn: &mut DbConnection, id: i64) -> Result<bool, AppError> {
+pub fn kept(conn: &mut DbConnection, id: i64) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(live_events::table.find(id))).get_result(conn)?)
 }
 
 /// Deletes events recorded before `before`; returns how many.
-pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, AppError> {
+pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, Error> {
     Ok(diesel::delete(live_events::table.filter(live_events::at.lt(before))).execute(conn)?)
 }
 
@@ -226,10 +226,10 @@ pub struct Published {
 impl Published {
     /// Renders a stored event. `full_caller` holds the campaigns whose publishers see full caller
     /// numbers ([`FullCaller::read_for`]).
-    pub fn from_row(row: Row, full_caller: &FullCaller) -> Result<Published, AppError> {
+    pub fn from_row(row: Row, full_caller: &FullCaller) -> Result<Published, Error> {
         let kind =
-            LiveEventKind::parse(&row.kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown live event kind {:?}", row.kind)))?;
-        let payload: Payload = serde_json::from_str(&row.payload).map_err(|e| AppError::Internal(e.into()))?;
+            LiveEventKind::parse(&row.kind).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown live event kind {:?}", row.kind)))?;
+        let payload: Payload = serde_json::from_str(&row.payload).map_err(|e| Error::Internal(e.into()))?;
         let mut event = callbroker_wire::LiveEvent {
             id: row.id,
             kind,
@@ -279,7 +279,7 @@ pub struct FullCaller(std::collections::HashSet<i64>);
 
 impl FullCaller {
     /// The setting for rendering `rows` (nothing is read when there are none).
-    pub fn read_for(conn: &mut DbConnection, rows: &[Row]) -> Result<FullCaller, AppError> {
+    pub fn read_for(conn: &mut DbConnection, rows: &[Row]) -> Result<FullCaller, Error> {
         if rows.is_empty() {
             return Ok(FullCaller::default());
         }
@@ -418,13 +418,11 @@ mod tests {
         db.write_blocking(|c| {
             diesel::sql_query("INSERT INTO publishers (name, created_at, updated_at) VALUES ('P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
                 .execute(c)
-                .map_err(AppError::from)
+                .map_err(Error::from)
         })
         .expect("publisher");
         let publisher: i64 = db
-            .read_blocking(|c| {
-                crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(AppError::from)
-            })
+            .read_blocking(|c| crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(Error::from))
             .expect("publisher id");
         let call = db
             .write_blocking(|c| {
@@ -436,9 +434,9 @@ mod tests {
             })
             .expect("write");
         // A rolled-back change publishes nothing, and leaves nothing behind for the next one.
-        let failed: Result<(), AppError> = db.write_blocking(|c| {
+        let failed: Result<(), Error> = db.write_blocking(|c| {
             emit(c, LiveEvent::Completed(call))?;
-            Err(AppError::bad_request("rolled back"))
+            Err(Error::bad_request("rolled back"))
         });
         assert!(failed.is_err());
         db.write_blocking(|_| Ok(())).expect("empty write");

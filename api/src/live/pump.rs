@@ -19,7 +19,7 @@ use diesel::Connection;
 
 use super::{Hub, Published, Wake, CHANNEL};
 use crate::db::{Backend, Db, DbConnection};
-use crate::error::AppError;
+use crate::error::Error;
 
 /// Rows read per query.
 const BATCH: i64 = 500;
@@ -185,7 +185,7 @@ struct BackendPid {
     pid: i32,
 }
 
-fn own_backend_pid(conn: &mut DbConnection) -> Result<i32, AppError> {
+fn own_backend_pid(conn: &mut DbConnection) -> Result<i32, Error> {
     use diesel::RunQueryDsl;
     let row: BackendPid = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(conn)?;
     Ok(row.pid)
@@ -212,7 +212,7 @@ struct Snapshot {
     xmax: i64,
 }
 
-fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, AppError> {
+fn snapshot(conn: &mut DbConnection) -> Result<Snapshot, Error> {
     use diesel::RunQueryDsl;
     Ok(diesel::sql_query(
         "SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, pg_snapshot_xmax(s)::text::bigint AS xmax \
@@ -232,12 +232,7 @@ pub enum AtHole {
 }
 
 /// Decides at a hole; notes a new one in `hole` (with `settles_at` read afterwards by `mark`).
-pub fn at_hole(
-    hole: &mut Option<Hole>,
-    first: i64,
-    before_xmin: i64,
-    mark: impl FnOnce() -> Result<i64, AppError>,
-) -> Result<AtHole, AppError> {
+pub fn at_hole(hole: &mut Option<Hole>, first: i64, before_xmin: i64, mark: impl FnOnce() -> Result<i64, Error>) -> Result<AtHole, Error> {
     match hole {
         Some(h) if h.first == first => {
             if before_xmin >= h.settles_at {
@@ -261,7 +256,7 @@ pub fn at_hole(
 }
 
 /// Publishes every row it can in id order, stopping at a hole that has not settled.
-fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Option<Hole>) -> Result<(), AppError> {
+fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Option<Hole>) -> Result<(), Error> {
     loop {
         // Before the rows: a transaction that has ended by this snapshot is visible to the read.
         // Only a hole already noted is judged by it, so without one it is not read.

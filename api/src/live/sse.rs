@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::{Hub, Published};
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// A comment line: keeps proxies and the browser from timing the stream out.
 pub const HEARTBEAT: &[u8] = b": keep-alive\n\n";
@@ -20,8 +20,8 @@ pub const HEARTBEAT: &[u8] = b": keep-alive\n\n";
 const PRELUDE: &[u8] = b"retry: 2000\n: connected\n\n";
 
 /// `id:`, `event:` and `data:` of one event (the JSON has no newline).
-pub fn event_frame(e: &LiveEvent) -> Result<Bytes, AppError> {
-    let data = serde_json::to_string(e).map_err(|e| AppError::Internal(e.into()))?;
+pub fn event_frame(e: &LiveEvent) -> Result<Bytes, Error> {
+    let data = serde_json::to_string(e).map_err(|e| Error::Internal(e.into()))?;
     Ok(Bytes::from(format!("id: {}\nevent: {}\ndata: {}\n\n", e.id, e.kind.as_str(), data)))
 }
 
@@ -41,13 +41,7 @@ pub struct Replay {
 /// The events after `last_event_id` visible to `scope`, up to `published` (what the pump has
 /// handed to the hub: later ones reach the client through the hub, in order), bounded by `max`
 /// and by what is kept; past those bounds a reload frame instead.
-pub fn replay(
-    conn: &mut DbConnection,
-    last_event_id: Option<i64>,
-    scope: Option<i64>,
-    max: i64,
-    published: i64,
-) -> Result<Replay, AppError> {
+pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option<i64>, max: i64, published: i64) -> Result<Replay, Error> {
     let Some(last) = last_event_id else {
         return Ok(Replay { frames: vec![], after: 0 });
     };

@@ -20,7 +20,7 @@ use crate::db::{direct, update};
 
 use crate::db::schema::{call_legs, calls, campaign_buyers, campaign_publishers, campaigns};
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::calls::{CallRow, LegRow};
 use crate::twilio::params::CallStatus;
 
@@ -133,7 +133,7 @@ fn leg_final(l: &LegRow) -> bool {
 }
 
 /// Loads the rules of `campaign` with the overrides for `buyer` and `publisher`.
-pub fn load_rules(conn: &mut DbConnection, campaign: i64, buyer: Option<i64>, publisher: Option<i64>) -> Result<Option<RuleSet>, AppError> {
+pub fn load_rules(conn: &mut DbConnection, campaign: i64, buyer: Option<i64>, publisher: Option<i64>) -> Result<Option<RuleSet>, Error> {
     // One query: the overrides are left-joined, for either may be missing (and a missing buyer or
     // publisher matches no row).
     let query = campaigns::table
@@ -167,7 +167,7 @@ pub fn load_rules(conn: &mut DbConnection, campaign: i64, buyer: Option<i64>, pu
 
 /// Whether `call` repeats a call of the same caller to the same campaign started at most
 /// `window_secs` before it.
-fn is_duplicate(conn: &mut DbConnection, call: &CallRow, window_secs: i32) -> Result<bool, AppError> {
+fn is_duplicate(conn: &mut DbConnection, call: &CallRow, window_secs: i32) -> Result<bool, Error> {
     let Some(campaign) = call.campaign_id else { return Ok(false) };
     if window_secs <= 0 {
         return Ok(false);
@@ -195,10 +195,10 @@ pub enum RuleChoice {
 
 /// Settles the call if it is final and every answered buyer leg has ended; returns whether it did.
 /// Call after any update of the call or its legs: idempotent.
-pub fn settle_if_ready(conn: &mut DbConnection, call_id: i64) -> Result<bool, AppError> {
+pub fn settle_if_ready(conn: &mut DbConnection, call_id: i64) -> Result<bool, Error> {
     // Most callbacks come before the call is over: ask for its status alone first.
     let status: Option<String> = direct::run!(conn, first, calls::table.find(call_id).select(calls::status)).optional()?;
-    let status = status.ok_or(AppError::NotFound("call"))?;
+    let status = status.ok_or(Error::NotFound("call"))?;
     if !CallStatus::parse(&status).is_some_and(CallStatus::is_final) {
         return Ok(false);
     }
@@ -209,7 +209,7 @@ pub fn settle_if_ready(conn: &mut DbConnection, call_id: i64) -> Result<bool, Ap
 
 /// [`settle_if_ready`] for a caller that holds the call and its legs as they stand in its
 /// transaction (locked, or read by SQLite's one writer).
-pub fn settle_if_final(conn: &mut DbConnection, call: CallRow, legs: &[LegRow]) -> Result<bool, AppError> {
+pub fn settle_if_final(conn: &mut DbConnection, call: CallRow, legs: &[LegRow]) -> Result<bool, Error> {
     if !CallStatus::parse(&call.status).is_some_and(CallStatus::is_final) || legs.iter().any(|l| leg_answered(l) && !leg_final(l)) {
         return Ok(false);
     }
@@ -218,13 +218,13 @@ pub fn settle_if_final(conn: &mut DbConnection, call: CallRow, legs: &[LegRow]) 
 }
 
 /// Settles a call whatever its state (the reaper, when a leg's last callback never came).
-pub fn settle(conn: &mut DbConnection, call_id: i64, choice: RuleChoice) -> Result<(), AppError> {
+pub fn settle(conn: &mut DbConnection, call_id: i64, choice: RuleChoice) -> Result<(), Error> {
     let call = crate::store::calls::get_row(conn, call_id)?;
     let legs = crate::store::calls::legs(conn, call_id)?;
     settle_row(conn, call, &legs, choice, crate::db::now())
 }
 
-fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: RuleChoice, now: NaiveDateTime) -> Result<(), AppError> {
+fn settle_row(conn: &mut DbConnection, call: CallRow, legs: &[LegRow], choice: RuleChoice, now: NaiveDateTime) -> Result<(), Error> {
     let answered_leg = legs.iter().filter(|l| leg_answered(l)).max_by_key(|l| (l.duration_secs.unwrap_or(0), l.id));
     let buyer = answered_leg.and_then(|l| l.buyer_id).or(call.buyer_id);
     let snapshot = match (
@@ -324,7 +324,7 @@ fn verdict(c: &CallRow) -> callbroker_wire::LiveQualification {
 }
 
 /// Re-settles every settled call started in `[from, to)` under the current rules. Returns how many.
-pub fn recompute(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> Result<usize, AppError> {
+pub fn recompute(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> Result<usize, Error> {
     let mut n = 0;
     let mut after_id = 0i64;
     loop {

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::Error;
 use crate::store::calls::CallRow;
 
 /// A rollup row's key; 0 stands for "none".
@@ -189,7 +189,7 @@ impl Delta {
 
     /// Writes the change; inside [`crate::db::Db::write`] it is held back and written last thing
     /// before the commit, merged with the transaction's other changes (see [`flush_deferred`]).
-    pub fn write(self, conn: &mut DbConnection) -> Result<(), AppError> {
+    pub fn write(self, conn: &mut DbConnection) -> Result<(), Error> {
         let held = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
             Some(pending) => {
                 pending.extend(self.0.iter().copied());
@@ -203,7 +203,7 @@ impl Delta {
         self.write_now(conn)
     }
 
-    fn write_now(self, conn: &mut DbConnection) -> Result<(), AppError> {
+    fn write_now(self, conn: &mut DbConnection) -> Result<(), Error> {
         let rows = expand(&self.0);
         if rows.is_empty() {
             return Ok(());
@@ -228,7 +228,7 @@ pub(crate) fn start_deferring() {
 /// last thing before the commit). While the SQLite writer runs a batch ([`start_batch`]) the
 /// changes are not written but returned, for [`hold_for_batch`] once the transaction's savepoint
 /// is released.
-pub(crate) fn flush_deferred(conn: &mut DbConnection) -> Result<Vec<(Key, Sums)>, AppError> {
+pub(crate) fn flush_deferred(conn: &mut DbConnection) -> Result<Vec<(Key, Sums)>, Error> {
     let rows = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
     if rows.is_empty() || BATCH.with(|b| b.borrow().is_some()) {
         return Ok(rows);
@@ -261,7 +261,7 @@ pub(crate) fn hold_for_batch(rows: Vec<(Key, Sums)>) {
 
 /// Writes the batch's rollup changes as one upsert, last thing before the batch commits, and
 /// ends the batch. A batch that fails before this is ended by [`end_batch`], which drops them.
-pub(crate) fn flush_batch(conn: &mut DbConnection) -> Result<(), AppError> {
+pub(crate) fn flush_batch(conn: &mut DbConnection) -> Result<(), Error> {
     match BATCH.with(|b| b.borrow_mut().take()) {
         Some(rows) if !rows.is_empty() => Delta(rows).write_now(conn),
         _ => Ok(()),
@@ -287,7 +287,7 @@ pub const UPSERT_ROWS: usize = 32;
 /// 3.24), [`UPSERT_ROWS`] rows a statement, every value bound. With its values written into the
 /// SQL text, the statement was parsed again each time: a quarter of the SQLite writer's
 /// instructions when every webhook is a batch of its own (`make writer-instructions`).
-pub fn upsert(conn: &mut DbConnection, rows: &[(i64, Key, Sums)]) -> Result<(), AppError> {
+pub fn upsert(conn: &mut DbConnection, rows: &[(i64, Key, Sums)]) -> Result<(), Error> {
     for chunk in rows.chunks(UPSERT_ROWS) {
         crate::db::direct::run!(conn, execute, Upsert(chunk))?;
     }

@@ -117,14 +117,14 @@ fn rollup_rows_come_in_one_order_without_empty_rows() {
 #[test]
 fn rollup_writes_wait_for_the_commit() {
     use crate::db::{Db, PoolOptions};
-    use crate::error::AppError;
+    use crate::error::Error;
     use diesel::prelude::*;
     use rollup::{Delta, Key, Sums};
     let dir = std::env::temp_dir().join(format!("cb-rollup-{}-{}", std::process::id(), crate::auth::random_token(8)));
     let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
     db.migrate().expect("migrate");
     let rows =
-        |c: &mut crate::db::DbConnection| -> Result<i64, AppError> { Ok(crate::db::schema::call_rollups::table.count().get_result(c)?) };
+        |c: &mut crate::db::DbConnection| -> Result<i64, Error> { Ok(crate::db::schema::call_rollups::table.count().get_result(c)?) };
     let key = Key { hour: 3600, campaign_id: 1, publisher_id: 2, buyer_id: 3, number_id: 4 };
     let one = Sums { calls: 1, ..Default::default() };
     let seen_inside = db
@@ -149,11 +149,11 @@ fn rollup_writes_wait_for_the_commit() {
         .expect("read");
     assert_eq!(calls, 2, "both changes written, merged");
     let before = db.read_blocking(rows).expect("count");
-    let failed: Result<(), AppError> = db.write_blocking(|c| {
+    let failed: Result<(), Error> = db.write_blocking(|c| {
         let mut d = Delta::default();
         d.add(Key { hour: 7200, ..key }, one);
         d.write(c)?;
-        Err(AppError::bad_request("rolled back"))
+        Err(Error::bad_request("rolled back"))
     });
     assert!(failed.is_err());
     assert_eq!(db.read_blocking(rows).expect("count"), before, "a rolled-back change writes nothing");

@@ -8,7 +8,7 @@ use callbroker_wire::{
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::analytics::{self, Query};
 use crate::auth::Auth;
-use crate::error::{AppError, FieldErrors};
+use crate::routes::{AppError, FieldErrors};
 use crate::state::AppState;
 use crate::store::reports;
 
@@ -121,7 +121,7 @@ pub fn csv_stream(
             let mut chunk = if after.is_none() { String::from(reports::CSV_HEADER) } else { String::new() };
             let rows = match db.read(move |c| reports::batch(c, id, from, to, after)).await {
                 Ok(r) => r,
-                Err(e) => return Some((Err(e), None)),
+                Err(e) => return Some((Err(AppError::from(e)), None)),
             };
             let next = if (rows.len() as i64) < reports::CSV_BATCH {
                 None

@@ -3,7 +3,8 @@ use callbroker_wire::{ApiKey, CreatedApiKey, NewApiKey, Page, PageParams, Role};
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store::api_keys as store;
 
@@ -68,7 +69,7 @@ pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) 
         .write(move |c| {
             let key = store::get_row(c, id)?;
             if !roles.contains(&key.role()?) {
-                return Err(AppError::NotFound("API key"));
+                return Err(Error::NotFound("API key"));
             }
             store::delete(c, id)
         })

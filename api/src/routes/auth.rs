@@ -3,7 +3,7 @@ use callbroker_wire::{ErrorBody, LoginRequest, LoginResponse, User};
 
 use super::{AuthErrors, InputErrors};
 use crate::auth::{password, Auth, PrincipalKind};
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store;
 

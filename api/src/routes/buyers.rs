@@ -3,7 +3,7 @@ use callbroker_wire::{Buyer, BuyerFilter, BuyerPatch, NewBuyer, Page, PageParams
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store::buyers::{self as store, BuyerValues};
 

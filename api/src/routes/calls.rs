@@ -3,7 +3,7 @@ use callbroker_wire::{Call, CallDetail, CallFilter, Page, PageParams, SimulateRe
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store::calls as store;
 
@@ -51,7 +51,7 @@ pub async fn simulate(
 ) -> Result<web::Json<SimulateResponse>, AppError> {
     auth.require_staff()?;
     let req = body.into_inner();
-    let mut errors = crate::error::FieldErrors::new();
+    let mut errors = crate::routes::FieldErrors::new();
     let number = crate::domain::validate::e164(&req.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
     let caller = crate::domain::validate::e164(&req.caller).map_err(|e| errors.add("caller", e)).unwrap_or_default();
     let state_code = match req.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

@@ -3,7 +3,7 @@ use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
 
 use super::AuthErrors;
 use crate::auth::{self, QueryToken};
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -16,7 +16,7 @@ pub async fn healthz() -> HttpResponse {
     (status = 503, description = "Database unreachable", body = callbroker_wire::ErrorBody),
 ))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, crate::error::AppError> {
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, crate::routes::AppError> {
     state.db.ping().await?;
     let backend = match state.db.backend() {
         crate::db::Backend::Sqlite => "sqlite",

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod buyers;
 pub mod calls;
 pub mod campaigns;
+pub mod error;
 pub mod events;
 pub mod health;
 pub mod numbers;
@@ -15,6 +16,8 @@ pub mod users;
 pub mod webhooks;
 
 use callbroker_wire::ErrorBody;
+
+pub use error::{AppError, FieldErrors};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Everything under `/api`.
@@ -40,8 +43,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     cfg.default_service(actix_web::web::to(unknown_route));
 }
 
-async fn unknown_route() -> Result<actix_web::HttpResponse, crate::error::AppError> {
-    Err(crate::error::AppError::NotFound("route"))
+async fn unknown_route() -> Result<actix_web::HttpResponse, crate::routes::AppError> {
+    Err(crate::routes::AppError::NotFound("route"))
 }
 
 /// Errors any authenticated route can answer.

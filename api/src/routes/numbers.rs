@@ -3,7 +3,7 @@ use callbroker_wire::{NewPhoneNumber, Page, PageParams, PhoneNumber, PhoneNumber
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store::numbers as store;
 

@@ -3,7 +3,7 @@ use callbroker_wire::{NewPublisher, Page, PageParams, Publisher, PublisherFilter
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store::publishers::{self as store, PublisherValues};
 

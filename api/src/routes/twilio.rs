@@ -6,7 +6,8 @@ use futures_util::TryStreamExt;
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::twilio::account;
 use crate::twilio::client::{TwilioClient, TwilioError};
@@ -108,7 +109,7 @@ pub async fn import(auth: Auth, state: web::Data<AppState>) -> Result<HttpRespon
         .db
         .write(move |c| {
             if account::effective(c, &cfg)?.credentials().is_none() {
-                return Err(AppError::Conflict(TwilioError::NotConfigured.to_string()));
+                return Err(Error::Conflict(TwilioError::NotConfigured.to_string()));
             }
             tasks::start_import(c)
         })

@@ -3,7 +3,8 @@ use callbroker_wire::{NewUser, Page, PageParams, Role, User, UserFilter, UserPat
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
-use crate::error::AppError;
+use crate::error::Error;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store::users as store;
 
@@ -67,7 +68,7 @@ pub async fn update(
             .write(move |c| {
                 let demotes = patch.role.is_some_and(|r| r != Role::Admin);
                 if demotes && store::get(c, id)?.role == Role::Admin && store::other_admins(c, id)? == 0 {
-                    return Err(AppError::Conflict("this is the last admin; make another admin first".into()));
+                    return Err(Error::Conflict("this is the last admin; make another admin first".into()));
                 }
                 store::update(c, id, &patch)
             })
@@ -86,7 +87,7 @@ pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) 
         .db
         .write(move |c| {
             if store::get(c, id)?.role == Role::Admin && store::other_admins(c, id)? == 0 {
-                return Err(AppError::Conflict("this is the last admin; make another admin first".into()));
+                return Err(Error::Conflict("this is the last admin; make another admin first".into()));
             }
             store::delete(c, id)
         })

@@ -7,7 +7,7 @@ use callbroker_wire::ErrorBody;
 use serde::de::DeserializeOwned;
 
 use crate::callflow::{self, Answer};
-use crate::error::AppError;
+use crate::routes::AppError;
 use crate::state::AppState;
 use crate::twilio::params::{self, CallStatusCallback, DialActionCallback, RecordingStatusCallback, VoiceWebhook};
 use crate::twilio::signature::{self, SignatureKeys, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER};
@@ -147,7 +147,7 @@ pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     let v: VoiceWebhook = verified(&req, &body, &state).await?;
     let cfg = state.config.routing.clone();
     let now = chrono::Utc::now();
-    let result = state.db.write(move |c| callflow::on_voice(c, &v, now, &cfg)).await;
+    let result = state.db.write(move |c| callflow::on_voice(c, &v, now, &cfg)).await.map_err(AppError::from);
     twiml_or_error("voice", result, &req, &state)
 }
 
@@ -170,7 +170,7 @@ pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
     let leg = leg_param(&req)?.ok_or_else(|| AppError::field("leg", "is required"))?;
     let cfg = state.config.routing.clone();
     let now = chrono::Utc::now();
-    let result = state.db.write(move |c| callflow::on_dial_result(c, leg, &d, now, &cfg)).await;
+    let result = state.db.write(move |c| callflow::on_dial_result(c, leg, &d, now, &cfg)).await.map_err(AppError::from);
     twiml_or_error("dial", result, &req, &state)
 }
 

@@ -6,7 +6,7 @@ use crate::auth::api_key;
 use crate::db::schema::api_keys;
 use crate::db::{now, DbConnection};
 use crate::domain::validate;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
@@ -21,10 +21,10 @@ pub struct ApiKeyRow {
 }
 
 impl ApiKeyRow {
-    pub fn role(&self) -> Result<Role, AppError> {
-        Role::parse(&self.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role on API key {}", self.id)))
+    pub fn role(&self) -> Result<Role, Error> {
+        Role::parse(&self.role).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown role on API key {}", self.id)))
     }
-    pub fn into_wire(self) -> Result<ApiKey, AppError> {
+    pub fn into_wire(self) -> Result<ApiKey, Error> {
         Ok(ApiKey {
             role: self.role()?,
             id: self.id,
@@ -37,17 +37,17 @@ impl ApiKeyRow {
     }
 }
 
-pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiKeyRow>, AppError> {
+pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiKeyRow>, Error> {
     Ok(api_keys::table.filter(api_keys::key_hash.eq(hash)).select(ApiKeyRow::as_select()).first(conn).optional()?)
 }
 
-pub fn touch(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn touch(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     diesel::update(api_keys::table.find(id)).set(api_keys::last_used_at.eq(now())).execute(conn)?;
     Ok(())
 }
 
 /// Creates a key and returns it with its secret (the only time the secret is available).
-pub fn create(conn: &mut DbConnection, n: &NewApiKey, created_by: Option<i64>) -> Result<CreatedApiKey, AppError> {
+pub fn create(conn: &mut DbConnection, n: &NewApiKey, created_by: Option<i64>) -> Result<CreatedApiKey, Error> {
     let mut errors = FieldErrors::new();
     let name = validate::name(&n.name).map_err(|e| errors.add("name", e)).unwrap_or_default();
     super::users::check_role_binding(conn, n.role, n.publisher_id, &mut errors)?;
@@ -69,20 +69,20 @@ pub fn create(conn: &mut DbConnection, n: &NewApiKey, created_by: Option<i64>) -
     Ok(CreatedApiKey { key, secret })
 }
 
-pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<ApiKeyRow, AppError> {
-    api_keys::table.find(id).select(ApiKeyRow::as_select()).first(conn).optional()?.ok_or(AppError::NotFound("API key"))
+pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<ApiKeyRow, Error> {
+    api_keys::table.find(id).select(ApiKeyRow::as_select()).first(conn).optional()?.ok_or(Error::NotFound("API key"))
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let n = diesel::delete(api_keys::table.find(id)).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("API key"));
+        return Err(Error::NotFound("API key"));
     }
     Ok(())
 }
 
 /// Lists keys; `roles` limits which roles' keys are shown.
-pub fn list(conn: &mut DbConnection, p: &PageParams, roles: &[Role], publisher_id: Option<i64>) -> Result<Page<ApiKey>, AppError> {
+pub fn list(conn: &mut DbConnection, p: &PageParams, roles: &[Role], publisher_id: Option<i64>) -> Result<Page<ApiKey>, Error> {
     let (offset, limit) = paging(p)?;
     let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     let query = || {

@@ -5,7 +5,7 @@ use super::{json_column, page, paging, to_json, utc};
 use crate::db::schema::{buyers, campaign_buyers};
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = buyers)]
@@ -35,16 +35,16 @@ impl BuyerRow {
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Paused)
     }
-    pub fn schedule(&self) -> Result<Vec<ScheduleWindow>, AppError> {
+    pub fn schedule(&self) -> Result<Vec<ScheduleWindow>, Error> {
         json_column("buyers.schedule", &self.schedule)
     }
-    pub fn allowed_states(&self) -> Result<Vec<String>, AppError> {
+    pub fn allowed_states(&self) -> Result<Vec<String>, Error> {
         json_column("buyers.allowed_states", &self.allowed_states)
     }
-    pub fn denied_states(&self) -> Result<Vec<String>, AppError> {
+    pub fn denied_states(&self) -> Result<Vec<String>, Error> {
         json_column("buyers.denied_states", &self.denied_states)
     }
-    pub fn into_wire(self) -> Result<Buyer, AppError> {
+    pub fn into_wire(self) -> Result<Buyer, Error> {
         Ok(Buyer {
             status: self.status(),
             schedule: self.schedule()?,
@@ -104,7 +104,7 @@ struct Draft<'a> {
 }
 
 impl BuyerValues {
-    fn validate(d: Draft<'_>) -> Result<Self, AppError> {
+    fn validate(d: Draft<'_>) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(d.name).map_err(|e| errors.add("name", e)).unwrap_or_default();
         let phone_number = validate::e164(d.phone_number).map_err(|e| errors.add("phone_number", e)).unwrap_or_default();
@@ -149,7 +149,7 @@ impl BuyerValues {
         })
     }
 
-    pub fn from_new(n: &NewBuyer) -> Result<Self, AppError> {
+    pub fn from_new(n: &NewBuyer) -> Result<Self, Error> {
         Self::validate(Draft {
             name: &n.name,
             phone_number: &n.phone_number,
@@ -166,7 +166,7 @@ impl BuyerValues {
         })
     }
 
-    pub fn merge(row: &BuyerRow, p: &BuyerPatch) -> Result<Self, AppError> {
+    pub fn merge(row: &BuyerRow, p: &BuyerPatch) -> Result<Self, Error> {
         let schedule = row.schedule()?;
         let allowed = row.allowed_states()?;
         let denied = row.denied_states()?;
@@ -191,15 +191,15 @@ impl BuyerValues {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<BuyerRow>, AppError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<BuyerRow>, Error> {
     Ok(buyers::table.find(id).select(BuyerRow::as_select()).first(conn).optional()?)
 }
 
-pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<BuyerRow, AppError> {
-    find(conn, id)?.ok_or(AppError::NotFound("buyer"))
+pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<BuyerRow, Error> {
+    find(conn, id)?.ok_or(Error::NotFound("buyer"))
 }
 
-pub fn create(conn: &mut DbConnection, v: BuyerValues) -> Result<Buyer, AppError> {
+pub fn create(conn: &mut DbConnection, v: BuyerValues) -> Result<Buyer, Error> {
     let t = now();
     let id: i64 = diesel::insert_into(buyers::table)
         .values((&v, buyers::created_at.eq(t), buyers::updated_at.eq(t)))
@@ -209,23 +209,23 @@ pub fn create(conn: &mut DbConnection, v: BuyerValues) -> Result<Buyer, AppError
     get_row(conn, id)?.into_wire()
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, v: BuyerValues) -> Result<Buyer, AppError> {
+pub fn update(conn: &mut DbConnection, id: i64, v: BuyerValues) -> Result<Buyer, Error> {
     let n = diesel::update(buyers::table.find(id)).set((&v, buyers::updated_at.eq(now()))).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("buyer"));
+        return Err(Error::NotFound("buyer"));
     }
     get_row(conn, id)?.into_wire()
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let n = diesel::delete(buyers::table.find(id)).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("buyer"));
+        return Err(Error::NotFound("buyer"));
     }
     Ok(())
 }
 
-pub fn list(conn: &mut DbConnection, f: &BuyerFilter, p: &PageParams) -> Result<Page<Buyer>, AppError> {
+pub fn list(conn: &mut DbConnection, f: &BuyerFilter, p: &PageParams) -> Result<Page<Buyer>, Error> {
     let (offset, limit) = paging(p)?;
     let query = || {
         let mut q = buyers::table.into_boxed();

@@ -9,7 +9,7 @@ use crate::db::{direct, update};
 use super::{page, paging, utc};
 use crate::db::schema::{call_events, call_legs, calls};
 use crate::db::{now, DbConnection};
-use crate::error::AppError;
+use crate::error::Error;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = calls)]
@@ -208,7 +208,7 @@ pub fn hide_from_publisher(c: &mut Call, full_caller: bool) {
 }
 
 /// The campaigns whose publishers see full caller numbers.
-pub(crate) fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::collections::HashSet<i64>, AppError> {
+pub(crate) fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::collections::HashSet<i64>, Error> {
     use crate::db::schema::campaigns;
     Ok(campaigns::table.filter(campaigns::show_full_caller.eq(true)).select(campaigns::id).load::<i64>(conn)?.into_iter().collect())
 }
@@ -217,7 +217,7 @@ pub(crate) fn full_caller_campaigns(conn: &mut DbConnection) -> Result<std::coll
 /// webhook again, perhaps at the same moment: on PostgreSQL the second insert waits for the first
 /// transaction and then does nothing). Every column is written as a value (NULL included), never as
 /// `DEFAULT`, so the statement has one shape and stays prepared.
-pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<Option<i64>, AppError> {
+pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<Option<i64>, Error> {
     let values = (
         calls::call_sid.eq(&c.call_sid),
         calls::campaign_id.eq(c.campaign_id),
@@ -238,12 +238,12 @@ pub fn insert(conn: &mut DbConnection, c: &NewCall) -> Result<Option<i64>, AppEr
     Ok(direct::run!(conn, get_result, insert).optional()?)
 }
 
-pub fn find_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<CallRow>, AppError> {
+pub fn find_by_sid(conn: &mut DbConnection, sid: &str) -> Result<Option<CallRow>, Error> {
     Ok(calls::table.filter(calls::call_sid.eq(sid)).select(CallRow::as_select()).first(conn).optional()?)
 }
 
-pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CallRow, AppError> {
-    direct::run!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(AppError::NotFound("call"))
+pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CallRow, Error> {
+    direct::run!(conn, first, calls::table.find(id).select(CallRow::as_select())).optional()?.ok_or(Error::NotFound("call"))
 }
 
 // Reads for a change. Twilio may deliver several callbacks of one call at once; each folds what
@@ -258,7 +258,7 @@ pub type LegCall = (String, Option<NaiveDateTime>);
 /// The leg with its call's status and first connection, both rows locked for the transaction (the
 /// leg first, as every path locks: a join locks its rows table by table, in the order of the
 /// `FROM` clause).
-pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, LegCall)>, AppError> {
+pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, LegCall)>, Error> {
     let found: Option<(LegRow, (String, MaybeStamp))> = direct::run_locked!(
         conn,
         first,
@@ -272,7 +272,7 @@ pub fn leg_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow
 }
 
 /// The leg and its call, both locked for the transaction (see [`leg_for_update`]).
-pub fn leg_and_call_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, CallRow)>, AppError> {
+pub fn leg_and_call_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<(LegRow, CallRow)>, Error> {
     Ok(direct::run_locked!(
         conn,
         first,
@@ -282,7 +282,7 @@ pub fn leg_and_call_for_update(conn: &mut DbConnection, id: i64) -> Result<Optio
 }
 
 /// The call's legs (in id order, which is also their attempt order), locked for the transaction.
-pub fn legs_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Vec<LegRow>, AppError> {
+pub fn legs_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Vec<LegRow>, Error> {
     // The call is found by a subquery, whose row `FOR UPDATE` leaves unlocked: the call is locked
     // next, by [`call_for_update`], after its legs.
     let call = calls::table.filter(calls::call_sid.eq(call_sid)).select(calls::id);
@@ -294,7 +294,7 @@ pub fn legs_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Vec<Le
 }
 
 /// The call with this `CallSid`, locked for the transaction.
-pub fn call_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Option<CallRow>, AppError> {
+pub fn call_for_update(conn: &mut DbConnection, call_sid: &str) -> Result<Option<CallRow>, Error> {
     Ok(direct::run_locked!(conn, first, calls::table.filter(calls::call_sid.eq(call_sid)).select(CallRow::as_select())).optional()?)
 }
 
@@ -316,19 +316,19 @@ macro_rules! update_row {
 }
 pub(crate) use update_row;
 
-pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), AppError> {
+pub fn set_outcome(conn: &mut DbConnection, id: i64, outcome: &str) -> Result<(), Error> {
     direct::run!(conn, execute, update(calls::table, calls::id.eq(id), (calls::outcome.eq(outcome), calls::updated_at.eq(Stamp(now())))))?;
     Ok(())
 }
 
 /// Appends to a call's log.
-pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json::Value) -> Result<(), AppError> {
+pub fn event(conn: &mut DbConnection, call_id: i64, kind: &str, data: serde_json::Value) -> Result<(), Error> {
     events(conn, call_id, &[(kind, data.to_string())])
 }
 
 /// Several log entries of a call (kind, JSON text), in order. Each is a single-row insert, which
 /// stays prepared: cheaper than a multi-row insert, which diesel parses again on every run.
-pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, String)]) -> Result<(), AppError> {
+pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, String)]) -> Result<(), Error> {
     let at = now();
     for (kind, data) in entries {
         let insert = diesel::insert_into(call_events::table).values((
@@ -342,7 +342,7 @@ pub fn events(conn: &mut DbConnection, call_id: i64, entries: &[(&str, String)])
     Ok(())
 }
 
-pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppError> {
+pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, Error> {
     Ok(direct::run!(
         conn,
         load,
@@ -351,11 +351,11 @@ pub fn legs(conn: &mut DbConnection, call_id: i64) -> Result<Vec<LegRow>, AppErr
 }
 
 /// A call with its legs and log; `scope` restricts it to one publisher (who then sees neither).
-pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<CallDetail, AppError> {
+pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<CallDetail, Error> {
     let row = get_row(conn, id)?;
     if let Some(p) = scope {
         if row.publisher_id != Some(p) {
-            return Err(AppError::NotFound("call"));
+            return Err(Error::NotFound("call"));
         }
         let full = full_caller_campaigns(conn)?;
         let mut call = row.into_wire();
@@ -382,7 +382,7 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
     Ok(CallDetail { call: row.into_wire(), legs, events, postbacks })
 }
 
-pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Call>, AppError> {
+pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Call>, Error> {
     let (offset, limit) = paging(p)?;
     let query = || {
         let mut q = calls::table.into_boxed();

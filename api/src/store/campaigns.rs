@@ -8,7 +8,7 @@ use super::{page, paging, utc};
 use crate::db::schema::{buyers, campaign_buyers, campaign_publishers, campaigns, publishers};
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = campaigns)]
@@ -196,7 +196,7 @@ impl CampaignInput {
         money: MoneyRules,
         money_patch: &MoneyRulesPatch,
         publishers: Option<&Vec<CampaignPublisher>>,
-    ) -> Result<Self, AppError> {
+    ) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
         let greeting = validate::message(greeting).map_err(|e| errors.add("greeting", e)).unwrap_or_default();
@@ -228,7 +228,7 @@ impl CampaignInput {
         })
     }
 
-    pub fn from_new(n: &NewCampaign) -> Result<Self, AppError> {
+    pub fn from_new(n: &NewCampaign) -> Result<Self, Error> {
         Self::validate(
             &n.name,
             n.status.unwrap_or_default(),
@@ -242,7 +242,7 @@ impl CampaignInput {
         )
     }
 
-    pub fn merge(row: &CampaignRow, p: &CampaignPatch) -> Result<Self, AppError> {
+    pub fn merge(row: &CampaignRow, p: &CampaignPatch) -> Result<Self, Error> {
         Self::validate(
             p.name.as_deref().unwrap_or(&row.name),
             p.status.unwrap_or(row.status()),
@@ -257,19 +257,19 @@ impl CampaignInput {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignRow>, AppError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<CampaignRow>, Error> {
     Ok(campaigns::table.find(id).select(CampaignRow::as_select()).first(conn).optional()?)
 }
 
-pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CampaignRow, AppError> {
-    find(conn, id)?.ok_or(AppError::NotFound("campaign"))
+pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<CampaignRow, Error> {
+    find(conn, id)?.ok_or(Error::NotFound("campaign"))
 }
 
-pub fn exists(conn: &mut DbConnection, id: i64) -> Result<bool, AppError> {
+pub fn exists(conn: &mut DbConnection, id: i64) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(campaigns::table.find(id))).get_result(conn)?)
 }
 
-pub fn assignments(conn: &mut DbConnection, campaign_ids: &[i64]) -> Result<Vec<AssignmentRow>, AppError> {
+pub fn assignments(conn: &mut DbConnection, campaign_ids: &[i64]) -> Result<Vec<AssignmentRow>, Error> {
     Ok(campaign_buyers::table
         .filter(campaign_buyers::campaign_id.eq_any(campaign_ids))
         .select(AssignmentRow::as_select())
@@ -277,7 +277,7 @@ pub fn assignments(conn: &mut DbConnection, campaign_ids: &[i64]) -> Result<Vec<
         .load(conn)?)
 }
 
-fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Campaign>, AppError> {
+fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Campaign>, Error> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let all = assignments(conn, &ids)?;
     let payouts: Vec<(i64, i64, i64)> = campaign_publishers::table
@@ -306,13 +306,13 @@ fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Ca
         .collect())
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<Campaign, AppError> {
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<Campaign, Error> {
     let row = get_row(conn, id)?;
     Ok(with_buyers(conn, vec![row])?.remove(0))
 }
 
 /// Replaces a campaign's buyer assignments; every buyer must exist.
-fn set_assignments(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignBuyer]) -> Result<(), AppError> {
+fn set_assignments(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignBuyer]) -> Result<(), Error> {
     let ids: Vec<i64> = list.iter().map(|a| a.buyer_id).collect();
     let found: Vec<i64> = buyers::table.filter(buyers::id.eq_any(&ids)).select(buyers::id).load(conn)?;
     let mut errors = FieldErrors::new();
@@ -339,7 +339,7 @@ fn set_assignments(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignBu
 }
 
 /// Replaces a campaign's publisher payout overrides; every publisher must exist.
-fn set_publishers(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignPublisher]) -> Result<(), AppError> {
+fn set_publishers(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignPublisher]) -> Result<(), Error> {
     let ids: Vec<i64> = list.iter().map(|p| p.publisher_id).collect();
     let found: Vec<i64> = publishers::table.filter(publishers::id.eq_any(&ids)).select(publishers::id).load(conn)?;
     let mut errors = FieldErrors::new();
@@ -362,7 +362,7 @@ fn set_publishers(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignPub
     Ok(())
 }
 
-pub fn create(conn: &mut DbConnection, input: CampaignInput) -> Result<Campaign, AppError> {
+pub fn create(conn: &mut DbConnection, input: CampaignInput) -> Result<Campaign, Error> {
     let t = now();
     let id: i64 = diesel::insert_into(campaigns::table)
         .values((&input.values, campaigns::created_at.eq(t), campaigns::updated_at.eq(t)))
@@ -377,10 +377,10 @@ pub fn create(conn: &mut DbConnection, input: CampaignInput) -> Result<Campaign,
     get(conn, id)
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, input: CampaignInput) -> Result<Campaign, AppError> {
+pub fn update(conn: &mut DbConnection, id: i64, input: CampaignInput) -> Result<Campaign, Error> {
     let n = diesel::update(campaigns::table.find(id)).set((&input.values, campaigns::updated_at.eq(now()))).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("campaign"));
+        return Err(Error::NotFound("campaign"));
     }
     if let Some(list) = &input.buyers {
         set_assignments(conn, id, list)?;
@@ -391,15 +391,15 @@ pub fn update(conn: &mut DbConnection, id: i64, input: CampaignInput) -> Result<
     get(conn, id)
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let n = diesel::delete(campaigns::table.find(id)).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("campaign"));
+        return Err(Error::NotFound("campaign"));
     }
     Ok(())
 }
 
-pub fn list(conn: &mut DbConnection, f: &CampaignFilter, p: &PageParams) -> Result<Page<Campaign>, AppError> {
+pub fn list(conn: &mut DbConnection, f: &CampaignFilter, p: &PageParams) -> Result<Page<Campaign>, Error> {
     let (offset, limit) = paging(p)?;
     let query = || {
         let mut q = campaigns::table.into_boxed();

@@ -12,12 +12,12 @@ pub mod users;
 use callbroker_wire::{Page, PageParams};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 pub const MAX_PER_PAGE: i64 = 500;
 
 /// Checks paging parameters; returns (offset, limit).
-pub fn paging(p: &PageParams) -> Result<(i64, i64), AppError> {
+pub fn paging(p: &PageParams) -> Result<(i64, i64), Error> {
     let mut errors = FieldErrors::new();
     if p.page < 1 {
         errors.add("page", "must be at least 1");
@@ -26,7 +26,7 @@ pub fn paging(p: &PageParams) -> Result<(i64, i64), AppError> {
         errors.add("per_page", format!("must be between 1 and {MAX_PER_PAGE}"));
     }
     errors.into_result()?;
-    let offset = (p.page - 1).checked_mul(p.per_page).ok_or_else(|| AppError::field("page", "is too large"))?;
+    let offset = (p.page - 1).checked_mul(p.per_page).ok_or_else(|| Error::field("page", "is too large"))?;
     Ok((offset, p.per_page))
 }
 
@@ -39,8 +39,8 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// Decodes a JSON text column written by this program.
-pub fn json_column<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, AppError> {
-    serde_json::from_str(text).map_err(|e| AppError::Internal(anyhow::anyhow!("corrupt JSON in column {column}: {e}")))
+pub fn json_column<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(|e| Error::Internal(anyhow::anyhow!("corrupt JSON in column {column}: {e}")))
 }
 
 pub fn to_json<T: serde::Serialize>(v: &T) -> String {

@@ -5,7 +5,7 @@ use super::{page, paging, utc};
 use crate::db::schema::phone_numbers;
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = phone_numbers)]
@@ -54,7 +54,7 @@ pub struct NumberLinks {
 }
 
 /// Checks that the referenced campaign and publisher exist.
-fn check_links(conn: &mut DbConnection, campaign: Option<i64>, publisher: Option<i64>, errors: &mut FieldErrors) -> Result<(), AppError> {
+fn check_links(conn: &mut DbConnection, campaign: Option<i64>, publisher: Option<i64>, errors: &mut FieldErrors) -> Result<(), Error> {
     if let Some(c) = campaign {
         if !super::campaigns::exists(conn, c)? {
             errors.add("campaign_id", format!("campaign {c} does not exist"));
@@ -68,7 +68,7 @@ fn check_links(conn: &mut DbConnection, campaign: Option<i64>, publisher: Option
     Ok(())
 }
 
-pub fn validate_new(conn: &mut DbConnection, n: &NewPhoneNumber) -> Result<NewNumberValues, AppError> {
+pub fn validate_new(conn: &mut DbConnection, n: &NewPhoneNumber) -> Result<NewNumberValues, Error> {
     let mut errors = FieldErrors::new();
     let number = validate::e164(&n.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
     let provider_sid =
@@ -80,7 +80,7 @@ pub fn validate_new(conn: &mut DbConnection, n: &NewPhoneNumber) -> Result<NewNu
     Ok(NewNumberValues { number, provider_sid, friendly_name, campaign_id: n.campaign_id, publisher_id: n.publisher_id })
 }
 
-pub fn validate_patch(conn: &mut DbConnection, row: &NumberRow, p: &PhoneNumberPatch) -> Result<NumberLinks, AppError> {
+pub fn validate_patch(conn: &mut DbConnection, row: &NumberRow, p: &PhoneNumberPatch) -> Result<NumberLinks, Error> {
     let mut errors = FieldErrors::new();
     let friendly = match &p.friendly_name {
         Some(v) => v.as_deref(),
@@ -95,7 +95,7 @@ pub fn validate_patch(conn: &mut DbConnection, row: &NumberRow, p: &PhoneNumberP
 }
 
 /// A number, optionally only if it belongs to `scope`'s publisher.
-pub fn find(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Option<NumberRow>, AppError> {
+pub fn find(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Option<NumberRow>, Error> {
     let mut q = phone_numbers::table.filter(phone_numbers::id.eq(id)).into_boxed();
     if let Some(p) = scope {
         q = q.filter(phone_numbers::publisher_id.eq(p));
@@ -103,11 +103,11 @@ pub fn find(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Opti
     Ok(q.select(NumberRow::as_select()).first(conn).optional()?)
 }
 
-pub fn get_row(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<NumberRow, AppError> {
-    find(conn, id, scope)?.ok_or(AppError::NotFound("phone number"))
+pub fn get_row(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<NumberRow, Error> {
+    find(conn, id, scope)?.ok_or(Error::NotFound("phone number"))
 }
 
-pub fn create(conn: &mut DbConnection, v: NewNumberValues) -> Result<PhoneNumber, AppError> {
+pub fn create(conn: &mut DbConnection, v: NewNumberValues) -> Result<PhoneNumber, Error> {
     let t = now();
     let id: i64 = diesel::insert_into(phone_numbers::table)
         .values((&v, phone_numbers::created_at.eq(t), phone_numbers::updated_at.eq(t)))
@@ -116,23 +116,23 @@ pub fn create(conn: &mut DbConnection, v: NewNumberValues) -> Result<PhoneNumber
     Ok(get_row(conn, id, None)?.into_wire())
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, v: NumberLinks) -> Result<PhoneNumber, AppError> {
+pub fn update(conn: &mut DbConnection, id: i64, v: NumberLinks) -> Result<PhoneNumber, Error> {
     let n = diesel::update(phone_numbers::table.find(id)).set((&v, phone_numbers::updated_at.eq(now()))).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("phone number"));
+        return Err(Error::NotFound("phone number"));
     }
     Ok(get_row(conn, id, None)?.into_wire())
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let n = diesel::delete(phone_numbers::table.find(id)).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("phone number"));
+        return Err(Error::NotFound("phone number"));
     }
     Ok(())
 }
 
-pub fn list(conn: &mut DbConnection, f: &PhoneNumberFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<PhoneNumber>, AppError> {
+pub fn list(conn: &mut DbConnection, f: &PhoneNumberFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<PhoneNumber>, Error> {
     let (offset, limit) = paging(p)?;
     let query = || {
         let mut q = phone_numbers::table.into_boxed();

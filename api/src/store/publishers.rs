@@ -5,7 +5,7 @@ use super::{page, paging, utc};
 use crate::db::schema::publishers;
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = publishers)]
@@ -66,7 +66,7 @@ impl PublisherValues {
         payout_terms: Option<&str>,
         postback_url: Option<&str>,
         postback_method: PostbackMethod,
-    ) -> Result<Self, AppError> {
+    ) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
         let contact_name = validate::optional_text(contact_name, 200).map_err(|e| errors.add("contact_name", e)).unwrap_or_default();
@@ -104,7 +104,7 @@ impl PublisherValues {
         })
     }
 
-    pub fn from_new(n: &NewPublisher) -> Result<Self, AppError> {
+    pub fn from_new(n: &NewPublisher) -> Result<Self, Error> {
         Self::validate(
             &n.name,
             n.status.unwrap_or_default(),
@@ -117,7 +117,7 @@ impl PublisherValues {
         )
     }
 
-    pub fn merge(row: &PublisherRow, p: &PublisherPatch) -> Result<Self, AppError> {
+    pub fn merge(row: &PublisherRow, p: &PublisherPatch) -> Result<Self, Error> {
         fn pick<'a>(patch: &'a Option<Option<String>>, current: &'a Option<String>) -> Option<&'a str> {
             match patch {
                 Some(v) => v.as_deref(),
@@ -137,19 +137,19 @@ impl PublisherValues {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PublisherRow>, AppError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PublisherRow>, Error> {
     Ok(publishers::table.find(id).select(PublisherRow::as_select()).first(conn).optional()?)
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<PublisherRow, AppError> {
-    find(conn, id)?.ok_or(AppError::NotFound("publisher"))
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<PublisherRow, Error> {
+    find(conn, id)?.ok_or(Error::NotFound("publisher"))
 }
 
-pub fn exists(conn: &mut DbConnection, id: i64) -> Result<bool, AppError> {
+pub fn exists(conn: &mut DbConnection, id: i64) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(publishers::table.find(id))).get_result(conn)?)
 }
 
-pub fn create(conn: &mut DbConnection, v: PublisherValues) -> Result<Publisher, AppError> {
+pub fn create(conn: &mut DbConnection, v: PublisherValues) -> Result<Publisher, Error> {
     let t = now();
     let id: i64 = diesel::insert_into(publishers::table)
         .values((&v, publishers::created_at.eq(t), publishers::updated_at.eq(t)))
@@ -158,28 +158,28 @@ pub fn create(conn: &mut DbConnection, v: PublisherValues) -> Result<Publisher, 
     Ok(get(conn, id)?.into_wire())
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, v: PublisherValues) -> Result<Publisher, AppError> {
+pub fn update(conn: &mut DbConnection, id: i64, v: PublisherValues) -> Result<Publisher, Error> {
     let n = diesel::update(publishers::table.find(id)).set((&v, publishers::updated_at.eq(now()))).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("publisher"));
+        return Err(Error::NotFound("publisher"));
     }
     Ok(get(conn, id)?.into_wire())
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let users: i64 = crate::db::schema::users::table.filter(crate::db::schema::users::publisher_id.eq(id)).count().get_result(conn)?;
     if users > 0 {
-        return Err(AppError::Conflict(format!("the publisher still has {users} user(s); delete them or pause the publisher instead")));
+        return Err(Error::Conflict(format!("the publisher still has {users} user(s); delete them or pause the publisher instead")));
     }
     let n = diesel::delete(publishers::table.find(id)).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("publisher"));
+        return Err(Error::NotFound("publisher"));
     }
     Ok(())
 }
 
 /// Lists publishers; `scope` restricts the list to one publisher (publisher principals).
-pub fn list(conn: &mut DbConnection, f: &PublisherFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Publisher>, AppError> {
+pub fn list(conn: &mut DbConnection, f: &PublisherFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Publisher>, Error> {
     let (offset, limit) = paging(p)?;
     let query = || {
         let mut q = publishers::table.into_boxed();

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::{page, paging, utc};
 use crate::db::schema::{calls, campaigns};
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::Error;
 
 /// Rows per database round trip when streaming a CSV report: the server holds at most one batch.
 pub const CSV_BATCH: i64 = 1000;
@@ -58,7 +58,7 @@ fn rows(
     after: Cursor,
     offset: i64,
     limit: i64,
-) -> Result<Vec<ReportRow>, AppError> {
+) -> Result<Vec<ReportRow>, Error> {
     let mut q = calls::table
         .left_join(campaigns::table)
         .filter(calls::publisher_id.eq(publisher))
@@ -93,7 +93,7 @@ pub fn page_of(
     from: NaiveDateTime,
     to: NaiveDateTime,
     p: &PageParams,
-) -> Result<Page<ReportRow>, AppError> {
+) -> Result<Page<ReportRow>, Error> {
     let (offset, limit) = paging(p)?;
     let total: i64 = calls::table
         .filter(calls::publisher_id.eq(publisher))
@@ -111,7 +111,7 @@ pub fn batch(
     from: NaiveDateTime,
     to: NaiveDateTime,
     after: Cursor,
-) -> Result<Vec<ReportRow>, AppError> {
+) -> Result<Vec<ReportRow>, Error> {
     rows(conn, publisher, from, to, after, 0, CSV_BATCH)
 }
 

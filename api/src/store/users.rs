@@ -6,7 +6,7 @@ use crate::auth::password;
 use crate::db::schema::users;
 use crate::db::{now, DbConnection};
 use crate::domain::validate;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -21,10 +21,10 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn role(&self) -> Result<Role, AppError> {
-        Role::parse(&self.role).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role {:?} on user {}", self.role, self.id)))
+    pub fn role(&self) -> Result<Role, Error> {
+        Role::parse(&self.role).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown role {:?} on user {}", self.role, self.id)))
     }
-    pub fn into_wire(self) -> Result<User, AppError> {
+    pub fn into_wire(self) -> Result<User, Error> {
         Ok(User {
             role: self.role()?,
             id: self.id,
@@ -37,12 +37,7 @@ impl UserRow {
 }
 
 /// Checks the role/publisher pairing shared by users and API keys.
-pub fn check_role_binding(
-    conn: &mut DbConnection,
-    role: Role,
-    publisher_id: Option<i64>,
-    errors: &mut FieldErrors,
-) -> Result<(), AppError> {
+pub fn check_role_binding(conn: &mut DbConnection, role: Role, publisher_id: Option<i64>, errors: &mut FieldErrors) -> Result<(), Error> {
     match (role, publisher_id) {
         (Role::Publisher, None) => errors.add("publisher_id", "is required for the publisher role"),
         (Role::Publisher, Some(p)) => {
@@ -64,20 +59,20 @@ pub fn check_password(pw: &str, errors: &mut FieldErrors) {
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, AppError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, Error> {
     Ok(users::table.find(id).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>, AppError> {
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>, Error> {
     Ok(users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-pub fn count(conn: &mut DbConnection) -> Result<i64, AppError> {
+pub fn count(conn: &mut DbConnection) -> Result<i64, Error> {
     Ok(users::table.count().get_result(conn)?)
 }
 
 /// Validates and creates a user; hashes the password (slow by design: call it off the async path).
-pub fn create(conn: &mut DbConnection, n: &NewUser) -> Result<User, AppError> {
+pub fn create(conn: &mut DbConnection, n: &NewUser) -> Result<User, Error> {
     let mut errors = FieldErrors::new();
     let email = validate::email(&n.email).map_err(|e| errors.add("email", e)).unwrap_or_default();
     check_password(&n.password, &mut errors);
@@ -99,12 +94,12 @@ pub fn create(conn: &mut DbConnection, n: &NewUser) -> Result<User, AppError> {
     get(conn, id)
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<User, AppError> {
-    find(conn, id)?.ok_or(AppError::NotFound("user"))?.into_wire()
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<User, Error> {
+    find(conn, id)?.ok_or(Error::NotFound("user"))?.into_wire()
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, p: &UserPatch) -> Result<User, AppError> {
-    let row = find(conn, id)?.ok_or(AppError::NotFound("user"))?;
+pub fn update(conn: &mut DbConnection, id: i64, p: &UserPatch) -> Result<User, Error> {
+    let row = find(conn, id)?.ok_or(Error::NotFound("user"))?;
     let mut errors = FieldErrors::new();
     let email = match &p.email {
         Some(e) => validate::email(e).map_err(|e| errors.add("email", e)).unwrap_or_default(),
@@ -137,20 +132,20 @@ pub fn update(conn: &mut DbConnection, id: i64, p: &UserPatch) -> Result<User, A
     get(conn, id)
 }
 
-pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     let n = diesel::delete(users::table.find(id)).execute(conn)?;
     if n == 0 {
-        return Err(AppError::NotFound("user"));
+        return Err(Error::NotFound("user"));
     }
     Ok(())
 }
 
 /// Number of admins other than `except`.
-pub fn other_admins(conn: &mut DbConnection, except: i64) -> Result<i64, AppError> {
+pub fn other_admins(conn: &mut DbConnection, except: i64) -> Result<i64, Error> {
     Ok(users::table.filter(users::role.eq("admin")).filter(users::id.ne(except)).count().get_result(conn)?)
 }
 
-pub fn list(conn: &mut DbConnection, f: &UserFilter, p: &PageParams) -> Result<Page<User>, AppError> {
+pub fn list(conn: &mut DbConnection, f: &UserFilter, p: &PageParams) -> Result<Page<User>, Error> {
     let (offset, limit) = paging(p)?;
     let query = || {
         let mut q = users::table.into_boxed();

@@ -8,7 +8,7 @@ use super::client::{Credentials, TwilioClient, TwilioError};
 use crate::config::{Secret, TwilioConfig};
 use crate::db::schema::twilio_account;
 use crate::db::{now, Db, DbConnection};
-use crate::error::{AppError, FieldErrors};
+use crate::error::{Error, FieldErrors};
 
 #[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = twilio_account)]
@@ -46,7 +46,7 @@ impl Effective {
     }
 }
 
-pub fn effective(conn: &mut DbConnection, cfg: &TwilioConfig) -> Result<Effective, AppError> {
+pub fn effective(conn: &mut DbConnection, cfg: &TwilioConfig) -> Result<Effective, Error> {
     let stored: Option<StoredRow> =
         crate::db::direct::run!(conn, first, twilio_account::table.find(1).select(StoredRow::as_select())).optional()?;
     Ok(match stored {
@@ -148,7 +148,7 @@ fn is_sid(s: &str, prefix: &str) -> bool {
 }
 
 /// Checks and stores new credentials (replacing any set before).
-pub fn set(conn: &mut DbConnection, u: &TwilioAccountUpdate) -> Result<(), AppError> {
+pub fn set(conn: &mut DbConnection, u: &TwilioAccountUpdate) -> Result<(), Error> {
     let mut errors = FieldErrors::new();
     let sid = u.account_sid.trim();
     if !is_sid(sid, "AC") {
@@ -182,7 +182,7 @@ pub fn set(conn: &mut DbConnection, u: &TwilioAccountUpdate) -> Result<(), AppEr
 }
 
 /// Forgets the credentials set through the API (the configuration's apply again).
-pub fn clear(conn: &mut DbConnection) -> Result<(), AppError> {
+pub fn clear(conn: &mut DbConnection) -> Result<(), Error> {
     diesel::delete(twilio_account::table).execute(conn)?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use super::client::{price_micros, IncomingNumber, TwilioClient, TwilioError, Voi
 use crate::config::TwilioConfig;
 use crate::db::schema::{call_legs, calls, campaigns, number_imports, phone_numbers, twilio_account};
 use crate::db::{now, DbConnection};
-use crate::error::AppError;
+use crate::error::Error;
 use crate::jobs::{self, Job, JobError, Registry};
 use crate::routes::webhooks::{STATUS_PATH, VOICE_PATH};
 use crate::state::AppState;
@@ -60,7 +60,7 @@ fn job_error(e: TwilioError) -> JobError {
 /// Called once the inbound call is over. Without a Twilio account to ask (only an Auth Token to
 /// check signatures, say) the cost is marked `unconfigured` at once and no job is queued: the job
 /// could do nothing else, and cost three write transactions per call.
-pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64, twilio: &TwilioConfig) -> Result<(), AppError> {
+pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64, twilio: &TwilioConfig) -> Result<(), Error> {
     use diesel::dsl::{case_when, exists};
     use diesel::sql_types::Text;
     // Credentials set through the API win over the configuration, and a stored account always
@@ -159,7 +159,7 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
 
 /// Queues a transcript of the call's recording when its campaign asks for transcripts (in the
 /// caller's transaction). Returns whether one was queued.
-pub fn enqueue_transcript_if_wanted(conn: &mut DbConnection, call_id: i64) -> Result<bool, AppError> {
+pub fn enqueue_transcript_if_wanted(conn: &mut DbConnection, call_id: i64) -> Result<bool, Error> {
     let campaign: Option<i64> = calls::table.find(call_id).select(calls::campaign_id).first(conn)?;
     let wanted = match campaign {
         Some(id) => campaigns::table.find(id).select(campaigns::transcribe).first::<bool>(conn).optional()?.unwrap_or(false),
@@ -177,7 +177,7 @@ pub fn enqueue_transcript_if_wanted(conn: &mut DbConnection, call_id: i64) -> Re
     Ok(n == 1)
 }
 
-fn set_transcript_failed(conn: &mut DbConnection, call_id: i64, why: &str) -> Result<(), AppError> {
+fn set_transcript_failed(conn: &mut DbConnection, call_id: i64, why: &str) -> Result<(), Error> {
     diesel::update(calls::table.find(call_id)).set((calls::transcript_status.eq("failed"), calls::updated_at.eq(now()))).execute(conn)?;
     call_store::event(conn, call_id, "transcript_failed", json!({"reason": why}))
 }
@@ -285,18 +285,18 @@ impl ImportRow {
     }
 }
 
-pub fn get_import(conn: &mut DbConnection, id: i64) -> Result<NumberImport, AppError> {
+pub fn get_import(conn: &mut DbConnection, id: i64) -> Result<NumberImport, Error> {
     number_imports::table
         .find(id)
         .select(ImportRow::as_select())
         .first(conn)
         .optional()?
         .map(ImportRow::into_wire)
-        .ok_or(AppError::NotFound("number import"))
+        .ok_or(Error::NotFound("number import"))
 }
 
 /// Starts an import: the row the SPA polls and the job that fills it.
-pub fn start_import(conn: &mut DbConnection) -> Result<NumberImport, AppError> {
+pub fn start_import(conn: &mut DbConnection) -> Result<NumberImport, Error> {
     let id: i64 = diesel::insert_into(number_imports::table)
         .values((number_imports::status.eq("running"), number_imports::created_at.eq(now())))
         .returning(number_imports::id)
@@ -313,9 +313,9 @@ pub enum Upserted {
 }
 
 /// Inserts or updates one number, matched by its SID, else by its E.164 number.
-pub fn upsert_number(conn: &mut DbConnection, n: &IncomingNumber) -> Result<Upserted, AppError> {
+pub fn upsert_number(conn: &mut DbConnection, n: &IncomingNumber) -> Result<Upserted, Error> {
     let number =
-        crate::domain::validate::e164(&n.phone_number).map_err(|e| AppError::bad_request(format!("number {}: {e}", n.phone_number)))?;
+        crate::domain::validate::e164(&n.phone_number).map_err(|e| Error::bad_request(format!("number {}: {e}", n.phone_number)))?;
     let friendly = n.friendly_name.clone().filter(|f| !f.trim().is_empty()).map(|f| f.chars().take(200).collect::<String>());
     let existing: Option<(i64, String, Option<String>, Option<String>)> = phone_numbers::table
         .filter(phone_numbers::provider_sid.eq(&n.sid))
@@ -361,7 +361,7 @@ pub fn upsert_number(conn: &mut DbConnection, n: &IncomingNumber) -> Result<Upse
     }
 }
 
-fn fail_import(conn: &mut DbConnection, id: i64, why: &str) -> Result<(), AppError> {
+fn fail_import(conn: &mut DbConnection, id: i64, why: &str) -> Result<(), Error> {
     diesel::update(number_imports::table.find(id))
         .set((number_imports::status.eq("failed"), number_imports::error.eq(why), number_imports::finished_at.eq(Some(now()))))
         .execute(conn)?;
@@ -513,7 +513,7 @@ pub struct NumberRef {
     pub provider_sid: Option<String>,
 }
 
-pub fn number_refs(conn: &mut DbConnection, id: Option<i64>) -> Result<Vec<NumberRef>, AppError> {
+pub fn number_refs(conn: &mut DbConnection, id: Option<i64>) -> Result<Vec<NumberRef>, Error> {
     let mut q = phone_numbers::table.into_boxed();
     if let Some(id) = id {
         q = q.filter(phone_numbers::id.eq(id));
@@ -521,7 +521,7 @@ pub fn number_refs(conn: &mut DbConnection, id: Option<i64>) -> Result<Vec<Numbe
     let rows: Vec<(i64, String, Option<String>)> =
         q.select((phone_numbers::id, phone_numbers::number, phone_numbers::provider_sid)).order(phone_numbers::id.asc()).load(conn)?;
     if id.is_some() && rows.is_empty() {
-        return Err(AppError::NotFound("phone number"));
+        return Err(Error::NotFound("phone number"));
     }
     Ok(rows.into_iter().map(|(id, number, provider_sid)| NumberRef { id, number, provider_sid }).collect())
 }
