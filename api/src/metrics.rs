@@ -7,7 +7,7 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use diesel::prelude::*;
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
-use crate::db::schema::{buyer_load, calls};
+use crate::db::schema::buyer_load;
 use crate::routes::AppError;
 use crate::state::AppState;
 
@@ -61,11 +61,7 @@ pub async fn scrape(req: HttpRequest, state: web::Data<AppState>, metrics: web::
     let (by_status, load) = state
         .db
         .read(move |c| {
-            let by_status: Vec<(String, String, i64)> = calls::table
-                .filter(calls::started_at.ge(since))
-                .group_by((calls::status, calls::outcome))
-                .select((calls::status, calls::outcome, diesel::dsl::count_star()))
-                .load(c)?;
+            let by_status = crate::store::calls::query::count_by_status_since(c, since)?;
             let load: Vec<(i64, i32)> = buyer_load::table.select((buyer_load::buyer_id, buyer_load::in_progress)).load(c)?;
             Ok((by_status, load))
         })

@@ -1,27 +1,23 @@
 //! Publisher postbacks: when a call becomes qualified, an HTTP request to the publisher's URL
 //! tells it so. The URL is a template with `{placeholders}` (see [`PLACEHOLDERS`]); `POST` sends
 //! the same values as a form body. The request is a job of the durable queue ([`crate::jobs`]):
-//! queued in the transaction that qualifies the call, retried with backoff on network errors, 429
+//! queued in the change that qualifies the call, retried with backoff on network errors, 429
 //! and 5xx (honouring `Retry-After`), given up at once on other 4xx. Every attempt is stored in
 //! `postback_attempts` and shown on the call.
 use std::time::{Duration, Instant};
 
 use actix_web::web;
-use callbroker_wire::{PostbackAttempt, PostbackMethod};
-use chrono::NaiveDateTime;
+use callbroker_wire::PostbackMethod;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::db::schema::{calls, postback_attempts, publishers};
+use crate::db::schema::publishers;
 use crate::db::{now, DbConnection};
 use crate::error::Error;
-use crate::jobs::{self, Job, JobError, Registry};
+use crate::jobs::{CallJob, CallWork, Job, JobError, Registry};
 use crate::state::AppState;
 use crate::store::calls::CallRow;
+use crate::store::postbacks::Attempt;
 
-pub const JOB: &str = "postback";
-/// Tries before a postback is given up (the queue's backoff spaces them out).
-pub const MAX_ATTEMPTS: i32 = 8;
 /// How long the publisher's server has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest URL template accepted.
@@ -111,30 +107,8 @@ pub fn validate_template(template: &str) -> Result<String, String> {
     Ok(t.to_string())
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    call_id: i64,
-}
-
-/// Queues the postback of a call that has just become qualified, once per call, when its
-/// publisher has one (in the caller's transaction).
-pub fn enqueue_if_wanted(conn: &mut DbConnection, call: &CallRow) -> Result<(), Error> {
-    let Some(publisher) = call.publisher_id else { return Ok(()) };
-    let url: Option<String> =
-        crate::db::direct::run!(conn, first, publishers::table.find(publisher).select(publishers::postback_url)).optional()?.flatten();
-    if url.is_none() {
-        return Ok(());
-    }
-    let t = now();
-    let n = diesel::update(calls::table.find(call.id).filter(calls::postback_at.is_null())).set(calls::postback_at.eq(t)).execute(conn)?;
-    if n == 1 {
-        jobs::enqueue_with(conn, JOB, &serde_json::json!(Payload { call_id: call.id }), t, MAX_ATTEMPTS)?;
-    }
-    Ok(())
-}
-
 pub fn register(registry: &mut Registry, state: web::Data<AppState>, client: reqwest::Client) {
-    registry.register(JOB, move |job| send(state.clone(), client.clone(), job));
+    registry.register(CallWork::Postback.kind(), move |job| send(state.clone(), client.clone(), job));
 }
 
 /// The client postbacks go out with.
@@ -156,7 +130,7 @@ struct Target {
 }
 
 fn load(conn: &mut DbConnection, call_id: i64) -> Result<Option<Target>, Error> {
-    let call = crate::store::calls::get_row(conn, call_id)?;
+    let call = crate::store::calls::query::get_row(conn, call_id)?;
     let Some(publisher_id) = call.publisher_id else { return Ok(None) };
     let (template, method): (Option<String>, String) =
         publishers::table.find(publisher_id).select((publishers::postback_url, publishers::postback_method)).first(conn)?;
@@ -168,7 +142,7 @@ fn load(conn: &mut DbConnection, call_id: i64) -> Result<Option<Target>, Error> 
 }
 
 async fn send(state: web::Data<AppState>, client: reqwest::Client, job: Job) -> Result<(), JobError> {
-    let Payload { call_id } = job.payload()?;
+    let CallJob { call_id } = job.payload()?;
     let target = match state.db.read(move |c| load(c, call_id)).await {
         Ok(Some(t)) => t,
         Ok(None) => return Ok(()),
@@ -222,65 +196,6 @@ fn judge(status: reqwest::StatusCode, retry_after: Option<Duration>) -> (Option<
         Err(JobError::permanent(why.clone()))
     };
     (code, Some(why), outcome)
-}
-
-struct Attempt {
-    call_id: i64,
-    publisher_id: i64,
-    attempt: i32,
-    method: PostbackMethod,
-    url: String,
-    status_code: Option<i32>,
-    error: Option<String>,
-    duration_ms: i32,
-    at: NaiveDateTime,
-}
-
-impl Attempt {
-    fn insert(&self, conn: &mut DbConnection) -> Result<(), Error> {
-        diesel::insert_into(postback_attempts::table)
-            .values((
-                postback_attempts::call_id.eq(self.call_id),
-                postback_attempts::publisher_id.eq(self.publisher_id),
-                postback_attempts::attempt.eq(self.attempt),
-                postback_attempts::method.eq(self.method.as_str()),
-                postback_attempts::url.eq(&self.url),
-                postback_attempts::status_code.eq(self.status_code),
-                postback_attempts::error.eq(&self.error),
-                postback_attempts::duration_ms.eq(self.duration_ms),
-                postback_attempts::at.eq(self.at),
-            ))
-            .execute(conn)?;
-        Ok(())
-    }
-}
-
-/// A call's postback attempts, oldest first.
-pub fn attempts(conn: &mut DbConnection, call_id: i64) -> Result<Vec<PostbackAttempt>, Error> {
-    Ok(postback_attempts::table
-        .filter(postback_attempts::call_id.eq(call_id))
-        .order(postback_attempts::id.asc())
-        .select((
-            postback_attempts::attempt,
-            postback_attempts::at,
-            postback_attempts::method,
-            postback_attempts::url,
-            postback_attempts::status_code,
-            postback_attempts::error,
-            postback_attempts::duration_ms,
-        ))
-        .load::<(i32, NaiveDateTime, String, String, Option<i32>, Option<String>, i32)>(conn)?
-        .into_iter()
-        .map(|(attempt, at, method, url, status_code, error, duration_ms)| PostbackAttempt {
-            attempt,
-            at: at.and_utc(),
-            method,
-            url,
-            status_code,
-            error,
-            duration_ms,
-        })
-        .collect())
 }
 
 #[cfg(test)]

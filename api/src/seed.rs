@@ -1,23 +1,21 @@
 //! `callbroker seed-calls`: generates realistic settled calls fast (multi-row inserts with
 //! explicit ids, rollups summed in memory), and `callbroker bench-analytics`: times every
 //! analytics query on the database.
-//!
-//! Generated data only reaches the SQL text as numbers, fixed strings and timestamps this module
-//! formats, never anything read from outside.
 use std::collections::HashMap;
 use std::time::Instant;
 
-use chrono::{NaiveDateTime, Utc};
-use diesel::connection::SimpleConnection;
+use chrono::Utc;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::db::schema::{buyers, calls, campaigns, phone_numbers, publishers};
+use crate::db::schema::{buyers, campaigns, phone_numbers, publishers};
 use crate::db::{Db, DbConnection};
+use crate::domain::states::{CallStatus, LegStatus, Outcome, QualifyReason};
 use crate::error::Error;
 use crate::money::rollup::{Key, Sums};
-use crate::money::{compute, reason, Facts, Rules};
+use crate::money::{compute, Facts, Rules};
+use crate::store::calls::{CallRow, LegRow, NewCall};
 
 /// A campaign id, its rules, its buyers with their price overrides.
 type SeedCampaign = (i64, Rules, Vec<(i64, Option<i64>)>);
@@ -27,14 +25,6 @@ struct Directory {
     campaigns: Vec<SeedCampaign>,
     /// (number id, number, campaign index, publisher id)
     numbers: Vec<(i64, String, usize, i64)>,
-}
-
-fn ts(t: NaiveDateTime) -> String {
-    format!("'{}'", t.format("%Y-%m-%d %H:%M:%S"))
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map_or_else(|| "NULL".into(), |v| v.to_string())
 }
 
 fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directory, Error> {
@@ -158,12 +148,8 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         .map(|(c, p, v)| ((c, p), v))
         .collect();
     let (first_call, first_leg) = db
-        .write_blocking(|c| {
-            let call: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
-            let leg: Option<i64> =
-                crate::db::schema::call_legs::table.select(diesel::dsl::max(crate::db::schema::call_legs::id)).first(c)?;
-            Ok((call.unwrap_or(0) + 1, leg.unwrap_or(0) + 1))
-        })
+        .read_blocking(crate::store::calls::query::last_ids)
+        .map(|(call, leg)| (call + 1, leg + 1))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let end = Utc::now().timestamp();
     let span = i64::from(days.max(1)) * 86_400;
@@ -184,21 +170,8 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
     let mut last_call: HashMap<(usize, usize), i64> = HashMap::new();
     let mut rollups: HashMap<Key, Sums> = HashMap::new();
     let mut leg_id = first_leg;
-    let batch = 1000usize;
-    let mut call_sql = String::new();
-    let mut leg_sql = String::new();
-    let mut in_batch = 0usize;
-    let mut pending: Vec<(String, String)> = vec![];
-    const CALL_COLS: &str = "INSERT INTO calls (id, call_sid, campaign_id, number_id, publisher_id, buyer_id, caller, dialled, status, outcome, attempts, \
-        started_at, answered_at, connected_at, ended_at, duration_secs, billable_secs, updated_at, cost_micros, cost_currency, settled_at, money_buyer_id, \
-        answered, no_buyer, talk_secs, duplicate, qualified, qualify_reason, currency, rule_revenue_micros, rule_payout_micros, rule_buffer_secs, \
-        rule_duplicate_window_secs, revenue_micros, payout_micros, counted_cost_micros, profit_micros) VALUES ";
-    const LEG_COLS: &str = "INSERT INTO call_legs (id, call_id, attempt, buyer_id, status, released, reserved_at, answered_at, ended_at, duration_secs, expires_at, counted, counted_connected) VALUES ";
-    let backend_true = match db.backend() {
-        crate::db::Backend::Postgres => ("TRUE", "FALSE"),
-        crate::db::Backend::Sqlite => ("1", "0"),
-    };
-    let b = |v: bool| if v { backend_true.0 } else { backend_true.1 };
+    let mut calls_batch: Vec<CallRow> = Vec::with_capacity(BATCH);
+    let mut legs_batch: Vec<LegRow> = Vec::with_capacity(BATCH * 2);
     for (call_id, &t) in (first_call..).zip(times.iter()) {
         let started_at = chrono::DateTime::from_timestamp(t, 0).map(|d| d.naive_utc()).unwrap_or_default();
         let n = &dir.numbers[rng.gen_range(0..dir.numbers.len())];
@@ -230,11 +203,11 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         let ended = started_at + chrono::Duration::seconds(i64::from(duration));
         let connected_at = started_at + chrono::Duration::seconds(i64::from(ring + if failed_first { 20 } else { 0 }));
         let outcome = if no_buyer {
-            "no_buyer"
+            Outcome::NoBuyer
         } else if connected {
-            "connected"
+            Outcome::Connected
         } else {
-            "abandoned"
+            Outcome::Abandoned
         };
         let attempts = if no_buyer {
             0
@@ -243,41 +216,52 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         } else {
             1
         };
-        if !call_sql.is_empty() {
-            call_sql.push(',');
-        }
-        call_sql.push_str(&format!(
-            "({call_id},'CASEED{call_id:012}',{campaign_id},{},{},{},'{caller}','{}','completed','{outcome}',{attempts},{},{},{},{},{duration},{},{},{},{},{},{},{},{},{talk},{},{},'{}','{}',{},{},{},{},{},{},{},{})",
-            n.0,
-            n.3,
-            opt(money_buyer),
-            n.1,
-            ts(started_at),
-            ts(started_at),
-            if connected { ts(connected_at) } else { "NULL".into() },
-            ts(ended),
-            if connected { talk.to_string() } else { "NULL".into() },
-            ts(ended),
-            opt(cost),
-            if cost.is_some() { "'USD'" } else { "NULL" },
-            ts(ended),
-            opt(money_buyer),
-            b(connected),
-            b(no_buyer),
-            b(duplicate),
-            b(s.qualified),
-            s.reason,
-            rules.currency,
-            rules.revenue_micros,
-            rules.payout_micros,
-            rules.buffer_secs,
-            rules.duplicate_window_secs,
-            s.revenue_micros,
-            s.payout_micros,
-            cost.unwrap_or(0),
-            s.profit_micros,
-        ));
-        debug_assert!(s.reason != reason::NO_CAMPAIGN);
+        let new = NewCall {
+            call_sid: format!("CASEED{call_id:012}"),
+            campaign_id: Some(*campaign_id),
+            number_id: Some(n.0),
+            publisher_id: Some(n.3),
+            caller: caller.clone(),
+            dialled: n.1.clone(),
+            caller_state: None,
+            caller_state_source: None,
+            caller_city: None,
+            caller_zip: None,
+            status: CallStatus::Completed,
+            outcome,
+            started_at,
+        };
+        calls_batch.push(CallRow {
+            buyer_id: money_buyer,
+            attempts,
+            answered_at: None,
+            connected_at: connected.then_some(connected_at),
+            ended_at: Some(ended),
+            duration_secs: Some(duration),
+            billable_secs: connected.then_some(talk),
+            updated_at: ended,
+            cost_micros: cost,
+            cost_currency: cost.map(|_| "USD".to_string()),
+            settled_at: Some(ended),
+            money_buyer_id: money_buyer,
+            answered: connected,
+            no_buyer,
+            talk_secs: talk,
+            duplicate,
+            qualified: Some(s.qualified),
+            qualify_reason: Some(s.reason),
+            currency: Some(rules.currency.clone()),
+            rule_revenue_micros: Some(rules.revenue_micros),
+            rule_payout_micros: Some(rules.payout_micros),
+            rule_buffer_secs: Some(rules.buffer_secs),
+            rule_duplicate_window_secs: Some(rules.duplicate_window_secs),
+            revenue_micros: s.revenue_micros,
+            payout_micros: s.payout_micros,
+            counted_cost_micros: cost.unwrap_or(0),
+            profit_micros: Some(s.profit_micros),
+            ..new.into_row(call_id)
+        });
+        debug_assert!(s.reason != QualifyReason::NoCampaign);
         let key = Key {
             hour: t.div_euclid(3600) * 3600,
             campaign_id: *campaign_id,
@@ -305,22 +289,25 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         if !no_buyer {
             legs.push((buyer, connected, talk));
         }
-        for (attempt, (leg_buyer, answered, talk)) in legs.into_iter().enumerate() {
-            if !leg_sql.is_empty() {
-                leg_sql.push(',');
-            }
-            leg_sql.push_str(&format!(
-                "({leg_id},{call_id},{},{leg_buyer},'{}',{},{},{},{},{talk},{},{},{})",
-                attempt + 1,
-                if answered { "completed" } else { "no-answer" },
-                b(true),
-                ts(started_at),
-                if answered { ts(connected_at) } else { "NULL".into() },
-                ts(ended),
-                ts(ended),
-                b(true),
-                b(answered)
-            ));
+        for (attempt, (leg_buyer, answered, talk)) in (1..).zip(legs) {
+            legs_batch.push(LegRow {
+                id: leg_id,
+                call_id,
+                attempt,
+                buyer_id: Some(leg_buyer),
+                dial_call_sid: None,
+                status: LegStatus::Twilio(if answered { CallStatus::Completed } else { CallStatus::NoAnswer }),
+                released: true,
+                reserved_at: started_at,
+                ringing_at: None,
+                answered_at: answered.then_some(connected_at),
+                ended_at: Some(ended),
+                duration_secs: Some(talk),
+                last_sequence: None,
+                expires_at: ended,
+                counted: true,
+                counted_connected: answered,
+            });
             rollups.entry(Key { buyer_id: leg_buyer, ..key }).or_default().add(&Sums {
                 offered: 1,
                 connected: i64::from(answered),
@@ -328,49 +315,28 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
             });
             leg_id += 1;
         }
-        in_batch += 1;
-        if in_batch == batch {
-            pending.push((std::mem::take(&mut call_sql), std::mem::take(&mut leg_sql)));
-            in_batch = 0;
-            if pending.len() == 10 {
-                flush(db, &mut pending, CALL_COLS, LEG_COLS)?;
-            }
+        if calls_batch.len() == BATCH {
+            insert(db, &mut calls_batch, &mut legs_batch)?;
         }
     }
-    if in_batch > 0 {
-        pending.push((call_sql, leg_sql));
-    }
-    flush(db, &mut pending, CALL_COLS, LEG_COLS)?;
+    insert(db, &mut calls_batch, &mut legs_batch)?;
     let full: Vec<(Key, Sums)> = rollups.into_iter().collect();
-    let rows = crate::money::rollup::expand(&full);
+    let rows: Vec<_> =
+        crate::money::rollup::expand(&full).into_iter().map(|(level, k, s)| crate::money::rollup::row(level, &k, &s)).collect();
     db.write_blocking(|c| {
-        crate::money::rollup::upsert(c, &rows)?;
-        if let DbConnection::Postgres(pg) = c {
-            pg.batch_execute(
-                "SELECT setval(pg_get_serial_sequence('calls', 'id'), (SELECT MAX(id) FROM calls)); \
-                 SELECT setval(pg_get_serial_sequence('call_legs', 'id'), (SELECT MAX(id) FROM call_legs)); ANALYZE;",
-            )?;
-        } else {
-            c.batch_execute("ANALYZE;")?;
-        }
-        Ok(())
+        crate::store::rollups::upsert(c, &rows)?;
+        crate::store::calls::bulk::after_bulk_insert(c)
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(started.elapsed().as_secs_f64())
 }
 
-fn flush(db: &Db, pending: &mut Vec<(String, String)>, call_cols: &str, leg_cols: &str) -> anyhow::Result<()> {
-    let work = std::mem::take(pending);
-    db.write_blocking(|c| {
-        for (calls_values, legs_values) in &work {
-            c.batch_execute(&format!("{call_cols}{calls_values}"))?;
-            if !legs_values.is_empty() {
-                c.batch_execute(&format!("{leg_cols}{legs_values}"))?;
-            }
-        }
-        Ok(())
-    })
-    .map_err(|e| anyhow::anyhow!("inserting calls: {e}"))
+/// Calls written per transaction.
+const BATCH: usize = 10_000;
+
+fn insert(db: &Db, calls: &mut Vec<CallRow>, legs: &mut Vec<LegRow>) -> anyhow::Result<()> {
+    let (calls, legs) = (std::mem::take(calls), std::mem::take(legs));
+    db.write_blocking(|c| crate::store::calls::bulk::insert(c, &calls, &legs)).map_err(|e| anyhow::anyhow!("inserting calls: {e}"))
 }
 
 /// One timed query of the benchmark.
@@ -384,7 +350,7 @@ pub struct Timing {
 /// Times each analytics query `runs` times over the last `days` days.
 pub fn bench(db: &Db, days: i64, runs: usize) -> anyhow::Result<(i64, Vec<Timing>)> {
     use callbroker_wire::{AnalyticsQuery, Bucket, GroupBy, PageParams};
-    let total: i64 = db.write_blocking(|c| Ok(calls::table.count().get_result(c)?)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let total: i64 = db.read_blocking(crate::store::calls::query::count).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (campaign, publisher, buyer, number) = db
         .write_blocking(|c| {
             let campaign: Option<i64> = campaigns::table.select(campaigns::id).order(campaigns::id.desc()).first(c).optional()?;

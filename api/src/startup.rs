@@ -52,7 +52,13 @@ impl Application {
         let config = Arc::new(config);
         let live = Arc::new(crate::live::Hub::new(config.live.clone()));
         crate::live::pump::start(db.clone(), config.database_url.clone(), live.clone())?;
-        let state = web::Data::new(AppState { db, config: config.clone(), jwt, live, twilio_token: Default::default() });
+        let ctx = crate::callflow::Ctx {
+            directory: Arc::default(),
+            routing: config.routing.clone(),
+            twilio_credentials: crate::twilio::account::from_config(&config.twilio).credentials().is_some(),
+        };
+        let flow = crate::callflow::Flow { db: db.clone(), hub: live.clone(), ctx: Arc::new(ctx) };
+        let state = web::Data::new(AppState { db, config: config.clone(), jwt, live, flow, twilio_token: Default::default() });
         spawn_reaper(state.clone());
         let mut registry = crate::jobs::Registry::new();
         crate::twilio::tasks::register(&mut registry, state.clone());
@@ -201,7 +207,7 @@ fn spawn_reaper(state: web::Data<AppState>) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match state.db.write(|c| crate::callflow::reap(c, chrono::Utc::now())).await {
+            match state.flow.reap(chrono::Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(released = n, "reaper released slots whose callbacks never came"),
                 Err(e) => tracing::warn!(error = %e, "reaper failed"),

@@ -11,6 +11,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Live events fan-out (`GET /api/events`).
     pub live: Arc<crate::live::Hub>,
+    /// The call flow (webhooks and the background work that changes calls).
+    pub flow: crate::callflow::Flow,
     /// The webhook-signing Auth Token, cached (see [`crate::twilio::account::TokenCache`]).
     pub twilio_token: crate::twilio::account::TokenCache,
 }

@@ -17,6 +17,7 @@ both_backends!(
     simultaneous_callbacks_fold_like_sequential_ones,
     forged_signatures_write_nothing,
     malformed_webhooks,
+    commits_are_all_or_nothing,
 );
 
 const NUMBER: &str = "+17175550100";
@@ -565,29 +566,61 @@ async fn sha256_signature_scheme(app: TestApp) {
     assert!(good.text().await.unwrap_or_default().contains("<Dial"));
 }
 
-/// Every path locks a call's legs before the call. The call's status callback finds the legs by
-/// the call's `CallSid` through a subquery, whose row `FOR UPDATE` must leave unlocked: the call
-/// is locked next, after its legs (PostgreSQL; SQLite has one writer and no row locks).
-#[tokio::test]
-async fn status_callback_locks_the_legs_before_the_call() {
-    use callbroker::db::schema::{call_legs, calls};
-    use callbroker::db::DbConnection;
-    use callbroker::error::Error;
+/// A change is written whole only if the call is still as it was read: computed from a version
+/// the call has moved past, or claiming a slot that is no longer free, it writes nothing at all
+/// (neither the call, nor its log, nor a live event, nor the slot).
+async fn commits_are_all_or_nothing(app: TestApp) {
+    use callbroker::db::schema::{buyer_load, call_events, calls, live_events};
+    use callbroker::db::{Db, PoolOptions};
+    use callbroker::routing::PeriodKeys;
+    use callbroker::store::calls::flow::{self, Claim, Commit, Effects, Find};
+    use callbroker_wire::LiveEventKind;
     use diesel::prelude::*;
-    let Some(app) = TestApp::spawn(callbroker_tests::Backend::Postgres).await else { return };
-    setup(&app, &[buyer("Only", "+14155550101", json!({}))]).await;
-    let leg = app.incoming_call("CA900", "+12015550123", NUMBER, &[]).await.leg().expect("dialled");
-    let mut holder = DbConnection::Postgres(PgConnection::establish(&app.db.url).expect("connect"));
-    let mut other = PgConnection::establish(&app.db.url).expect("connect");
-    holder
-        .transaction(|c| {
-            let legs = callbroker::store::calls::legs_for_update(c, "CA900")?;
-            assert_eq!(legs.iter().map(|l| l.id).collect::<Vec<_>>(), vec![leg], "the call's legs");
-            let call = calls::table.filter(calls::call_sid.eq("CA900")).select(calls::id).for_update().no_wait().first::<i64>(&mut other);
-            assert!(call.is_ok(), "the call row is not locked by the legs' read: {call:?}");
-            let held = call_legs::table.find(leg).select(call_legs::id).for_update().no_wait().first::<i64>(&mut other);
-            assert!(held.is_err(), "the leg is locked: {held:?}");
-            Ok::<_, Error>(())
+    let (_, buyers) = setup(&app, &[buyer("Only", "+14155550101", json!({"max_concurrent_calls": 1}))]).await;
+    app.incoming_call("CA950", "+12015550123", NUMBER, &[]).await.leg().expect("dialled");
+    let db = Db::connect(&app.db.url, &PoolOptions { max_connections: 2, ..PoolOptions::default() }).expect("db");
+    let counts = |db: &Db| {
+        db.read_blocking(|c| {
+            let events = call_events::table.count().get_result::<i64>(c)?;
+            let live = live_events::table.count().get_result::<i64>(c)?;
+            let load = buyer_load::table.select(buyer_load::in_progress).first::<i32>(c)?;
+            let outcome = calls::table.filter(calls::call_sid.eq("CA950")).select(calls::outcome).first::<String>(c)?;
+            Ok((events, live, load, outcome))
         })
-        .expect("transaction");
+        .expect("counts")
+    };
+    let (state, _) = db.read_blocking(|c| flow::read(c, Find::Sid("CA950"))).expect("read").expect("the call");
+    let change = |state: &flow::CallState| {
+        let mut e = Effects::new(state, callbroker::db::now());
+        e.call.outcome = callbroker::domain::states::Outcome::Failed;
+        e.log("test", json!({"n": 1}));
+        e.announce(LiveEventKind::CallCompleted, None);
+        e
+    };
+    let before = counts(&db);
+    // A claim on the buyer, whose one slot the call holds: nothing at all is written.
+    let mut claiming = change(&state);
+    claiming.claim = Some(Claim {
+        buyer_id: buyers[0],
+        buyer_name: "Only".into(),
+        max_concurrent: 1,
+        caps: [None, None, None],
+        keys: PeriodKeys { hour: 0, day: 0, month: 0 },
+        attempt: 2,
+        expires_at: callbroker::db::now(),
+    });
+    let e = claiming.clone();
+    assert_eq!(db.write_atomic_blocking(move |c| flow::commit(c, &e)).expect("commit"), Commit::SlotTaken);
+    assert_eq!(counts(&db), before, "a claim that lost writes nothing");
+    // The change as read: written whole.
+    let e = change(&state);
+    assert_eq!(db.write_atomic_blocking(move |c| flow::commit(c, &e)).expect("commit"), Commit::Done { leg_id: None });
+    let after = counts(&db);
+    assert_eq!((after.0, after.1, after.3.as_str()), (before.0 + 1, before.1 + 1, "failed"), "the log entry, the event, the call");
+    // The same change again, computed from the version the call has moved past: nothing written.
+    let e = change(&state);
+    assert_eq!(db.write_atomic_blocking(move |c| flow::commit(c, &e)).expect("commit"), Commit::Stale);
+    assert_eq!(counts(&db), after, "a stale change writes nothing");
+    let (now, _) = db.read_blocking(|c| flow::read(c, Find::Sid("CA950"))).expect("read").expect("the call");
+    assert_eq!(now.call.version, state.call.version + 1, "one change, one version");
 }

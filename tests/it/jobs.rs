@@ -48,7 +48,7 @@ async fn competing_workers_run_each_job_once(backend: Backend) {
     loop {
         let wanted = ids.clone();
         let done = db.read(move |c| wanted.iter().map(|id| jobs::get(c, *id)).collect::<Result<Vec<_>, _>>()).await.expect("read");
-        if done.iter().all(|j| j.status == jobs::DONE) {
+        if done.iter().all(|j| j.status == callbroker::domain::states::JobStatus::Done) {
             assert!(done.iter().all(|j| j.attempts == 1), "each ran once");
             break;
         }
@@ -81,7 +81,7 @@ async fn failing_job_backs_off_then_gives_up(backend: Backend) {
     let started = Instant::now();
     let row = loop {
         let row = db.read(move |c| jobs::get(c, id)).await.expect("read");
-        if row.status == jobs::FAILED {
+        if row.status == callbroker::domain::states::JobStatus::Failed {
             break row;
         }
         assert!(started.elapsed() < Duration::from_secs(10), "not given up: {row:?}");

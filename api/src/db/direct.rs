@@ -22,18 +22,6 @@ macro_rules! run {
 }
 pub(crate) use run;
 
-/// `run_locked!(conn, method, query)`: [`run!`] with the rows read locked until the transaction
-/// ends (`FOR UPDATE`) on PostgreSQL. SQLite has one writer, so a plain read is serialised already.
-macro_rules! run_locked {
-    ($conn:expr, $method:ident, $query:expr $(,)?) => {
-        match $conn {
-            $crate::db::DbConnection::Postgres(c) => $query.for_update().$method(c),
-            $crate::db::DbConnection::Sqlite(c) => $query.$method(c),
-        }
-    };
-}
-pub(crate) use run_locked;
-
 #[cfg(test)]
 mod tests {
     use crate::db::testing::{t, with_table, Prepared};

@@ -7,7 +7,9 @@
 //! serialising writers in-process avoids `SQLITE_BUSY` on read-to-write lock upgrades. The
 //! request path's writes go to one writer thread that commits them in batches ([`writer`]).
 
+pub mod codes;
 pub mod direct;
+pub mod raw;
 pub mod schema;
 pub mod stamp;
 #[cfg(test)]
@@ -168,8 +170,6 @@ pub struct Db {
     read: Pool,
     write: Pool,
     backend: Backend,
-    /// Woken after a commit that wrote live events (see [`crate::live`]).
-    live_wake: std::sync::Arc<crate::live::Wake>,
     /// SQLite: the writer thread that runs [`Db::write`]s in batches.
     writer: Option<writer::Writer>,
     /// SQLite: set after a commit, for the checkpointer thread.
@@ -266,17 +266,15 @@ impl Db {
             Backend::Sqlite => (build(opts.max_connections.max(2))?, build(1)?),
         };
         let alive = std::sync::Arc::new(());
-        let live_wake: std::sync::Arc<crate::live::Wake> = Default::default();
         let (writer, committed) = match backend {
             Backend::Sqlite => {
                 let committed: std::sync::Arc<AtomicBool> = Default::default();
                 spawn_checkpointer(read.clone(), committed.clone(), std::sync::Arc::downgrade(&alive))?;
-                let wakes = writer::Wakes { live: live_wake.clone(), committed: committed.clone() };
-                (Some(writer::Writer::start(write.clone(), wakes, opts.acquire_timeout)?), Some(committed))
+                (Some(writer::Writer::start(write.clone(), committed.clone(), opts.acquire_timeout)?), Some(committed))
             }
             Backend::Postgres => (None, None),
         };
-        Ok(Db { read, write, backend, live_wake, writer, committed, statements, _alive: alive })
+        Ok(Db { read, write, backend, writer, committed, statements, _alive: alive })
     }
 
     pub fn backend(&self) -> Backend {
@@ -309,8 +307,7 @@ impl Db {
     }
 
     /// Runs `f` in a transaction (on SQLite: in the writer's next batch, see [`writer`]); any
-    /// error rolls it back. Live events emitted by `f`, then its rollup changes, are written last
-    /// thing before the commit.
+    /// error rolls it back.
     /// A transaction that loses to a concurrent one (PostgreSQL deadlock or serialization
     /// failure) is run again, up to [`WRITE_ATTEMPTS`] times, so `f` must only act on the database.
     pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
@@ -325,16 +322,50 @@ impl Db {
         blocking(move || db.write_blocking(f)).await
     }
 
+    /// Runs `f`, whose writes are each one atomic statement guarded by what it read (the call
+    /// tables' commit, [`crate::store::calls::flow::commit`]): on PostgreSQL on a pooled
+    /// connection outside any transaction block, so each statement is one round trip and commits
+    /// by itself; on SQLite in the writer's next batch, like [`Db::write`] (there nothing comes
+    /// between `f`'s reads and its writes). `f` deals with its own conflicts; it is not run
+    /// again here.
+    pub async fn write_atomic<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+    {
+        if let Some(writer) = &self.writer {
+            return writer.write(f).await;
+        }
+        let pool = self.write.clone();
+        let mut f = f;
+        blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Synchronous variant of [`Db::write_atomic`] for commands and background threads.
+    pub fn write_atomic_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
+        match &self.writer {
+            Some(_) => {
+                let mut f = Some(f);
+                self.write_blocking(move |c| f.take().map_or_else(|| Err(Error::internal(anyhow::anyhow!("run twice"))), |f| f(c)))
+            }
+            None => {
+                let mut conn = self.write.get()?;
+                f(&mut conn)
+            }
+        }
+    }
+
     /// Synchronous variant of [`Db::write`] for commands and background threads.
     pub fn write_blocking<T>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
         let mut conn = self.write.get()?;
         let mut attempt = 1;
         loop {
             match write_transaction(&mut conn, &mut f) {
-                Ok((value, events)) => {
-                    if events > 0 {
-                        self.live_wake.notify();
-                    }
+                Ok(value) => {
                     if let Some(committed) = &self.committed {
                         committed.store(true, Ordering::Relaxed);
                     }
@@ -356,10 +387,6 @@ impl Db {
         f(&mut conn)
     }
 
-    pub fn live_wake(&self) -> std::sync::Arc<crate::live::Wake> {
-        self.live_wake.clone()
-    }
-
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), Error> {
         self.read(|c| c.batch_execute("SELECT 1").map_err(Error::from)).await
@@ -376,39 +403,9 @@ impl Db {
     }
 }
 
-/// Runs `f` in a transaction of `conn` (a savepoint when one is open), with what every write does
-/// last thing before its commit: the live events `f` emitted, then its held-back rollup changes.
-/// Returns `f`'s value and how many live events were written.
-pub(crate) fn write_transaction<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
-) -> Result<(T, usize), Error> {
-    run_write(conn, f, true)
-}
-
-/// [`write_transaction`], or with `own_transaction` false the same straight in the transaction
-/// already open on `conn` (the SQLite writer's optimistic run, where a failure rolls back the
-/// whole batch).
-pub(crate) fn run_write<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
-    own_transaction: bool,
-) -> Result<(T, usize), Error> {
-    crate::live::discard();
-    crate::money::rollup::start_deferring();
-    let body = |c: &mut DbConnection| {
-        let value = f(c)?;
-        let events = crate::live::flush(c)?;
-        let for_batch = crate::money::rollup::flush_deferred(c)?;
-        Ok::<_, Error>((value, events, for_batch))
-    };
-    let result = if own_transaction { conn.transaction(body) } else { body(conn) };
-    crate::money::rollup::stop_deferring();
-    crate::live::discard();
-    let (value, events, for_batch) = result?;
-    // Inside a SQLite writer batch the rollup changes are written once for the whole batch.
-    crate::money::rollup::hold_for_batch(for_batch);
-    Ok((value, events))
+/// Runs `f` in a transaction of `conn` (a savepoint when one is open).
+pub(crate) fn write_transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
+    conn.transaction(f)
 }
 
 /// Runs `f` on the runtime's pool of blocking threads (database calls block).
@@ -428,8 +425,12 @@ fn retry_pause_ms(attempt: u32) -> u64 {
 
 /// `NOW()` as stored: UTC, microsecond precision (what both backends keep).
 pub fn now() -> chrono::NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    chrono::Timelike::with_nanosecond(&now, now.and_utc().timestamp_subsec_micros() * 1000).unwrap_or(now)
+    to_stored(chrono::Utc::now().naive_utc())
+}
+
+/// `t` truncated to the microsecond, as both backends store it.
+pub fn to_stored(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    chrono::Timelike::with_nanosecond(&t, t.and_utc().timestamp_subsec_micros() * 1000).unwrap_or(t)
 }
 
 diesel::define_sql_function! {

@@ -209,6 +209,7 @@ diesel::table! {
         counted_cost_micros -> BigInt,
         profit_micros -> Nullable<BigInt>,
         postback_at -> Nullable<Timestamp>,
+        version -> BigInt,
     }
 }
 
@@ -262,6 +263,13 @@ diesel::table! {
         api_key_sid -> Nullable<Text>,
         api_key_secret -> Nullable<Text>,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    directory_version (id) {
+        id -> Integer,
+        version -> BigInt,
     }
 }
 
@@ -344,4 +352,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_publishers,
     call_rollups,
     postback_attempts,
+    directory_version,
 );

@@ -25,7 +25,6 @@ use tokio::sync::oneshot;
 
 use super::{DbConnection, Pool};
 use crate::error::Error;
-use crate::live::Wake;
 
 /// The most transactions committed together.
 pub const MAX_BATCH: usize = 64;
@@ -33,9 +32,8 @@ pub const MAX_BATCH: usize = 64;
 /// A write queued for the writer thread.
 trait Task: Send {
     /// Runs the write in the batch's transaction, in a savepoint of its own when `savepoint`,
-    /// and keeps its value for [`Task::finish`]. Returns how many live events it wrote, or `None`
-    /// when it failed.
-    fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> Option<usize>;
+    /// and keeps its value for [`Task::finish`]. Returns whether it succeeded.
+    fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> bool;
     /// Tells the caller its value (or error) once the batch is committed, or why it was not.
     fn finish(self: Box<Self>, commit: Result<(), &Error>);
     /// Refuses the write unstarted.
@@ -57,12 +55,12 @@ where
     T: Send + 'static,
     F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
 {
-    fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> Option<usize> {
+    fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> bool {
         self.ran = None;
-        let ran = super::run_write(conn, &mut self.f, savepoint);
-        let events = ran.as_ref().ok().map(|(_, n)| *n);
-        self.ran = Some(ran.map(|(value, _)| value));
-        events
+        let ran = if savepoint { super::write_transaction(conn, &mut self.f) } else { (self.f)(conn) };
+        let ok = ran.is_ok();
+        self.ran = Some(ran);
+        ok
     }
 
     fn finish(self: Box<Self>, commit: Result<(), &Error>) {
@@ -86,15 +84,6 @@ where
     }
 }
 
-/// Whom the writer tells of a commit.
-#[derive(Default)]
-pub struct Wakes {
-    /// The live-event pump, when the batch wrote events.
-    pub live: Arc<Wake>,
-    /// Set after every commit, for the checkpointer thread (`spawn_checkpointer` in [`super`]).
-    pub committed: Arc<std::sync::atomic::AtomicBool>,
-}
-
 /// The queue to the writer thread (cheap to clone).
 #[derive(Clone)]
 pub struct Writer {
@@ -108,12 +97,13 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread on `pool` (of one connection). A write that has waited `wait` in
     /// the queue is refused unstarted (503), like a request that waited that long for a pooled
-    /// connection.
-    pub fn start(pool: Pool, wake: Wakes, wait: Duration) -> std::io::Result<Writer> {
+    /// connection. `committed` is set after every commit (for the checkpointer thread,
+    /// `spawn_checkpointer` in [`super`]).
+    pub fn start(pool: Pool, committed: Arc<std::sync::atomic::AtomicBool>, wait: Duration) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel::<Box<dyn Task>>();
         let counts: Arc<[std::sync::atomic::AtomicU64; 3]> = Arc::default();
         let counted = counts.clone();
-        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(&pool, &rx, &wake, &counted))?;
+        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(&pool, &rx, &committed, &counted))?;
         Ok(Writer { tasks: tx, wait, counts })
     }
 
@@ -153,16 +143,13 @@ enum Failed {
 /// Runs every write of `batch` in one transaction and commits it; with `savepoints`, each write
 /// in a savepoint of its own (a failed one is rolled back alone), else straight in the
 /// transaction (a failed one rolls everything back). `failed` counts the writes that failed.
-/// Returns how many live events the committed batch wrote.
-fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, failed: &mut usize) -> Result<usize, Failed> {
-    let mut events = 0;
+fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, failed: &mut usize) -> Result<(), Failed> {
     let mut rerun = false;
-    crate::money::rollup::start_batch();
     let committed = conn.transaction(|c| {
         for task in batch.iter_mut() {
             match std::panic::catch_unwind(AssertUnwindSafe(|| task.run(c, savepoints))) {
-                Ok(Some(n)) => events += n,
-                Ok(None) => {
+                Ok(true) => {}
+                Ok(false) => {
                     *failed += 1;
                     if !savepoints {
                         rerun = true;
@@ -173,18 +160,21 @@ fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, 
                 Err(_) => return Err(Error::Internal(anyhow::anyhow!("a write transaction panicked"))),
             }
         }
-        // The rollup changes of every write in the batch, merged into one upsert.
-        crate::money::rollup::flush_batch(c)
+        Ok(())
     });
-    crate::money::rollup::end_batch();
     match committed {
-        Ok(()) => Ok(events),
+        Ok(()) => Ok(()),
         Err(_) if rerun => Err(Failed::AWrite),
         Err(e) => Err(Failed::Batch(e)),
     }
 }
 
-fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[std::sync::atomic::AtomicU64; 3]) {
+fn run(
+    pool: &Pool,
+    rx: &mpsc::Receiver<Box<dyn Task>>,
+    committed: &std::sync::atomic::AtomicBool,
+    counts: &[std::sync::atomic::AtomicU64; 3],
+) {
     use std::sync::atomic::Ordering::Relaxed;
     // Whether the last batch had a write that failed: the next starts with savepoints.
     let mut last_failed = false;
@@ -231,20 +221,14 @@ fn run(pool: &Pool, rx: &mpsc::Receiver<Box<dyn Task>>, wake: &Wakes, counts: &[
             Failed::Batch(e) => e,
             Failed::AWrite => Error::Internal(anyhow::anyhow!("a write failed in a batch run with savepoints")),
         });
-        let (commit, events) = match &outcome {
-            Ok(events) => (Ok(()), *events),
-            Err(e) => (Err(e), 0),
-        };
+        let commit = outcome.as_ref().map(|()| ());
         if commit.is_ok() {
-            wake.committed.store(true, Relaxed);
+            committed.store(true, Relaxed);
             counts[0].fetch_add(1, Relaxed);
             counts[1].fetch_add(batch.len() as u64, Relaxed);
         }
         for task in batch {
             task.finish(commit);
-        }
-        if events > 0 {
-            wake.live.notify();
         }
     }
 }
@@ -379,7 +363,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_that_waited_too_long_is_refused_unstarted() {
         let (db, dir) = db();
-        let writer = Writer::start(db.write.clone(), Default::default(), Duration::ZERO).expect("writer");
+        let writer = Writer::start(db.write.clone(), Arc::default(), Duration::ZERO).expect("writer");
         let refused = writer.write(insert(1)).await;
         assert!(matches!(refused, Err(Error::Unavailable(_))), "{refused:?}");
         assert!(values(&db).is_empty(), "nothing written");

@@ -1,2 +1,4 @@
-//! Input rules: wire types are parsed into validated values before anything is written.
+//! Plain domain values and rules, without I/O: the states calls, legs and jobs go through, and
+//! the input rules wire types are checked against before anything is written.
+pub mod states;
 pub mod validate;

@@ -24,12 +24,50 @@ use rand::Rng;
 use crate::config::JobsConfig;
 use crate::db::schema::jobs;
 use crate::db::{direct, now, update, Db, DbConnection};
+use crate::domain::states::JobStatus;
 use crate::error::Error;
+use crate::store::jobs::NewJob;
+use serde_json::json;
 
-pub const PENDING: &str = "pending";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const FAILED: &str = "failed";
+/// Work on a call that a change to it queues, to run once the change is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallWork {
+    /// Ask Twilio what the call cost ([`crate::twilio::tasks`]).
+    Cost,
+    /// Transcribe the call's recording ([`crate::twilio::tasks`]).
+    Transcript,
+    /// Tell the publisher its call qualified ([`crate::postback`]).
+    Postback,
+}
+
+impl CallWork {
+    pub fn kind(self) -> &'static str {
+        match self {
+            CallWork::Cost => "twilio.call_cost",
+            CallWork::Transcript => "twilio.transcript",
+            CallWork::Postback => "postback",
+        }
+    }
+
+    /// Tries before it is given up (the queue's backoff spaces them out).
+    pub fn max_attempts(self) -> i32 {
+        match self {
+            CallWork::Cost | CallWork::Transcript => DEFAULT_MAX_ATTEMPTS,
+            CallWork::Postback => 8,
+        }
+    }
+
+    /// The job doing this for call `call_id`, due at `run_at`.
+    pub fn job(self, call_id: i64, run_at: NaiveDateTime) -> NewJob {
+        NewJob { kind: self.kind().to_string(), payload: json!(CallJob { call_id }).to_string(), run_at, max_attempts: self.max_attempts() }
+    }
+}
+
+/// The payload of a [`CallWork`] job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallJob {
+    pub call_id: i64,
+}
 
 /// A claimed job as a handler sees it.
 #[derive(Debug, Clone)]
@@ -122,20 +160,8 @@ pub fn enqueue_with(
     run_at: NaiveDateTime,
     max_attempts: i32,
 ) -> Result<i64, Error> {
-    let t = now();
-    let insert = diesel::insert_into(jobs::table)
-        .values((
-            jobs::kind.eq(kind),
-            jobs::payload.eq(payload.to_string()),
-            jobs::run_at.eq(run_at),
-            jobs::attempts.eq(0),
-            jobs::max_attempts.eq(max_attempts.max(1)),
-            jobs::status.eq(PENDING),
-            jobs::created_at.eq(t),
-            jobs::updated_at.eq(t),
-        ))
-        .returning(jobs::id);
-    Ok(direct::run!(conn, get_result, insert)?)
+    let job = NewJob { kind: kind.to_string(), payload: payload.to_string(), run_at, max_attempts };
+    crate::store::jobs::insert(conn, &job, now())
 }
 
 /// A job's row, for tests and operators.
@@ -149,7 +175,7 @@ pub struct JobRow {
     pub attempts: i32,
     pub max_attempts: i32,
     pub last_error: Option<String>,
-    pub status: String,
+    pub status: JobStatus,
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -163,7 +189,12 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<JobRow, Error> {
 fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64) -> Result<Vec<i64>, Error> {
     let due = jobs::table
         .filter(jobs::kind.eq_any(kinds))
-        .filter(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))))
+        .filter(
+            jobs::status
+                .eq(JobStatus::Pending)
+                .and(jobs::run_at.le(at))
+                .or(jobs::status.eq(JobStatus::Running).and(jobs::locked_until.lt(at))),
+        )
         .order(jobs::run_at.asc())
         .select(jobs::id)
         .limit(limit);
@@ -172,12 +203,18 @@ fn due(conn: &mut DbConnection, kinds: &[String], at: NaiveDateTime, limit: i64)
 
 /// Claims job `id` if it is still claimable: the conditional update only matches for one worker.
 fn claim(conn: &mut DbConnection, id: i64, at: NaiveDateTime, lease: chrono::Duration) -> Result<Option<Job>, Error> {
-    let still_due =
-        jobs::id.eq(id).and(jobs::status.eq(PENDING).and(jobs::run_at.le(at)).or(jobs::status.eq(RUNNING).and(jobs::locked_until.lt(at))));
+    let still_due = jobs::id.eq(id).and(
+        jobs::status.eq(JobStatus::Pending).and(jobs::run_at.le(at)).or(jobs::status.eq(JobStatus::Running).and(jobs::locked_until.lt(at))),
+    );
     let take = update(
         jobs::table,
         still_due,
-        (jobs::status.eq(RUNNING), jobs::locked_until.eq(at + lease), jobs::attempts.eq(jobs::attempts + 1), jobs::updated_at.eq(at)),
+        (
+            jobs::status.eq(JobStatus::Running),
+            jobs::locked_until.eq(at + lease),
+            jobs::attempts.eq(jobs::attempts + 1),
+            jobs::updated_at.eq(at),
+        ),
     );
     let n = direct::run!(conn, execute, take)?;
     if n == 0 {
@@ -205,11 +242,11 @@ pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
 
 fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg: &JobsConfig) -> Result<(), Error> {
     let t = now();
-    let running = jobs::id.eq(job.id).and(jobs::status.eq(RUNNING));
+    let running = jobs::id.eq(job.id).and(jobs::status.eq(JobStatus::Running));
     match result {
         Ok(()) => {
             let done = (
-                jobs::status.eq(DONE),
+                jobs::status.eq(JobStatus::Done),
                 jobs::locked_until.eq(None::<NaiveDateTime>),
                 jobs::last_error.eq(None::<String>),
                 jobs::updated_at.eq(t),
@@ -219,7 +256,7 @@ fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg
         Err(e) if e.permanent || job.attempt >= job.max_attempts => {
             tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempt, error = %e.message, "job given up");
             let failed = (
-                jobs::status.eq(FAILED),
+                jobs::status.eq(JobStatus::Failed),
                 jobs::locked_until.eq(None::<NaiveDateTime>),
                 jobs::last_error.eq(Some(&e.message)),
                 jobs::updated_at.eq(t),
@@ -233,7 +270,7 @@ fn finish(conn: &mut DbConnection, job: &Job, result: &Result<(), JobError>, cfg
             let run_at = t + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::hours(1));
             tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempt, error = %e.message, ?wait, "job will be retried");
             let again = (
-                jobs::status.eq(PENDING),
+                jobs::status.eq(JobStatus::Pending),
                 jobs::run_at.eq(run_at),
                 jobs::locked_until.eq(None::<NaiveDateTime>),
                 jobs::last_error.eq(Some(&e.message)),

@@ -1,217 +1,41 @@
 //! Live events: call changes pushed to dashboards over Server-Sent Events (`GET /api/events`).
 //!
 //! How an event travels:
-//! 1. The call flow calls [`emit`] inside its write transaction. That only notes the event
-//!    (per thread: the transaction runs synchronously on one blocking thread).
-//! 2. Just before the transaction commits, [`crate::db::Db::write`] calls [`flush`]: each noted
-//!    event becomes a row of `live_events` carrying the call as it stands at the end of the
-//!    transaction. A rolled-back change publishes nothing. After the commit the instance's pump
-//!    is woken in-process.
-//! 3. After the commit, one pump per instance ([`pump`]) reads the rows past its cursor and hands
-//!    them to the in-process [`Hub`] (a bounded broadcast), in id order. On PostgreSQL the pump
-//!    LISTENs, and when woken by its own instance's commits it sends one `NOTIFY` for all of them,
-//!    so an event written by any instance reaches the clients of every instance. (A `NOTIFY`
-//!    inside each write transaction would take PostgreSQL's notify-queue lock at every commit and
-//!    serialise them all.) SQLite has one writer, so ids commit in order. PostgreSQL
-//!    commits concurrent transactions in any order, so a later id can become visible before an
-//!    earlier one: the pump then waits at the hole until every transaction that was running when
-//!    it saw the hole has ended (see [`pump`]). No lock orders the writers, so instances and
-//!    transactions never queue behind one another to publish.
-//! 4. Each SSE client reads the hub through its own receiver: a client that falls
+//! 1. A webhook's change ([`crate::store::calls::flow::Effects`]) lists the events it announces.
+//!    Its commit writes each as a row of `live_events` carrying the call as the commit leaves it,
+//!    in the same statement (PostgreSQL) or transaction (SQLite) as the change: a change that is
+//!    not written announces nothing. After the commit the call flow wakes this instance's pump
+//!    ([`Hub::wake`]).
+//! 2. One pump per instance ([`pump`]) reads the rows past its cursor and hands them to the
+//!    in-process [`Hub`] (a bounded broadcast), in id order. On PostgreSQL the pump LISTENs, and
+//!    when woken by its own instance's commits it sends one `NOTIFY` for all of them, so an event
+//!    written by any instance reaches the clients of every instance. (A `NOTIFY` in each commit
+//!    would take PostgreSQL's notify-queue lock at every commit and serialise them all.) SQLite
+//!    has one writer, so ids commit in order. PostgreSQL commits concurrent statements in any
+//!    order, so a later id can become visible before an earlier one: the pump then waits at the
+//!    hole until every transaction that was running when it saw the hole has ended (see
+//!    [`pump`]). No lock orders the writers, so instances never queue behind one another to
+//!    publish.
+//! 3. Each SSE client reads the hub through its own receiver: a client that falls
 //!    `client_buffer` events behind is told to reload and disconnected; nobody ever waits for it.
 //!    A client resuming with `Last-Event-ID` replays from the database up to what the pump has
 //!    published, then follows the hub.
 pub mod pump;
 pub mod sse;
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use callbroker_wire::{Call, LiveEventKind, LiveQualification};
-use chrono::NaiveDateTime;
-use diesel::connection::{Connection, TransactionManager};
-use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use callbroker_wire::LiveEventKind;
 use tokio::sync::{broadcast, watch};
 
-use crate::db::schema::{calls, live_events};
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::store::calls::CallRow;
+pub use crate::store::live_events::{after, between, kept, last_id, prune, Payload, Row};
 
 /// The PostgreSQL channel the pumps LISTEN on.
 pub const CHANNEL: &str = "callbroker_live";
-
-/// A change to announce, named by the call it concerns.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LiveEvent {
-    Created(i64),
-    Ringing(i64),
-    Answered(i64),
-    Completed(i64),
-    /// The money verdict (emitted by the money code once a completed call is judged).
-    Qualified {
-        call_id: i64,
-        qualification: LiveQualification,
-    },
-}
-
-impl LiveEvent {
-    pub fn call_id(&self) -> i64 {
-        match self {
-            LiveEvent::Created(id) | LiveEvent::Ringing(id) | LiveEvent::Answered(id) | LiveEvent::Completed(id) => *id,
-            LiveEvent::Qualified { call_id, .. } => *call_id,
-        }
-    }
-    pub fn kind(&self) -> LiveEventKind {
-        match self {
-            LiveEvent::Created(_) => LiveEventKind::CallCreated,
-            LiveEvent::Ringing(_) => LiveEventKind::CallRinging,
-            LiveEvent::Answered(_) => LiveEventKind::CallAnswered,
-            LiveEvent::Completed(_) => LiveEventKind::CallCompleted,
-            LiveEvent::Qualified { .. } => LiveEventKind::CallQualified,
-        }
-    }
-}
-
-thread_local! {
-    static PENDING: RefCell<Vec<LiveEvent>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Announces `event` when the current write transaction commits (nothing if it rolls back).
-/// Must be called inside [`crate::db::Db::write`] / `write_blocking`, which write it out.
-pub fn emit(conn: &mut DbConnection, event: LiveEvent) -> Result<(), Error> {
-    let depth = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn).transaction_depth()?;
-    if depth.is_none() {
-        return Err(Error::Internal(anyhow::anyhow!("live events must be emitted inside a write transaction")));
-    }
-    PENDING.with(|p| p.borrow_mut().push(event));
-    Ok(())
-}
-
-/// Forgets events noted on this thread (a transaction starts, or rolled back).
-pub(crate) fn discard() {
-    PENDING.with(|p| p.borrow_mut().clear());
-}
-
-/// What a row's `payload` holds.
-#[derive(Debug, Deserialize)]
-struct Payload {
-    call: Call,
-    #[serde(default)]
-    qualification: Option<LiveQualification>,
-}
-
-/// A [`Payload`] as written: the call borrowed, for it may carry several events.
-#[derive(Serialize)]
-struct PayloadRef<'a> {
-    call: &'a Call,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    qualification: Option<LiveQualification>,
-}
-
-/// Writes the events noted in this transaction; returns how many. Called by `Db::write` last
-/// thing before the commit.
-pub(crate) fn flush(conn: &mut DbConnection) -> Result<usize, Error> {
-    let mut pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    // The same change noted twice in one transaction (e.g. two callbacks folded together) is one event.
-    let mut seen = std::collections::HashSet::new();
-    pending.retain(|e| matches!(e, LiveEvent::Qualified { .. }) || seen.insert((e.kind(), e.call_id())));
-    let at = crate::db::now();
-    let mut written = 0;
-    // Each call is read once, however many of its events the transaction holds.
-    let mut calls_read: Vec<(i64, Option<Call>)> = Vec::new();
-    for event in pending {
-        let call_id = event.call_id();
-        let index = match calls_read.iter().position(|(id, _)| *id == call_id) {
-            Some(i) => i,
-            None => {
-                let row = crate::db::direct::run!(conn, first, calls::table.find(call_id).select(CallRow::as_select())).optional()?;
-                calls_read.push((call_id, row.map(CallRow::into_wire)));
-                calls_read.len() - 1
-            }
-        };
-        let Some(call) = &calls_read[index].1 else { continue };
-        let publisher_id = call.publisher_id;
-        let kind = event.kind();
-        let qualification = match event {
-            LiveEvent::Qualified { qualification, .. } => Some(qualification),
-            _ => None,
-        };
-        let payload = serde_json::to_string(&PayloadRef { call, qualification }).map_err(|e| Error::Internal(e.into()))?;
-        let insert = diesel::insert_into(live_events::table).values((
-            live_events::at.eq(crate::db::stamp::Stamp(at)),
-            live_events::kind.eq(kind.as_str()),
-            live_events::call_id.eq(Some(call_id)),
-            live_events::publisher_id.eq(publisher_id),
-            live_events::payload.eq(payload),
-        ));
-        crate::db::direct::run!(conn, execute, insert)?;
-        written += 1;
-    }
-    Ok(written)
-}
-
-/// A stored event, as read back.
-#[derive(Debug, Clone, Queryable)]
-pub struct Row {
-    pub id: i64,
-    #[diesel(deserialize_as = crate::db::stamp::Stamp)]
-    pub at: NaiveDateTime,
-    pub kind: String,
-    pub publisher_id: Option<i64>,
-    pub payload: String,
-}
-
-fn rows_query() -> live_events::BoxedQuery<
-    'static,
-    crate::db::DbBackend,
-    (
-        diesel::sql_types::BigInt,
-        diesel::sql_types::Timestamp,
-        diesel::sql_types::Text,
-        diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
-        diesel::sql_types::Text,
-    ),
-> {
-    live_events::table
-        .select((live_events::id, live_events::at, live_events::kind, live_events::publisher_id, live_events::payload))
-        .into_boxed()
-}
-
-/// Events after `after`, oldest first, at most `limit`; only one publisher's with `scope`.
-pub fn after(conn: &mut DbConnection, after: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, Error> {
-    between(conn, after, i64::MAX, scope, limit)
-}
-
-/// Events with `after < id <= upto`, oldest first, at most `limit`; only one publisher's with `scope`.
-pub fn between(conn: &mut DbConnection, after: i64, upto: i64, scope: Option<i64>, limit: i64) -> Result<Vec<Row>, Error> {
-    let mut q = rows_query().filter(live_events::id.gt(after)).filter(live_events::id.le(upto));
-    if let Some(p) = scope {
-        q = q.filter(live_events::publisher_id.eq(p));
-    }
-    Ok(q.order(live_events::id.asc()).limit(limit).load(conn)?)
-}
-
-/// The newest event id (0 when none).
-pub fn last_id(conn: &mut DbConnection) -> Result<i64, Error> {
-    Ok(live_events::table.select(diesel::dsl::max(live_events::id)).first::<Option<i64>>(conn)?.unwrap_or(0))
-}
-
-/// Whether event `id` is still kept.
-pub fn kept(conn: &mut DbConnection, id: i64) -> Result<bool, Error> {
-    Ok(diesel::select(diesel::dsl::exists(live_events::table.find(id))).get_result(conn)?)
-}
-
-/// Deletes events recorded before `before`; returns how many.
-pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, Error> {
-    Ok(diesel::delete(live_events::table.filter(live_events::at.lt(before))).execute(conn)?)
-}
 
 /// An event ready to send: its SSE frames for staff and (when it has a publisher) for that
 /// publisher, rendered once for every client.
@@ -317,6 +141,8 @@ pub struct Hub {
     published: AtomicI64,
     stop_tx: watch::Sender<bool>,
     stopped: AtomicBool,
+    /// Wakes the pump after a local commit that wrote events.
+    wake: Arc<Wake>,
     pub config: crate::config::LiveConfig,
 }
 
@@ -324,7 +150,17 @@ impl Hub {
     pub fn new(config: crate::config::LiveConfig) -> Hub {
         let (tx, _) = broadcast::channel(config.client_buffer.max(1));
         let (stop_tx, _) = watch::channel(false);
-        Hub { tx, published: AtomicI64::new(0), stop_tx, stopped: AtomicBool::new(false), config }
+        Hub { tx, published: AtomicI64::new(0), stop_tx, stopped: AtomicBool::new(false), wake: Arc::default(), config }
+    }
+
+    /// Tells the pump that a local commit wrote events (it reads them at once).
+    pub fn wake(&self) {
+        self.wake.notify();
+    }
+
+    /// What the pump waits on.
+    pub fn waker(&self) -> Arc<Wake> {
+        self.wake.clone()
     }
 
     /// Hands an event to every connected client; never waits.
@@ -370,20 +206,25 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{Db, PoolOptions};
-    use crate::store::calls::NewCall;
+    use callbroker_wire::{Call, LiveQualification};
+    use diesel::prelude::*;
 
-    fn db() -> (Db, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("cb-live-{}-{}", std::process::id(), crate::auth::random_token(8)));
-        let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()), &PoolOptions::default()).expect("connect");
+    use crate::db::{Db, PoolOptions};
+    use crate::domain::states::{CallStatus, Outcome};
+    use crate::store::calls::NewCall;
+    use crate::store::live_events::PayloadRef;
+
+    fn db() -> (Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display()), &PoolOptions::default()).expect("connect");
         db.migrate().expect("migrate");
         (db, dir)
     }
 
-    fn new_call(sid: &str, publisher_id: Option<i64>) -> NewCall {
+    fn call(id: i64, publisher_id: Option<i64>) -> Call {
         let t = crate::db::now();
         NewCall {
-            call_sid: sid.into(),
+            call_sid: format!("CA{id}"),
             campaign_id: None,
             number_id: None,
             publisher_id,
@@ -393,11 +234,12 @@ mod tests {
             caller_state_source: None,
             caller_city: None,
             caller_zip: None,
-            status: "ringing".into(),
-            outcome: "routed".into(),
+            status: CallStatus::Ringing,
+            outcome: Outcome::Routed,
             started_at: t,
-            updated_at: t,
         }
+        .into_row(id)
+        .into_wire()
     }
 
     fn qualification() -> LiveQualification {
@@ -413,33 +255,18 @@ mod tests {
     }
 
     #[test]
-    fn events_are_written_at_commit_only_and_redacted_for_publishers() {
-        let (db, dir) = db();
-        db.write_blocking(|c| {
-            diesel::sql_query("INSERT INTO publishers (name, created_at, updated_at) VALUES ('P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
-                .execute(c)
-                .map_err(Error::from)
+    fn stored_events_are_redacted_for_their_publisher_only() {
+        let (db, _dir) = db();
+        let publisher = 7;
+        let c = call(1, Some(publisher));
+        db.write_blocking(move |conn| {
+            let created = PayloadRef { call: &c, qualification: None }.to_json()?;
+            crate::store::live_events::insert(conn, crate::db::now(), LiveEventKind::CallCreated, 1, Some(publisher), &created)?;
+            let q = qualification();
+            let qualified = PayloadRef { call: &c, qualification: Some(&q) }.to_json()?;
+            crate::store::live_events::insert(conn, crate::db::now(), LiveEventKind::CallQualified, 1, Some(publisher), &qualified)
         })
-        .expect("publisher");
-        let publisher: i64 = db
-            .read_blocking(|c| crate::db::schema::publishers::table.select(crate::db::schema::publishers::id).first(c).map_err(Error::from))
-            .expect("publisher id");
-        let call = db
-            .write_blocking(|c| {
-                let id = crate::store::calls::insert(c, &new_call("CA1", Some(publisher)))?.expect("a new call");
-                emit(c, LiveEvent::Created(id))?;
-                emit(c, LiveEvent::Created(id))?; // noted twice, written once
-                emit(c, LiveEvent::Qualified { call_id: id, qualification: qualification() })?;
-                Ok(id)
-            })
-            .expect("write");
-        // A rolled-back change publishes nothing, and leaves nothing behind for the next one.
-        let failed: Result<(), Error> = db.write_blocking(|c| {
-            emit(c, LiveEvent::Completed(call))?;
-            Err(Error::bad_request("rolled back"))
-        });
-        assert!(failed.is_err());
-        db.write_blocking(|_| Ok(())).expect("empty write");
+        .expect("write");
         let rows = db.read_blocking(|c| after(c, 0, None, 100)).expect("rows");
         assert_eq!(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(), ["call.created", "call.qualified"]);
         assert!(rows[0].id < rows[1].id);
@@ -455,18 +282,10 @@ mod tests {
         assert!(theirs.contains("\"buyer_id\":null"), "{theirs}");
         assert!(published.frame_for(Some(publisher + 1)).is_none(), "another publisher gets nothing");
         // Scoped reads and pruning.
-        assert_eq!(db.read_blocking(|c| after(c, 0, Some(publisher + 1), 100)).expect("scoped").len(), 0);
+        assert_eq!(db.read_blocking(move |c| after(c, 0, Some(publisher + 1), 100)).expect("scoped").len(), 0);
         let future = crate::db::now() + chrono::Duration::seconds(1);
         assert_eq!(db.write_blocking(move |c| prune(c, future)).expect("prune"), 2);
-        let _ = std::fs::remove_dir_all(dir);
-    }
-
-    #[test]
-    fn emitting_outside_a_transaction_is_refused() {
-        let (db, dir) = db();
-        let refused = db.read_blocking(|c| emit(c, LiveEvent::Created(1)));
-        assert!(refused.is_err());
-        discard();
-        let _ = std::fs::remove_dir_all(dir);
+        let left: i64 = db.read_blocking(|c| Ok(crate::db::schema::live_events::table.count().get_result(c)?)).expect("count");
+        assert_eq!(left, 0);
     }
 }

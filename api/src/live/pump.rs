@@ -61,7 +61,7 @@ fn run(db: &Db, url: &str, hub: &Hub) {
         }
     };
     hub.passed(cursor);
-    let wake = db.live_wake();
+    let wake = hub.waker();
     let mut pruner = Pruner::new(hub);
     match db.backend() {
         Backend::Sqlite => {

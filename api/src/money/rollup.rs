@@ -1,10 +1,8 @@
 //! The hourly rollups: settled calls summed per UTC hour and (campaign, publisher, buyer, number),
-//! at several levels of detail so that every query reads a small table slice.
-use diesel::prelude::*;
-
-use crate::db::DbConnection;
-use crate::error::Error;
+//! at several levels of detail so that every query reads a small table slice. Pure: what a call
+//! adds; [`crate::store::rollups`] writes it.
 use crate::store::calls::CallRow;
+use crate::store::rollups::RollupRow;
 
 /// A rollup row's key; 0 stands for "none".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -138,34 +136,29 @@ impl Sums {
     }
 }
 
-/// What a settled call adds to the rollups (legs are counted separately).
-pub struct Contribution;
-
-impl Contribution {
-    /// `None` for a call not yet settled.
-    pub fn of(c: &CallRow) -> Option<(Key, Sums)> {
-        c.settled_at?;
-        Some((
-            Key::of(c),
-            Sums {
-                calls: 1,
-                answered: i64::from(c.answered),
-                qualified: i64::from(c.qualified.unwrap_or(false)),
-                duplicates: i64::from(c.duplicate),
-                no_buyer: i64::from(c.no_buyer),
-                talk_secs: i64::from(c.talk_secs),
-                revenue_micros: c.revenue_micros,
-                payout_micros: c.payout_micros,
-                cost_micros: c.counted_cost_micros,
-                offered: 0,
-                connected: 0,
-            },
-        ))
-    }
+/// What a settled call adds to the rollups (legs are counted separately); `None` for a call not
+/// yet settled.
+pub fn contribution(c: &CallRow) -> Option<(Key, Sums)> {
+    c.settled_at?;
+    Some((
+        Key::of(c),
+        Sums {
+            calls: 1,
+            answered: i64::from(c.answered),
+            qualified: i64::from(c.qualified.unwrap_or(false)),
+            duplicates: i64::from(c.duplicate),
+            no_buyer: i64::from(c.no_buyer),
+            talk_secs: i64::from(c.talk_secs),
+            revenue_micros: c.revenue_micros,
+            payout_micros: c.payout_micros,
+            cost_micros: c.counted_cost_micros,
+            offered: 0,
+            connected: 0,
+        },
+    ))
 }
 
-/// The changes one transaction makes to the rollups, written by [`Delta::write`] as one
-/// statement (one lock order for every writer).
+/// The changes one settlement makes to the rollups.
 #[derive(Debug, Default)]
 pub struct Delta(pub(crate) Vec<(Key, Sums)>);
 
@@ -187,172 +180,33 @@ impl Delta {
         self.0.push((key, sums));
     }
 
-    /// Writes the change; inside [`crate::db::Db::write`] it is held back and written last thing
-    /// before the commit, merged with the transaction's other changes (see [`flush_deferred`]).
-    pub fn write(self, conn: &mut DbConnection) -> Result<(), Error> {
-        let held = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
-            Some(pending) => {
-                pending.extend(self.0.iter().copied());
-                true
-            }
-            None => false,
-        });
-        if held {
-            return Ok(());
-        }
-        self.write_now(conn)
-    }
-
-    fn write_now(self, conn: &mut DbConnection) -> Result<(), Error> {
-        let rows = expand(&self.0);
-        if rows.is_empty() {
-            return Ok(());
-        }
-        upsert(conn, &rows)
+    /// The rows to add, one per key at every level, in (level, key) order.
+    pub fn rows(&self) -> Vec<RollupRow> {
+        expand(&self.0).into_iter().map(|(level, k, s)| row(level, &k, &s)).collect()
     }
 }
 
-thread_local! {
-    /// While `Db::write` runs a transaction on this thread: the rollup changes made so far. The
-    /// rollup rows of the current hour are shared by every settlement, so on PostgreSQL a writer
-    /// holds their locks from its upsert to its commit: written last, that is only the commit.
-    static DEFERRED: std::cell::RefCell<Option<Vec<(Key, Sums)>>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Holds back this thread's rollup writes until [`flush_deferred`] (a write transaction starts).
-pub(crate) fn start_deferring() {
-    DEFERRED.with(|d| *d.borrow_mut() = Some(Vec::new()));
-}
-
-/// Writes the held-back rollup changes as one upsert and stops holding back (called by `Db::write`
-/// last thing before the commit). While the SQLite writer runs a batch ([`start_batch`]) the
-/// changes are not written but returned, for [`hold_for_batch`] once the transaction's savepoint
-/// is released.
-pub(crate) fn flush_deferred(conn: &mut DbConnection) -> Result<Vec<(Key, Sums)>, Error> {
-    let rows = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
-    if rows.is_empty() || BATCH.with(|b| b.borrow().is_some()) {
-        return Ok(rows);
-    }
-    Delta(rows).write_now(conn)?;
-    Ok(Vec::new())
-}
-
-thread_local! {
-    /// While the SQLite writer thread runs a batch: the rollup changes of its committed
-    /// savepoints, written as one upsert before the batch commits. The batch's settlements mostly
-    /// add to the same few rows (this hour's, at each level), so one statement does the work of
-    /// dozens.
-    static BATCH: std::cell::RefCell<Option<Vec<(Key, Sums)>>> = const { std::cell::RefCell::new(None) };
-}
-
-/// The SQLite writer starts a batch: rollup changes are gathered until [`flush_batch`].
-pub(crate) fn start_batch() {
-    BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
-}
-
-/// Adds a released savepoint's rollup changes to the batch's.
-pub(crate) fn hold_for_batch(rows: Vec<(Key, Sums)>) {
-    BATCH.with(|b| {
-        if let Some(batch) = b.borrow_mut().as_mut() {
-            batch.extend(rows);
-        }
-    });
-}
-
-/// Writes the batch's rollup changes as one upsert, last thing before the batch commits, and
-/// ends the batch. A batch that fails before this is ended by [`end_batch`], which drops them.
-pub(crate) fn flush_batch(conn: &mut DbConnection) -> Result<(), Error> {
-    match BATCH.with(|b| b.borrow_mut().take()) {
-        Some(rows) if !rows.is_empty() => Delta(rows).write_now(conn),
-        _ => Ok(()),
+/// A rollup row of the table.
+pub fn row(level: i64, k: &Key, s: &Sums) -> RollupRow {
+    RollupRow {
+        level,
+        hour: k.hour,
+        campaign_id: k.campaign_id,
+        publisher_id: k.publisher_id,
+        buyer_id: k.buyer_id,
+        number_id: k.number_id,
+        sums: [
+            s.calls,
+            s.answered,
+            s.qualified,
+            s.duplicates,
+            s.no_buyer,
+            s.talk_secs,
+            s.revenue_micros,
+            s.payout_micros,
+            s.cost_micros,
+            s.offered,
+            s.connected,
+        ],
     }
 }
-
-/// Ends the batch, dropping changes not yet written (its transaction rolled back).
-pub(crate) fn end_batch() {
-    BATCH.with(|b| *b.borrow_mut() = None);
-}
-
-/// Drops held-back changes (their transaction rolled back) and stops holding back.
-pub(crate) fn stop_deferring() {
-    DEFERRED.with(|d| *d.borrow_mut() = None);
-}
-
-/// The most rows one upsert statement takes. Each number of rows up to it is its own statement,
-/// prepared once per connection; longer lists are written in statements of this many rows (in
-/// order: see [`expand`]).
-pub const UPSERT_ROWS: usize = 32;
-
-/// Writes `rows` with `INSERT .. ON CONFLICT DO UPDATE` (same syntax on PostgreSQL and SQLite ≥
-/// 3.24), [`UPSERT_ROWS`] rows a statement, every value bound. With its values written into the
-/// SQL text, the statement was parsed again each time: a quarter of the SQLite writer's
-/// instructions when every webhook is a batch of its own (`make writer-instructions`).
-pub fn upsert(conn: &mut DbConnection, rows: &[(i64, Key, Sums)]) -> Result<(), Error> {
-    for chunk in rows.chunks(UPSERT_ROWS) {
-        crate::db::direct::run!(conn, execute, Upsert(chunk))?;
-    }
-    Ok(())
-}
-
-/// One upsert statement of [`upsert`]. Its SQL depends only on the number of rows, so diesel
-/// keeps it prepared, keyed by that SQL.
-struct Upsert<'a>(&'a [(i64, Key, Sums)]);
-
-impl diesel::query_builder::QueryId for Upsert<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for Upsert<'_>
-where
-    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        use diesel::sql_types::BigInt;
-        out.push_sql(
-            "INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, calls, answered, qualified, \
-             duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected) VALUES ",
-        );
-        for (i, (level, k, s)) in self.0.iter().enumerate() {
-            out.push_sql(if i == 0 { "(" } else { ", (" });
-            let values = [
-                level,
-                &k.hour,
-                &k.campaign_id,
-                &k.publisher_id,
-                &k.buyer_id,
-                &k.number_id,
-                &s.calls,
-                &s.answered,
-                &s.qualified,
-                &s.duplicates,
-                &s.no_buyer,
-                &s.talk_secs,
-                &s.revenue_micros,
-                &s.payout_micros,
-                &s.cost_micros,
-                &s.offered,
-                &s.connected,
-            ];
-            for (j, v) in values.into_iter().enumerate() {
-                if j > 0 {
-                    out.push_sql(", ");
-                }
-                out.push_bind_param::<BigInt, i64>(v)?;
-            }
-            out.push_sql(")");
-        }
-        out.push_sql(
-            " ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id) DO UPDATE SET \
-             calls = call_rollups.calls + excluded.calls, answered = call_rollups.answered + excluded.answered, \
-             qualified = call_rollups.qualified + excluded.qualified, duplicates = call_rollups.duplicates + excluded.duplicates, \
-             no_buyer = call_rollups.no_buyer + excluded.no_buyer, talk_secs = call_rollups.talk_secs + excluded.talk_secs, \
-             revenue_micros = call_rollups.revenue_micros + excluded.revenue_micros, \
-             payout_micros = call_rollups.payout_micros + excluded.payout_micros, cost_micros = call_rollups.cost_micros + excluded.cost_micros, \
-             offered = call_rollups.offered + excluded.offered, connected = call_rollups.connected + excluded.connected",
-        );
-        Ok(())
-    }
-}
-
-impl<Conn> RunQueryDsl<Conn> for Upsert<'_> {}

@@ -57,7 +57,7 @@ pub async fn recompute(
     }
     errors.into_result()?;
     let (from, to) = (req.from.naive_utc(), req.to.naive_utc());
-    let n = state.db.write(move |c| crate::money::recompute(c, from, to)).await?;
+    let n = state.flow.recompute(from, to).await?;
     Ok(web::Json(RecomputeResult { calls: i64::try_from(n).unwrap_or(i64::MAX) }))
 }
 

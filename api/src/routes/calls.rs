@@ -62,6 +62,6 @@ pub async fn simulate(
     };
     errors.into_result()?;
     let at = req.at.unwrap_or_else(chrono::Utc::now);
-    let cfg = state.config.routing.clone();
-    Ok(web::Json(state.db.read(move |c| crate::callflow::simulate(c, &number, &caller, state_code.as_deref(), at, &cfg)).await?))
+    let ctx = state.flow.ctx.clone();
+    Ok(web::Json(state.db.read(move |c| crate::callflow::simulate(c, &ctx, &number, &caller, state_code.as_deref(), at)).await?))
 }

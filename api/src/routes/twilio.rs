@@ -192,7 +192,7 @@ pub async fn configure_one(auth: Auth, state: web::Data<AppState>, id: web::Path
 #[get("/calls/{id}/recording")]
 pub async fn recording(auth: Auth, req: HttpRequest, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let (id, scope) = (id.into_inner(), auth.publisher_scope());
-    let row = state.db.read(move |c| crate::store::calls::get_row(c, id)).await?;
+    let row = state.db.read(move |c| crate::store::calls::query::get_row(c, id)).await?;
     if scope.is_some_and(|p| row.publisher_id != Some(p)) {
         return Err(AppError::NotFound("call"));
     }

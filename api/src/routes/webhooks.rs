@@ -6,7 +6,7 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use callbroker_wire::ErrorBody;
 use serde::de::DeserializeOwned;
 
-use crate::callflow::{self, Answer};
+use crate::callflow::Answer;
 use crate::routes::AppError;
 use crate::state::AppState;
 use crate::twilio::params::{self, CallStatusCallback, DialActionCallback, RecordingStatusCallback, VoiceWebhook};
@@ -145,9 +145,7 @@ fn twiml_or_error(webhook: &str, result: Result<Answer, AppError>, req: &HttpReq
 #[post("/webhooks/twilio/voice")]
 pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let v: VoiceWebhook = verified(&req, &body, &state).await?;
-    let cfg = state.config.routing.clone();
-    let now = chrono::Utc::now();
-    let result = state.db.write(move |c| callflow::on_voice(c, &v, now, &cfg)).await.map_err(AppError::from);
+    let result = state.flow.voice(v, chrono::Utc::now()).await.map_err(AppError::from);
     twiml_or_error("voice", result, &req, &state)
 }
 
@@ -168,9 +166,7 @@ pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
 pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let d: DialActionCallback = verified(&req, &body, &state).await?;
     let leg = leg_param(&req)?.ok_or_else(|| AppError::field("leg", "is required"))?;
-    let cfg = state.config.routing.clone();
-    let now = chrono::Utc::now();
-    let result = state.db.write(move |c| callflow::on_dial_result(c, leg, &d, now, &cfg)).await.map_err(AppError::from);
+    let result = state.flow.dial(leg, d, chrono::Utc::now()).await.map_err(AppError::from);
     twiml_or_error("dial", result, &req, &state)
 }
 
@@ -190,9 +186,7 @@ pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
 pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let cb: CallStatusCallback = verified(&req, &body, &state).await?;
     let leg = leg_param(&req)?;
-    let now = chrono::Utc::now();
-    let config = state.config.clone();
-    state.db.write(move |c| callflow::on_status(c, leg, &cb, now, &config.twilio)).await?;
+    state.flow.status(leg, cb, chrono::Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -210,6 +204,6 @@ pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppStat
 #[post("/webhooks/twilio/recording")]
 pub async fn recording(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let r: RecordingStatusCallback = verified(&req, &body, &state).await?;
-    state.db.write(move |c| callflow::on_recording(c, &r)).await?;
+    state.flow.recording(r, chrono::Utc::now()).await?;
     Ok(HttpResponse::NoContent().content_type(ContentType::plaintext()).finish())
 }

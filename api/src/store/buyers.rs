@@ -205,7 +205,7 @@ pub fn create(conn: &mut DbConnection, v: BuyerValues) -> Result<Buyer, Error> {
         .values((&v, buyers::created_at.eq(t), buyers::updated_at.eq(t)))
         .returning(buyers::id)
         .get_result(conn)?;
-    crate::callflow::slots::init_buyer(conn, id)?;
+    crate::store::calls::flow::init_buyer_load(conn, id)?;
     get_row(conn, id)?.into_wire()
 }
 

@@ -4,10 +4,16 @@ pub mod api_keys;
 pub mod buyers;
 pub mod calls;
 pub mod campaigns;
+pub mod directory;
+pub mod jobs;
+pub mod live_events;
 pub mod numbers;
+pub mod postbacks;
 pub mod publishers;
-pub mod reports;
+pub mod rollups;
 pub mod users;
+
+pub use calls::reports;
 
 use callbroker_wire::{Page, PageParams};
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -76,54 +76,7 @@ fn parse_u32(value: Option<&str>) -> Option<u32> {
 }
 
 /// `CallStatus` values (Call resource and status callbacks).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CallStatus {
-    Queued,
-    Initiated,
-    Ringing,
-    InProgress,
-    Completed,
-    Busy,
-    Failed,
-    NoAnswer,
-    Canceled,
-}
-
-impl CallStatus {
-    pub fn parse(value: &str) -> Option<Self> {
-        Some(match value.trim() {
-            "queued" => CallStatus::Queued,
-            "initiated" => CallStatus::Initiated,
-            "ringing" => CallStatus::Ringing,
-            "in-progress" => CallStatus::InProgress,
-            "completed" => CallStatus::Completed,
-            "busy" => CallStatus::Busy,
-            "failed" => CallStatus::Failed,
-            "no-answer" => CallStatus::NoAnswer,
-            "canceled" => CallStatus::Canceled,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallStatus::Queued => "queued",
-            CallStatus::Initiated => "initiated",
-            CallStatus::Ringing => "ringing",
-            CallStatus::InProgress => "in-progress",
-            CallStatus::Completed => "completed",
-            CallStatus::Busy => "busy",
-            CallStatus::Failed => "failed",
-            CallStatus::NoAnswer => "no-answer",
-            CallStatus::Canceled => "canceled",
-        }
-    }
-
-    /// The call is over: no further status will follow.
-    pub fn is_final(self) -> bool {
-        matches!(self, CallStatus::Completed | CallStatus::Busy | CallStatus::Failed | CallStatus::NoAnswer | CallStatus::Canceled)
-    }
-}
+pub use crate::domain::states::CallStatus;
 
 /// `DialCallStatus` values posted to a `<Dial action>` URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

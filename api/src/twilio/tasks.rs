@@ -10,26 +10,20 @@ use serde_json::json;
 
 use super::account;
 use super::client::{price_micros, IncomingNumber, TwilioClient, TwilioError, VoiceWebhooks};
-use crate::config::TwilioConfig;
-use crate::db::schema::{call_legs, calls, campaigns, number_imports, phone_numbers, twilio_account};
+use crate::callflow::{settle, upkeep};
+use crate::db::schema::{number_imports, phone_numbers};
 use crate::db::{now, DbConnection};
 use crate::error::Error;
-use crate::jobs::{self, Job, JobError, Registry};
+use crate::jobs::{self, CallJob, CallWork, Job, JobError, Registry};
 use crate::routes::webhooks::{STATUS_PATH, VOICE_PATH};
 use crate::state::AppState;
 use crate::store::calls as call_store;
+use crate::store::calls::flow::Effects;
 
-pub const COST_JOB: &str = "twilio.call_cost";
-pub const TRANSCRIPT_JOB: &str = "twilio.transcript";
 pub const IMPORT_JOB: &str = "twilio.import_numbers";
 
 /// Numbers asked for per page of IncomingPhoneNumbers.
 pub const IMPORT_PAGE_SIZE: u32 = 100;
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CallJob {
-    pub call_id: i64,
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ImportJob {
@@ -39,9 +33,9 @@ pub struct ImportJob {
 /// Registers the Twilio jobs' handlers.
 pub fn register(registry: &mut Registry, state: web::Data<AppState>) {
     let s = state.clone();
-    registry.register(COST_JOB, move |job| fetch_cost(s.clone(), job));
+    registry.register(CallWork::Cost.kind(), move |job| fetch_cost(s.clone(), job));
     let s = state.clone();
-    registry.register(TRANSCRIPT_JOB, move |job| transcribe(s.clone(), job));
+    registry.register(CallWork::Transcript.kind(), move |job| transcribe(s.clone(), job));
     let s = state;
     registry.register(IMPORT_JOB, move |job| import_numbers(s.clone(), job));
 }
@@ -56,30 +50,6 @@ fn job_error(e: TwilioError) -> JobError {
 
 // ---------------------------------------------------------------- cost
 
-/// Marks the call's cost pending and queues the job that fetches it (in the caller's transaction).
-/// Called once the inbound call is over. Without a Twilio account to ask (only an Auth Token to
-/// check signatures, say) the cost is marked `unconfigured` at once and no job is queued: the job
-/// could do nothing else, and cost three write transactions per call.
-pub fn enqueue_cost(conn: &mut DbConnection, call_id: i64, twilio: &TwilioConfig) -> Result<(), Error> {
-    use diesel::dsl::{case_when, exists};
-    use diesel::sql_types::Text;
-    // Credentials set through the API win over the configuration, and a stored account always
-    // has them (`account::set` requires an Auth Token). So the update itself can tell, without
-    // reading the account first: `pending` when the account row exists, else what the
-    // configuration allows.
-    let without_row = if account::from_config(twilio).credentials().is_some() { "pending" } else { "unconfigured" };
-    let status = case_when(exists(twilio_account::table.find(1).select(twilio_account::id)), "pending".into_sql::<Text>())
-        .otherwise(without_row.into_sql::<Text>());
-    let mark =
-        crate::db::update(calls::table, calls::id.eq(call_id).and(calls::cost_status.is_null()), calls::cost_status.eq(status.nullable()))
-            .returning(calls::cost_status);
-    let marked: Option<Option<String>> = crate::db::direct::run!(conn, get_result, mark).optional()?;
-    if marked.flatten().as_deref() == Some("pending") {
-        jobs::enqueue(conn, COST_JOB, &json!(CallJob { call_id }), now())?;
-    }
-    Ok(())
-}
-
 /// Fetches the Call resources of the inbound call and of every buyer leg; stores their summed
 /// price once Twilio has priced all that were connected, else asks to be retried.
 async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError> {
@@ -89,30 +59,20 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
         // The account was removed since the job was queued: the cost stays unknown (retrying
         // would only load the queue).
         Err(TwilioError::NotConfigured) => {
+            let now = crate::db::now();
             state
-                .db
-                .write(move |c| {
-                    let unconfigured = crate::db::update(calls::table, calls::id.eq(call_id), calls::cost_status.eq("unconfigured"));
-                    crate::db::direct::run!(c, execute, unconfigured)?;
-                    Ok(())
+                .flow
+                .update(call_id, move |_, s, _| {
+                    let mut e = Effects::new(&s, now);
+                    upkeep::cost_unconfigured(&mut e);
+                    Ok((Some(e), ()))
                 })
                 .await?;
             return Ok(());
         }
         Err(e) => return Err(job_error(e)),
     };
-    let (sid, legs) = state
-        .db
-        .read(move |c| {
-            let sid: String = calls::table.find(call_id).select(calls::call_sid).first(c)?;
-            let legs: Vec<String> = call_legs::table
-                .filter(call_legs::call_id.eq(call_id))
-                .filter(call_legs::dial_call_sid.is_not_null())
-                .select(call_legs::dial_call_sid.assume_not_null())
-                .load(c)?;
-            Ok((sid, legs))
-        })
-        .await?;
+    let (sid, legs) = state.db.read(move |c| call_store::flow::priced_sids(c, call_id)).await?;
     let mut total: i64 = 0;
     let mut currency: Option<String> = None;
     for sid in std::iter::once(&sid).chain(legs.iter()) {
@@ -135,21 +95,15 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
         }
     }
     let currency = currency.unwrap_or_else(|| "USD".into());
+    let now = crate::db::now();
+    // Profit and the rollups include the cost from now on (in the same change).
     state
-        .db
-        .write(move |c| {
-            diesel::update(calls::table.find(call_id))
-                .set((
-                    calls::cost_micros.eq(Some(total)),
-                    calls::cost_currency.eq(Some(&currency)),
-                    calls::cost_status.eq("done"),
-                    calls::updated_at.eq(now()),
-                ))
-                .execute(c)?;
-            call_store::event(c, call_id, "cost", json!({"cost_micros": total, "currency": currency, "attempt": job.attempt}))?;
-            // Profit and the rollups include the cost from now on (same transaction).
-            crate::money::settle_if_ready(c, call_id)?;
-            Ok(())
+        .flow
+        .update(call_id, move |run, s, dir| {
+            let mut e = Effects::new(&s, now);
+            upkeep::cost_known(&mut e, total, &currency, job.attempt);
+            settle::if_ready(run, dir, &s, &mut e)?;
+            Ok((Some(e), ()))
         })
         .await?;
     Ok(())
@@ -157,42 +111,30 @@ async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError
 
 // ---------------------------------------------------------------- transcripts
 
-/// Queues a transcript of the call's recording when its campaign asks for transcripts (in the
-/// caller's transaction). Returns whether one was queued.
-pub fn enqueue_transcript_if_wanted(conn: &mut DbConnection, call_id: i64) -> Result<bool, Error> {
-    let campaign: Option<i64> = calls::table.find(call_id).select(calls::campaign_id).first(conn)?;
-    let wanted = match campaign {
-        Some(id) => campaigns::table.find(id).select(campaigns::transcribe).first::<bool>(conn).optional()?.unwrap_or(false),
-        None => false,
-    };
-    if !wanted {
-        return Ok(false);
-    }
-    let n = diesel::update(calls::table.find(call_id).filter(calls::transcript_status.is_null()))
-        .set(calls::transcript_status.eq("pending"))
-        .execute(conn)?;
-    if n == 1 {
-        jobs::enqueue(conn, TRANSCRIPT_JOB, &json!(CallJob { call_id }), now())?;
-    }
-    Ok(n == 1)
-}
-
-fn set_transcript_failed(conn: &mut DbConnection, call_id: i64, why: &str) -> Result<(), Error> {
-    diesel::update(calls::table.find(call_id)).set((calls::transcript_status.eq("failed"), calls::updated_at.eq(now()))).execute(conn)?;
-    call_store::event(conn, call_id, "transcript_failed", json!({"reason": why}))
+/// Changes call `call_id` as `change` says (a transcript's progress).
+async fn transcript_change(state: &AppState, call_id: i64, change: impl Fn(&mut Effects) + Send + 'static) -> Result<(), Error> {
+    let now = crate::db::now();
+    state
+        .flow
+        .update(call_id, move |_, s, _| {
+            let mut e = Effects::new(&s, now);
+            change(&mut e);
+            Ok((Some(e), ()))
+        })
+        .await
 }
 
 /// Creates the Voice Intelligence transcript of the recording (once), then polls it until it is
 /// done and stores its sentences as text.
 async fn transcribe(state: web::Data<AppState>, job: Job) -> Result<(), JobError> {
     let CallJob { call_id } = job.payload()?;
-    let row = state.db.read(move |c| call_store::get_row(c, call_id)).await?;
+    let row = state.db.read(move |c| call_store::query::get_row(c, call_id)).await?;
     let Some(recording) = row.recording_sid.clone() else {
         return Err(JobError::permanent("the call has no recording"));
     };
     let Some(service) = state.config.twilio.intelligence_service_sid.clone() else {
         let why = "no Voice Intelligence Service is configured (twilio.intelligence_service_sid)";
-        state.db.write(move |c| set_transcript_failed(c, call_id, why)).await?;
+        transcript_change(&state, call_id, move |e| upkeep::transcript_failed(e, why)).await?;
         return Err(JobError::permanent(why));
     };
     let client = account::client(&state.db, &state.config.twilio).await.map_err(job_error)?;
@@ -201,13 +143,7 @@ async fn transcribe(state: web::Data<AppState>, job: Job) -> Result<(), JobError
         None => {
             let created = client.create_transcript(&service, &recording).await.map_err(job_error)?;
             let sid = created.sid.clone();
-            state
-                .db
-                .write(move |c| {
-                    diesel::update(calls::table.find(call_id)).set(calls::transcript_sid.eq(&sid)).execute(c)?;
-                    Ok(())
-                })
-                .await?;
+            transcript_change(&state, call_id, move |e| upkeep::transcript_requested(e, &sid)).await?;
             if created.status.as_deref() != Some("completed") {
                 return Err(JobError::retry_after(
                     "transcript requested; not ready yet",
@@ -223,7 +159,7 @@ async fn transcribe(state: web::Data<AppState>, job: Job) -> Result<(), JobError
         Some(s @ ("failed" | "canceled")) => {
             let why = format!("Twilio's transcript {sid} is {s}");
             let w = why.clone();
-            state.db.write(move |c| set_transcript_failed(c, call_id, &w)).await?;
+            transcript_change(&state, call_id, move |e| upkeep::transcript_failed(e, &w)).await?;
             return Err(JobError::permanent(why));
         }
         _ => return Err(JobError::retry("transcript not ready yet")),
@@ -238,16 +174,7 @@ async fn transcribe(state: web::Data<AppState>, job: Job) -> Result<(), JobError
         })
         .collect::<Vec<_>>()
         .join("\n");
-    state
-        .db
-        .write(move |c| {
-            diesel::update(calls::table.find(call_id))
-                .set((calls::transcript.eq(Some(&text)), calls::transcript_status.eq("done"), calls::updated_at.eq(now())))
-                .execute(c)?;
-            call_store::event(c, call_id, "transcript", json!({"transcript_sid": sid, "chars": text.len()}))?;
-            Ok(())
-        })
-        .await?;
+    transcript_change(&state, call_id, move |e| upkeep::transcript_done(e, &sid, text.clone())).await?;
     Ok(())
 }
 

@@ -4,10 +4,10 @@ use callbroker_wire::{Page, PageParams, ReportRow};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{page, paging, utc};
 use crate::db::schema::{calls, campaigns};
 use crate::db::DbConnection;
 use crate::error::Error;
+use crate::store::{page, paging, utc};
 
 /// Rows per database round trip when streaming a CSV report: the server holds at most one batch.
 pub const CSV_BATCH: i64 = 1000;

@@ -1,0 +1,238 @@
+//! A call arrives: record it, route it, claim a buyer's slot, answer greet + dial.
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::json;
+
+use super::candidates::{self, SlotRules};
+use super::{contended, Answer, Run, CAMPAIGN_PAUSED_MESSAGE, UNKNOWN_NUMBER_MESSAGE};
+use crate::domain::states::{CallStatus, LegStatus, Outcome};
+use crate::error::Error;
+use crate::routing::{route, CallInfo};
+use crate::store::calls::flow::{self as calls, CallState, Claim, Commit, Effects, Find, Loads};
+use crate::store::calls::NewCall;
+use crate::store::directory::{CampaignEntry, Directory};
+use crate::twilio::params::VoiceWebhook;
+use callbroker_wire::LiveEventKind;
+
+/// The new call's row, from the webhook and what the directory says of the dialled number.
+fn new_call(v: &VoiceWebhook, dir: &Directory, t: NaiveDateTime) -> NewCall {
+    let number = dir.number(&v.to);
+    let campaign_id = number.and_then(|n| n.campaign_id);
+    let state = crate::routing::caller_state(v.from_state.as_deref(), &v.from);
+    NewCall {
+        call_sid: v.call_sid.clone(),
+        campaign_id,
+        number_id: number.map(|n| n.id),
+        publisher_id: number.and_then(|n| n.publisher_id),
+        caller: v.from.clone(),
+        dialled: v.to.clone(),
+        caller_state: state.as_ref().map(|s| s.state.clone()),
+        caller_state_source: state.as_ref().and_then(|s| serde_json::to_value(s.source).ok()).and_then(|v| v.as_str().map(String::from)),
+        caller_city: v.from_city.clone(),
+        caller_zip: v.from_zip.clone(),
+        status: v.status().filter(|s| !s.is_final()).unwrap_or(CallStatus::Ringing),
+        outcome: Outcome::Routed,
+        started_at: t,
+    }
+}
+
+/// A new inbound call.
+pub fn on_voice(run: &mut Run<'_>, v: &VoiceWebhook, now: DateTime<Utc>) -> Result<Answer, Error> {
+    let t = now.naive_utc();
+    let repeat_since = t - chrono::Duration::seconds(run.ctx.routing.repeat_window_secs);
+    let mut dir = run.ctx.directory.get();
+    let campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
+    let (call_id, mut loads) = calls::prepare_call(run.conn, campaign, &v.from, repeat_since)?;
+    if loads.directory_version > dir.version {
+        // The directory changed since this instance read it.
+        dir = run.ctx.directory.at_least(run.conn, loads.directory_version)?;
+        loads = calls::loads(run.conn, routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id), &v.from, repeat_since)?;
+    }
+    // Recorded by the first commit below (with its routing), unless Twilio sent this webhook
+    // before: then its answer is given again.
+    let mut state = CallState { call: new_call(v, &dir, t).into_row(call_id), legs: vec![] };
+    let mut insert = true;
+    for _ in 0..super::TRIES {
+        match answer_new_call(run, &dir, &state, insert, v, now, &loads)? {
+            Step::Answer(answer) => return Ok(answer),
+            Step::Duplicate => return replay(run, &v.call_sid),
+            Step::Again => {}
+        }
+        // The call changed meanwhile (its first routing found the slot taken, or another
+        // webhook of the call, its caller hanging up, came in between).
+        insert = false;
+        let (current, fresh) = run.read(Find::Id(call_id))?.ok_or(Error::NotFound("call"))?;
+        if current.call.is_over() {
+            return Ok(Answer::Hangup);
+        }
+        loads = calls::loads(run.conn, routed_campaign_of(&fresh, current.call.campaign_id), &v.from, repeat_since)?;
+        (state, dir) = (current, fresh);
+    }
+    Err(contended())
+}
+
+/// The campaign a call is routed in (its loads are read): its campaign, when active.
+fn routed_campaign_of(dir: &Directory, campaign: Option<i64>) -> Option<i64> {
+    campaign.and_then(|c| dir.campaign(c)).filter(|c| c.active()).map(|c| c.row.id)
+}
+
+/// What [`answer_new_call`] came to.
+enum Step {
+    Answer(Answer),
+    /// The call is recorded already: answer what it was answered.
+    Duplicate,
+    /// Nothing of the routing is written (its slot was taken, or the call changed): again.
+    Again,
+}
+
+/// Routes the new call in `state` and writes it with the outcome (`insert`: recording it).
+fn answer_new_call(
+    run: &mut Run<'_>,
+    dir: &Directory,
+    state: &CallState,
+    insert: bool,
+    v: &VoiceWebhook,
+    now: DateTime<Utc>,
+    loads: &Loads,
+) -> Result<Step, Error> {
+    let mut e = Effects::new(state, now.naive_utc());
+    e.insert = insert;
+    e.announce(LiveEventKind::CallCreated, None);
+    let (e, answer) = match state.call.campaign_id.and_then(|c| dir.campaign(c)) {
+        None => {
+            e.call.outcome = Outcome::UnknownNumber;
+            e.log("unrouted", json!({"reason": "the dialled number is not assigned to a campaign"}));
+            (e, Answer::SayHangup(UNKNOWN_NUMBER_MESSAGE.into()))
+        }
+        Some(c) if !c.active() => {
+            e.call.outcome = Outcome::CampaignPaused;
+            e.log("unrouted", json!({"reason": "the campaign is paused"}));
+            (e, Answer::SayHangup(CAMPAIGN_PAUSED_MESSAGE.into()))
+        }
+        Some(c) => match route_attempt(run, dir, c, e, v.from_state.as_deref(), &[], 1, now, loads)? {
+            Attempt::Claimed { leg_id, buyer_number } => {
+                let greeting = Some(c.row.greeting.clone());
+                return Ok(Step::Answer(Answer::Dial { greeting, leg_id, buyer_number, caller_id: v.from.clone() }));
+            }
+            Attempt::NoBuyer(mut e) => {
+                e.call.outcome = Outcome::NoBuyer;
+                (e, Answer::SayHangup(c.row.busy_message.clone()))
+            }
+            Attempt::Duplicate => return Ok(Step::Duplicate),
+            Attempt::Again => return Ok(Step::Again),
+        },
+    };
+    Ok(match run.commit(&e)? {
+        Commit::Done { .. } => Step::Answer(answer),
+        Commit::Duplicate => Step::Duplicate,
+        Commit::Stale | Commit::SlotTaken => Step::Again,
+    })
+}
+
+/// The answer for a call already handled (a retried webhook).
+fn replay(run: &mut Run<'_>, sid: &str) -> Result<Answer, Error> {
+    let (state, dir) = run.read(Find::Sid(sid))?.ok_or(Error::NotFound("call"))?;
+    let open_leg = state.legs.iter().rev().find(|l| l.status == LegStatus::Reserved);
+    let campaign = state.call.campaign_id.and_then(|c| dir.campaign(c));
+    match (open_leg, campaign) {
+        (Some(leg), Some(c)) => Ok(Answer::Dial {
+            greeting: Some(c.row.greeting.clone()),
+            leg_id: leg.id,
+            buyer_number: buyer_number(&dir, leg.buyer_id)?,
+            caller_id: state.call.caller.clone(),
+        }),
+        (None, Some(c)) => Ok(Answer::SayHangup(c.row.busy_message.clone())),
+        (_, None) => Ok(Answer::SayHangup(UNKNOWN_NUMBER_MESSAGE.into())),
+    }
+}
+
+/// The number a leg's buyer is dialled at.
+pub(super) fn buyer_number(dir: &Directory, buyer: Option<i64>) -> Result<String, Error> {
+    let buyer = buyer.and_then(|b| dir.buyers.get(&b)).ok_or(Error::NotFound("buyer"))?;
+    Ok(buyer.phone_number.clone())
+}
+
+/// How an attempt to route a call ended.
+pub(super) enum Attempt {
+    /// A buyer's slot is claimed and its leg written, with everything else of the change.
+    Claimed { leg_id: i64, buyer_number: String },
+    /// No buyer had a free slot: the change (with the routing log) is returned unwritten.
+    NoBuyer(Effects),
+    /// The new call is recorded already (Twilio sent the webhook again): nothing written.
+    Duplicate,
+    /// Nothing of the routing is written: the call changed since it was read, or (a new call)
+    /// the first buyer's slot was taken, which recorded the call: route it again from there.
+    Again,
+}
+
+/// Routes the call of `e` (attempt `attempt`, skipping the buyers in `exclude`) and claims the
+/// first ranked buyer's slot that is still free, committing `e` with it. Logs the decision with
+/// every candidate's reason, and each buyer found full.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn route_attempt(
+    run: &mut Run<'_>,
+    dir: &Directory,
+    campaign: &CampaignEntry,
+    mut e: Effects,
+    from_state: Option<&str>,
+    exclude: &[i64],
+    attempt: i32,
+    now: DateTime<Utc>,
+    loads: &Loads,
+) -> Result<Attempt, Error> {
+    let loaded = candidates::load(dir, campaign, &loads.loads, now)?;
+    let info = CallInfo {
+        caller: e.call.caller.clone(),
+        dialled: e.call.dialled.clone(),
+        from_state: from_state.map(String::from),
+        now,
+        campaign_active: campaign.active(),
+        repeat_buyer: loads.repeat_buyer,
+        exclude: exclude.to_vec(),
+    };
+    let decision = route(&info, &loaded.candidates);
+    #[derive(serde::Serialize)]
+    struct Routing<'a, D> {
+        attempt: i32,
+        decision: &'a D,
+    }
+    let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(Error::internal)?;
+    e.log.push(("routing", routing));
+    let t = now.naive_utc();
+    for &buyer_id in &decision.ranked {
+        let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
+        let mut claiming = e.clone();
+        claiming.claim = Some(claim(buyer_id, rules, attempt, t, run));
+        claiming.call.buyer_id = Some(buyer_id);
+        claiming.call.attempts = attempt;
+        claiming.call.outcome = Outcome::Routed;
+        claiming.call.updated_at = t;
+        match run.commit(&claiming)? {
+            Commit::Done { leg_id } => {
+                let leg_id = leg_id.ok_or_else(|| Error::internal(anyhow::anyhow!("a claimed slot without its leg")))?;
+                return Ok(Attempt::Claimed { leg_id, buyer_number: rules.phone_number.clone() });
+            }
+            // A new call was recorded by the claim that lost: it is changed from now on.
+            Commit::SlotTaken if e.insert => return Ok(Attempt::Again),
+            Commit::SlotTaken => e.log("slot_taken", serde_json::json!({"buyer_id": buyer_id, "buyer": rules.name})),
+            Commit::Stale => return Ok(Attempt::Again),
+            Commit::Duplicate => return Ok(Attempt::Duplicate),
+        }
+    }
+    e.log("no_buyer", serde_json::json!({"attempt": attempt}));
+    e.call.updated_at = t;
+    Ok(Attempt::NoBuyer(e))
+}
+
+fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {
+    let cfg = &run.ctx.routing;
+    let hold = i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs;
+    Claim {
+        buyer_id,
+        buyer_name: rules.name.clone(),
+        max_concurrent: rules.max_concurrent,
+        caps: rules.caps,
+        keys: rules.keys,
+        attempt,
+        expires_at: t + chrono::Duration::seconds(hold),
+    }
+}

@@ -1,0 +1,280 @@
+//! The call tables: `calls`, `call_legs` and the call log `call_events`. Every statement that reads
+//! or writes them is here; the rest of the program calls these functions.
+//!
+//! - [`flow`]: what the call flow reads on each webhook (one statement where the backend can) and
+//!   [`flow::commit`], which writes a webhook's [`flow::Effects`] — the call's new row, its legs,
+//!   the buyer slot claimed or given back, the log, the live events, the rollup changes and the
+//!   jobs — all or nothing, guarded by the call's version. On PostgreSQL that is one statement
+//!   ([`pg`]); on SQLite a sequence in the writer's transaction ([`sqlite`]).
+//! - [`query`]: reads for the API, the reports and the operators' tools.
+pub mod bulk;
+pub mod flow;
+mod pg;
+pub mod query;
+pub mod reports;
+mod sqlite;
+
+use callbroker_wire::{Call, CallLeg, CallMoney, Recording};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::utc;
+use crate::db::schema::{call_legs, calls};
+use crate::db::stamp::{MaybeStamp, Stamp};
+use crate::domain::states::{CallStatus, CostStatus, LegStatus, Outcome, QualifyReason, TranscriptStatus};
+
+pub use query::{detail, full_caller_campaigns, hide_from_publisher, list};
+
+/// A row of `calls`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = calls, treat_none_as_default_value = false)]
+pub struct CallRow {
+    pub id: i64,
+    pub call_sid: String,
+    pub campaign_id: Option<i64>,
+    pub number_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    pub buyer_id: Option<i64>,
+    pub caller: String,
+    pub dialled: String,
+    pub caller_state: Option<String>,
+    pub caller_state_source: Option<String>,
+    pub caller_city: Option<String>,
+    pub caller_zip: Option<String>,
+    pub status: CallStatus,
+    pub outcome: Outcome,
+    pub attempts: i32,
+    #[diesel(deserialize_as = Stamp)]
+    pub started_at: NaiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub ringing_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub answered_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub connected_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub ended_at: Option<NaiveDateTime>,
+    pub duration_secs: Option<i32>,
+    pub billable_secs: Option<i32>,
+    pub recording_sid: Option<String>,
+    pub recording_url: Option<String>,
+    pub recording_duration_secs: Option<i32>,
+    pub recording_channels: Option<i32>,
+    pub last_sequence: Option<i32>,
+    #[diesel(deserialize_as = Stamp)]
+    pub updated_at: NaiveDateTime,
+    pub cost_micros: Option<i64>,
+    pub cost_currency: Option<String>,
+    pub cost_status: Option<CostStatus>,
+    pub transcript: Option<String>,
+    pub transcript_status: Option<TranscriptStatus>,
+    pub transcript_sid: Option<String>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub settled_at: Option<NaiveDateTime>,
+    pub money_buyer_id: Option<i64>,
+    pub answered: bool,
+    pub no_buyer: bool,
+    pub talk_secs: i32,
+    pub duplicate: bool,
+    pub qualified: Option<bool>,
+    pub qualify_reason: Option<QualifyReason>,
+    pub currency: Option<String>,
+    pub rule_revenue_micros: Option<i64>,
+    pub rule_payout_micros: Option<i64>,
+    pub rule_buffer_secs: Option<i32>,
+    pub rule_duplicate_window_secs: Option<i32>,
+    pub revenue_micros: i64,
+    pub payout_micros: i64,
+    pub counted_cost_micros: i64,
+    pub profit_micros: Option<i64>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub postback_at: Option<NaiveDateTime>,
+    /// Bumped by every change to the call or its legs.
+    pub version: i64,
+}
+
+impl CallRow {
+    pub fn into_wire(self) -> Call {
+        let money = self.settled_at.map(|_| CallMoney {
+            qualified: self.qualified.unwrap_or(false),
+            reason: self.qualify_reason.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            duplicate: self.duplicate,
+            currency: self.currency.clone(),
+            talk_secs: self.talk_secs,
+            buffer_secs: self.rule_buffer_secs.unwrap_or(0),
+            revenue_micros: Some(self.revenue_micros),
+            payout_micros: self.payout_micros,
+            cost_micros: self.cost_micros,
+            profit_micros: self.profit_micros,
+        });
+        let recording = self.recording_sid.map(|sid| Recording {
+            sid,
+            url: self.recording_url,
+            duration_secs: self.recording_duration_secs,
+            channels: self.recording_channels,
+        });
+        Call {
+            id: self.id,
+            call_sid: self.call_sid,
+            campaign_id: self.campaign_id,
+            number_id: self.number_id,
+            publisher_id: self.publisher_id,
+            buyer_id: self.buyer_id,
+            caller: self.caller,
+            dialled: self.dialled,
+            caller_state: self.caller_state,
+            caller_city: self.caller_city,
+            caller_zip: self.caller_zip,
+            status: self.status.as_str().to_string(),
+            outcome: self.outcome.as_str().to_string(),
+            attempts: self.attempts,
+            started_at: utc(self.started_at),
+            ringing_at: self.ringing_at.map(utc),
+            answered_at: self.answered_at.map(utc),
+            connected_at: self.connected_at.map(utc),
+            ended_at: self.ended_at.map(utc),
+            duration_secs: self.duration_secs,
+            billable_secs: self.billable_secs,
+            recording,
+            cost_micros: self.cost_micros,
+            cost_currency: self.cost_currency,
+            cost_status: self.cost_status.map(|s| s.as_str().to_string()),
+            transcript: self.transcript,
+            transcript_status: self.transcript_status.map(|s| s.as_str().to_string()),
+            money,
+        }
+    }
+
+    /// The call is over: no further status will follow.
+    pub fn is_over(&self) -> bool {
+        self.status.is_final()
+    }
+}
+
+/// A new call's row, as the voice webhook records it.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    pub call_sid: String,
+    pub campaign_id: Option<i64>,
+    pub number_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+    pub caller: String,
+    pub dialled: String,
+    pub caller_state: Option<String>,
+    pub caller_state_source: Option<String>,
+    pub caller_city: Option<String>,
+    pub caller_zip: Option<String>,
+    pub status: CallStatus,
+    pub outcome: Outcome,
+    pub started_at: NaiveDateTime,
+}
+
+impl NewCall {
+    /// The row as stored once inserted with `id` (every other column at its default).
+    pub fn into_row(self, id: i64) -> CallRow {
+        CallRow {
+            id,
+            call_sid: self.call_sid,
+            campaign_id: self.campaign_id,
+            number_id: self.number_id,
+            publisher_id: self.publisher_id,
+            buyer_id: None,
+            caller: self.caller,
+            dialled: self.dialled,
+            caller_state: self.caller_state,
+            caller_state_source: self.caller_state_source,
+            caller_city: self.caller_city,
+            caller_zip: self.caller_zip,
+            status: self.status,
+            outcome: self.outcome,
+            attempts: 0,
+            started_at: self.started_at,
+            ringing_at: None,
+            answered_at: None,
+            connected_at: None,
+            ended_at: None,
+            duration_secs: None,
+            billable_secs: None,
+            recording_sid: None,
+            recording_url: None,
+            recording_duration_secs: None,
+            recording_channels: None,
+            last_sequence: None,
+            updated_at: self.started_at,
+            cost_micros: None,
+            cost_currency: None,
+            cost_status: None,
+            transcript: None,
+            transcript_status: None,
+            transcript_sid: None,
+            settled_at: None,
+            money_buyer_id: None,
+            answered: false,
+            no_buyer: false,
+            talk_secs: 0,
+            duplicate: false,
+            qualified: None,
+            qualify_reason: None,
+            currency: None,
+            rule_revenue_micros: None,
+            rule_payout_micros: None,
+            rule_buffer_secs: None,
+            rule_duplicate_window_secs: None,
+            revenue_micros: 0,
+            payout_micros: 0,
+            counted_cost_micros: 0,
+            profit_micros: None,
+            postback_at: None,
+            version: 0,
+        }
+    }
+}
+
+/// A row of `call_legs`: one attempt to connect the call to a buyer.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = call_legs, treat_none_as_default_value = false)]
+pub struct LegRow {
+    pub id: i64,
+    pub call_id: i64,
+    pub attempt: i32,
+    pub buyer_id: Option<i64>,
+    pub dial_call_sid: Option<String>,
+    pub status: LegStatus,
+    /// The buyer's slot has been given back.
+    pub released: bool,
+    #[diesel(deserialize_as = Stamp)]
+    pub reserved_at: NaiveDateTime,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub ringing_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub answered_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub ended_at: Option<NaiveDateTime>,
+    pub duration_secs: Option<i32>,
+    pub last_sequence: Option<i32>,
+    /// Past this, a leg still holding its slot is given back by the reaper.
+    #[diesel(deserialize_as = Stamp)]
+    pub expires_at: NaiveDateTime,
+    /// Counted in the rollups as offered to its buyer.
+    pub counted: bool,
+    /// Counted in the rollups as connected.
+    pub counted_connected: bool,
+}
+
+impl LegRow {
+    pub fn into_wire(self) -> CallLeg {
+        CallLeg {
+            id: self.id,
+            attempt: self.attempt,
+            buyer_id: self.buyer_id,
+            dial_call_sid: self.dial_call_sid,
+            status: self.status.as_str().to_string(),
+            released: self.released,
+            reserved_at: utc(self.reserved_at),
+            ringing_at: self.ringing_at.map(utc),
+            answered_at: self.answered_at.map(utc),
+            ended_at: self.ended_at.map(utc),
+            duration_secs: self.duration_secs,
+        }
+    }
+}

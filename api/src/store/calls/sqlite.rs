@@ -1,0 +1,257 @@
+//! The call flow's reads and commit on SQLite: short statements in the writer's transaction
+//! (one writer: nothing can come between a webhook's read and its commit, so the version check
+//! never fails here, but it is made all the same).
+use diesel::dsl::case_when;
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+
+use super::flow::{Claim, Commit, Effects, LoadRow, Loads};
+use super::CallRow;
+use crate::db::schema::{buyer_load, call_events, call_legs, calls, campaign_buyers, directory_version};
+use crate::db::stamp::{Bind, Stamp};
+use crate::db::{update, DbConnection};
+use crate::domain::states::LegStatus;
+use crate::error::Error;
+use crate::store::live_events::PayloadRef;
+
+pub(super) fn loads(
+    c: &mut SqliteConnection,
+    new_call: bool,
+    campaign: Option<i64>,
+    caller: &str,
+    repeat_since: chrono::NaiveDateTime,
+) -> Result<(Option<i64>, Loads), Error> {
+    // The writer runs this and the commit that records the call in one transaction: nothing
+    // else can take the id in between. (AUTOINCREMENT never gives an id twice: the next one is
+    // past both the highest row and the highest id ever given.)
+    let call_id = match new_call {
+        true => Some(
+            diesel::sql_query(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'calls'), 0), \
+                 COALESCE((SELECT MAX(id) FROM calls), 0)) + 1 AS id",
+            )
+            .get_result::<NextId>(c)?
+            .id,
+        ),
+        false => None,
+    };
+    let directory_version: i64 = directory_version::table.find(1).select(directory_version::version).first(c)?;
+    let (loads, repeat_buyer) = match campaign {
+        Some(campaign) => {
+            let loads: Vec<LoadRow> = buyer_load::table
+                .inner_join(campaign_buyers::table.on(campaign_buyers::buyer_id.eq(buyer_load::buyer_id)))
+                .filter(campaign_buyers::campaign_id.eq(campaign))
+                .order(buyer_load::buyer_id.asc())
+                .select(LoadRow::as_select())
+                .load(c)?;
+            let repeat: Option<Option<i64>> = calls::table
+                .filter(calls::caller.eq(caller))
+                .filter(calls::campaign_id.eq(campaign))
+                .filter(calls::started_at.ge(Stamp(repeat_since)))
+                .filter(calls::connected_at.is_not_null())
+                .order(calls::started_at.desc())
+                .select(calls::buyer_id)
+                .first(c)
+                .optional()?;
+            (loads, repeat.flatten())
+        }
+        None => (vec![], None),
+    };
+    Ok((call_id, Loads { directory_version, loads, repeat_buyer }))
+}
+
+#[derive(diesel::QueryableByName)]
+struct NextId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Claims `claim`'s slot if the buyer still has room; false when it has none.
+fn claim_slot(c: &mut SqliteConnection, claim: &Claim, at: chrono::NaiveDateTime) -> Result<bool, Error> {
+    use buyer_load::dsl as l;
+    let k = claim.keys;
+    // A missing cap is "no limit": i32::MAX is never reached by a counter.
+    let [hourly, daily, monthly] = claim.caps.map(|c| c.unwrap_or(i32::MAX));
+    let room = l::buyer_id
+        .eq(claim.buyer_id)
+        .and(l::in_progress.lt(claim.max_concurrent))
+        .and(l::hour_key.ne(k.hour).or(l::hour_count.lt(hourly)))
+        .and(l::day_key.ne(k.day).or(l::day_count.lt(daily)))
+        .and(l::month_key.ne(k.month).or(l::month_count.lt(monthly)));
+    let take = update(
+        l::buyer_load,
+        room,
+        (
+            l::in_progress.eq(l::in_progress + 1),
+            l::hour_count.eq(case_when(l::hour_key.eq(k.hour), l::hour_count + 1).otherwise(1)),
+            l::hour_key.eq(k.hour),
+            l::day_count.eq(case_when(l::day_key.eq(k.day), l::day_count + 1).otherwise(1)),
+            l::day_key.eq(k.day),
+            l::month_count.eq(case_when(l::month_key.eq(k.month), l::month_count + 1).otherwise(1)),
+            l::month_key.eq(k.month),
+            l::total_calls.eq(l::total_calls + 1),
+            l::last_call_at.eq(Stamp(at)),
+        ),
+    );
+    Ok(take.execute(c)? == 1)
+}
+
+/// Writes the call's new row if it is still at `version`; false when it is not.
+fn write_call(c: &mut SqliteConnection, version: i64, r: &CallRow) -> Result<bool, Error> {
+    let changed = update(
+        calls::table,
+        calls::id.eq(r.id).and(calls::version.eq(version)),
+        (
+            (
+                calls::version.eq(version + 1),
+                calls::campaign_id.eq(r.campaign_id),
+                calls::number_id.eq(r.number_id),
+                calls::publisher_id.eq(r.publisher_id),
+                calls::buyer_id.eq(r.buyer_id),
+                calls::caller.eq(&r.caller),
+                calls::dialled.eq(&r.dialled),
+                calls::caller_state.eq(&r.caller_state),
+                calls::caller_state_source.eq(&r.caller_state_source),
+                calls::caller_city.eq(&r.caller_city),
+                calls::caller_zip.eq(&r.caller_zip),
+                calls::status.eq(r.status),
+                calls::outcome.eq(r.outcome),
+                calls::attempts.eq(r.attempts),
+                calls::ringing_at.eq(r.ringing_at.bind()),
+                calls::answered_at.eq(r.answered_at.bind()),
+                calls::connected_at.eq(r.connected_at.bind()),
+                calls::ended_at.eq(r.ended_at.bind()),
+                calls::duration_secs.eq(r.duration_secs),
+                calls::billable_secs.eq(r.billable_secs),
+            ),
+            (
+                calls::recording_sid.eq(&r.recording_sid),
+                calls::recording_url.eq(&r.recording_url),
+                calls::recording_duration_secs.eq(r.recording_duration_secs),
+                calls::recording_channels.eq(r.recording_channels),
+                calls::last_sequence.eq(r.last_sequence),
+                calls::updated_at.eq(Stamp(r.updated_at)),
+                calls::cost_micros.eq(r.cost_micros),
+                calls::cost_currency.eq(&r.cost_currency),
+                calls::cost_status.eq(r.cost_status),
+                calls::transcript.eq(&r.transcript),
+                calls::transcript_status.eq(r.transcript_status),
+                calls::transcript_sid.eq(&r.transcript_sid),
+                calls::settled_at.eq(r.settled_at.bind()),
+                calls::money_buyer_id.eq(r.money_buyer_id),
+                calls::answered.eq(r.answered),
+                calls::no_buyer.eq(r.no_buyer),
+                calls::talk_secs.eq(r.talk_secs),
+                calls::duplicate.eq(r.duplicate),
+            ),
+            (
+                calls::qualified.eq(r.qualified),
+                calls::qualify_reason.eq(r.qualify_reason),
+                calls::currency.eq(&r.currency),
+                calls::rule_revenue_micros.eq(r.rule_revenue_micros),
+                calls::rule_payout_micros.eq(r.rule_payout_micros),
+                calls::rule_buffer_secs.eq(r.rule_buffer_secs),
+                calls::rule_duplicate_window_secs.eq(r.rule_duplicate_window_secs),
+                calls::revenue_micros.eq(r.revenue_micros),
+                calls::payout_micros.eq(r.payout_micros),
+                calls::counted_cost_micros.eq(r.counted_cost_micros),
+                calls::profit_micros.eq(r.profit_micros),
+                calls::postback_at.eq(r.postback_at.bind()),
+            ),
+        ),
+    );
+    Ok(changed.execute(c)? == 1)
+}
+
+pub(super) fn commit(conn: &mut DbConnection, e: &Effects) -> Result<Commit, Error> {
+    let DbConnection::Sqlite(c) = conn else { return Err(Error::internal(anyhow::anyhow!("SQLite statements on another backend"))) };
+    let id = e.call.id;
+    if e.insert {
+        let recorded = diesel::insert_into(calls::table).values(&e.call).on_conflict(calls::call_sid).do_nothing().execute(c)?;
+        if recorded == 0 {
+            return Ok(Commit::Duplicate);
+        }
+    } else {
+        let version: Option<i64> = calls::table.find(id).select(calls::version).first(c).optional()?;
+        if version != Some(e.version) {
+            return Ok(Commit::Stale);
+        }
+    }
+    if let Some(claim) = &e.claim {
+        if !claim_slot(c, claim, e.at)? {
+            return Ok(Commit::SlotTaken);
+        }
+    }
+    if !e.insert && !write_call(c, e.version, &e.call)? {
+        return Ok(Commit::Stale);
+    }
+    let leg_id = match &e.claim {
+        Some(claim) => Some(
+            diesel::insert_into(call_legs::table)
+                .values((
+                    call_legs::call_id.eq(id),
+                    call_legs::attempt.eq(claim.attempt),
+                    call_legs::buyer_id.eq(claim.buyer_id),
+                    call_legs::status.eq(LegStatus::Reserved),
+                    call_legs::reserved_at.eq(Stamp(e.at)),
+                    call_legs::expires_at.eq(Stamp(claim.expires_at)),
+                ))
+                .returning(call_legs::id)
+                .get_result::<i64>(c)?,
+        ),
+        None => None,
+    };
+    for l in &e.legs {
+        update(
+            call_legs::table,
+            call_legs::id.eq(l.id),
+            (
+                call_legs::status.eq(l.status),
+                call_legs::ringing_at.eq(l.ringing_at.bind()),
+                call_legs::answered_at.eq(l.answered_at.bind()),
+                call_legs::ended_at.eq(l.ended_at.bind()),
+                call_legs::duration_secs.eq(l.duration_secs),
+                call_legs::last_sequence.eq(l.last_sequence),
+                call_legs::dial_call_sid.eq(&l.dial_call_sid),
+                call_legs::released.eq(l.released),
+                call_legs::counted.eq(l.counted),
+                call_legs::counted_connected.eq(l.counted_connected),
+            ),
+        )
+        .execute(c)?;
+    }
+    for buyer in &e.releases {
+        update(
+            buyer_load::table,
+            buyer_load::buyer_id.eq(*buyer).and(buyer_load::in_progress.gt(0)),
+            buyer_load::in_progress.eq(buyer_load::in_progress - 1),
+        )
+        .execute(c)?;
+    }
+    let attempt = match (&e.claim, leg_id) {
+        (Some(claim), Some(leg_id)) => Some(attempt_entry(claim, leg_id)),
+        _ => None,
+    };
+    for (kind, data) in e.log.iter().map(|(k, d)| (*k, d.as_str())).chain(attempt.as_deref().map(|d| ("attempt", d))) {
+        diesel::insert_into(call_events::table)
+            .values((call_events::call_id.eq(id), call_events::at.eq(Stamp(e.at)), call_events::kind.eq(kind), call_events::data.eq(data)))
+            .execute(c)?;
+    }
+    if !e.live.is_empty() {
+        let call = CallRow { version: e.version + 1, ..e.call.clone() }.into_wire();
+        for a in &e.live {
+            let payload = PayloadRef { call: &call, qualification: a.qualification.as_ref() }.to_json()?;
+            crate::store::live_events::insert(conn, e.at, a.kind, id, e.call.publisher_id, &payload)?;
+        }
+    }
+    crate::store::rollups::upsert(conn, &e.rollups)?;
+    for job in &e.jobs {
+        crate::store::jobs::insert(conn, job, e.at)?;
+    }
+    Ok(Commit::Done { leg_id })
+}
+
+/// The `attempt` log entry of a claimed slot's new leg.
+pub(super) fn attempt_entry(claim: &Claim, leg_id: i64) -> String {
+    serde_json::json!({"attempt": claim.attempt, "leg_id": leg_id, "buyer_id": claim.buyer_id, "buyer": claim.buyer_name}).to_string()
+}

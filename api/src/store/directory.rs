@@ -1,0 +1,157 @@
+//! The directory: what the call flow looks up on every call and what changes rarely — tracking
+//! numbers, campaigns (messages, money rules), buyers (routing settings), their assignments and
+//! overrides, which publishers want postbacks, and whether a Twilio account is stored.
+//!
+//! Each instance keeps a copy in memory ([`DirectoryCache`]). Every change to those tables bumps
+//! `directory_version` (database triggers, so no writer can forget), and the call flow's first
+//! statement of each webhook reads that version with the rest of what it needs. A copy older than
+//! the database is reloaded before the webhook goes on, so a change made through any instance
+//! reaches every instance's next call, without a message between instances.
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use diesel::prelude::*;
+
+use super::buyers::BuyerRow;
+use super::campaigns::{AssignmentRow, CampaignRow};
+use crate::db::schema::{
+    buyers, campaign_buyers, campaign_publishers, campaigns, directory_version, phone_numbers, publishers, twilio_account,
+};
+use crate::db::{direct, DbConnection};
+use crate::error::Error;
+
+/// A tracking number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberEntry {
+    pub id: i64,
+    pub campaign_id: Option<i64>,
+    pub publisher_id: Option<i64>,
+}
+
+/// A campaign with its buyers (assignment order: buyer id) and publisher payout overrides.
+#[derive(Debug, Clone)]
+pub struct CampaignEntry {
+    pub row: CampaignRow,
+    pub assignments: Vec<AssignmentRow>,
+    /// Publisher id → payout override.
+    pub publisher_payouts: HashMap<i64, i64>,
+}
+
+impl CampaignEntry {
+    pub fn active(&self) -> bool {
+        self.row.status() == callbroker_wire::Status::Active
+    }
+
+    pub fn assignment(&self, buyer: i64) -> Option<&AssignmentRow> {
+        self.assignments.iter().find(|a| a.buyer_id == buyer)
+    }
+}
+
+/// The directory as of `version`.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub version: i64,
+    pub numbers: HashMap<String, NumberEntry>,
+    pub campaigns: HashMap<i64, CampaignEntry>,
+    pub buyers: HashMap<i64, BuyerRow>,
+    /// Publishers with a postback URL.
+    pub postback_publishers: HashSet<i64>,
+    /// Whether Twilio credentials are stored through the API.
+    pub twilio_account: bool,
+}
+
+impl Directory {
+    pub fn number(&self, e164: &str) -> Option<&NumberEntry> {
+        self.numbers.get(e164)
+    }
+
+    pub fn campaign(&self, id: i64) -> Option<&CampaignEntry> {
+        self.campaigns.get(&id)
+    }
+}
+
+/// The current `directory_version`.
+pub fn version(conn: &mut DbConnection) -> Result<i64, Error> {
+    Ok(direct::run!(conn, first, directory_version::table.find(1).select(directory_version::version))?)
+}
+
+/// Reads the whole directory. The version is read before and after the tables, and the read is
+/// repeated until both agree: a change committed in between bumps it, so equal versions mean the
+/// tables were read as of that version.
+pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
+    loop {
+        let before = version(conn)?;
+        let numbers: Vec<(String, i64, Option<i64>, Option<i64>)> = phone_numbers::table
+            .select((phone_numbers::number, phone_numbers::id, phone_numbers::campaign_id, phone_numbers::publisher_id))
+            .load(conn)?;
+        let campaign_rows: Vec<CampaignRow> = campaigns::table.select(CampaignRow::as_select()).load(conn)?;
+        let assignments: Vec<AssignmentRow> = campaign_buyers::table
+            .select(AssignmentRow::as_select())
+            .order((campaign_buyers::campaign_id, campaign_buyers::buyer_id))
+            .load(conn)?;
+        let payouts: Vec<(i64, i64, i64)> = campaign_publishers::table
+            .select((campaign_publishers::campaign_id, campaign_publishers::publisher_id, campaign_publishers::payout_micros))
+            .load(conn)?;
+        let buyer_rows: Vec<BuyerRow> = buyers::table.select(BuyerRow::as_select()).load(conn)?;
+        let postback_publishers: Vec<i64> =
+            publishers::table.filter(publishers::postback_url.is_not_null()).select(publishers::id).load(conn)?;
+        let twilio_account = diesel::select(diesel::dsl::exists(twilio_account::table.select(twilio_account::id))).get_result(conn)?;
+        if version(conn)? != before {
+            continue;
+        }
+        let mut campaigns: HashMap<i64, CampaignEntry> = campaign_rows
+            .into_iter()
+            .map(|row| (row.id, CampaignEntry { row, assignments: vec![], publisher_payouts: HashMap::new() }))
+            .collect();
+        for a in assignments {
+            if let Some(c) = campaigns.get_mut(&a.campaign_id) {
+                c.assignments.push(a);
+            }
+        }
+        for (campaign, publisher, payout) in payouts {
+            if let Some(c) = campaigns.get_mut(&campaign) {
+                c.publisher_payouts.insert(publisher, payout);
+            }
+        }
+        return Ok(Directory {
+            version: before,
+            numbers: numbers
+                .into_iter()
+                .map(|(number, id, campaign_id, publisher_id)| (number, NumberEntry { id, campaign_id, publisher_id }))
+                .collect(),
+            campaigns,
+            buyers: buyer_rows.into_iter().map(|b| (b.id, b)).collect(),
+            postback_publishers: postback_publishers.into_iter().collect(),
+            twilio_account,
+        });
+    }
+}
+
+/// An instance's copy of the directory (cheap to share; readers never wait for a reload).
+#[derive(Debug, Default)]
+pub struct DirectoryCache {
+    current: RwLock<Arc<Directory>>,
+}
+
+impl DirectoryCache {
+    /// The copy held now (version 0 before the first load: older than any database).
+    pub fn get(&self) -> Arc<Directory> {
+        self.current.read().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// The copy for `version`: the one held when it is that recent, else a fresh one read from
+    /// the database (and kept, unless another thread kept a newer one meanwhile).
+    pub fn at_least(&self, conn: &mut DbConnection, version: i64) -> Result<Arc<Directory>, Error> {
+        let held = self.get();
+        if held.version >= version {
+            return Ok(held);
+        }
+        let fresh = Arc::new(load(conn)?);
+        if let Ok(mut current) = self.current.write() {
+            if current.version < fresh.version {
+                *current = fresh.clone();
+            }
+        }
+        Ok(fresh)
+    }
+}

@@ -1,0 +1,10 @@
+DROP TRIGGER twilio_account_directory ON twilio_account;
+DROP TRIGGER phone_numbers_directory ON phone_numbers;
+DROP TRIGGER campaign_publishers_directory ON campaign_publishers;
+DROP TRIGGER campaign_buyers_directory ON campaign_buyers;
+DROP TRIGGER buyers_directory ON buyers;
+DROP TRIGGER campaigns_directory ON campaigns;
+DROP TRIGGER publishers_directory ON publishers;
+DROP FUNCTION bump_directory_version();
+DROP TABLE directory_version;
+ALTER TABLE calls DROP COLUMN version;
