@@ -1,8 +1,13 @@
 //! Callbroker: pay-per-call routing and tracking.
 //!
-//! Layout: `config` (settings), `db` (connections, schema, migrations), `store` (queries per
-//! resource), `domain` (input rules), `auth` (who is calling), `routes` (HTTP handlers),
-//! `startup` (the server), `openapi` (the document).
+//! Layers, each importing only from those below it (`docs/architecture.md` has the picture):
+//! - HTTP: `routes` (handlers), `auth` (who is calling), `security`, `startup` (the server),
+//!   `openapi` (the document), `metrics`, `web_ui` (the dashboard's files);
+//! - services: `callflow` (every change to a call), `jobs` (durable queue), `postback`,
+//!   `twilio` (REST client, signatures, TwiML), `analytics`, `live` (events to dashboards);
+//! - pure rules: `routing`, `money`, `domain` (states, input rules);
+//! - storage: `store` (statements, one module per resource; `store::calls` owns the call tables);
+//! - infrastructure: `db` (connections, the SQLite writer, migrations), `config`, `error`.
 pub mod analytics;
 pub mod auth;
 pub mod bootstrap;
