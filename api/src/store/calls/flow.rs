@@ -175,6 +175,8 @@ pub struct Effects {
     pub version: i64,
     /// The call's new row (its version is the commit's to set).
     pub call: CallRow,
+    /// The call's row as read (SQLite's commit leaves an unchanged row alone).
+    pub read: CallRow,
     /// A buyer slot to claim and a new leg for it (with an `attempt` log entry). When the slot
     /// is no longer free, nothing else is written ([`Commit::SlotTaken`]) but a new call's row.
     pub claim: Option<Claim>,
@@ -199,6 +201,7 @@ impl Effects {
             insert: false,
             version: state.call.version,
             call: state.call.clone(),
+            read: state.call.clone(),
             claim: None,
             legs: vec![],
             releases: vec![],
