@@ -1,6 +1,6 @@
 //! Authentication and the role rules: who may read and write what.
 use callbroker::auth::jwt::JwtKeys;
-use callbroker_tests::{both_backends, TestApp};
+use callbroker_tests::{assert_absent, both_backends, TestApp};
 use serde_json::json;
 
 both_backends!(tokens_are_checked, roles_are_enforced, publishers_see_only_their_own, api_keys_work_and_can_be_revoked);
@@ -42,7 +42,7 @@ async fn tokens_are_checked(app: TestApp) {
     let (status, me) = app.admin("GET", "/api/auth/me", None).await;
     assert_eq!(status, 200);
     assert_eq!(me["role"], "admin");
-    assert!(me.get("password_hash").is_none());
+    assert_absent(&me, &["password_hash", "password"]);
 
     // A deleted user's token stops working at once.
     let u = app.create("/api/users", json!({"email": "gone@x.example", "password": "gone-password", "role": "operator"})).await;

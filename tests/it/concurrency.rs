@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use callbroker::db::schema::{buyers, call_legs};
 use callbroker::db::{Db, PoolOptions};
-use callbroker_tests::{Backend, TestApp};
+use callbroker_tests::{both_backends, Backend, TestApp};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -65,23 +65,16 @@ async fn burst(apps: &[&TestApp], max_by_phone: &HashMap<String, i64>) {
     assert_eq!(held, *max_by_phone, "the database agrees");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn burst_on_sqlite() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
-    let max = setup(&app).await;
-    burst(&[&app], &max).await;
-}
+both_backends!(worker_threads = 4; burst_on_one_instance);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn burst_on_postgres() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+async fn burst_on_one_instance(app: TestApp) {
     let max = setup(&app).await;
     burst(&[&app], &max).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn burst_on_two_instances_sharing_postgres() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let app = TestApp::launch(Backend::Postgres).await;
     let max = setup(&app).await;
     let second = app.second_instance().await;
     burst(&[&app, &second], &max).await;

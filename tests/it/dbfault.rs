@@ -22,11 +22,14 @@ struct Outage {
     api_unavailable: AtomicU64,
     other: AtomicU64,
     slowest_ms: AtomicU64,
+    /// Fail-fast checks that held (a call and a read answered in time with the database down).
+    fail_fast_checks: AtomicU64,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_restart_under_load() {
-    let Some(db) = TestDb::create(Backend::Postgres) else { return };
+    let mut tally = Tally::new("database restart under load (Postgres)");
+    let db = TestDb::create(Backend::Postgres);
     let proxy = PgProxy::start(&db.url).await;
     let through_proxy = proxy.url(&db.url);
     let app = Arc::new(TestApp::start(db, move |c| c.database_url = through_proxy).await);
@@ -51,7 +54,6 @@ async fn postgres_restart_under_load() {
                     let mut call = Call::new("DBF", w * 100_000 + n);
                     let result = call.play(&app, &counters, Duration::ZERO).await;
                     let (status, body) = app.admin("GET", "/api/calls?per_page=5", None).await;
-                    counters.requests.fetch_add(1, Ordering::Relaxed);
                     let elapsed = started.elapsed();
                     if call.acknowledged() {
                         acknowledged.lock().expect("lock").push(call.sid.clone());
@@ -87,6 +89,7 @@ async fn postgres_restart_under_load() {
                         // Fail fast: each call step and the API read got their answer quickly.
                         assert!(call.slowest < FAIL_FAST, "a webhook took {:?} with the database down", call.slowest);
                         assert!(elapsed < FAIL_FAST * 3, "a call and a read took {elapsed:?} with the database down");
+                        outage.fail_fast_checks.fetch_add(2, Ordering::Relaxed);
                     }
                 }
             })
@@ -95,14 +98,15 @@ async fn postgres_restart_under_load() {
 
     // Normal load, then the database goes away for 4 s, then comes back.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = counters.requests();
+    let before = app.requests();
     down.store(true, Ordering::SeqCst);
     proxy.cut();
+    tally.faults += 1;
     tokio::time::sleep(Duration::from_secs(4)).await;
     proxy.restore();
     let restored_at = Instant::now();
     down.store(false, Ordering::SeqCst);
-    let during = counters.requests() - before;
+    let during = app.requests() - before;
 
     // Recovery: a new call routes, in the same process.
     let recovered = loop {
@@ -135,19 +139,20 @@ async fn postgres_restart_under_load() {
          recovered {recovered:?} after; {} connections refused by the proxy",
         proxy.refused()
     );
-    let mut tally = Tally::new("database restart under load (Postgres)");
-    tally.faults = 1;
-    tally.requests = counters.requests();
+    tally.requests = app.requests();
     tally.data_lost = lost as u64;
     // 5xx outside the outage: every 503 counted here came while the database was down or before
-    // the first successful call after it (recovery), which the asserts below bound.
+    // the first successful call after it (recovery), which the checks below bound.
     tally.server_errors = errors_after - errors_at_recovery;
-    tally.checks = acknowledged.len() as u64 + 4;
+    tally.checks += outage.fail_fast_checks.load(Ordering::Relaxed);
+    for sid in &acknowledged {
+        tally.check(stored.contains(sid), format_args!("{sid} was acknowledged, then missing ({lost} lost)"));
+    }
+    tally.check(busy > 0, format_args!("callers got the busy message while the database was down"));
+    tally.check(unavailable > 0, format_args!("API clients got 503 while the database was down"));
+    let other = outage.other.load(Ordering::Relaxed);
+    tally.check(other == 0, format_args!("only 503s, and only while the database was down: {other} other answers"));
+    tally.check(errors_after == errors_at_recovery, format_args!("no error once recovered: {}", errors_after - errors_at_recovery));
+    tally.check(recovered < Duration::from_secs(10), format_args!("recovered in {recovered:?}"));
     tally.save();
-    assert!(busy > 0, "callers got the busy message while the database was down");
-    assert!(unavailable > 0, "API clients got 503 while the database was down");
-    assert_eq!(outage.other.load(Ordering::Relaxed), 0, "only 503s, and only while the database was down");
-    assert_eq!(errors_after, errors_at_recovery, "no error once recovered");
-    assert!(recovered < Duration::from_secs(10), "recovered in {recovered:?}");
-    assert_eq!(lost, 0, "acknowledged calls missing");
 }

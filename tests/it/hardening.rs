@@ -6,7 +6,7 @@ both_backends!(metrics_are_exposed);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_throttled_per_ip_and_account() {
-    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.login_attempts_per_minute = 4).await else { return };
+    let app = TestApp::launch_with(Backend::Sqlite, |c| c.login_attempts_per_minute = 4).await;
     // The harness's own login used one attempt.
     let wrong = json!({"email": ADMIN_EMAIL, "password": "wrong password!"});
     for _ in 0..3 {
@@ -30,7 +30,7 @@ async fn logins_are_throttled_per_ip_and_account() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_and_cors() {
-    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.cors_origins = vec!["https://dash.example".into()]).await else { return };
+    let app = TestApp::launch_with(Backend::Sqlite, |c| c.cors_origins = vec!["https://dash.example".into()]).await;
     let res = app.client.get(app.url("/")).send().await.expect("send");
     assert_eq!(res.headers().get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
     assert_eq!(res.headers().get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]));
@@ -117,7 +117,7 @@ async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
         }
         let res = req.send().await.expect("send");
         assert_eq!(res.status().as_u16(), expected, "{name}");
-        let err: serde_json::Value = res.json().await.unwrap_or_default();
+        let err: serde_json::Value = res.json().await.unwrap_or_else(|e| panic!("{name}: the error body is not JSON: {e}"));
         assert!(err["code"].is_string(), "{name}: a JSON error");
         assert_eq!(app.call("GET", "/readyz", None, None).await.0, 200, "still ready after {name}");
         assert_eq!(app.admin("GET", "/api/calls", None).await.1["total"], 0, "nothing written by {name}");

@@ -6,22 +6,24 @@ use std::time::{Duration, Instant};
 use callbroker::config::JobsConfig;
 use callbroker::db::{Db, PoolOptions};
 use callbroker::jobs::{self, JobError, Registry};
-use callbroker_tests::{Backend, TestDb};
+use callbroker_tests::{both_backends, Backend, TestDb};
 
 fn cfg() -> JobsConfig {
     JobsConfig { poll_interval_ms: 10, lease_secs: 30, backoff_base_ms: 20, backoff_max_ms: 100, concurrency: 3 }
 }
 
-async fn db(backend: Backend) -> Option<(TestDb, Db)> {
-    let test_db = TestDb::create(backend)?;
+both_backends!(backend: competing_workers_run_each_job_once, failing_job_backs_off_then_gives_up);
+
+async fn db(backend: Backend) -> (TestDb, Db) {
+    let test_db = TestDb::create(backend);
     let db = Db::connect(&test_db.url, &PoolOptions::default()).expect("connect");
     let migrated = db.clone();
     tokio::task::spawn_blocking(move || migrated.migrate()).await.expect("join").expect("migrate");
-    Some((test_db, db))
+    (test_db, db)
 }
 
 async fn competing_workers_run_each_job_once(backend: Backend) {
-    let Some((_keep, db)) = db(backend).await else { return };
+    let (_keep, db) = db(backend).await;
     let ids: Vec<i64> = db
         .write(|c| (0..30).map(|i| jobs::enqueue(c, "test.count", &serde_json::json!({"n": i}), callbroker::db::now())).collect())
         .await
@@ -65,7 +67,7 @@ async fn competing_workers_run_each_job_once(backend: Backend) {
 }
 
 async fn failing_job_backs_off_then_gives_up(backend: Backend) {
-    let Some((_keep, db)) = db(backend).await else { return };
+    let (_keep, db) = db(backend).await;
     let id = db.write(|c| jobs::enqueue_with(c, "test.fail", &serde_json::json!({}), callbroker::db::now(), 3)).await.expect("enqueue");
     let times = Arc::new(Mutex::new(Vec::<Instant>::new()));
     let mut registry = Registry::new();
@@ -94,16 +96,3 @@ async fn failing_job_backs_off_then_gives_up(backend: Backend) {
     assert_eq!(times.len(), 3);
     assert!(times[1] - times[0] >= Duration::from_millis(10), "backed off between attempts");
 }
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(callbroker_tests::Backend::Sqlite).await; }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(callbroker_tests::Backend::Postgres).await; }
-        }
-    )*};
-}
-
-on_both!(competing_workers_run_each_job_once, failing_job_backs_off_then_gives_up);

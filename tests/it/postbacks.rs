@@ -43,7 +43,7 @@ async fn answered(app: &TestApp, sid: &str, talk: u32) {
 async fn attempts(app: &TestApp, sid: &str, n: usize) -> Vec<Value> {
     for _ in 0..200 {
         let detail = app.call_by_sid(sid).await;
-        let got = detail["postbacks"].as_array().cloned().unwrap_or_default();
+        let got = detail["postbacks"].as_array().cloned().unwrap_or_else(|| panic!("no postbacks in {detail}"));
         if got.len() >= n {
             return got;
         }

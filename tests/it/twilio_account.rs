@@ -7,24 +7,13 @@ use callbroker::config::{Secret, TwilioConfig};
 use callbroker::twilio::client::{Credentials, TwilioClient, TwilioError};
 use callbroker_tests::twilio::params;
 use callbroker_tests::twilio_mock::{self as mock, account_path, call_resource, incoming_number, prism, sid, use_twilio, REST_ACCOUNT_SID};
-use callbroker_tests::{Backend, TestApp};
+use callbroker_tests::{both_backends, Backend, TestApp};
 use serde_json::{json, Value};
 use wiremock::matchers::{basic_auth, body_string_contains, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Runs `name(backend)` once per backend.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(callbroker_tests::Backend::Sqlite).await; }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(callbroker_tests::Backend::Postgres).await; }
-        }
-    )*};
-}
-
-on_both!(
+both_backends!(
+    backend:
     credentials_are_admin_only_and_masked,
     import_and_webhooks_against_prism,
     cost_against_prism,
@@ -258,7 +247,7 @@ async fn import(app: &TestApp) -> Value {
 }
 
 async fn credentials_are_admin_only_and_masked(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let app = TestApp::launch(backend).await;
     let (status, acct) = app.admin("GET", "/api/twilio/account", None).await;
     assert_eq!(status, 200, "{acct}");
     assert_eq!(acct["source"], "none");
@@ -310,7 +299,7 @@ async fn credentials_are_admin_only_and_masked(backend: Backend) {
 
 async fn import_and_webhooks_against_prism(backend: Backend) {
     let base = prism().to_string();
-    let Some(app) = TestApp::spawn_with(backend, |c| use_twilio(c, &base)).await else { return };
+    let app = TestApp::launch_with(backend, |c| use_twilio(c, &base)).await;
     let first = import(&app).await;
     assert_eq!(first["status"], "done", "{first}");
     assert!(first["new"].as_i64().unwrap_or(0) >= 1, "{first}");
@@ -342,7 +331,7 @@ async fn import_and_webhooks_against_prism(backend: Backend) {
 
 async fn cost_against_prism(backend: Backend) {
     let base = prism().to_string();
-    let Some(app) = TestApp::spawn_with(backend, |c| use_twilio(c, &base)).await else { return };
+    let app = TestApp::launch_with(backend, |c| use_twilio(c, &base)).await;
     let id = completed_call(&app, 1, "+17175550101", false).await;
     let detail = wait_for(&app, id, "the cost", |c| c["cost_status"] == "done").await;
     // Twilio's example Call resource costs -0.200 USD: parent and buyer leg.
@@ -355,7 +344,7 @@ async fn cost_against_prism(backend: Backend) {
 /// through the API, and fetched with them after.
 async fn cost_with_the_account_set_through_the_api(backend: Backend) {
     let base = prism().to_string();
-    let Some(app) = TestApp::spawn_with(backend, |c| c.twilio.api_base = base.clone()).await else { return };
+    let app = TestApp::launch_with(backend, |c| c.twilio.api_base = base.clone()).await;
     let before = completed_call(&app, 4, "+17175550104", false).await;
     let (_, detail) = app.admin("GET", &format!("/api/calls/{before}"), None).await;
     assert_eq!(detail["call"]["cost_status"], "unconfigured", "{}", detail["call"]);
@@ -373,7 +362,7 @@ async fn cost_with_the_account_set_through_the_api(backend: Backend) {
 async fn import_reads_every_page(backend: Backend) {
     let server = MockServer::start().await;
     let base = server.uri();
-    let Some(app) = TestApp::spawn_with(backend, |c| use_twilio(c, &base)).await else { return };
+    let app = TestApp::launch_with(backend, |c| use_twilio(c, &base)).await;
     // Known before: one number without its SID (updated by the import).
     app.create("/api/numbers", json!({"number": "+15005550003", "friendly_name": "old name"})).await;
     let list = account_path("/IncomingPhoneNumbers.json");
@@ -436,7 +425,7 @@ async fn import_reads_every_page(backend: Backend) {
 async fn price_appears_on_third_poll(backend: Backend) {
     let server = MockServer::start().await;
     let base = server.uri();
-    let Some(app) = TestApp::spawn_with(backend, |c| use_twilio(c, &base)).await else { return };
+    let app = TestApp::launch_with(backend, |c| use_twilio(c, &base)).await;
     let (parent, leg) = (sid("CA", 20), sid("CA", 21));
     let parent_path = account_path(&format!("/Calls/{parent}.json"));
     Mock::given(method("GET"))
@@ -474,14 +463,11 @@ async fn pending_cost_survives_restart(backend: Backend) {
         .mount(&unpriced)
         .await;
     let base = unpriced.uri();
-    let Some(app) = TestApp::spawn_with(backend, |c| {
+    let app = TestApp::launch_with(backend, |c| {
         use_twilio(c, &base);
         c.jobs.lease_secs = 1;
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     let id = completed_call(&app, 3, "+17175550103", false).await;
     let started = Instant::now();
     while unpriced.received_requests().await.unwrap_or_default().len() < 2 {
@@ -517,7 +503,7 @@ async fn pending_cost_survives_restart(backend: Backend) {
 async fn recording_streams_with_range(backend: Backend) {
     let server = MockServer::start().await;
     let base = server.uri();
-    let Some(app) = TestApp::spawn_with(backend, |c| use_twilio(c, &base)).await else { return };
+    let app = TestApp::launch_with(backend, |c| use_twilio(c, &base)).await;
     let audio: Vec<u8> = (0u8..10).collect();
     let media = account_path(&format!("/Recordings/{}.mp3", sid("RE", 4)));
     Mock::given(method("GET"))
@@ -579,14 +565,11 @@ async fn transcript_when_campaign_asks(backend: Backend) {
     let base = server.uri();
     let service = sid("GA", 1);
     let svc = service.clone();
-    let Some(app) = TestApp::spawn_with(backend, |c| {
+    let app = TestApp::launch_with(backend, |c| {
         use_twilio(c, &base);
         c.twilio.intelligence_service_sid = Some(svc);
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     let transcript = sid("GT", 5);
     Mock::given(method("POST"))
         .and(path("/v2/Transcripts"))

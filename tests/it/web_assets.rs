@@ -22,7 +22,7 @@ fn web_dir() -> tempfile::TempDir {
 async fn compressed_copies_are_negotiated() {
     let web = web_dir();
     let path = web.path().to_path_buf();
-    let Some(app) = TestApp::spawn_with(Backend::Sqlite, move |c| c.web_dir = path).await else { return };
+    let app = TestApp::launch_with(Backend::Sqlite, move |c| c.web_dir = path).await;
     let get = |path: &'static str, accept: Option<&'static str>| {
         let mut req = app.client.get(app.url(path));
         if let Some(a) = accept {

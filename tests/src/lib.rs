@@ -3,8 +3,8 @@
 //!
 //! PostgreSQL comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! each test creates its own database and drops it. When PostgreSQL is unreachable the PostgreSQL
-//! variants fail under `CI=true` and are skipped, loudly, elsewhere.
-use std::sync::atomic::{AtomicU32, Ordering};
+//! tests fail, saying how to start it: a run without it is not a passing run.
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use callbroker::config::{Config, Secret};
 use callbroker::startup::Application;
@@ -61,34 +61,36 @@ fn rand_suffix() -> u32 {
     t % 100_000
 }
 
+/// How to get a PostgreSQL for the tests (in the failure of every PostgreSQL test without one).
+const POSTGRES_HOWTO: &str = "start it with `make services` (scripts/services.sh starts the local cluster), or set \
+     TEST_DATABASE_URL to a PostgreSQL that lets this user create databases";
+
 impl TestDb {
-    /// `None` when PostgreSQL is unreachable outside CI (the caller skips).
-    pub fn create(backend: Backend) -> Option<TestDb> {
+    /// A fresh database. Panics when PostgreSQL is unreachable: its tests fail, never skip.
+    pub fn create(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Some(TestDb { url, backend, name: String::new(), _dir: Some(dir) })
+                TestDb { url, backend, name: String::new(), _dir: Some(dir) }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
-                let mut conn = match PgConnection::establish(&admin) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        if std::env::var("CI").is_ok_and(|v| v == "true") {
-                            panic!("PostgreSQL unreachable at {admin} under CI=true: {e}");
-                        }
-                        eprintln!("SKIPPED (PostgreSQL unreachable at {admin}: {e})");
-                        return None;
-                    }
-                };
+                let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is unreachable at {admin} ({}); the PostgreSQL tests need it: {POSTGRES_HOWTO}",
+                        e.to_string().trim()
+                    )
+                });
                 let name = unique_name();
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .unwrap_or_else(|e| panic!("cannot create a test database on {admin} ({}): {POSTGRES_HOWTO}", e.to_string().trim()));
                 let url = match admin.rfind('/') {
                     Some(i) => format!("{}/{}", &admin[..i], name),
                     None => panic!("TEST_DATABASE_URL needs a database path"),
                 };
-                Some(TestDb { url, backend, name, _dir: None })
+                TestDb { url, backend, name, _dir: None }
             }
         }
     }
@@ -119,6 +121,54 @@ pub struct TestApp {
     pub backend: Backend,
     pub db: TestDb,
     server: Running,
+    /// Requests sent through [`TestApp::send`] (every helper of this crate sends through it).
+    requests: AtomicU64,
+}
+
+/// A response as the server sent it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; `Value::Null` when there is no body (a 204). Panics when the body is not
+    /// JSON (another content type, or JSON that does not parse), so a test never reads fields of a
+    /// body that was not there.
+    pub fn json(&self) -> Value {
+        self.json_of("the request")
+    }
+
+    /// [`Reply::json`], naming the request in the panic.
+    fn json_of(&self, request: &str) -> Value {
+        if self.body.is_empty() {
+            return Value::Null;
+        }
+        assert!(
+            self.content_type.starts_with("application/json"),
+            "{request} -> {}: a {:?} body where JSON was expected: {}",
+            self.status,
+            self.content_type,
+            self.text()
+        );
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{request} -> {}: the body is not JSON ({e}): {}", self.status, self.text()))
+    }
+}
+
+/// Asserts that `object` is a JSON object in which none of `keys` appears (a field hidden from
+/// the caller is absent from the body, not `null`).
+#[track_caller]
+pub fn assert_absent(object: &Value, keys: &[&str]) {
+    assert!(object.is_object(), "expected a JSON object, got {object}");
+    let present: Vec<&str> = keys.iter().copied().filter(|k| object.get(k).is_some()).collect();
+    assert!(present.is_empty(), "{present:?} must be absent from {object}");
 }
 
 /// How the server under test runs.
@@ -153,14 +203,20 @@ pub fn test_config(db_url: &str) -> Config {
 }
 
 impl TestApp {
-    pub async fn spawn(backend: Backend) -> Option<TestApp> {
-        Self::spawn_with(backend, |_| {}).await
+    /// Starts the server on a fresh database of `backend`.
+    pub async fn launch(backend: Backend) -> TestApp {
+        Self::launch_with(backend, |_| {}).await
     }
 
-    /// Starts the server with a configuration adjusted by `tweak`.
-    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
-        let db = TestDb::create(backend)?;
-        Some(Self::start(db, tweak).await)
+    /// Starts the server on a fresh database with a configuration adjusted by `tweak`.
+    pub async fn launch_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start(TestDb::create(backend), tweak).await
+    }
+
+    /// [`TestApp::launch`], always `Some`, for callers written as
+    /// `let Some(app) = TestApp::spawn(backend).await else { .. }`.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Some(Self::launch(backend).await)
     }
 
     /// Starts a server on an existing database (a second instance, or after a restart).
@@ -179,7 +235,7 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
         let server = Running::InProcess { handle, worker };
-        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, server };
+        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, server, requests: AtomicU64::new(0) };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         test
     }
@@ -198,7 +254,8 @@ impl TestApp {
             .build()
             .expect("client");
         let backend = db.backend;
-        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, server: Running::Child(child) };
+        let mut test =
+            TestApp { base, client, admin_token: String::new(), backend, db, server: Running::Child(child), requests: AtomicU64::new(0) };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         test
     }
@@ -228,22 +285,26 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Sends `req` (built on [`TestApp::client`]), counting it in [`TestApp::requests`].
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        req.send().await
+    }
+
+    /// Requests sent to this server through [`TestApp::send`] so far (its own admin login included).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let res = self
-            .client
-            .post(self.url("/api/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("login request");
-        assert_eq!(res.status(), 200, "login of {email} failed");
-        let body: Value = res.json().await.expect("login json");
+        let (status, body) = self.call("POST", "/api/auth/login", None, Some(json!({"email": email, "password": password}))).await;
+        assert_eq!(status, 200, "login of {email} failed: {body}");
         body["token"].as_str().expect("token").to_string()
     }
 
-    /// Sends a request with a bearer token (or none) and returns status and JSON body
-    /// (`Value::Null` when the body is empty or not JSON).
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    /// Sends a request with a bearer token (or none) and a JSON body (or none); returns the
+    /// response whatever its content type.
+    pub async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
@@ -252,10 +313,18 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.expect("request");
+        let res = self.send(req).await.expect("request");
         let status = res.status().as_u16();
-        let text = res.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let body = res.bytes().await.expect("response body").to_vec();
+        Reply { status, content_type, body }
+    }
+
+    /// [`TestApp::request`] for a JSON API: the status and the body exactly as sent, parsed
+    /// (`Value::Null` only when there is no body). Panics when the body is not JSON.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let reply = self.request(method, path, token, body).await;
+        (reply.status, reply.json_of(&format!("{method} {path}")))
     }
 
     /// As admin.
@@ -289,24 +358,85 @@ impl Drop for TestApp {
     }
 }
 
-/// Runs an async test body once per backend: `both_backends!(name, body_fn)` makes
-/// `name::sqlite` and `name::postgres`.
+/// Makes one test per backend of each listed test body: a module named after it with the tests
+/// `sqlite` and `postgres` (so `name::sqlite`, `name::postgres`), each on a multi-threaded runtime.
+///
+/// ```text
+/// both_backends!(a, b);                    // async fn a(app: TestApp): a server on a fresh database
+/// both_backends!(backend: c);              // async fn c(backend: Backend): the body starts what it needs
+/// both_backends!(d_human = d("human"));    // async fn d(app: TestApp, format: &str), as module `d_human`
+/// both_backends!(backend: e_fast = e(1));  // async fn e(backend: Backend, n: u32), as module `e_fast`
+/// both_backends!(worker_threads = 4; f);   // the runtime's worker threads (default 2); `backend:` may follow
+/// ```
+///
+/// Extra arguments follow the `TestApp` or `Backend` in the call.
 #[macro_export]
 macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {$(
+    (@items $kind:ident $threads:literal;) => {};
+    (@items $kind:ident $threads:literal; $name:ident = $body:ident ($($arg:expr),* $(,)?) $(, $($rest:tt)*)?) => {
+        $crate::both_backends!(@test $kind $threads $name $body ($($arg),*));
+        $crate::both_backends!(@items $kind $threads; $($($rest)*)?);
+    };
+    (@items $kind:ident $threads:literal; $name:ident $(, $($rest:tt)*)?) => {
+        $crate::both_backends!(@test $kind $threads $name $name ());
+        $crate::both_backends!(@items $kind $threads; $($($rest)*)?);
+    };
+    (@test $kind:ident $threads:literal $name:ident $body:ident ($($arg:expr),*)) => {
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
             async fn sqlite() {
-                if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Sqlite).await {
-                    super::$name(app).await;
-                }
+                super::$body($crate::both_backends!(@start $kind Sqlite) $(, $arg)*).await;
             }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
             async fn postgres() {
-                if let Some(app) = callbroker_tests::TestApp::spawn(callbroker_tests::Backend::Postgres).await {
-                    super::$name(app).await;
-                }
+                super::$body($crate::both_backends!(@start $kind Postgres) $(, $arg)*).await;
             }
         }
-    )*};
+    };
+    (@start app $backend:ident) => {
+        $crate::TestApp::launch($crate::Backend::$backend).await
+    };
+    (@start backend $backend:ident) => {
+        $crate::Backend::$backend
+    };
+    (@kind $threads:literal; backend: $($items:tt)*) => {
+        $crate::both_backends!(@items backend $threads; $($items)*);
+    };
+    (@kind $threads:literal; $($items:tt)*) => {
+        $crate::both_backends!(@items app $threads; $($items)*);
+    };
+    (worker_threads = $threads:literal; $($items:tt)*) => {
+        $crate::both_backends!(@kind $threads; $($items)*);
+    };
+    ($($items:tt)*) => {
+        $crate::both_backends!(@kind 2; $($items)*);
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(content_type: &str, body: &str) -> Reply {
+        Reply { status: 200, content_type: content_type.into(), body: body.as_bytes().to_vec() }
+    }
+
+    fn panics(f: impl FnOnce() + std::panic::UnwindSafe) -> bool {
+        std::panic::catch_unwind(f).is_err()
+    }
+
+    #[test]
+    fn a_reply_is_the_json_sent_or_a_failure() {
+        assert_eq!(reply("application/json", r#"{"a":1}"#).json(), json!({"a": 1}));
+        assert_eq!(reply("", "").json(), Value::Null, "no body");
+        assert!(panics(|| drop(reply("text/csv", "a,b\n").json())), "not JSON");
+        assert!(panics(|| drop(reply("application/json", "{\"a\":").json())), "broken JSON");
+    }
+
+    #[test]
+    fn absent_means_no_key_in_an_object() {
+        assert_absent(&json!({"a": 1}), &["b"]);
+        assert!(panics(|| assert_absent(&json!({"a": null}), &["a"])), "a null is not absent");
+        assert!(panics(|| assert_absent(&Value::Null, &["a"])), "no object, nothing to check");
+    }
 }

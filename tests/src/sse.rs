@@ -23,6 +23,8 @@ pub struct SseClient {
     events: Events,
     /// The `id:` of the last event received.
     pub last_id: Option<i64>,
+    /// The `data:` of every live event received, as sent (to tell an absent key from a `null`).
+    pub data: Vec<serde_json::Value>,
 }
 
 /// What the stream delivered.
@@ -58,14 +60,14 @@ impl TestApp {
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id.to_string());
         }
-        let res = req.send().await.expect("events request");
+        let res = self.send(req).await.expect("events request");
         let status = res.status().as_u16();
         if status != 200 {
             return Err((status, res.text().await.unwrap_or_default()));
         }
         assert_eq!(res.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
         let events = res.bytes_stream().eventsource().map(|r| r.map_err(|e| e.to_string()));
-        Ok(SseClient { events: Box::pin(events), last_id: last_event_id })
+        Ok(SseClient { events: Box::pin(events), last_id: last_event_id, data: vec![] })
     }
 
     /// Opens `GET /api/events` (asserting 200).
@@ -92,6 +94,7 @@ impl SseClient {
         assert_eq!(event.event, live.kind.as_str(), "SSE event name matches the data");
         assert_eq!(event.id, live.id.to_string(), "SSE id matches the data");
         self.last_id = Some(live.id);
+        self.data.push(serde_json::from_str(&event.data).expect("JSON data"));
         Some(Message::Live(Box::new(live)))
     }
 

@@ -80,7 +80,7 @@ impl TestApp {
         if let Some(s) = signature {
             req = req.header(SIGNATURE_HEADER, s);
         }
-        let res = req.send().await?;
+        let res = self.send(req).await?;
         let status = res.status().as_u16();
         let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         Ok(Answer { status, content_type, body: res.text().await? })

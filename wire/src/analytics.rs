@@ -48,7 +48,7 @@ pub struct AnalyticsQuery {
 }
 
 /// Figures over a set of settled calls. Amounts are integer micro-units of the response's
-/// currency. `None` fields are hidden from publishers.
+/// currency. The figures hidden from publishers are absent from their answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
@@ -65,17 +65,23 @@ pub struct Metrics {
     pub talk_secs_total: i64,
     /// Average over answered calls.
     pub talk_secs_avg: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revenue_micros: Option<i64>,
     pub payout_micros: i64,
     /// Known telephony cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_micros: Option<i64>,
     /// revenue − payout − cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profit_micros: Option<i64>,
     /// Attempts (buyer legs) offered to buyers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offered: Option<i64>,
     /// Attempts a buyer answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected: Option<i64>,
     /// connected / offered (0 when nothing was offered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill_rate: Option<f64>,
 }
 

@@ -14,6 +14,7 @@ pub struct Call {
     pub number_id: Option<i64>,
     pub publisher_id: Option<i64>,
     /// The buyer that took the call (or is being rung). Hidden from publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyer_id: Option<i64>,
     /// The caller's number (E.164).
     pub caller: String,
@@ -45,13 +46,13 @@ pub struct Call {
     // --- Twilio account (cost, transcript) ---
     /// What Twilio charged for the call, parent and buyer legs together, in micro-units of
     /// `cost_currency`. Hidden from publishers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_micros: Option<i64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_currency: Option<String>,
     /// `pending` while Twilio has not priced the call yet, `done`, `failed`, or `unconfigured` (no
     /// Twilio credentials were set when the call ended, so nobody could be asked).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_status: Option<String>,
     /// The recording's transcript, when the campaign asks for transcripts.
     #[serde(default)]
@@ -81,11 +82,14 @@ pub struct CallMoney {
     /// The buffer applied (seconds).
     pub buffer_secs: i32,
     /// Hidden from publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revenue_micros: Option<i64>,
     pub payout_micros: i64,
     /// Telephony cost when known; hidden from publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_micros: Option<i64>,
     /// revenue − payout − cost (unknown cost counts as 0); hidden from publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profit_micros: Option<i64>,
 }
 

@@ -73,8 +73,8 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
-async fn start(bin: &PathBuf, backend: Backend, pg_sslmode: &str, db_connections: u32) -> Option<Server> {
-    let db = TestDb::create(backend)?;
+async fn start(bin: &PathBuf, backend: Backend, pg_sslmode: &str, db_connections: u32) -> Server {
+    let db = TestDb::create(backend);
     let url = match backend {
         Backend::Postgres => format!("{}{}sslmode={pg_sslmode}", db.url, if db.url.contains('?') { '&' } else { '?' }),
         Backend::Sqlite => db.url.clone(),
@@ -102,7 +102,7 @@ async fn start(bin: &PathBuf, backend: Backend, pg_sslmode: &str, db_connections
     let server = Server { child, base, _db: db };
     for _ in 0..200 {
         if client.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Some(server);
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -267,10 +267,7 @@ async fn healthz(client: &reqwest::Client, base: &str, concurrency: usize, secs:
 }
 
 async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
-    let Some(server) = start(bin, backend, &args.pg_sslmode, args.db_connections).await else {
-        println!("{backend:?}: skipped (database unreachable)");
-        return;
-    };
+    let server = start(bin, backend, &args.pg_sslmode, args.db_connections).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build().expect("client");
     setup(&client, &server.base, args.buyers, args.concurrency).await;
     let health = healthz(&client, &server.base, args.concurrency, args.healthz_secs).await;

@@ -1,12 +1,16 @@
 //! Prints the table of the reliability tests' counters (`target/reliability/results.jsonl`, one
 //! JSON line per test run; see `callbroker_tests::report`). Exits non-zero when any data was lost,
-//! any buyer went over capacity or any unexpected 5xx was seen.
+//! any buyer went over capacity, any unexpected 5xx was seen or any check failed.
 use callbroker_tests::report::{results_file, Tally};
 
 fn main() {
     let path = results_file();
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let rows: Vec<Tally> = text.lines().filter(|l| !l.trim().is_empty()).filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let rows: Vec<Tally> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a malformed line in {} ({e}): {l}", path.display())))
+        .collect();
     if rows.is_empty() {
         println!("reliability: no results in {} (were the tests run?)", path.display());
         return;
@@ -32,8 +36,12 @@ fn main() {
         "{:<width$} {:>8} {:>9} {:>6} {:>9} {:>8} {:>5}",
         total.check, total.checks, total.requests, total.faults, total.data_lost, total.capacity_overruns, total.server_errors
     );
-    if total.data_lost + total.capacity_overruns + total.server_errors > 0 {
-        eprintln!("reliability: data lost, capacity overruns and 5xx must all be 0");
+    let failed: Vec<&Tally> = rows.iter().filter(|r| r.failed.is_some()).collect();
+    for r in &failed {
+        println!("FAILED {}: {}", r.check, r.failed.as_deref().unwrap_or_default());
+    }
+    if total.data_lost + total.capacity_overruns + total.server_errors > 0 || !failed.is_empty() {
+        eprintln!("reliability: data lost, capacity overruns and 5xx must all be 0, and every check must hold");
         std::process::exit(1);
     }
 }
