@@ -45,7 +45,7 @@ writer-instructions:
 	scripts/writer-instructions.sh
 
 ## What PostgreSQL on this machine can do at best (pgbench, four transaction shapes): the bound
-## the PostgreSQL call-flow figures sit under (README, "Eighth round").
+## the PostgreSQL call-flow figures sit under (docs/performance.md).
 pg-ceiling: services
 	scripts/pg-ceiling.sh
 

@@ -6,8 +6,9 @@
 #   tx-read BEGIN; one indexed read; COMMIT (three round trips, as diesel runs a transaction)
 #   write   one single-row UPDATE, no transaction block (one round trip, one commit)
 #   tx-write BEGIN; one single-row UPDATE; COMMIT (three round trips, one commit)
-# A call is six webhooks, each a write transaction (README, "Performance"), so calls/s can never
-# pass a sixth of the write figures.
+# A call is six webhooks, each committed by one statement without a transaction block
+# (docs/architecture.md): the `write` shape at best, so calls/s can never pass a sixth of the
+# write figures.
 #
 # Usage: scripts/pg-ceiling.sh [seconds per run]   (`make pg-ceiling`; needs pgbench and the
 # PostgreSQL of `scripts/services.sh`; PGHOST/PGPORT/PGUSER as for psql, default 127.0.0.1/postgres)

@@ -6,12 +6,10 @@ use callbroker::startup::Application;
 use callbroker_wire::{NewUser, Role};
 use clap::{Parser, Subcommand};
 
-/// jemalloc in place of glibc's allocator: about a sixth of the SQLite writer thread's time under
-/// load was in glibc's malloc and free; with jemalloc, routed calls/s on SQLite rose by about 17%
-/// (README, "Seventh round"). It also takes the place of `malloc` and `free` for the C libraries
-/// linked in (SQLite, libpq): the `unprefixed_malloc_on_supported_platforms` feature in
-/// `Cargo.toml`: about 5% more routed calls/s on SQLite over seven interleaved pairs, a small gain
-/// (README, "Eighth round").
+/// jemalloc in place of glibc's allocator: under load glibc's malloc and free took about a sixth of
+/// the SQLite writer thread's time, and the server routes more calls per second with jemalloc
+/// (`make loadgen`). Through the `unprefixed_malloc_on_supported_platforms` feature (`Cargo.toml`) it
+/// also serves `malloc` and `free` for the C libraries linked in (SQLite, libpq).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
