@@ -191,8 +191,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(5);
 ///
 /// Run by the committing writer (SQLite's automatic checkpoint, every 1,000 log frames by
 /// default: about 50 times a second under load), the copying and its two syncs stalled every
-/// request queued behind it. With the work moved here, the webhooks' p99 at 64 calls in flight
-/// fell from 9.6–10.8 ms to 7.1–7.5 ms (README, "Fifth round").
+/// request queued behind it; here they run beside the writer, and the webhooks' p99 under load
+/// is lower (`make loadgen`).
 ///
 /// The writer keeps an automatic checkpoint, at [`WRITER_CHECKPOINT_FRAMES`]: SQLite starts the
 /// log over only when a write begins after a checkpoint that left nothing behind, and with the
