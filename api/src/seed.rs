@@ -322,7 +322,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
     insert(db, &mut calls_batch, &mut legs_batch)?;
     let full: Vec<(Key, Sums)> = rollups.into_iter().collect();
     let rows: Vec<_> =
-        crate::money::rollup::expand(&full).into_iter().map(|(level, k, s)| crate::money::rollup::row(level, &k, &s)).collect();
+        crate::money::rollup::expand(&full).into_iter().map(|(level, k, s)| crate::money::rollup::row(level, &k, &s, 0)).collect();
     db.write_blocking(|c| {
         crate::store::rollups::upsert(c, &rows)?;
         crate::store::calls::bulk::after_bulk_insert(c)

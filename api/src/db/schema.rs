@@ -79,13 +79,14 @@ diesel::table! {
 }
 
 diesel::table! {
-    call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id) {
+    call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard) {
         level -> BigInt,
         hour -> BigInt,
         campaign_id -> BigInt,
         publisher_id -> BigInt,
         buyer_id -> BigInt,
         number_id -> BigInt,
+        shard -> BigInt,
         calls -> BigInt,
         answered -> BigInt,
         qualified -> BigInt,

@@ -250,7 +250,7 @@ pub fn settle(state: &CallState, rules: Option<&Rules>, duplicate: bool, now: Na
         newly_qualified: qualified && call.qualified != Some(true),
         call: settled,
         legs,
-        rollups: delta.rows(),
+        rollups: delta.rows(crate::store::rollups::shard_of(call.id)),
     }
 }
 

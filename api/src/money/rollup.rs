@@ -180,14 +180,14 @@ impl Delta {
         self.0.push((key, sums));
     }
 
-    /// The rows to add, one per key at every level, in (level, key) order.
-    pub fn rows(&self) -> Vec<RollupRow> {
-        expand(&self.0).into_iter().map(|(level, k, s)| row(level, &k, &s)).collect()
+    /// The rows to add in `shard`, one per key at every level, in (level, key) order.
+    pub fn rows(&self, shard: i64) -> Vec<RollupRow> {
+        expand(&self.0).into_iter().map(|(level, k, s)| row(level, &k, &s, shard)).collect()
     }
 }
 
 /// A rollup row of the table.
-pub fn row(level: i64, k: &Key, s: &Sums) -> RollupRow {
+pub fn row(level: i64, k: &Key, s: &Sums, shard: i64) -> RollupRow {
     RollupRow {
         level,
         hour: k.hour,
@@ -195,6 +195,7 @@ pub fn row(level: i64, k: &Key, s: &Sums) -> RollupRow {
         publisher_id: k.publisher_id,
         buyer_id: k.buyer_id,
         number_id: k.number_id,
+        shard,
         sums: [
             s.calls,
             s.answered,

@@ -16,8 +16,20 @@ pub struct RollupRow {
     pub publisher_id: i64,
     pub buyer_id: i64,
     pub number_id: i64,
+    /// Which of the key's [`SHARDS`] rows the change is added to.
+    pub shard: i64,
     /// In [`SUMS`] order.
     pub sums: [i64; 11],
+}
+
+/// Each key's figures are spread over this many rows: concurrent settlements of one hour add to
+/// different rows (on PostgreSQL each holds the rows it adds to until it commits), and queries
+/// sum over them.
+pub const SHARDS: i64 = 16;
+
+/// The shard of a call's rollup changes.
+pub fn shard_of(call_id: i64) -> i64 {
+    call_id.rem_euclid(SHARDS)
 }
 
 /// The summed columns, in the order of [`RollupRow::sums`].
@@ -65,7 +77,7 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
         use diesel::sql_types::BigInt;
-        out.push_sql("INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id");
+        out.push_sql("INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard");
         for s in SUMS {
             out.push_sql(", ");
             out.push_sql(s);
@@ -73,7 +85,7 @@ where
         out.push_sql(") VALUES ");
         for (i, r) in self.0.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ", (" });
-            let keys = [&r.level, &r.hour, &r.campaign_id, &r.publisher_id, &r.buyer_id, &r.number_id];
+            let keys = [&r.level, &r.hour, &r.campaign_id, &r.publisher_id, &r.buyer_id, &r.number_id, &r.shard];
             for (j, v) in keys.into_iter().chain(r.sums.iter()).enumerate() {
                 if j > 0 {
                     out.push_sql(", ");
@@ -82,7 +94,7 @@ where
             }
             out.push_sql(")");
         }
-        out.push_sql(" ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id) DO UPDATE SET ");
+        out.push_sql(" ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard) DO UPDATE SET ");
         out.push_sql(UPDATE_SUMS);
         Ok(())
     }
@@ -123,6 +135,7 @@ mod tests {
                         1,
                         &Key { hour: 3600, campaign_id: i + 1, ..Default::default() },
                         &Sums { calls: 1, talk_secs: i, revenue_micros: 5, ..Default::default() },
+                        0,
                     )
                 })
                 .collect()

@@ -1,3 +1,7 @@
+DELETE FROM call_rollups WHERE shard <> 0;
+ALTER TABLE call_rollups DROP CONSTRAINT call_rollups_pkey;
+ALTER TABLE call_rollups DROP COLUMN shard;
+ALTER TABLE call_rollups ADD PRIMARY KEY (level, hour, campaign_id, publisher_id, buyer_id, number_id);
 DROP TRIGGER twilio_account_directory ON twilio_account;
 DROP TRIGGER phone_numbers_directory ON phone_numbers;
 DROP TRIGGER campaign_publishers_directory ON campaign_publishers;

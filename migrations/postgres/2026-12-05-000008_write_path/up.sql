@@ -33,3 +33,10 @@ CREATE TRIGGER phone_numbers_directory AFTER INSERT OR UPDATE OR DELETE OR TRUNC
     FOR EACH STATEMENT EXECUTE FUNCTION bump_directory_version();
 CREATE TRIGGER twilio_account_directory AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON twilio_account
     FOR EACH STATEMENT EXECUTE FUNCTION bump_directory_version();
+
+-- Rollup rows are spread over shards (a call's shard: its id modulo 16), so concurrent
+-- settlements of the same hour add to different rows instead of queueing on one row's lock.
+-- Queries sum over the shards.
+ALTER TABLE call_rollups ADD COLUMN shard BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE call_rollups DROP CONSTRAINT call_rollups_pkey;
+ALTER TABLE call_rollups ADD PRIMARY KEY (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard);

@@ -31,3 +31,35 @@ CREATE TRIGGER phone_numbers_directory_delete AFTER DELETE ON phone_numbers BEGI
 CREATE TRIGGER twilio_account_directory_insert AFTER INSERT ON twilio_account BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 CREATE TRIGGER twilio_account_directory_update AFTER UPDATE ON twilio_account BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 CREATE TRIGGER twilio_account_directory_delete AFTER DELETE ON twilio_account BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
+
+-- Rollup rows are spread over shards (a call's shard: its id modulo 16), so concurrent
+-- settlements of the same hour add to different rows. Queries sum over the shards.
+CREATE TABLE call_rollups_sharded (
+    level               BIGINT NOT NULL,
+    hour                BIGINT NOT NULL,
+    campaign_id         BIGINT NOT NULL,
+    publisher_id        BIGINT NOT NULL,
+    buyer_id            BIGINT NOT NULL,
+    number_id           BIGINT NOT NULL,
+    shard               BIGINT NOT NULL DEFAULT 0,
+    calls               BIGINT NOT NULL DEFAULT 0,
+    answered            BIGINT NOT NULL DEFAULT 0,
+    qualified           BIGINT NOT NULL DEFAULT 0,
+    duplicates          BIGINT NOT NULL DEFAULT 0,
+    no_buyer            BIGINT NOT NULL DEFAULT 0,
+    talk_secs           BIGINT NOT NULL DEFAULT 0,
+    revenue_micros      BIGINT NOT NULL DEFAULT 0,
+    payout_micros       BIGINT NOT NULL DEFAULT 0,
+    cost_micros         BIGINT NOT NULL DEFAULT 0,
+    offered             BIGINT NOT NULL DEFAULT 0,
+    connected           BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard)
+);
+INSERT INTO call_rollups_sharded (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, qualified,
+    duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected)
+SELECT level, hour, campaign_id, publisher_id, buyer_id, number_id, 0, calls, answered, qualified, duplicates, no_buyer, talk_secs,
+    revenue_micros, payout_micros, cost_micros, offered, connected FROM call_rollups;
+DROP TABLE call_rollups;
+ALTER TABLE call_rollups_sharded RENAME TO call_rollups;
+CREATE INDEX call_rollups_number ON call_rollups (level, number_id, hour);
+CREATE INDEX call_rollups_buyer ON call_rollups (level, buyer_id, hour);

@@ -227,18 +227,18 @@ const COMMIT: &str = "\
     FROM p, unnest(p.live_kinds, p.live_payloads) WITH ORDINALITY AS e(kind, payload, n)
     WHERE EXISTS (SELECT 1 FROM ok) ORDER BY e.n
 ), roll AS (
-    INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, calls, answered, qualified, duplicates,
-                              no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected)
-    SELECT r.level, r.hour, r.campaign_id, r.publisher_id, r.buyer_id, r.number_id, r.calls, r.answered, r.qualified, r.duplicates,
-           r.no_buyer, r.talk_secs, r.revenue_micros, r.payout_micros, r.cost_micros, r.offered, r.connected
-    FROM p, unnest(p.r_level, p.r_hour, p.r_campaign_id, p.r_publisher_id, p.r_buyer_id, p.r_number_id, p.r_calls, p.r_answered,
-                   p.r_qualified, p.r_duplicates, p.r_no_buyer, p.r_talk_secs, p.r_revenue_micros, p.r_payout_micros,
-                   p.r_cost_micros, p.r_offered, p.r_connected) WITH ORDINALITY
-         AS r(level, hour, campaign_id, publisher_id, buyer_id, number_id, calls, answered, qualified, duplicates, no_buyer,
+    INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, qualified,
+                              duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected)
+    SELECT r.level, r.hour, r.campaign_id, r.publisher_id, r.buyer_id, r.number_id, r.shard, r.calls, r.answered, r.qualified,
+           r.duplicates, r.no_buyer, r.talk_secs, r.revenue_micros, r.payout_micros, r.cost_micros, r.offered, r.connected
+    FROM p, unnest(p.r_level, p.r_hour, p.r_campaign_id, p.r_publisher_id, p.r_buyer_id, p.r_number_id, p.r_shard, p.r_calls,
+                   p.r_answered, p.r_qualified, p.r_duplicates, p.r_no_buyer, p.r_talk_secs, p.r_revenue_micros,
+                   p.r_payout_micros, p.r_cost_micros, p.r_offered, p.r_connected) WITH ORDINALITY
+         AS r(level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, qualified, duplicates, no_buyer,
               talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected, n)
     WHERE EXISTS (SELECT 1 FROM ok)
     ORDER BY r.n
-    ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id) DO UPDATE SET ";
+    ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard) DO UPDATE SET ";
 
 /// The end of [`COMMIT`], after the rollups' `ON CONFLICT` assignments.
 const COMMIT_END: &str = "
@@ -366,7 +366,8 @@ pub(super) fn commit(c: &mut PgConnection, e: &Effects) -> Result<Commit, Error>
         .param("r_campaign_id", rollup_column(rows, |r| r.campaign_id))
         .param("r_publisher_id", rollup_column(rows, |r| r.publisher_id))
         .param("r_buyer_id", rollup_column(rows, |r| r.buyer_id))
-        .param("r_number_id", rollup_column(rows, |r| r.number_id));
+        .param("r_number_id", rollup_column(rows, |r| r.number_id))
+        .param("r_shard", rollup_column(rows, |r| r.shard));
     for (i, name) in ROLLUP_SUMS.iter().enumerate() {
         s = s.param(name, rollup_column(rows, |r| r.sums[i]));
     }
@@ -403,3 +404,4 @@ const ROLLUP_SUMS: [&str; 11] = [
     "r_offered",
     "r_connected",
 ];
+
