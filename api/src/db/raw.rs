@@ -51,17 +51,22 @@ impl Param {
 
 /// `WITH p AS (SELECT <params>), <body>`: see the module docs. Load its rows with
 /// `.load::<T>(conn)` for a `T: QueryableByName`, or run it with `.execute(conn)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PgStatement {
     params: Vec<(&'static str, Param)>,
-    body: &'static str,
+    body: std::borrow::Cow<'static, str>,
 }
 
 impl PgStatement {
-    /// `body` continues the `WITH` list after `p` (it starts with `, name AS (...)` or is the
-    /// final `SELECT`, written after a comma-free `WITH p AS (...) `: see [`PgStatement::sql`]).
-    pub fn new(body: &'static str) -> PgStatement {
-        PgStatement { params: Vec::new(), body }
+    pub fn new() -> PgStatement {
+        PgStatement::default()
+    }
+
+    /// The rest of the statement after `WITH p AS (...) `: more CTEs (`, name AS (...)`), then
+    /// the final query.
+    pub fn body(mut self, body: impl Into<std::borrow::Cow<'static, str>>) -> PgStatement {
+        self.body = body.into();
+        self
     }
 
     pub fn param(mut self, name: &'static str, value: Param) -> PgStatement {
@@ -126,7 +131,7 @@ impl QueryFragment<Pg> for PgStatement {
             out.push_identifier(name)?;
         }
         out.push_sql(") ");
-        out.push_sql(self.body);
+        out.push_sql(&self.body);
         Ok(())
     }
 }
