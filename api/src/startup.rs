@@ -55,6 +55,7 @@ impl Application {
         let ctx = crate::callflow::Ctx {
             directory: Arc::default(),
             routing: config.routing.clone(),
+            claiming: Default::default(),
             twilio_credentials: crate::twilio::account::from_config(&config.twilio).credentials().is_some(),
         };
         let flow = crate::callflow::Flow { db: db.clone(), hub: live.clone(), ctx: Arc::new(ctx) };

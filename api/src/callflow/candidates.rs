@@ -36,9 +36,57 @@ fn non_negative(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)
 }
 
+/// The buyer slots this instance is claiming at this moment (between routing a call and the
+/// commit that claims its slot), per buyer.
+#[derive(Debug, Default)]
+pub struct Claiming(std::sync::Mutex<HashMap<i64, u32>>);
+
+impl Claiming {
+    /// The claims under way now.
+    pub fn now(&self) -> HashMap<i64, u32> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Notes a claim of `buyer`'s slot until the returned guard is dropped.
+    pub fn hold(&self, buyer: i64) -> Held<'_> {
+        if let Ok(mut m) = self.0.lock() {
+            *m.entry(buyer).or_default() += 1;
+        }
+        Held { claiming: self, buyer }
+    }
+}
+
+/// A claim under way ([`Claiming::hold`]).
+pub struct Held<'a> {
+    claiming: &'a Claiming,
+    buyer: i64,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.claiming.0.lock() {
+            if let Some(n) = m.get_mut(&self.buyer) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    m.remove(&self.buyer);
+                }
+            }
+        }
+    }
+}
+
 /// The campaign's buyers (in buyer id order), with per-campaign overrides applied and counters
-/// read for the current periods of each buyer's time zone. A buyer without a load row is left out.
-pub fn load(dir: &Directory, campaign: &CampaignEntry, loads: &[LoadRow], now: DateTime<Utc>) -> Result<Loaded, Error> {
+/// read for the current periods of each buyer's time zone. `claiming` holds the slots this
+/// instance is claiming at this moment (not yet in `loads`): they count as taken, as they will be
+/// once committed, so that calls routed at the same time spread over the buyers as calls routed
+/// one after the other would. A buyer without a load row is left out.
+pub fn load(
+    dir: &Directory,
+    campaign: &CampaignEntry,
+    loads: &[LoadRow],
+    claiming: &HashMap<i64, u32>,
+    now: DateTime<Utc>,
+) -> Result<Loaded, Error> {
     let loads: HashMap<i64, &LoadRow> = loads.iter().map(|l| (l.buyer_id, l)).collect();
     let mut candidates = Vec::with_capacity(campaign.assignments.len());
     let mut rules = HashMap::with_capacity(campaign.assignments.len());
@@ -49,10 +97,11 @@ pub fn load(dir: &Directory, campaign: &CampaignEntry, loads: &[LoadRow], now: D
         let timezone: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
         let keys = period_keys(timezone, now);
         let schedule = WeeklySchedule::from_json(&b.schedule).map_err(|e| Error::internal(anyhow::anyhow!("buyer {}: {e}", b.id)))?;
+        let pending = claiming.get(&b.id).copied().unwrap_or(0);
         let counts = PeriodCounts {
-            hour: count(load.hour_key, keys.hour, load.hour_count),
-            day: count(load.day_key, keys.day, load.day_count),
-            month: count(load.month_key, keys.month, load.month_count),
+            hour: count(load.hour_key, keys.hour, load.hour_count) + pending,
+            day: count(load.day_key, keys.day, load.day_count) + pending,
+            month: count(load.month_key, keys.month, load.month_count) + pending,
         };
         candidates.push(Candidate {
             buyer_id: b.id,
@@ -61,7 +110,7 @@ pub fn load(dir: &Directory, campaign: &CampaignEntry, loads: &[LoadRow], now: D
             priority: a.priority.unwrap_or(b.priority),
             weight: non_negative(a.weight.unwrap_or(b.weight)).max(1),
             max_concurrent: non_negative(b.max_concurrent_calls),
-            in_progress: non_negative(load.in_progress),
+            in_progress: non_negative(load.in_progress) + pending,
             caps: Caps {
                 hourly: b.cap_hourly.map(non_negative),
                 daily: b.cap_daily.map(non_negative),

@@ -61,6 +61,8 @@ pub enum Answer {
 pub struct Ctx {
     pub directory: Arc<DirectoryCache>,
     pub routing: RoutingConfig,
+    /// Buyer slots this instance is claiming right now (routing counts them as taken).
+    pub claiming: candidates::Claiming,
     /// Whether the configuration holds Twilio credentials (an account stored through the API
     /// counts too: see [`Directory::twilio_account`]), so a finished call's cost can be asked for.
     pub twilio_credentials: bool,

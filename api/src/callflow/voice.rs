@@ -179,7 +179,7 @@ pub(super) fn route_attempt(
     now: DateTime<Utc>,
     loads: &Loads,
 ) -> Result<Attempt, Error> {
-    let loaded = candidates::load(dir, campaign, &loads.loads, now)?;
+    let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(), now)?;
     let info = CallInfo {
         caller: e.call.caller.clone(),
         dialled: e.call.dialled.clone(),
@@ -206,7 +206,10 @@ pub(super) fn route_attempt(
         claiming.call.attempts = attempt;
         claiming.call.outcome = Outcome::Routed;
         claiming.call.updated_at = t;
-        match run.commit(&claiming)? {
+        let held = run.ctx.claiming.hold(buyer_id);
+        let committed = run.commit(&claiming);
+        drop(held);
+        match committed? {
             Commit::Done { leg_id } => {
                 let leg_id = leg_id.ok_or_else(|| Error::internal(anyhow::anyhow!("a claimed slot without its leg")))?;
                 return Ok(Attempt::Claimed { leg_id, buyer_number: rules.phone_number.clone() });

@@ -1,16 +1,12 @@
 //! Statements written for PostgreSQL alone (where one statement does what would otherwise take
 //! several round trips), with typed parameters.
 //!
-//! diesel writes a placeholder where each parameter is bound, in order. A [`PgStatement`] binds
-//! its parameters once, as the columns of a one-row CTE `p` that its SQL reads them from:
-//!
-//! ```sql
-//! WITH p AS (SELECT $1::bigint AS call_id, $2::text[] AS kinds, ...), <the rest>
-//! ```
-//!
-//! so the rest of the statement may use a parameter any number of times (`p.call_id`). The SQL
-//! depends only on the parameters' names and types, so PostgreSQL's prepared statement is made
-//! once per connection and reused (diesel keys it by its text).
+//! A [`PgStatement`] is built from pieces of SQL and parameters in order; each parameter is
+//! written as a placeholder with its type (`$3::bigint[]`), so a value used twice is bound twice.
+//! The SQL depends only on the pieces' shape, so PostgreSQL's prepared statement is made once per
+//! connection and reused (diesel keys it by its text).
+use std::borrow::Cow;
+
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -49,12 +45,17 @@ impl Param {
     }
 }
 
-/// `WITH p AS (SELECT <params>), <body>`: see the module docs. Load its rows with
-/// `.load::<T>(conn)` for a `T: QueryableByName`, or run it with `.execute(conn)`.
+#[derive(Debug, Clone)]
+enum Piece {
+    Sql(Cow<'static, str>),
+    Param(Param),
+}
+
+/// SQL and parameters in order: see the module docs. Run it with `.run()` and diesel's
+/// `load::<T>` (`T: QueryableByName`), `get_result` or `execute`.
 #[derive(Debug, Clone, Default)]
 pub struct PgStatement {
-    params: Vec<(&'static str, Param)>,
-    body: std::borrow::Cow<'static, str>,
+    pieces: Vec<Piece>,
 }
 
 impl PgStatement {
@@ -62,20 +63,20 @@ impl PgStatement {
         PgStatement::default()
     }
 
-    /// The rest of the statement after `WITH p AS (...) `: more CTEs (`, name AS (...)`), then
-    /// the final query.
-    pub fn body(mut self, body: impl Into<std::borrow::Cow<'static, str>>) -> PgStatement {
-        self.body = body.into();
+    /// Appends SQL.
+    pub fn sql(&mut self, sql: impl Into<Cow<'static, str>>) -> &mut PgStatement {
+        self.pieces.push(Piece::Sql(sql.into()));
         self
     }
 
-    pub fn param(mut self, name: &'static str, value: Param) -> PgStatement {
-        self.params.push((name, value));
+    /// Appends a parameter (its placeholder and type).
+    pub fn bind(&mut self, value: Param) -> &mut PgStatement {
+        self.pieces.push(Piece::Param(value));
         self
     }
 
-    /// The SQL as sent (for tests and errors).
-    pub fn sql(&self) -> String {
+    /// The SQL as sent, with its values (for tests and errors).
+    pub fn debug(&self) -> String {
         diesel::debug_query::<Pg, _>(self).to_string()
     }
 
@@ -83,6 +84,44 @@ impl PgStatement {
     pub fn run(&self) -> Borrowed<'_> {
         Borrowed(self)
     }
+}
+
+impl QueryFragment<Pg> for PgStatement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        for piece in &self.pieces {
+            let value = match piece {
+                Piece::Sql(sql) => {
+                    out.push_sql(sql);
+                    continue;
+                }
+                Piece::Param(value) => value,
+            };
+            match value {
+                Param::BigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
+                Param::Int(v) => out.push_bind_param::<Nullable<Integer>, _>(v)?,
+                Param::Text(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                Param::Bool(v) => out.push_bind_param::<Nullable<Bool>, _>(v)?,
+                Param::Timestamp(v) => out.push_bind_param::<Nullable<Timestamp>, _>(v)?,
+                Param::BigInts(v) => out.push_bind_param::<Array<Nullable<BigInt>>, _>(v)?,
+                Param::Ints(v) => out.push_bind_param::<Array<Nullable<Integer>>, _>(v)?,
+                Param::Texts(v) => out.push_bind_param::<Array<Nullable<Text>>, _>(v)?,
+                Param::Bools(v) => out.push_bind_param::<Array<Bool>, _>(v)?,
+                Param::Timestamps(v) => out.push_bind_param::<Array<Nullable<Timestamp>>, _>(v)?,
+            }
+            out.push_sql("::");
+            out.push_sql(value.sql_type());
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for PgStatement {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for PgStatement {
+    type SqlType = Untyped;
 }
 
 /// A [`PgStatement`] run without giving it up ([`PgStatement::run`]).
@@ -106,43 +145,15 @@ impl Query for Borrowed<'_> {
 
 impl RunQueryDsl<diesel::PgConnection> for Borrowed<'_> {}
 
-impl QueryFragment<Pg> for PgStatement {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH p AS (SELECT ");
-        for (i, (name, value)) in self.params.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            match value {
-                Param::BigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
-                Param::Int(v) => out.push_bind_param::<Nullable<Integer>, _>(v)?,
-                Param::Text(v) => out.push_bind_param::<Nullable<Text>, _>(v)?,
-                Param::Bool(v) => out.push_bind_param::<Nullable<Bool>, _>(v)?,
-                Param::Timestamp(v) => out.push_bind_param::<Nullable<Timestamp>, _>(v)?,
-                Param::BigInts(v) => out.push_bind_param::<Array<Nullable<BigInt>>, _>(v)?,
-                Param::Ints(v) => out.push_bind_param::<Array<Nullable<Integer>>, _>(v)?,
-                Param::Texts(v) => out.push_bind_param::<Array<Nullable<Text>>, _>(v)?,
-                Param::Bools(v) => out.push_bind_param::<Array<Bool>, _>(v)?,
-                Param::Timestamps(v) => out.push_bind_param::<Array<Nullable<Timestamp>>, _>(v)?,
-            }
-            out.push_sql("::");
-            out.push_sql(value.sql_type());
-            out.push_sql(" AS ");
-            out.push_identifier(name)?;
-        }
-        out.push_sql(") ");
-        out.push_sql(&self.body);
-        Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_typed_placeholders_in_order() {
+        let mut s = PgStatement::new();
+        s.sql("SELECT ").bind(Param::BigInt(Some(7))).sql(" + ").bind(Param::BigInt(Some(7))).sql(", ").bind(Param::Texts(vec![None]));
+        let sql = s.debug();
+        assert!(sql.starts_with("SELECT $1::bigint + $2::bigint, $3::text[]"), "{sql}");
     }
 }
-
-impl QueryId for PgStatement {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for PgStatement {
-    type SqlType = Untyped;
-}
-
-impl RunQueryDsl<diesel::PgConnection> for PgStatement {}

@@ -11,7 +11,7 @@ use super::CallRow;
 use crate::db::raw::{Param, PgStatement};
 use crate::error::Error;
 use crate::store::live_events::PayloadRef;
-use crate::store::rollups::{RollupRow, UPDATE_SUMS};
+use crate::store::rollups::{RollupRow, SUMS, UPDATE_SUMS};
 
 /// How many times a statement that lost a deadlock to a concurrent one is run again (it was
 /// rolled back whole, so running it again is safe).
@@ -62,25 +62,6 @@ struct LoadsRow {
     last_call_at: Option<chrono::NaiveDateTime>,
 }
 
-const LOADS: &str = "\
-, head AS (
-    SELECT CASE WHEN p.new_call THEN nextval(pg_get_serial_sequence('calls', 'id')) END AS call_id,
-           (SELECT version FROM directory_version WHERE id = 1) AS directory_version,
-           -- Ordered as the (caller, campaign_id, started_at) index is: the planner does not see
-           -- the values (they come from p), and must not walk a busy campaign's calls instead.
-           (SELECT c.buyer_id FROM calls c
-             WHERE c.caller = p.caller AND c.campaign_id = p.campaign AND c.started_at >= p.repeat_since
-               AND c.connected_at IS NOT NULL
-             ORDER BY c.caller DESC, c.campaign_id DESC, c.started_at DESC LIMIT 1) AS repeat_buyer
-    FROM p
-)
-SELECT head.call_id, head.directory_version, head.repeat_buyer, l.buyer_id, l.in_progress, l.hour_key, l.hour_count, l.day_key,
-       l.day_count, l.month_key, l.month_count, l.total_calls, l.last_call_at
-FROM head LEFT JOIN (
-    SELECT bl.* FROM buyer_load bl JOIN campaign_buyers cb ON cb.buyer_id = bl.buyer_id, p WHERE cb.campaign_id = p.campaign
-) l ON true
-ORDER BY l.buyer_id";
-
 pub(super) fn loads(
     c: &mut PgConnection,
     new_call: bool,
@@ -88,13 +69,26 @@ pub(super) fn loads(
     caller: &str,
     repeat_since: chrono::NaiveDateTime,
 ) -> Result<(Option<i64>, Loads), Error> {
-    let statement = PgStatement::new()
-        .body(LOADS)
-        .param("new_call", Param::Bool(Some(new_call)))
-        .param("campaign", Param::BigInt(campaign))
-        .param("caller", Param::Text(Some(caller.to_string())))
-        .param("repeat_since", Param::Timestamp(Some(repeat_since)));
-    let rows: Vec<LoadsRow> = with_retry(|| Ok(statement.run().load(c)?))?;
+    let mut q = PgStatement::new();
+    q.sql("SELECT head.call_id, head.directory_version, head.repeat_buyer, l.buyer_id, l.in_progress, l.hour_key, l.hour_count, ")
+        .sql("l.day_key, l.day_count, l.month_key, l.month_count, l.total_calls, l.last_call_at FROM (SELECT CASE WHEN ")
+        .bind(Param::Bool(Some(new_call)))
+        .sql(" THEN nextval('calls_id_seq') END AS call_id, ")
+        .sql("(SELECT version FROM directory_version WHERE id = 1) AS directory_version, ")
+        // Ordered as the (caller, campaign_id, started_at) index is, so that it is the one used.
+        .sql("(SELECT c.buyer_id FROM calls c WHERE c.caller = ")
+        .bind(Param::Text(Some(caller.to_string())))
+        .sql(" AND c.campaign_id = ")
+        .bind(Param::BigInt(campaign))
+        .sql(" AND c.started_at >= ")
+        .bind(Param::Timestamp(Some(repeat_since)))
+        .sql(
+            " AND c.connected_at IS NOT NULL ORDER BY c.caller DESC, c.campaign_id DESC, c.started_at DESC LIMIT 1) AS repeat_buyer) head ",
+        )
+        .sql("LEFT JOIN (SELECT bl.* FROM buyer_load bl JOIN campaign_buyers cb ON cb.buyer_id = bl.buyer_id WHERE cb.campaign_id = ")
+        .bind(Param::BigInt(campaign))
+        .sql(") l ON true ORDER BY l.buyer_id");
+    let rows: Vec<LoadsRow> = with_retry(|| Ok(q.run().load(c)?))?;
     let Some(head) = rows.first() else { return Err(Error::internal(anyhow::anyhow!("the loads statement returned no row"))) };
     let (call_id, directory_version, repeat_buyer) = (head.call_id, head.directory_version, head.repeat_buyer);
     let loads = rows
@@ -247,8 +241,8 @@ fn rollup_column(rows: &[RollupRow], f: impl Fn(&RollupRow) -> i64) -> Param {
 }
 
 /// The commit as one statement, with only the parts this change needs (each shape is prepared
-/// once per connection, keyed by its text: a large statement of parts that do nothing costs
-/// PostgreSQL more to start than the work itself).
+/// once per connection, keyed by its text: parts that do nothing still cost PostgreSQL time to
+/// set up).
 ///
 /// Its first step holds the call: `ins` records a new call (a copy of its webhook waits there
 /// for this statement to commit, then finds the call recorded); `lock` locks the call at the
@@ -258,121 +252,104 @@ fn rollup_column(rows: &[RollupRow], f: impl Fn(&RollupRow) -> i64) -> Param {
 /// results are needed, so the call is always held before the slot.
 fn statement(e: &Effects) -> Result<PgStatement, Error> {
     let r = &e.call;
+    let id = || Param::BigInt(Some(r.id));
+    let at = || Param::Timestamp(Some(e.at));
     let changed = e.insert || e.call != e.read;
-    let mut sql = String::with_capacity(4096);
-    let mut s = PgStatement::new()
-        .param("call_id", Param::BigInt(Some(r.id)))
-        .param("version", Param::BigInt(Some(e.version)))
-        .param("at", Param::Timestamp(Some(e.at)));
-    if changed {
-        for (name, value) in CALL_COLUMNS.into_iter().zip(call_values(r)) {
-            s = s.param(name, value);
+    let mut q = PgStatement::new();
+    // `, col = $n` for every column of a changed call row.
+    let set_columns = |q: &mut PgStatement| {
+        if changed {
+            for (name, value) in CALL_COLUMNS.into_iter().zip(call_values(r)) {
+                q.sql(format!(", {name} = ")).bind(value);
+            }
         }
-    }
-    // What a change of the call row sets, after its version.
-    let sets: String = if changed { CALL_COLUMNS.iter().map(|c| format!(", {c} = p.{c}")).collect() } else { String::new() };
+    };
     let head = if e.insert {
-        s = s.param("call_sid", Param::Text(Some(r.call_sid.clone()))).param("started_at", Param::Timestamp(Some(r.started_at)));
-        let columns = CALL_COLUMNS.join(", ");
-        let values: String = CALL_COLUMNS.iter().map(|c| format!(", p.{c}")).collect();
-        sql.push_str(&format!(
-            ", ins AS (INSERT INTO calls (id, call_sid, started_at, version, {columns}) \
-             SELECT p.call_id, p.call_sid, p.started_at, 0{values} FROM p ON CONFLICT (call_sid) DO NOTHING RETURNING id)"
-        ));
+        q.sql("WITH ins AS (INSERT INTO calls (id, call_sid, started_at, version, ").sql(CALL_COLUMNS.join(", ")).sql(") VALUES (");
+        q.bind(id()).sql(", ").bind(Param::Text(Some(r.call_sid.clone()))).sql(", ").bind(Param::Timestamp(Some(r.started_at))).sql(", 0");
+        for value in call_values(r) {
+            q.sql(", ").bind(value);
+        }
+        q.sql(") ON CONFLICT (call_sid) DO NOTHING RETURNING id)");
         "ins"
     } else if e.claim.is_some() {
-        sql.push_str(", lock AS (SELECT c.id FROM calls c, p WHERE c.id = p.call_id AND c.version = p.version FOR UPDATE OF c)");
+        q.sql("WITH lock AS (SELECT id FROM calls WHERE id = ").bind(id()).sql(" AND version = ").bind(Param::BigInt(Some(e.version)));
+        q.sql(" FOR UPDATE)");
         "lock"
     } else {
-        sql.push_str(&format!(
-            ", upd AS (UPDATE calls c SET version = c.version + 1{sets} FROM p WHERE c.id = p.call_id AND c.version = p.version RETURNING c.id)"
-        ));
+        q.sql("WITH upd AS (UPDATE calls SET version = version + 1");
+        set_columns(&mut q);
+        q.sql(" WHERE id = ").bind(id()).sql(" AND version = ").bind(Param::BigInt(Some(e.version))).sql(" RETURNING id)");
         "upd"
     };
     if let Some(claim) = &e.claim {
-        s = s
-            .param("claim_buyer", Param::BigInt(Some(claim.buyer_id)))
-            .param("claim_max", Param::Int(Some(claim.max_concurrent)))
-            .param("hour_key", Param::BigInt(Some(claim.keys.hour)))
-            .param("hour_cap", Param::Int(claim.caps[0]))
-            .param("day_key", Param::BigInt(Some(claim.keys.day)))
-            .param("day_cap", Param::Int(claim.caps[1]))
-            .param("month_key", Param::BigInt(Some(claim.keys.month)))
-            .param("month_cap", Param::Int(claim.caps[2]))
-            .param("attempt", Param::Int(Some(claim.attempt)))
-            .param("expires_at", Param::Timestamp(Some(claim.expires_at)))
-            .param("buyer_name", Param::Text(Some(claim.buyer_name.clone())));
-        sql.push_str(&format!(
-            ", claim AS (UPDATE buyer_load l SET in_progress = l.in_progress + 1, \
-             hour_count = CASE WHEN l.hour_key = p.hour_key THEN l.hour_count + 1 ELSE 1 END, hour_key = p.hour_key, \
-             day_count = CASE WHEN l.day_key = p.day_key THEN l.day_count + 1 ELSE 1 END, day_key = p.day_key, \
-             month_count = CASE WHEN l.month_key = p.month_key THEN l.month_count + 1 ELSE 1 END, month_key = p.month_key, \
-             total_calls = l.total_calls + 1, last_call_at = p.at FROM p \
-             WHERE l.buyer_id = p.claim_buyer AND l.in_progress < p.claim_max \
-             AND (l.hour_key <> p.hour_key OR l.hour_count < COALESCE(p.hour_cap, 2147483647)) \
-             AND (l.day_key <> p.day_key OR l.day_count < COALESCE(p.day_cap, 2147483647)) \
-             AND (l.month_key <> p.month_key OR l.month_count < COALESCE(p.month_cap, 2147483647)) \
-             AND EXISTS (SELECT 1 FROM {head}) RETURNING l.buyer_id)\
-             , ok AS (SELECT 1 AS ok FROM {head} WHERE EXISTS (SELECT 1 FROM claim))"
-        ));
+        let keys = claim.keys;
+        q.sql(", claim AS (UPDATE buyer_load SET in_progress = in_progress + 1, hour_count = CASE WHEN hour_key = ");
+        q.bind(Param::BigInt(Some(keys.hour))).sql(" THEN hour_count + 1 ELSE 1 END, hour_key = ").bind(Param::BigInt(Some(keys.hour)));
+        q.sql(", day_count = CASE WHEN day_key = ").bind(Param::BigInt(Some(keys.day))).sql(" THEN day_count + 1 ELSE 1 END, day_key = ");
+        q.bind(Param::BigInt(Some(keys.day))).sql(", month_count = CASE WHEN month_key = ").bind(Param::BigInt(Some(keys.month)));
+        q.sql(" THEN month_count + 1 ELSE 1 END, month_key = ").bind(Param::BigInt(Some(keys.month)));
+        q.sql(", total_calls = total_calls + 1, last_call_at = ").bind(at());
+        q.sql(" WHERE buyer_id = ")
+            .bind(Param::BigInt(Some(claim.buyer_id)))
+            .sql(" AND in_progress < ")
+            .bind(Param::Int(Some(claim.max_concurrent)));
+        // A missing cap is "no limit": i32::MAX is never reached by a counter.
+        let [hourly, daily, monthly] = claim.caps.map(|c| c.unwrap_or(i32::MAX));
+        q.sql(" AND (hour_key <> ").bind(Param::BigInt(Some(keys.hour))).sql(" OR hour_count < ").bind(Param::Int(Some(hourly)));
+        q.sql(") AND (day_key <> ").bind(Param::BigInt(Some(keys.day))).sql(" OR day_count < ").bind(Param::Int(Some(daily)));
+        q.sql(") AND (month_key <> ").bind(Param::BigInt(Some(keys.month))).sql(" OR month_count < ").bind(Param::Int(Some(monthly)));
+        q.sql(format!(") AND EXISTS (SELECT 1 FROM {head}) RETURNING buyer_id)"));
+        q.sql(format!(", ok AS (SELECT 1 AS ok FROM {head} WHERE EXISTS (SELECT 1 FROM claim))"));
         if !e.insert {
-            sql.push_str(&format!(
-                ", upd AS (UPDATE calls c SET version = c.version + 1{sets} FROM p WHERE c.id = p.call_id AND EXISTS (SELECT 1 FROM ok) RETURNING c.id)"
-            ));
+            q.sql(", upd AS (UPDATE calls SET version = version + 1");
+            set_columns(&mut q);
+            q.sql(" WHERE id = ").bind(id()).sql(" AND EXISTS (SELECT 1 FROM ok) RETURNING id)");
         }
-        sql.push_str(
-            ", leg AS (INSERT INTO call_legs (call_id, attempt, buyer_id, status, released, reserved_at, expires_at, counted, counted_connected) \
-             SELECT p.call_id, p.attempt, claim.buyer_id, 'reserved', false, p.at, p.expires_at, false, false FROM p, claim, ok RETURNING id)",
-        );
+        q.sql(", leg AS (INSERT INTO call_legs (call_id, attempt, buyer_id, status, released, reserved_at, expires_at, counted, ");
+        q.sql("counted_connected) SELECT ")
+            .bind(id())
+            .sql(", ")
+            .bind(Param::Int(Some(claim.attempt)))
+            .sql(", claim.buyer_id, 'reserved', false, ");
+        q.bind(at()).sql(", ").bind(Param::Timestamp(Some(claim.expires_at))).sql(", false, false FROM claim, ok RETURNING id)");
     } else {
-        sql.push_str(&format!(", ok AS (SELECT 1 AS ok FROM {head})"));
+        q.sql(format!(", ok AS (SELECT 1 AS ok FROM {head})"));
     }
     let legs = &e.legs;
     if !legs.is_empty() {
-        s = s
-            .param("leg_id", Param::BigInts(legs.iter().map(|l| Some(l.id)).collect()))
-            .param("leg_status", texts(legs.iter().map(|l| l.status.as_str())))
-            .param("leg_ringing_at", Param::Timestamps(legs.iter().map(|l| l.ringing_at).collect()))
-            .param("leg_answered_at", Param::Timestamps(legs.iter().map(|l| l.answered_at).collect()))
-            .param("leg_ended_at", Param::Timestamps(legs.iter().map(|l| l.ended_at).collect()))
-            .param("leg_duration_secs", Param::Ints(legs.iter().map(|l| l.duration_secs).collect()))
-            .param("leg_last_sequence", Param::Ints(legs.iter().map(|l| l.last_sequence).collect()))
-            .param("leg_dial_call_sid", Param::Texts(legs.iter().map(|l| l.dial_call_sid.clone()).collect()))
-            .param("leg_released", Param::Bools(legs.iter().map(|l| l.released).collect()))
-            .param("leg_counted", Param::Bools(legs.iter().map(|l| l.counted).collect()))
-            .param("leg_counted_connected", Param::Bools(legs.iter().map(|l| l.counted_connected).collect()));
-        sql.push_str(
-            ", legs AS (UPDATE call_legs l SET status = v.status, ringing_at = v.ringing_at, answered_at = v.answered_at, \
-             ended_at = v.ended_at, duration_secs = v.duration_secs, last_sequence = v.last_sequence, dial_call_sid = v.dial_call_sid, \
-             released = v.released, counted = v.counted, counted_connected = v.counted_connected \
-             FROM p, unnest(p.leg_id, p.leg_status, p.leg_ringing_at, p.leg_answered_at, p.leg_ended_at, p.leg_duration_secs, \
-             p.leg_last_sequence, p.leg_dial_call_sid, p.leg_released, p.leg_counted, p.leg_counted_connected) \
-             AS v(id, status, ringing_at, answered_at, ended_at, duration_secs, last_sequence, dial_call_sid, released, counted, counted_connected) \
-             WHERE l.id = v.id AND l.call_id = p.call_id AND EXISTS (SELECT 1 FROM ok))",
-        );
+        q.sql(", legs AS (UPDATE call_legs l SET status = v.status, ringing_at = v.ringing_at, answered_at = v.answered_at, ");
+        q.sql("ended_at = v.ended_at, duration_secs = v.duration_secs, last_sequence = v.last_sequence, dial_call_sid = v.dial_call_sid, ");
+        q.sql("released = v.released, counted = v.counted, counted_connected = v.counted_connected FROM unnest(");
+        q.bind(Param::BigInts(legs.iter().map(|l| Some(l.id)).collect())).sql(", ");
+        q.bind(texts(legs.iter().map(|l| l.status.as_str()))).sql(", ");
+        q.bind(Param::Timestamps(legs.iter().map(|l| l.ringing_at).collect())).sql(", ");
+        q.bind(Param::Timestamps(legs.iter().map(|l| l.answered_at).collect())).sql(", ");
+        q.bind(Param::Timestamps(legs.iter().map(|l| l.ended_at).collect())).sql(", ");
+        q.bind(Param::Ints(legs.iter().map(|l| l.duration_secs).collect())).sql(", ");
+        q.bind(Param::Ints(legs.iter().map(|l| l.last_sequence).collect())).sql(", ");
+        q.bind(Param::Texts(legs.iter().map(|l| l.dial_call_sid.clone()).collect())).sql(", ");
+        q.bind(Param::Bools(legs.iter().map(|l| l.released).collect())).sql(", ");
+        q.bind(Param::Bools(legs.iter().map(|l| l.counted).collect())).sql(", ");
+        q.bind(Param::Bools(legs.iter().map(|l| l.counted_connected).collect()));
+        q.sql(") AS v(id, status, ringing_at, answered_at, ended_at, duration_secs, last_sequence, dial_call_sid, released, counted, ");
+        q.sql("counted_connected) WHERE l.id = v.id AND l.call_id = ").bind(id()).sql(" AND EXISTS (SELECT 1 FROM ok))");
     }
     if !e.releases.is_empty() {
-        s = s.param("release_buyers", Param::BigInts(e.releases.iter().map(|b| Some(*b)).collect()));
-        sql.push_str(
-            ", released AS (UPDATE buyer_load l SET in_progress = GREATEST(l.in_progress - r.n, 0) \
-             FROM (SELECT b AS buyer_id, count(*) AS n FROM p, unnest(p.release_buyers) AS b GROUP BY b) r \
-             WHERE l.buyer_id = r.buyer_id AND EXISTS (SELECT 1 FROM ok))",
-        );
+        q.sql(", released AS (UPDATE buyer_load l SET in_progress = GREATEST(l.in_progress - r.n, 0) FROM (SELECT b AS buyer_id, ");
+        q.sql("count(*) AS n FROM unnest(").bind(Param::BigInts(e.releases.iter().map(|b| Some(*b)).collect()));
+        q.sql(") AS b GROUP BY b) r WHERE l.buyer_id = r.buyer_id AND EXISTS (SELECT 1 FROM ok))");
     }
     if !e.log.is_empty() || e.claim.is_some() {
-        s = s.param("log_kinds", texts(e.log.iter().map(|(k, _)| *k))).param("log_data", texts(e.log.iter().map(|(_, d)| d.as_str())));
-        let attempt = if e.claim.is_some() {
-            " UNION ALL SELECT p.call_id, p.at, 'attempt', \
-             json_build_object('attempt', p.attempt, 'leg_id', leg.id, 'buyer_id', p.claim_buyer, 'buyer', p.buyer_name)::text, \
-             9223372036854775807 FROM p, leg"
-        } else {
-            ""
-        };
-        sql.push_str(&format!(
-            ", log AS (INSERT INTO call_events (call_id, at, kind, data) SELECT x.call_id, x.at, x.kind, x.data FROM (\
-             SELECT p.call_id, p.at, e.kind, e.data, e.n FROM p, unnest(p.log_kinds, p.log_data) WITH ORDINALITY AS e(kind, data, n) \
-             WHERE EXISTS (SELECT 1 FROM ok){attempt}) x ORDER BY x.n)"
-        ));
+        q.sql(", log AS (INSERT INTO call_events (call_id, at, kind, data) SELECT ").bind(id()).sql(", ").bind(at());
+        q.sql(", x.kind, x.data FROM (SELECT e.kind, e.data, e.n FROM unnest(").bind(texts(e.log.iter().map(|(k, _)| *k))).sql(", ");
+        q.bind(texts(e.log.iter().map(|(_, d)| d.as_str()))).sql(") WITH ORDINALITY AS e(kind, data, n) WHERE EXISTS (SELECT 1 FROM ok)");
+        if let Some(claim) = &e.claim {
+            q.sql(" UNION ALL SELECT 'attempt', json_build_object('attempt', ").bind(Param::Int(Some(claim.attempt)));
+            q.sql(", 'leg_id', leg.id, 'buyer_id', ").bind(Param::BigInt(Some(claim.buyer_id))).sql(", 'buyer', ");
+            q.bind(Param::Text(Some(claim.buyer_name.clone()))).sql(")::text, 9223372036854775807 FROM leg");
+        }
+        q.sql(") x ORDER BY x.n)");
     }
     if !e.live.is_empty() {
         let call = CallRow { version: e.version + 1, ..r.clone() }.into_wire();
@@ -381,61 +358,48 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
             .iter()
             .map(|a| PayloadRef { call: &call, qualification: a.qualification.as_ref() }.to_json().map(Some))
             .collect::<Result<Vec<_>, _>>()?;
-        s = s
-            .param("publisher_id_live", Param::BigInt(r.publisher_id))
-            .param("live_kinds", texts(e.live.iter().map(|a| a.kind.as_str())))
-            .param("live_payloads", Param::Texts(payloads));
-        sql.push_str(
-            ", live AS (INSERT INTO live_events (at, kind, call_id, publisher_id, payload) \
-             SELECT p.at, e.kind, p.call_id, p.publisher_id_live, e.payload \
-             FROM p, unnest(p.live_kinds, p.live_payloads) WITH ORDINALITY AS e(kind, payload, n) WHERE EXISTS (SELECT 1 FROM ok) ORDER BY e.n)",
-        );
+        q.sql(", live AS (INSERT INTO live_events (at, kind, call_id, publisher_id, payload) SELECT ").bind(at()).sql(", e.kind, ");
+        q.bind(id()).sql(", ").bind(Param::BigInt(r.publisher_id)).sql(", e.payload FROM unnest(");
+        q.bind(texts(e.live.iter().map(|a| a.kind.as_str()))).sql(", ").bind(Param::Texts(payloads));
+        q.sql(") WITH ORDINALITY AS e(kind, payload, n) WHERE EXISTS (SELECT 1 FROM ok) ORDER BY e.n)");
     }
     let rows = &e.rollups;
     if !rows.is_empty() {
-        s = s
-            .param("r_level", rollup_column(rows, |r| r.level))
-            .param("r_hour", rollup_column(rows, |r| r.hour))
-            .param("r_campaign_id", rollup_column(rows, |r| r.campaign_id))
-            .param("r_publisher_id", rollup_column(rows, |r| r.publisher_id))
-            .param("r_buyer_id", rollup_column(rows, |r| r.buyer_id))
-            .param("r_number_id", rollup_column(rows, |r| r.number_id))
-            .param("r_shard", rollup_column(rows, |r| r.shard));
-        for (i, name) in ROLLUP_SUMS.iter().enumerate() {
-            s = s.param(name, rollup_column(rows, |r| r.sums[i]));
-        }
-        sql.push_str(
-            ", roll AS (INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, \
-             qualified, duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected) \
-             SELECT r.level, r.hour, r.campaign_id, r.publisher_id, r.buyer_id, r.number_id, r.shard, r.calls, r.answered, r.qualified, \
-             r.duplicates, r.no_buyer, r.talk_secs, r.revenue_micros, r.payout_micros, r.cost_micros, r.offered, r.connected \
-             FROM p, unnest(p.r_level, p.r_hour, p.r_campaign_id, p.r_publisher_id, p.r_buyer_id, p.r_number_id, p.r_shard, p.r_calls, \
-             p.r_answered, p.r_qualified, p.r_duplicates, p.r_no_buyer, p.r_talk_secs, p.r_revenue_micros, p.r_payout_micros, \
-             p.r_cost_micros, p.r_offered, p.r_connected) WITH ORDINALITY AS r(level, hour, campaign_id, publisher_id, buyer_id, \
-             number_id, shard, calls, answered, qualified, duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, \
-             offered, connected, n) WHERE EXISTS (SELECT 1 FROM ok) ORDER BY r.n \
-             ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard) DO UPDATE SET ",
+        q.sql(", roll AS (INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, ");
+        q.sql("qualified, duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected) ");
+        q.sql(
+            "SELECT r.level, r.hour, r.campaign_id, r.publisher_id, r.buyer_id, r.number_id, r.shard, r.calls, r.answered, r.qualified, ",
         );
-        sql.push_str(UPDATE_SUMS);
-        sql.push(')');
+        q.sql(
+            "r.duplicates, r.no_buyer, r.talk_secs, r.revenue_micros, r.payout_micros, r.cost_micros, r.offered, r.connected FROM unnest(",
+        );
+        let keys: [fn(&RollupRow) -> i64; 7] =
+            [|r| r.level, |r| r.hour, |r| r.campaign_id, |r| r.publisher_id, |r| r.buyer_id, |r| r.number_id, |r| r.shard];
+        for key in keys {
+            q.bind(rollup_column(rows, key)).sql(", ");
+        }
+        for i in 0..SUMS.len() {
+            q.bind(rollup_column(rows, |r| r.sums[i]));
+            q.sql(if i + 1 < SUMS.len() { ", " } else { "" });
+        }
+        q.sql(") WITH ORDINALITY AS r(level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, qualified, ");
+        q.sql("duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected, n) ");
+        q.sql("WHERE EXISTS (SELECT 1 FROM ok) ORDER BY r.n ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard) ");
+        q.sql("DO UPDATE SET ").sql(UPDATE_SUMS).sql(")");
     }
     if !e.jobs.is_empty() {
-        s = s
-            .param("job_kinds", texts(e.jobs.iter().map(|j| j.kind.as_str())))
-            .param("job_payloads", texts(e.jobs.iter().map(|j| j.payload.as_str())))
-            .param("job_run_at", Param::Timestamps(e.jobs.iter().map(|j| Some(j.run_at)).collect()))
-            .param("job_max_attempts", Param::Ints(e.jobs.iter().map(|j| Some(j.max_attempts)).collect()));
-        sql.push_str(
-            ", queued AS (INSERT INTO jobs (kind, payload, run_at, attempts, max_attempts, status, created_at, updated_at) \
-             SELECT j.kind, j.payload, j.run_at, 0, GREATEST(j.max_attempts, 1), 'pending', p.at, p.at \
-             FROM p, unnest(p.job_kinds, p.job_payloads, p.job_run_at, p.job_max_attempts) AS j(kind, payload, run_at, max_attempts) \
-             WHERE EXISTS (SELECT 1 FROM ok))",
-        );
+        q.sql(", queued AS (INSERT INTO jobs (kind, payload, run_at, attempts, max_attempts, status, created_at, updated_at) ");
+        q.sql("SELECT j.kind, j.payload, j.run_at, 0, GREATEST(j.max_attempts, 1), 'pending', ").bind(at()).sql(", ").bind(at());
+        q.sql(" FROM unnest(").bind(texts(e.jobs.iter().map(|j| j.kind.as_str()))).sql(", ");
+        q.bind(texts(e.jobs.iter().map(|j| j.payload.as_str()))).sql(", ");
+        q.bind(Param::Timestamps(e.jobs.iter().map(|j| Some(j.run_at)).collect())).sql(", ");
+        q.bind(Param::Ints(e.jobs.iter().map(|j| Some(j.max_attempts)).collect()));
+        q.sql(") AS j(kind, payload, run_at, max_attempts) WHERE EXISTS (SELECT 1 FROM ok))");
     }
     let (claimed, leg) =
         if e.claim.is_some() { ("(SELECT count(*) FROM claim)", "(SELECT id FROM leg)") } else { ("0::bigint", "NULL::bigint") };
-    sql.push_str(&format!(" SELECT (SELECT count(*) FROM {head}) AS held, {claimed} AS claimed, {leg} AS leg_id"));
-    Ok(s.body(sql))
+    q.sql(format!(" SELECT (SELECT count(*) FROM {head}) AS held, {claimed} AS claimed, {leg} AS leg_id"));
+    Ok(q)
 }
 
 pub(super) fn commit(c: &mut PgConnection, e: &Effects) -> Result<Commit, Error> {
@@ -448,18 +412,3 @@ pub(super) fn commit(c: &mut PgConnection, e: &Effects) -> Result<Commit, Error>
         _ => Commit::Done { leg_id: done.leg_id },
     })
 }
-
-/// The parameter names of the rollups' sums, in [`RollupRow::sums`] order.
-const ROLLUP_SUMS: [&str; 11] = [
-    "r_calls",
-    "r_answered",
-    "r_qualified",
-    "r_duplicates",
-    "r_no_buyer",
-    "r_talk_secs",
-    "r_revenue_micros",
-    "r_payout_micros",
-    "r_cost_micros",
-    "r_offered",
-    "r_connected",
-];
