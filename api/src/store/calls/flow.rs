@@ -101,24 +101,32 @@ pub enum Find<'a> {
 }
 
 /// The call with its legs and the directory's version; `None` when there is no such call. One
-/// statement.
+/// statement, prepared once per connection and looked up by its type (no SQL rendered per call).
 pub fn read(conn: &mut DbConnection, find: Find<'_>) -> Result<Option<(CallState, i64)>, Error> {
-    let version = directory_version::table.find(1).select(directory_version::version).single_value();
-    let query =
-        calls::table.left_join(call_legs::table).select((CallRow::as_select(), Option::<LegRow>::as_select(), version)).into_boxed();
-    let query = match find {
-        Find::Id(id) => query.filter(calls::id.eq(id)),
-        Find::Sid(sid) => query.filter(calls::call_sid.eq(sid.to_string())),
+    type Row = (CallRow, Option<LegRow>, Option<i64>);
+    // Written out per backend by `run!` (a selection made with `as_select()` has a type of its
+    // own on each).
+    macro_rules! by {
+        ($filter:expr) => {{
+            direct::run!(
+                conn,
+                load,
+                calls::table.left_join(call_legs::table).filter($filter).order(call_legs::id.asc()).select((
+                    CallRow::as_select(),
+                    Option::<LegRow>::as_select(),
+                    directory_version::table.find(1).select(directory_version::version).single_value()
+                ))
+            )?
+        }};
+    }
+    let rows: Vec<Row> = match find {
+        Find::Id(id) => by!(calls::id.eq(id)),
+        Find::Sid(sid) => by!(calls::call_sid.eq(sid)),
         Find::Leg(leg) => {
             let of_leg = diesel::alias!(call_legs as of_leg);
-            query.filter(
-                calls::id
-                    .nullable()
-                    .eq(of_leg.filter(of_leg.field(call_legs::id).eq(leg)).select(of_leg.field(call_legs::call_id)).single_value()),
-            )
+            by!(calls::id.nullable().eq(of_leg.filter(of_leg.field(call_legs::id).eq(leg)).select(of_leg.field(call_legs::call_id)).single_value()))
         }
     };
-    let rows: Vec<(CallRow, Option<LegRow>, Option<i64>)> = query.order(call_legs::id.asc()).load(conn)?;
     let mut rows = rows.into_iter();
     let Some((call, first, version)) = rows.next() else { return Ok(None) };
     let legs = first.into_iter().chain(rows.filter_map(|(_, leg, _)| leg)).collect();

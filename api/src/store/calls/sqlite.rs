@@ -25,14 +25,11 @@ pub(super) fn loads(
     // else can take the id in between. (AUTOINCREMENT never gives an id twice: the next one is
     // past both the highest row and the highest id ever given.)
     let call_id = match new_call {
-        true => Some(
-            diesel::sql_query(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'calls'), 0), \
-                 COALESCE((SELECT MAX(id) FROM calls), 0)) + 1 AS id",
-            )
-            .get_result::<NextId>(c)?
-            .id,
-        ),
+        true => {
+            let given: Option<i64> = sqlite_sequence::table.filter(sqlite_sequence::name.eq("calls")).select(sqlite_sequence::seq).first(c).optional()?;
+            let highest: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
+            Some(given.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
+        }
         false => None,
     };
     let directory_version: i64 = directory_version::table.find(1).select(directory_version::version).first(c)?;
@@ -60,11 +57,15 @@ pub(super) fn loads(
     Ok((call_id, Loads { directory_version, loads, repeat_buyer }))
 }
 
-#[derive(diesel::QueryableByName)]
-struct NextId {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
+diesel::table! {
+    /// SQLite's own table of the last id each AUTOINCREMENT table gave.
+    sqlite_sequence (name) {
+        name -> Text,
+        seq -> BigInt,
+    }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(sqlite_sequence, calls);
 
 /// Claims `claim`'s slot if the buyer still has room; false when it has none.
 fn claim_slot(c: &mut SqliteConnection, claim: &Claim, at: chrono::NaiveDateTime) -> Result<bool, Error> {
