@@ -614,16 +614,16 @@ async fn commits_are_all_or_nothing(app: TestApp) {
         expires_at: callbroker::db::now(),
     });
     let e = claiming.clone();
-    assert_eq!(db.write_atomic_blocking(move |c| flow::commit(c, &e)).expect("commit"), Commit::SlotTaken);
+    assert_eq!(db.write_atomic_blocking(move |c, b| flow::commit(c, b, &e)).expect("commit"), Commit::SlotTaken);
     assert_eq!(counts(&db), before, "a claim that lost writes nothing");
     // The change as read: written whole.
     let e = change(&state);
-    assert_eq!(db.write_atomic_blocking(move |c| flow::commit(c, &e)).expect("commit"), Commit::Done { leg_id: None });
+    assert_eq!(db.write_atomic_blocking(move |c, b| flow::commit(c, b, &e)).expect("commit"), Commit::Done { leg_id: None });
     let after = counts(&db);
     assert_eq!((after.0, after.1, after.3.as_str()), (before.0 + 1, before.1 + 1, "failed"), "the log entry, the event, the call");
     // The same change again, computed from the version the call has moved past: nothing written.
     let e = change(&state);
-    assert_eq!(db.write_atomic_blocking(move |c| flow::commit(c, &e)).expect("commit"), Commit::Stale);
+    assert_eq!(db.write_atomic_blocking(move |c, b| flow::commit(c, b, &e)).expect("commit"), Commit::Stale);
     assert_eq!(counts(&db), after, "a stale change writes nothing");
     let (now, _) = db.read_blocking(|c| flow::read(c, Find::Sid("CA950"))).expect("read").expect("the call");
     assert_eq!(now.call.version, state.call.version + 1, "one change, one version");

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::config::RoutingConfig;
-use crate::db::{Db, DbConnection};
+use crate::db::{Batch, Db, DbConnection};
 use crate::error::Error;
 use crate::live::Hub;
 use crate::store::calls::flow::{self as calls, CallState, Commit, Effects, Find};
@@ -76,13 +76,15 @@ const TRIES: usize = 16;
 /// them announced live events (the pump is woken after the write returns).
 pub struct Run<'a> {
     pub conn: &'a mut DbConnection,
+    /// Where a commit leaves work for the end of its transaction ([`Batch`]).
+    batch: &'a mut Batch,
     pub ctx: &'a Ctx,
     announced: bool,
 }
 
 impl<'a> Run<'a> {
-    pub fn new(conn: &'a mut DbConnection, ctx: &'a Ctx) -> Run<'a> {
-        Run { conn, ctx, announced: false }
+    pub fn new(conn: &'a mut DbConnection, batch: &'a mut Batch, ctx: &'a Ctx) -> Run<'a> {
+        Run { conn, batch, ctx, announced: false }
     }
 
     /// Whether a commit of this run announced live events.
@@ -91,7 +93,7 @@ impl<'a> Run<'a> {
     }
 
     pub fn commit(&mut self, e: &Effects) -> Result<Commit, Error> {
-        let done = calls::commit(self.conn, e)?;
+        let done = calls::commit(self.conn, self.batch, e)?;
         if matches!(done, Commit::Done { .. }) && !e.live.is_empty() {
             self.announced = true;
         }
@@ -156,8 +158,8 @@ impl Flow {
         let mut f = f;
         let (value, announced) = self
             .db
-            .write_atomic(move |conn| {
-                let mut run = Run::new(conn, &ctx);
+            .write_atomic(move |conn, batch| {
+                let mut run = Run::new(conn, batch, &ctx);
                 let value = f(&mut run)?;
                 Ok((value, run.announced()))
             })
@@ -211,9 +213,12 @@ impl Flow {
         let (n, announced) = self
             .db
             .write(move |conn| {
-                let mut run = Run::new(conn, &ctx);
+                let mut batch = Batch::default();
+                let mut run = Run::new(conn, &mut batch, &ctx);
                 let n = upkeep::recompute(&mut run, from, to)?;
-                Ok((n, run.announced()))
+                let announced = run.announced();
+                batch.write(conn)?;
+                Ok((n, announced))
             })
             .await?;
         if announced {

@@ -7,6 +7,7 @@
 //! serialising writers in-process avoids `SQLITE_BUSY` on read-to-write lock upgrades. The
 //! request path's writes go to one writer thread that commits them in batches ([`writer`]).
 
+pub mod batch;
 pub mod codes;
 pub mod direct;
 pub mod raw;
@@ -28,6 +29,7 @@ use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::Error;
+pub use batch::Batch;
 
 /// A connection to either backend. Queries written against it compile for both.
 #[derive(diesel::MultiConnection)]
@@ -328,33 +330,37 @@ impl Db {
     /// by itself; on SQLite in the writer's next batch, like [`Db::write`] (there nothing comes
     /// between `f`'s reads and its writes). `f` deals with its own conflicts; it is not run
     /// again here.
+    /// `f` may hand work to the end of its transaction ([`batch`]): on SQLite it is merged with
+    /// the batch's and written before the batch commits; on PostgreSQL written after `f`.
     pub async fn write_atomic<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+        F: FnMut(&mut DbConnection, &mut Batch) -> Result<T, Error> + Send + 'static,
     {
         if let Some(writer) = &self.writer {
-            return writer.write(f).await;
+            return writer.write_with_batch(f).await;
         }
         let pool = self.write.clone();
         let mut f = f;
         blocking(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            run_atomic(&mut conn, &mut f)
         })
         .await
     }
 
     /// Synchronous variant of [`Db::write_atomic`] for commands and background threads.
-    pub fn write_atomic_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
+    pub fn write_atomic_blocking<T>(&self, f: impl FnOnce(&mut DbConnection, &mut Batch) -> Result<T, Error>) -> Result<T, Error> {
+        let mut f = Some(f);
+        let mut once = move |c: &mut DbConnection, b: &mut Batch| {
+            f.take().map_or_else(|| Err(Error::internal(anyhow::anyhow!("run twice"))), |f| f(c, b))
+        };
         match &self.writer {
-            Some(_) => {
-                let mut f = Some(f);
-                self.write_blocking(move |c| f.take().map_or_else(|| Err(Error::internal(anyhow::anyhow!("run twice"))), |f| f(c)))
-            }
+            // In a transaction of its own, like a writer batch.
+            Some(_) => self.write_blocking(move |c| run_atomic(c, &mut once)),
             None => {
                 let mut conn = self.write.get()?;
-                f(&mut conn)
+                run_atomic(&mut conn, &mut once)
             }
         }
     }
@@ -406,6 +412,14 @@ impl Db {
 /// Runs `f` in a transaction of `conn` (a savepoint when one is open).
 pub(crate) fn write_transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, Error>) -> Result<T, Error> {
     conn.transaction(f)
+}
+
+/// Runs `f` with a batch of its own, then writes what it handed to the batch.
+fn run_atomic<T>(conn: &mut DbConnection, f: &mut impl FnMut(&mut DbConnection, &mut Batch) -> Result<T, Error>) -> Result<T, Error> {
+    let mut batch = Batch::default();
+    let value = f(conn, &mut batch)?;
+    batch.write(conn)?;
+    Ok(value)
 }
 
 /// Runs `f` on the runtime's pool of blocking threads (database calls block).

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use diesel::Connection;
 use tokio::sync::oneshot;
 
-use super::{DbConnection, Pool};
+use super::{Batch, DbConnection, Pool};
 use crate::error::Error;
 
 /// The most transactions committed together.
@@ -34,6 +34,8 @@ trait Task: Send {
     /// Runs the write in the batch's transaction, in a savepoint of its own when `savepoint`,
     /// and keeps its value for [`Task::finish`]. Returns whether it succeeded.
     fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> bool;
+    /// The work the last run handed to the end of the batch ([`Batch`]).
+    fn take_work(&mut self) -> Batch;
     /// Tells the caller its value (or error) once the batch is committed, or why it was not.
     fn finish(self: Box<Self>, commit: Result<(), &Error>);
     /// Refuses the write unstarted.
@@ -44,6 +46,8 @@ trait Task: Send {
 
 struct Write<T, F> {
     f: F,
+    /// The work of the last run for the end of the batch.
+    work: Batch,
     deadline: Instant,
     reply: oneshot::Sender<Result<T, Error>>,
     /// The value of the last run.
@@ -53,14 +57,23 @@ struct Write<T, F> {
 impl<T, F> Task for Write<T, F>
 where
     T: Send + 'static,
-    F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+    F: FnMut(&mut DbConnection, &mut Batch) -> Result<T, Error> + Send + 'static,
 {
     fn run(&mut self, conn: &mut DbConnection, savepoint: bool) -> bool {
         self.ran = None;
-        let ran = if savepoint { super::write_transaction(conn, &mut self.f) } else { (self.f)(conn) };
+        let Write { f, work, .. } = self;
+        *work = Batch::default();
+        let ran = if savepoint { super::write_transaction(conn, |c| f(c, work)) } else { f(conn, work) };
         let ok = ran.is_ok();
+        if !ok {
+            *work = Batch::default();
+        }
         self.ran = Some(ran);
         ok
+    }
+
+    fn take_work(&mut self) -> Batch {
+        std::mem::take(&mut self.work)
     }
 
     fn finish(self: Box<Self>, commit: Result<(), &Error>) {
@@ -120,13 +133,23 @@ impl Writer {
 
     /// Runs `f` in the next batch; its result comes once the batch is committed. `f` may be run
     /// twice (see the module docs): it must only act on the database.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, Error>
+    pub async fn write<T, F>(&self, mut f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, Error> + Send + 'static,
     {
+        self.write_with_batch(move |c, _| f(c)).await
+    }
+
+    /// [`Writer::write`], where `f` may hand work to the end of the batch (merged with the other
+    /// writes' and written last thing before the commit).
+    pub async fn write_with_batch<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConnection, &mut Batch) -> Result<T, Error> + Send + 'static,
+    {
         let (reply, result) = oneshot::channel();
-        let task: Box<dyn Task> = Box::new(Write { f, deadline: Instant::now() + self.wait, reply, ran: None });
+        let task: Box<dyn Task> = Box::new(Write { f, work: Batch::default(), deadline: Instant::now() + self.wait, reply, ran: None });
         self.tasks.send(task).map_err(|_| Error::Unavailable("the database writer has stopped".into()))?;
         result.await.map_err(|_| Error::Internal(anyhow::anyhow!("the write transaction panicked")))?
     }
@@ -160,7 +183,12 @@ fn pass(conn: &mut DbConnection, batch: &mut [Box<dyn Task>], savepoints: bool, 
                 Err(_) => return Err(Error::Internal(anyhow::anyhow!("a write transaction panicked"))),
             }
         }
-        Ok(())
+        // The work the writes handed to the end of the batch, merged, last thing before the commit.
+        let mut work = Batch::default();
+        for task in batch.iter_mut() {
+            work.absorb(task.take_work());
+        }
+        work.write(c)
     });
     match committed {
         Ok(()) => Ok(()),
@@ -302,6 +330,49 @@ mod tests {
         assert_eq!(writes, 200, "every write went through the writer (failed ones in committed batches too)");
         assert!(batches < writes, "writes queued together were committed together: {batches} batches");
         assert!(writer.reruns() >= 1, "a batch whose optimistic run failed was run again with savepoints");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Work handed to the end of the batch: summed over the batch's writes, written once before
+    /// the commit, without the work of a write that failed.
+    #[derive(Debug, Default)]
+    struct Total(i32);
+
+    impl crate::db::batch::BatchWork for Total {
+        fn merge(&mut self, other: Self) {
+            self.0 += other.0;
+        }
+        fn write(self, conn: &mut DbConnection) -> Result<(), Error> {
+            diesel::sql_query(format!("INSERT INTO t (v) VALUES ({})", 100_000 + self.0)).execute(conn)?;
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_for_the_end_of_the_batch_is_summed_and_dropped_with_a_failed_write() {
+        let (db, dir) = db();
+        let writer = db.writer.clone().expect("SQLite has a writer");
+        let writes = (1..=50).map(|i| {
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write_with_batch(move |_c, batch| {
+                        batch.add(Total(i));
+                        if i % 10 == 0 {
+                            return Err(Error::bad_request("refused"));
+                        }
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        let results = futures_util::future::join_all(writes).await;
+        assert_eq!(results.iter().filter(|r| r.is_err()).count(), 5);
+        let totals: Vec<i32> = values(&db).into_iter().map(|v| v - 100_000).collect();
+        let (batches, _) = writer.batches();
+        assert!(!totals.is_empty() && totals.len() as u64 <= batches, "at most one row per committed batch: {totals:?}, {batches} batches");
+        let expected: i32 = (1..=50).filter(|i| i % 10 != 0).sum();
+        assert_eq!(totals.iter().sum::<i32>(), expected, "every successful write's work, summed; none of the failed ones'");
         let _ = std::fs::remove_dir_all(dir);
     }
 

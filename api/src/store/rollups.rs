@@ -47,6 +47,43 @@ pub const SUMS: [&str; 11] = [
     "connected",
 ];
 
+/// Rollup additions handed to the end of a transaction ([`crate::db::Batch`]): the settlements
+/// committed together (SQLite's writer commits many writes at once) mostly add to the same rows
+/// (this hour's at each level), so they are summed per row and written as one upsert.
+#[derive(Debug, Default)]
+pub struct Additions(pub Vec<RollupRow>);
+
+impl crate::db::batch::BatchWork for Additions {
+    fn merge(&mut self, other: Self) {
+        self.0.extend(other.0);
+    }
+
+    fn write(self, conn: &mut DbConnection) -> Result<(), Error> {
+        let mut merged: std::collections::BTreeMap<[i64; 7], [i64; 11]> = std::collections::BTreeMap::new();
+        for r in self.0 {
+            let sums = merged.entry([r.level, r.hour, r.campaign_id, r.publisher_id, r.buyer_id, r.number_id, r.shard]).or_default();
+            for (s, add) in sums.iter_mut().zip(r.sums) {
+                *s += add;
+            }
+        }
+        let rows: Vec<RollupRow> = merged
+            .into_iter()
+            .filter(|(_, sums)| sums.iter().any(|s| *s != 0))
+            .map(|([level, hour, campaign_id, publisher_id, buyer_id, number_id, shard], sums)| RollupRow {
+                level,
+                hour,
+                campaign_id,
+                publisher_id,
+                buyer_id,
+                number_id,
+                shard,
+                sums,
+            })
+            .collect();
+        upsert(conn, &rows)
+    }
+}
+
 /// The most rows one upsert statement takes. Each number of rows up to it is its own statement,
 /// prepared once per connection; longer lists are written in statements of this many rows (in
 /// the order given, which every writer keeps sorted: concurrent writers then wait for each other

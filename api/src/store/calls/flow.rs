@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use super::{CallRow, LegRow};
 use crate::db::schema::{buyer_load, call_legs, calls, directory_version};
 use crate::db::stamp::{MaybeStamp, Stamp};
-use crate::db::{direct, DbConnection};
+use crate::db::{direct, Batch, DbConnection};
 use crate::error::Error;
 use crate::routing::PeriodKeys;
 use crate::store::jobs::NewJob;
@@ -124,7 +124,9 @@ pub fn read(conn: &mut DbConnection, find: Find<'_>) -> Result<Option<(CallState
         Find::Sid(sid) => by!(calls::call_sid.eq(sid)),
         Find::Leg(leg) => {
             let of_leg = diesel::alias!(call_legs as of_leg);
-            by!(calls::id.nullable().eq(of_leg.filter(of_leg.field(call_legs::id).eq(leg)).select(of_leg.field(call_legs::call_id)).single_value()))
+            by!(calls::id
+                .nullable()
+                .eq(of_leg.filter(of_leg.field(call_legs::id).eq(leg)).select(of_leg.field(call_legs::call_id)).single_value()))
         }
     };
     let mut rows = rows.into_iter();
@@ -269,11 +271,12 @@ pub enum Commit {
 }
 
 /// Writes `e`, all or nothing, if the call is still at `e.version` (or is new and not yet
-/// recorded), and the claimed slot is free.
-pub fn commit(conn: &mut DbConnection, e: &Effects) -> Result<Commit, Error> {
+/// recorded), and the claimed slot is free. On SQLite the rollup additions go to the end of the
+/// writer's batch (`batch`), summed with the other settlements committed with it.
+pub fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) -> Result<Commit, Error> {
     match conn {
         DbConnection::Postgres(c) => super::pg::commit(c, e),
-        DbConnection::Sqlite(_) => super::sqlite::commit(conn, e),
+        DbConnection::Sqlite(_) => super::sqlite::commit(conn, batch, e),
     }
 }
 

@@ -9,7 +9,7 @@ use super::flow::{Claim, Commit, Effects, LoadRow, Loads};
 use super::CallRow;
 use crate::db::schema::{buyer_load, call_events, call_legs, calls, campaign_buyers, directory_version};
 use crate::db::stamp::{Bind, Stamp};
-use crate::db::{update, DbConnection};
+use crate::db::{update, Batch, DbConnection};
 use crate::domain::states::LegStatus;
 use crate::error::Error;
 use crate::store::live_events::PayloadRef;
@@ -26,7 +26,8 @@ pub(super) fn loads(
     // past both the highest row and the highest id ever given.)
     let call_id = match new_call {
         true => {
-            let given: Option<i64> = sqlite_sequence::table.filter(sqlite_sequence::name.eq("calls")).select(sqlite_sequence::seq).first(c).optional()?;
+            let given: Option<i64> =
+                sqlite_sequence::table.filter(sqlite_sequence::name.eq("calls")).select(sqlite_sequence::seq).first(c).optional()?;
             let highest: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
             Some(given.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
         }
@@ -164,7 +165,7 @@ fn write_call(c: &mut SqliteConnection, version: i64, r: &CallRow) -> Result<boo
     Ok(changed.execute(c)? == 1)
 }
 
-pub(super) fn commit(conn: &mut DbConnection, e: &Effects) -> Result<Commit, Error> {
+pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) -> Result<Commit, Error> {
     let DbConnection::Sqlite(c) = conn else { return Err(Error::internal(anyhow::anyhow!("SQLite statements on another backend"))) };
     let id = e.call.id;
     if e.insert {
@@ -247,7 +248,9 @@ pub(super) fn commit(conn: &mut DbConnection, e: &Effects) -> Result<Commit, Err
             crate::store::live_events::insert(conn, e.at, a.kind, id, e.call.publisher_id, &payload)?;
         }
     }
-    crate::store::rollups::upsert(conn, &e.rollups)?;
+    if !e.rollups.is_empty() {
+        batch.add(crate::store::rollups::Additions(e.rollups.clone()));
+    }
     for job in &e.jobs {
         crate::store::jobs::insert(conn, job, e.at)?;
     }
