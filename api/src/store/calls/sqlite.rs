@@ -98,71 +98,93 @@ fn claim_slot(c: &mut SqliteConnection, claim: &Claim, at: chrono::NaiveDateTime
     Ok(take.execute(c)? == 1)
 }
 
-/// Writes the call's new row if it is still at `version`; false when it is not.
-fn write_call(c: &mut SqliteConnection, version: i64, r: &CallRow) -> Result<bool, Error> {
-    let changed = update(
-        calls::table,
-        calls::id.eq(r.id).and(calls::version.eq(version)),
-        (
-            (
-                calls::version.eq(version + 1),
-                calls::campaign_id.eq(r.campaign_id),
-                calls::number_id.eq(r.number_id),
-                calls::publisher_id.eq(r.publisher_id),
-                calls::buyer_id.eq(r.buyer_id),
-                calls::caller.eq(&r.caller),
-                calls::dialled.eq(&r.dialled),
-                calls::caller_state.eq(&r.caller_state),
-                calls::caller_state_source.eq(&r.caller_state_source),
-                calls::caller_city.eq(&r.caller_city),
-                calls::caller_zip.eq(&r.caller_zip),
-                calls::status.eq(r.status),
-                calls::outcome.eq(r.outcome),
-                calls::attempts.eq(r.attempts),
-                calls::ringing_at.eq(r.ringing_at.bind()),
-                calls::answered_at.eq(r.answered_at.bind()),
-                calls::connected_at.eq(r.connected_at.bind()),
-                calls::ended_at.eq(r.ended_at.bind()),
-                calls::duration_secs.eq(r.duration_secs),
-                calls::billable_secs.eq(r.billable_secs),
-            ),
-            (
-                calls::recording_sid.eq(&r.recording_sid),
-                calls::recording_url.eq(&r.recording_url),
-                calls::recording_duration_secs.eq(r.recording_duration_secs),
-                calls::recording_channels.eq(r.recording_channels),
-                calls::last_sequence.eq(r.last_sequence),
-                calls::updated_at.eq(Stamp(r.updated_at)),
-                calls::cost_micros.eq(r.cost_micros),
-                calls::cost_currency.eq(&r.cost_currency),
-                calls::cost_status.eq(r.cost_status),
-                calls::transcript.eq(&r.transcript),
-                calls::transcript_status.eq(r.transcript_status),
-                calls::transcript_sid.eq(&r.transcript_sid),
-                calls::settled_at.eq(r.settled_at.bind()),
-                calls::money_buyer_id.eq(r.money_buyer_id),
-                calls::answered.eq(r.answered),
-                calls::no_buyer.eq(r.no_buyer),
-                calls::talk_secs.eq(r.talk_secs),
-                calls::duplicate.eq(r.duplicate),
-            ),
-            (
-                calls::qualified.eq(r.qualified),
-                calls::qualify_reason.eq(r.qualify_reason),
-                calls::currency.eq(&r.currency),
-                calls::rule_revenue_micros.eq(r.rule_revenue_micros),
-                calls::rule_payout_micros.eq(r.rule_payout_micros),
-                calls::rule_buffer_secs.eq(r.rule_buffer_secs),
-                calls::rule_duplicate_window_secs.eq(r.rule_duplicate_window_secs),
-                calls::revenue_micros.eq(r.revenue_micros),
-                calls::payout_micros.eq(r.payout_micros),
-                calls::counted_cost_micros.eq(r.counted_cost_micros),
-                calls::profit_micros.eq(r.profit_micros),
-                calls::postback_at.eq(r.postback_at.bind()),
-            ),
-        ),
+/// Writes what changed of the call (`r`, read as `read`) and its version, if it is still at
+/// `version`; false when it is not. SQLite rewrites the entries of every index on a column an
+/// `UPDATE` sets, whatever the value, so the columns are written in groups, each only when one
+/// of its columns changed: the progress (no index), the buyer, the recording, cost and
+/// transcript, and the settlement. What the number meant (campaign, publisher, caller, ...) is
+/// written when the call is recorded and never changes.
+fn write_call(c: &mut SqliteConnection, version: i64, read: &CallRow, r: &CallRow) -> Result<bool, Error> {
+    debug_assert!(
+        (r.campaign_id, r.number_id, r.publisher_id, &r.caller, &r.dialled, &r.caller_state)
+            == (read.campaign_id, read.number_id, read.publisher_id, &read.caller, &read.dialled, &read.caller_state),
+        "a call's origin never changes once it is recorded"
     );
-    Ok(changed.execute(c)? == 1)
+    let at = calls::id.eq(r.id).and(calls::version.eq(version));
+    let progress = (
+        calls::version.eq(version + 1),
+        calls::status.eq(r.status),
+        calls::outcome.eq(r.outcome),
+        calls::attempts.eq(r.attempts),
+        calls::ringing_at.eq(r.ringing_at.bind()),
+        calls::answered_at.eq(r.answered_at.bind()),
+        calls::connected_at.eq(r.connected_at.bind()),
+        calls::ended_at.eq(r.ended_at.bind()),
+        calls::duration_secs.eq(r.duration_secs),
+        calls::billable_secs.eq(r.billable_secs),
+        calls::last_sequence.eq(r.last_sequence),
+        calls::updated_at.eq(Stamp(r.updated_at)),
+    );
+    if update(calls::table, at, progress).execute(c)? == 0 {
+        return Ok(false);
+    }
+    let id = calls::id.eq(r.id);
+    if r.buyer_id != read.buyer_id {
+        update(calls::table, id, calls::buyer_id.eq(r.buyer_id)).execute(c)?;
+    }
+    let extras = |x: &CallRow| {
+        (
+            (x.recording_sid.clone(), x.recording_url.clone(), x.recording_duration_secs, x.recording_channels),
+            (x.cost_micros, x.cost_currency.clone(), x.cost_status),
+            (x.transcript.clone(), x.transcript_status, x.transcript_sid.clone(), x.postback_at),
+        )
+    };
+    if extras(r) != extras(read) {
+        let changes = (
+            calls::recording_sid.eq(&r.recording_sid),
+            calls::recording_url.eq(&r.recording_url),
+            calls::recording_duration_secs.eq(r.recording_duration_secs),
+            calls::recording_channels.eq(r.recording_channels),
+            calls::cost_micros.eq(r.cost_micros),
+            calls::cost_currency.eq(&r.cost_currency),
+            calls::cost_status.eq(r.cost_status),
+            calls::transcript.eq(&r.transcript),
+            calls::transcript_status.eq(r.transcript_status),
+            calls::transcript_sid.eq(&r.transcript_sid),
+            calls::postback_at.eq(r.postback_at.bind()),
+        );
+        update(calls::table, id, changes).execute(c)?;
+    }
+    let settlement = |x: &CallRow| {
+        (
+            (x.settled_at, x.money_buyer_id, x.answered, x.no_buyer, x.talk_secs, x.duplicate, x.qualified, x.qualify_reason),
+            (x.currency.clone(), x.rule_revenue_micros, x.rule_payout_micros, x.rule_buffer_secs, x.rule_duplicate_window_secs),
+            (x.revenue_micros, x.payout_micros, x.counted_cost_micros, x.profit_micros),
+        )
+    };
+    if settlement(r) != settlement(read) {
+        let changes = (
+            calls::settled_at.eq(r.settled_at.bind()),
+            calls::money_buyer_id.eq(r.money_buyer_id),
+            calls::answered.eq(r.answered),
+            calls::no_buyer.eq(r.no_buyer),
+            calls::talk_secs.eq(r.talk_secs),
+            calls::duplicate.eq(r.duplicate),
+            calls::qualified.eq(r.qualified),
+            calls::qualify_reason.eq(r.qualify_reason),
+            calls::currency.eq(&r.currency),
+            calls::rule_revenue_micros.eq(r.rule_revenue_micros),
+            calls::rule_payout_micros.eq(r.rule_payout_micros),
+            calls::rule_buffer_secs.eq(r.rule_buffer_secs),
+            calls::rule_duplicate_window_secs.eq(r.rule_duplicate_window_secs),
+            calls::revenue_micros.eq(r.revenue_micros),
+            calls::payout_micros.eq(r.payout_micros),
+            calls::counted_cost_micros.eq(r.counted_cost_micros),
+            calls::profit_micros.eq(r.profit_micros),
+        );
+        update(calls::table, id, changes).execute(c)?;
+    }
+    Ok(true)
 }
 
 pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) -> Result<Commit, Error> {
@@ -186,7 +208,7 @@ pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) ->
     }
     // One writer: nothing can have changed the call since it was read in this transaction, so
     // an unchanged row (a leg's callback) needs no write.
-    if !e.insert && e.call != e.read && !write_call(c, e.version, &e.call)? {
+    if !e.insert && e.call != e.read && !write_call(c, e.version, &e.read, &e.call)? {
         return Ok(Commit::Stale);
     }
     let leg_id = match &e.claim {
