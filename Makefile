@@ -2,18 +2,30 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test web openapi check-openapi services build fmt lint bench-routing loadgen writer-instructions pg-ceiling reliability fuzz scale-out
+.PHONY: run test web server openapi check-openapi services build fmt lint bench-routing loadgen writer-instructions pg-ceiling reliability fuzz scale-out
+
+# Job slots shared by the builds of `make run`: one per core.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 ## Build the dashboard and the server, then serve both on SQLite at http://127.0.0.1:8080.
-run: web build
+## The two builds run side by side on $(JOBS) job slots in all: cargo and rustc take theirs from
+## make's jobserver (hence the `+`), so the single-threaded phases of one (the wasm's fat-LTO link,
+## the tool install's last crates) run while the other compiles. Steps: docs/first-run.md.
+run:
+	@echo "==> make run: the dashboard (steps 1-2) and the server (step 3) side by side; a first run takes about 30 min on 2 cores"
+	@+CALLBROKER_RUN_STEPS=1 $(MAKE) --no-print-directory -j$(JOBS) server web
 	$(CARGO) run --bin callbroker
 
 build:
 	$(CARGO) build --bin callbroker
 
+## The server's debug build as `make run` does it (output in target/build-server.log).
+server:
+	+scripts/build-server.sh
+
 ## The dashboard (Leptos, wasm32) into web/dist; skipped when nothing changed.
 web:
-	scripts/build-web.sh
+	+scripts/build-web.sh
 
 ## Every test: unit, integration on SQLite and PostgreSQL, OpenAPI drift.
 test: services
@@ -51,7 +63,7 @@ pg-ceiling: services
 
 ## Criterion benchmark of the routing engine (10, 1,000, 10,000 candidates).
 bench-routing:
-	$(CARGO) bench -p callbroker-api --bench routing
+	$(CARGO) bench -p callbroker-bench --bench routing
 
 ## The reliability tests alone (schemathesis, kill -9, database restart, scale-out, secrets), then
 ## their summary table.

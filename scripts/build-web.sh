@@ -47,6 +47,8 @@ on_error() {
 trap on_error ERR
 
 log() { echo "build-web: $*" >&2; }
+# shellcheck source=scripts/steps.sh
+. "$ROOT/scripts/steps.sh"
 
 # ---------------------------------------------------------------------------------------------
 STEP="setting up the toolchain (scripts/setup-web-toolchain.sh)"
@@ -95,14 +97,16 @@ report_sizes() {
 }
 
 if [ "$FORCE" = 0 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$FINGERPRINT" ] && dist_complete; then
-  log "web/dist is up to date (nothing under web/ or wire/ changed); --force rebuilds"
+  step_skip web "the dashboard (wasm)" "web/dist is up to date (nothing under web/ or wire/ changed; --force rebuilds)"
   report_sizes
   exit 0
 fi
 
 # ---------------------------------------------------------------------------------------------
 STEP="compiling callbroker-web for $TARGET (cargo build --release)"
-log "compiling with $CB_WEB_RUSTC_VERSION ($CB_WEB_ROUTE route)"
+# Usual durations on 2 cores beside the server build (make run); alone it is about a third faster.
+if [ -d "$TARGET_DIR/$TARGET/release/deps" ]; then usual="usually 2-4 min after a change"; else usual="a first build usually 12-16 min on 2 cores"; fi
+step_begin web "the dashboard (wasm32 with $CB_WEB_RUSTC_VERSION, $CB_WEB_ROUTE route)" "$usual"
 started=$SECONDS
 build_env=(
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z
@@ -168,5 +172,6 @@ mv "$STAGE" "$DIST"
 rm -rf "$DIST.old"
 
 echo "${FINGERPRINT% *} $(lock_fingerprint)" >"$STAMP"
-log "web/dist ready in $((SECONDS - started)) s:"
+step_end web
+log "web/dist:"
 report_sizes

@@ -39,6 +39,8 @@ case "${1:-}" in
 esac
 
 log() { echo "setup-web-toolchain: $*" >&2; }
+# shellcheck source=scripts/steps.sh
+. "$ROOT/scripts/steps.sh"
 die() { echo "setup-web-toolchain: ERROR: $*" >&2; exit 1; }
 
 cd "$ROOT"
@@ -169,6 +171,9 @@ if [ -x "$WB_ROOT/bin/wasm-bindgen" ] && [ "$(wb_version_of "$WB_ROOT/bin/wasm-b
 elif command -v wasm-bindgen >/dev/null 2>&1 &&
      [ "$(wb_version_of "$(command -v wasm-bindgen)")" = "$WB_VERSION" ]; then
   WASM_BINDGEN="$(command -v wasm-bindgen)"
+fi
+if [ -n "$WASM_BINDGEN" ]; then
+  step_skip tools "wasm-bindgen-cli $WB_VERSION" "installed ($WASM_BINDGEN)"
 else
   # Host tool: any working cargo will do; prefer the one on PATH, else the Debian one.
   if command -v cargo >/dev/null 2>&1 && cargo -V >/dev/null 2>&1; then
@@ -176,10 +181,11 @@ else
   else
     install_cargo=(env RUSTC="$WEB_RUSTC" "$WEB_CARGO")
   fi
-  log "installing wasm-bindgen-cli $WB_VERSION into $WB_ROOT (a few minutes, once per machine)"
+  step_begin tools "wasm-bindgen-cli $WB_VERSION into $WB_ROOT (once per machine)" "usually 4-5 min on 2 cores"
   mkdir -p "$TOOLS_DIR"
-  started=$SECONDS
-  install_args=(install wasm-bindgen-cli --version "=$WB_VERSION" --root "$WB_ROOT" --bin wasm-bindgen)
+  # Only the `wasm-bindgen` binary, without default features: they are the TLS stack (rustls, ring)
+  # that the test runner downloads with, which the binding step never uses.
+  install_args=(install wasm-bindgen-cli --version "=$WB_VERSION" --root "$WB_ROOT" --bin wasm-bindgen --no-default-features)
   # --locked first (the dependency versions its authors tested); a registry that lacks one of
   # them (a mirror behind crates.io) fails to resolve, so then let cargo pick what is there.
   if ! nice -n "${BUILD_WEB_NICE:-10}" "${install_cargo[@]}" "${install_args[@]}" --locked >&2; then
@@ -187,7 +193,7 @@ else
     nice -n "${BUILD_WEB_NICE:-10}" "${install_cargo[@]}" "${install_args[@]}" >&2 ||
       die "cargo install wasm-bindgen-cli --version =$WB_VERSION failed"
   fi
-  log "wasm-bindgen-cli $WB_VERSION installed in $((SECONDS - started)) s"
+  step_end tools
   WASM_BINDGEN="$WB_ROOT/bin/wasm-bindgen"
   [ "$(wb_version_of "$WASM_BINDGEN")" = "$WB_VERSION" ] ||
     die "$WASM_BINDGEN does not report version $WB_VERSION"

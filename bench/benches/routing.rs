@@ -5,7 +5,7 @@
 //! instant), some full, some capped, some inactive, some with state lists,
 //! four priority levels and varied weights and volumes.
 //!
-//!     cargo bench --bench routing
+//!     make bench-routing
 
 use std::hint::black_box;
 
