@@ -10,10 +10,12 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ## Build the dashboard and the server, then serve both on SQLite at http://127.0.0.1:8080.
 ## The two builds run side by side on $(JOBS) job slots in all: cargo and rustc take theirs from
 ## make's jobserver (hence the `+`), so the single-threaded phases of one (the wasm's fat-LTO link,
-## the tool install's last crates) run while the other compiles. Steps: docs/first-run.md.
+## the tool install's last crates) run while the other compiles. Both at the same niceness: the
+## dashboard's usual nice 10 would leave it the critical path whenever anything else runs.
+## Steps: docs/first-run.md.
 run:
 	@echo "==> make run: the dashboard (steps 1-2) and the server (step 3) side by side; a first run takes about 30 min on 2 cores"
-	@+CALLBROKER_RUN_STEPS=1 $(MAKE) --no-print-directory -j$(JOBS) server web
+	@+CALLBROKER_RUN_STEPS=1 BUILD_WEB_NICE=0 $(MAKE) --no-print-directory -j$(JOBS) server web
 	$(CARGO) run --bin callbroker
 
 build:
