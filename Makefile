@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ## dashboard's usual nice 10 would leave it the critical path whenever anything else runs.
 ## Steps: docs/first-run.md.
 run:
-	@echo "==> make run: the dashboard (steps 1-2) and the server (step 3) side by side; a first run takes about 30 min on 2 cores"
+	@echo "==> make run: the dashboard (steps 1-2) and the server (step 3) side by side; a first run takes tens of minutes on 2 cores (docs/first-run.md), later runs seconds"
 	@+CALLBROKER_RUN_STEPS=1 BUILD_WEB_NICE=0 $(MAKE) --no-print-directory -j$(JOBS) server web
 	$(CARGO) run --bin callbroker
 

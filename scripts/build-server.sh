@@ -15,9 +15,9 @@ LOG="$TARGET_DIR/build-server.log"
 mkdir -p "$TARGET_DIR"
 
 if [ -x "$TARGET_DIR/debug/callbroker" ]; then
-  usual="usually under a minute after a change"
+  usual="usually 1-3 min after a change to the server"
 else
-  usual="a first build usually 22-26 min on 2 cores beside the dashboard's"
+  usual="a first build alone usually 25-38 min on 2 cores"
 fi
 step_begin server "the server (cargo build --bin callbroker; output in ${LOG#"$ROOT"/})" "$usual"
 if ! "${CARGO:-cargo}" build --bin callbroker >"$LOG" 2>&1; then

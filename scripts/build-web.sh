@@ -104,8 +104,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 STEP="compiling callbroker-web for $TARGET (cargo build --release)"
-# Usual durations on 2 cores beside the server build (make run); alone it is about a third faster.
-if [ -d "$TARGET_DIR/$TARGET/release/deps" ]; then usual="usually 2-4 min after a change"; else usual="a first build usually 12-16 min on 2 cores"; fi
+# Usual durations of the build alone on 2 cores (docs/first-run.md); beside the server's (make run) longer.
+if [ -d "$TARGET_DIR/$TARGET/release/deps" ]; then usual="usually 1-3 min after a change"; else usual="a first build alone usually 7-10 min on 2 cores"; fi
 step_begin web "the dashboard (wasm32 with $CB_WEB_RUSTC_VERSION, $CB_WEB_ROUTE route)" "$usual"
 started=$SECONDS
 build_env=(

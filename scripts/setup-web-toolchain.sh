@@ -181,7 +181,7 @@ else
   else
     install_cargo=(env RUSTC="$WEB_RUSTC" "$WEB_CARGO")
   fi
-  step_begin tools "wasm-bindgen-cli $WB_VERSION into $WB_ROOT (once per machine)" "usually 4-5 min on 2 cores"
+  step_begin tools "wasm-bindgen-cli $WB_VERSION into $WB_ROOT (once per machine)" "alone usually 4-6 min on 2 cores"
   mkdir -p "$TOOLS_DIR"
   # Only the `wasm-bindgen` binary, without default features: they are the TLS stack (rustls, ring)
   # that the test runner downloads with, which the binding step never uses.
