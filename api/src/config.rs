@@ -85,6 +85,9 @@ pub struct Config {
     /// The background job queue (call cost, transcripts, number imports).
     #[serde(default)]
     pub jobs: JobsConfig,
+    /// Requests to URLs given by operators and publishers (postbacks).
+    #[serde(default)]
+    pub outbound: OutboundConfig,
 }
 
 fn comma_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -141,6 +144,15 @@ impl Default for JobsConfig {
     fn default() -> Self {
         Self { poll_interval_ms: 1000, lease_secs: 300, backoff_base_ms: 5_000, backoff_max_ms: 3_600_000, concurrency: 4 }
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboundConfig {
+    /// Host names, IP addresses and CIDR ranges reachable even though private, loopback or
+    /// otherwise not public (comma-separated in `CALLBROKER_OUTBOUND_ALLOW_HOSTS`).
+    #[serde(deserialize_with = "comma_list")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -243,6 +255,7 @@ impl Default for Config {
             login_attempts_per_minute: 10,
             live: LiveConfig::default(),
             jobs: JobsConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
@@ -279,6 +292,8 @@ impl Config {
                     format!("live.{rest}").into()
                 } else if let Some(rest) = k.strip_prefix("jobs_") {
                     format!("jobs.{rest}").into()
+                } else if let Some(rest) = k.strip_prefix("outbound_") {
+                    format!("outbound.{rest}").into()
                 } else {
                     k.into()
                 }

@@ -7,7 +7,8 @@
 //!   `twilio` (REST client, signatures, TwiML), `analytics`, `live` (events to dashboards);
 //! - pure rules: `routing`, `money`, `domain` (states, input rules);
 //! - storage: `store` (statements, one module per resource; `store::calls` owns the call tables);
-//! - infrastructure: `db` (connections, the SQLite writer, migrations), `config`, `error`.
+//! - infrastructure: `db` (connections, the SQLite writer, migrations), `config`, `error`,
+//!   `outbound` (the guarded HTTP client for URLs operators and publishers give).
 pub mod analytics;
 pub mod auth;
 pub mod bootstrap;
@@ -21,6 +22,7 @@ pub mod live;
 pub mod metrics;
 pub mod money;
 pub mod openapi;
+pub mod outbound;
 pub mod postback;
 pub mod routes;
 pub mod routing;

@@ -52,17 +52,20 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
     }
     let mut publisher_ids = vec![];
     for i in 0..8 {
-        let p = crate::store::publishers::PublisherValues::from_new(&NewPublisher {
-            name: format!("Seed publisher {tag}-{i}"),
-            status: None,
-            contact_name: None,
-            contact_email: None,
-            contact_phone: None,
-            payout_terms: None,
-            postback_url: None,
-            postback_method: None,
-        })?;
-        publisher_ids.push(crate::store::publishers::create(conn, p)?.id);
+        let p = crate::store::publishers::PublisherValues::from_new(
+            &NewPublisher {
+                name: format!("Seed publisher {tag}-{i}"),
+                status: None,
+                contact_name: None,
+                contact_email: None,
+                contact_phone: None,
+                payout_terms: None,
+                postback_url: None,
+                postback_method: None,
+            },
+            &crate::outbound::AllowList::default(),
+        )?;
+        publisher_ids.push(crate::store::publishers::create(conn, p, &crate::postback::signature::new_secret())?.id);
     }
     let mut dir = Directory { campaigns: vec![], numbers: vec![] };
     for i in 0..5usize {

@@ -59,11 +59,16 @@ impl Application {
             twilio_credentials: crate::twilio::account::from_config(&config.twilio).credentials().is_some(),
         };
         let flow = crate::callflow::Flow { db: db.clone(), hub: live.clone(), ctx: Arc::new(ctx) };
-        let state = web::Data::new(AppState { db, config: config.clone(), jwt, live, flow, twilio_token: Default::default() });
+        let outbound_allow = Arc::new(crate::outbound::AllowList::parse(&config.outbound.allow_hosts).map_err(anyhow::Error::msg)?);
+        if !config.outbound.allow_hosts.is_empty() {
+            tracing::info!(allowed = ?config.outbound.allow_hosts, "outbound requests may reach these private hosts");
+        }
+        let state =
+            web::Data::new(AppState { db, config: config.clone(), jwt, live, flow, twilio_token: Default::default(), outbound_allow });
         spawn_reaper(state.clone());
         let mut registry = crate::jobs::Registry::new();
         crate::twilio::tasks::register(&mut registry, state.clone());
-        crate::postback::register(&mut registry, state.clone(), crate::postback::client());
+        crate::postback::register(&mut registry, state.clone(), crate::postback::client(state.outbound_allow.clone()));
         let worker = crate::jobs::spawn_worker(state.db.clone(), registry, state.config.jobs.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();

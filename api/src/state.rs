@@ -15,4 +15,6 @@ pub struct AppState {
     pub flow: crate::callflow::Flow,
     /// The webhook-signing Auth Token, cached (see [`crate::twilio::account::TokenCache`]).
     pub twilio_token: crate::twilio::account::TokenCache,
+    /// Addresses outbound requests may reach besides public ones (`CALLBROKER_OUTBOUND_ALLOW_HOSTS`).
+    pub outbound_allow: Arc<crate::outbound::AllowList>,
 }

@@ -12,6 +12,7 @@ mod live;
 mod matrix;
 mod money;
 mod openapi;
+mod outbound;
 mod postbacks;
 mod report_stream;
 mod scale;

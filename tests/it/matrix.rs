@@ -52,6 +52,7 @@ const MATRIX: &[(&str, &str, Class)] = &[
     ("GET", "/api/publishers/{id}", Class::Scoped),
     ("PATCH", "/api/publishers/{id}", Class::Writer),
     ("DELETE", "/api/publishers/{id}", Class::Writer),
+    ("POST", "/api/publishers/{id}/postback-secret", Class::Writer),
     ("GET", "/api/publishers/{id}/report", Class::Scoped),
     ("GET", "/api/numbers", Class::Scoped),
     ("POST", "/api/numbers", Class::Writer),

@@ -302,10 +302,32 @@ pub struct Publisher {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Returned once, when a publisher is created: the publisher and its postback signing secret,
+/// which is never shown again (a new one can be made: `POST /api/publishers/{id}/postback-secret`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedPublisher {
+    #[serde(flatten)]
+    pub publisher: Publisher,
+    /// Key of the `X-Callbroker-Signature` header on this publisher's postbacks (HMAC-SHA256 of
+    /// `"<t>.<content>"`).
+    pub postback_secret: String,
+}
+
+/// A publisher's new postback signing secret, shown this once; the previous one stops working.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostbackSecret {
+    pub postback_secret: String,
+}
+
 /// How a publisher's postback is sent. The URL is a template: `{call_id}`, `{call_sid}`,
 /// `{caller_area_code}`, `{duration}` (the buyer leg's seconds), `{payout}` (decimal, e.g. `12.50`),
 /// `{currency}`, `{campaign_id}` and `{publisher_id}` are replaced by the call's values
-/// (URL-encoded). `post` also sends those values as a form-encoded body.
+/// (URL-encoded). `post` also sends those values as a form-encoded body. Every postback is signed:
+/// `X-Callbroker-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<content>">` keyed with
+/// the publisher's postback secret, where the content is the body of a `post` and the path and
+/// query of a `get`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]

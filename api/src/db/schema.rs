@@ -14,6 +14,7 @@ diesel::table! {
         updated_at -> Timestamp,
         postback_url -> Nullable<Text>,
         postback_method -> Text,
+        postback_secret -> Nullable<Text>,
     }
 }
 

@@ -1,14 +1,15 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use callbroker_wire::{NewPublisher, Page, PageParams, Publisher, PublisherFilter, PublisherPatch};
+use callbroker_wire::{CreatedPublisher, NewPublisher, Page, PageParams, PostbackSecret, Publisher, PublisherFilter, PublisherPatch};
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
+use crate::postback::signature;
 use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store::publishers::{self as store, PublisherValues};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(create).service(get).service(update).service(remove);
+    cfg.service(list).service(create).service(get).service(update).service(remove).service(rotate_postback_secret);
 }
 
 /// Lists publishers; a publisher principal sees only its own.
@@ -26,15 +27,36 @@ pub async fn list(
     Ok(web::Json(state.db.read(move |c| store::list(c, &filter, &page, scope)).await?))
 }
 
-/// Creates a publisher.
+/// Creates a publisher. The response holds its postback signing secret, shown this once.
 #[utoipa::path(tag = "publishers", security(("bearer" = [])), request_body = NewPublisher,
-    responses((status = 201, body = Publisher), AuthErrors, InputErrors))]
+    responses((status = 201, body = CreatedPublisher), AuthErrors, InputErrors))]
 #[post("/publishers")]
 pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewPublisher>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
-    let values = PublisherValues::from_new(&body)?;
-    let created = state.db.write(move |c| store::create(c, values.clone())).await?;
-    Ok(HttpResponse::Created().json(created))
+    let values = PublisherValues::from_new(&body, &state.outbound_allow)?;
+    let secret = signature::new_secret();
+    let stored = secret.clone();
+    let publisher = state.db.write(move |c| store::create(c, values.clone(), &stored)).await?;
+    Ok(HttpResponse::Created().json(CreatedPublisher { publisher, postback_secret: secret }))
+}
+
+/// Makes a new postback signing secret for the publisher, shown this once; postbacks are signed
+/// with it from now on and the previous one stops working.
+#[utoipa::path(tag = "publishers", security(("bearer" = [])), params(("id" = i64, Path, description = "Publisher id")),
+    responses((status = 200, body = PostbackSecret), AuthErrors, NotFoundError))]
+#[post("/publishers/{id}/postback-secret")]
+pub async fn rotate_postback_secret(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<web::Json<PostbackSecret>, AppError> {
+    auth.require_writer()?;
+    let id = id.into_inner();
+    let secret = signature::new_secret();
+    let stored = secret.clone();
+    state.db.write(move |c| store::set_postback_secret(c, id, &stored)).await?;
+    tracing::info!(publisher_id = id, "postback secret rotated");
+    Ok(web::Json(PostbackSecret { postback_secret: secret }))
 }
 
 /// One publisher; a publisher principal can read only its own.
@@ -61,12 +83,13 @@ pub async fn update(
 ) -> Result<web::Json<Publisher>, AppError> {
     auth.require_writer()?;
     let (id, patch) = (id.into_inner(), body.into_inner());
+    let allow = state.outbound_allow.clone();
     Ok(web::Json(
         state
             .db
             .write(move |c| {
                 let row = store::get(c, id)?;
-                let values = PublisherValues::merge(&row, &patch)?;
+                let values = PublisherValues::merge(&row, &patch, &allow)?;
                 store::update(c, id, values)
             })
             .await?,

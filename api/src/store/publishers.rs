@@ -6,6 +6,7 @@ use crate::db::schema::publishers;
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
 use crate::error::{Error, FieldErrors};
+use crate::outbound::AllowList;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = publishers)]
@@ -66,6 +67,7 @@ impl PublisherValues {
         payout_terms: Option<&str>,
         postback_url: Option<&str>,
         postback_method: PostbackMethod,
+        allow: &AllowList,
     ) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -88,7 +90,9 @@ impl PublisherValues {
         };
         let payout_terms = validate::optional_text(payout_terms, 2000).map_err(|e| errors.add("payout_terms", e)).unwrap_or_default();
         let postback_url = match postback_url.map(str::trim).filter(|u| !u.is_empty()) {
-            Some(u) => crate::postback::validate_template(u).map(Some).map_err(|e| errors.add("postback_url", e)).unwrap_or_default(),
+            Some(u) => {
+                crate::postback::validate_template(u, allow).map(Some).map_err(|e| errors.add("postback_url", e)).unwrap_or_default()
+            }
             None => None,
         };
         errors.into_result()?;
@@ -104,7 +108,8 @@ impl PublisherValues {
         })
     }
 
-    pub fn from_new(n: &NewPublisher) -> Result<Self, Error> {
+    /// `allow`: the addresses a postback may be aimed at besides public ones.
+    pub fn from_new(n: &NewPublisher, allow: &AllowList) -> Result<Self, Error> {
         Self::validate(
             &n.name,
             n.status.unwrap_or_default(),
@@ -114,10 +119,11 @@ impl PublisherValues {
             n.payout_terms.as_deref(),
             n.postback_url.as_deref(),
             n.postback_method.unwrap_or_default(),
+            allow,
         )
     }
 
-    pub fn merge(row: &PublisherRow, p: &PublisherPatch) -> Result<Self, Error> {
+    pub fn merge(row: &PublisherRow, p: &PublisherPatch, allow: &AllowList) -> Result<Self, Error> {
         fn pick<'a>(patch: &'a Option<Option<String>>, current: &'a Option<String>) -> Option<&'a str> {
             match patch {
                 Some(v) => v.as_deref(),
@@ -133,6 +139,7 @@ impl PublisherValues {
             pick(&p.payout_terms, &row.payout_terms),
             pick(&p.postback_url, &row.postback_url),
             p.postback_method.unwrap_or(PostbackMethod::parse(&row.postback_method).unwrap_or_default()),
+            allow,
         )
     }
 }
@@ -149,10 +156,11 @@ pub fn exists(conn: &mut DbConnection, id: i64) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(publishers::table.find(id))).get_result(conn)?)
 }
 
-pub fn create(conn: &mut DbConnection, v: PublisherValues) -> Result<Publisher, Error> {
+/// Creates a publisher whose postbacks are signed with `postback_secret`.
+pub fn create(conn: &mut DbConnection, v: PublisherValues, postback_secret: &str) -> Result<Publisher, Error> {
     let t = now();
     let id: i64 = diesel::insert_into(publishers::table)
-        .values((&v, publishers::created_at.eq(t), publishers::updated_at.eq(t)))
+        .values((&v, publishers::postback_secret.eq(postback_secret), publishers::created_at.eq(t), publishers::updated_at.eq(t)))
         .returning(publishers::id)
         .get_result(conn)?;
     Ok(get(conn, id)?.into_wire())
@@ -164,6 +172,17 @@ pub fn update(conn: &mut DbConnection, id: i64, v: PublisherValues) -> Result<Pu
         return Err(Error::NotFound("publisher"));
     }
     Ok(get(conn, id)?.into_wire())
+}
+
+/// Replaces the publisher's postback signing key.
+pub fn set_postback_secret(conn: &mut DbConnection, id: i64, secret: &str) -> Result<(), Error> {
+    let n = diesel::update(publishers::table.find(id))
+        .set((publishers::postback_secret.eq(secret), publishers::updated_at.eq(now())))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(Error::NotFound("publisher"));
+    }
+    Ok(())
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {

@@ -154,12 +154,7 @@ pub struct VoiceWebhooks {
 
 /// `Retry-After` in seconds or as an HTTP date.
 pub(crate) fn retry_after(res: &Response) -> Option<Duration> {
-    let v = res.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    crate::outbound::retry_after(res.headers())
 }
 
 impl TwilioClient {
