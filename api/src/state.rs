@@ -15,4 +15,8 @@ pub struct AppState {
     pub flow: crate::callflow::Flow,
     /// The webhook-signing Auth Token, cached (see [`crate::twilio::account::TokenCache`]).
     pub twilio_token: crate::twilio::account::TokenCache,
+    /// Whose `X-Forwarded-For` names the client (`CALLBROKER_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// The keys stored secrets are sealed with ([`crate::crypto`]).
+    pub secrets: Arc<crate::crypto::Keyring>,
 }

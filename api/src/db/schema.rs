@@ -123,6 +123,7 @@ diesel::table! {
         publisher_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_version -> BigInt,
     }
 }
 
