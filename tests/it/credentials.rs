@@ -48,7 +48,7 @@ async fn streams_end_with_their_credentials(backend: Backend) {
     let (changed_id, changed) = user(&app, "changed@test.example", "viewer", None).await;
     let (_, unchanged) = user(&app, "unchanged@test.example", "viewer", None).await;
     let key = app.create("/api/api-keys", json!({"name": "stream", "role": "viewer"})).await;
-    let (key_id, key) = (key["id"].as_i64().expect("key id"), key["secret"].as_str().expect("secret").to_string());
+    let (key_id, key) = (key["key"]["id"].as_i64().expect("key id"), key["secret"].as_str().expect("secret").to_string());
 
     let mut control = app.sse(&unchanged, TokenIn::Query, None).await;
     type Change<'a> = (&'a str, &'a str, i64, &'a str, Option<serde_json::Value>);

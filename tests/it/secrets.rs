@@ -187,7 +187,14 @@ fn key_file_id(db: &TestDb) -> String {
 
 /// A voice webhook signed with `token`: its status (200 when the signature verifies).
 async fn signed_with(app: &TestApp, token: &str) -> u16 {
-    let pairs = params(&[("CallSid", "CAATREST"), ("AccountSid", "AC1"), ("From", "+12015550123"), ("To", "+17175550999")]);
+    let pairs = params(&[
+        ("CallSid", "CAATREST"),
+        ("AccountSid", "AC1"),
+        ("From", "+12015550123"),
+        ("To", "+17175550999"),
+        ("CallStatus", "ringing"),
+        ("Direction", "inbound"),
+    ]);
     let path = "/api/webhooks/twilio/voice";
     let url = format!("{}{path}", callbroker_tests::PUBLIC_URL);
     let signature = callbroker::twilio::signature::sign(token, callbroker::twilio::signature::Algorithm::HmacSha1, &url, &pairs);

@@ -238,6 +238,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stream_ends_when_its_credential_no_longer_holds_or_expires() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let hub = Hub::new(crate::config::LiveConfig { heartbeat_secs: 1, ..Default::default() });
+        let holds = Arc::new(AtomicBool::new(true));
+        let flag = holds.clone();
+        let check = move || {
+            let ok = flag.load(Ordering::Relaxed);
+            Box::pin(async move { Ok(ok) }) as BoxFuture<'static, Result<bool, Error>>
+        };
+        let guard = Guard { until: None, check: Box::new(check) };
+        let stream = client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 }, guard);
+        let mut stream = std::pin::pin!(stream);
+        let _prelude = next_frame(&mut stream).await;
+        assert_eq!(next_frame(&mut stream).await.as_deref(), Some(HEARTBEAT), "open while the credential holds");
+        holds.store(false, Ordering::Relaxed);
+        let last = next_frame(&mut stream).await.map(|b| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(last.as_deref(), Some("event: reload\ndata: {\"reason\":\"credentials\"}\n\n"));
+        assert_eq!(next_frame(&mut stream).await, None, "then it ends");
+
+        let hub = hub_with_heartbeat(3600);
+        let until = tokio::time::Instant::now() + Duration::from_millis(200);
+        let guard = Guard { until: Some(until), check: Box::new(|| Box::pin(async { Ok(true) })) };
+        let out = frames(client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 }, guard), 5).await;
+        assert_eq!(out.len(), 2, "prelude, reload at expiry, end: {out:?}");
+        assert!(tokio::time::Instant::now() >= until);
+    }
+
+    async fn next_frame<S: Stream<Item = Result<Bytes, Infallible>> + Unpin>(s: &mut S) -> Option<Bytes> {
+        tokio::time::timeout(Duration::from_secs(3), s.next()).await.ok().flatten().and_then(Result::ok)
+    }
+
+    fn hub_with_heartbeat(secs: u64) -> Hub {
+        Hub::new(crate::config::LiveConfig { heartbeat_secs: secs, ..Default::default() })
+    }
+
+    #[tokio::test]
     async fn idle_streams_get_heartbeats_and_end_on_stop() {
         let hub = Hub::new(crate::config::LiveConfig { heartbeat_secs: 1, ..Default::default() });
         let stream = client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 }, Guard::none());
