@@ -1,9 +1,11 @@
-//! First start: the session-token key and the first admin.
-use std::path::Path;
+//! First start: the data folder, the session-token key, the key that seals stored secrets (and
+//! its rotation), and the first admin.
+use std::path::{Path, PathBuf};
 
 use callbroker_wire::{NewUser, Role};
 
 use crate::config::{Config, Secret};
+use crate::crypto::{keyfile, Keyring, SecretKey};
 use crate::db::Db;
 use crate::error::Error;
 use crate::store;
@@ -30,8 +32,8 @@ pub fn jwt_secret(config: &Config) -> anyhow::Result<Secret> {
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::fsperm::create_private_dir(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -39,6 +41,72 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path)?, contents.as_bytes())?;
     Ok(())
+}
+
+/// The data folder (created owner-only) and the keyring of stored secrets ([`keyfile`]).
+pub fn secret_keys(config: &Config) -> anyhow::Result<Keyring> {
+    crate::fsperm::create_private_dir(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", config.data_dir.display()))?;
+    keyfile::load(config.secret_key.as_ref(), &config.data_dir)
+}
+
+/// Seals every stored secret under the keyring's current key where it is in clear (stored before
+/// secrets were sealed) or under another key the keyring holds, in one transaction; returns how
+/// many. Every table that keeps secrets is listed here.
+pub fn seal_stored_secrets(db: &Db, keys: &Keyring) -> Result<usize, Error> {
+    db.write_blocking(|c| crate::twilio::account::reseal(c, keys))
+}
+
+/// What `callbroker rotate-secret-key` did.
+#[derive(Debug)]
+pub struct Rotation {
+    pub old_key: String,
+    pub new_key: String,
+    pub resealed: usize,
+    /// The key file now holding the new key (none when the key comes from the environment).
+    pub key_file: Option<PathBuf>,
+}
+
+/// Seals every stored secret under a new key, in one transaction, so the old key is no longer
+/// needed. With `CALLBROKER_SECRET_KEY` set, the new key is `new_key` (required), and the
+/// operator then sets it as `CALLBROKER_SECRET_KEY`; otherwise a new key file is written. Run it
+/// with the servers stopped: a server holding only the old key cannot open what was re-sealed.
+pub fn rotate_secret_key(config: &Config, db: &Db, new_key: Option<&Secret>) -> anyhow::Result<Rotation> {
+    let given = new_key.filter(|k| !k.is_empty()).map(|k| SecretKey::from_base64(k.expose())).transpose();
+    let given = given.map_err(|e| anyhow::anyhow!("CALLBROKER_NEW_SECRET_KEY {e}"))?;
+    let current = secret_keys(config)?;
+    let from_env = config.secret_key.as_ref().is_some_and(|k| !k.is_empty());
+    let pending = config.data_dir.join(keyfile::NEW_KEY_FILE);
+    let new = match (from_env, given) {
+        (true, Some(k)) => k,
+        (true, None) => anyhow::bail!(
+            "CALLBROKER_SECRET_KEY is set: give the new key as CALLBROKER_NEW_SECRET_KEY (base64 of 32 bytes, e.g. `openssl rand -base64 32`)"
+        ),
+        (false, given) => match (keyfile::read(&pending)?, given) {
+            // A rotation that stopped before its end: finish it with the key it began.
+            (Some(k), _) => k,
+            (None, given) => {
+                let k = given.unwrap_or_else(SecretKey::generate);
+                crate::fsperm::write_new_private(&pending, k.to_base64().as_bytes())
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", pending.display()))?;
+                k
+            }
+        },
+    };
+    let old_key = current.current().id().to_string();
+    if new.id() == old_key {
+        anyhow::bail!("the new key is the current key");
+    }
+    let rotated = current.rotated_to(new);
+    let resealed = seal_stored_secrets(db, &rotated).map_err(|e| anyhow::anyhow!("re-sealing the stored secrets: {}", e.describe()))?;
+    let key_file = if from_env {
+        None
+    } else {
+        let file = keyfile::path(&config.data_dir);
+        std::fs::rename(&pending, &file).map_err(|e| anyhow::anyhow!("cannot move {} to {}: {e}", pending.display(), file.display()))?;
+        Some(file)
+    };
+    Ok(Rotation { old_key, new_key: rotated.current().id().to_string(), resealed, key_file })
 }
 
 /// On a database without users, creates the first admin from `CALLBROKER_ADMIN_EMAIL` /

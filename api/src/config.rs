@@ -49,6 +49,9 @@ pub struct Config {
     pub public_url: String,
     /// HS256 key for session tokens; a development key is generated in `data_dir` when unset.
     pub jwt_secret: Option<Secret>,
+    /// Key sealing the secrets stored in the database (base64 of 32 bytes); when unset, a key
+    /// generated once and kept owner-only in `data_dir/secret-key`.
+    pub secret_key: Option<Secret>,
     /// Lifetime of a session token, in seconds.
     pub jwt_ttl_secs: i64,
     /// Folder for the SQLite database and generated development secrets.
@@ -77,8 +80,13 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
-    /// Login attempts allowed per minute, per client IP and per account.
+    /// Login attempts allowed per minute from one client IP (wrong passwords of one account from
+    /// one IP also back off: see `security::LoginLimiter`).
     pub login_attempts_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (IPs or CIDR ranges,
+    /// comma-separated in the environment). Empty: the TCP peer is the client.
+    #[serde(default, deserialize_with = "comma_list")]
+    pub trusted_proxies: Vec<String>,
     /// Live events (`GET /api/events`).
     #[serde(default)]
     pub live: LiveConfig,
@@ -239,6 +247,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
             jwt_secret: None,
+            secret_key: None,
             jwt_ttl_secs: 12 * 3600,
             data_dir: PathBuf::from("data"),
             web_dir: PathBuf::from("web/dist"),
@@ -253,6 +262,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             metrics_token: None,
             login_attempts_per_minute: 10,
+            trusted_proxies: Vec::new(),
             live: LiveConfig::default(),
             jobs: JobsConfig::default(),
             outbound: OutboundConfig::default(),

@@ -43,6 +43,11 @@ enum Command {
     },
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
+    /// Seal every stored secret under a new key, in one transaction; the old key is then no longer
+    /// needed. With CALLBROKER_SECRET_KEY set, give the new key as CALLBROKER_NEW_SECRET_KEY (then
+    /// set it as CALLBROKER_SECRET_KEY); otherwise a new key file replaces the data folder's.
+    /// Run it with the servers stopped.
+    RotateSecretKey,
     /// Generate settled calls (with a small directory of campaigns, buyers, publishers and
     /// numbers) for load and analytics benchmarks.
     SeedCalls {
@@ -106,6 +111,18 @@ fn main() -> anyhow::Result<()> {
             let user =
                 db.write_blocking(|c| callbroker::store::users::create(c, &new_user)).map_err(|e| anyhow::anyhow!("{}", e.describe()))?;
             println!("created user {} ({}, {})", user.id, user.email, user.role.as_str());
+            Ok(())
+        }
+        Command::RotateSecretKey => {
+            let db = Db::connect(&config.database_url, &PoolOptions::default())?;
+            db.migrate()?;
+            let new_key = std::env::var("CALLBROKER_NEW_SECRET_KEY").ok().map(callbroker::config::Secret::new);
+            let r = callbroker::bootstrap::rotate_secret_key(&config, &db, new_key.as_ref())?;
+            println!("{} stored secret(s) sealed under key {} (was {})", r.resealed, r.new_key, r.old_key);
+            match r.key_file {
+                Some(file) => println!("the new key is in {}; the old key is no longer needed", file.display()),
+                None => println!("now set CALLBROKER_SECRET_KEY to the new key (CALLBROKER_NEW_SECRET_KEY) and start the servers"),
+            }
             Ok(())
         }
         Command::SeedCalls { count, days, seed } => {

@@ -1,6 +1,9 @@
 //! Login throttling, browser security headers and CORS.
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,34 +14,98 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::routes::AppError;
 
-/// Limits login attempts per client IP and per account (in this process; with several instances
-/// each enforces its own budget).
+/// Login throttling, in this process (with several instances each enforces its own):
+///
+/// * a budget of attempts per client IP (`login_attempts_per_minute`), whatever the account;
+/// * failures per (account, client IP): after [`FREE_FAILURES`] wrong passwords in a row, that
+///   pair waits [`BACKOFF_BASE`] doubled at each further failure (up to [`BACKOFF_MAX`]) before
+///   its next attempt. A successful login clears the pair.
+///
+/// No budget is shared by every IP for one account: anyone who knows an email could otherwise
+/// keep its owner out. Guessing one account's password from many addresses is slowed by the
+/// per-IP budget and Argon2id.
 pub struct LoginLimiter {
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    by_account: DefaultKeyedRateLimiter<String>,
+    failures: Mutex<HashMap<(String, Option<IpAddr>), Failures>>,
+}
+
+/// Wrong passwords of one (account, IP) allowed before the backoff starts.
+pub const FREE_FAILURES: u32 = 5;
+/// The wait after the first failure past [`FREE_FAILURES`]; doubles at each further one.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+/// The longest wait; a pair idle that long is forgotten.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+impl Failures {
+    /// When the pair may try again.
+    fn until(&self) -> Instant {
+        match self.count.checked_sub(FREE_FAILURES) {
+            None => self.last,
+            Some(past) => self.last + BACKOFF_BASE.saturating_mul(1u32 << past.min(20)).min(BACKOFF_MAX),
+        }
+    }
+}
+
+fn too_many(wait: Duration) -> AppError {
+    AppError::TooManyRequests { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
 }
 
 impl LoginLimiter {
     pub fn new(per_minute: u32) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
-        LoginLimiter { by_ip: RateLimiter::keyed(quota), by_account: RateLimiter::keyed(quota) }
+        LoginLimiter { by_ip: RateLimiter::keyed(quota), failures: Mutex::default() }
     }
 
-    /// Counts one attempt; `Err(429)` with the wait when either budget is spent.
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Option<IpAddr>), Failures>> {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Counts one attempt of `ip` at `account` (a validated email); `Err(429)` with the wait when
+    /// the IP's budget is spent or the pair is backing off.
     pub fn check(&self, ip: Option<IpAddr>, account: &str) -> Result<(), AppError> {
-        let clock = DefaultClock::default();
-        let ip_check = match ip {
-            Some(ip) => self.by_ip.check_key(&ip),
-            None => Ok(()),
-        };
-        let result = ip_check.and_then(|_| self.by_account.check_key(&account.to_string()));
-        result.map_err(|not_until| AppError::TooManyRequests { retry_after_secs: not_until.wait_time_from(clock.now()).as_secs().max(1) })
+        self.check_at(ip, account, Instant::now())
     }
 
-    /// Forgets keys that are back to a full budget (called periodically).
+    fn check_at(&self, ip: Option<IpAddr>, account: &str, now: Instant) -> Result<(), AppError> {
+        if let Some(ip) = ip {
+            let clock = DefaultClock::default();
+            self.by_ip.check_key(&ip).map_err(|not_until| too_many(not_until.wait_time_from(clock.now())))?;
+        }
+        let key = (account.to_string(), ip);
+        match self.failures().get(&key).map(Failures::until) {
+            Some(until) if until > now => Err(too_many(until - now)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a wrong password of `ip` for `account`.
+    pub fn failed(&self, ip: Option<IpAddr>, account: &str) {
+        self.failed_at(ip, account, Instant::now());
+    }
+
+    fn failed_at(&self, ip: Option<IpAddr>, account: &str, now: Instant) {
+        let mut map = self.failures();
+        let entry = map.entry((account.to_string(), ip)).or_insert(Failures { count: 0, last: now });
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+    }
+
+    /// A successful login: the pair starts afresh.
+    pub fn succeeded(&self, ip: Option<IpAddr>, account: &str) {
+        self.failures().remove(&(account.to_string(), ip));
+    }
+
+    /// Forgets IPs back to a full budget and pairs idle for [`BACKOFF_MAX`] (called periodically).
     pub fn shrink(&self) {
         self.by_ip.retain_recent();
-        self.by_account.retain_recent();
+        let now = Instant::now();
+        self.failures().retain(|_, f| now.saturating_duration_since(f.last) < BACKOFF_MAX);
     }
 }
 
@@ -90,23 +157,49 @@ pub fn cors(origins: &[String]) -> actix_cors::Cors {
 mod tests {
     use super::*;
 
+    fn retry_after(r: Result<(), AppError>) -> Option<u64> {
+        match r {
+            Ok(()) => None,
+            Err(AppError::TooManyRequests { retry_after_secs }) => Some(retry_after_secs),
+            Err(other) => panic!("expected 429, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn limits_per_ip_and_per_account() {
+    fn each_ip_has_a_budget_whatever_the_account() {
         let l = LoginLimiter::new(3);
         let ip: IpAddr = [10, 0, 0, 1].into();
-        for _ in 0..3 {
-            assert!(l.check(Some(ip), "a@x").is_ok());
+        for account in ["a@x.io", "b@x.io", "c@x.io"] {
+            assert_eq!(retry_after(l.check(Some(ip), account)), None);
         }
-        match l.check(Some(ip), "b@x") {
-            Err(AppError::TooManyRequests { retry_after_secs }) => assert!(retry_after_secs >= 1),
-            other => panic!("expected 429, got {other:?}"),
+        assert!(retry_after(l.check(Some(ip), "d@x.io")).is_some_and(|s| s >= 1), "the IP's budget is spent");
+        assert_eq!(retry_after(l.check(Some([10, 0, 0, 2].into()), "a@x.io")), None, "another IP has its own");
+    }
+
+    #[test]
+    fn failures_back_off_per_account_and_ip_and_a_success_clears_them() {
+        let l = LoginLimiter::new(10_000);
+        let (attacker, owner): (IpAddr, IpAddr) = ([10, 0, 0, 66].into(), [10, 0, 0, 1].into());
+        let t0 = Instant::now();
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(retry_after(l.check_at(Some(attacker), "admin@x.io", t0)), None);
+            l.failed_at(Some(attacker), "admin@x.io", t0);
         }
-        // Another IP, same account: the account budget is spent too.
-        let other: IpAddr = [10, 0, 0, 2].into();
-        assert!(l.check(Some(other), "c@x").is_ok());
-        let l2 = LoginLimiter::new(2);
-        assert!(l2.check(Some(ip), "victim@x").is_ok());
-        assert!(l2.check(Some(other), "victim@x").is_ok());
-        assert!(l2.check(Some([10, 0, 0, 3].into()), "victim@x").is_err(), "per-account limit across IPs");
+        // Past the free failures the attacker's pair waits, doubling...
+        assert_eq!(retry_after(l.check_at(Some(attacker), "admin@x.io", t0)), Some(1));
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(retry_after(l.check_at(Some(attacker), "admin@x.io", t1)), None);
+        l.failed_at(Some(attacker), "admin@x.io", t1);
+        assert_eq!(retry_after(l.check_at(Some(attacker), "admin@x.io", t1)), Some(2));
+        for _ in 0..30 {
+            l.failed_at(Some(attacker), "admin@x.io", t1);
+        }
+        assert_eq!(retry_after(l.check_at(Some(attacker), "admin@x.io", t1)), Some(BACKOFF_MAX.as_secs()), "up to the cap");
+        // ...while the account's owner, from another address, is not held up at all.
+        assert_eq!(retry_after(l.check_at(Some(owner), "admin@x.io", t1)), None);
+        l.failed_at(Some(owner), "admin@x.io", t1);
+        l.succeeded(Some(owner), "admin@x.io");
+        assert!(!l.failures().contains_key(&("admin@x.io".to_string(), Some(owner))), "a success clears the pair");
+        assert!(l.failures().contains_key(&("admin@x.io".to_string(), Some(attacker))), "only that pair");
     }
 }

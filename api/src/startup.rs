@@ -31,11 +31,18 @@ impl Application {
     /// Connects and migrates the database, creates the first admin, binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let pool = PoolOptions { max_connections: config.db_max_connections, ..PoolOptions::default() };
+        let secrets = Arc::new(crate::bootstrap::secret_keys(&config)?);
         let db = Db::connect(&config.database_url, &pool)?;
+        let keys = secrets.clone();
         let (db, config) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Db, Config)> {
             let applied = db.migrate()?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "migrations applied");
+            }
+            let sealed = crate::bootstrap::seal_stored_secrets(&db, &keys)
+                .map_err(|e| anyhow::anyhow!("sealing the stored secrets: {}", e.describe()))?;
+            if sealed > 0 {
+                tracing::info!(sealed, key_id = keys.current().id(), "stored secrets sealed under the current key");
             }
             crate::bootstrap::ensure_admin(&db, &config)?;
             Ok((db, config))
@@ -63,8 +70,18 @@ impl Application {
         if !config.outbound.allow_hosts.is_empty() {
             tracing::info!(allowed = ?config.outbound.allow_hosts, "outbound requests may reach these private hosts");
         }
-        let state =
-            web::Data::new(AppState { db, config: config.clone(), jwt, live, flow, twilio_token: Default::default(), outbound_allow });
+        let trusted_proxies = crate::client_ip::TrustedProxies::parse(&config.trusted_proxies).map_err(anyhow::Error::msg)?;
+        let state = web::Data::new(AppState {
+            db,
+            config: config.clone(),
+            jwt,
+            live,
+            flow,
+            twilio_token: Default::default(),
+            trusted_proxies,
+            secrets,
+            outbound_allow,
+        });
         spawn_reaper(state.clone());
         let mut registry = crate::jobs::Registry::new();
         crate::twilio::tasks::register(&mut registry, state.clone());

@@ -17,4 +17,8 @@ pub struct AppState {
     pub twilio_token: crate::twilio::account::TokenCache,
     /// Addresses outbound requests may reach besides public ones (`CALLBROKER_OUTBOUND_ALLOW_HOSTS`).
     pub outbound_allow: Arc<crate::outbound::AllowList>,
+    /// Whose `X-Forwarded-For` names the client (`CALLBROKER_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+    /// The keys stored secrets are sealed with ([`crate::crypto`]).
+    pub secrets: Arc<crate::crypto::Keyring>,
 }

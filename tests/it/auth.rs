@@ -19,11 +19,11 @@ async fn tokens_are_checked(app: TestApp) {
     assert_eq!(app.call("GET", "/api/campaigns", Some("garbage"), None).await.0, 401);
 
     let keys = JwtKeys::new(SECRET, 3600);
-    let (expired, _) = keys.issue(1, chrono::Utc::now() - chrono::Duration::hours(2)).expect("issue");
+    let (expired, _) = keys.issue(1, 0, chrono::Utc::now() - chrono::Duration::hours(2)).expect("issue");
     assert_eq!(app.call("GET", "/api/campaigns", Some(&expired), None).await.0, 401, "expired");
 
     let other = JwtKeys::new(b"some-other-secret-some-other-secret-0123", 3600);
-    let (wrong_key, _) = other.issue(1, chrono::Utc::now()).expect("issue");
+    let (wrong_key, _) = other.issue(1, 0, chrono::Utc::now()).expect("issue");
     assert_eq!(app.call("GET", "/api/campaigns", Some(&wrong_key), None).await.0, 401, "wrong key");
 
     let mut parts: Vec<String> = app.admin_token.split('.').map(String::from).collect();

@@ -127,3 +127,83 @@ async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
     assert_eq!(ok.status, 200);
     assert!(ok.leg().is_some());
 }
+
+/// A login attempt as sent through a proxy that says the client is `client` (`X-Forwarded-For`).
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> (u16, serde_json::Value) {
+    let req =
+        app.client.post(app.url("/api/auth/login")).header("X-Forwarded-For", client).json(&json!({"email": email, "password": password}));
+    let res = app.send(req).await.expect("login");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("a JSON body"))
+}
+
+both_backends!(backend: a_lockout_from_another_address_does_not_lock_the_owner_out, forwarded_for_counts_only_from_trusted_proxies);
+
+async fn a_lockout_from_another_address_does_not_lock_the_owner_out(backend: Backend) {
+    // The harness's server is reached from 127.0.0.1, here a trusted proxy.
+    let app = TestApp::launch_with(backend, |c| {
+        c.login_attempts_per_minute = 8;
+        c.trusted_proxies = vec!["127.0.0.0/8".into()];
+    })
+    .await;
+    let attacker = "203.0.113.66";
+    // The attacker spends more than an account's worth of attempts on the admin's email.
+    let mut statuses = vec![];
+    for _ in 0..8 {
+        statuses.push(login_from(&app, attacker, ADMIN_EMAIL, "not the password").await.0);
+    }
+    assert_eq!(statuses[..5], [401; 5], "5 wrong passwords are answered: {statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "then the attacker's pair backs off: {statuses:?}");
+    // Still throttled, even with the right password, and for any account (its address's budget is spent).
+    let (status, body) = login_from(&app, attacker, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")), "{body}");
+    assert_eq!(login_from(&app, attacker, "someone@test.example", "whatever-it-is").await.0, 429, "the attacker's address budget");
+    // The owner, from their own address, signs in at once.
+    let (status, body) = login_from(&app, "198.51.100.10", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(status, 200, "the owner is not locked out: {body}");
+    assert!(body["token"].is_string());
+    // A success clears the owner's own failures: 5 more wrong passwords are answered, not held.
+    for n in 0..5 {
+        assert_eq!(login_from(&app, "198.51.100.10", ADMIN_EMAIL, "typo typo typo").await.0, 401, "attempt {n}");
+    }
+}
+
+async fn forwarded_for_counts_only_from_trusted_proxies(backend: Backend) {
+    // No trusted proxy: X-Forwarded-For is the client's own say-so and is ignored. The harness's
+    // login used one attempt of 127.0.0.1's budget of 3.
+    let direct = TestApp::launch_with(backend, |c| c.login_attempts_per_minute = 3).await;
+    for (n, spoofed) in ["192.0.2.1", "192.0.2.2"].iter().enumerate() {
+        assert_eq!(login_from(&direct, spoofed, ADMIN_EMAIL, "wrong password!").await.0, 401, "attempt {n}");
+    }
+    let (status, body) = login_from(&direct, "192.0.2.3", ADMIN_EMAIL, "wrong password!").await;
+    assert_eq!(status, 429, "a new X-Forwarded-For does not buy a new budget: {body}");
+
+    // 127.0.0.1 trusted: each forwarded client has its own budget, taken from the right of the
+    // header (what the proxy appended), not from what the client wrote on the left.
+    let proxied = TestApp::launch_with(backend, |c| {
+        c.login_attempts_per_minute = 3;
+        c.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()];
+    })
+    .await;
+    for client in ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"] {
+        assert_eq!(login_from(&proxied, client, ADMIN_EMAIL, "wrong password!").await.0, 401, "{client} has its own budget");
+    }
+    for n in 0..3 {
+        let status = login_from(&proxied, &format!("6.6.6.{n}, 192.0.2.9, 10.1.1.1"), ADMIN_EMAIL, "wrong password!").await.0;
+        assert_eq!(status, 401, "attempt {n} of 192.0.2.9 (behind two trusted hops)");
+    }
+    let (status, body) = login_from(&proxied, "6.6.6.99, 192.0.2.9, 10.1.1.1", ADMIN_EMAIL, "wrong password!").await;
+    assert_eq!(status, 429, "192.0.2.9's budget is spent, whatever it writes on the left: {body}");
+}
+
+both_backends!(login_emails_are_checked_before_anything_is_kept);
+
+async fn login_emails_are_checked_before_anything_is_kept(app: TestApp) {
+    let long = format!("{}@example.com", "a".repeat(300));
+    for (email, what) in [(long.as_str(), "too long"), ("not-an-email", "no @"), ("two@@example.com", "two @"), ("", "empty")] {
+        let (status, body) = app.call("POST", "/api/auth/login", None, Some(json!({"email": email, "password": "whatever-it-is"}))).await;
+        assert_eq!(status, 422, "{what}: {body}");
+        assert_eq!(body["code"], "validation_failed", "{what}: {body}");
+        assert!(body["details"]["fields"]["email"].is_string(), "{what}: names the field: {body}");
+    }
+}

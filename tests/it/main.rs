@@ -3,6 +3,7 @@ mod auth;
 mod callflow;
 mod concurrency;
 mod crash;
+mod credentials;
 mod crud;
 mod dbfault;
 mod fuzz;

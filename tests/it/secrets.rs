@@ -138,3 +138,180 @@ async fn dashboard_security_headers() {
     tally.requests = app.requests();
     tally.save();
 }
+
+// Secrets at rest: the Twilio Auth Token and API key secret set through the API are sealed in
+// the database; the data folder, the key file and the SQLite database are owner-only.
+
+/// The Auth Token set through the API in these tests (not the configuration's).
+const API_AUTH_TOKEN: &str = "api-set-auth-token-5f2c9e7a1b";
+const API_KEY_SECRET: &str = "api-key-secret-value-8d41c3e0";
+
+both_backends!(
+    backend: twilio_secrets_are_sealed_at_rest,
+    secrets_stored_in_clear_are_sealed_at_start,
+    the_secret_key_rotates_and_the_old_one_is_no_longer_needed,
+);
+
+async fn set_account(app: &TestApp, token: &str) {
+    let body = json!({
+        "account_sid": format!("AC{}", "0123456789abcdef".repeat(2)),
+        "auth_token": token,
+        "api_key_sid": format!("SK{}", "fedcba9876543210".repeat(2)),
+        "api_key_secret": API_KEY_SECRET,
+    });
+    let (status, view) = app.admin("PUT", "/api/twilio/account", Some(body)).await;
+    assert_eq!(status, 200, "{view}");
+}
+
+/// The stored values of the Twilio account row, as they are in the database.
+fn stored(db: &TestDb) -> (String, Option<String>) {
+    use callbroker::db::schema::twilio_account as t;
+    use diesel::prelude::*;
+    let db = callbroker::db::Db::connect(&db.url, &callbroker::db::PoolOptions::default()).expect("connect");
+    db.read_blocking(|c| Ok(t::table.select((t::auth_token, t::api_key_secret)).first::<(String, Option<String>)>(c)?)).expect("row")
+}
+
+fn write_stored_in_clear(db: &TestDb, token: &str) {
+    use callbroker::db::schema::twilio_account as t;
+    use diesel::prelude::*;
+    let db = callbroker::db::Db::connect(&db.url, &callbroker::db::PoolOptions::default()).expect("connect");
+    db.write_blocking(|c| Ok(diesel::update(t::table).set((t::auth_token.eq(token), t::api_key_secret.eq(API_KEY_SECRET))).execute(c)?))
+        .expect("update");
+}
+
+/// The id of the key in the data folder's key file.
+fn key_file_id(db: &TestDb) -> String {
+    let text = std::fs::read_to_string(db.data_dir.join("secret-key")).expect("key file");
+    callbroker::crypto::SecretKey::from_base64(&text).expect("a key").id().to_string()
+}
+
+/// A voice webhook signed with `token`: its status (200 when the signature verifies).
+async fn signed_with(app: &TestApp, token: &str) -> u16 {
+    let pairs = params(&[
+        ("CallSid", "CAATREST"),
+        ("AccountSid", "AC1"),
+        ("From", "+12015550123"),
+        ("To", "+17175550999"),
+        ("CallStatus", "ringing"),
+        ("Direction", "inbound"),
+    ]);
+    let path = "/api/webhooks/twilio/voice";
+    let url = format!("{}{path}", callbroker_tests::PUBLIC_URL);
+    let signature = callbroker::twilio::signature::sign(token, callbroker::twilio::signature::Algorithm::HmacSha1, &url, &pairs);
+    app.twilio_raw(path, &pairs, Some(&signature)).await.status
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+async fn twilio_secrets_are_sealed_at_rest(backend: Backend) {
+    let app = TestApp::launch(backend).await;
+    set_account(&app, API_AUTH_TOKEN).await;
+    let (token, secret) = stored(&app.db);
+    let prefix = format!("cbs1:{}:", key_file_id(&app.db));
+    assert!(token.starts_with(&prefix) && !token.contains(API_AUTH_TOKEN), "the Auth Token is sealed: {token}");
+    let secret = secret.expect("the API key secret is stored");
+    assert!(secret.starts_with(&prefix) && !secret.contains(API_KEY_SECRET), "the API key secret is sealed: {secret}");
+    if backend == Backend::Sqlite {
+        // Every byte SQLite wrote: the database file and its write-ahead log.
+        let path = app.db.url.trim_start_matches("sqlite://").to_string();
+        let mut bytes = std::fs::read(&path).expect("database file");
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        for (what, value) in [("the Auth Token", API_AUTH_TOKEN), ("the API key secret", API_KEY_SECRET)] {
+            assert!(!bytes.windows(value.len()).any(|w| w == value.as_bytes()), "{what} is in the database file in clear");
+        }
+    }
+    // Still in force: a webhook signed with the stored token verifies, one signed with the
+    // configuration's no longer does; the account shows the token masked.
+    assert_eq!(signed_with(&app, API_AUTH_TOKEN).await, 200, "a webhook signed with the sealed token");
+    assert_eq!(signed_with(&app, callbroker_tests::TWILIO_AUTH_TOKEN).await, 403);
+    let (_, view) = app.admin("GET", "/api/twilio/account", None).await;
+    assert_eq!(view["auth_token"], format!("••••{}", &API_AUTH_TOKEN[API_AUTH_TOKEN.len() - 4..]));
+    assert_eq!(view["api_key_secret_set"], true);
+
+    // Owner-only files: the data folder, the key file, the SQLite database.
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&app.db.data_dir), 0o700, "the data folder");
+        assert_eq!(mode(&app.db.data_dir.join("secret-key")), 0o600, "the key file");
+        if backend == Backend::Sqlite {
+            let path = std::path::PathBuf::from(app.db.url.trim_start_matches("sqlite://"));
+            assert_eq!(mode(&path), 0o600, "the SQLite database file");
+            assert_eq!(mode(&std::path::PathBuf::from(format!("{}-wal", path.display()))), 0o600, "its write-ahead log");
+        }
+        // A key file others may read: the server refuses to start.
+        use std::os::unix::fs::PermissionsExt;
+        app.stop();
+        let key = app.db.data_dir.join("secret-key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let refused = callbroker::startup::Application::build(callbroker_tests::test_config(&app.db)).await.err().map(|e| e.to_string());
+        assert!(refused.as_deref().is_some_and(|e| e.contains("chmod 600")), "a world-readable key file is refused: {refused:?}");
+    }
+}
+
+async fn secrets_stored_in_clear_are_sealed_at_start(backend: Backend) {
+    let app = TestApp::launch(backend).await;
+    set_account(&app, API_AUTH_TOKEN).await;
+    // As a database written before secrets were sealed holds them.
+    let legacy = "legacy-plain-auth-token-0042";
+    write_stored_in_clear(&app.db, legacy);
+    assert_eq!(stored(&app.db).0, legacy);
+    let again = app.restart_with(|_| {}).await;
+    let (token, secret) = stored(&again.db);
+    assert!(token.starts_with("cbs1:") && !token.contains(legacy), "sealed at start: {token}");
+    assert!(secret.is_some_and(|s| s.starts_with("cbs1:") && !s.contains(API_KEY_SECRET)), "the API key secret too");
+    assert_eq!(signed_with(&again, legacy).await, 200, "the legacy token still verifies webhooks");
+}
+
+/// Runs `callbroker rotate-secret-key` on `db` with `env`; its output.
+fn rotate(db: &TestDb, env: &[(&str, String)]) -> String {
+    let mut cmd = std::process::Command::new(callbroker_tests::process::server_binary());
+    cmd.arg("rotate-secret-key")
+        .env_clear()
+        .env("CALLBROKER_DATABASE_URL", &db.url)
+        .env("CALLBROKER_DATA_DIR", &db.data_dir)
+        .env("CALLBROKER_JWT_SECRET", JWT_SECRET);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("rotate-secret-key runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "rotate-secret-key failed: {text}");
+    text
+}
+
+async fn the_secret_key_rotates_and_the_old_one_is_no_longer_needed(backend: Backend) {
+    let app = TestApp::launch(backend).await;
+    set_account(&app, API_AUTH_TOKEN).await;
+    let first = key_file_id(&app.db);
+    assert!(stored(&app.db).0.starts_with(&format!("cbs1:{first}:")));
+    app.stop();
+
+    // Key in the data folder: a new key file replaces the old one.
+    let out = rotate(&app.db, &[]);
+    let second = key_file_id(&app.db);
+    assert_ne!(second, first, "a new key: {out}");
+    assert!(out.contains("2 stored secret(s) sealed under key"), "{out}");
+    assert!(!app.db.data_dir.join("secret-key.new").exists(), "nothing left half-done");
+    let (token, secret) = stored(&app.db);
+    assert!(token.starts_with(&format!("cbs1:{second}:")), "re-sealed under the new key: {token}");
+    assert!(secret.is_some_and(|s| s.starts_with(&format!("cbs1:{second}:"))));
+    let again = app.restart_with(|_| {}).await;
+    assert_eq!(signed_with(&again, API_AUTH_TOKEN).await, 200, "opens with the new key alone");
+    again.stop();
+
+    // Key in the environment: the new one given, then configured in its place.
+    let current = std::fs::read_to_string(app.db.data_dir.join("secret-key")).expect("key file");
+    let next = callbroker::crypto::SecretKey::generate();
+    rotate(&app.db, &[("CALLBROKER_SECRET_KEY", current.trim().to_string()), ("CALLBROKER_NEW_SECRET_KEY", next.to_base64())]);
+    assert!(stored(&app.db).0.starts_with(&format!("cbs1:{}:", next.id())));
+    std::fs::remove_file(app.db.data_dir.join("secret-key")).expect("the old key goes");
+    let configured = next.to_base64();
+    let third = app.restart_with(move |c| c.secret_key = Some(callbroker::config::Secret::new(configured))).await;
+    assert_eq!(signed_with(&third, API_AUTH_TOKEN).await, 200, "opens with the configured new key, the old one deleted");
+    let (_, view) = third.admin("GET", "/api/twilio/account", None).await;
+    assert_eq!(view["api_key_secret_set"], true, "{view}");
+}

@@ -34,10 +34,13 @@ pub enum Backend {
     Postgres,
 }
 
-/// A database made for one test and removed after it.
+/// A database made for one test and removed after it, with the server's data folder (which
+/// keeps the key of the secrets sealed in the database: every server on this database uses it).
 pub struct TestDb {
     pub url: String,
     pub backend: Backend,
+    /// The servers' data folder (`CALLBROKER_DATA_DIR`), created by the first server to start.
+    pub data_dir: std::path::PathBuf,
     name: String,
     _dir: Option<tempfile::TempDir>,
 }
@@ -71,8 +74,9 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                TestDb { url, backend, name: String::new(), _dir: Some(dir) }
+                let data_dir = dir.path().join("data");
+                let url = format!("sqlite://{}", data_dir.join("test.db").display());
+                TestDb { url, backend, data_dir, name: String::new(), _dir: Some(dir) }
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
@@ -90,7 +94,8 @@ impl TestDb {
                     Some(i) => format!("{}/{}", &admin[..i], name),
                     None => panic!("TEST_DATABASE_URL needs a database path"),
                 };
-                TestDb { url, backend, name, _dir: None }
+                let dir = tempfile::tempdir().expect("temp dir");
+                TestDb { url, backend, data_dir: dir.path().join("data"), name, _dir: Some(dir) }
             }
         }
     }
@@ -99,7 +104,7 @@ impl TestDb {
 impl TestDb {
     /// The same database again (for another server on it); the original still owns it.
     pub fn reuse(db: &TestDb) -> TestDb {
-        TestDb { url: db.url.clone(), backend: db.backend, name: String::new(), _dir: None }
+        TestDb { url: db.url.clone(), backend: db.backend, data_dir: db.data_dir.clone(), name: String::new(), _dir: None }
     }
 }
 
@@ -179,8 +184,10 @@ enum Running {
     Child(process::Child),
 }
 
-pub fn test_config(db_url: &str) -> Config {
-    let mut config = Config::for_database(db_url);
+/// The test server's configuration on `db` (its data folder included).
+pub fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::for_database(&db.url);
+    config.data_dir = db.data_dir.clone();
     config.bind = "127.0.0.1:0".into();
     config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret-0123"));
     config.admin_email = Some(ADMIN_EMAIL.into());
@@ -225,7 +232,7 @@ impl TestApp {
         if std::env::var_os("CALLBROKER_TEST_LOG").is_some() {
             callbroker::telemetry::init(callbroker::config::LogFormat::Human);
         }
-        let mut config = test_config(&db.url);
+        let mut config = test_config(&db);
         tweak(&mut config);
         let backend = db.backend;
         let app = Application::build(config).await.expect("server starts");
@@ -243,7 +250,9 @@ impl TestApp {
     /// Starts the real server binary on `db` as a child process, configured as [`test_config`]
     /// plus the `CALLBROKER_*` variables in `env`; waits until `/readyz` answers.
     pub async fn start_process(db: TestDb, env: &[(&str, String)]) -> TestApp {
-        let child = process::Child::start(&db.url, env).await;
+        let mut env = env.to_vec();
+        env.insert(0, ("CALLBROKER_DATA_DIR", db.data_dir.display().to_string()));
+        let child = process::Child::start(&db.url, &env).await;
         let base = child.base.clone();
         // Idle connections are dropped after 2 s, before the server's 5 s keep-alive closes them:
         // otherwise a request can go out on a connection the server is closing at that moment
@@ -277,8 +286,7 @@ impl TestApp {
     /// same database with `tweak`. `self` keeps owning the database.
     pub async fn restart_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
         self.stop();
-        let db = TestDb { url: self.db.url.clone(), backend: self.backend, name: String::new(), _dir: None };
-        Self::start(db, tweak).await
+        Self::start(TestDb::reuse(&self.db), tweak).await
     }
 
     pub fn url(&self, path: &str) -> String {

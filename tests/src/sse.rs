@@ -87,15 +87,35 @@ impl SseClient {
             Ok(Some(Err(e))) => panic!("SSE stream error: {e}"),
             Ok(None) | Err(_) => return None,
         };
+        Some(self.message(event))
+    }
+
+    /// Reads until the server ends the stream: the messages received meanwhile, or `None` when
+    /// the stream is still open after `wait`.
+    pub async fn end_within(&mut self, wait: Duration) -> Option<Vec<Message>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut received = vec![];
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.next()).await {
+                Err(_) => return None,
+                Ok(None) => return Some(received),
+                Ok(Some(Ok(e))) => received.push(self.message(e)),
+                // The connection closed mid-frame: ended too.
+                Ok(Some(Err(_))) => return Some(received),
+            }
+        }
+    }
+
+    fn message(&mut self, event: Event) -> Message {
         if event.event == RELOAD_EVENT {
-            return Some(Message::Reload(serde_json::from_str(&event.data).expect("reload data")));
+            return Message::Reload(serde_json::from_str(&event.data).expect("reload data"));
         }
         let live: LiveEvent = serde_json::from_str(&event.data).unwrap_or_else(|e| panic!("bad event data {}: {e}", event.data));
         assert_eq!(event.event, live.kind.as_str(), "SSE event name matches the data");
         assert_eq!(event.id, live.id.to_string(), "SSE id matches the data");
         self.last_id = Some(live.id);
         self.data.push(serde_json::from_str(&event.data).expect("JSON data"));
-        Some(Message::Live(Box::new(live)))
+        Message::Live(Box::new(live))
     }
 
     /// The next message (fails the test after 10 s).

@@ -100,7 +100,8 @@ pub struct LiveQualification {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveReload {
     /// `too_slow` (the client fell behind), `gap` (`Last-Event-ID` is older than what is kept),
-    /// `too_many` (more missed events than are replayed).
+    /// `too_many` (more missed events than are replayed), `credentials` (the stream's credential
+    /// expired or was revoked or changed: the stream ends).
     pub reason: String,
 }
 

@@ -1,6 +1,9 @@
 //! Who is calling: the `Auth` extractor turns `Authorization: Bearer <JWT or API key>` into a
-//! typed principal with its current role (read from the database on every request, so a deleted
-//! user or revoked key loses access at once). Handlers then ask it for permissions.
+//! typed principal with its current role. Every request reads the user's (or key's) row by its
+//! primary key, so a deleted user, a revoked key or a session token issued before a password
+//! change (its `ver` claim is no longer the user's `token_version`) loses access at once. That
+//! read is the check: no cache, so no instance ever honours a revoked credential, at the cost of
+//! one indexed read per request. Handlers then ask the principal for permissions.
 pub mod api_key;
 pub mod jwt;
 pub mod password;
@@ -32,6 +35,14 @@ pub struct Auth {
     pub role: Role,
     /// The publisher a `publisher` principal is bound to.
     pub publisher_id: Option<i64>,
+    /// Users: the token version the session was issued under.
+    pub token_version: i64,
+    /// When the credential expires (a session token's `exp`; API keys do not expire).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The user whose rights stand behind this caller: a user themself; for an API key, the user
+    /// who granted it. Keys this caller creates are granted from that user's rights (and revoked
+    /// when that user is deleted or can no longer grant them).
+    pub grantor: Option<i64>,
 }
 
 impl Auth {
@@ -61,9 +72,6 @@ impl Auth {
             Role::Publisher => Some(self.publisher_id.unwrap_or(-1)),
             _ => None,
         }
-    }
-    pub fn user_id(&self) -> Option<i64> {
-        (self.kind == PrincipalKind::User).then_some(self.id)
     }
 }
 
@@ -130,12 +138,46 @@ pub async fn authenticate(state: &AppState, token: Option<String>) -> Result<Aut
                 tracing::debug!(error = %e, "could not record API key use");
             }
         }
-        return Ok(Auth { kind: PrincipalKind::ApiKey, id: key.id, role: key.role()?, publisher_id: key.publisher_id });
+        return Ok(Auth {
+            kind: PrincipalKind::ApiKey,
+            id: key.id,
+            role: key.role()?,
+            publisher_id: key.publisher_id,
+            token_version: 0,
+            expires_at: None,
+            grantor: key.created_by,
+        });
     }
-    let user_id = state.jwt.verify(&token).ok_or_else(|| AppError::Unauthorized("invalid or expired token".into()))?;
+    let claims = state.jwt.verify(&token).ok_or_else(|| AppError::Unauthorized("invalid or expired token".into()))?;
+    let user_id = claims.user_id;
     let user = state.db.read(move |c| store::users::find(c, user_id)).await?;
     let user = user.ok_or_else(|| AppError::Unauthorized("the account no longer exists".into()))?;
-    Ok(Auth { kind: PrincipalKind::User, id: user.id, role: user.role()?, publisher_id: user.publisher_id })
+    if user.token_version != claims.version {
+        return Err(AppError::Unauthorized("the session has ended (the password was changed); sign in again".into()));
+    }
+    Ok(Auth {
+        kind: PrincipalKind::User,
+        id: user.id,
+        role: user.role()?,
+        publisher_id: user.publisher_id,
+        token_version: user.token_version,
+        expires_at: Some(claims.expires_at),
+        grantor: Some(user.id),
+    })
+}
+
+/// Whether `auth` still stands as it was authenticated: its user or key exists with the same role,
+/// publisher and (users) token version. One read by primary key; long-lived responses (the event
+/// stream) call it periodically.
+pub fn still_holds(conn: &mut crate::db::DbConnection, auth: &Auth) -> Result<bool, crate::error::Error> {
+    Ok(match auth.kind {
+        PrincipalKind::User => store::users::find(conn, auth.id)?.is_some_and(|u| {
+            u.token_version == auth.token_version && u.role().ok() == Some(auth.role) && u.publisher_id == auth.publisher_id
+        }),
+        PrincipalKind::ApiKey => {
+            store::api_keys::find(conn, auth.id)?.is_some_and(|k| k.role().ok() == Some(auth.role) && k.publisher_id == auth.publisher_id)
+        }
+    })
 }
 
 impl FromRequest for Auth {

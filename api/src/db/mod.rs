@@ -237,13 +237,25 @@ impl Default for PoolOptions {
 }
 
 impl Db {
-    /// Opens the pools (creating the SQLite file and its folder when needed). Does not migrate.
+    /// Opens the pools (creating the SQLite file and its folder when needed, owner-only: `0600`
+    /// and `0700`; an existing database file others may read is made owner-only, and its
+    /// write-ahead log and shared-memory files, which SQLite creates with the database file's
+    /// permissions, follow). Does not migrate.
     pub fn connect(url: &str, opts: &PoolOptions) -> anyhow::Result<Db> {
         let url = DbUrl::parse(url).map_err(anyhow::Error::msg)?;
         let backend = url.backend();
         if let DbUrl::Sqlite(path) = &url {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
+                crate::fsperm::create_private_dir(dir)?;
+            }
+            crate::fsperm::make_private_file(path)?;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = path.as_os_str().to_owned();
+                side.push(suffix);
+                let side = std::path::PathBuf::from(side);
+                if side.exists() {
+                    crate::fsperm::make_private_file(&side)?;
+                }
             }
         }
         let statements = prometheus::IntCounter::new(

@@ -124,6 +124,7 @@ diesel::table! {
         publisher_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_version -> BigInt,
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use callbroker_wire::{LiveEvent, LiveReload, RELOAD_EVENT};
+use futures_util::future::BoxFuture;
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
@@ -63,31 +64,59 @@ pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option
     Ok(Replay { frames, after: last.max(published) })
 }
 
+/// The `reason` of the reload frame a stream ends with when its credential ended.
+pub const CREDENTIALS_ENDED: &str = "credentials";
+
+/// What keeps a client's stream open: the credential it was opened with, which must still hold at
+/// every heartbeat and ends the stream at its expiry.
+pub struct Guard {
+    /// The credential's expiry (a session token's `exp`); `None` for credentials that do not expire.
+    pub until: Option<tokio::time::Instant>,
+    /// Whether the credential still holds (one indexed read). An error (the database unreachable)
+    /// keeps the stream: the next heartbeat checks again.
+    pub check: Box<dyn FnMut() -> BoxFuture<'static, Result<bool, Error>> + Send>,
+}
+
+impl Guard {
+    /// A guard that always holds (tests of the stream itself).
+    pub fn none() -> Guard {
+        Guard { until: None, check: Box::new(|| Box::pin(async { Ok(true) })) }
+    }
+}
+
 struct Client {
     rx: broadcast::Receiver<Arc<Published>>,
     scope: Option<i64>,
     after: i64,
     heartbeat: tokio::time::Interval,
+    /// Every heartbeat period, whatever was sent (a busy stream gets no heartbeats).
+    recheck: tokio::time::Interval,
+    guard: Guard,
     queue: VecDeque<Bytes>,
     stop: watch::Receiver<bool>,
     closing: bool,
 }
 
 /// The byte stream of one client: prelude, replayed frames, then live events of its scope and
-/// heartbeats. Ends with a reload frame when the client fell `client_buffer` events behind.
+/// heartbeats. Ends with a reload frame when the client fell `client_buffer` events behind, or when
+/// its credential ended (expired, or no longer holds at a heartbeat: see [`Guard`]).
 pub fn client_stream(
     hub: &Hub,
     rx: broadcast::Receiver<Arc<Published>>,
     scope: Option<i64>,
     replay: Replay,
+    guard: Guard,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static {
     let every = Duration::from_secs(hub.config.heartbeat_secs.max(1));
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let first = tokio::time::Instant::now() + every;
+    let mut heartbeat = tokio::time::interval_at(first, every);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut recheck = tokio::time::interval_at(first, every);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut queue = VecDeque::with_capacity(replay.frames.len() + 1);
     queue.push_back(Bytes::from_static(PRELUDE));
     queue.extend(replay.frames);
-    let client = Client { rx, scope, after: replay.after, heartbeat, queue, stop: hub.stop_signal(), closing: false };
+    let client = Client { rx, scope, after: replay.after, heartbeat, recheck, guard, queue, stop: hub.stop_signal(), closing: false };
     futures_util::stream::unfold(client, |mut c| async move {
         if let Some(frame) = c.queue.pop_front() {
             return Some((Ok(frame), c));
@@ -96,9 +125,24 @@ pub fn client_stream(
             return None;
         }
         loop {
+            let expiry = c.guard.until;
             tokio::select! {
                 biased;
                 _ = c.stop.changed() => return None,
+                () = sleep_until(expiry) => {
+                    tracing::info!("live events: the stream's session expired; closed");
+                    c.closing = true;
+                    return Some((Ok(reload_frame(CREDENTIALS_ENDED)), c));
+                }
+                _ = c.recheck.tick() => match (c.guard.check)().await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::info!("live events: the stream's credential was revoked or changed; closed");
+                        c.closing = true;
+                        return Some((Ok(reload_frame(CREDENTIALS_ENDED)), c));
+                    }
+                    Err(e) => tracing::debug!(error = %e, "live events: could not check a stream's credential; checked again next heartbeat"),
+                },
                 received = c.rx.recv() => match received {
                     Ok(event) => {
                         if event.id <= c.after {
@@ -121,6 +165,14 @@ pub fn client_stream(
             }
         }
     })
+}
+
+/// Resolves at `at`; never when `None`.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 #[cfg(test)]
@@ -154,7 +206,7 @@ mod tests {
         for id in 1..=10 {
             hub.publish(published(id, None));
         }
-        let out = frames(client_stream(&hub, rx, None, Replay { frames: vec![], after: 0 }), 10).await;
+        let out = frames(client_stream(&hub, rx, None, Replay { frames: vec![], after: 0 }, Guard::none()), 10).await;
         assert_eq!(out.len(), 2, "prelude, reload, end: {out:?}");
         assert!(out[0].starts_with("retry: "));
         assert_eq!(out[1], "event: reload\ndata: {\"reason\":\"too_slow\"}\n\n");
@@ -180,15 +232,51 @@ mod tests {
         }
         // Replayed up to 3: live events 1..=3 are skipped.
         let replay = Replay { frames: vec![Bytes::from_static(b"replayed\n\n")], after: 3 };
-        let out = frames(client_stream(&hub, rx, Some(7), replay), 3).await;
+        let out = frames(client_stream(&hub, rx, Some(7), replay, Guard::none()), 3).await;
         assert_eq!(out[1], "replayed\n\n");
         assert_eq!(out[2], "id: 5\nevent: call.created\ndata: {\"pub\":5}\n\n", "only publisher 7's, redacted frame");
     }
 
     #[tokio::test]
+    async fn a_stream_ends_when_its_credential_no_longer_holds_or_expires() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let hub = Hub::new(crate::config::LiveConfig { heartbeat_secs: 1, ..Default::default() });
+        let holds = Arc::new(AtomicBool::new(true));
+        let flag = holds.clone();
+        let check = move || {
+            let ok = flag.load(Ordering::Relaxed);
+            Box::pin(async move { Ok(ok) }) as BoxFuture<'static, Result<bool, Error>>
+        };
+        let guard = Guard { until: None, check: Box::new(check) };
+        let stream = client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 }, guard);
+        let mut stream = std::pin::pin!(stream);
+        let _prelude = next_frame(&mut stream).await;
+        assert_eq!(next_frame(&mut stream).await.as_deref(), Some(HEARTBEAT), "open while the credential holds");
+        holds.store(false, Ordering::Relaxed);
+        let last = next_frame(&mut stream).await.map(|b| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(last.as_deref(), Some("event: reload\ndata: {\"reason\":\"credentials\"}\n\n"));
+        assert_eq!(next_frame(&mut stream).await, None, "then it ends");
+
+        let hub = hub_with_heartbeat(3600);
+        let until = tokio::time::Instant::now() + Duration::from_millis(200);
+        let guard = Guard { until: Some(until), check: Box::new(|| Box::pin(async { Ok(true) })) };
+        let out = frames(client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 }, guard), 5).await;
+        assert_eq!(out.len(), 2, "prelude, reload at expiry, end: {out:?}");
+        assert!(tokio::time::Instant::now() >= until);
+    }
+
+    async fn next_frame<S: Stream<Item = Result<Bytes, Infallible>> + Unpin>(s: &mut S) -> Option<Bytes> {
+        tokio::time::timeout(Duration::from_secs(3), s.next()).await.ok().flatten().and_then(Result::ok)
+    }
+
+    fn hub_with_heartbeat(secs: u64) -> Hub {
+        Hub::new(crate::config::LiveConfig { heartbeat_secs: secs, ..Default::default() })
+    }
+
+    #[tokio::test]
     async fn idle_streams_get_heartbeats_and_end_on_stop() {
         let hub = Hub::new(crate::config::LiveConfig { heartbeat_secs: 1, ..Default::default() });
-        let stream = client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 });
+        let stream = client_stream(&hub, hub.subscribe(), None, Replay { frames: vec![], after: 0 }, Guard::none());
         let mut stream = std::pin::pin!(stream);
         let _prelude = stream.next().await;
         let beat = tokio::time::timeout(Duration::from_secs(3), stream.next()).await.ok().flatten().and_then(Result::ok);

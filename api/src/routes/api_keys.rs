@@ -14,10 +14,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// Which keys a caller may manage: admins all, operators publishers' keys only.
 fn manageable_roles(auth: &Auth) -> Result<&'static [Role], AppError> {
-    match auth.role {
-        Role::Admin => Ok(&Role::ALL),
-        Role::Operator => Ok(&[Role::Publisher]),
-        _ => Err(AppError::forbidden()),
+    match crate::domain::grants::key_roles_grantable_by(auth.role) {
+        [] => Err(AppError::forbidden()),
+        roles => Ok(roles),
     }
 }
 
@@ -44,6 +43,12 @@ pub async fn list(
 }
 
 /// Creates an API key; the response holds its secret, shown this once only.
+///
+/// A key is granted from the rights of the user who creates it (for a key created with a key, of
+/// the user behind that key), and lives only while that user could still create it: deleting the
+/// user revokes it, and so does a change of the user's role that takes away the right to grant a
+/// key of its role (an admin made operator loses their admin, operator and viewer keys; an
+/// operator made viewer their publisher keys).
 #[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = NewApiKey,
     responses((status = 201, body = CreatedApiKey), AuthErrors, InputErrors))]
 #[post("/api-keys")]
@@ -51,7 +56,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewA
     if !manageable_roles(&auth)?.contains(&body.role) {
         return Err(AppError::Forbidden(format!("your role cannot create {} keys", body.role.as_str())));
     }
-    let (body, by) = (body.into_inner(), auth.user_id());
+    let (body, by) = (body.into_inner(), auth.grantor);
     let created = state.db.write(move |c| store::create(c, &body, by)).await?;
     tracing::info!(key_id = created.key.id, role = created.key.role.as_str(), "API key created");
     Ok(HttpResponse::Created().json(created))

@@ -3,6 +3,8 @@ use callbroker_wire::{ErrorBody, LoginRequest, LoginResponse, User};
 
 use super::{AuthErrors, InputErrors};
 use crate::auth::{password, Auth, PrincipalKind};
+use crate::domain::validate;
+use crate::error::Error;
 use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store;
@@ -12,10 +14,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Exchanges an email and password for a session token.
+///
+/// Throttled per client address (a budget of attempts a minute, whatever the account) and per
+/// account and address (after 5 wrong passwords in a row, a wait that doubles with each further
+/// one, up to 15 minutes; a successful login clears it). Behind a reverse proxy listed in
+/// `CALLBROKER_TRUSTED_PROXIES` the client address is read from `X-Forwarded-For`.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "Wrong email or password", body = ErrorBody),
-    (status = 429, description = "Too many attempts from this address or for this account; see Retry-After", body = ErrorBody),
+    (status = 429, description = "Too many attempts from this address, or for this account from this address; see Retry-After", body = ErrorBody),
     InputErrors,
 ))]
 #[post("/auth/login")]
@@ -26,8 +33,11 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password: pw } = body.into_inner();
-    let email = email.trim().to_lowercase();
-    limiter.check(req.peer_addr().map(|a| a.ip()), &email)?;
+    // Checked before the limiter keeps anything for it.
+    let email = validate::email(&email).map_err(|e| AppError::from(Error::field("email", e)))?;
+    let ip = state.trusted_proxies.client_ip(req.peer_addr().map(|a| a.ip()), req.headers());
+    limiter.check(ip, &email)?;
+    let account = email.clone();
     let user = state
         .db
         .read(move |c| {
@@ -38,8 +48,12 @@ pub async fn login(
             Ok(user.filter(|_| ok))
         })
         .await?;
-    let user = user.ok_or_else(|| AppError::Unauthorized("wrong email or password".into()))?;
-    let (token, expires_at) = state.jwt.issue(user.id, chrono::Utc::now())?;
+    let Some(user) = user else {
+        limiter.failed(ip, &account);
+        return Err(AppError::Unauthorized("wrong email or password".into()));
+    };
+    limiter.succeeded(ip, &account);
+    let (token, expires_at) = state.jwt.issue(user.id, user.token_version, chrono::Utc::now())?;
     tracing::info!(user_id = user.id, "login");
     Ok(HttpResponse::Ok().json(LoginResponse { token, expires_at, user: user.into_wire()? }))
 }

@@ -27,6 +27,21 @@ pub struct SseMessage {
     data: String,
 }
 
+/// The stream lives as long as its credential: until the session token's expiry, and while a read
+/// of the user's (or key's) row at every heartbeat finds it as it was.
+fn guard(state: &web::Data<AppState>, principal: auth::Auth) -> crate::live::sse::Guard {
+    let until = principal.expires_at.map(|exp| {
+        let left = (exp - chrono::Utc::now()).to_std().unwrap_or_default();
+        tokio::time::Instant::now() + left
+    });
+    let (db, principal) = (state.db.clone(), std::sync::Arc::new(principal));
+    let check = move || {
+        let (db, principal) = (db.clone(), principal.clone());
+        Box::pin(async move { db.read(move |c| auth::still_holds(c, &principal)).await }) as futures_util::future::BoxFuture<'static, _>
+    };
+    crate::live::sse::Guard { until, check: Box::new(check) }
+}
+
 /// Live call events, as Server-Sent Events.
 ///
 /// A `text/event-stream` of `call.created`, `call.ringing` (a buyer's phone rings), `call.answered` (a buyer answered), `call.completed` and
@@ -39,6 +54,10 @@ pub struct SseMessage {
 /// `live.replay_max_events`, kept `live.retention_secs`); beyond that, an `event: reload` message
 /// says to refetch. A client that falls too far behind gets `event: reload` and is disconnected.
 /// Idle streams carry a `: keep-alive` comment every `live.heartbeat_secs`.
+///
+/// A stream lives as long as its credential: at the session token's expiry, or at the first
+/// heartbeat after its user is deleted, demoted or re-bound to another publisher, its password
+/// changed or its API key revoked, it gets `event: reload` with reason `credentials` and ends.
 #[utoipa::path(tag = "events", security(("bearer" = [])),
     params(
         ("access_token" = Option<String>, Query, description = "The bearer token, for clients that cannot set headers (EventSource)"),
@@ -72,7 +91,7 @@ pub async fn events(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     let max = hub.config.replay_max_events;
     let published = hub.published();
     let replay = state.db.read(move |c| crate::live::sse::replay(c, last_event_id, scope, max, published)).await?;
-    let stream = crate::live::sse::client_stream(&hub, rx, scope, replay);
+    let stream = crate::live::sse::client_stream(&hub, rx, scope, replay, guard(&state, principal));
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))

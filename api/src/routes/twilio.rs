@@ -48,7 +48,7 @@ fn upstream(e: TwilioError) -> AppError {
 }
 
 async fn client(state: &AppState) -> Result<TwilioClient, AppError> {
-    account::client(&state.db, &state.config.twilio).await.map_err(upstream)
+    account::client(&state.db, &state.config.twilio, &state.secrets).await.map_err(upstream)
 }
 
 /// The Twilio credentials in force, masked. Admin only.
@@ -56,9 +56,9 @@ async fn client(state: &AppState) -> Result<TwilioClient, AppError> {
 #[get("/twilio/account")]
 pub async fn get_account(auth: Auth, state: web::Data<AppState>) -> Result<web::Json<TwilioAccount>, AppError> {
     auth.require_admin()?;
-    let cfg = state.config.twilio.clone();
+    let (cfg, keys) = (state.config.twilio.clone(), state.secrets.clone());
     let public_url = state.config.public_url.clone();
-    Ok(web::Json(state.db.read(move |c| account::effective(c, &cfg).map(|e| account::view(&e, &cfg, &public_url))).await?))
+    Ok(web::Json(state.db.read(move |c| account::effective(c, &cfg, &keys).map(|e| account::view(&e, &cfg, &public_url))).await?))
 }
 
 /// Sets the Twilio credentials (they win over the configuration's). Admin only; the answer shows
@@ -73,11 +73,12 @@ pub async fn put_account(
 ) -> Result<web::Json<TwilioAccount>, AppError> {
     auth.require_admin()?;
     let (body, cfg, public_url) = (body.into_inner(), state.config.twilio.clone(), state.config.public_url.clone());
+    let keys = state.secrets.clone();
     let view = state
         .db
         .write(move |c| {
-            account::set(c, &body)?;
-            account::effective(c, &cfg).map(|e| account::view(&e, &cfg, &public_url))
+            account::set(c, &body, &keys)?;
+            account::effective(c, &cfg, &keys).map(|e| account::view(&e, &cfg, &public_url))
         })
         .await?;
     state.twilio_token.clear();
@@ -104,11 +105,11 @@ pub async fn delete_account(auth: Auth, state: web::Data<AppState>) -> Result<Ht
 #[post("/numbers/import")]
 pub async fn import(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
-    let cfg = state.config.twilio.clone();
+    let (cfg, keys) = (state.config.twilio.clone(), state.secrets.clone());
     let started = state
         .db
         .write(move |c| {
-            if account::effective(c, &cfg)?.credentials().is_none() {
+            if account::effective(c, &cfg, &keys)?.credentials().is_none() {
                 return Err(Error::Conflict(TwilioError::NotConfigured.to_string()));
             }
             tasks::start_import(c)

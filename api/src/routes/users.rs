@@ -51,6 +51,10 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 
 /// Changes a user's email, password, role or publisher (admin only). The last admin cannot be
 /// demoted.
+///
+/// A new password ends every session of the user (their tokens are refused from then on, and
+/// their event streams close). A new role revokes the API keys the user created that the new role
+/// could not create (see `POST /api/api-keys`).
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path, description = "User id")),
     request_body = UserPatch, responses((status = 200, body = User), AuthErrors, NotFoundError, InputErrors))]
 #[patch("/users/{id}")]
@@ -76,7 +80,8 @@ pub async fn update(
     ))
 }
 
-/// Deletes a user (admin only). The last admin cannot be deleted.
+/// Deletes a user (admin only), revoking the API keys they created. The last admin cannot be
+/// deleted.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path, description = "User id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError, InputErrors))]
 #[delete("/users/{id}")]

@@ -36,15 +36,18 @@ async fn auth_token(state: &AppState) -> Option<String> {
     if let Some(token) = state.twilio_token.get() {
         return token;
     }
-    let twilio = state.config.twilio.clone();
+    let (twilio, keys) = (state.config.twilio.clone(), state.secrets.clone());
     let configured = || state.config.twilio.auth_token.as_ref().map(|t| t.expose().to_string());
-    match state.db.read(move |c| crate::twilio::account::effective(c, &twilio)).await {
+    match state.db.read(move |c| crate::twilio::account::effective(c, &twilio, &keys)).await {
         Ok(e) => {
             let token = if e.source == "api" { e.auth_token.map(|t| t.expose().to_string()) } else { configured() };
             state.twilio_token.put(token.clone());
             token
         }
-        Err(_) => configured(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the Twilio Auth Token set through the API; using the configuration's");
+            configured()
+        }
     }
 }
 

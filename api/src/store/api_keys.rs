@@ -18,6 +18,8 @@ pub struct ApiKeyRow {
     pub publisher_id: Option<i64>,
     pub created_at: chrono::NaiveDateTime,
     pub last_used_at: Option<chrono::NaiveDateTime>,
+    /// The user whose rights the key was granted from (the key dies with them).
+    pub created_by: Option<i64>,
 }
 
 impl ApiKeyRow {
@@ -46,7 +48,21 @@ pub fn touch(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     Ok(())
 }
 
+/// Revokes the keys `user_id` granted whose role is one of `roles`; returns how many.
+pub fn revoke_created_by(conn: &mut DbConnection, user_id: i64, roles: &[Role]) -> Result<usize, Error> {
+    if roles.is_empty() {
+        return Ok(0);
+    }
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let n = diesel::delete(api_keys::table.filter(api_keys::created_by.eq(user_id)).filter(api_keys::role.eq_any(names))).execute(conn)?;
+    if n > 0 {
+        tracing::info!(user_id, revoked = n, "API keys granted by a user who lost the right to grant them were revoked");
+    }
+    Ok(n)
+}
+
 /// Creates a key and returns it with its secret (the only time the secret is available).
+/// `created_by` is the user whose rights the key is granted from.
 pub fn create(conn: &mut DbConnection, n: &NewApiKey, created_by: Option<i64>) -> Result<CreatedApiKey, Error> {
     let mut errors = FieldErrors::new();
     let name = validate::name(&n.name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -69,8 +85,12 @@ pub fn create(conn: &mut DbConnection, n: &NewApiKey, created_by: Option<i64>) -
     Ok(CreatedApiKey { key, secret })
 }
 
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<ApiKeyRow>, Error> {
+    Ok(api_keys::table.find(id).select(ApiKeyRow::as_select()).first(conn).optional()?)
+}
+
 pub fn get_row(conn: &mut DbConnection, id: i64) -> Result<ApiKeyRow, Error> {
-    api_keys::table.find(id).select(ApiKeyRow::as_select()).first(conn).optional()?.ok_or(Error::NotFound("API key"))
+    find(conn, id)?.ok_or(Error::NotFound("API key"))
 }
 
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {

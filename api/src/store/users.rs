@@ -5,7 +5,7 @@ use super::{page, paging, utc};
 use crate::auth::password;
 use crate::db::schema::users;
 use crate::db::{now, DbConnection};
-use crate::domain::validate;
+use crate::domain::{grants, validate};
 use crate::error::{Error, FieldErrors};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -18,6 +18,8 @@ pub struct UserRow {
     pub publisher_id: Option<i64>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// Moves on when the user's sessions must end (a password change); session tokens carry it.
+    pub token_version: i64,
 }
 
 impl UserRow {
@@ -98,6 +100,8 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<User, Error> {
     find(conn, id)?.ok_or(Error::NotFound("user"))?.into_wire()
 }
 
+/// Changes a user. A new password moves the token version on (every session of the user ends);
+/// a new role revokes the API keys the user created that the new role could not grant.
 pub fn update(conn: &mut DbConnection, id: i64, p: &UserPatch) -> Result<User, Error> {
     let row = find(conn, id)?.ok_or(Error::NotFound("user"))?;
     let mut errors = FieldErrors::new();
@@ -116,9 +120,9 @@ pub fn update(conn: &mut DbConnection, id: i64, p: &UserPatch) -> Result<User, E
     };
     check_role_binding(conn, role, publisher_id, &mut errors)?;
     errors.into_result()?;
-    let hash = match &p.password {
-        Some(pw) => password::hash(pw)?,
-        None => row.password_hash.clone(),
+    let (hash, token_version) = match &p.password {
+        Some(pw) => (password::hash(pw)?, row.token_version + 1),
+        None => (row.password_hash.clone(), row.token_version),
     };
     diesel::update(users::table.find(id))
         .set((
@@ -126,13 +130,17 @@ pub fn update(conn: &mut DbConnection, id: i64, p: &UserPatch) -> Result<User, E
             users::password_hash.eq(&hash),
             users::role.eq(role.as_str()),
             users::publisher_id.eq(publisher_id),
+            users::token_version.eq(token_version),
             users::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    super::api_keys::revoke_created_by(conn, id, &grants::key_roles_lost(row.role()?, role))?;
     get(conn, id)
 }
 
+/// Deletes a user and the API keys they created.
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
+    super::api_keys::revoke_created_by(conn, id, &Role::ALL)?;
     let n = diesel::delete(users::table.find(id)).execute(conn)?;
     if n == 0 {
         return Err(Error::NotFound("user"));

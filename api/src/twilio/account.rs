@@ -1,11 +1,13 @@
 //! The Twilio credentials in force: those set through the API (table `twilio_account`) win over
-//! the configuration's. They leave this module only masked, or inside a [`TwilioClient`].
+//! the configuration's. They leave this module only masked, or inside a [`TwilioClient`]. The
+//! Auth Token and the API key secret are stored sealed ([`crate::crypto`]).
 use callbroker_wire::{TwilioAccount, TwilioAccountUpdate};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::client::{Credentials, TwilioClient, TwilioError};
 use crate::config::{Secret, TwilioConfig};
+use crate::crypto::Keyring;
 use crate::db::schema::twilio_account;
 use crate::db::{now, Db, DbConnection};
 use crate::error::{Error, FieldErrors};
@@ -46,20 +48,42 @@ impl Effective {
     }
 }
 
-pub fn effective(conn: &mut DbConnection, cfg: &TwilioConfig) -> Result<Effective, Error> {
-    let stored: Option<StoredRow> =
-        crate::db::direct::run!(conn, first, twilio_account::table.find(1).select(StoredRow::as_select())).optional()?;
-    Ok(match stored {
+/// What the sealed columns are for (bound to their values: see [`crate::crypto`]).
+const AUTH_TOKEN: &str = "twilio_account.auth_token";
+const API_KEY_SECRET: &str = "twilio_account.api_key_secret";
+
+fn stored(conn: &mut DbConnection) -> Result<Option<StoredRow>, Error> {
+    Ok(crate::db::direct::run!(conn, first, twilio_account::table.find(1).select(StoredRow::as_select())).optional()?)
+}
+
+pub fn effective(conn: &mut DbConnection, cfg: &TwilioConfig, keys: &Keyring) -> Result<Effective, Error> {
+    Ok(match stored(conn)? {
         Some(r) => Effective {
             source: "api",
             account_sid: Some(r.account_sid),
-            auth_token: Some(Secret::new(r.auth_token)),
+            auth_token: Some(Secret::new(keys.open(AUTH_TOKEN, &r.auth_token)?)),
             api_key_sid: r.api_key_sid,
-            api_key_secret: r.api_key_secret.map(Secret::new),
+            api_key_secret: r.api_key_secret.map(|s| keys.open(API_KEY_SECRET, &s)).transpose()?.map(Secret::new),
             updated_at: Some(r.updated_at),
         },
         None => from_config(cfg),
     })
+}
+
+/// Seals the stored secrets under the keyring's current key where they are in clear (stored
+/// before secrets were sealed) or under another key; returns how many were sealed again.
+pub fn reseal(conn: &mut DbConnection, keys: &Keyring) -> Result<usize, Error> {
+    let Some(r) = stored(conn)? else { return Ok(0) };
+    let token = keys.reseal(AUTH_TOKEN, &r.auth_token)?;
+    let secret = r.api_key_secret.as_deref().map(|s| keys.reseal(API_KEY_SECRET, s)).transpose()?.flatten();
+    let n = usize::from(token.is_some()) + usize::from(secret.is_some());
+    if let Some(t) = token {
+        diesel::update(twilio_account::table.find(1)).set(twilio_account::auth_token.eq(t)).execute(conn)?;
+    }
+    if let Some(s) = secret {
+        diesel::update(twilio_account::table.find(1)).set(twilio_account::api_key_secret.eq(s)).execute(conn)?;
+    }
+    Ok(n)
 }
 
 /// The account the configuration gives, for when none was set through the API.
@@ -99,9 +123,9 @@ impl TokenCache {
 }
 
 /// A client with the credentials in force.
-pub async fn client(db: &Db, cfg: &TwilioConfig) -> Result<TwilioClient, TwilioError> {
-    let c = cfg.clone();
-    let eff = db.read(move |conn| effective(conn, &c)).await.map_err(|e| TwilioError::Transport(format!("database: {e}")))?;
+pub async fn client(db: &Db, cfg: &TwilioConfig, keys: &std::sync::Arc<Keyring>) -> Result<TwilioClient, TwilioError> {
+    let (c, keys) = (cfg.clone(), keys.clone());
+    let eff = db.read(move |conn| effective(conn, &c, &keys)).await.map_err(|e| TwilioError::Transport(format!("database: {e}")))?;
     let creds = eff.credentials().ok_or(TwilioError::NotConfigured)?;
     TwilioClient::new(cfg, creds)
 }
@@ -147,8 +171,8 @@ fn is_sid(s: &str, prefix: &str) -> bool {
     s.len() == 34 && s.starts_with(prefix) && s[2..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
-/// Checks and stores new credentials (replacing any set before).
-pub fn set(conn: &mut DbConnection, u: &TwilioAccountUpdate) -> Result<(), Error> {
+/// Checks and stores new credentials (replacing any set before), the secrets sealed.
+pub fn set(conn: &mut DbConnection, u: &TwilioAccountUpdate, keys: &Keyring) -> Result<(), Error> {
     let mut errors = FieldErrors::new();
     let sid = u.account_sid.trim();
     if !is_sid(sid, "AC") {
@@ -167,12 +191,14 @@ pub fn set(conn: &mut DbConnection, u: &TwilioAccountUpdate) -> Result<(), Error
         _ => {}
     }
     errors.into_result()?;
+    let token = keys.seal(AUTH_TOKEN, token)?;
+    let secret = secret.map(|s| keys.seal(API_KEY_SECRET, s)).transpose()?;
     diesel::delete(twilio_account::table).execute(conn)?;
     diesel::insert_into(twilio_account::table)
         .values((
             twilio_account::id.eq(1),
             twilio_account::account_sid.eq(sid),
-            twilio_account::auth_token.eq(token),
+            twilio_account::auth_token.eq(&token),
             twilio_account::api_key_sid.eq(key),
             twilio_account::api_key_secret.eq(secret),
             twilio_account::updated_at.eq(now()),

@@ -54,7 +54,7 @@ fn job_error(e: TwilioError) -> JobError {
 /// price once Twilio has priced all that were connected, else asks to be retried.
 async fn fetch_cost(state: web::Data<AppState>, job: Job) -> Result<(), JobError> {
     let CallJob { call_id } = job.payload()?;
-    let client = match account::client(&state.db, &state.config.twilio).await {
+    let client = match account::client(&state.db, &state.config.twilio, &state.secrets).await {
         Ok(c) => c,
         // The account was removed since the job was queued: the cost stays unknown (retrying
         // would only load the queue).
@@ -137,7 +137,7 @@ async fn transcribe(state: web::Data<AppState>, job: Job) -> Result<(), JobError
         transcript_change(&state, call_id, move |e| upkeep::transcript_failed(e, why)).await?;
         return Err(JobError::permanent(why));
     };
-    let client = account::client(&state.db, &state.config.twilio).await.map_err(job_error)?;
+    let client = account::client(&state.db, &state.config.twilio, &state.secrets).await.map_err(job_error)?;
     let sid = match row.transcript_sid {
         Some(sid) => sid,
         None => {
@@ -299,7 +299,7 @@ fn fail_import(conn: &mut DbConnection, id: i64, why: &str) -> Result<(), Error>
 /// the import row shows the progress after each page.
 async fn import_numbers(state: web::Data<AppState>, job: Job) -> Result<(), JobError> {
     let ImportJob { import_id } = job.payload()?;
-    let client = match account::client(&state.db, &state.config.twilio).await {
+    let client = match account::client(&state.db, &state.config.twilio, &state.secrets).await {
         Ok(c) => c,
         Err(e) => {
             let why = e.to_string();
