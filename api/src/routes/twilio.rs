@@ -233,7 +233,7 @@ pub async fn recording(
     let sid = row.recording_sid.ok_or(AppError::NotFound("recording"))?;
     // Recorded before SIDs were checked on arrival: never put such a value into a Twilio path.
     if let Err(problem) = crate::domain::validate::recording_sid(&sid) {
-        tracing::warn!(call_id = id, problem, "stored recording SID refused");
+        tracing::warn!(call_id = id, %problem, "stored recording SID refused");
         return Err(AppError::NotFound("recording"));
     }
     limiter.check(&auth)?;
