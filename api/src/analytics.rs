@@ -16,6 +16,7 @@ use diesel::sql_types::BigInt;
 
 use crate::db::schema::campaigns;
 use crate::db::DbConnection;
+use crate::domain::validate;
 use crate::error::{Error, FieldErrors};
 use crate::money::rollup::Sums;
 
@@ -24,6 +25,29 @@ pub const MAX_RANGE_DAYS: i64 = 400;
 
 /// Longest range of an hourly time series (in hours).
 pub const MAX_HOUR_BUCKETS: i64 = 8 * 24;
+
+/// A range given as optional `from` and `to`: `to` defaults to `now`, `from` to `default_span`
+/// before `to`. Each given bound must pass [`validate::instant`] and `from` must be before `to`;
+/// problems go into `errors` under the field's name.
+pub fn range(
+    errors: &mut FieldErrors,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    default_span: chrono::Duration,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let given_from = validate::optional_instant(errors, "from", from);
+    let given_to = validate::optional_instant(errors, "to", to);
+    if given_from.is_none() != from.is_none() || given_to.is_none() != to.is_none() {
+        return (now, now);
+    }
+    let to = given_to.unwrap_or(now);
+    let from = given_from.unwrap_or_else(|| to.checked_sub_signed(default_span).unwrap_or(to));
+    if from >= to {
+        errors.add("from", "must be before to");
+    }
+    (from, to)
+}
 
 /// A checked query.
 #[derive(Debug, Clone)]
@@ -45,12 +69,8 @@ impl Query {
     /// Validates `q`; `scope` is the asking publisher (forced as the publisher filter).
     pub fn parse(q: &AnalyticsQuery, scope: Option<i64>, now: DateTime<Utc>) -> Result<Query, Error> {
         let mut errors = FieldErrors::new();
-        let to = q.to.unwrap_or(now);
-        let from = q.from.unwrap_or(to - chrono::Duration::days(7));
-        if from >= to {
-            errors.add("from", "must be before to");
-        }
-        if to - from > chrono::Duration::days(MAX_RANGE_DAYS) {
+        let (from, to) = range(&mut errors, q.from, q.to, now, chrono::Duration::days(7));
+        if to.signed_duration_since(from) > chrono::Duration::days(MAX_RANGE_DAYS) {
             errors.add("to", format!("the range may span at most {MAX_RANGE_DAYS} days"));
         }
         let tz = match q.tz.as_deref() {
@@ -64,7 +84,7 @@ impl Query {
                 errors.add(field, "must be a positive id");
             }
         }
-        let hours = (to - from).num_hours();
+        let hours = to.signed_duration_since(from).num_hours();
         if q.bucket == Some(Bucket::Hour) && hours > MAX_HOUR_BUCKETS {
             errors.add("bucket", format!("hour buckets cover at most {} days; use a shorter range or day buckets", MAX_HOUR_BUCKETS / 24));
         }

@@ -78,8 +78,13 @@ pub struct Config {
     /// Empty: same origin only (the dashboard is served by this server).
     #[serde(default, deserialize_with = "comma_list")]
     pub cors_origins: Vec<String>,
-    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    /// `GET /metrics` on the public address answers `Authorization: Bearer <token>` (or an admin's
+    /// credential); without it, admins only.
     pub metrics_token: Option<Secret>,
+    /// A second listen address (e.g. `127.0.0.1:9090`) serving `GET /metrics` alone, without a token.
+    pub metrics_bind: Option<String>,
+    /// Longest time the figures read from the database for a scrape are reused, seconds.
+    pub metrics_refresh_secs: u64,
     /// Login attempts allowed per minute from one client IP (wrong passwords of one account from
     /// one IP also back off: see `security::LoginLimiter`).
     pub login_attempts_per_minute: u32,
@@ -218,6 +223,9 @@ pub struct TwilioConfig {
     pub retry_base_ms: u64,
     /// Longest wait between retries, `Retry-After` included, milliseconds.
     pub retry_max_ms: u64,
+    /// Requests per minute one user or API key may make that call Twilio's REST API (webhook
+    /// checks and fixes, imports, recording downloads); more get 429 with `Retry-After`.
+    pub user_requests_per_minute: u32,
 }
 
 impl Default for TwilioConfig {
@@ -236,6 +244,7 @@ impl Default for TwilioConfig {
             max_retries: 3,
             retry_base_ms: 500,
             retry_max_ms: 30_000,
+            user_requests_per_minute: 60,
         }
     }
 }
@@ -261,6 +270,8 @@ impl Default for Config {
             routing: RoutingConfig::default(),
             cors_origins: Vec::new(),
             metrics_token: None,
+            metrics_bind: None,
+            metrics_refresh_secs: 30,
             login_attempts_per_minute: 10,
             trusted_proxies: Vec::new(),
             live: LiveConfig::default(),

@@ -1,11 +1,19 @@
 //! Prometheus metrics at `GET /metrics`: request counts and latency histograms per route
-//! (actix-web-prom), webhook answers, and — read from the database at scrape time — calls by
-//! status over the last 24 hours, calls in progress per buyer, connection pool usage, and the
-//! statements run on the database.
+//! (actix-web-prom), webhook answers, connection pool usage and the statements run on the
+//! database (counted in process), and — read from the database at most once per
+//! `metrics_refresh_secs`, however often it is scraped — calls by status over the last 24 hours
+//! and calls in progress per buyer.
+//!
+//! On the public address a scrape needs `CALLBROKER_METRICS_TOKEN` as a bearer token, or an
+//! admin's credential; `CALLBROKER_METRICS_BIND` serves it without either on a second address
+//! (e.g. loopback, for a Prometheus on the same host or network).
+use std::time::{Duration, Instant};
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use callbroker_wire::Role;
 use diesel::prelude::*;
-use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::db::schema::buyer_load;
 use crate::routes::AppError;
@@ -19,11 +27,18 @@ pub struct Metrics {
     calls_by_status: IntGaugeVec,
     buyer_in_progress: IntGaugeVec,
     pool: IntGaugeVec,
+    /// Reads of the database figures (one per `refresh` at most).
+    refreshes: IntCounter,
+    /// When the database figures were last read; held while they are read, so scrapes arriving
+    /// together wait for one read instead of each running its own.
+    read_at: tokio::sync::Mutex<Option<Instant>>,
+    refresh: Duration,
 }
 
 impl Metrics {
     /// `db_statements`: the database's statement counter ([`crate::db::Db::statements_counter`]).
-    pub fn new(db_statements: prometheus::IntCounter) -> anyhow::Result<Metrics> {
+    /// `refresh`: longest time the figures read from the database are reused.
+    pub fn new(db_statements: prometheus::IntCounter, refresh: Duration) -> anyhow::Result<Metrics> {
         let registry = Registry::new_custom(Some("callbroker".into()), None)?;
         let http = PrometheusMetricsBuilder::new("")
             .registry(registry.clone())
@@ -43,19 +58,70 @@ impl Metrics {
         registry.register(Box::new(calls_by_status.clone()))?;
         registry.register(Box::new(buyer_in_progress.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        let refreshes = IntCounter::new("metrics_refreshes_total", "Reads of the database figures of the metrics")?;
         registry.register(Box::new(db_statements))?;
-        Ok(Metrics { registry, http, webhook_answers, calls_by_status, buyer_in_progress, pool })
+        registry.register(Box::new(refreshes.clone()))?;
+        Ok(Metrics {
+            registry,
+            http,
+            webhook_answers,
+            calls_by_status,
+            buyer_in_progress,
+            pool,
+            refreshes,
+            read_at: tokio::sync::Mutex::new(None),
+            refresh,
+        })
     }
 }
 
-/// The Prometheus text exposition.
+/// The Prometheus text exposition on the public address: for the metrics token
+/// (`Authorization: Bearer <CALLBROKER_METRICS_TOKEN>`) or an admin's token or API key.
 pub async fn scrape(req: HttpRequest, state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Result<HttpResponse, AppError> {
-    if let Some(token) = state.config.metrics_token.as_ref().filter(|t| !t.is_empty()) {
-        let given = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        let ok = given.is_some_and(|g| subtle::ConstantTimeEq::ct_eq(g.as_bytes(), token.expose().as_bytes()).into());
-        if !ok {
-            return Err(AppError::Unauthorized("metrics token required".into()));
+    let given = crate::auth::bearer(&req);
+    let token = state.config.metrics_token.as_ref().filter(|t| !t.is_empty());
+    let is_token = match (&given, token) {
+        (Some(g), Some(t)) => bool::from(subtle::ConstantTimeEq::ct_eq(g.as_bytes(), t.expose().as_bytes())),
+        _ => false,
+    };
+    if !is_token {
+        if given.is_none() {
+            return Err(AppError::Unauthorized(
+                "metrics need the metrics token (CALLBROKER_METRICS_TOKEN) or an admin's credential".into(),
+            ));
         }
+        let auth = crate::auth::authenticate(&state, given).await?;
+        if auth.role != Role::Admin {
+            return Err(AppError::forbidden());
+        }
+    }
+    exposition(&state, &metrics).await
+}
+
+/// The Prometheus text exposition on the metrics address (`CALLBROKER_METRICS_BIND`): no
+/// credential, that address is for the monitoring network alone.
+pub async fn scrape_open(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Result<HttpResponse, AppError> {
+    exposition(&state, &metrics).await
+}
+
+async fn exposition(state: &AppState, metrics: &Metrics) -> Result<HttpResponse, AppError> {
+    refresh_db_figures(state, metrics).await?;
+    let pool = state.db.pool_state();
+    metrics.pool.with_label_values(&["open"]).set(i64::from(pool.connections));
+    metrics.pool.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
+    let mut out = Vec::new();
+    TextEncoder::new()
+        .encode(&metrics.registry.gather(), &mut out)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out))
+}
+
+/// Reads calls by status over the last 24 hours and the buyers' slots, unless they were read
+/// less than `refresh` ago.
+async fn refresh_db_figures(state: &AppState, metrics: &Metrics) -> Result<(), AppError> {
+    let mut read_at = metrics.read_at.lock().await;
+    if read_at.is_some_and(|t| t.elapsed() < metrics.refresh) {
+        return Ok(());
     }
     let since = crate::db::now() - chrono::Duration::hours(24);
     let (by_status, load) = state
@@ -74,12 +140,7 @@ pub async fn scrape(req: HttpRequest, state: web::Data<AppState>, metrics: web::
     for (buyer, n) in load {
         metrics.buyer_in_progress.with_label_values(&[buyer.to_string().as_str()]).set(i64::from(n));
     }
-    let pool = state.db.pool_state();
-    metrics.pool.with_label_values(&["open"]).set(i64::from(pool.connections));
-    metrics.pool.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
-    let mut out = Vec::new();
-    TextEncoder::new()
-        .encode(&metrics.registry.gather(), &mut out)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out))
+    metrics.refreshes.inc();
+    *read_at = Some(Instant::now());
+    Ok(())
 }

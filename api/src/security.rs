@@ -1,4 +1,5 @@
-//! Login throttling, browser security headers and CORS.
+//! Login throttling, the per-user limit on requests that call Twilio, browser security headers
+//! and CORS.
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -12,6 +13,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::auth::{Auth, PrincipalKind};
 use crate::routes::AppError;
 
 /// Login throttling, in this process (with several instances each enforces its own):
@@ -109,6 +111,32 @@ impl LoginLimiter {
     }
 }
 
+/// Limits the requests that make this server call Twilio's REST API on a user's behalf (webhook
+/// drift checks and fixes, number imports, recording downloads), per user or API key (in this
+/// process): one caller cannot spend the account's Twilio rate limit for everyone.
+pub struct TwilioLimiter {
+    by_principal: DefaultKeyedRateLimiter<(PrincipalKind, i64)>,
+}
+
+impl TwilioLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
+        TwilioLimiter { by_principal: RateLimiter::keyed(quota) }
+    }
+
+    /// Counts one request of `auth`; `Err(429)` with the wait when its budget is spent.
+    pub fn check(&self, auth: &Auth) -> Result<(), AppError> {
+        self.by_principal.check_key(&(auth.kind, auth.id)).map_err(|not_until| AppError::TooManyRequests {
+            retry_after_secs: not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1),
+        })
+    }
+
+    /// Forgets keys that are back to a full budget (called periodically).
+    pub fn shrink(&self) {
+        self.by_principal.retain_recent();
+    }
+}
+
 /// What pages may load: the dashboard's own files only. `'wasm-unsafe-eval'` lets the SPA
 /// compile its WebAssembly; no inline script (the SPA starts from `/boot.js`). Inline styles
 /// are allowed for the API docs (Swagger UI sets style attributes), `data:` images for its icons.
@@ -201,5 +229,20 @@ mod tests {
         l.succeeded(Some(owner), "admin@x.io");
         assert!(!l.failures().contains_key(&("admin@x.io".to_string(), Some(owner))), "a success clears the pair");
         assert!(l.failures().contains_key(&("admin@x.io".to_string(), Some(attacker))), "only that pair");
+    }
+
+    #[test]
+    fn twilio_requests_limited_per_principal() {
+        let l = TwilioLimiter::new(2);
+        let who = |kind, id| Auth { kind, id, role: callbroker_wire::Role::Operator, publisher_id: None };
+        let (user, key) = (who(PrincipalKind::User, 1), who(PrincipalKind::ApiKey, 1));
+        assert!(l.check(&user).is_ok());
+        assert!(l.check(&user).is_ok());
+        match l.check(&user) {
+            Err(AppError::TooManyRequests { retry_after_secs }) => assert!((1..=60).contains(&retry_after_secs)),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        assert!(l.check(&key).is_ok(), "an API key with the same id has its own budget");
+        assert!(l.check(&who(PrincipalKind::User, 2)).is_ok(), "so has another user");
     }
 }

@@ -23,6 +23,8 @@ pub fn register_routes(cfg: &mut ServiceConfig) {
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
+    /// `GET /metrics` alone, without a token, on `metrics_bind` when set.
+    metrics_server: Option<(u16, actix_web::dev::Server)>,
     state: web::Data<AppState>,
     worker: tokio::task::JoinHandle<()>,
 }
@@ -89,15 +91,22 @@ impl Application {
         let worker = crate::jobs::spawn_worker(state.db.clone(), registry, state.config.jobs.clone());
         let doc = crate::openapi::document();
         let server_state = state.clone();
-        let metrics = web::Data::new(crate::metrics::Metrics::new(state.db.statements_counter())?);
+        let refresh = std::time::Duration::from_secs(config.metrics_refresh_secs);
+        let metrics = web::Data::new(crate::metrics::Metrics::new(state.db.statements_counter(), refresh)?);
         let limiter = web::Data::new(crate::security::LoginLimiter::new(config.login_attempts_per_minute));
-        spawn_limiter_cleanup(limiter.clone());
+        let twilio_limiter = web::Data::new(crate::security::TwilioLimiter::new(config.twilio.user_requests_per_minute));
+        spawn_limiter_cleanup(limiter.clone(), twilio_limiter.clone());
+        let metrics_server = match config.metrics_bind.as_deref().filter(|b| !b.trim().is_empty()) {
+            Some(bind) => Some(metrics_server(bind, state.clone(), metrics.clone())?),
+            None => None,
+        };
         let mut server = HttpServer::new(move || {
             let config = server_state.config.clone();
             let (app, _) = App::new()
                 .app_data(server_state.clone())
                 .app_data(metrics.clone())
                 .app_data(limiter.clone())
+                .app_data(twilio_limiter.clone())
                 .route("/metrics", web::get().to(crate::metrics::scrape))
                 .app_data(json_config(config.max_body_bytes))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
@@ -130,11 +139,16 @@ impl Application {
             server = server.workers(config.workers);
         }
         tracing::info!(port, database = %crate::db::redact_url(&config.database_url), "listening");
-        Ok(Application { port, server: server.run(), state, worker })
+        Ok(Application { port, server: server.run(), metrics_server, state, worker })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics address (`metrics_bind`), when it is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
     }
 
     pub fn state(&self) -> web::Data<AppState> {
@@ -147,6 +161,12 @@ impl Application {
         let live = self.state.live.clone();
         let handle = self.server.handle();
         let mut server = self.server;
+        // Runs beside the main server and stops with it, however that one stops.
+        let metrics = self.metrics_server.map(|(_, s)| {
+            let handle = s.handle();
+            tokio::spawn(s);
+            handle
+        });
         let result = tokio::select! {
             r = &mut server => r,
             () = wait_for_signal() => {
@@ -158,6 +178,9 @@ impl Application {
             }
         };
         live.stop();
+        if let Some(m) = metrics {
+            m.stop(true).await;
+        }
         result
     }
 
@@ -172,14 +195,39 @@ impl Application {
     }
 }
 
-fn spawn_limiter_cleanup(limiter: web::Data<crate::security::LoginLimiter>) {
+fn spawn_limiter_cleanup(login: web::Data<crate::security::LoginLimiter>, twilio: web::Data<crate::security::TwilioLimiter>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
             tick.tick().await;
-            limiter.shrink();
+            login.shrink();
+            twilio.shrink();
         }
     });
+}
+
+/// The metrics address: `GET /metrics` without a credential, nothing else (one worker).
+fn metrics_server(
+    bind: &str,
+    state: web::Data<AppState>,
+    metrics: web::Data<crate::metrics::Metrics>,
+) -> anyhow::Result<(u16, actix_web::dev::Server)> {
+    let listener = TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("metrics address {bind}: {e}"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(crate::metrics::scrape_open))
+            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound("route")) }))
+            .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(crate::routes::error::json_error_bodies))
+    })
+    .listen(listener)?
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1);
+    tracing::info!(port, "metrics listening");
+    Ok((port, server.run()))
 }
 
 /// Moves `?access_token=` out of the URI (into the request's extensions) before anything logs

@@ -18,9 +18,15 @@ both_backends!(
     forged_signatures_write_nothing,
     malformed_webhooks,
     commits_are_all_or_nothing,
+    recording_sids_checked_and_urls_kept_from_publishers,
 );
 
 const NUMBER: &str = "+17175550100";
+const RECORDING: &str = "RE0123456789abcdef0123456789abcdef";
+
+fn recording_url(sid: &str) -> String {
+    format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{sid}")
+}
 
 /// A campaign on `NUMBER` with the given buyers; returns (campaign id, buyer ids).
 async fn setup(app: &TestApp, buyers: &[Value]) -> (i64, Vec<i64>) {
@@ -81,7 +87,7 @@ async fn routed_and_completed(app: TestApp) {
     let hang = app.dial_result(leg, "CA100", "CA101", "completed", Some(95)).await;
     assert!(hang.hangs_up(), "{hang:?}");
     assert_eq!(app.call_status("CA100", "completed", 1, Some(110)).await.status, 204);
-    let rec = app.recording_completed("CA100", "RE100", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100", 94, 1).await;
+    let rec = app.recording_completed("CA100", RECORDING, &recording_url(RECORDING), 94, 1).await;
     assert_eq!(rec.status, 204, "{rec:?}");
 
     let detail = app.call_by_sid("CA100").await;
@@ -93,7 +99,7 @@ async fn routed_and_completed(app: TestApp) {
     assert_eq!(call["caller_city"], "NEWARK");
     assert_eq!(call["duration_secs"], 110);
     assert_eq!(call["billable_secs"], 95);
-    assert_eq!(call["recording"]["sid"], "RE100");
+    assert_eq!(call["recording"]["sid"], RECORDING);
     assert_eq!(call["recording"]["duration_secs"], 94);
     assert!(!call["connected_at"].is_null() && !call["ended_at"].is_null());
     assert_eq!(detail["legs"][0]["status"], "completed");
@@ -627,4 +633,56 @@ async fn commits_are_all_or_nothing(app: TestApp) {
     assert_eq!(counts(&db), after, "a stale change writes nothing");
     let (now, _) = db.read_blocking(|c| flow::read(c, Find::Sid("CA950"))).expect("read").expect("the call");
     assert_eq!(now.call.version, state.call.version + 1, "one change, one version");
+}
+
+/// A `RecordingSid` goes into Twilio REST paths (download, transcript): anything but `RE` and 32
+/// hex digits is refused on arrival and nothing is written. The recording's Twilio URL names the
+/// Twilio account: staff see it, a publisher sees the recording without it.
+async fn recording_sids_checked_and_urls_kept_from_publishers(app: TestApp) {
+    let b = app.create("/api/buyers", json!({"name": "R", "phone_number": "+14155550101"})).await;
+    let c = app.create("/api/campaigns", json!({"name": "R", "buyers": [{"buyer_id": b["id"]}]})).await;
+    let p = app.create("/api/publishers", json!({"name": "R pub"})).await;
+    app.create("/api/numbers", json!({"number": NUMBER, "campaign_id": c["id"], "publisher_id": p["id"]})).await;
+    let answer = app.incoming_call("CA100", "+12015550123", NUMBER, &[]).await;
+    let leg = answer.leg().expect("dialled");
+    assert_eq!(app.leg_status(leg, "CA100", "CA101", "completed", 3, Some(95)).await.status, 204);
+    assert!(app.dial_result(leg, "CA100", "CA101", "completed", Some(95)).await.hangs_up());
+    assert_eq!(app.call_status("CA100", "completed", 1, Some(110)).await.status, 204);
+    let bad = [
+        "RE100",
+        "RE0123456789abcdef0123456789abcde",
+        "RE0123456789abcdef0123456789abcdef0",
+        "CA0123456789abcdef0123456789abcdef",
+        "RE0123456789abcdef0123456789abcdeg",
+        "RE/../../Calls/CA0123456789abcdef012345",
+        "",
+    ];
+    for sid in bad {
+        let rec = app.recording_completed("CA100", sid, &recording_url(sid), 94, 1).await;
+        assert_eq!(rec.status, 422, "{sid:?}: {rec:?}");
+        let err: Value = serde_json::from_str(&rec.body).unwrap_or_else(|e| panic!("{sid:?}: a JSON error ({e}): {rec:?}"));
+        assert!(err["details"]["fields"]["RecordingSid"].is_string(), "{sid:?}: RecordingSid named in {err}");
+        assert!(app.call_by_sid("CA100").await["call"]["recording"].is_null(), "{sid:?}: nothing written");
+    }
+    assert_eq!(app.recording_completed("CA100", RECORDING, &recording_url(RECORDING), 94, 1).await.status, 204);
+    let staff = app.call_by_sid("CA100").await;
+    assert_eq!(staff["call"]["recording"]["url"], recording_url(RECORDING), "staff see the URL: {staff}");
+    let id = staff["call"]["id"].as_i64().expect("id");
+
+    app.create("/api/users", json!({"email": "r@pub.example", "password": "publisher-r-pw", "role": "publisher", "publisher_id": p["id"]}))
+        .await;
+    let user = app.login("r@pub.example", "publisher-r-pw").await;
+    let key = app.create("/api/api-keys", json!({"name": "r feed", "role": "publisher", "publisher_id": p["id"]})).await;
+    let key = key["secret"].as_str().expect("the key").to_string();
+    for token in [&user, &key] {
+        let (status, one) = app.call("GET", &format!("/api/calls/{id}"), Some(token), None).await;
+        assert_eq!(status, 200, "{one}");
+        assert_eq!(one["call"]["recording"]["sid"], RECORDING, "{one}");
+        assert_eq!(one["call"]["recording"]["duration_secs"], 94, "{one}");
+        assert_absent(&one["call"]["recording"], &["url"]);
+        let (_, list) = app.call("GET", "/api/calls", Some(token), None).await;
+        assert_eq!(list["items"][0]["recording"]["sid"], RECORDING, "{list}");
+        assert_absent(&list["items"][0]["recording"], &["url"]);
+        assert!(!one.to_string().contains("api.twilio.com") && !list.to_string().contains("api.twilio.com"), "{one} {list}");
+    }
 }

@@ -5,7 +5,9 @@
 //! The Twilio webhooks (`/api/webhooks/...`) are fuzzed too: a schemathesis hook
 //! (`tests/fuzz/twilio_signing.py`) signs each generated request as Twilio would, so it reaches
 //! the handlers instead of stopping at the 403 of a bad signature. `hardening.rs` and
-//! `callflow.rs` cover their abuse (forged, replayed, oversize, non-UTF-8, ...).
+//! `callflow.rs` cover their abuse (forged, replayed, oversize, non-UTF-8, ...). Another hook
+//! (`tests/fuzz/extreme_dates.py`) gives every other request with a date an extreme one (year
+//! ±262,143, or just outside 2000..=2100).
 //!
 //! Bounded here (`CALLBROKER_FUZZ_EXAMPLES` cases per operation, default 10); `make fuzz` runs
 //! the long version.
@@ -80,9 +82,9 @@ async fn schemathesis_finds_nothing(app: TestApp) {
             .args(["--max-examples", &examples, "--seed", "1", "--workers", "1", "--request-timeout", "10"])
             .args(["--no-color", "--output-truncate", "false"])
             .env("NO_COLOR", "1")
-            // Signs the webhook requests (tests/fuzz/twilio_signing.py).
+            // Signs the webhook requests and puts in extreme dates (tests/fuzz/hooks.py).
             .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz"))
-            .env("SCHEMATHESIS_HOOKS", "twilio_signing")
+            .env("SCHEMATHESIS_HOOKS", "hooks")
             .env("CALLBROKER_FUZZ_TWILIO_TOKEN", callbroker_tests::TWILIO_AUTH_TOKEN)
             .env("CALLBROKER_FUZZ_PUBLIC_URL", callbroker_tests::PUBLIC_URL)
             .output()

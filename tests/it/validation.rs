@@ -2,7 +2,7 @@
 use callbroker_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
 
-both_backends!(invalid_fields_write_nothing, unique_clashes_are_409, malformed_bodies, nul_in_the_query_is_400);
+both_backends!(invalid_fields_write_nothing, unique_clashes_are_409, malformed_bodies, nul_in_the_query_is_400, extreme_dates_are_422);
 
 async fn total(app: &TestApp, path: &str) -> i64 {
     let (status, page) = app.admin("GET", path, None).await;
@@ -158,4 +158,51 @@ async fn nul_in_the_query_is_400(app: TestApp) {
     assert_invalid(&app, "POST", "/api/campaigns", json!({"name": "N", "busy_message": "\0"}), &["busy_message"]).await;
     let (_, after) = app.admin("GET", &path, None).await;
     assert!(after["contact_name"].is_null(), "nothing written: {after}");
+}
+
+/// Dates past chrono's arithmetic (year ±262,143) used to drop the connection (a panic in the
+/// handler) or answer 500; years outside 2000..=2100 are refused on every route that takes a
+/// date, with the field named, and nothing is done.
+async fn extreme_dates_are_422(app: TestApp) {
+    let p = app.create("/api/publishers", json!({"name": "Dated"})).await;
+    let extremes =
+        ["-262143-01-01T00:00:00Z", "+262142-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "2101-01-01T00:00:00Z"];
+    let report = format!("/api/publishers/{}/report", p["id"]);
+    let query_routes = [
+        "/api/calls".to_string(),
+        "/api/analytics/summary".into(),
+        "/api/analytics/timeseries".into(),
+        report.clone(),
+        format!("{report}?format=csv"),
+    ];
+    for date in extremes {
+        let encoded = date.replace('+', "%2B");
+        for route in &query_routes {
+            for field in ["from", "to"] {
+                let sep = if route.contains('?') { '&' } else { '?' };
+                let path = format!("{route}{sep}{field}={encoded}");
+                let (status, err) = app.admin("GET", &path, None).await;
+                assert_eq!(status, 422, "GET {path} -> {err}");
+                assert_eq!(err["code"], "validation_failed", "{path}: {err}");
+                assert!(err["details"]["fields"][field].is_string(), "{path}: {field} named in {err}");
+            }
+        }
+        let normal = "2026-01-01T00:00:00Z";
+        for (from, to, field) in [(date, normal, "from"), (normal, date, "to")] {
+            assert_invalid(&app, "POST", "/api/money/recompute", json!({"from": from, "to": to}), &[field]).await;
+        }
+        let simulate = json!({"number": "+17175550100", "caller": "+12015550123", "at": date});
+        assert_invalid(&app, "POST", "/api/routing/simulate", simulate, &["at"]).await;
+    }
+    // The first and last supported years are served.
+    for path in [
+        "/api/analytics/summary?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z",
+        "/api/analytics/timeseries?from=2100-12-30T00:00:00Z&to=2100-12-31T23:59:59Z",
+        "/api/calls?from=2000-01-01T00:00:00Z&to=2100-12-31T23:59:59Z",
+    ] {
+        assert_eq!(app.admin("GET", path, None).await.0, 200, "{path}");
+    }
+    let (status, body) = app.admin("GET", &format!("{report}?to=2000-01-01T00:00:00Z"), None).await;
+    assert_eq!(status, 200, "the default 30 days before the first supported instant: {body}");
+    assert_eq!(app.call("GET", "/readyz", None, None).await.0, 200, "still serving");
 }

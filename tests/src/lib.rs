@@ -125,6 +125,8 @@ pub struct TestApp {
     pub admin_token: String,
     pub backend: Backend,
     pub db: TestDb,
+    /// `http://127.0.0.1:<port>` of the metrics address, when `metrics_bind` is set.
+    pub metrics_base: Option<String>,
     server: Running,
     /// Requests sent through [`TestApp::send`] (every helper of this crate sends through it).
     requests: AtomicU64,
@@ -237,12 +239,13 @@ impl TestApp {
         let backend = db.backend;
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let metrics_base = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
         let handle = app.handle();
         let worker = app.worker();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
         let server = Running::InProcess { handle, worker };
-        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, server, requests: AtomicU64::new(0) };
+        let mut test = TestApp { base, client, admin_token: String::new(), backend, db, metrics_base, server, requests: AtomicU64::new(0) };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         test
     }
@@ -263,8 +266,16 @@ impl TestApp {
             .build()
             .expect("client");
         let backend = db.backend;
-        let mut test =
-            TestApp { base, client, admin_token: String::new(), backend, db, server: Running::Child(child), requests: AtomicU64::new(0) };
+        let mut test = TestApp {
+            base,
+            client,
+            admin_token: String::new(),
+            backend,
+            db,
+            metrics_base: None,
+            server: Running::Child(child),
+            requests: AtomicU64::new(0),
+        };
         test.admin_token = test.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         test
     }

@@ -97,6 +97,9 @@ pub struct CallMoney {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recording {
     pub sid: String,
+    /// Twilio's URL of the recording (it names the Twilio account). Staff only: publishers play
+    /// the recording through `GET /api/calls/{id}/recording`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     pub duration_secs: Option<i32>,
     pub channels: Option<i32>,

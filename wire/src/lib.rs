@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod auth;
 pub mod calls;
 pub mod common;
+pub mod csv;
 pub mod directory;
 pub mod live;
 pub mod routing;

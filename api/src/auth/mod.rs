@@ -20,7 +20,7 @@ use crate::routes::AppError;
 use crate::state::AppState;
 use crate::store;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrincipalKind {
     User,
     ApiKey,

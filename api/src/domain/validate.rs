@@ -119,6 +119,42 @@ pub fn clock(s: &str) -> Result<u32, String> {
     Ok(h * 60 + m)
 }
 
+/// First and last year an instant given to the API may fall in. Outside them a date is a typo
+/// (or an attack): chrono's arithmetic overflows near its limits (±262,143), PostgreSQL's
+/// timestamps stop at 294,276, and no call of this platform is that old or that far ahead.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2100;
+
+/// An instant in years [`FIRST_YEAR`]..=[`LAST_YEAR`]: every date the API takes passes here
+/// before any arithmetic is done with it.
+pub fn instant(t: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::Datelike;
+    if (FIRST_YEAR..=LAST_YEAR).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(format!("must be a date in the years {FIRST_YEAR} to {LAST_YEAR}"))
+    }
+}
+
+/// [`instant`] of an optional field, adding its problem to `errors` under `field`; an absent or
+/// refused value is `None`.
+pub fn optional_instant(
+    errors: &mut crate::error::FieldErrors,
+    field: &str,
+    t: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    t.and_then(|t| instant(t).map_err(|e| errors.add(field, e)).ok())
+}
+
+/// A Twilio recording SID: `RE` and 32 hexadecimal digits. Checked before a SID goes into a
+/// Twilio REST path.
+pub fn recording_sid(s: &str) -> Result<&str, String> {
+    match s.strip_prefix("RE") {
+        Some(hex) if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(s),
+        _ => Err("must be a Twilio recording SID: RE and 32 hexadecimal digits".into()),
+    }
+}
+
 /// Weekly windows: valid clocks, non-empty, at most 50 of them.
 pub fn schedule(windows: &[ScheduleWindow]) -> Result<Vec<ScheduleWindow>, String> {
     if windows.len() > 50 {
@@ -172,6 +208,34 @@ mod tests {
         let w = |s: &str, e: &str| ScheduleWindow { day: Day::Fri, start: s.into(), end: e.into() };
         assert!(schedule(&[w("22:00", "06:00")]).is_ok(), "overnight windows are allowed");
         assert!(schedule(&[w("10:00", "10:00")]).is_err());
+    }
+
+    #[test]
+    fn instants_in_the_supported_years() {
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().expect("instant");
+        assert!(instant(at("2000-01-01T00:00:00Z")).is_ok());
+        assert!(instant(at("2100-12-31T23:59:59Z")).is_ok());
+        assert!(instant(at("1999-12-31T23:59:59Z")).is_err());
+        assert!(instant(at("2101-01-01T00:00:00Z")).is_err());
+        assert!(instant(chrono::DateTime::<chrono::Utc>::MIN_UTC).is_err());
+        assert!(instant(chrono::DateTime::<chrono::Utc>::MAX_UTC).is_err());
+        let mut errors = crate::error::FieldErrors::new();
+        assert_eq!(optional_instant(&mut errors, "to", Some(chrono::DateTime::<chrono::Utc>::MIN_UTC)), None);
+        assert_eq!(optional_instant(&mut errors, "from", None), None);
+        assert_eq!(errors.0.keys().collect::<Vec<_>>(), ["to"]);
+    }
+
+    #[test]
+    fn recording_sids() {
+        let good = format!("RE{}", "0123456789abcdef".repeat(2));
+        assert_eq!(recording_sid(&good), Ok(good.as_str()));
+        assert!(recording_sid(&good.to_uppercase().replacen("RE", "RE", 1)).is_ok(), "upper-case hex");
+        assert!(recording_sid(&good[..33]).is_err(), "31 digits");
+        assert!(recording_sid(&format!("{good}0")).is_err(), "33 digits");
+        assert!(recording_sid(&good.replacen("RE", "CA", 1)).is_err());
+        assert!(recording_sid(&format!("RE{}", "../../Calls/CA0000000000000000000000")).is_err());
+        assert!(recording_sid(&format!("RE{}g", "0".repeat(31))).is_err());
+        assert!(recording_sid("").is_err());
     }
 
     #[test]

@@ -49,14 +49,12 @@ pub async fn recompute(
     auth.require_admin()?;
     let req = body.into_inner();
     let mut errors = FieldErrors::new();
-    if req.from >= req.to {
-        errors.add("from", "must be before to");
-    }
-    if req.to - req.from > chrono::Duration::days(analytics::MAX_RANGE_DAYS) {
+    let (from, to) = analytics::range(&mut errors, Some(req.from), Some(req.to), chrono::Utc::now(), chrono::Duration::zero());
+    if to.signed_duration_since(from) > chrono::Duration::days(analytics::MAX_RANGE_DAYS) {
         errors.add("to", format!("the range may span at most {} days", analytics::MAX_RANGE_DAYS));
     }
     errors.into_result()?;
-    let (from, to) = (req.from.naive_utc(), req.to.naive_utc());
+    let (from, to) = (from.naive_utc(), to.naive_utc());
     let n = state.flow.recompute(from, to).await?;
     Ok(web::Json(RecomputeResult { calls: i64::try_from(n).unwrap_or(i64::MAX) }))
 }
@@ -83,11 +81,9 @@ pub async fn report(
         }
     }
     let q = q.into_inner();
-    let to = q.to.unwrap_or_else(chrono::Utc::now);
-    let from = q.from.unwrap_or(to - chrono::Duration::days(30));
-    if from >= to {
-        return Err(AppError::field("from", "must be before to"));
-    }
+    let mut errors = FieldErrors::new();
+    let (from, to) = analytics::range(&mut errors, q.from, q.to, chrono::Utc::now(), chrono::Duration::days(30));
+    errors.into_result()?;
     let exists = state.db.read(move |c| crate::store::publishers::find(c, id).map(|p| p.is_some())).await?;
     if !exists {
         return Err(AppError::NotFound("publisher"));

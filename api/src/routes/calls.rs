@@ -23,6 +23,10 @@ pub async fn list(
 ) -> Result<web::Json<Page<Call>>, AppError> {
     let scope = auth.publisher_scope();
     let (page, mut filter) = (page.into_inner(), filter.into_inner());
+    let mut errors = crate::routes::FieldErrors::new();
+    crate::domain::validate::optional_instant(&mut errors, "from", filter.from);
+    crate::domain::validate::optional_instant(&mut errors, "to", filter.to);
+    errors.into_result()?;
     if scope.is_some() {
         filter.buyer_id = None;
     }
@@ -60,8 +64,9 @@ pub async fn simulate(
         }
         None => None,
     };
+    let at = crate::domain::validate::optional_instant(&mut errors, "at", req.at);
     errors.into_result()?;
-    let at = req.at.unwrap_or_else(chrono::Utc::now);
+    let at = at.unwrap_or_else(chrono::Utc::now);
     let ctx = state.flow.ctx.clone();
     Ok(web::Json(state.db.read(move |c| crate::callflow::simulate(c, &ctx, &number, &caller, state_code.as_deref(), at)).await?))
 }

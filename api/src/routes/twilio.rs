@@ -8,6 +8,7 @@ use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
 use crate::error::Error;
 use crate::routes::AppError;
+use crate::security::TwilioLimiter;
 use crate::state::AppState;
 use crate::twilio::account;
 use crate::twilio::client::{TwilioClient, TwilioError};
@@ -34,6 +35,10 @@ pub enum TwilioErrors {
     /// Twilio credentials are not set.
     #[response(status = 409)]
     NotConfigured(callbroker_wire::ErrorBody),
+    /// The caller made too many requests that call Twilio this minute (`Retry-After` says how
+    /// long to wait).
+    #[response(status = 429)]
+    TooManyRequests(callbroker_wire::ErrorBody),
     /// Twilio refused or could not be reached (its message is passed on).
     #[response(status = 503)]
     Upstream(callbroker_wire::ErrorBody),
@@ -103,8 +108,9 @@ pub async fn delete_account(auth: Auth, state: web::Data<AppState>) -> Result<Ht
 #[utoipa::path(tag = "numbers", security(("bearer" = [])),
     responses((status = 202, body = NumberImport, description = "Started"), AuthErrors, TwilioErrors))]
 #[post("/numbers/import")]
-pub async fn import(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn import(auth: Auth, state: web::Data<AppState>, limiter: web::Data<TwilioLimiter>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
+    limiter.check(&auth)?;
     let (cfg, keys) = (state.config.twilio.clone(), state.secrets.clone());
     let started = state
         .db
@@ -146,8 +152,13 @@ async fn statuses(state: &AppState, id: Option<i64>, fix: bool) -> Result<Vec<We
 #[utoipa::path(tag = "numbers", security(("bearer" = [])),
     responses((status = 200, body = Vec<WebhookStatus>), AuthErrors, TwilioErrors))]
 #[get("/numbers/webhooks")]
-pub async fn webhooks_all(auth: Auth, state: web::Data<AppState>) -> Result<web::Json<Vec<WebhookStatus>>, AppError> {
+pub async fn webhooks_all(
+    auth: Auth,
+    state: web::Data<AppState>,
+    limiter: web::Data<TwilioLimiter>,
+) -> Result<web::Json<Vec<WebhookStatus>>, AppError> {
     auth.require_staff()?;
+    limiter.check(&auth)?;
     Ok(web::Json(statuses(&state, None, false).await?))
 }
 
@@ -156,8 +167,13 @@ pub async fn webhooks_all(auth: Auth, state: web::Data<AppState>) -> Result<web:
 #[utoipa::path(tag = "numbers", security(("bearer" = [])),
     responses((status = 200, body = Vec<WebhookStatus>), AuthErrors, TwilioErrors))]
 #[post("/numbers/webhooks/configure")]
-pub async fn configure_all(auth: Auth, state: web::Data<AppState>) -> Result<web::Json<Vec<WebhookStatus>>, AppError> {
+pub async fn configure_all(
+    auth: Auth,
+    state: web::Data<AppState>,
+    limiter: web::Data<TwilioLimiter>,
+) -> Result<web::Json<Vec<WebhookStatus>>, AppError> {
     auth.require_writer()?;
+    limiter.check(&auth)?;
     Ok(web::Json(statuses(&state, None, true).await?))
 }
 
@@ -165,8 +181,14 @@ pub async fn configure_all(auth: Auth, state: web::Data<AppState>) -> Result<web
 #[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Number id")),
     responses((status = 200, body = WebhookStatus), AuthErrors, NotFoundError, TwilioErrors))]
 #[get("/numbers/{id}/webhooks")]
-pub async fn webhooks_one(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<WebhookStatus>, AppError> {
+pub async fn webhooks_one(
+    auth: Auth,
+    state: web::Data<AppState>,
+    limiter: web::Data<TwilioLimiter>,
+    id: web::Path<i64>,
+) -> Result<web::Json<WebhookStatus>, AppError> {
     auth.require_staff()?;
+    limiter.check(&auth)?;
     let mut list = statuses(&state, Some(id.into_inner()), false).await?;
     list.pop().map(web::Json).ok_or(AppError::NotFound("phone number"))
 }
@@ -175,8 +197,14 @@ pub async fn webhooks_one(auth: Auth, state: web::Data<AppState>, id: web::Path<
 #[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Number id")),
     responses((status = 200, body = WebhookStatus), AuthErrors, NotFoundError, TwilioErrors))]
 #[post("/numbers/{id}/webhooks/configure")]
-pub async fn configure_one(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<WebhookStatus>, AppError> {
+pub async fn configure_one(
+    auth: Auth,
+    state: web::Data<AppState>,
+    limiter: web::Data<TwilioLimiter>,
+    id: web::Path<i64>,
+) -> Result<web::Json<WebhookStatus>, AppError> {
     auth.require_writer()?;
+    limiter.check(&auth)?;
     let mut list = statuses(&state, Some(id.into_inner()), true).await?;
     list.pop().map(web::Json).ok_or(AppError::NotFound("phone number"))
 }
@@ -191,13 +219,25 @@ pub async fn configure_one(auth: Auth, state: web::Data<AppState>, id: web::Path
         (status = 416, description = "Range not satisfiable", body = callbroker_wire::ErrorBody),
         AuthErrors, NotFoundError, TwilioErrors))]
 #[get("/calls/{id}/recording")]
-pub async fn recording(auth: Auth, req: HttpRequest, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn recording(
+    auth: Auth,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    limiter: web::Data<TwilioLimiter>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let (id, scope) = (id.into_inner(), auth.publisher_scope());
     let row = state.db.read(move |c| crate::store::calls::query::get_row(c, id)).await?;
     if scope.is_some_and(|p| row.publisher_id != Some(p)) {
         return Err(AppError::NotFound("call"));
     }
     let sid = row.recording_sid.ok_or(AppError::NotFound("recording"))?;
+    // Recorded before SIDs were checked on arrival: never put such a value into a Twilio path.
+    if let Err(problem) = crate::domain::validate::recording_sid(&sid) {
+        tracing::warn!(call_id = id, %problem, "stored recording SID refused");
+        return Err(AppError::NotFound("recording"));
+    }
+    limiter.check(&auth)?;
     let range = req.headers().get(actix_web::http::header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let client = client(&state).await?;
     let res = match client.recording_media(&sid, range.as_deref()).await {

@@ -202,11 +202,14 @@ pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppStat
         (status = 400, description = "Malformed parameters", body = ErrorBody),
         (status = 403, description = "Missing or wrong signature", body = ErrorBody),
         (status = 404, description = "Unknown call", body = ErrorBody),
+        (status = 422, description = "`RecordingSid` is not a Twilio recording SID", body = ErrorBody),
         (status = 503, description = "Database unreachable", body = ErrorBody),
     ))]
 #[post("/webhooks/twilio/recording")]
 pub async fn recording(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let r: RecordingStatusCallback = verified(&req, &body, &state).await?;
+    // It goes into Twilio REST paths later (the recording's download, its transcript).
+    crate::domain::validate::recording_sid(&r.recording_sid).map_err(|e| AppError::field("RecordingSid", e))?;
     state.flow.recording(r, chrono::Utc::now()).await?;
     Ok(HttpResponse::NoContent().content_type(ContentType::plaintext()).finish())
 }

@@ -176,14 +176,6 @@ fn cells(m: &Metrics, cur: Option<&str>) -> [String; 10] {
 
 const HEADS: [&str; 10] = ["Calls", "Answered", "Qualified", "Conversion", "Talk time", "Revenue", "Payout", "Cost", "Profit", "Fill rate"];
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 #[component]
 fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
     let Data { summary, series, numbers } = data;
@@ -222,17 +214,12 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
     let group_bars: Vec<Bar> =
         groups.iter().map(|(n, m)| Bar { label: n.clone(), tip: format!("{n}: {} calls", m.calls), value: m.calls }).collect();
     // The CSV: plain amounts (the currency is the same for every row), blanks for hidden ones.
-    let mut csv = std::iter::once(group_label).chain(HEADS).collect::<Vec<_>>().join(",");
+    // Every field through `csv::line`: a name such as `=HYPERLINK(..)` is neutralised.
+    let mut csv = csv::line(std::iter::once(group_label).chain(HEADS));
     for (label, m) in groups.iter().map(|(l, m)| (l.as_str(), m)).chain(std::iter::once(("Total", &summary.total))) {
-        let fields = cells(m, None).map(|v| if v == "—" { String::new() } else { csv_field(&v) });
-        csv.push('\n');
-        csv.push_str(&csv_field(label));
-        for f in fields {
-            csv.push(',');
-            csv.push_str(&f);
-        }
+        let fields = cells(m, None).map(|v| if v == "—" { String::new() } else { v });
+        csv.push_str(&csv::line(std::iter::once(label.to_owned()).chain(fields)));
     }
-    csv.push('\n');
     let rows: Vec<(String, [String; 10])> = groups.iter().map(|(n, m)| (n.clone(), cells(m, cur))).collect();
     let total = cells(&summary.total, cur);
     let file = format!("callbroker-analytics-{}-{}-by-{}.csv", format::date(ask.first), format::date(ask.last), group_label.to_lowercase());

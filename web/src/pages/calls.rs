@@ -180,7 +180,8 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
                 </p>
             }
             .into_any(),
-            None => view! { <p>{format!("Recording {} ({dur}) is being processed.", r.sid)}</p> }.into_any(),
+            // Publishers are not given Twilio's URL (it names the account).
+            None => view! { <p>{format!("Recording {} ({dur}).", r.sid)}</p> }.into_any(),
         }
     });
     view! {

@@ -12,11 +12,15 @@ use crate::domain::states::{CallStatus, Outcome};
 use crate::error::Error;
 use crate::store::{page, paging, utc};
 
-/// What a publisher may not see of a call: the buyer, the costs, the revenue, and — unless the
-/// call's campaign shows full caller numbers (`full_caller`) — all but the caller's last 4 digits.
+/// What a publisher may not see of a call: the buyer, the costs, the revenue, the recording's
+/// Twilio URL (it names the Twilio account), and — unless the call's campaign shows full caller
+/// numbers (`full_caller`) — all but the caller's last 4 digits.
 pub fn hide_from_publisher(c: &mut Call, full_caller: bool) {
     if !full_caller {
         c.caller = super::reports::mask_caller(&c.caller);
+    }
+    if let Some(r) = c.recording.as_mut() {
+        r.url = None;
     }
     c.buyer_id = None;
     c.cost_micros = None;

@@ -117,28 +117,19 @@ pub fn batch(
 
 pub const CSV_HEADER: &str = "call_id,number,started_at,caller,duration_secs,qualified,payout_micros,currency\n";
 
-/// RFC 4180 field: quoted when it holds a comma, quote or line break.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
+/// One report row as a CSV line (fields through [`callbroker_wire::csv`]: quoted, and
+/// neutralised against formula injection).
 pub fn csv_line(r: &ReportRow, out: &mut String) {
-    let cells = [
+    out.push_str(&callbroker_wire::csv::line([
         r.call_id.to_string(),
-        field(&r.number),
+        r.number.clone(),
         r.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        field(&r.caller),
+        r.caller.clone(),
         r.duration_secs.map(|d| d.to_string()).unwrap_or_default(),
         r.qualified.map(|q| q.to_string()).unwrap_or_default(),
         r.payout_micros.to_string(),
-        field(r.currency.as_deref().unwrap_or("")),
-    ];
-    out.push_str(&cells.join(","));
-    out.push('\n');
+        r.currency.clone().unwrap_or_default(),
+    ]));
 }
 
 #[cfg(test)]
@@ -153,9 +144,24 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_when_needed() {
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("+1555"), "+1555");
+    fn csv_lines_are_quoted_and_neutralised() {
+        let row = |caller: &str| ReportRow {
+            call_id: 7,
+            number: "+17175550100".into(),
+            started_at: utc(chrono::NaiveDate::from_ymd_opt(2026, 1, 2).and_then(|d| d.and_hms_opt(3, 4, 5)).unwrap_or_default()),
+            caller: caller.into(),
+            duration_secs: Some(61),
+            qualified: Some(true),
+            payout_micros: -1_500_000,
+            currency: Some("USD".into()),
+        };
+        let mut out = String::new();
+        csv_line(&row("+15551234567"), &mut out);
+        csv_line(&row("=HYPERLINK(\"http://x\",\"y\")"), &mut out);
+        assert_eq!(
+            out,
+            "7,+17175550100,2026-01-02T03:04:05Z,+15551234567,61,true,-1500000,USD\n\
+             7,+17175550100,2026-01-02T03:04:05Z,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",61,true,-1500000,USD\n"
+        );
     }
 }
