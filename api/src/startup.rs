@@ -82,6 +82,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
                 .app_data(web::FormConfig::default().limit(config.max_body_bytes))
                 .app_data(web::PayloadConfig::default().limit(config.max_body_bytes))
+                .route("/api/docs", web::get().to(docs_redirect))
                 .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
                 .into_utoipa_app()
                 .configure(register_routes)
@@ -215,6 +216,11 @@ fn spawn_reaper(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+/// The interactive docs live at `/api/docs/` (its pages load their files relative to it).
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect().insert_header((actix_web::http::header::LOCATION, "/api/docs/")).finish()
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -12,7 +12,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Exchanges an email and password for a session token.
-#[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
+#[utoipa::path(operation_id = "login", security(), tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "Wrong email or password", body = ErrorBody),
     (status = 429, description = "Too many attempts from this address or for this account; see Retry-After", body = ErrorBody),
@@ -23,7 +23,7 @@ pub async fn login(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     limiter: web::Data<crate::security::LoginLimiter>,
-    body: web::Json<LoginRequest>,
+    body: super::body::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password: pw } = body.into_inner();
     let email = email.trim().to_lowercase();
@@ -45,7 +45,7 @@ pub async fn login(
 }
 
 /// The signed-in user (for API keys: 404, a key is not a user).
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = User), AuthErrors, super::NotFoundError))]
+#[utoipa::path(operation_id = "get_current_user", tag = "auth", security(("bearer" = [])), responses((status = 200, body = User), AuthErrors, super::NotFoundError))]
 #[get("/auth/me")]
 pub async fn me(auth: Auth, state: web::Data<AppState>) -> Result<web::Json<User>, AppError> {
     if auth.kind != PrincipalKind::User {

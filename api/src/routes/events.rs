@@ -39,7 +39,7 @@ pub struct SseMessage {
 /// `live.replay_max_events`, kept `live.retention_secs`); beyond that, an `event: reload` message
 /// says to refetch. A client that falls too far behind gets `event: reload` and is disconnected.
 /// Idle streams carry a `: keep-alive` comment every `live.heartbeat_secs`.
-#[utoipa::path(tag = "events", security(("bearer" = [])),
+#[utoipa::path(operation_id = "stream_events", tag = "events", security(("bearer" = [])),
     params(
         ("access_token" = Option<String>, Query, description = "The bearer token, for clients that cannot set headers (EventSource)"),
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id"),
