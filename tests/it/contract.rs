@@ -102,7 +102,7 @@ async fn generated_python_client_drives_the_api(app: TestApp) {
     assert_eq!(status, 200, "{buyer}");
     assert_eq!(buyer["phone_number"], "+14155550123");
     assert_eq!(said["calls_total"], 0);
-    assert_eq!(said["report_publisher_id"], publisher["id"]);
+    assert_eq!(said["report_page"], 1);
     assert_eq!(said["report_total"], 0);
 }
 
