@@ -117,3 +117,40 @@ fn id_pointer(schemas: &Schemas, schema: &utoipa::openapi::RefOr<utoipa::openapi
     }
     top.iter().find_map(|(name, field)| properties(field)?.contains_key("id").then(|| format!("/{name}/id")))
 }
+
+/// The document as served at `/api/openapi.json`.
+pub fn json() -> anyhow::Result<serde_json::Value> {
+    let mut doc = serde_json::to_value(document())?;
+    for item in doc["paths"].as_object_mut().into_iter().flat_map(|paths| paths.values_mut()) {
+        for op in item.as_object_mut().into_iter().flat_map(|item| item.values_mut()) {
+            for response in op["responses"].as_object_mut().into_iter().flat_map(|r| r.values_mut()) {
+                for link in response.get_mut("links").and_then(|l| l.as_object_mut()).into_iter().flat_map(|l| l.values_mut()) {
+                    if let Some(link) = link.as_object_mut() {
+                        if let Some(id) = link.remove(LINK_KEY_AS_WRITTEN) {
+                            link.insert("operationId".into(), id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(doc)
+}
+
+/// The document as committed in `openapi.yaml`.
+pub fn yaml() -> anyhow::Result<String> {
+    let text = document().to_yaml()?;
+    let key = format!("{LINK_KEY_AS_WRITTEN}: ");
+    Ok(text
+        .lines()
+        .map(|line| match line.trim_start().strip_prefix(&key) {
+            Some(id) => format!("{}operationId: {id}\n", &line[..line.len() - line.trim_start().len()]),
+            None => format!("{line}\n"),
+        })
+        .collect())
+}
+
+/// utoipa 5.5 writes a link's `operationId` as `operation_id` (its `Link` lacks the camelCase
+/// renaming its other types have), so the written document gets the key the specification names.
+/// No other object of the document has a field written so.
+const LINK_KEY_AS_WRITTEN: &str = "operation_id";

@@ -65,7 +65,7 @@ impl Application {
         crate::twilio::tasks::register(&mut registry, state.clone());
         crate::postback::register(&mut registry, state.clone(), crate::postback::client());
         let worker = crate::jobs::spawn_worker(state.db.clone(), registry, state.config.jobs.clone());
-        let doc = crate::openapi::document();
+        let doc = crate::openapi::json()?;
         let server_state = state.clone();
         let metrics = web::Data::new(crate::metrics::Metrics::new(state.db.statements_counter())?);
         let limiter = web::Data::new(crate::security::LoginLimiter::new(config.login_attempts_per_minute));
@@ -83,7 +83,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(config.max_body_bytes))
                 .app_data(web::PayloadConfig::default().limit(config.max_body_bytes))
                 .route("/api/docs", web::get().to(docs_redirect))
-                .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
+                .service(SwaggerUi::new("/api/docs/{_:.*}").external_url_unchecked("/api/openapi.json", doc.clone()))
                 .into_utoipa_app()
                 .configure(register_routes)
                 .split_for_parts();

@@ -146,7 +146,7 @@ async fn undeclared_methods_get_405_with_allow(app: TestApp) {
 /// the document, so a new one is covered.
 async fn json_bodies_must_be_objects(app: TestApp) {
     let number = app.create("/api/numbers", json!({"number": "+17175550123"})).await;
-    let doc: Value = serde_json::to_value(callbroker::openapi::document()).expect("document");
+    let doc: Value = callbroker::openapi::json().expect("document");
     let mut tried = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
