@@ -119,6 +119,9 @@ async fn undeclared_methods_get_405_with_allow(app: TestApp) {
         ("POST", buyer_path.as_str(), "GET, PATCH, DELETE"),
         ("GET", "/api/webhooks/twilio/voice", "POST"),
         ("DELETE", "/api/numbers/webhooks", "GET"),
+        // `PATCH /api/numbers/{id}` also matches these, and would refuse the id with a 400.
+        ("PATCH", "/api/numbers/webhooks", "GET"),
+        ("PATCH", "/api/numbers/import", "POST"),
         ("POST", "/healthz", "GET"),
         ("OPTIONS", "/api/campaigns", "GET, POST"),
     ] {

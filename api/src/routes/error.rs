@@ -153,13 +153,15 @@ impl From<actix_web::error::BlockingError> for AppError {
 /// large, method not allowed, ...) into the standard `{"code", "message"}` body. Responses that
 /// already carry JSON or TwiML are left alone. A 404 or 405 for a documented path asked with a
 /// method it does not take becomes a 405 with `Allow` (routing cannot tell: each route is its own
-/// resource, guarded by its method).
+/// resource, guarded by its method); so does a 400, which a template route that also matches the
+/// path answers when the fixed segment is not its parameter (`PATCH /api/numbers/import` reaches
+/// `PATCH /api/numbers/{id}`, whose id `import` is not a number).
 pub fn json_error_bodies<B: actix_web::body::MessageBody + 'static>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     use actix_web::http::header::CONTENT_TYPE;
     use actix_web::middleware::ErrorHandlerResponse;
-    if matches!(res.status(), StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) {
+    if matches!(res.status(), StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) {
         if let Some(allow) = super::allow::not_allowed(res.request().method(), res.request().path()) {
             let (req, _) = res.into_parts();
             let answer = AppError::MethodNotAllowed { allow }.error_response();
