@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 export RUST_BACKTRACE=1
 scripts/twilio-mock.sh
 scripts/fuzz-setup.sh
+scripts/contract-setup.sh
 rm -f "${CARGO_TARGET_DIR:-target}/reliability/results.jsonl"
 status=0
 cargo test --no-fail-fast || status=$?

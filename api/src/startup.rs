@@ -89,7 +89,7 @@ impl Application {
         crate::twilio::tasks::register(&mut registry, state.clone());
         crate::postback::register(&mut registry, state.clone(), crate::postback::client(state.outbound_allow.clone()));
         let worker = crate::jobs::spawn_worker(state.db.clone(), registry, state.config.jobs.clone());
-        let doc = crate::openapi::document();
+        let doc = crate::openapi::json()?;
         let server_state = state.clone();
         let refresh = std::time::Duration::from_secs(config.metrics_refresh_secs);
         let metrics = web::Data::new(crate::metrics::Metrics::new(state.db.statements_counter(), refresh)?);
@@ -113,7 +113,8 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
                 .app_data(web::FormConfig::default().limit(config.max_body_bytes))
                 .app_data(web::PayloadConfig::default().limit(config.max_body_bytes))
-                .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
+                .route("/api/docs", web::get().to(docs_redirect))
+                .service(SwaggerUi::new("/api/docs/{_:.*}").external_url_unchecked("/api/openapi.json", doc.clone()))
                 .into_utoipa_app()
                 .configure(register_routes)
                 .split_for_parts();
@@ -285,6 +286,11 @@ fn spawn_reaper(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+/// The interactive docs live at `/api/docs/` (its pages load their files relative to it).
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect().insert_header((actix_web::http::header::LOCATION, "/api/docs/")).finish()
 }
 
 fn json_config(limit: usize) -> web::JsonConfig {

@@ -26,6 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, web_dir: &Path) {
         let index = index.clone();
         async move {
             let (req, _) = req.into_parts();
+            if let Some(allow) = crate::routes::allow::not_allowed(req.method(), req.path()) {
+                let answer = actix_web::ResponseError::error_response(&crate::routes::AppError::MethodNotAllowed { allow });
+                return Ok(ServiceResponse::new(req, answer));
+            }
             if req.path().starts_with("/api/") {
                 let body = crate::routes::AppError::NotFound("route").body();
                 return Ok(ServiceResponse::new(req, HttpResponse::NotFound().json(body)));

@@ -10,13 +10,14 @@
 //! ±262,143, or just outside 2000..=2100).
 //!
 //! Bounded here (`CALLBROKER_FUZZ_EXAMPLES` cases per operation, default 10); `make fuzz` runs
-//! the long version.
+//! the long version. The tally counts the checks schemathesis reports it ran (its NDJSON event
+//! log), and the requests it sent.
 use std::path::PathBuf;
 use std::process::Command;
 
 use callbroker_tests::report::Tally;
 use callbroker_tests::{both_backends, TestApp};
-use serde_json::json;
+use serde_json::{json, Value};
 
 both_backends!(schemathesis_finds_nothing);
 
@@ -25,21 +26,7 @@ fn schemathesis() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SCHEMATHESIS") {
         return Some(PathBuf::from(p));
     }
-    let venv = std::env::var_os("CALLBROKER_FUZZ_VENV").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
-        cache.join("callbroker").join("fuzz-venv")
-    });
-    let st = venv.join("bin").join("st");
-    if st.exists() {
-        return Some(st);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("schemathesis not installed at {} under CI=true: run scripts/fuzz-setup.sh", st.display());
-    }
-    eprintln!("SKIPPED (schemathesis not installed at {}: run scripts/fuzz-setup.sh)", st.display());
-    None
+    callbroker_tests::tools::python_tool("st")
 }
 
 /// Records for the generated ids to find (most operations read or change one record).
@@ -52,35 +39,61 @@ async fn seed(app: &TestApp) {
     assert_eq!(answer.status, 200, "{answer:?}");
 }
 
-/// The number after `label` on the line that has it (`  2151 generated, ...`).
-fn count_before(output: &str, label: &str) -> u64 {
-    output
-        .lines()
-        .find_map(|l| {
-            let words: Vec<&str> = l.split_whitespace().collect();
-            words.windows(2).find(|w| w[1].trim_end_matches(',') == label).and_then(|w| w[0].parse().ok())
-        })
-        .unwrap_or(0)
+/// What one schemathesis run did, read from its own event log (`--report ndjson`): every check
+/// it ran on every response, and every request it sent.
+#[derive(Debug, Default)]
+struct Run {
+    text: String,
+    success: bool,
+    checks_passed: u64,
+    checks_failed: u64,
+    requests: u64,
 }
 
-async fn schemathesis_finds_nothing(app: TestApp) {
-    let Some(st) = schemathesis() else { return };
-    seed(&app).await;
-    let examples = std::env::var("CALLBROKER_FUZZ_EXAMPLES").unwrap_or_else(|_| "10".into());
-    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+/// Counts the checks and requests in schemathesis' NDJSON events: each `ScenarioFinished` event's
+/// recorder maps every case to the checks run on its response (`status` `success`, `failure`,
+/// ...) and holds one interaction per request sent.
+fn count_events(ndjson: &str) -> (u64, u64, u64) {
+    let (mut passed, mut failed, mut requests) = (0, 0, 0);
+    for line in ndjson.lines() {
+        let Ok(event) = serde_json::from_str::<Value>(line) else { continue };
+        let Some(recorder) = event.get("ScenarioFinished").and_then(|e| e.get("recorder")) else { continue };
+        for checks in recorder["checks"].as_object().into_iter().flat_map(|m| m.values()) {
+            for check in checks.as_array().into_iter().flatten() {
+                match check["status"].as_str() {
+                    Some("success") => passed += 1,
+                    Some("failure") | Some("error") => failed += 1,
+                    _ => {}
+                }
+            }
+        }
+        requests += recorder["interactions"].as_object().map_or(0, |m| m.len() as u64);
+    }
+    (passed, failed, requests)
+}
+
+/// Runs `st run openapi.yaml` against `app` as admin with `args` added.
+async fn run_schemathesis(app: &TestApp, st: PathBuf, args: Vec<String>) -> Run {
+    let spec = callbroker_tests::tools::OPENAPI_YAML;
     let base = app.base.clone();
     let token = app.admin_token.clone();
-    // Its working folder takes its cache (`.schemathesis/`): a temporary one.
+    // Its working folder takes its cache (`.schemathesis/`) and the event log: a temporary one.
     let workdir = tempfile::tempdir().expect("tmp");
     let cwd = workdir.path().to_path_buf();
+    let events = cwd.join("events.ndjson");
+    let log = events.clone();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(st)
             .current_dir(cwd)
+            // Per-operation tuning (the 422s of rules the document states only in words).
+            .args(["--config-file", concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/schemathesis.toml")])
             .args(["run", spec, "--url", &base])
             .args(["--header", &format!("Authorization: Bearer {token}")])
-            .args(["--checks", "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"])
-            .args(["--max-examples", &examples, "--seed", "1", "--workers", "1", "--request-timeout", "10"])
+            .args(["--seed", "1", "--workers", "1", "--request-timeout", "10"])
             .args(["--no-color", "--output-truncate", "false"])
+            .args(["--report", "ndjson", "--report-ndjson-path"])
+            .arg(&log)
+            .args(args)
             .env("NO_COLOR", "1")
             // Signs the webhook requests and puts in extreme dates (tests/fuzz/hooks.py).
             .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz"))
@@ -93,15 +106,57 @@ async fn schemathesis_finds_nothing(app: TestApp) {
     .await
     .expect("join");
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    let generated = count_before(&text, "generated");
+    let (checks_passed, checks_failed, requests) = count_events(&std::fs::read_to_string(&events).unwrap_or_default());
+    Run { text, success: output.status.success(), checks_passed, checks_failed, requests }
+}
+
+async fn schemathesis_finds_nothing(app: TestApp) {
+    let Some(st) = schemathesis() else { return };
+    seed(&app).await;
+    let examples = std::env::var("CALLBROKER_FUZZ_EXAMPLES").unwrap_or_else(|_| "10".into());
+    let strings = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // The API as integrators call it: every check schemathesis has (server errors, schemas,
+    // statuses, headers, valid data accepted, invalid data refused, undeclared methods, auth
+    // enforced) and the stateful phase, which follows the document's links from each create to
+    // its read, update and delete (and checks a deleted record is gone).
+    let mut api = strings(&["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", &examples]);
+    api.extend(strings(&["--exclude-path-regex", "^/api/(webhooks|events)"]));
+    // Twilio's webhooks (signed by the hook) and the event stream: the responses' conformance.
+    // Their abuse is covered by hardening.rs and callflow.rs, the stream by live.rs.
+    let mut twilio =
+        strings(&["--checks", "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"]);
+    twilio.extend(strings(&["--max-examples", &examples, "--include-path-regex", "^/api/(webhooks|events)"]));
     let mut tally = Tally::new(format!("schemathesis ({:?})", app.backend));
-    tally.requests = generated;
-    tally.checks = generated * 4;
-    // Its summary line `❌ ST101 Server error: N` counts the operations that answered 5xx.
-    tally.server_errors = text.lines().find_map(|l| l.split_once("Server error:").and_then(|(_, n)| n.trim().parse().ok())).unwrap_or(0);
+    let mut failures = Vec::new();
+    for (what, args) in [("API, all checks and stateful", api), ("webhooks and events", twilio)] {
+        let run = run_schemathesis(&app, st.clone(), args).await;
+        tally.requests += run.requests;
+        tally.checks += run.checks_passed;
+        // Its summary line `❌ ST101 Server error: N` counts the operations that answered 5xx.
+        tally.server_errors +=
+            run.text.lines().find_map(|l| l.split_once("Server error:").and_then(|(_, n)| n.trim().parse::<u64>().ok())).unwrap_or(0);
+        if !run.success || run.checks_failed > 0 {
+            failures.push(format!("{what}: {} checks failed\n{}", run.checks_failed, run.text));
+        }
+        assert!(run.checks_passed > 100, "{what}: schemathesis ran too few checks ({}):\n{}", run.checks_passed, run.text);
+    }
+    if !failures.is_empty() {
+        tally.failed = Some(format!("schemathesis found problems ({} runs)", failures.len()));
+    }
     tally.save();
-    assert!(output.status.success(), "schemathesis found problems:\n{text}");
-    assert!(generated > 100, "schemathesis ran too few cases ({generated}):\n{text}");
+    assert!(failures.is_empty(), "schemathesis found problems:\n{}", failures.join("\n\n"));
     // The server is still up and the admin still signed in.
     assert_eq!(app.admin("GET", "/api/auth/me", None).await.0, 200);
+}
+
+#[test]
+fn checks_and_requests_are_counted_from_the_event_log() {
+    let log = [
+        r#"{"Initialize":{"seed":1}}"#,
+        r#"{"ScenarioFinished":{"id":"a","recorder":{"label":"GET /api/buyers","checks":{"c1":[{"name":"not_a_server_error","status":"success","failure_info":null},{"name":"status_code_conformance","status":"failure","failure_info":{}}],"c2":[{"name":"not_a_server_error","status":"success","failure_info":null},{"name":"unsupported_method","status":"skip","failure_info":null}]},"interactions":{"c1":{},"c2":{}}}}}"#,
+        r#"{"ScenarioFinished":{"id":"b","recorder":{"label":"POST /api/buyers","checks":{"c3":[{"name":"not_a_server_error","status":"success","failure_info":null}]},"interactions":{"c3":{}}}}}"#,
+        r#"{"EngineFinished":{}}"#,
+    ]
+    .join("\n");
+    assert_eq!(count_events(&log), (3, 1, 3));
 }

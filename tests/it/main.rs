@@ -2,6 +2,7 @@
 mod auth;
 mod callflow;
 mod concurrency;
+mod contract;
 mod crash;
 mod credentials;
 mod crud;

@@ -17,6 +17,7 @@ pub mod pgproxy;
 pub mod process;
 pub mod report;
 pub mod sse;
+pub mod tools;
 pub mod twilio;
 pub mod twilio_mock;
 

@@ -30,20 +30,27 @@ pub enum Bucket {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AnalyticsQuery {
     /// Calls started at or after this instant (RFC 3339; rounded down to the UTC hour).
-    /// Default: 7 days before `to`.
+    /// Default: 7 days before `to`. Must be before `to` and at most 400 days before it: otherwise
+    /// 422 naming `from` (or `to`), a rule between two parameters the schema cannot state.
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339; rounded up to the UTC hour). Default: now.
     pub to: Option<DateTime<Utc>>,
-    /// IANA time zone of the buckets (default `UTC`).
+    /// IANA time zone of the buckets (default `UTC`); a name the server does not know is a 422
+    /// naming `tz`.
     pub tz: Option<String>,
     pub group_by: Option<GroupBy>,
-    /// Time series only (default `day`).
+    /// Time series only (default `day`). `hour` buckets cover at most 8 days (else 422 naming
+    /// `bucket`).
     pub bucket: Option<Bucket>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub campaign_id: Option<i64>,
     /// Not allowed for publishers.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub buyer_id: Option<i64>,
     /// Publishers always get their own.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub publisher_id: Option<i64>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub number_id: Option<i64>,
 }
 
@@ -138,7 +145,8 @@ pub struct Timeseries {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"})))]
 pub struct RecomputeRequest {
-    /// Calls started at or after this instant.
+    /// Calls started at or after this instant. Must be before `to` and at most 400 days before
+    /// it: otherwise 422 naming `from` (or `to`), a rule the schema cannot state.
     pub from: DateTime<Utc>,
     /// Calls started before this instant.
     pub to: DateTime<Utc>,
@@ -166,7 +174,8 @@ pub enum ReportFormat {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ReportQuery {
-    /// Calls started at or after this instant (RFC 3339).
+    /// Calls started at or after this instant (RFC 3339). Default: 30 days before `to`. Must be
+    /// before `to`: otherwise 422 naming `from`, a rule the schema cannot state.
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,

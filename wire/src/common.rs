@@ -36,9 +36,9 @@ pub struct Page<T> {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct PageParams {
-    /// 1-based page number (default 1).
+    /// 1-based page number, 1 to 1,000,000 (default 1).
     #[serde(default = "default_page")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, default = 1))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1_000_000, default = 1))]
     pub page: i64,
     /// Items per page, 1 to 500 (default 50).
     #[serde(default = "default_per_page")]

@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// Totals over settled calls in a range, optionally per campaign, buyer, publisher or number.
 /// Publishers get their own calls only, without revenue, cost, profit or buyer figures
 /// (grouping or filtering by buyer is refused to them).
-#[utoipa::path(tag = "analytics", security(("bearer" = [])), params(AnalyticsQuery),
+#[utoipa::path(operation_id = "get_analytics_summary", tag = "analytics", security(("bearer" = [])), params(AnalyticsQuery),
     responses((status = 200, body = Summary), AuthErrors, InputErrors))]
 #[get("/analytics/summary")]
 pub async fn summary(auth: Auth, state: web::Data<AppState>, q: web::Query<AnalyticsQuery>) -> Result<web::Json<Summary>, AppError> {
@@ -28,7 +28,7 @@ pub async fn summary(auth: Auth, state: web::Data<AppState>, q: web::Query<Analy
 }
 
 /// The same figures per hour, day or week in a time zone. Buckets without calls are omitted.
-#[utoipa::path(tag = "analytics", security(("bearer" = [])), params(AnalyticsQuery),
+#[utoipa::path(operation_id = "get_analytics_timeseries", tag = "analytics", security(("bearer" = [])), params(AnalyticsQuery),
     responses((status = 200, body = Timeseries), AuthErrors, InputErrors))]
 #[get("/analytics/timeseries")]
 pub async fn timeseries(auth: Auth, state: web::Data<AppState>, q: web::Query<AnalyticsQuery>) -> Result<web::Json<Timeseries>, AppError> {
@@ -38,13 +38,13 @@ pub async fn timeseries(auth: Auth, state: web::Data<AppState>, q: web::Query<An
 
 /// Re-applies the campaigns' current money rules to the settled calls started in the range
 /// (admins only). Without it, rule changes apply only to calls settled afterwards.
-#[utoipa::path(tag = "analytics", security(("bearer" = [])), request_body = RecomputeRequest,
+#[utoipa::path(operation_id = "recompute_money", tag = "analytics", security(("bearer" = [])), request_body = RecomputeRequest,
     responses((status = 200, body = RecomputeResult), AuthErrors, InputErrors))]
 #[post("/money/recompute")]
 pub async fn recompute(
     auth: Auth,
     state: web::Data<AppState>,
-    body: web::Json<RecomputeRequest>,
+    body: super::body::Json<RecomputeRequest>,
 ) -> Result<web::Json<RecomputeResult>, AppError> {
     auth.require_admin()?;
     let req = body.into_inner();
@@ -62,8 +62,8 @@ pub async fn recompute(
 /// A publisher's attribution report over a range (default: the last 30 days): JSON, paged; or
 /// with `format=csv`, every row streamed as `text/csv` in constant memory. Publisher users and
 /// keys get only their own; the report never names buyers or revenue.
-#[utoipa::path(tag = "publishers", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Publisher id"), ReportQuery, PageParams),
+#[utoipa::path(operation_id = "get_publisher_report", tag = "publishers", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "Publisher id"), ReportQuery, PageParams),
     responses((status = 200, description = "JSON page; every row as `text/csv` with `format=csv`",
         content((Page<ReportRow> = "application/json"), (String = "text/csv"))), AuthErrors, InputErrors, NotFoundError))]
 #[get("/publishers/{id}/report")]

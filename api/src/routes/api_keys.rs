@@ -28,7 +28,7 @@ pub struct ApiKeyFilter {
 }
 
 /// Lists API keys (admins: all; operators: publishers' keys). Secrets are never shown.
-#[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(PageParams, ApiKeyFilter),
+#[utoipa::path(operation_id = "list_api_keys", tag = "api-keys", security(("bearer" = [])), params(PageParams, ApiKeyFilter),
     responses((status = 200, body = Page<ApiKey>), AuthErrors, InputErrors))]
 #[get("/api-keys")]
 pub async fn list(
@@ -49,10 +49,10 @@ pub async fn list(
 /// user revokes it, and so does a change of the user's role that takes away the right to grant a
 /// key of its role (an admin made operator loses their admin, operator and viewer keys; an
 /// operator made viewer their publisher keys).
-#[utoipa::path(tag = "api-keys", security(("bearer" = [])), request_body = NewApiKey,
+#[utoipa::path(operation_id = "create_api_key", tag = "api-keys", security(("bearer" = [])), request_body = NewApiKey,
     responses((status = 201, body = CreatedApiKey), AuthErrors, InputErrors))]
 #[post("/api-keys")]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewApiKey>) -> Result<HttpResponse, AppError> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::Json<NewApiKey>) -> Result<HttpResponse, AppError> {
     if !manageable_roles(&auth)?.contains(&body.role) {
         return Err(AppError::Forbidden(format!("your role cannot create {} keys", body.role.as_str())));
     }
@@ -63,7 +63,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewA
 }
 
 /// Revokes (deletes) an API key.
-#[utoipa::path(tag = "api-keys", security(("bearer" = [])), params(("id" = i64, Path, description = "API key id")),
+#[utoipa::path(operation_id = "delete_api_key", tag = "api-keys", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "API key id")),
     responses((status = 204, description = "Revoked"), AuthErrors, NotFoundError))]
 #[delete("/api-keys/{id}")]
 pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {

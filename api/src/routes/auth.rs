@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// account and address (after 5 wrong passwords in a row, a wait that doubles with each further
 /// one, up to 15 minutes; a successful login clears it). Behind a reverse proxy listed in
 /// `CALLBROKER_TRUSTED_PROXIES` the client address is read from `X-Forwarded-For`.
-#[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
+#[utoipa::path(operation_id = "login", security(), tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, description = "Wrong email or password", body = ErrorBody),
     (status = 429, description = "Too many attempts from this address, or for this account from this address; see Retry-After", body = ErrorBody),
@@ -30,7 +30,7 @@ pub async fn login(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     limiter: web::Data<crate::security::LoginLimiter>,
-    body: web::Json<LoginRequest>,
+    body: super::body::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password: pw } = body.into_inner();
     // Checked before the limiter keeps anything for it.
@@ -59,7 +59,7 @@ pub async fn login(
 }
 
 /// The signed-in user (for API keys: 404, a key is not a user).
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses((status = 200, body = User), AuthErrors, super::NotFoundError))]
+#[utoipa::path(operation_id = "get_current_user", tag = "auth", security(("bearer" = [])), responses((status = 200, body = User), AuthErrors, super::NotFoundError))]
 #[get("/auth/me")]
 pub async fn me(auth: Auth, state: web::Data<AppState>) -> Result<web::Json<User>, AppError> {
     if auth.kind != PrincipalKind::User {

@@ -12,7 +12,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Lists buyers (staff only).
-#[utoipa::path(tag = "buyers", security(("bearer" = [])), params(PageParams, BuyerFilter),
+#[utoipa::path(operation_id = "list_buyers", tag = "buyers", security(("bearer" = [])), params(PageParams, BuyerFilter),
     responses((status = 200, body = Page<Buyer>), AuthErrors, InputErrors))]
 #[get("/buyers")]
 pub async fn list(
@@ -27,10 +27,10 @@ pub async fn list(
 }
 
 /// Creates a buyer.
-#[utoipa::path(tag = "buyers", security(("bearer" = [])), request_body = NewBuyer,
+#[utoipa::path(operation_id = "create_buyer", tag = "buyers", security(("bearer" = [])), request_body = NewBuyer,
     responses((status = 201, body = Buyer), AuthErrors, InputErrors))]
 #[post("/buyers")]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewBuyer>) -> Result<HttpResponse, AppError> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::Json<NewBuyer>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
     let input = BuyerValues::from_new(&body)?;
     let created = state.db.write(move |c| store::create(c, input.clone())).await?;
@@ -38,7 +38,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewB
 }
 
 /// One buyer.
-#[utoipa::path(tag = "buyers", security(("bearer" = [])), params(("id" = i64, Path, description = "Buyer id")),
+#[utoipa::path(operation_id = "get_buyer", tag = "buyers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Buyer id")),
     responses((status = 200, body = Buyer), AuthErrors, NotFoundError))]
 #[get("/buyers/{id}")]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<Buyer>, AppError> {
@@ -48,14 +48,14 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 }
 
 /// Changes a buyer; absent fields are left alone.
-#[utoipa::path(tag = "buyers", security(("bearer" = [])), params(("id" = i64, Path, description = "Buyer id")),
+#[utoipa::path(operation_id = "update_buyer", tag = "buyers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Buyer id")),
     request_body = BuyerPatch, responses((status = 200, body = Buyer), AuthErrors, NotFoundError, InputErrors))]
 #[patch("/buyers/{id}")]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<BuyerPatch>,
+    body: super::body::Json<BuyerPatch>,
 ) -> Result<web::Json<Buyer>, AppError> {
     auth.require_writer()?;
     let (id, patch) = (id.into_inner(), body.into_inner());
@@ -72,7 +72,7 @@ pub async fn update(
 }
 
 /// Deletes a buyer and its campaign assignments.
-#[utoipa::path(tag = "buyers", security(("bearer" = [])), params(("id" = i64, Path, description = "Buyer id")),
+#[utoipa::path(operation_id = "delete_buyer", tag = "buyers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Buyer id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError, InputErrors))]
 #[delete("/buyers/{id}")]
 pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {

@@ -12,7 +12,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Lists calls, newest first. Publishers see only their own calls, without buyer identities.
-#[utoipa::path(tag = "calls", security(("bearer" = [])), params(PageParams, CallFilter),
+#[utoipa::path(operation_id = "list_calls", tag = "calls", security(("bearer" = [])), params(PageParams, CallFilter),
     responses((status = 200, body = Page<Call>), AuthErrors, InputErrors))]
 #[get("/calls")]
 pub async fn list(
@@ -35,7 +35,7 @@ pub async fn list(
 
 /// One call with its buyer legs and its log: every routing decision with each candidate's
 /// reason, each attempt and its outcome, every status callback. Publishers get the call only.
-#[utoipa::path(tag = "calls", security(("bearer" = [])), params(("id" = i64, Path, description = "Call id")),
+#[utoipa::path(operation_id = "get_call", tag = "calls", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Call id")),
     responses((status = 200, body = CallDetail), AuthErrors, NotFoundError))]
 #[get("/calls/{id}")]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<CallDetail>, AppError> {
@@ -45,13 +45,13 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 
 /// What would happen to a call to `number` from `caller` (in `state`, at `at`): which buyer would
 /// be rung and why every other one was skipped. Changes nothing.
-#[utoipa::path(tag = "routing", security(("bearer" = [])), request_body = SimulateRequest,
+#[utoipa::path(operation_id = "simulate_routing", tag = "routing", security(("bearer" = [])), request_body = SimulateRequest,
     responses((status = 200, body = SimulateResponse), AuthErrors, InputErrors))]
 #[post("/routing/simulate")]
 pub async fn simulate(
     auth: Auth,
     state: web::Data<AppState>,
-    body: web::Json<SimulateRequest>,
+    body: super::body::Json<SimulateRequest>,
 ) -> Result<web::Json<SimulateResponse>, AppError> {
     auth.require_staff()?;
     let req = body.into_inner();

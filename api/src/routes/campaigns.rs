@@ -12,7 +12,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Lists campaigns (staff only).
-#[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(PageParams, CampaignFilter),
+#[utoipa::path(operation_id = "list_campaigns", tag = "campaigns", security(("bearer" = [])), params(PageParams, CampaignFilter),
     responses((status = 200, body = Page<Campaign>), AuthErrors, InputErrors))]
 #[get("/campaigns")]
 pub async fn list(
@@ -27,10 +27,10 @@ pub async fn list(
 }
 
 /// Creates a campaign, optionally with its buyer assignments.
-#[utoipa::path(tag = "campaigns", security(("bearer" = [])), request_body = NewCampaign,
+#[utoipa::path(operation_id = "create_campaign", tag = "campaigns", security(("bearer" = [])), request_body = NewCampaign,
     responses((status = 201, body = Campaign), AuthErrors, InputErrors))]
 #[post("/campaigns")]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewCampaign>) -> Result<HttpResponse, AppError> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::Json<NewCampaign>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
     let input = CampaignInput::from_new(&body)?;
     let created = state.db.write(move |c| store::create(c, input.clone())).await?;
@@ -38,7 +38,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewC
 }
 
 /// One campaign with its buyer assignments.
-#[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path, description = "Campaign id")),
+#[utoipa::path(operation_id = "get_campaign", tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Campaign id")),
     responses((status = 200, body = Campaign), AuthErrors, NotFoundError))]
 #[get("/campaigns/{id}")]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<Campaign>, AppError> {
@@ -48,14 +48,14 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 }
 
 /// Changes a campaign; `buyers`, when given, replaces its assignments.
-#[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path, description = "Campaign id")),
+#[utoipa::path(operation_id = "update_campaign", tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Campaign id")),
     request_body = CampaignPatch, responses((status = 200, body = Campaign), AuthErrors, NotFoundError, InputErrors))]
 #[patch("/campaigns/{id}")]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<CampaignPatch>,
+    body: super::body::Json<CampaignPatch>,
 ) -> Result<web::Json<Campaign>, AppError> {
     auth.require_writer()?;
     let (id, patch) = (id.into_inner(), body.into_inner());
@@ -72,7 +72,7 @@ pub async fn update(
 }
 
 /// Deletes a campaign; its numbers keep existing without a campaign.
-#[utoipa::path(tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path, description = "Campaign id")),
+#[utoipa::path(operation_id = "delete_campaign", tag = "campaigns", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Campaign id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError, InputErrors))]
 #[delete("/campaigns/{id}")]
 pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {

@@ -27,6 +27,9 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The path is known but takes other methods (listed, as in the `Allow` header).
+    #[error("this path takes {allow}")]
+    MethodNotAllowed { allow: &'static str },
     #[error("too many requests; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -82,6 +85,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
@@ -109,6 +113,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -129,6 +134,9 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => {
                 res.insert_header(("WWW-Authenticate", "Bearer"));
             }
+            AppError::MethodNotAllowed { allow } => {
+                res.insert_header((actix_web::http::header::ALLOW, *allow));
+            }
             _ => {}
         }
         res.json(self.body())
@@ -143,12 +151,23 @@ impl From<actix_web::error::BlockingError> for AppError {
 
 /// Turns error responses that actix or a library produced without our JSON body (payload too
 /// large, method not allowed, ...) into the standard `{"code", "message"}` body. Responses that
-/// already carry JSON or TwiML are left alone.
+/// already carry JSON or TwiML are left alone. A 404 or 405 for a documented path asked with a
+/// method it does not take becomes a 405 with `Allow` (routing cannot tell: each route is its own
+/// resource, guarded by its method); so does a 400, which a template route that also matches the
+/// path answers when the fixed segment is not its parameter (`PATCH /api/numbers/import` reaches
+/// `PATCH /api/numbers/{id}`, whose id `import` is not a number).
 pub fn json_error_bodies<B: actix_web::body::MessageBody + 'static>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     use actix_web::http::header::CONTENT_TYPE;
     use actix_web::middleware::ErrorHandlerResponse;
+    if matches!(res.status(), StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) {
+        if let Some(allow) = super::allow::not_allowed(res.request().method(), res.request().path()) {
+            let (req, _) = res.into_parts();
+            let answer = AppError::MethodNotAllowed { allow }.error_response();
+            return Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, answer).map_into_right_body()));
+        }
+    }
     let content_type = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if content_type.starts_with("application/json") || content_type.starts_with("text/xml") {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

@@ -58,7 +58,7 @@ fn guard(state: &web::Data<AppState>, principal: auth::Auth) -> crate::live::sse
 /// A stream lives as long as its credential: at the session token's expiry, or at the first
 /// heartbeat after its user is deleted, demoted or re-bound to another publisher, its password
 /// changed or its API key revoked, it gets `event: reload` with reason `credentials` and ends.
-#[utoipa::path(tag = "events", security(("bearer" = [])),
+#[utoipa::path(operation_id = "stream_events", tag = "events", security(("bearer" = [])),
     params(
         ("access_token" = Option<String>, Query, description = "The bearer token, for clients that cannot set headers (EventSource)"),
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id"),

@@ -4,14 +4,14 @@ use serde_json::json;
 use crate::state::AppState;
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Up", body = serde_json::Value, example = json!({"status": "ok"}))))]
+#[utoipa::path(operation_id = "get_health", security(), tag = "operations", responses((status = 200, description = "Up", body = serde_json::Value, example = json!({"status": "ok"}))))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// The database answers.
-#[utoipa::path(tag = "operations", responses(
+#[utoipa::path(operation_id = "get_readiness", security(), tag = "operations", responses(
     (status = 200, description = "Ready", body = serde_json::Value, example = json!({"status": "ready", "database": "sqlite"})),
     (status = 503, description = "Database unreachable", body = callbroker_wire::ErrorBody),
 ))]

@@ -1,8 +1,10 @@
 //! HTTP routes, one module per resource. Handlers are thin: check the caller's role, parse the
 //! input, run a store function on the database, answer JSON.
+pub mod allow;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+pub mod body;
 pub mod buyers;
 pub mod calls;
 pub mod campaigns;
@@ -46,6 +48,19 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
 async fn unknown_route() -> Result<actix_web::HttpResponse, crate::routes::AppError> {
     Err(crate::routes::AppError::NotFound("route"))
 }
+
+/// A body of raw bytes (a recording's audio): `type: string, format: binary` in the document, so
+/// generated clients hand it over as a file instead of parsing it.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))).into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
 
 /// Errors any authenticated route can answer.
 #[allow(dead_code)]

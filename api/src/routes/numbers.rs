@@ -12,7 +12,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Lists tracking numbers; a publisher principal sees only the numbers attributed to it.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), params(PageParams, PhoneNumberFilter),
+#[utoipa::path(operation_id = "list_numbers", tag = "numbers", security(("bearer" = [])), params(PageParams, PhoneNumberFilter),
     responses((status = 200, body = Page<PhoneNumber>), AuthErrors, InputErrors))]
 #[get("/numbers")]
 pub async fn list(
@@ -27,10 +27,10 @@ pub async fn list(
 }
 
 /// Adds a tracking number (numbers are usually imported from Twilio).
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), request_body = NewPhoneNumber,
+#[utoipa::path(operation_id = "create_number", tag = "numbers", security(("bearer" = [])), request_body = NewPhoneNumber,
     responses((status = 201, body = PhoneNumber), AuthErrors, InputErrors))]
 #[post("/numbers")]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewPhoneNumber>) -> Result<HttpResponse, AppError> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::Json<NewPhoneNumber>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
     let body = body.into_inner();
     let created = state
@@ -44,7 +44,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewP
 }
 
 /// One tracking number.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Number id")),
+#[utoipa::path(operation_id = "get_number", tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Number id")),
     responses((status = 200, body = PhoneNumber), AuthErrors, NotFoundError))]
 #[get("/numbers/{id}")]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<PhoneNumber>, AppError> {
@@ -53,14 +53,14 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 }
 
 /// Assigns a number to a campaign and/or a publisher, or renames it; `null` clears a link.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Number id")),
+#[utoipa::path(operation_id = "update_number", tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Number id")),
     request_body = PhoneNumberPatch, responses((status = 200, body = PhoneNumber), AuthErrors, NotFoundError, InputErrors))]
 #[patch("/numbers/{id}")]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<PhoneNumberPatch>,
+    body: super::body::Json<PhoneNumberPatch>,
 ) -> Result<web::Json<PhoneNumber>, AppError> {
     auth.require_writer()?;
     let (id, patch) = (id.into_inner(), body.into_inner());
@@ -77,7 +77,7 @@ pub async fn update(
 }
 
 /// Removes a tracking number.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Number id")),
+#[utoipa::path(operation_id = "delete_number", tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Number id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError))]
 #[delete("/numbers/{id}")]
 pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {

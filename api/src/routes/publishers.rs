@@ -13,7 +13,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Lists publishers; a publisher principal sees only its own.
-#[utoipa::path(tag = "publishers", security(("bearer" = [])), params(PageParams, PublisherFilter),
+#[utoipa::path(operation_id = "list_publishers", tag = "publishers", security(("bearer" = [])), params(PageParams, PublisherFilter),
     responses((status = 200, body = Page<Publisher>), AuthErrors, InputErrors))]
 #[get("/publishers")]
 pub async fn list(
@@ -28,10 +28,10 @@ pub async fn list(
 }
 
 /// Creates a publisher. The response holds its postback signing secret, shown this once.
-#[utoipa::path(tag = "publishers", security(("bearer" = [])), request_body = NewPublisher,
+#[utoipa::path(operation_id = "create_publisher", tag = "publishers", security(("bearer" = [])), request_body = NewPublisher,
     responses((status = 201, body = CreatedPublisher), AuthErrors, InputErrors))]
 #[post("/publishers")]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewPublisher>) -> Result<HttpResponse, AppError> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::Json<NewPublisher>) -> Result<HttpResponse, AppError> {
     auth.require_writer()?;
     let values = PublisherValues::from_new(&body, &state.outbound_allow)?;
     let secret = signature::new_secret();
@@ -60,7 +60,7 @@ pub async fn rotate_postback_secret(
 }
 
 /// One publisher; a publisher principal can read only its own.
-#[utoipa::path(tag = "publishers", security(("bearer" = [])), params(("id" = i64, Path, description = "Publisher id")),
+#[utoipa::path(operation_id = "get_publisher", tag = "publishers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Publisher id")),
     responses((status = 200, body = Publisher), AuthErrors, NotFoundError))]
 #[get("/publishers/{id}")]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<Publisher>, AppError> {
@@ -72,14 +72,14 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 }
 
 /// Changes a publisher; absent fields are left alone, `null` clears an optional one.
-#[utoipa::path(tag = "publishers", security(("bearer" = [])), params(("id" = i64, Path, description = "Publisher id")),
+#[utoipa::path(operation_id = "update_publisher", tag = "publishers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Publisher id")),
     request_body = PublisherPatch, responses((status = 200, body = Publisher), AuthErrors, NotFoundError, InputErrors))]
 #[patch("/publishers/{id}")]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<PublisherPatch>,
+    body: super::body::Json<PublisherPatch>,
 ) -> Result<web::Json<Publisher>, AppError> {
     auth.require_writer()?;
     let (id, patch) = (id.into_inner(), body.into_inner());
@@ -97,7 +97,7 @@ pub async fn update(
 }
 
 /// Deletes a publisher (refused with 409 while it has users); its numbers lose the attribution.
-#[utoipa::path(tag = "publishers", security(("bearer" = [])), params(("id" = i64, Path, description = "Publisher id")),
+#[utoipa::path(operation_id = "delete_publisher", tag = "publishers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Publisher id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError, InputErrors))]
 #[delete("/publishers/{id}")]
 pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {

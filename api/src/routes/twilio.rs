@@ -57,7 +57,7 @@ async fn client(state: &AppState) -> Result<TwilioClient, AppError> {
 }
 
 /// The Twilio credentials in force, masked. Admin only.
-#[utoipa::path(tag = "twilio", security(("bearer" = [])), responses((status = 200, body = TwilioAccount), AuthErrors))]
+#[utoipa::path(operation_id = "get_twilio_account", tag = "twilio", security(("bearer" = [])), responses((status = 200, body = TwilioAccount), AuthErrors))]
 #[get("/twilio/account")]
 pub async fn get_account(auth: Auth, state: web::Data<AppState>) -> Result<web::Json<TwilioAccount>, AppError> {
     auth.require_admin()?;
@@ -68,13 +68,13 @@ pub async fn get_account(auth: Auth, state: web::Data<AppState>) -> Result<web::
 
 /// Sets the Twilio credentials (they win over the configuration's). Admin only; the answer shows
 /// them masked.
-#[utoipa::path(tag = "twilio", security(("bearer" = [])), request_body = TwilioAccountUpdate,
+#[utoipa::path(operation_id = "set_twilio_account", tag = "twilio", security(("bearer" = [])), request_body = TwilioAccountUpdate,
     responses((status = 200, body = TwilioAccount), AuthErrors, InputErrors))]
 #[put("/twilio/account")]
 pub async fn put_account(
     auth: Auth,
     state: web::Data<AppState>,
-    body: web::Json<TwilioAccountUpdate>,
+    body: super::body::Json<TwilioAccountUpdate>,
 ) -> Result<web::Json<TwilioAccount>, AppError> {
     auth.require_admin()?;
     let (body, cfg, public_url) = (body.into_inner(), state.config.twilio.clone(), state.config.public_url.clone());
@@ -92,7 +92,7 @@ pub async fn put_account(
 }
 
 /// Forgets the credentials set through the API; the configuration's apply again. Admin only.
-#[utoipa::path(tag = "twilio", security(("bearer" = [])), responses((status = 204, description = "Cleared"), AuthErrors))]
+#[utoipa::path(operation_id = "delete_twilio_account", tag = "twilio", security(("bearer" = [])), responses((status = 204, description = "Cleared"), AuthErrors))]
 #[delete("/twilio/account")]
 pub async fn delete_account(auth: Auth, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     auth.require_admin()?;
@@ -105,7 +105,7 @@ pub async fn delete_account(auth: Auth, state: web::Data<AppState>) -> Result<Ht
 /// numbers, matched by SID then by number: new ones are added, changed ones updated. Runs in the
 /// background; poll `GET /api/numbers/imports/{id}` for progress and the new/updated/unchanged
 /// counts.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "import_numbers", tag = "numbers", security(("bearer" = [])),
     responses((status = 202, body = NumberImport, description = "Started"), AuthErrors, TwilioErrors))]
 #[post("/numbers/import")]
 pub async fn import(auth: Auth, state: web::Data<AppState>, limiter: web::Data<TwilioLimiter>) -> Result<HttpResponse, AppError> {
@@ -125,7 +125,7 @@ pub async fn import(auth: Auth, state: web::Data<AppState>, limiter: web::Data<T
 }
 
 /// An import's progress and counts.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Import id")),
+#[utoipa::path(operation_id = "get_number_import", tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Import id")),
     responses((status = 200, body = NumberImport), AuthErrors, NotFoundError))]
 #[get("/numbers/imports/{id}")]
 pub async fn get_import(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<NumberImport>, AppError> {
@@ -149,7 +149,7 @@ async fn statuses(state: &AppState, id: Option<i64>, fix: bool) -> Result<Vec<We
 
 /// Whether Twilio's webhook configuration of each number matches this server's
 /// (`CALLBROKER_PUBLIC_URL` + the webhook paths, POST), with the fields that drifted.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_number_webhooks", tag = "numbers", security(("bearer" = [])),
     responses((status = 200, body = Vec<WebhookStatus>), AuthErrors, TwilioErrors))]
 #[get("/numbers/webhooks")]
 pub async fn webhooks_all(
@@ -164,7 +164,7 @@ pub async fn webhooks_all(
 
 /// Sets VoiceUrl/VoiceMethod and StatusCallback/StatusCallbackMethod on every number that
 /// drifted; answers each number's state afterwards.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])),
+#[utoipa::path(operation_id = "configure_all_number_webhooks", tag = "numbers", security(("bearer" = [])),
     responses((status = 200, body = Vec<WebhookStatus>), AuthErrors, TwilioErrors))]
 #[post("/numbers/webhooks/configure")]
 pub async fn configure_all(
@@ -178,7 +178,7 @@ pub async fn configure_all(
 }
 
 /// One number's webhook state.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Number id")),
+#[utoipa::path(operation_id = "get_number_webhooks", tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Number id")),
     responses((status = 200, body = WebhookStatus), AuthErrors, NotFoundError, TwilioErrors))]
 #[get("/numbers/{id}/webhooks")]
 pub async fn webhooks_one(
@@ -194,7 +194,7 @@ pub async fn webhooks_one(
 }
 
 /// Points one number's webhooks at this server when they drifted; answers its state afterwards.
-#[utoipa::path(tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, description = "Number id")),
+#[utoipa::path(operation_id = "configure_number_webhooks", tag = "numbers", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "Number id")),
     responses((status = 200, body = WebhookStatus), AuthErrors, NotFoundError, TwilioErrors))]
 #[post("/numbers/{id}/webhooks/configure")]
 pub async fn configure_one(
@@ -211,11 +211,11 @@ pub async fn configure_one(
 
 /// The call's recording (MP3), streamed through this server so the browser never sees Twilio
 /// credentials. Honours `Range` (answers 206 with `Content-Range`) so a player can seek.
-#[utoipa::path(tag = "calls", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Call id"), ("Range" = Option<String>, Header, description = "e.g. bytes=0-1023")),
+#[utoipa::path(operation_id = "get_call_recording", tag = "calls", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1, description = "Call id"), ("Range" = Option<String>, Header, description = "e.g. bytes=0-1023")),
     responses(
-        (status = 200, description = "The whole recording", content_type = "audio/mpeg", body = Vec<u8>),
-        (status = 206, description = "The requested range", content_type = "audio/mpeg", body = Vec<u8>),
+        (status = 200, description = "The whole recording", content_type = "audio/mpeg", body = inline(super::Binary)),
+        (status = 206, description = "The requested range", content_type = "audio/mpeg", body = inline(super::Binary)),
         (status = 416, description = "Range not satisfiable", body = callbroker_wire::ErrorBody),
         AuthErrors, NotFoundError, TwilioErrors))]
 #[get("/calls/{id}/recording")]

@@ -13,7 +13,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Lists users (admin only).
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(PageParams, UserFilter),
+#[utoipa::path(operation_id = "list_users", tag = "users", security(("bearer" = [])), params(PageParams, UserFilter),
     responses((status = 200, body = Page<User>), AuthErrors, InputErrors))]
 #[get("/users")]
 pub async fn list(
@@ -28,10 +28,10 @@ pub async fn list(
 }
 
 /// Creates a user (admin only). Publisher users are bound to one publisher.
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUser,
+#[utoipa::path(operation_id = "create_user", tag = "users", security(("bearer" = [])), request_body = NewUser,
     responses((status = 201, body = User), AuthErrors, InputErrors))]
 #[post("/users")]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewUser>) -> Result<HttpResponse, AppError> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::Json<NewUser>) -> Result<HttpResponse, AppError> {
     auth.require_admin()?;
     let body = body.into_inner();
     let user = state.db.write(move |c| store::create(c, &body)).await?;
@@ -40,7 +40,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<NewU
 }
 
 /// One user (admin only).
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path, description = "User id")),
+#[utoipa::path(operation_id = "get_user", tag = "users", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "User id")),
     responses((status = 200, body = User), AuthErrors, NotFoundError))]
 #[get("/users/{id}")]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<User>, AppError> {
@@ -55,14 +55,14 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 /// A new password ends every session of the user (their tokens are refused from then on, and
 /// their event streams close). A new role revokes the API keys the user created that the new role
 /// could not create (see `POST /api/api-keys`).
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path, description = "User id")),
+#[utoipa::path(operation_id = "update_user", tag = "users", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "User id")),
     request_body = UserPatch, responses((status = 200, body = User), AuthErrors, NotFoundError, InputErrors))]
 #[patch("/users/{id}")]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<UserPatch>,
+    body: super::body::Json<UserPatch>,
 ) -> Result<web::Json<User>, AppError> {
     auth.require_admin()?;
     let (id, patch) = (id.into_inner(), body.into_inner());
@@ -82,7 +82,7 @@ pub async fn update(
 
 /// Deletes a user (admin only), revoking the API keys they created. The last admin cannot be
 /// deleted.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path, description = "User id")),
+#[utoipa::path(operation_id = "delete_user", tag = "users", security(("bearer" = [])), params(("id" = i64, Path, minimum = 1, description = "User id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError, InputErrors))]
 #[delete("/users/{id}")]
 pub async fn remove(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {

@@ -135,7 +135,7 @@ fn twiml_or_error(webhook: &str, result: Result<Answer, AppError>, req: &HttpReq
 
 /// A call arrives: Callbroker finds the campaign by the dialled number, picks a buyer and answers
 /// TwiML (greeting, then `<Dial>` to the buyer with recording), or the busy message.
-#[utoipa::path(tag = "webhooks",
+#[utoipa::path(operation_id = "twilio_voice_webhook", security(), tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Twilio's voice webhook parameters (CallSid, From, To, FromState, ...)"),
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
     responses(
@@ -154,7 +154,7 @@ pub async fn voice(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
 
 /// The outcome of one `<Dial>` attempt: fails over to the next buyer when the attempt was busy,
 /// unanswered or failed; otherwise hangs up.
-#[utoipa::path(tag = "webhooks",
+#[utoipa::path(operation_id = "twilio_dial_webhook", security(), tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "DialCallStatus, DialCallSid, DialCallDuration, ..."),
     params(("leg" = i64, Query, description = "The attempt (buyer leg) this answers for"),
            ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
@@ -174,7 +174,7 @@ pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
 }
 
 /// Status callbacks of the inbound call, or of a buyer leg (`?leg=`).
-#[utoipa::path(tag = "webhooks",
+#[utoipa::path(operation_id = "twilio_status_webhook", security(), tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "CallSid, CallStatus, CallDuration, SequenceNumber, Timestamp, ..."),
     params(("leg" = Option<i64>, Query, description = "Set on buyer-leg callbacks"),
            ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
@@ -194,7 +194,7 @@ pub async fn status(req: HttpRequest, body: web::Bytes, state: web::Data<AppStat
 }
 
 /// The recording of a call is ready (or failed).
-#[utoipa::path(tag = "webhooks",
+#[utoipa::path(operation_id = "twilio_recording_webhook", security(), tag = "webhooks",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration, ..."),
     params(("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
     responses(

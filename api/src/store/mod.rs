@@ -21,19 +21,21 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::error::{Error, FieldErrors};
 
 pub const MAX_PER_PAGE: i64 = 500;
+/// The last page a list serves (500 million records at the largest pages); declared in the
+/// document (`PageParams`).
+pub const MAX_PAGE: i64 = 1_000_000;
 
 /// Checks paging parameters; returns (offset, limit).
 pub fn paging(p: &PageParams) -> Result<(i64, i64), Error> {
     let mut errors = FieldErrors::new();
-    if p.page < 1 {
-        errors.add("page", "must be at least 1");
+    if !(1..=MAX_PAGE).contains(&p.page) {
+        errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
     }
     if !(1..=MAX_PER_PAGE).contains(&p.per_page) {
         errors.add("per_page", format!("must be between 1 and {MAX_PER_PAGE}"));
     }
     errors.into_result()?;
-    let offset = (p.page - 1).checked_mul(p.per_page).ok_or_else(|| Error::field("page", "is too large"))?;
-    Ok((offset, p.per_page))
+    Ok(((p.page - 1) * p.per_page, p.per_page))
 }
 
 pub fn page<T>(items: Vec<T>, total: i64, p: &PageParams) -> Page<T> {
