@@ -42,7 +42,7 @@ impl AllowList {
     /// Whether `host` (as written in a URL) is allowed whatever it resolves to.
     pub fn allows_host(&self, host: &str) -> bool {
         let host = normal_host(host);
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 
     /// Whether `ip` may be reached: a public address, or one in an allowed range.
