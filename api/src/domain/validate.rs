@@ -229,7 +229,7 @@ mod tests {
     fn recording_sids() {
         let good = format!("RE{}", "0123456789abcdef".repeat(2));
         assert_eq!(recording_sid(&good), Ok(good.as_str()));
-        assert!(recording_sid(&good.to_uppercase().replacen("RE", "RE", 1)).is_ok(), "upper-case hex");
+        assert!(recording_sid(&good.to_uppercase()).is_ok(), "upper-case hex");
         assert!(recording_sid(&good[..33]).is_err(), "31 digits");
         assert!(recording_sid(&format!("{good}0")).is_err(), "33 digits");
         assert!(recording_sid(&good.replacen("RE", "CA", 1)).is_err());
