@@ -234,7 +234,15 @@ mod tests {
     #[test]
     fn twilio_requests_limited_per_principal() {
         let l = TwilioLimiter::new(2);
-        let who = |kind, id| Auth { kind, id, role: callbroker_wire::Role::Operator, publisher_id: None };
+        let who = |kind, id| Auth {
+            kind,
+            id,
+            role: callbroker_wire::Role::Operator,
+            publisher_id: None,
+            token_version: 0,
+            expires_at: None,
+            grantor: None,
+        };
         let (user, key) = (who(PrincipalKind::User, 1), who(PrincipalKind::ApiKey, 1));
         assert!(l.check(&user).is_ok());
         assert!(l.check(&user).is_ok());
