@@ -37,22 +37,28 @@ fn non_negative(v: i32) -> u32 {
 }
 
 /// The buyer slots this instance is claiming at this moment (between routing a call and the
-/// commit that claims its slot), per buyer.
+/// commit that claims its slot), per buyer, with the call each claim is for.
 #[derive(Debug, Default)]
-pub struct Claiming(std::sync::Mutex<HashMap<i64, u32>>);
+pub struct Claiming(std::sync::Mutex<HashMap<i64, Vec<String>>>);
 
 impl Claiming {
-    /// The claims under way now.
-    pub fn now(&self) -> HashMap<i64, u32> {
-        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    /// The claims under way now, per buyer, other than those for the call `sid`: copies of one
+    /// call routed at the same moment must see the same buyers free (only one of them commits,
+    /// and the others answer as it did), not each other's claims.
+    pub fn now(&self, sid: Option<&str>) -> HashMap<i64, u32> {
+        let Ok(m) = self.0.lock() else { return HashMap::new() };
+        m.iter()
+            .map(|(buyer, calls)| (*buyer, calls.iter().filter(|c| Some(c.as_str()) != sid).count() as u32))
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 
-    /// Notes a claim of `buyer`'s slot until the returned guard is dropped.
-    pub fn hold(&self, buyer: i64) -> Held<'_> {
+    /// Notes a claim of `buyer`'s slot for the call `sid` until the returned guard is dropped.
+    pub fn hold(&self, buyer: i64, sid: &str) -> Held<'_> {
         if let Ok(mut m) = self.0.lock() {
-            *m.entry(buyer).or_default() += 1;
+            m.entry(buyer).or_default().push(sid.to_string());
         }
-        Held { claiming: self, buyer }
+        Held { claiming: self, buyer, sid: sid.to_string() }
     }
 }
 
@@ -60,14 +66,17 @@ impl Claiming {
 pub struct Held<'a> {
     claiming: &'a Claiming,
     buyer: i64,
+    sid: String,
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         if let Ok(mut m) = self.claiming.0.lock() {
-            if let Some(n) = m.get_mut(&self.buyer) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
+            if let Some(calls) = m.get_mut(&self.buyer) {
+                if let Some(i) = calls.iter().position(|c| *c == self.sid) {
+                    calls.swap_remove(i);
+                }
+                if calls.is_empty() {
                     m.remove(&self.buyer);
                 }
             }

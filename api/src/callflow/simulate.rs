@@ -31,7 +31,7 @@ pub fn simulate(
     };
     let since = now.naive_utc() - chrono::Duration::seconds(ctx.routing.repeat_window_secs);
     let loads = calls::loads(conn, Some(campaign.row.id), caller, since)?;
-    let loaded = candidates::load(&dir, campaign, &loads.loads, &ctx.claiming.now(), now)?;
+    let loaded = candidates::load(&dir, campaign, &loads.loads, &ctx.claiming.now(None), now)?;
     let info = CallInfo {
         caller: caller.to_string(),
         dialled: number.to_string(),

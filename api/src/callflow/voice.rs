@@ -179,7 +179,7 @@ pub(super) fn route_attempt(
     now: DateTime<Utc>,
     loads: &Loads,
 ) -> Result<Attempt, Error> {
-    let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(), now)?;
+    let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(Some(&e.call.call_sid)), now)?;
     let info = CallInfo {
         caller: e.call.caller.clone(),
         dialled: e.call.dialled.clone(),
@@ -206,7 +206,7 @@ pub(super) fn route_attempt(
         claiming.call.attempts = attempt;
         claiming.call.outcome = Outcome::Routed;
         claiming.call.updated_at = t;
-        let held = run.ctx.claiming.hold(buyer_id);
+        let held = run.ctx.claiming.hold(buyer_id, &e.call.call_sid);
         let committed = run.commit(&claiming);
         drop(held);
         match committed? {
