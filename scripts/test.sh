@@ -12,6 +12,8 @@ scripts/fuzz-setup.sh
 scripts/contract-setup.sh
 rm -f "${CARGO_TARGET_DIR:-target}/reliability/results.jsonl"
 status=0
+# Formatting first: rustfmt.toml sets the width; a diff fails the run.
+cargo fmt --all --check || status=$?
 cargo test --no-fail-fast || status=$?
 # Built by `cargo test` (a binary of the tests package), so no second build with other features.
 "${CARGO_TARGET_DIR:-target}/debug/reliability-summary" || status=$?
