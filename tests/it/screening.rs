@@ -385,6 +385,8 @@ async fn blocked_calls_never_claim_a_slot_and_are_counted(app: TestApp) {
     let (c, buyers) =
         campaign(&app, "Slots", NUMBER, &[buyer("Solo", "+14155550101", json!({"max_concurrent_calls": 1}))], json!({})).await;
     app.create("/api/blocklist", json!({"number": "+1900"})).await;
+    // Announced live as it is recorded: blocked, with its rule and tags.
+    let mut stream = app.sse(&app.admin_token, callbroker_tests::sse::TokenIn::Header, None).await;
     for i in 0..5 {
         let sid = format!("CAK{i}");
         let a = app.incoming_call(&sid, &format!("+1900555{i:04}"), NUMBER, &[]).await;
@@ -392,6 +394,11 @@ async fn blocked_calls_never_claim_a_slot_and_are_counted(app: TestApp) {
         // Twilio reports the rejected call as busy.
         assert_eq!(app.call_status(&sid, "busy", 1, None).await.status, 204);
     }
+    let created = stream.take(1).await.remove(0);
+    assert_eq!(created.call.call_sid, "CAK0");
+    assert_eq!(created.call.outcome, "blocked");
+    assert_eq!(created.call.blocked_by.as_deref(), Some("blocklist"));
+    assert_eq!(created.call.tags.get("AreaCode").map(String::as_str), Some("900"));
     // The only slot is still free.
     let routed = app.incoming_call("CAK9", "+12015550123", NUMBER, &[]).await;
     assert_eq!(routed.dialled_number().as_deref(), Some("+14155550101"), "{routed:?}");

@@ -89,18 +89,23 @@ fn new_call(v: &VoiceWebhook, dir: &Directory, t: NaiveDateTime) -> NewCall {
     }
 }
 
+/// The campaign of the dialled number.
+fn dialled_campaign(v: &VoiceWebhook, dir: &Directory) -> Option<i64> {
+    dir.number(&v.to).and_then(|n| n.campaign_id)
+}
+
 /// A new inbound call.
 pub fn on_voice(run: &mut Run<'_>, v: &VoiceWebhook, now: DateTime<Utc>) -> Result<Answer, Error> {
     let t = now.naive_utc();
     let window = run.ctx.routing.repeat_window_secs;
     let repeat_since = t - chrono::Duration::seconds(window);
     let mut dir = run.ctx.directory.get();
-    let mut campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
+    let mut campaign = routed_campaign_of(&dir, dialled_campaign(v, &dir));
     let (call_id, mut loads) = calls::prepare_call(run.conn, campaign, &v.from, &lookback(&dir, campaign, now, window))?;
     if loads.directory_version > dir.version {
         // The directory changed since this instance read it.
         dir = run.ctx.directory.at_least(run.conn, loads.directory_version)?;
-        campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
+        campaign = routed_campaign_of(&dir, dialled_campaign(v, &dir));
         loads = calls::loads(run.conn, campaign, &v.from, &lookback(&dir, campaign, now, window))?;
     }
     // Screened once, on this first read: the call is not recorded yet, so the history is the
