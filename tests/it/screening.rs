@@ -77,7 +77,7 @@ async fn blocked_by(app: &TestApp, sid: &str) -> Option<String> {
 }
 
 /// The verdict reason of `buyer_id` in the call's first routing entry.
-fn verdict<'a>(detail: &'a Value, buyer_id: i64) -> &'a Value {
+fn verdict(detail: &Value, buyer_id: i64) -> &Value {
     let routing = events_of(detail, "routing");
     let verdicts = &routing.first().expect("a routing entry")["data"]["decision"]["verdicts"];
     verdicts.as_array().and_then(|v| v.iter().find(|v| v["buyer_id"] == buyer_id)).map(|v| &v["reason"]).expect("a verdict")
