@@ -18,6 +18,7 @@ mod outbound;
 mod postbacks;
 mod report_stream;
 mod scale;
+mod screening;
 mod secrets;
 mod twilio_account;
 mod validation;

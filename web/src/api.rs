@@ -247,7 +247,11 @@ pub async fn calls(page: PageParams, filter: &CallFilter) -> ApiResult<Page<Call
             .opt("outcome", filter.outcome.as_ref())
             .opt("from", utc(filter.from))
             .opt("to", utc(filter.to))
-            .0,
+            .opt("blocked_by", filter.blocked_by.map(|r| r.as_str()))
+            .0
+            .into_iter()
+            .chain(filter.tag.iter().map(|t| ("tag".to_string(), t.clone())))
+            .collect(),
     )
     .await
 }
@@ -281,6 +285,8 @@ fn analytics_query(q: &AnalyticsQuery) -> Vec<(String, String)> {
         GroupBy::Buyer => "buyer",
         GroupBy::Publisher => "publisher",
         GroupBy::Number => "number",
+        GroupBy::Tag => "tag",
+        GroupBy::BlockedBy => "blocked_by",
     });
     let bucket = q.bucket.map(|b| match b {
         Bucket::Hour => "hour",
@@ -295,6 +301,7 @@ fn analytics_query(q: &AnalyticsQuery) -> Vec<(String, String)> {
         .opt("bucket", bucket)
         .opt("campaign_id", q.campaign_id)
         .opt("publisher_id", q.publisher_id)
+        .opt("tag", q.tag.as_ref())
         .0
 }
 pub async fn summary(q: &AnalyticsQuery) -> ApiResult<Summary> {

@@ -11,6 +11,13 @@ pub enum GroupBy {
     Buyer,
     Publisher,
     Number,
+    // ---- screening (issue 22) ----
+    /// The value of the call tag named by `tag` (groups carry `key`, the value; calls without
+    /// the tag have none).
+    Tag,
+    /// The screening rule that blocked the call (groups carry `key`, the rule; unblocked calls
+    /// have none).
+    BlockedBy,
 }
 
 /// Time-series bucket width, in the requested time zone.
@@ -52,6 +59,10 @@ pub struct AnalyticsQuery {
     pub publisher_id: Option<i64>,
     #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub number_id: Option<i64>,
+    // ---- screening (issue 22) ----
+    /// The tag to group by with `group_by=tag` (required then, else 422 naming `tag`): a name of
+    /// 1 to 64 letters, digits, `_`, `-` or `.`.
+    pub tag: Option<String>,
 }
 
 /// Figures over a set of settled calls. Amounts are integer micro-units of the response's
@@ -66,6 +77,9 @@ pub struct Metrics {
     pub duplicates: i64,
     /// Calls no buyer could take.
     pub no_buyer: i64,
+    /// Calls blocked by screening before any buyer rang (counted in `calls`, never on a buyer).
+    #[serde(default)]
+    pub blocked: i64,
     /// qualified / calls (0 when there are no calls).
     pub conversion_rate: f64,
     /// Seconds talked with buyers.
@@ -98,6 +112,9 @@ pub struct Metrics {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupMetrics {
     pub id: Option<i64>,
+    /// The group's text key when grouping by `tag` (the tag's value) or `blocked_by` (the rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub metrics: Metrics,
 }
 
@@ -124,6 +141,9 @@ pub struct TimeseriesPoint {
     pub local_start: String,
     /// Present when `group_by` is set.
     pub id: Option<i64>,
+    /// The group's text key when grouping by `tag` or `blocked_by`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub metrics: Metrics,
 }
 

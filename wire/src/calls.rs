@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::routing::Decision;
+use crate::screening::{Block, Tags};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -27,8 +28,9 @@ pub struct Call {
     /// `no-answer`, `failed`, `canceled`.
     pub status: String,
     /// What Callbroker did with it: `routed` (a buyer is being rung), `connected`, `no_buyer`,
-    /// `unknown_number`, `campaign_paused`, `abandoned` (caller hung up before a buyer answered),
-    /// `failed` (every attempt failed).
+    /// `unknown_number`, `campaign_paused`, `blocked` (screened out before any buyer rang: see
+    /// `blocked_by`), `abandoned` (caller hung up before a buyer answered), `failed` (every
+    /// attempt failed).
     pub outcome: String,
     /// Buyers tried.
     pub attempts: i32,
@@ -64,6 +66,14 @@ pub struct Call {
     // ---- money (issue 5) ----
     /// Set once the call is final and its buyer leg's length is known.
     pub money: Option<CallMoney>,
+    // ---- screening (issue 22) ----
+    /// The call's tags (Twilio's caller data when it arrived, later steps' answers).
+    #[serde(default)]
+    pub tags: Tags,
+    /// The screening rule that blocked the call (`blocklist`, `anonymous`, `attestation`,
+    /// `repeat`, `qualified_repeat`, `rate_limit`); absent unless `outcome` is `blocked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
 }
 
 /// What a completed call earned and cost, under the rule in force when it was settled.
@@ -180,6 +190,14 @@ pub struct CallFilter {
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    // ---- screening (issue 22) ----
+    /// Tag conditions, all of which must hold; repeat the parameter for several. `NAME:VALUE`:
+    /// the tag `NAME` equals `VALUE` (everything after the first `:`); `NAME`: the call has the
+    /// tag. E.g. `tag=FromState:CA&tag=AreaCode`.
+    #[serde(default)]
+    pub tag: Vec<String>,
+    /// Calls blocked by this screening rule (implies `outcome=blocked`).
+    pub blocked_by: Option<crate::screening::BlockRule>,
 }
 
 /// A hypothetical call for the routing simulator.
@@ -189,7 +207,7 @@ pub struct CallFilter {
 pub struct SimulateRequest {
     /// The tracking number dialled (E.164).
     pub number: String,
-    /// The caller's number (E.164).
+    /// The caller's number (E.164), or what Twilio sends for a withheld one (e.g. `Anonymous`).
     pub caller: String,
     /// The caller's state as Twilio would send it; derived from the area code when absent.
     #[serde(default)]
@@ -197,15 +215,31 @@ pub struct SimulateRequest {
     /// When the call happens (default: now).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
+    // ---- screening (issue 22) ----
+    /// Twilio's `StirVerstat` for the call (e.g. `TN-Validation-Passed-B`); absent: not sent.
+    #[serde(default)]
+    pub stir_verstat: Option<String>,
+    /// Further tags the call would carry (e.g. an IVR's answers); they add to, and win over,
+    /// the tags the call gets from its caller data.
+    #[serde(default)]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SimulateResponse {
     pub campaign_id: Option<i64>,
-    /// What would happen: `routed`, `no_buyer`, `unknown_number`, `campaign_paused`.
+    /// What would happen: `routed`, `no_buyer`, `unknown_number`, `campaign_paused`, `blocked`.
     pub outcome: String,
     /// The buyer that would be rung first.
     pub buyer_id: Option<i64>,
+    /// Empty when the call is blocked (no buyer is considered).
     pub decision: Decision<'static>,
+    // ---- screening (issue 22) ----
+    /// The screening rule that would block the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Block>,
+    /// The tags the call would carry, as the routing saw them.
+    #[serde(default)]
+    pub tags: Tags,
 }

@@ -2,6 +2,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::screening::{Screening, ScreeningPatch, TagRule};
 use crate::{Day, Status};
 
 pub const DEFAULT_GREETING: &str = "Please hold while we connect you";
@@ -33,6 +34,10 @@ pub struct Campaign {
     pub money: MoneyRules,
     /// Per-publisher payout overrides.
     pub publishers: Vec<CampaignPublisher>,
+    // ---- screening (issue 22) ----
+    /// Who is blocked before any buyer rings (the blocklist is its own resource).
+    #[serde(default)]
+    pub screening: Screening,
 }
 
 /// A campaign's money rules. Amounts are integer micro-units (millionths) of `currency`.
@@ -102,6 +107,10 @@ pub struct CampaignBuyer {
     /// The buyer's qualification buffer (seconds), overriding the campaign's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buffer_secs: Option<i32>,
+    // ---- screening (issue 22) ----
+    /// Tag rules on this campaign, replacing the buyer's own (`[]`: none); absent: the buyer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_rules: Option<Vec<TagRule>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +140,10 @@ pub struct NewCampaign {
     /// Per-publisher payout overrides.
     #[serde(default)]
     pub publishers: Vec<CampaignPublisher>,
+    // ---- screening (issue 22) ----
+    /// Default: nobody is screened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningPatch>,
 }
 
 /// Partial update; absent fields are left alone. `buyers`, when present, replaces the assignments.
@@ -157,6 +170,10 @@ pub struct CampaignPatch {
     /// When present, replaces the per-publisher payout overrides.
     #[serde(default)]
     pub publishers: Option<Vec<CampaignPublisher>>,
+    // ---- screening (issue 22) ----
+    /// Changes to the screening; absent fields keep their value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningPatch>,
 }
 
 // ---------------------------------------------------------------- buyers
@@ -200,6 +217,11 @@ pub struct Buyer {
     pub denied_states: Vec<String>,
     /// Repeat callers go back to this buyer when it is eligible.
     pub sticky_repeat_callers: bool,
+    // ---- screening (issue 22) ----
+    /// The buyer takes a call only when every rule holds for the call's tags (an assignment's
+    /// own rules replace these on its campaign).
+    #[serde(default)]
+    pub tag_rules: Vec<TagRule>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -243,6 +265,10 @@ pub struct NewBuyer {
     /// Default true.
     #[serde(default)]
     pub sticky_repeat_callers: Option<bool>,
+    // ---- screening (issue 22) ----
+    /// Default: none (every call).
+    #[serde(default)]
+    pub tag_rules: Vec<TagRule>,
 }
 
 /// Partial update; absent fields are left alone, `null` clears an optional cap.
@@ -280,6 +306,10 @@ pub struct BuyerPatch {
     pub denied_states: Option<Vec<String>>,
     #[serde(default)]
     pub sticky_repeat_callers: Option<bool>,
+    // ---- screening (issue 22) ----
+    /// When present, replaces the tag rules.
+    #[serde(default)]
+    pub tag_rules: Option<Vec<TagRule>>,
 }
 
 // ---------------------------------------------------------------- publishers

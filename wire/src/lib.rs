@@ -11,6 +11,7 @@ pub mod directory;
 pub mod live;
 pub mod routing;
 pub mod schedule;
+pub mod screening;
 pub mod twilio;
 
 pub use analytics::*;
@@ -21,4 +22,5 @@ pub use directory::*;
 pub use live::*;
 pub use routing::*;
 pub use schedule::{ClockTime, Day, WeeklySchedule, Window};
+pub use screening::*;
 pub use twilio::*;

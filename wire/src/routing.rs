@@ -68,6 +68,22 @@ pub enum Reason {
     DailyCap { count: u32, cap: u32 },
     /// The cap for the current local month is used up.
     MonthlyCap { count: u32, cap: u32 },
+    // ---- screening (issue 22) ----
+    /// The buyer's tag rule number `index` (0-based, in its list) does not hold: the call's
+    /// `tag` is `actual` (absent: the call has no such tag), the rule wants `op` `value`
+    /// (`value` as JSON text, absent for `exists` / `missing`).
+    TagRule {
+        index: u32,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        tag: Cow<'static, str>,
+        op: crate::screening::TagOp,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        actual: Option<String>,
+    },
+    /// The campaign sends repeat callers only to the buyer of their last call, `buyer_id`.
+    NotRepeatBuyer { buyer_id: i64 },
 }
 
 impl Reason {
@@ -110,6 +126,20 @@ impl Reason {
             }
             Reason::MonthlyCap { count, cap } => {
                 format!("Skipped: monthly cap reached ({count} of {cap} calls this month).")
+            }
+            Reason::TagRule { index, tag, op, value, actual } => {
+                let wants = match value {
+                    Some(v) => format!("{} {v}", op.as_str()),
+                    None => op.as_str().to_string(),
+                };
+                let has = match actual {
+                    Some(a) => format!("the call's {tag} is {a:?}"),
+                    None => format!("the call has no {tag} tag"),
+                };
+                format!("Skipped: tag rule #{} ({tag} {wants}) does not hold: {has}.", index + 1)
+            }
+            Reason::NotRepeatBuyer { buyer_id } => {
+                format!("Skipped: this repeat caller goes only to buyer {buyer_id}, which took its last call.")
             }
         }
     }
@@ -253,6 +283,9 @@ mod tests {
             Reason::HourlyCap { count: 5, cap: 5 },
             Reason::DailyCap { count: 5, cap: 5 },
             Reason::MonthlyCap { count: 5, cap: 5 },
+            Reason::TagRule { index: 0, tag: "FromState".into(), op: crate::TagOp::In, value: Some(r#"["CA","NY"]"#.into()), actual: None },
+            Reason::TagRule { index: 2, tag: "Age".into(), op: crate::TagOp::Gte, value: Some("65".into()), actual: Some("40".into()) },
+            Reason::NotRepeatBuyer { buyer_id: 7 },
         ];
         for r in &all {
             let s = r.describe();

@@ -186,6 +186,8 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
         GroupBy::Buyer => ("Buyer", &names.buyers),
         GroupBy::Publisher => ("Publisher", &names.publishers),
         GroupBy::Number => ("Number", &numbers),
+        // Text keys (a tag's value, a blocking rule): not offered on this page yet.
+        GroupBy::Tag | GroupBy::BlockedBy => ("Group", &numbers),
     };
     let name = |id: Option<i64>| match id {
         None => "(none)".to_owned(),

@@ -182,6 +182,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states: Some(allowed_states),
                         denied_states: Some(denied_states),
                         sticky_repeat_callers: Some(sticky_repeat_callers),
+                        tag_rules: None,
                     };
                     api::update_buyer(id, &patch).await
                 }
@@ -201,6 +202,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states,
                         denied_states,
                         sticky_repeat_callers: Some(sticky_repeat_callers),
+                        tag_rules: vec![],
                     };
                     api::create_buyer(&new).await
                 }

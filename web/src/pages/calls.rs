@@ -40,6 +40,8 @@ pub fn Calls() -> impl IntoView {
             outcome: opt_text(&outcome.get()),
             from: date_start(&from.get()),
             to: date_start(&to.get()).map(|d| d + chrono::Duration::days(1)),
+            tag: vec![],
+            blocked_by: None,
         };
         let page = PageParams { page: page.get(), per_page: 25 };
         async move { api::calls(page, &filter).await }

@@ -139,7 +139,9 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                 Some(buyer_id) if assigned.iter().any(|a: &CampaignBuyer| a.buyer_id == buyer_id) => {
                     c.fail(&format!("buyers[{i}].buyer_id"), "is already assigned")
                 }
-                Some(buyer_id) => assigned.push(CampaignBuyer { buyer_id, priority, weight, revenue_micros: None, buffer_secs: None }),
+                Some(buyer_id) => {
+                    assigned.push(CampaignBuyer { buyer_id, priority, weight, revenue_micros: None, buffer_secs: None, tag_rules: None })
+                }
                 None => c.fail(&format!("buyers[{i}].buyer_id"), "choose a buyer"),
             }
         }
@@ -159,6 +161,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         transcribe: None,
                         money: Default::default(),
                         publishers: None,
+                        screening: None,
                     };
                     api::update_campaign(id, &patch).await
                 }
@@ -172,6 +175,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         transcribe: false,
                         money: Default::default(),
                         publishers: vec![],
+                        screening: None,
                     };
                     api::create_campaign(&new).await
                 }

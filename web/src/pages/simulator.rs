@@ -46,7 +46,16 @@ pub fn Simulator() -> impl IntoView {
         }
         result.set(None);
         spawn_local(async move {
-            match api::simulate(&SimulateRequest { number: number_v, caller: caller_v, state: state_v, at: at_v }).await {
+            match api::simulate(&SimulateRequest {
+                number: number_v,
+                caller: caller_v,
+                state: state_v,
+                at: at_v,
+                stir_verstat: None,
+                tags: Default::default(),
+            })
+            .await
+            {
                 Ok(r) => {
                     form.done("");
                     form.saved.set(None);
