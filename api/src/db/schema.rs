@@ -57,6 +57,10 @@ diesel::table! {
         sticky_repeat_callers -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        // Buyer acceptance: whisper and "press 1 to accept".
+        whisper -> Nullable<Text>,
+        require_accept -> Bool,
+        accept_timeout_secs -> Integer,
     }
 }
 
@@ -68,6 +72,10 @@ diesel::table! {
         weight -> Nullable<Integer>,
         revenue_micros -> Nullable<BigInt>,
         buffer_secs -> Nullable<Integer>,
+        // Buyer acceptance overrides.
+        whisper -> Nullable<Text>,
+        require_accept -> Nullable<Bool>,
+        accept_timeout_secs -> Nullable<Integer>,
     }
 }
 
@@ -234,6 +242,8 @@ diesel::table! {
         expires_at -> Timestamp,
         counted -> Bool,
         counted_connected -> Bool,
+        accept_required -> Bool,
+        accepted_at -> Nullable<Timestamp>,
     }
 }
 

@@ -29,6 +29,9 @@ pub struct BuyerRow {
     pub created_at: chrono::NaiveDateTime,
     #[diesel(deserialize_as = crate::db::stamp::Stamp)]
     pub updated_at: chrono::NaiveDateTime,
+    pub whisper: Option<String>,
+    pub require_accept: bool,
+    pub accept_timeout_secs: i32,
 }
 
 impl BuyerRow {
@@ -61,6 +64,9 @@ impl BuyerRow {
             cap_monthly: self.cap_monthly,
             timezone: self.timezone,
             sticky_repeat_callers: self.sticky_repeat_callers,
+            whisper: self.whisper,
+            require_accept: self.require_accept,
+            accept_timeout_secs: self.accept_timeout_secs,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         })
@@ -85,6 +91,9 @@ pub struct BuyerValues {
     pub allowed_states: String,
     pub denied_states: String,
     pub sticky_repeat_callers: bool,
+    pub whisper: Option<String>,
+    pub require_accept: bool,
+    pub accept_timeout_secs: i32,
 }
 
 /// Every field of a buyer before validation.
@@ -101,6 +110,9 @@ struct Draft<'a> {
     allowed_states: &'a [String],
     denied_states: &'a [String],
     sticky: bool,
+    whisper: Option<&'a str>,
+    require_accept: bool,
+    accept_timeout_secs: i32,
 }
 
 impl BuyerValues {
@@ -130,6 +142,16 @@ impl BuyerValues {
         if let Some(both) = allowed.iter().find(|s| denied.contains(s)) {
             errors.add("denied_states", format!("{both} is both allowed and denied"));
         }
+        let whisper = match d.whisper.map(validate::whisper).transpose() {
+            Ok(w) => w.filter(|w| !w.is_empty()),
+            Err(e) => {
+                errors.add("whisper", e);
+                None
+            }
+        };
+        if let Err(e) = validate::accept_timeout(d.accept_timeout_secs) {
+            errors.add("accept_timeout_secs", e);
+        }
         errors.into_result()?;
         Ok(Self {
             name,
@@ -146,6 +168,9 @@ impl BuyerValues {
             allowed_states: to_json(&allowed),
             denied_states: to_json(&denied),
             sticky_repeat_callers: d.sticky,
+            whisper,
+            require_accept: d.require_accept,
+            accept_timeout_secs: d.accept_timeout_secs,
         })
     }
 
@@ -163,6 +188,9 @@ impl BuyerValues {
             allowed_states: &n.allowed_states,
             denied_states: &n.denied_states,
             sticky: n.sticky_repeat_callers.unwrap_or(true),
+            whisper: n.whisper.as_deref(),
+            require_accept: n.require_accept.unwrap_or(false),
+            accept_timeout_secs: n.accept_timeout_secs.unwrap_or(callbroker_wire::DEFAULT_ACCEPT_TIMEOUT_SECS),
         })
     }
 
@@ -187,6 +215,12 @@ impl BuyerValues {
             allowed_states: p.allowed_states.as_deref().unwrap_or(&allowed),
             denied_states: p.denied_states.as_deref().unwrap_or(&denied),
             sticky: p.sticky_repeat_callers.unwrap_or(row.sticky_repeat_callers),
+            whisper: match &p.whisper {
+                Some(set) => set.as_deref(),
+                None => row.whisper.as_deref(),
+            },
+            require_accept: p.require_accept.unwrap_or(row.require_accept),
+            accept_timeout_secs: p.accept_timeout_secs.unwrap_or(row.accept_timeout_secs),
         })
     }
 }

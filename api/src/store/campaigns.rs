@@ -70,6 +70,38 @@ pub struct AssignmentRow {
     pub weight: Option<i32>,
     pub revenue_micros: Option<i64>,
     pub buffer_secs: Option<i32>,
+    pub whisper: Option<String>,
+    pub require_accept: Option<bool>,
+    pub accept_timeout_secs: Option<i32>,
+}
+
+impl AssignmentRow {
+    fn new(campaign_id: i64, a: &CampaignBuyer) -> AssignmentRow {
+        AssignmentRow {
+            campaign_id,
+            buyer_id: a.buyer_id,
+            priority: a.priority,
+            weight: a.weight,
+            revenue_micros: a.revenue_micros,
+            buffer_secs: a.buffer_secs,
+            whisper: a.whisper.clone(),
+            require_accept: a.require_accept,
+            accept_timeout_secs: a.accept_timeout_secs,
+        }
+    }
+
+    fn into_wire(self) -> CampaignBuyer {
+        CampaignBuyer {
+            buyer_id: self.buyer_id,
+            priority: self.priority,
+            weight: self.weight,
+            revenue_micros: self.revenue_micros,
+            buffer_secs: self.buffer_secs,
+            whisper: self.whisper,
+            require_accept: self.require_accept,
+            accept_timeout_secs: self.accept_timeout_secs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, AsChangeset, Insertable)]
@@ -159,9 +191,21 @@ fn check_publishers(list: &[CampaignPublisher], errors: &mut FieldErrors) {
     }
 }
 
-fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
+/// Checks the assignments and returns them normalised (a whisper trimmed).
+fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<CampaignBuyer> {
     let mut seen = std::collections::HashSet::new();
+    let mut checked = Vec::with_capacity(list.len());
     for (i, a) in list.iter().enumerate() {
+        let mut a = a.clone();
+        if let Some(w) = &a.whisper {
+            match validate::whisper(w) {
+                Ok(w) => a.whisper = Some(w),
+                Err(e) => errors.add(format!("buyers[{i}].whisper"), e),
+            }
+        }
+        if let Some(Err(e)) = a.accept_timeout_secs.map(validate::accept_timeout) {
+            errors.add(format!("buyers[{i}].accept_timeout_secs"), e);
+        }
         if !seen.insert(a.buyer_id) {
             errors.add(format!("buyers[{i}].buyer_id"), "is listed twice");
         }
@@ -181,7 +225,9 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
         if let Some(v) = a.buffer_secs {
             check_buffer(v, &format!("buyers[{i}].buffer_secs"), errors);
         }
+        checked.push(a);
     }
+    checked
 }
 
 impl CampaignInput {
@@ -201,9 +247,7 @@ impl CampaignInput {
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
         let greeting = validate::message(greeting).map_err(|e| errors.add("greeting", e)).unwrap_or_default();
         let busy_message = validate::message(busy).map_err(|e| errors.add("busy_message", e)).unwrap_or_default();
-        if let Some(list) = buyers {
-            check_assignments(list, &mut errors);
-        }
+        let buyers = buyers.map(|list| check_assignments(list, &mut errors));
         let m = money_values(money, money_patch, &mut errors);
         if let Some(list) = publishers {
             check_publishers(list, &mut errors);
@@ -223,7 +267,7 @@ impl CampaignInput {
                 show_full_caller: m.show_full_caller,
                 transcribe,
             },
-            buyers: buyers.cloned(),
+            buyers,
             publishers: publishers.cloned(),
         })
     }
@@ -288,17 +332,7 @@ fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Ca
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mine = all
-                .iter()
-                .filter(|a| a.campaign_id == r.id)
-                .map(|a| CampaignBuyer {
-                    buyer_id: a.buyer_id,
-                    priority: a.priority,
-                    weight: a.weight,
-                    revenue_micros: a.revenue_micros,
-                    buffer_secs: a.buffer_secs,
-                })
-                .collect();
+            let mine = all.iter().filter(|a| a.campaign_id == r.id).map(|a| a.clone().into_wire()).collect();
             let pubs =
                 payouts.iter().filter(|p| p.0 == r.id).map(|p| CampaignPublisher { publisher_id: p.1, payout_micros: p.2 }).collect();
             r.into_wire(mine, pubs)
@@ -324,16 +358,7 @@ fn set_assignments(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignBu
     errors.into_result()?;
     diesel::delete(campaign_buyers::table.filter(campaign_buyers::campaign_id.eq(campaign_id))).execute(conn)?;
     for a in list {
-        diesel::insert_into(campaign_buyers::table)
-            .values(AssignmentRow {
-                campaign_id,
-                buyer_id: a.buyer_id,
-                priority: a.priority,
-                weight: a.weight,
-                revenue_micros: a.revenue_micros,
-                buffer_secs: a.buffer_secs,
-            })
-            .execute(conn)?;
+        diesel::insert_into(campaign_buyers::table).values(AssignmentRow::new(campaign_id, a)).execute(conn)?;
     }
     Ok(())
 }

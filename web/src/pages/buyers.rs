@@ -182,6 +182,9 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states: Some(allowed_states),
                         denied_states: Some(denied_states),
                         sticky_repeat_callers: Some(sticky_repeat_callers),
+                        whisper: None,
+                        require_accept: None,
+                        accept_timeout_secs: None,
                     };
                     api::update_buyer(id, &patch).await
                 }
@@ -201,6 +204,9 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states,
                         denied_states,
                         sticky_repeat_callers: Some(sticky_repeat_callers),
+                        whisper: None,
+                        require_accept: None,
+                        accept_timeout_secs: None,
                     };
                     api::create_buyer(&new).await
                 }
