@@ -107,7 +107,7 @@ fn dial_result(
                 }
                 Attempt::Again | Attempt::Duplicate => return Ok(None),
                 Attempt::NoBuyer(no_buyer) => {
-                    e = no_buyer;
+                    e = *no_buyer;
                     set_outcome(&mut e, Outcome::Failed);
                     Answer::SayHangup(c.row.busy_message.clone())
                 }

@@ -114,7 +114,8 @@ fn answer_new_call(
                 let greeting = Some(c.row.greeting.clone());
                 return Ok(Step::Answer(Answer::Dial { greeting, leg_id, buyer_number, caller_id: v.from.clone(), whisper }));
             }
-            Attempt::NoBuyer(mut e) => {
+            Attempt::NoBuyer(e) => {
+                let mut e = *e;
                 e.call.outcome = Outcome::NoBuyer;
                 (e, Answer::SayHangup(c.row.busy_message.clone()))
             }
@@ -154,7 +155,7 @@ pub(super) enum Attempt {
     /// (`whisper`: its agent hears a whisper, or must accept, on answering).
     Claimed { leg_id: i64, buyer_number: String, whisper: bool },
     /// No buyer had a free slot: the change (with the routing log) is returned unwritten.
-    NoBuyer(Effects),
+    NoBuyer(Box<Effects>),
     /// The new call is recorded already (Twilio sent the webhook again): nothing written.
     Duplicate,
     /// Nothing of the routing is written: the call changed since it was read, or (a new call)
@@ -221,7 +222,7 @@ pub(super) fn route_attempt(
     }
     e.log("no_buyer", serde_json::json!({"attempt": attempt}));
     e.call.updated_at = t;
-    Ok(Attempt::NoBuyer(e))
+    Ok(Attempt::NoBuyer(Box::new(e)))
 }
 
 fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {
