@@ -178,6 +178,12 @@ pub(super) fn route_attempt(
     now: DateTime<Utc>,
     loads: &Loads,
 ) -> Result<Attempt, Error> {
+    /// The routing log entry.
+    #[derive(serde::Serialize)]
+    struct Routing<'a, D> {
+        attempt: i32,
+        decision: &'a D,
+    }
     let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(Some(&e.call.call_sid)), now)?;
     let info = CallInfo {
         caller: e.call.caller.clone(),
@@ -189,11 +195,6 @@ pub(super) fn route_attempt(
         exclude: exclude.to_vec(),
     };
     let decision = route(&info, &loaded.candidates);
-    #[derive(serde::Serialize)]
-    struct Routing<'a, D> {
-        attempt: i32,
-        decision: &'a D,
-    }
     let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(Error::internal)?;
     e.log.push(("routing", routing));
     let t = now.naive_utc();
