@@ -183,6 +183,9 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         denied_states: Some(denied_states),
                         sticky_repeat_callers: Some(sticky_repeat_callers),
                         tag_rules: None,
+                        whisper: None,
+                        require_accept: None,
+                        accept_timeout_secs: None,
                     };
                     api::update_buyer(id, &patch).await
                 }
@@ -203,6 +206,9 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         denied_states,
                         sticky_repeat_callers: Some(sticky_repeat_callers),
                         tag_rules: vec![],
+                        whisper: None,
+                        require_accept: None,
+                        accept_timeout_secs: None,
                     };
                     api::create_buyer(&new).await
                 }

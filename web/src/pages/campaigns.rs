@@ -111,6 +111,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
         }
     };
     let rows = RwSignal::new(campaign.as_ref().map(|c| c.buyers.iter().map(|b| new_row(Some(b))).collect::<Vec<_>>()).unwrap_or_default());
+    let campaign_buyers = StoredValue::new(campaign.as_ref().map(|c| c.buyers.clone()).unwrap_or_default());
     let form = FormState::new();
     let navigate = use_navigate();
     let writable = session::can_write();
@@ -131,6 +132,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
         let busy_message = c.required("busy_message", &busy_message.get_untracked());
         let status = parse_status(&status.get_untracked());
         let mut assigned = Vec::new();
+        let before = campaign_buyers.get_value();
         for (i, r) in rows.get_untracked().iter().enumerate() {
             let buyer_id = r.buyer.get_untracked().parse::<i64>().ok();
             let priority = c.opt_int(&format!("buyers[{i}].priority"), &r.priority.get_untracked(), -1000, 1000);
@@ -140,7 +142,19 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                     c.fail(&format!("buyers[{i}].buyer_id"), "is already assigned")
                 }
                 Some(buyer_id) => {
-                    assigned.push(CampaignBuyer { buyer_id, priority, weight, revenue_micros: None, buffer_secs: None, tag_rules: None })
+                    // Overrides this form does not edit stay as they are.
+                    let kept = before.iter().find(|b| b.buyer_id == buyer_id);
+                    assigned.push(CampaignBuyer {
+                        buyer_id,
+                        priority,
+                        weight,
+                        revenue_micros: kept.and_then(|b| b.revenue_micros),
+                        buffer_secs: kept.and_then(|b| b.buffer_secs),
+                        tag_rules: kept.and_then(|b| b.tag_rules.clone()),
+                        whisper: kept.and_then(|b| b.whisper.clone()),
+                        require_accept: kept.and_then(|b| b.require_accept),
+                        accept_timeout_secs: kept.and_then(|b| b.accept_timeout_secs),
+                    })
                 }
                 None => c.fail(&format!("buyers[{i}].buyer_id"), "choose a buyer"),
             }
