@@ -251,13 +251,19 @@ impl Row {
     }
 }
 
-fn ratio(a: i64, b: i64) -> f64 {
+/// `a / b` rounded to `1 / scale`, so that equal inputs always print equally; 0 when `b` is 0.
+#[allow(clippy::cast_precision_loss, reason = "counts and seconds stay far below 2^52, where f64 is exact")]
+fn rounded_ratio(a: i64, b: i64, scale: f64) -> f64 {
     if b == 0 {
         0.0
     } else {
-        // Rounded to 4 decimals so that equal inputs always print equally.
-        ((a as f64 / b as f64) * 10_000.0).round() / 10_000.0
+        ((a as f64 / b as f64) * scale).round() / scale
     }
+}
+
+/// A rate, to 4 decimals.
+fn ratio(a: i64, b: i64) -> f64 {
+    rounded_ratio(a, b, 10_000.0)
 }
 
 /// Figures from sums; restricted queries hide what publishers must not see.
@@ -272,7 +278,7 @@ pub fn metrics(s: &Sums, restricted: bool) -> Metrics {
         blocked: s.blocked,
         conversion_rate: ratio(s.qualified, s.calls),
         talk_secs_total: s.talk_secs,
-        talk_secs_avg: if s.answered == 0 { 0.0 } else { ((s.talk_secs as f64 / s.answered as f64) * 100.0).round() / 100.0 },
+        talk_secs_avg: rounded_ratio(s.talk_secs, s.answered, 100.0),
         revenue_micros: hide(s.revenue_micros),
         payout_micros: s.payout_micros,
         cost_micros: hide(s.cost_micros),

@@ -195,7 +195,8 @@ fn answer_new_call(
                 let greeting = Some(c.row.greeting.clone());
                 return Ok(Step::Answer(Answer::Dial { greeting, leg_id, buyer_number, caller_id: v.from.clone() }));
             }
-            Attempt::NoBuyer(mut e) => {
+            Attempt::NoBuyer(e) => {
+                let mut e = *e;
                 e.call.outcome = Outcome::NoBuyer;
                 (e, Answer::SayHangup(c.row.busy_message.clone()))
             }
@@ -241,7 +242,7 @@ pub(super) enum Attempt {
     /// A buyer's slot is claimed and its leg written, with everything else of the change.
     Claimed { leg_id: i64, buyer_number: String },
     /// No buyer had a free slot: the change (with the routing log) is returned unwritten.
-    NoBuyer(Effects),
+    NoBuyer(Box<Effects>),
     /// The new call is recorded already (Twilio sent the webhook again): nothing written.
     Duplicate,
     /// Nothing of the routing is written: the call changed since it was read, or (a new call)
@@ -264,6 +265,12 @@ pub(super) fn route_attempt(
     now: DateTime<Utc>,
     loads: &Loads,
 ) -> Result<Attempt, Error> {
+    /// The routing log entry.
+    #[derive(serde::Serialize)]
+    struct Routing<'a, D> {
+        attempt: i32,
+        decision: &'a D,
+    }
     let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(Some(&e.call.call_sid)), now)?;
     let info = CallInfo {
         caller: e.call.caller.clone(),
@@ -277,11 +284,6 @@ pub(super) fn route_attempt(
         only_buyer: e.call.repeat_buyer_id,
     };
     let decision = route(&info, &loaded.candidates);
-    #[derive(serde::Serialize)]
-    struct Routing<'a, D> {
-        attempt: i32,
-        decision: &'a D,
-    }
     let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(Error::internal)?;
     e.log.push(("routing", routing));
     let t = now.naive_utc();
@@ -310,7 +312,7 @@ pub(super) fn route_attempt(
     }
     e.log("no_buyer", serde_json::json!({"attempt": attempt}));
     e.call.updated_at = t;
-    Ok(Attempt::NoBuyer(e))
+    Ok(Attempt::NoBuyer(Box::new(e)))
 }
 
 fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {

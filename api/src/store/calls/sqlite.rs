@@ -86,14 +86,13 @@ pub(super) fn loads(
     // The writer runs this and the commit that records the call in one transaction: nothing
     // else can take the id in between. (AUTOINCREMENT never gives an id twice: the next one is
     // past both the highest row and the highest id ever given.)
-    let call_id = match new_call {
-        true => {
-            let given: Option<i64> =
-                sqlite_sequence::table.filter(sqlite_sequence::name.eq("calls")).select(sqlite_sequence::seq).first(c).optional()?;
-            let highest: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
-            Some(given.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
-        }
-        false => None,
+    let call_id = if new_call {
+        let given: Option<i64> =
+            sqlite_sequence::table.filter(sqlite_sequence::name.eq("calls")).select(sqlite_sequence::seq).first(c).optional()?;
+        let highest: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
+        Some(given.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
+    } else {
+        None
     };
     let directory_version: i64 = directory_version::table.find(1).select(directory_version::version).first(c)?;
     let (loads, repeat_buyer, history) = match campaign {
