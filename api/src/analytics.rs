@@ -94,7 +94,7 @@ impl Query {
         match (q.group_by, tag) {
             (Some(GroupBy::Tag), None) => errors.add("tag", "required with group_by=tag: the name of the tag to group by"),
             (Some(GroupBy::Tag), Some(t)) if !crate::routing::tags::valid_name(t) => {
-                errors.add("tag", "a tag name is 1 to 64 letters, digits, '_', '-' or '.'")
+                errors.add("tag", "a tag name is 1 to 64 letters, digits, '_', '-' or '.'");
             }
             (Some(GroupBy::Tag), Some(_)) | (_, None) => {}
             (_, Some(_)) => errors.add("tag", "only with group_by=tag"),
@@ -128,12 +128,12 @@ impl Query {
 
     fn group_column(&self) -> &'static str {
         match self.group_by {
-            None => "CAST(0 AS BIGINT)",
+            // Text keys are read from the calls themselves (`by_text`), not from the rollups.
+            None | Some(GroupBy::Tag | GroupBy::BlockedBy) => "CAST(0 AS BIGINT)",
             Some(GroupBy::Campaign) => "campaign_id",
             Some(GroupBy::Buyer) => "buyer_id",
             Some(GroupBy::Publisher) => "publisher_id",
             Some(GroupBy::Number) => "number_id",
-            Some(GroupBy::Tag | GroupBy::BlockedBy) => "CAST(0 AS BIGINT)",
         }
     }
 

@@ -243,7 +243,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
             status: CallStatus::Completed,
             outcome,
             started_at,
-            tags: Default::default(),
+            tags: callbroker_wire::Tags::default(),
         };
         calls_batch.push(CallRow {
             buyer_id: money_buyer,

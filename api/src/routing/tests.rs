@@ -42,7 +42,7 @@ pub(super) fn call() -> CallInfo {
         campaign_active: true,
         repeat_buyer: None,
         exclude: vec![],
-        tags: Default::default(),
+        tags: callbroker_wire::Tags::default(),
         only_buyer: None,
     }
 }

@@ -29,7 +29,7 @@ struct CallerRow {
 }
 
 /// The caller's repeat buyer and its history on the campaign, in one statement over the
-/// (caller, campaign_id, started_at) index. Nothing of the history is read when no screening
+/// `(caller, campaign_id, started_at)` index. Nothing of the history is read when no screening
 /// rule needs it (`started_at >= NULL` holds for no row). Its SQL never changes, so the
 /// connection keeps it prepared (diesel's `sql_query` would prepare it on every call).
 struct CallerQuery<'a> {
