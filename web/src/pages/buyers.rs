@@ -1,5 +1,5 @@
 //! Buyers: the list, and one form for creating and editing (phone, priority, weight, capacity,
-//! caps, time zone, weekly schedule, geography, status).
+//! caps, time zone, weekly schedule, geography, tag rules, status).
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -115,6 +115,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
     let allowed = s(b.map(|b| b.allowed_states.join(", ")).unwrap_or_default());
     let denied = s(b.map(|b| b.denied_states.join(", ")).unwrap_or_default());
     let sticky = RwSignal::new(b.map(|b| b.sticky_repeat_callers).unwrap_or(true));
+    let rules = RulesEdit::new(b.map(|b| b.tag_rules.as_slice()).unwrap_or_default());
     let next_key = StoredValue::new(0usize);
     let new_row = move |w: Option<&ScheduleWindow>| {
         let key = next_key.get_value();
@@ -160,6 +161,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
             }
         }
         let sticky_repeat_callers = sticky.get_untracked();
+        let tag_rules = rules.read("tag_rules", &mut c);
         if !form.begin(c.into_errors()) {
             return;
         }
@@ -182,6 +184,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states: Some(allowed_states),
                         denied_states: Some(denied_states),
                         sticky_repeat_callers: Some(sticky_repeat_callers),
+                        tag_rules: Some(tag_rules),
                     };
                     api::update_buyer(id, &patch).await
                 }
@@ -201,6 +204,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states,
                         denied_states,
                         sticky_repeat_callers: Some(sticky_repeat_callers),
+                        tag_rules,
                     };
                     api::create_buyer(&new).await
                 }
@@ -288,6 +292,11 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                             }).collect())>"Weekdays 9–17"</button>
                         <button type="button" class="cb-secondary" on:click=move |_| windows.set(Vec::new())>"Always open"</button>
                     </div>
+                </fieldset>
+                <fieldset class="cb-subform" id="buyer-tag-rules">
+                    <legend>"Tag rules"</legend>
+                    <p class="cb-help">"The buyer takes a call only when every rule holds for the call's tags (caller data from Twilio, IVR answers). A campaign may set its own rules for this buyer."</p>
+                    <TagRulesEditor rules=rules prefix="rule".to_owned() at="tag_rules".to_owned() errors=errors/>
                 </fieldset>
                 <FormStatus state=form/>
                 <button type="submit" disabled=move || form.busy.get()>{if id.is_some() { "Save buyer" } else { "Create buyer" }}</button>
