@@ -63,6 +63,8 @@ pub struct Query {
     pub number_id: Option<i64>,
     /// Hide revenue, cost, profit and buyer figures (a publisher asks).
     pub restricted: bool,
+    /// The tag grouped by (`group_by=tag`).
+    pub tag: Option<String>,
 }
 
 impl Query {
@@ -88,6 +90,15 @@ impl Query {
         if q.bucket == Some(Bucket::Hour) && hours > MAX_HOUR_BUCKETS {
             errors.add("bucket", format!("hour buckets cover at most {} days; use a shorter range or day buckets", MAX_HOUR_BUCKETS / 24));
         }
+        let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        match (q.group_by, tag) {
+            (Some(GroupBy::Tag), None) => errors.add("tag", "required with group_by=tag: the name of the tag to group by"),
+            (Some(GroupBy::Tag), Some(t)) if !crate::routing::tags::valid_name(t) => {
+                errors.add("tag", "a tag name is 1 to 64 letters, digits, '_', '-' or '.'")
+            }
+            (Some(GroupBy::Tag), Some(_)) | (_, None) => {}
+            (_, Some(_)) => errors.add("tag", "only with group_by=tag"),
+        }
         errors.into_result()?;
         if scope.is_some() && (q.group_by == Some(GroupBy::Buyer) || q.buyer_id.is_some()) {
             return Err(Error::Forbidden("publishers cannot see buyers".into()));
@@ -105,7 +116,14 @@ impl Query {
             publisher_id: scope.or(q.publisher_id),
             number_id: q.number_id,
             restricted: scope.is_some(),
+            tag: tag.map(String::from),
         })
+    }
+
+    /// Whether the groups are text keys read from the calls themselves (a tag's value, the
+    /// blocking rule), which the rollups do not keep.
+    fn by_call_text(&self) -> bool {
+        matches!(self.group_by, Some(GroupBy::Tag | GroupBy::BlockedBy))
     }
 
     fn group_column(&self) -> &'static str {
@@ -115,6 +133,7 @@ impl Query {
             Some(GroupBy::Buyer) => "buyer_id",
             Some(GroupBy::Publisher) => "publisher_id",
             Some(GroupBy::Number) => "number_id",
+            Some(GroupBy::Tag | GroupBy::BlockedBy) => "CAST(0 AS BIGINT)",
         }
     }
 
@@ -165,6 +184,7 @@ impl Query {
             "cost_micros",
             "offered",
             "connected",
+            "blocked",
         ]
         .iter()
         .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
@@ -208,6 +228,8 @@ struct Row {
     offered: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
     connected: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    blocked: Option<i64>,
 }
 
 impl Row {
@@ -224,6 +246,7 @@ impl Row {
             cost_micros: self.cost_micros.unwrap_or(0),
             offered: self.offered.unwrap_or(0),
             connected: self.connected.unwrap_or(0),
+            blocked: self.blocked.unwrap_or(0),
         }
     }
 }
@@ -246,6 +269,7 @@ pub fn metrics(s: &Sums, restricted: bool) -> Metrics {
         qualified: s.qualified,
         duplicates: s.duplicates,
         no_buyer: s.no_buyer,
+        blocked: s.blocked,
         conversion_rate: ratio(s.qualified, s.calls),
         talk_secs_total: s.talk_secs,
         talk_secs_avg: if s.answered == 0 { 0.0 } else { ((s.talk_secs as f64 / s.answered as f64) * 100.0).round() / 100.0 },
@@ -326,6 +350,9 @@ fn group_id(q: &Query, g: i64) -> Option<i64> {
 }
 
 pub fn summary(conn: &mut DbConnection, q: &Query) -> Result<Summary, Error> {
+    if q.by_call_text() {
+        return by_text::summary(conn, q);
+    }
     let rows = load(conn, q, false, &inner_days(q.from_hour, q.to_hour))?;
     let mut total = Sums::default();
     let mut by_group: BTreeMap<i64, Sums> = BTreeMap::new();
@@ -344,7 +371,10 @@ pub fn summary(conn: &mut DbConnection, q: &Query) -> Result<Summary, Error> {
         currency: currency(conn, q)?,
         group_by: q.group_by,
         total: metrics(&total, q.restricted),
-        groups: groups.into_iter().map(|(g, s)| GroupMetrics { id: group_id(q, g), metrics: metrics(&s, q.restricted) }).collect(),
+        groups: groups
+            .into_iter()
+            .map(|(g, s)| GroupMetrics { id: group_id(q, g), key: None, metrics: metrics(&s, q.restricted) })
+            .collect(),
     })
 }
 
@@ -371,6 +401,9 @@ pub fn bucket_start(tz: Tz, bucket: Bucket, hour: i64) -> DateTime<Utc> {
 }
 
 pub fn timeseries(conn: &mut DbConnection, q: &Query) -> Result<Timeseries, Error> {
+    if q.by_call_text() {
+        return by_text::timeseries(conn, q);
+    }
     let rows = load(conn, q, true, &days_within_buckets(q))?;
     let mut buckets: BTreeMap<(DateTime<Utc>, i64), Sums> = BTreeMap::new();
     let mut cache: BTreeMap<i64, DateTime<Utc>> = BTreeMap::new();
@@ -391,10 +424,193 @@ pub fn timeseries(conn: &mut DbConnection, q: &Query) -> Result<Timeseries, Erro
                 start,
                 local_start: start.with_timezone(&q.tz).to_rfc3339(),
                 id: group_id(q, g),
+                key: None,
                 metrics: metrics(&s, q.restricted),
             })
             .collect(),
     })
+}
+
+/// Figures grouped by a text read from each call (a tag's value with `group_by=tag`, the rule
+/// that blocked it with `group_by=blocked_by`), summed over the settled calls themselves: the
+/// rollups keep neither. Calls without the key form the group without one.
+mod by_text {
+    use std::collections::BTreeMap;
+
+    use callbroker_wire::{GroupBy, GroupMetrics, Summary, Timeseries, TimeseriesPoint};
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Nullable, Text};
+
+    use super::{bucket_start, currency, instant, metrics, Query};
+    use crate::db::{Backend, DbConnection};
+    use crate::error::Error;
+    use crate::money::rollup::Sums;
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        h: i64,
+        #[diesel(sql_type = Nullable<Text>)]
+        g: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        calls: i64,
+        #[diesel(sql_type = BigInt)]
+        answered: i64,
+        #[diesel(sql_type = BigInt)]
+        qualified: i64,
+        #[diesel(sql_type = BigInt)]
+        duplicates: i64,
+        #[diesel(sql_type = BigInt)]
+        no_buyer: i64,
+        #[diesel(sql_type = BigInt)]
+        blocked: i64,
+        #[diesel(sql_type = BigInt)]
+        talk_secs: i64,
+        #[diesel(sql_type = BigInt)]
+        revenue_micros: i64,
+        #[diesel(sql_type = BigInt)]
+        payout_micros: i64,
+        #[diesel(sql_type = BigInt)]
+        cost_micros: i64,
+        #[diesel(sql_type = BigInt)]
+        offered: i64,
+        #[diesel(sql_type = BigInt)]
+        connected: i64,
+    }
+
+    impl Row {
+        fn sums(&self) -> Sums {
+            Sums {
+                calls: self.calls,
+                answered: self.answered,
+                qualified: self.qualified,
+                duplicates: self.duplicates,
+                no_buyer: self.no_buyer,
+                talk_secs: self.talk_secs,
+                revenue_micros: self.revenue_micros,
+                payout_micros: self.payout_micros,
+                cost_micros: self.cost_micros,
+                offered: self.offered,
+                connected: self.connected,
+                blocked: self.blocked,
+            }
+        }
+    }
+
+    fn pg_instant(t: i64) -> String {
+        format!("(to_timestamp({t}) AT TIME ZONE 'UTC')")
+    }
+
+    /// As stored (`YYYY-MM-DD HH:MM:SS[.ffffff]`), so that text comparisons order it.
+    fn sqlite_instant(t: i64) -> String {
+        format!("datetime({t}, 'unixepoch')")
+    }
+
+    /// The query. Every interpolated value is an `i64`, a fixed text, or a tag name checked to
+    /// hold only letters, digits, `_`, `-` and `.`.
+    fn sql(q: &Query, backend: Backend, by_hour: bool) -> String {
+        let (group, hour, at) = match backend {
+            Backend::Postgres => (
+                match q.group_by {
+                    Some(GroupBy::Tag) => format!("(calls.tags::jsonb ->> '{}')", q.tag.as_deref().unwrap_or("")),
+                    _ => "calls.blocked_by".to_string(),
+                },
+                "CAST(EXTRACT(EPOCH FROM date_trunc('hour', calls.started_at)) AS BIGINT)",
+                pg_instant as fn(i64) -> String,
+            ),
+            Backend::Sqlite => (
+                match q.group_by {
+                    Some(GroupBy::Tag) => format!("json_extract(calls.tags, '$.\"{}\"')", q.tag.as_deref().unwrap_or("")),
+                    _ => "calls.blocked_by".to_string(),
+                },
+                "(CAST(strftime('%s', calls.started_at) AS INTEGER) / 3600 * 3600)",
+                sqlite_instant as fn(i64) -> String,
+            ),
+        };
+        let hour = if by_hour { hour } else { "CAST(0 AS BIGINT)" };
+        let mut filters = vec![
+            "calls.settled_at IS NOT NULL".to_string(),
+            format!("calls.started_at >= {}", at(q.from_hour)),
+            format!("calls.started_at < {}", at(q.to_hour)),
+        ];
+        for (col, v) in [
+            ("calls.campaign_id", q.campaign_id),
+            ("calls.money_buyer_id", q.buyer_id),
+            ("calls.publisher_id", q.publisher_id),
+            ("calls.number_id", q.number_id),
+        ] {
+            if let Some(v) = v {
+                filters.push(format!("{col} = {v}"));
+            }
+        }
+        let flag = |c: &str| format!("CAST(SUM(CASE WHEN calls.{c} THEN 1 ELSE 0 END) AS BIGINT)");
+        let legs = |c: &str| format!("CAST(SUM((SELECT COUNT(*) FROM call_legs l WHERE l.call_id = calls.id AND l.{c})) AS BIGINT)");
+        format!(
+            "SELECT {hour} AS h, {group} AS g, CAST(COUNT(*) AS BIGINT) AS calls, {} AS answered, {} AS qualified, {} AS duplicates, \
+             {} AS no_buyer, CAST(SUM(CASE WHEN calls.blocked_by IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS blocked, \
+             CAST(SUM(calls.talk_secs) AS BIGINT) AS talk_secs, CAST(SUM(calls.revenue_micros) AS BIGINT) AS revenue_micros, \
+             CAST(SUM(calls.payout_micros) AS BIGINT) AS payout_micros, CAST(SUM(calls.counted_cost_micros) AS BIGINT) AS cost_micros, \
+             {} AS offered, {} AS connected FROM calls WHERE {} GROUP BY 1, 2",
+            flag("answered"),
+            flag("qualified"),
+            flag("duplicate"),
+            flag("no_buyer"),
+            legs("counted"),
+            legs("counted_connected"),
+            filters.join(" AND "),
+        )
+    }
+
+    fn load(conn: &mut DbConnection, q: &Query, by_hour: bool) -> Result<Vec<Row>, Error> {
+        let backend = crate::store::calls::query::backend_of(conn);
+        Ok(diesel::sql_query(sql(q, backend, by_hour)).load::<Row>(conn)?)
+    }
+
+    pub fn summary(conn: &mut DbConnection, q: &Query) -> Result<Summary, Error> {
+        let rows = load(conn, q, false)?;
+        let mut total = Sums::default();
+        let mut groups: BTreeMap<Option<String>, Sums> = BTreeMap::new();
+        for r in &rows {
+            total.add(&r.sums());
+            groups.entry(r.g.clone()).or_default().add(&r.sums());
+        }
+        let mut groups: Vec<(Option<String>, Sums)> = groups.into_iter().collect();
+        groups.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then_with(|| a.0.cmp(&b.0)));
+        Ok(Summary {
+            from: instant(q.from_hour),
+            to: instant(q.to_hour),
+            currency: currency(conn, q)?,
+            group_by: q.group_by,
+            total: metrics(&total, q.restricted),
+            groups: groups.into_iter().map(|(key, s)| GroupMetrics { id: None, key, metrics: metrics(&s, q.restricted) }).collect(),
+        })
+    }
+
+    pub fn timeseries(conn: &mut DbConnection, q: &Query) -> Result<Timeseries, Error> {
+        let rows = load(conn, q, true)?;
+        let mut buckets: BTreeMap<(chrono::DateTime<chrono::Utc>, Option<String>), Sums> = BTreeMap::new();
+        for r in &rows {
+            buckets.entry((bucket_start(q.tz, q.bucket, r.h), r.g.clone())).or_default().add(&r.sums());
+        }
+        Ok(Timeseries {
+            from: instant(q.from_hour),
+            to: instant(q.to_hour),
+            tz: q.tz.name().to_string(),
+            bucket: q.bucket,
+            currency: currency(conn, q)?,
+            group_by: q.group_by,
+            points: buckets
+                .into_iter()
+                .map(|((start, key), s)| TimeseriesPoint {
+                    start,
+                    local_start: start.with_timezone(&q.tz).to_rfc3339(),
+                    id: None,
+                    key,
+                    metrics: metrics(&s, q.restricted),
+                })
+                .collect(),
+        })
+    }
 }
 
 #[cfg(test)]

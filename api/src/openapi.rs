@@ -27,6 +27,7 @@ use utoipa_actix_web::AppExt;
         (name = "users", description = "Dashboard users"),
         (name = "api-keys", description = "Keys for integrators"),
         (name = "calls", description = "Tracked calls and their routing logs"),
+        (name = "blocklist", description = "Caller numbers and prefixes blocked before any buyer rings"),
         (name = "routing", description = "The routing simulator"),
         (name = "events", description = "Live call events (Server-Sent Events)"),
         (name = "analytics", description = "Totals and time series; the money recompute"),

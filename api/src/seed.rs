@@ -47,6 +47,7 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             allowed_states: vec![],
             denied_states: vec![],
             sticky_repeat_callers: None,
+            tag_rules: vec![],
         })?;
         buyer_ids.push(crate::store::buyers::create(conn, b)?.id);
     }
@@ -79,6 +80,7 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
                 weight: None,
                 revenue_micros: (k == 0).then_some(45_000_000),
                 buffer_secs: None,
+                tag_rules: None,
             })
             .collect();
         let money = MoneyRulesPatch {
@@ -98,6 +100,7 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             buyers: assignments,
             money,
             publishers: vec![CampaignPublisher { publisher_id: publisher_ids[i % publisher_ids.len()], payout_micros: 15_000_000 }],
+            screening: None,
         })?;
         let c = crate::store::campaigns::create(conn, input)?;
         let rules = Rules {
@@ -201,7 +204,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         if let Some(p) = payout_override.get(&(*campaign_id, n.3)) {
             rules.payout_micros = *p;
         }
-        let s = compute(&rules, &Facts { no_buyer, connected, talk_secs: talk, duplicate, cost_micros: cost });
+        let s = compute(&rules, &Facts { blocked: false, no_buyer, connected, talk_secs: talk, duplicate, cost_micros: cost });
         let money_buyer = (!no_buyer).then_some(buyer);
         let ended = started_at + chrono::Duration::seconds(i64::from(duration));
         let connected_at = started_at + chrono::Duration::seconds(i64::from(ring + if failed_first { 20 } else { 0 }));
@@ -233,6 +236,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
             status: CallStatus::Completed,
             outcome,
             started_at,
+            tags: Default::default(),
         };
         calls_batch.push(CallRow {
             buyer_id: money_buyer,
@@ -284,6 +288,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
             cost_micros: cost.unwrap_or(0),
             offered: 0,
             connected: 0,
+            blocked: 0,
         });
         let mut legs: Vec<(i64, bool, i32)> = vec![];
         if failed_first {

@@ -93,6 +93,7 @@ fn candidates(n: usize) -> Vec<Candidate> {
                 sticky_repeat_callers: rng.next(3) == 0,
                 recent_calls: rng.next(200),
                 last_call_at: now.map(|t| t - Duration::seconds(i64::from(rng.next(86_400)))),
+                tag_rules: std::sync::Arc::from([]),
             }
         })
         .collect()
@@ -110,6 +111,8 @@ fn bench_route(c: &mut Criterion) {
         campaign_active: true,
         repeat_buyer: Some(10_003),
         exclude: vec![10_001],
+        tags: Default::default(),
+        only_buyer: None,
     };
     let mut group = c.benchmark_group("route");
     for n in [10usize, 1_000, 10_000] {

@@ -207,7 +207,7 @@ pub struct CallFilter {
 pub struct SimulateRequest {
     /// The tracking number dialled (E.164).
     pub number: String,
-    /// The caller's number (E.164).
+    /// The caller's number (E.164), or what Twilio sends for a withheld one (e.g. `Anonymous`).
     pub caller: String,
     /// The caller's state as Twilio would send it; derived from the area code when absent.
     #[serde(default)]

@@ -90,7 +90,7 @@ fn dial_result(
         } else {
             let tried: Vec<i64> = state.legs.iter().filter_map(|l| l.buyer_id).collect();
             let repeat_since = t - chrono::Duration::seconds(run.ctx.routing.repeat_window_secs);
-            let loads = calls::loads(run.conn, Some(c.row.id), &call.caller, repeat_since)?;
+            let loads = calls::loads(run.conn, Some(c.row.id), &call.caller, &calls::Lookback::repeat_only(repeat_since))?;
             if loads.directory_version > dir.version {
                 // Read the directory again, then the call.
                 run.ctx.directory.at_least(run.conn, loads.directory_version)?;

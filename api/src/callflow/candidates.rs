@@ -134,6 +134,7 @@ pub fn load(
             // Even distribution works on today's volume (the buyer's local day).
             recent_calls: counts.day,
             last_call_at: load.last_call_at.map(|t| t.and_utc()),
+            tag_rules: campaign.tag_rules.get(&b.id).cloned().unwrap_or_else(|| std::sync::Arc::from([])),
         });
         rules.insert(
             b.id,

@@ -36,7 +36,7 @@ use crate::store::calls::flow::{self as calls, CallState, Commit, Effects, Find}
 use crate::store::directory::{Directory, DirectoryCache};
 use crate::twilio::params::{CallStatusCallback, DialActionCallback, RecordingStatusCallback, VoiceWebhook};
 
-pub use simulate::simulate;
+pub use simulate::{simulate, Hypothetical};
 
 pub const UNKNOWN_NUMBER_MESSAGE: &str = "We're sorry, the number you have dialled is not in service. Goodbye.";
 pub const CAMPAIGN_PAUSED_MESSAGE: &str = "We're sorry, this line is not taking calls right now. Please try again later.";
@@ -54,6 +54,8 @@ pub enum Answer {
     /// Say something and hang up.
     SayHangup(String),
     Hangup,
+    /// Refuse the call unanswered (`<Reject reason="rejected"/>`): a blocked caller.
+    Reject,
 }
 
 /// What every entry point needs besides the database.

@@ -6,12 +6,65 @@ use super::candidates::{self, SlotRules};
 use super::{contended, Answer, Run, CAMPAIGN_PAUSED_MESSAGE, UNKNOWN_NUMBER_MESSAGE};
 use crate::domain::states::{CallStatus, LegStatus, Outcome};
 use crate::error::Error;
+use crate::routing::screening::{self, CallFacts, Screened, Windows};
 use crate::routing::{route, CallInfo};
-use crate::store::calls::flow::{self as calls, CallState, Claim, Commit, Effects, Find, Loads};
+use crate::store::calls::flow::{self as calls, CallState, Claim, Commit, Effects, Find, Loads, Lookback};
 use crate::store::calls::NewCall;
 use crate::store::directory::{CampaignEntry, Directory};
 use crate::twilio::params::VoiceWebhook;
-use callbroker_wire::LiveEventKind;
+use callbroker_wire::{LiveEventKind, Tags};
+
+/// The tags a call arrives with: Twilio's `FromState`, `FromZip`, `FromCity` and `StirVerstat`
+/// when sent, and `AreaCode` when the caller's number is a NANP one. A value no tag may hold
+/// (over 200 characters, control characters) is left out.
+pub fn arrival_tags(from: &str, from_state: Option<&str>, from_zip: Option<&str>, from_city: Option<&str>, stir: Option<&str>) -> Tags {
+    use callbroker_wire::screening::{TAG_AREA_CODE, TAG_FROM_CITY, TAG_FROM_STATE, TAG_FROM_ZIP, TAG_STIR_VERSTAT};
+    let area = crate::routing::nanp_area_code(from).map(|a| format!("{a:03}"));
+    [
+        (TAG_FROM_STATE, from_state),
+        (TAG_FROM_ZIP, from_zip),
+        (TAG_FROM_CITY, from_city),
+        (TAG_STIR_VERSTAT, stir),
+        (TAG_AREA_CODE, area.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| {
+        let value = value?.trim();
+        (!value.is_empty() && crate::routing::tags::valid_value(value)).then(|| (name.to_string(), value.to_string()))
+    })
+    .collect()
+}
+
+/// What the voice webhook's read looks back over for a call to `campaign`: the repeat buyer
+/// (the configuration's window, or the campaign's `same_buyer` one) and the screening's history.
+pub(super) fn lookback(dir: &Directory, campaign: Option<i64>, now: DateTime<Utc>, repeat_window_secs: i64) -> Lookback {
+    let repeat_since = now.naive_utc() - chrono::Duration::seconds(repeat_window_secs);
+    match campaign.and_then(|c| dir.campaign(c)) {
+        Some(c) => Lookback::screening(repeat_since, &Windows::of(&c.screening, now)),
+        None => Lookback::repeat_only(repeat_since),
+    }
+}
+
+/// Screens a call to `campaign` from `caller` (see [`screening::screen`]).
+pub(super) fn screen(
+    dir: &Directory,
+    campaign: &CampaignEntry,
+    caller: &str,
+    stir_verstat: Option<&str>,
+    loads: &Loads,
+    now: DateTime<Utc>,
+) -> Screened {
+    let facts = CallFacts { caller, stir_verstat };
+    screening::screen(&facts, campaign.row.id, &campaign.screening, &dir.blocklist, &loads.history, now)
+}
+
+/// How a blocked caller is answered: the campaign's message then a hang-up, or a rejection.
+pub(super) fn block_answer(campaign: &CampaignEntry) -> Answer {
+    match &campaign.screening.block_message {
+        Some(message) => Answer::SayHangup(message.clone()),
+        None => Answer::Reject,
+    }
+}
 
 /// The new call's row, from the webhook and what the directory says of the dialled number.
 fn new_call(v: &VoiceWebhook, dir: &Directory, t: NaiveDateTime) -> NewCall {
@@ -32,27 +85,40 @@ fn new_call(v: &VoiceWebhook, dir: &Directory, t: NaiveDateTime) -> NewCall {
         status: v.status().filter(|s| !s.is_final()).unwrap_or(CallStatus::Ringing),
         outcome: Outcome::Routed,
         started_at: t,
+        tags: arrival_tags(&v.from, v.from_state.as_deref(), v.from_zip.as_deref(), v.from_city.as_deref(), v.stir_verstat.as_deref()),
     }
 }
 
 /// A new inbound call.
 pub fn on_voice(run: &mut Run<'_>, v: &VoiceWebhook, now: DateTime<Utc>) -> Result<Answer, Error> {
     let t = now.naive_utc();
-    let repeat_since = t - chrono::Duration::seconds(run.ctx.routing.repeat_window_secs);
+    let window = run.ctx.routing.repeat_window_secs;
+    let repeat_since = t - chrono::Duration::seconds(window);
     let mut dir = run.ctx.directory.get();
-    let campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
-    let (call_id, mut loads) = calls::prepare_call(run.conn, campaign, &v.from, repeat_since)?;
+    let mut campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
+    let (call_id, mut loads) = calls::prepare_call(run.conn, campaign, &v.from, &lookback(&dir, campaign, now, window))?;
     if loads.directory_version > dir.version {
         // The directory changed since this instance read it.
         dir = run.ctx.directory.at_least(run.conn, loads.directory_version)?;
-        loads = calls::loads(run.conn, routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id), &v.from, repeat_since)?;
+        campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
+        loads = calls::loads(run.conn, campaign, &v.from, &lookback(&dir, campaign, now, window))?;
     }
+    // Screened once, on this first read: the call is not recorded yet, so the history is the
+    // caller's earlier calls. (A copy of this webhook sent meanwhile finds the call recorded
+    // when it commits, and answers as it was answered.)
+    let screened = match campaign.and_then(|c| dir.campaign(c)) {
+        Some(c) => screen(&dir, c, &v.from, v.stir_verstat.as_deref(), &loads, now),
+        None => Screened::Pass { only_buyer: None },
+    };
     // Recorded by the first commit below (with its routing), unless Twilio sent this webhook
     // before: then its answer is given again.
     let mut state = CallState { call: new_call(v, &dir, t).into_row(call_id), legs: vec![] };
+    if let Screened::Pass { only_buyer } = &screened {
+        state.call.repeat_buyer_id = *only_buyer;
+    }
     let mut insert = true;
     for _ in 0..super::TRIES {
-        match answer_new_call(run, &dir, &state, insert, v, now, &loads)? {
+        match answer_new_call(run, &dir, &state, insert, v, now, &loads, screened.block())? {
             Step::Answer(answer) => return Ok(answer),
             Step::Duplicate => return replay(run, &v.call_sid),
             Step::Again => {}
@@ -64,7 +130,8 @@ pub fn on_voice(run: &mut Run<'_>, v: &VoiceWebhook, now: DateTime<Utc>) -> Resu
         if current.call.is_over() {
             return Ok(Answer::Hangup);
         }
-        loads = calls::loads(run.conn, routed_campaign_of(&fresh, current.call.campaign_id), &v.from, repeat_since)?;
+        loads =
+            calls::loads(run.conn, routed_campaign_of(&fresh, current.call.campaign_id), &v.from, &Lookback::repeat_only(repeat_since))?;
         (state, dir) = (current, fresh);
     }
     Err(contended())
@@ -84,7 +151,9 @@ enum Step {
     Again,
 }
 
-/// Routes the new call in `state` and writes it with the outcome (`insert`: recording it).
+/// Routes the new call in `state` and writes it with the outcome (`insert`: recording it), or
+/// records it blocked.
+#[allow(clippy::too_many_arguments)]
 fn answer_new_call(
     run: &mut Run<'_>,
     dir: &Directory,
@@ -93,6 +162,7 @@ fn answer_new_call(
     v: &VoiceWebhook,
     now: DateTime<Utc>,
     loads: &Loads,
+    block: Option<&callbroker_wire::Block>,
 ) -> Result<Step, Error> {
     let mut e = Effects::new(state, now.naive_utc());
     e.insert = insert;
@@ -107,6 +177,13 @@ fn answer_new_call(
             e.call.outcome = Outcome::CampaignPaused;
             e.log("unrouted", json!({"reason": "the campaign is paused"}));
             (e, Answer::SayHangup(CAMPAIGN_PAUSED_MESSAGE.into()))
+        }
+        Some(c) if block.is_some() => {
+            let block = block.ok_or_else(|| Error::internal(anyhow::anyhow!("a block without its rule")))?;
+            e.call.outcome = Outcome::Blocked;
+            e.call.blocked_by = Some(block.rule.as_str().to_string());
+            e.log("blocked", json!({"rule": block.rule, "detail": block.detail}));
+            (e, block_answer(c))
         }
         Some(c) => match route_attempt(run, dir, c, e, v.from_state.as_deref(), &[], 1, now, loads)? {
             Attempt::Claimed { leg_id, buyer_number } => {
@@ -133,6 +210,9 @@ fn replay(run: &mut Run<'_>, sid: &str) -> Result<Answer, Error> {
     let (state, dir) = run.read(Find::Sid(sid))?.ok_or(Error::NotFound("call"))?;
     let open_leg = state.legs.iter().rev().find(|l| l.status == LegStatus::Reserved);
     let campaign = state.call.campaign_id.and_then(|c| dir.campaign(c));
+    if let (Outcome::Blocked, Some(c)) = (state.call.outcome, campaign) {
+        return Ok(block_answer(c));
+    }
     match (open_leg, campaign) {
         (Some(leg), Some(c)) => Ok(Answer::Dial {
             greeting: Some(c.row.greeting.clone()),
@@ -188,6 +268,8 @@ pub(super) fn route_attempt(
         campaign_active: campaign.active(),
         repeat_buyer: loads.repeat_buyer,
         exclude: exclude.to_vec(),
+        tags: e.call.tags(),
+        only_buyer: e.call.repeat_buyer_id,
     };
     let decision = route(&info, &loaded.candidates);
     #[derive(serde::Serialize)]

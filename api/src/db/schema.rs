@@ -35,6 +35,8 @@ diesel::table! {
         buffer_secs -> Integer,
         duplicate_window_secs -> Integer,
         show_full_caller -> Bool,
+        // Screening: a JSON object.
+        screening -> Text,
     }
 }
 
@@ -57,6 +59,8 @@ diesel::table! {
         sticky_repeat_callers -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        // Screening: a JSON list of tag rules.
+        tag_rules -> Text,
     }
 }
 
@@ -68,6 +72,7 @@ diesel::table! {
         weight -> Nullable<Integer>,
         revenue_micros -> Nullable<BigInt>,
         buffer_secs -> Nullable<Integer>,
+        tag_rules -> Nullable<Text>,
     }
 }
 
@@ -99,6 +104,7 @@ diesel::table! {
         cost_micros -> BigInt,
         offered -> BigInt,
         connected -> BigInt,
+        blocked -> BigInt,
     }
 }
 
@@ -213,6 +219,23 @@ diesel::table! {
         profit_micros -> Nullable<BigInt>,
         postback_at -> Nullable<Timestamp>,
         version -> BigInt,
+        // Screening: a JSON object of tags, and the rule that blocked the call.
+        tags -> Text,
+        blocked_by -> Nullable<Text>,
+        repeat_buyer_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    blocklist (id) {
+        id -> BigInt,
+        number -> Text,
+        kind -> Text,
+        campaign_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -333,10 +356,12 @@ diesel::joinable!(campaign_buyers -> buyers (buyer_id));
 diesel::joinable!(phone_numbers -> campaigns (campaign_id));
 diesel::joinable!(phone_numbers -> publishers (publisher_id));
 diesel::joinable!(users -> publishers (publisher_id));
+diesel::joinable!(blocklist -> campaigns (campaign_id));
 diesel::joinable!(campaign_publishers -> campaigns (campaign_id));
 diesel::joinable!(campaign_publishers -> publishers (publisher_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    blocklist,
     publishers,
     campaigns,
     buyers,

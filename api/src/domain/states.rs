@@ -115,6 +115,8 @@ text_enum! {
         /// The dialled number belongs to no campaign.
         UnknownNumber = "unknown_number",
         CampaignPaused = "campaign_paused",
+        /// Screened out before any buyer was considered (`blocked_by` names the rule).
+        Blocked = "blocked",
         /// The caller hung up before any buyer answered.
         Abandoned = "abandoned",
         /// Every attempt failed (busy, unanswered, failed) or the attempts ran out.
@@ -161,6 +163,8 @@ text_enum! {
         NotConnected = "not_connected",
         Short = "short",
         NoCampaign = "no_campaign",
+        /// Screened out: never offered to a buyer, never billed.
+        Blocked = "blocked",
     }
 }
 

@@ -80,6 +80,8 @@ impl RuleSet {
 /// What is known about a finished call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
+    /// Screening blocked it before any buyer was considered.
+    pub blocked: bool,
     /// No buyer could take it.
     pub no_buyer: bool,
     /// A buyer answered.
@@ -104,7 +106,9 @@ pub struct Settlement {
 
 /// Applies a rule to the facts.
 pub fn compute(rules: &Rules, f: &Facts) -> Settlement {
-    let reason = if f.no_buyer {
+    let reason = if f.blocked {
+        QualifyReason::Blocked
+    } else if f.no_buyer {
         QualifyReason::NoBuyer
     } else if !f.connected {
         QualifyReason::NotConnected
@@ -200,7 +204,8 @@ pub fn settle(state: &CallState, rules: Option<&Rules>, duplicate: bool, now: Na
     let talk_secs = answered.and_then(|l| l.duration_secs).unwrap_or(0).max(0);
     let no_buyer = call.outcome == crate::domain::states::Outcome::NoBuyer;
     let duplicate = duplicate && rules.is_some();
-    let facts = Facts { no_buyer, connected: answered.is_some(), talk_secs, duplicate, cost_micros: call.cost_micros };
+    let blocked = call.outcome == crate::domain::states::Outcome::Blocked;
+    let facts = Facts { blocked, no_buyer, connected: answered.is_some(), talk_secs, duplicate, cost_micros: call.cost_micros };
     let (qualified, reason, revenue, payout, profit) = match rules {
         Some(r) => {
             let s = compute(r, &facts);

@@ -103,6 +103,7 @@ pub struct Sums {
     pub cost_micros: i64,
     pub offered: i64,
     pub connected: i64,
+    pub blocked: i64,
 }
 
 impl Sums {
@@ -118,6 +119,7 @@ impl Sums {
         self.cost_micros += o.cost_micros;
         self.offered += o.offered;
         self.connected += o.connected;
+        self.blocked += o.blocked;
     }
     fn negated(&self) -> Sums {
         Sums {
@@ -132,6 +134,7 @@ impl Sums {
             cost_micros: -self.cost_micros,
             offered: -self.offered,
             connected: -self.connected,
+            blocked: -self.blocked,
         }
     }
 }
@@ -154,6 +157,7 @@ pub fn contribution(c: &CallRow) -> Option<(Key, Sums)> {
             cost_micros: c.counted_cost_micros,
             offered: 0,
             connected: 0,
+            blocked: i64::from(c.qualify_reason == Some(crate::domain::states::QualifyReason::Blocked)),
         },
     ))
 }
@@ -208,6 +212,7 @@ pub fn row(level: i64, k: &Key, s: &Sums, shard: i64) -> RollupRow {
             s.cost_micros,
             s.offered,
             s.connected,
+            s.blocked,
         ],
     }
 }

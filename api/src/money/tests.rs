@@ -7,7 +7,7 @@ fn campaign() -> Rules {
 }
 
 fn facts(talk: i32) -> Facts {
-    Facts { no_buyer: false, connected: true, talk_secs: talk, duplicate: false, cost_micros: None }
+    Facts { blocked: false, no_buyer: false, connected: true, talk_secs: talk, duplicate: false, cost_micros: None }
 }
 
 #[test]
@@ -38,6 +38,7 @@ fn zero_buffer_qualifies_any_connected_call() {
 fn reasons_in_order() {
     // (facts, reason): no buyer beats everything, then not connected, then duplicate, then short.
     let table: Vec<(Facts, QualifyReason)> = vec![
+        (Facts { blocked: true, connected: false, duplicate: true, ..facts(0) }, QualifyReason::Blocked),
         (Facts { no_buyer: true, connected: false, duplicate: true, ..facts(0) }, QualifyReason::NoBuyer),
         (Facts { connected: false, duplicate: true, ..facts(500) }, QualifyReason::NotConnected),
         (Facts { duplicate: true, ..facts(500) }, QualifyReason::Duplicate),

@@ -12,6 +12,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// Lists calls, newest first. Publishers see only their own calls, without buyer identities.
+/// `tag` conditions (repeatable, all must hold): `tag=FromState:CA` (the tag equals the value),
+/// `tag=AreaCode` (the call has the tag).
 #[utoipa::path(operation_id = "list_calls", tag = "calls", security(("bearer" = [])), params(PageParams, CallFilter),
     responses((status = 200, body = Page<Call>), AuthErrors, InputErrors))]
 #[get("/calls")]
@@ -19,13 +21,23 @@ pub async fn list(
     auth: Auth,
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
-    filter: web::Query<CallFilter>,
+    req: actix_web::HttpRequest,
 ) -> Result<web::Json<Page<Call>>, AppError> {
     let scope = auth.publisher_scope();
-    let (page, mut filter) = (page.into_inner(), filter.into_inner());
+    // `tag` may be repeated: read with a parser that collects repeated keys.
+    let mut filter: CallFilter = serde_html_form::from_str(req.query_string()).map_err(|e| AppError::bad_request(format!("query: {e}")))?;
+    let page = page.into_inner();
     let mut errors = crate::routes::FieldErrors::new();
     crate::domain::validate::optional_instant(&mut errors, "from", filter.from);
     crate::domain::validate::optional_instant(&mut errors, "to", filter.to);
+    if filter.tag.len() > MAX_TAG_CONDITIONS {
+        errors.add("tag", format!("at most {MAX_TAG_CONDITIONS} tag conditions"));
+    }
+    for t in &filter.tag {
+        if let Err(e) = store::query::TagCondition::parse(t) {
+            errors.add("tag", e);
+        }
+    }
     errors.into_result()?;
     if scope.is_some() {
         filter.buyer_id = None;
@@ -43,8 +55,28 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
     Ok(web::Json(state.db.read(move |c| store::detail(c, id, scope)).await?))
 }
 
-/// What would happen to a call to `number` from `caller` (in `state`, at `at`): which buyer would
-/// be rung and why every other one was skipped. Changes nothing.
+/// Most `tag=` conditions one list takes.
+const MAX_TAG_CONDITIONS: usize = 10;
+
+/// Most tags a simulated call takes.
+const MAX_SIMULATED_TAGS: usize = 50;
+
+/// A simulated caller: an E.164 number, or the text Twilio sends for a withheld number
+/// (`Anonymous`, 1 to 32 characters without `+` or control characters).
+fn simulated_caller(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.starts_with('+') {
+        return crate::domain::validate::e164(t);
+    }
+    if t.is_empty() || t.chars().count() > 32 || t.chars().any(char::is_control) {
+        return Err("must be an E.164 number such as +14155550100, or what Twilio sends for a withheld number, such as Anonymous".into());
+    }
+    Ok(t.to_string())
+}
+
+/// What would happen to a call to `number` from `caller` (in `state`, with `stir_verstat` and
+/// `tags`, at `at`): whether screening would block it and by which rule, else which buyer would
+/// be rung and why every other one was skipped (tag rules included). Changes nothing.
 #[utoipa::path(operation_id = "simulate_routing", tag = "routing", security(("bearer" = [])), request_body = SimulateRequest,
     responses((status = 200, body = SimulateResponse), AuthErrors, InputErrors))]
 #[post("/routing/simulate")]
@@ -57,7 +89,7 @@ pub async fn simulate(
     let req = body.into_inner();
     let mut errors = crate::routes::FieldErrors::new();
     let number = crate::domain::validate::e164(&req.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
-    let caller = crate::domain::validate::e164(&req.caller).map_err(|e| errors.add("caller", e)).unwrap_or_default();
+    let caller = simulated_caller(&req.caller).map_err(|e| errors.add("caller", e)).unwrap_or_default();
     let state_code = match req.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => {
             crate::domain::validate::us_states(&[s.to_string()]).map_err(|e| errors.add("state", e)).ok().and_then(|v| v.into_iter().next())
@@ -65,8 +97,33 @@ pub async fn simulate(
         None => None,
     };
     let at = crate::domain::validate::optional_instant(&mut errors, "at", req.at);
+    let stir_verstat = match req.stir_verstat.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(v) if crate::routing::tags::valid_value(v) => Some(v.to_string()),
+        Some(_) => {
+            errors.add("stir_verstat", "must be at most 200 characters, without control characters");
+            None
+        }
+        None => None,
+    };
+    if req.tags.len() > MAX_SIMULATED_TAGS {
+        errors.add("tags", format!("at most {MAX_SIMULATED_TAGS} tags"));
+    }
+    for (name, value) in &req.tags {
+        if !crate::routing::tags::valid_name(name) {
+            errors.add(format!("tags.{name}"), "a tag name is 1 to 64 letters, digits, '_', '-' or '.'");
+        } else if !crate::routing::tags::valid_value(value) {
+            errors.add(format!("tags.{name}"), "must be at most 200 characters, without control characters");
+        }
+    }
     errors.into_result()?;
-    let at = at.unwrap_or_else(chrono::Utc::now);
+    let hypothetical = crate::callflow::simulate::Hypothetical {
+        number,
+        caller,
+        from_state: state_code,
+        stir_verstat,
+        tags: req.tags,
+        at: at.unwrap_or_else(chrono::Utc::now),
+    };
     let ctx = state.flow.ctx.clone();
-    Ok(web::Json(state.db.read(move |c| crate::callflow::simulate(c, &ctx, &number, &caller, state_code.as_deref(), at)).await?))
+    Ok(web::Json(state.db.read(move |c| crate::callflow::simulate(c, &ctx, &hypothetical)).await?))
 }

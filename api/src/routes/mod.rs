@@ -4,6 +4,7 @@ pub mod allow;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+pub mod blocklist;
 pub mod body;
 pub mod buyers;
 pub mod calls;
@@ -40,6 +41,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     users::configure(cfg);
     api_keys::configure(cfg);
     calls::configure(cfg);
+    blocklist::configure(cfg);
     events::configure(cfg);
     analytics::configure(cfg);
     cfg.default_service(actix_web::web::to(unknown_route));

@@ -8,6 +8,7 @@
 //! ringing (a concurrent call may have taken it since the load).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -15,8 +16,10 @@ use chrono_tz::Tz;
 use super::distribution::{order_eligible, Share};
 use super::geo;
 use super::local_time::LocalClocks;
+use super::tags::{self, Rule};
 use callbroker_wire::routing::{Decision, Reason, Verdict};
 use callbroker_wire::schedule::{ClockTime, WeeklySchedule};
+use callbroker_wire::screening::Tags;
 
 /// The call being routed, with what the I/O layer found about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +41,11 @@ pub struct CallInfo {
     pub repeat_buyer: Option<i64>,
     /// Buyers already tried on this call (failover); they are skipped.
     pub exclude: Vec<i64>,
+    /// The call's tags, which buyers' tag rules are checked against.
+    pub tags: Tags,
+    /// When set, only this buyer may take the call (the campaign sends repeat callers back to
+    /// the buyer of their last call); every other one is skipped.
+    pub only_buyer: Option<i64>,
 }
 
 /// Optional caps per local hour, day and month; `None` is unlimited and
@@ -91,14 +99,17 @@ pub struct Candidate {
     pub recent_calls: u32,
     /// When it last got a call; breaks ties in favour of the longest wait.
     pub last_call_at: Option<DateTime<Utc>>,
+    /// Every rule must hold for the call's tags (shared with the directory: not copied per call).
+    pub tag_rules: Arc<[Rule]>,
 }
 
 /// Ranks the candidates for `call`.
 ///
 /// A candidate is skipped for the first of these that applies, in this order
-/// (its verdict names it): campaign paused, already tried, inactive, state
-/// denied / not allowed / unknown, outside hours, at capacity, hourly cap,
-/// daily cap, monthly cap. The eligible ones are ordered by priority
+/// (its verdict names it): campaign paused, already tried, not the repeat
+/// caller's buyer (`only_buyer`), inactive, state denied / not allowed /
+/// unknown, a tag rule failing (the first, in the buyer's order), outside
+/// hours, at capacity, hourly cap, daily cap, monthly cap. The eligible ones are ordered by priority
 /// (strictly), then by even distribution within a priority (see
 /// `distribution.rs`); a sticky repeat buyer, when eligible, is then moved
 /// to the front whatever its priority, the others keeping their order.
@@ -172,10 +183,16 @@ fn skip_reason(call: &CallInfo, state: Option<&Cow<'static, str>>, c: &Candidate
     if call.exclude.contains(&c.buyer_id) {
         return Some(Reason::AlreadyTried);
     }
+    if let Some(only) = call.only_buyer.filter(|&b| b != c.buyer_id) {
+        return Some(Reason::NotRepeatBuyer { buyer_id: only });
+    }
     if !c.active {
         return Some(Reason::Inactive);
     }
     if let Err(reason) = geo::check_states(state, &c.allowed_states, &c.denied_states) {
+        return Some(reason);
+    }
+    if let Some(reason) = tags::first_failing(&c.tag_rules, &call.tags) {
         return Some(reason);
     }
     if !c.schedule.is_always_open() {

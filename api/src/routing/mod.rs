@@ -10,13 +10,21 @@
 //! Rules, in the order a candidate is checked:
 //! 1. campaign paused → everyone skipped;
 //! 2. already tried on this call (failover) → skipped;
-//! 3. inactive buyer → skipped;
-//! 4. geography: the caller's state (Twilio `FromState`, else the NANP area
+//! 3. a repeat caller the campaign sends back to its last buyer → every other
+//!    buyer skipped;
+//! 4. inactive buyer → skipped;
+//! 5. geography: the caller's state (Twilio `FromState`, else the NANP area
 //!    code table in `api/data/area_codes.csv`) against the buyer's denied and
 //!    allowed states;
-//! 5. weekly availability windows in the buyer's IANA time zone;
-//! 6. concurrency: `in_progress >= max_concurrent` (0 takes no calls);
-//! 7. hourly, daily, monthly caps over local periods ([`period_keys`]).
+//! 6. tag rules: every rule of the buyer (or of its assignment) must hold for
+//!    the call's tags (`tags.rs`);
+//! 7. weekly availability windows in the buyer's IANA time zone;
+//! 8. concurrency: `in_progress >= max_concurrent` (0 takes no calls);
+//! 9. hourly, daily, monthly caps over local periods ([`period_keys`]).
+//!
+//! Before any of this, the call may be blocked outright by the campaign's
+//! screening ([`screening::screen`]: blocklist, anonymous callers, STIR/SHAKEN
+//! attestation, repeat callers, rate limit); a blocked call is never routed.
 //!
 //! Eligible buyers are ordered by priority (higher first, strictly), then by
 //! a deterministic even distribution by weight and recent volume (see
@@ -26,12 +34,15 @@
 //! Files: `engine.rs` (`route` and its input types), `distribution.rs` (order
 //! within a priority), `schedule.rs` (weekly windows, serde only),
 //! `local_time.rs` (time zones, period keys), `geo.rs` (caller state and
-//! state lists), `reasons.rs` (the answer types, serde only).
+//! state lists), `tags.rs` (tag rules), `screening.rs` (blocking a call
+//! before routing); the answer types are in the wire crate.
 
 mod distribution;
 mod engine;
 mod geo;
 mod local_time;
+pub mod screening;
+pub mod tags;
 
 #[cfg(test)]
 mod proptests;

@@ -5,8 +5,10 @@ use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
 
+use super::tags::{Cond, Num, Rule};
 use super::tests::{buyer, call, utc};
 use super::*;
+use callbroker_wire::screening::Tags;
 
 const ZONES: [Tz; 6] = [
     chrono_tz::UTC,
@@ -38,6 +40,56 @@ fn state_list() -> impl Strategy<Value = Vec<String>> {
     prop::sample::subsequence(STATES.to_vec(), 0..=2).prop_map(|v| v.into_iter().map(String::from).collect())
 }
 
+const TAG_NAMES: [&str; 3] = ["FromState", "Age", "Zip"];
+const TAG_VALUES: [&str; 6] = ["CA", "NY", "TX", "65", "70", "abc"];
+
+fn tag_value() -> impl Strategy<Value = String> {
+    prop::sample::select(TAG_VALUES.to_vec()).prop_map(String::from)
+}
+
+fn value_list() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(tag_value(), 1..4)
+}
+
+/// A random valid rule over a few tag names and values.
+fn rule() -> impl Strategy<Value = Rule> {
+    let cond = prop_oneof![
+        tag_value().prop_map(Cond::Eq),
+        tag_value().prop_map(Cond::Ne),
+        value_list().prop_map(Cond::In),
+        value_list().prop_map(Cond::NotIn),
+        Just(Cond::Exists),
+        Just(Cond::Missing),
+        (0i32..100).prop_map(|n| Cond::Gte(Num(f64::from(n)))),
+        (0i32..100).prop_map(|n| Cond::Lte(Num(f64::from(n)))),
+    ];
+    (prop::sample::select(TAG_NAMES.to_vec()), cond).prop_map(|(tag, cond)| Rule { tag: tag.into(), cond })
+}
+
+fn rules() -> impl Strategy<Value = std::sync::Arc<[Rule]>> {
+    prop::collection::vec(rule(), 0..3).prop_map(std::sync::Arc::from)
+}
+
+fn tag_map() -> impl Strategy<Value = Tags> {
+    prop::collection::btree_map(prop::sample::select(TAG_NAMES.to_vec()).prop_map(String::from), tag_value(), 0..3)
+}
+
+/// Independent statement of a tag rule.
+fn oracle_rule(r: &Rule, tags: &Tags) -> bool {
+    let actual = tags.get(&r.tag);
+    let num = actual.and_then(|a| a.parse::<f64>().ok());
+    match &r.cond {
+        Cond::Eq(v) => actual == Some(v),
+        Cond::Ne(v) => actual != Some(v),
+        Cond::In(l) => actual.is_some_and(|a| l.contains(a)),
+        Cond::NotIn(l) => actual.is_none_or(|a| !l.contains(a)),
+        Cond::Exists => actual.is_some(),
+        Cond::Missing => actual.is_none(),
+        Cond::Gte(Num(n)) => num.is_some_and(|a| a >= *n),
+        Cond::Lte(Num(n)) => num.is_some_and(|a| a <= *n),
+    }
+}
+
 fn opt_cap() -> impl Strategy<Value = Option<u32>> {
     prop::option::weighted(0.3, 0u32..6)
 }
@@ -48,14 +100,14 @@ fn candidate() -> impl Strategy<Value = Candidate> {
         (prop::bool::weighted(0.9), 0i32..4, 0u32..5, 0u32..4, 0u32..5),
         (opt_cap(), opt_cap(), opt_cap(), 0u32..6, 0u32..6, 0u32..6),
         (0usize..ZONES.len(), prop::collection::vec(window(), 0..3), state_list(), state_list()),
-        (any::<bool>(), 0u32..50, prop::option::of(0i64..10_000)),
+        (any::<bool>(), 0u32..50, prop::option::of(0i64..10_000), rules()),
     )
         .prop_map(
             |(
                 (active, priority, weight, max_concurrent, in_progress),
                 (hourly, daily, monthly, hour, day, month),
                 (zone, windows, allowed_states, denied_states),
-                (sticky_repeat_callers, recent_calls, last),
+                (sticky_repeat_callers, recent_calls, last, tag_rules),
             )| Candidate {
                 active,
                 priority,
@@ -71,6 +123,7 @@ fn candidate() -> impl Strategy<Value = Candidate> {
                 sticky_repeat_callers,
                 recent_calls,
                 last_call_at: last.map(|m| utc(2026, 1, 1, 0, 0) + Duration::minutes(m)),
+                tag_rules,
                 ..buyer(0)
             },
         )
@@ -96,8 +149,9 @@ fn call_info(n: usize) -> impl Strategy<Value = CallInfo> {
         prop::bool::weighted(0.95),
         prop::option::of(0..n.max(1)),
         prop::collection::vec(0..n.max(1), 0..3),
+        (tag_map(), prop::option::weighted(0.1, 0..n.max(1))),
     )
-        .prop_map(|(caller, from_state, minute, campaign_active, repeat, exclude)| CallInfo {
+        .prop_map(|(caller, from_state, minute, campaign_active, repeat, exclude, (tags, only))| CallInfo {
             caller: CALLERS[caller].0.into(),
             from_state: from_state.map(String::from),
             now: utc(2026, 1, 1, 0, 0) + Duration::minutes(minute) + Duration::seconds(minute % 60),
@@ -105,6 +159,8 @@ fn call_info(n: usize) -> impl Strategy<Value = CallInfo> {
             // Indexes into the candidates, turned into ids by `scenario`.
             repeat_buyer: repeat.map(|i| i as i64),
             exclude: exclude.into_iter().map(|i| i as i64).collect(),
+            tags,
+            only_buyer: only.map(|i| i as i64),
             ..call()
         })
 }
@@ -117,6 +173,7 @@ fn scenario() -> impl Strategy<Value = (CallInfo, Vec<Candidate>)> {
             let id = |i: i64| cands.get(i as usize).map_or(-1, |c| c.buyer_id);
             call.repeat_buyer = call.repeat_buyer.map(id);
             call.exclude = call.exclude.iter().map(|&i| id(i)).collect();
+            call.only_buyer = call.only_buyer.map(id);
             (call, cands)
         })
     })
@@ -162,8 +219,10 @@ fn oracle_eligible(call: &CallInfo, c: &Candidate) -> bool {
     let under = |count: u32, cap: Option<u32>| cap.is_none_or(|cap| count < cap);
     call.campaign_active
         && !call.exclude.contains(&c.buyer_id)
+        && call.only_buyer.is_none_or(|b| b == c.buyer_id)
         && c.active
         && geo_ok
+        && c.tag_rules.iter().all(|r| oracle_rule(r, &call.tags))
         && oracle_open(&c.schedule, c.timezone, call.now)
         && c.in_progress < c.max_concurrent
         && under(c.counts.hour, c.caps.hourly)
@@ -331,6 +390,55 @@ proptest! {
             // count − n·w/W < 1  ⇔  count·W < n·w + W
             prop_assert!(u64::from(count) * total < n * u64::from(weight) + total);
         }
+    }
+
+    /// A buyer without tag rules is never skipped for a tag rule, whatever the call's tags.
+    #[test]
+    fn no_rules_no_tag_skip((call, mut cands) in scenario()) {
+        for c in &mut cands {
+            c.tag_rules = std::sync::Arc::from([]);
+        }
+        let d = route(&call, &cands);
+        let tag_skips = d.verdicts.iter().filter(|v| matches!(v.reason, Reason::TagRule { .. })).count();
+        prop_assert_eq!(tag_skips, 0);
+    }
+
+    /// Adding a rule to a buyer never makes a skipped buyer eligible, and a buyer it skips is
+    /// skipped for that rule or an earlier check.
+    #[test]
+    fn a_new_rule_never_admits((call, cands) in scenario(), extra in rule(), pick in any::<prop::sample::Index>()) {
+        prop_assume!(!cands.is_empty());
+        let i = pick.index(cands.len());
+        let before = route(&call, &cands).verdicts[i].eligible;
+        let mut more = cands.clone();
+        let mut list: Vec<Rule> = more[i].tag_rules.to_vec();
+        list.push(extra.clone());
+        more[i].tag_rules = std::sync::Arc::from(list);
+        let after = route(&call, &more);
+        prop_assert!(!after.verdicts[i].eligible || before, "{:?}", after.verdicts[i]);
+        if before && !after.verdicts[i].eligible {
+            prop_assert!(!oracle_rule(&extra, &call.tags));
+            let named_last = matches!(&after.verdicts[i].reason, Reason::TagRule { index, .. } if *index as usize == more[i].tag_rules.len() - 1);
+            prop_assert!(named_last, "{:?}", after.verdicts[i].reason);
+        }
+    }
+
+    /// `in` holds exactly when one of its values' `eq` holds; `not_in` is its negation, as `ne`
+    /// is `eq`'s.
+    #[test]
+    fn in_is_any_eq_and_not_in_is_its_negation(
+        tag in prop::sample::select(TAG_NAMES.to_vec()),
+        list in value_list(),
+        tags in tag_map(),
+    ) {
+        let r = |cond| Rule { tag: tag.to_string(), cond };
+        let any_eq = list.iter().any(|v| r(Cond::Eq(v.clone())).holds(&tags));
+        prop_assert_eq!(r(Cond::In(list.clone())).holds(&tags), any_eq);
+        prop_assert_eq!(r(Cond::NotIn(list.clone())).holds(&tags), !any_eq);
+        for v in &list {
+            prop_assert_eq!(r(Cond::Ne(v.clone())).holds(&tags), !r(Cond::Eq(v.clone())).holds(&tags));
+        }
+        prop_assert_eq!(r(Cond::Missing).holds(&tags), !r(Cond::Exists).holds(&tags));
     }
 
     /// The memoised local clock agrees with a plain conversion in any zone

@@ -28,6 +28,7 @@ pub(super) fn buyer(id: i64) -> Candidate {
         sticky_repeat_callers: false,
         recent_calls: 0,
         last_call_at: None,
+        tag_rules: std::sync::Arc::from([]),
     }
 }
 
@@ -41,6 +42,8 @@ pub(super) fn call() -> CallInfo {
         campaign_active: true,
         repeat_buyer: None,
         exclude: vec![],
+        tags: Default::default(),
+        only_buyer: None,
     }
 }
 

@@ -1,4 +1,4 @@
-use callbroker_wire::{Buyer, BuyerFilter, BuyerPatch, NewBuyer, Page, PageParams, ScheduleWindow, Status};
+use callbroker_wire::{Buyer, BuyerFilter, BuyerPatch, NewBuyer, Page, PageParams, ScheduleWindow, Status, TagRule};
 use diesel::prelude::*;
 
 use super::{json_column, page, paging, to_json, utc};
@@ -29,6 +29,7 @@ pub struct BuyerRow {
     pub created_at: chrono::NaiveDateTime,
     #[diesel(deserialize_as = crate::db::stamp::Stamp)]
     pub updated_at: chrono::NaiveDateTime,
+    pub tag_rules: String,
 }
 
 impl BuyerRow {
@@ -44,12 +45,16 @@ impl BuyerRow {
     pub fn denied_states(&self) -> Result<Vec<String>, Error> {
         json_column("buyers.denied_states", &self.denied_states)
     }
+    pub fn tag_rules(&self) -> Result<Vec<TagRule>, Error> {
+        json_column("buyers.tag_rules", &self.tag_rules)
+    }
     pub fn into_wire(self) -> Result<Buyer, Error> {
         Ok(Buyer {
             status: self.status(),
             schedule: self.schedule()?,
             allowed_states: self.allowed_states()?,
             denied_states: self.denied_states()?,
+            tag_rules: self.tag_rules()?,
             id: self.id,
             name: self.name,
             phone_number: self.phone_number,
@@ -85,6 +90,7 @@ pub struct BuyerValues {
     pub allowed_states: String,
     pub denied_states: String,
     pub sticky_repeat_callers: bool,
+    pub tag_rules: String,
 }
 
 /// Every field of a buyer before validation.
@@ -101,6 +107,7 @@ struct Draft<'a> {
     allowed_states: &'a [String],
     denied_states: &'a [String],
     sticky: bool,
+    tag_rules: &'a [TagRule],
 }
 
 impl BuyerValues {
@@ -130,6 +137,9 @@ impl BuyerValues {
         if let Some(both) = allowed.iter().find(|s| denied.contains(s)) {
             errors.add("denied_states", format!("{both} is both allowed and denied"));
         }
+        let tag_rules = crate::routing::tags::parse("tag_rules", d.tag_rules)
+            .map_err(|problems| problems.into_iter().for_each(|(f, e)| errors.add(f, e)))
+            .unwrap_or_default();
         errors.into_result()?;
         Ok(Self {
             name,
@@ -146,6 +156,7 @@ impl BuyerValues {
             allowed_states: to_json(&allowed),
             denied_states: to_json(&denied),
             sticky_repeat_callers: d.sticky,
+            tag_rules: to_json(&tag_rules.iter().map(crate::routing::tags::Rule::to_wire).collect::<Vec<_>>()),
         })
     }
 
@@ -163,6 +174,7 @@ impl BuyerValues {
             allowed_states: &n.allowed_states,
             denied_states: &n.denied_states,
             sticky: n.sticky_repeat_callers.unwrap_or(true),
+            tag_rules: &n.tag_rules,
         })
     }
 
@@ -170,6 +182,7 @@ impl BuyerValues {
         let schedule = row.schedule()?;
         let allowed = row.allowed_states()?;
         let denied = row.denied_states()?;
+        let tag_rules = row.tag_rules()?;
         Self::validate(Draft {
             name: p.name.as_deref().unwrap_or(&row.name),
             phone_number: p.phone_number.as_deref().unwrap_or(&row.phone_number),
@@ -187,6 +200,7 @@ impl BuyerValues {
             allowed_states: p.allowed_states.as_deref().unwrap_or(&allowed),
             denied_states: p.denied_states.as_deref().unwrap_or(&denied),
             sticky: p.sticky_repeat_callers.unwrap_or(row.sticky_repeat_callers),
+            tag_rules: p.tag_rules.as_deref().unwrap_or(&tag_rules),
         })
     }
 }

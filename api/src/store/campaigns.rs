@@ -1,6 +1,6 @@
 use callbroker_wire::{
     Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, CampaignPublisher, MoneyRules, MoneyRulesPatch, NewCampaign, Page, PageParams,
-    Status,
+    Screening, ScreeningPatch, Status, TagRule,
 };
 use diesel::prelude::*;
 
@@ -27,6 +27,7 @@ pub struct CampaignRow {
     pub buffer_secs: i32,
     pub duplicate_window_secs: i32,
     pub show_full_caller: bool,
+    pub screening: String,
 }
 
 impl CampaignRow {
@@ -43,9 +44,15 @@ impl CampaignRow {
             show_full_caller: self.show_full_caller,
         }
     }
-    pub fn into_wire(self, buyers: Vec<CampaignBuyer>, publishers: Vec<CampaignPublisher>) -> Campaign {
+    /// The screening settings (absent keys at their defaults).
+    pub fn screening(&self) -> Result<Screening, Error> {
+        super::json_column("campaigns.screening", &self.screening)
+    }
+    pub fn into_wire(self, buyers: Vec<CampaignBuyer>, publishers: Vec<CampaignPublisher>) -> Result<Campaign, Error> {
         let money = self.money();
-        Campaign {
+        let screening = self.screening()?;
+        Ok(Campaign {
+            screening,
             money,
             publishers,
             id: self.id,
@@ -57,7 +64,7 @@ impl CampaignRow {
             transcribe: self.transcribe,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
-        }
+        })
     }
 }
 
@@ -70,6 +77,14 @@ pub struct AssignmentRow {
     pub weight: Option<i32>,
     pub revenue_micros: Option<i64>,
     pub buffer_secs: Option<i32>,
+    /// The assignment's own tag rules (JSON list); `None`: the buyer's.
+    pub tag_rules: Option<String>,
+}
+
+impl AssignmentRow {
+    pub fn tag_rules(&self) -> Result<Option<Vec<TagRule>>, Error> {
+        self.tag_rules.as_deref().map(|t| super::json_column("campaign_buyers.tag_rules", t)).transpose()
+    }
 }
 
 #[derive(Debug, Clone, AsChangeset, Insertable)]
@@ -86,6 +101,7 @@ pub struct CampaignValues {
     pub buffer_secs: i32,
     pub duplicate_window_secs: i32,
     pub show_full_caller: bool,
+    pub screening: String,
 }
 
 /// Validated campaign fields plus, when given, the full new set of buyer assignments and of
@@ -159,6 +175,50 @@ fn check_publishers(list: &[CampaignPublisher], errors: &mut FieldErrors) {
     }
 }
 
+/// The screening after applying `p` to `base`, checked (fields named `screening.<name>`).
+fn screening_values(base: Screening, p: Option<&ScreeningPatch>, errors: &mut FieldErrors) -> Screening {
+    let Some(p) = p else { return base };
+    let s = Screening {
+        anonymous: p.anonymous.unwrap_or(base.anonymous),
+        min_attestation: p.min_attestation.unwrap_or(base.min_attestation),
+        missing_attestation: p.missing_attestation.unwrap_or(base.missing_attestation),
+        repeat_window_secs: p.repeat_window_secs.unwrap_or(base.repeat_window_secs),
+        repeat_action: p.repeat_action.unwrap_or(base.repeat_action),
+        qualified_repeat_days: p.qualified_repeat_days.unwrap_or(base.qualified_repeat_days),
+        rate_limit_calls: p.rate_limit_calls.unwrap_or(base.rate_limit_calls),
+        rate_limit_minutes: p.rate_limit_minutes.unwrap_or(base.rate_limit_minutes),
+        block_message: match &p.block_message {
+            Some(m) => m.clone(),
+            None => base.block_message,
+        },
+    };
+    for (field, v, max) in [
+        ("screening.repeat_window_secs", s.repeat_window_secs, MAX_REPEAT_WINDOW_SECS),
+        ("screening.qualified_repeat_days", s.qualified_repeat_days, 365),
+        ("screening.rate_limit_calls", s.rate_limit_calls, 10_000),
+        ("screening.rate_limit_minutes", s.rate_limit_minutes, 10_080),
+    ] {
+        if !(0..=max).contains(&v) {
+            errors.add(field, format!("must be between 0 and {max}"));
+        }
+    }
+    if s.rate_limit_calls > 0 && s.rate_limit_minutes < 1 {
+        errors.add("screening.rate_limit_minutes", "must be at least 1 when rate_limit_calls is set");
+    }
+    let block_message = match s.block_message.as_deref().map(validate::message) {
+        Some(Err(e)) => {
+            errors.add("screening.block_message", e);
+            None
+        }
+        Some(Ok(m)) => Some(m),
+        None => None,
+    };
+    Screening { block_message, ..s }
+}
+
+/// Longest repeat window: 30 days.
+pub const MAX_REPEAT_WINDOW_SECS: i32 = 30 * 86_400;
+
 fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
     let mut seen = std::collections::HashSet::new();
     for (i, a) in list.iter().enumerate() {
@@ -181,7 +241,18 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
         if let Some(v) = a.buffer_secs {
             check_buffer(v, &format!("buyers[{i}].buffer_secs"), errors);
         }
+        if let Some(rules) = &a.tag_rules {
+            if let Err(problems) = crate::routing::tags::parse(&format!("buyers[{i}].tag_rules"), rules) {
+                problems.into_iter().for_each(|(f, e)| errors.add(f, e));
+            }
+        }
     }
+}
+
+/// An assignment's tag rules as stored: normalised JSON, `None` for the buyer's own.
+fn assignment_rules(a: &CampaignBuyer) -> Option<String> {
+    let rules = crate::routing::tags::parse("tag_rules", a.tag_rules.as_deref()?).ok()?;
+    Some(super::to_json(&rules.iter().map(crate::routing::tags::Rule::to_wire).collect::<Vec<_>>()))
 }
 
 impl CampaignInput {
@@ -196,6 +267,7 @@ impl CampaignInput {
         money: MoneyRules,
         money_patch: &MoneyRulesPatch,
         publishers: Option<&Vec<CampaignPublisher>>,
+        screening: (Screening, Option<&ScreeningPatch>),
     ) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -208,6 +280,7 @@ impl CampaignInput {
         if let Some(list) = publishers {
             check_publishers(list, &mut errors);
         }
+        let screening = screening_values(screening.0, screening.1, &mut errors);
         errors.into_result()?;
         Ok(Self {
             values: CampaignValues {
@@ -222,6 +295,7 @@ impl CampaignInput {
                 duplicate_window_secs: m.duplicate_window_secs,
                 show_full_caller: m.show_full_caller,
                 transcribe,
+                screening: super::to_json(&screening),
             },
             buyers: buyers.cloned(),
             publishers: publishers.cloned(),
@@ -239,6 +313,7 @@ impl CampaignInput {
             default_money(),
             &n.money,
             Some(&n.publishers),
+            (Screening::default(), n.screening.as_ref()),
         )
     }
 
@@ -253,6 +328,7 @@ impl CampaignInput {
             row.money(),
             &p.money,
             p.publishers.as_ref(),
+            (row.screening()?, p.screening.as_ref()),
         )
     }
 }
@@ -285,25 +361,27 @@ fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Ca
         .select((campaign_publishers::campaign_id, campaign_publishers::publisher_id, campaign_publishers::payout_micros))
         .order((campaign_publishers::campaign_id, campaign_publishers::publisher_id))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
             let mine = all
                 .iter()
                 .filter(|a| a.campaign_id == r.id)
-                .map(|a| CampaignBuyer {
-                    buyer_id: a.buyer_id,
-                    priority: a.priority,
-                    weight: a.weight,
-                    revenue_micros: a.revenue_micros,
-                    buffer_secs: a.buffer_secs,
+                .map(|a| {
+                    Ok(CampaignBuyer {
+                        buyer_id: a.buyer_id,
+                        priority: a.priority,
+                        weight: a.weight,
+                        revenue_micros: a.revenue_micros,
+                        buffer_secs: a.buffer_secs,
+                        tag_rules: a.tag_rules()?,
+                    })
                 })
-                .collect();
+                .collect::<Result<Vec<_>, Error>>()?;
             let pubs =
                 payouts.iter().filter(|p| p.0 == r.id).map(|p| CampaignPublisher { publisher_id: p.1, payout_micros: p.2 }).collect();
             r.into_wire(mine, pubs)
         })
-        .collect())
+        .collect()
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<Campaign, Error> {
@@ -332,6 +410,7 @@ fn set_assignments(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignBu
                 weight: a.weight,
                 revenue_micros: a.revenue_micros,
                 buffer_secs: a.buffer_secs,
+                tag_rules: assignment_rules(a),
             })
             .execute(conn)?;
     }

@@ -1,6 +1,7 @@
 //! The directory: what the call flow looks up on every call and what changes rarely — tracking
-//! numbers, campaigns (messages, money rules), buyers (routing settings), their assignments and
-//! overrides, which publishers want postbacks, and whether a Twilio account is stored.
+//! numbers, campaigns (messages, money rules, screening), buyers (routing settings, tag rules),
+//! their assignments and overrides, the blocklist, which publishers want postbacks, and whether a
+//! Twilio account is stored.
 //!
 //! Each instance keeps a copy in memory ([`DirectoryCache`]). Every change to those tables bumps
 //! `directory_version` (database triggers, so no writer can forget), and the call flow's first
@@ -10,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+use callbroker_wire::Screening;
 use diesel::prelude::*;
 
 use super::buyers::BuyerRow;
@@ -19,6 +21,8 @@ use crate::db::schema::{
 };
 use crate::db::{direct, DbConnection};
 use crate::error::Error;
+use crate::routing::screening::Blocklist;
+use crate::routing::tags::Rule;
 
 /// A tracking number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,11 @@ pub struct CampaignEntry {
     pub assignments: Vec<AssignmentRow>,
     /// Publisher id → payout override.
     pub publisher_payouts: HashMap<i64, i64>,
+    /// Who is blocked before routing.
+    pub screening: Screening,
+    /// Assigned buyer id → the tag rules in force on this campaign (the assignment's own, else
+    /// the buyer's), parsed once here.
+    pub tag_rules: HashMap<i64, Arc<[Rule]>>,
 }
 
 impl CampaignEntry {
@@ -58,6 +67,9 @@ pub struct Directory {
     pub postback_publishers: HashSet<i64>,
     /// Whether Twilio credentials are stored through the API.
     pub twilio_account: bool,
+    /// Every blocklist entry (expired ones too: they are skipped when checked, at the time of
+    /// the call).
+    pub blocklist: Blocklist,
 }
 
 impl Directory {
@@ -96,15 +108,29 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
         let postback_publishers: Vec<i64> =
             publishers::table.filter(publishers::postback_url.is_not_null()).select(publishers::id).load(conn)?;
         let twilio_account = diesel::select(diesel::dsl::exists(twilio_account::table.select(twilio_account::id))).get_result(conn)?;
+        let blocklist = Blocklist::new(super::blocklist::entries(conn)?);
         if version(conn)? != before {
             continue;
         }
-        let mut campaigns: HashMap<i64, CampaignEntry> = campaign_rows
-            .into_iter()
-            .map(|row| (row.id, CampaignEntry { row, assignments: vec![], publisher_payouts: HashMap::new() }))
-            .collect();
+        let mut buyer_rules: HashMap<i64, Arc<[Rule]>> = HashMap::with_capacity(buyer_rows.len());
+        for b in &buyer_rows {
+            buyer_rules.insert(b.id, stored_rules(&format!("buyer {}", b.id), &b.tag_rules()?)?);
+        }
+        let mut campaigns: HashMap<i64, CampaignEntry> = HashMap::with_capacity(campaign_rows.len());
+        for row in campaign_rows {
+            let screening = row.screening()?;
+            campaigns.insert(
+                row.id,
+                CampaignEntry { row, assignments: vec![], publisher_payouts: HashMap::new(), screening, tag_rules: HashMap::new() },
+            );
+        }
         for a in assignments {
             if let Some(c) = campaigns.get_mut(&a.campaign_id) {
+                let rules = match a.tag_rules()? {
+                    Some(own) => stored_rules(&format!("assignment of buyer {} to campaign {}", a.buyer_id, a.campaign_id), &own)?,
+                    None => buyer_rules.get(&a.buyer_id).cloned().unwrap_or_else(|| Arc::from([])),
+                };
+                c.tag_rules.insert(a.buyer_id, rules);
                 c.assignments.push(a);
             }
         }
@@ -123,8 +149,16 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
             buyers: buyer_rows.into_iter().map(|b| (b.id, b)).collect(),
             postback_publishers: postback_publishers.into_iter().collect(),
             twilio_account,
+            blocklist,
         });
     }
+}
+
+/// Tag rules as stored (they were checked when written).
+fn stored_rules(whose: &str, rules: &[callbroker_wire::TagRule]) -> Result<Arc<[Rule]>, Error> {
+    crate::routing::tags::parse("tag_rules", rules)
+        .map(Arc::from)
+        .map_err(|e| Error::internal(anyhow::anyhow!("stored tag rules of {whose} do not parse: {e:?}")))
 }
 
 /// An instance's copy of the directory (cheap to share; readers never wait for a reload).

@@ -1,6 +1,7 @@
 //! Database access, one module per resource. Functions take a connection and return domain or
 //! wire values; they never see HTTP. Input arrives already validated.
 pub mod api_keys;
+pub mod blocklist;
 pub mod buyers;
 pub mod calls;
 pub mod campaigns;

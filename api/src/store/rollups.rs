@@ -19,7 +19,7 @@ pub struct RollupRow {
     /// Which of the key's [`SHARDS`] rows the change is added to.
     pub shard: i64,
     /// In [`SUMS`] order.
-    pub sums: [i64; 11],
+    pub sums: [i64; 12],
 }
 
 /// Each key's figures are spread over this many rows: concurrent settlements of one hour add to
@@ -33,7 +33,7 @@ pub fn shard_of(call_id: i64) -> i64 {
 }
 
 /// The summed columns, in the order of [`RollupRow::sums`].
-pub const SUMS: [&str; 11] = [
+pub const SUMS: [&str; 12] = [
     "calls",
     "answered",
     "qualified",
@@ -45,6 +45,7 @@ pub const SUMS: [&str; 11] = [
     "cost_micros",
     "offered",
     "connected",
+    "blocked",
 ];
 
 /// Rollup additions handed to the end of a transaction ([`crate::db::Batch`]): the settlements
@@ -59,7 +60,7 @@ impl crate::db::batch::BatchWork for Additions {
     }
 
     fn write(self, conn: &mut DbConnection) -> Result<(), Error> {
-        let mut merged: std::collections::BTreeMap<[i64; 7], [i64; 11]> = std::collections::BTreeMap::new();
+        let mut merged: std::collections::BTreeMap<[i64; 7], [i64; 12]> = std::collections::BTreeMap::new();
         for r in self.0 {
             let sums = merged.entry([r.level, r.hour, r.campaign_id, r.publisher_id, r.buyer_id, r.number_id, r.shard]).or_default();
             for (s, add) in sums.iter_mut().zip(r.sums) {
@@ -143,7 +144,8 @@ pub(crate) const UPDATE_SUMS: &str = "calls = call_rollups.calls + excluded.call
      no_buyer = call_rollups.no_buyer + excluded.no_buyer, talk_secs = call_rollups.talk_secs + excluded.talk_secs, \
      revenue_micros = call_rollups.revenue_micros + excluded.revenue_micros, \
      payout_micros = call_rollups.payout_micros + excluded.payout_micros, cost_micros = call_rollups.cost_micros + excluded.cost_micros, \
-     offered = call_rollups.offered + excluded.offered, connected = call_rollups.connected + excluded.connected";
+     offered = call_rollups.offered + excluded.offered, connected = call_rollups.connected + excluded.connected, \
+     blocked = call_rollups.blocked + excluded.blocked";
 
 impl<Conn> RunQueryDsl<Conn> for Upsert<'_> {}
 

@@ -11,7 +11,7 @@
 //! On PostgreSQL each read and each commit is one statement, outside any transaction block (a
 //! single statement is atomic): a webhook costs two or three round trips. On SQLite the same
 //! reads and writes are statement sequences run in the writer's transaction.
-use callbroker_wire::{LiveEventKind, LiveQualification};
+use callbroker_wire::{LiveEventKind, LiveQualification, Tags};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -20,6 +20,7 @@ use crate::db::schema::{buyer_load, call_legs, calls, directory_version};
 use crate::db::stamp::{MaybeStamp, Stamp};
 use crate::db::{direct, Batch, DbConnection};
 use crate::error::Error;
+use crate::routing::screening::{History, Windows};
 use crate::routing::PeriodKeys;
 use crate::store::jobs::NewJob;
 use crate::store::rollups::RollupRow;
@@ -60,33 +61,70 @@ pub struct Loads {
     pub directory_version: i64,
     /// The campaign's buyers' loads, by buyer id.
     pub loads: Vec<LoadRow>,
-    /// The buyer that took this caller's last connected call on the campaign since the window's
-    /// start.
+    /// The buyer that took this caller's last connected call on the campaign since
+    /// [`Lookback::repeat_since`].
     pub repeat_buyer: Option<i64>,
+    /// The caller's earlier calls on the campaign over [`Lookback::history`] (empty when it is
+    /// `None`); `last_buyer` is `repeat_buyer`.
+    pub history: History,
+}
+
+/// How far back the voice webhook's read looks at the caller's calls on the campaign: for the
+/// repeat buyer, and for the screening's history (a window per rule that is on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookback {
+    pub repeat_since: NaiveDateTime,
+    pub history: Option<HistoryWindows>,
+}
+
+/// The screening's windows as the statement binds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryWindows {
+    /// The earliest of the others: calls before it are not read.
+    pub since: NaiveDateTime,
+    pub rate_since: Option<NaiveDateTime>,
+    pub qualified_since: Option<NaiveDateTime>,
+}
+
+impl Lookback {
+    /// The repeat buyer since `repeat_since`; no history.
+    pub fn repeat_only(repeat_since: NaiveDateTime) -> Lookback {
+        Lookback { repeat_since, history: None }
+    }
+
+    /// The repeat buyer since `repeat_since` (or since the start of the screening's repeat
+    /// window, when it has one), and the history the screening's `windows` need.
+    pub fn screening(repeat_since: NaiveDateTime, windows: &Windows) -> Lookback {
+        let naive = |t: chrono::DateTime<chrono::Utc>| t.naive_utc();
+        Lookback {
+            repeat_since: windows.repeat_since.map_or(repeat_since, naive),
+            history: windows.since().map(|since| HistoryWindows {
+                since: naive(since),
+                rate_since: windows.rate_since.map(naive),
+                qualified_since: windows.qualified_since.map(naive),
+            }),
+        }
+    }
 }
 
 /// What the voice webhook reads before routing a new call: an id for it (the call is recorded by
 /// the [`commit`] that routes it, so that a copy of the webhook sent meanwhile waits for that
-/// commit and finds the call routed), the directory's version, the loads of `campaign`'s buyers
-/// and the caller's repeat buyer since `repeat_since`. One statement on PostgreSQL.
-pub fn prepare_call(
-    conn: &mut DbConnection,
-    campaign: Option<i64>,
-    caller: &str,
-    repeat_since: NaiveDateTime,
-) -> Result<(i64, Loads), Error> {
+/// commit and finds the call routed), the directory's version, the loads of `campaign`'s buyers,
+/// the caller's repeat buyer and its history on the campaign (see [`Lookback`]). One statement
+/// on PostgreSQL.
+pub fn prepare_call(conn: &mut DbConnection, campaign: Option<i64>, caller: &str, back: &Lookback) -> Result<(i64, Loads), Error> {
     let (id, loads) = match conn {
-        DbConnection::Postgres(c) => super::pg::loads(c, true, campaign, caller, repeat_since)?,
-        DbConnection::Sqlite(c) => super::sqlite::loads(c, true, campaign, caller, repeat_since)?,
+        DbConnection::Postgres(c) => super::pg::loads(c, true, campaign, caller, back)?,
+        DbConnection::Sqlite(c) => super::sqlite::loads(c, true, campaign, caller, back)?,
     };
     Ok((id.ok_or_else(|| Error::internal(anyhow::anyhow!("no id for the new call")))?, loads))
 }
 
 /// [`prepare_call`] without an id for a new call (routing again, or a directory reloaded).
-pub fn loads(conn: &mut DbConnection, campaign: Option<i64>, caller: &str, repeat_since: NaiveDateTime) -> Result<Loads, Error> {
+pub fn loads(conn: &mut DbConnection, campaign: Option<i64>, caller: &str, back: &Lookback) -> Result<Loads, Error> {
     let (_, loads) = match conn {
-        DbConnection::Postgres(c) => super::pg::loads(c, false, campaign, caller, repeat_since)?,
-        DbConnection::Sqlite(c) => super::sqlite::loads(c, false, campaign, caller, repeat_since)?,
+        DbConnection::Postgres(c) => super::pg::loads(c, false, campaign, caller, back)?,
+        DbConnection::Sqlite(c) => super::sqlite::loads(c, false, campaign, caller, back)?,
     };
     Ok(loads)
 }
@@ -233,6 +271,24 @@ impl Effects {
 
     pub fn log(&mut self, kind: &'static str, data: serde_json::Value) {
         self.log.push((kind, data.to_string()));
+    }
+
+    /// Adds `tags` to the call's (a name already set takes the new value), written with the rest
+    /// of the change. Later steps of a call (an IVR's answers) tag it through here; names and
+    /// values are the caller's to check ([`crate::routing::tags::valid_name`], `valid_value`).
+    pub fn merge_tags<'a>(&mut self, tags: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut all: Tags = self.call.tags();
+        let before = all.len();
+        let mut changed = false;
+        for (name, value) in tags {
+            if all.get(name).map(String::as_str) != Some(value) {
+                all.insert(name.to_string(), value.to_string());
+                changed = true;
+            }
+        }
+        if changed || all.len() != before {
+            self.call.tags = serde_json::to_string(&all).unwrap_or_else(|_| "{}".into());
+        }
     }
 
     /// Announces `kind` (once per commit, but for verdicts, which carry their own figures).

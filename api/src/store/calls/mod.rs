@@ -14,7 +14,7 @@ pub mod query;
 pub mod reports;
 mod sqlite;
 
-use callbroker_wire::{Call, CallLeg, CallMoney, Recording};
+use callbroker_wire::{Call, CallLeg, CallMoney, Recording, Tags};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -91,10 +91,23 @@ pub struct CallRow {
     pub postback_at: Option<NaiveDateTime>,
     /// Bumped by every change to the call or its legs.
     pub version: i64,
+    /// The call's tags, a JSON object (see [`CallRow::tags`] and [`flow::Effects::merge_tags`]).
+    pub tags: String,
+    /// The screening rule that blocked the call.
+    pub blocked_by: Option<String>,
+    /// The only buyer this repeat caller may go to (the campaign's `same_buyer` repeat rule).
+    pub repeat_buyer_id: Option<i64>,
 }
 
 impl CallRow {
+    /// The call's tags (a row written by this program always holds a JSON object; anything else
+    /// reads as none).
+    pub fn tags(&self) -> Tags {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
     pub fn into_wire(self) -> Call {
+        let tags = self.tags();
         let money = self.settled_at.map(|_| CallMoney {
             qualified: self.qualified.unwrap_or(false),
             reason: self.qualify_reason.map(|r| r.as_str().to_string()).unwrap_or_default(),
@@ -142,6 +155,8 @@ impl CallRow {
             transcript: self.transcript,
             transcript_status: self.transcript_status.map(|s| s.as_str().to_string()),
             money,
+            tags,
+            blocked_by: self.blocked_by,
         }
     }
 
@@ -167,6 +182,8 @@ pub struct NewCall {
     pub status: CallStatus,
     pub outcome: Outcome,
     pub started_at: NaiveDateTime,
+    /// The tags the call arrives with.
+    pub tags: Tags,
 }
 
 impl NewCall {
@@ -226,6 +243,9 @@ impl NewCall {
             profit_micros: None,
             postback_at: None,
             version: 0,
+            tags: serde_json::to_string(&self.tags).unwrap_or_else(|_| "{}".into()),
+            blocked_by: None,
+            repeat_buyer_id: None,
         }
     }
 }

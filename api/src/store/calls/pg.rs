@@ -6,10 +6,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Timestamp};
 use diesel::PgConnection;
 
-use super::flow::{Commit, Effects, LoadRow, Loads};
+use super::flow::{Commit, Effects, LoadRow, Loads, Lookback};
 use super::CallRow;
 use crate::db::raw::{Param, PgStatement};
 use crate::error::Error;
+use crate::routing::screening::History;
 use crate::store::live_events::PayloadRef;
 use crate::store::rollups::{RollupRow, SUMS, UPDATE_SUMS};
 
@@ -40,6 +41,12 @@ struct LoadsRow {
     directory_version: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
     repeat_buyer: Option<i64>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    last_call_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = BigInt)]
+    rate_calls: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    qualified: bool,
     #[diesel(sql_type = Nullable<BigInt>)]
     buyer_id: Option<i64>,
     #[diesel(sql_type = Nullable<Integer>)]
@@ -59,7 +66,7 @@ struct LoadsRow {
     #[diesel(sql_type = Nullable<BigInt>)]
     total_calls: Option<i64>,
     #[diesel(sql_type = Nullable<Timestamp>)]
-    last_call_at: Option<chrono::NaiveDateTime>,
+    buyer_last_call_at: Option<chrono::NaiveDateTime>,
 }
 
 pub(super) fn loads(
@@ -67,11 +74,13 @@ pub(super) fn loads(
     new_call: bool,
     campaign: Option<i64>,
     caller: &str,
-    repeat_since: chrono::NaiveDateTime,
+    back: &Lookback,
 ) -> Result<(Option<i64>, Loads), Error> {
+    let history = back.history;
     let mut q = PgStatement::new();
-    q.sql("SELECT head.call_id, head.directory_version, head.repeat_buyer, l.buyer_id, l.in_progress, l.hour_key, l.hour_count, ")
-        .sql("l.day_key, l.day_count, l.month_key, l.month_count, l.total_calls, l.last_call_at FROM (SELECT CASE WHEN ")
+    q.sql("SELECT head.call_id, head.directory_version, head.repeat_buyer, h.last_call_at, h.rate_calls, h.qualified, l.buyer_id, ")
+        .sql("l.in_progress, l.hour_key, l.hour_count, l.day_key, l.day_count, l.month_key, l.month_count, l.total_calls, ")
+        .sql("l.last_call_at AS buyer_last_call_at FROM (SELECT CASE WHEN ")
         .bind(Param::Bool(Some(new_call)))
         .sql(" THEN nextval('calls_id_seq') END AS call_id, ")
         .sql("(SELECT version FROM directory_version WHERE id = 1) AS directory_version, ")
@@ -81,16 +90,35 @@ pub(super) fn loads(
         .sql(" AND c.campaign_id = ")
         .bind(Param::BigInt(campaign))
         .sql(" AND c.started_at >= ")
-        .bind(Param::Timestamp(Some(repeat_since)))
+        .bind(Param::Timestamp(Some(back.repeat_since)))
         .sql(
             " AND c.connected_at IS NOT NULL ORDER BY c.caller DESC, c.campaign_id DESC, c.started_at DESC LIMIT 1) AS repeat_buyer) head ",
         )
+        // The screening's history, over the same index: nothing is read when no rule needs it
+        // (`started_at >= NULL` holds for no row).
+        .sql("CROSS JOIN (SELECT max(c.started_at) AS last_call_at, count(*) FILTER (WHERE c.started_at >= ")
+        .bind(Param::Timestamp(history.and_then(|h| h.rate_since)))
+        .sql(") AS rate_calls, coalesce(bool_or(c.qualified) FILTER (WHERE c.started_at >= ")
+        .bind(Param::Timestamp(history.and_then(|h| h.qualified_since)))
+        .sql("), false) AS qualified FROM calls c WHERE c.caller = ")
+        .bind(Param::Text(Some(caller.to_string())))
+        .sql(" AND c.campaign_id = ")
+        .bind(Param::BigInt(campaign))
+        .sql(" AND c.started_at >= ")
+        .bind(Param::Timestamp(history.map(|h| h.since)))
+        .sql(") h ")
         .sql("LEFT JOIN (SELECT bl.* FROM buyer_load bl JOIN campaign_buyers cb ON cb.buyer_id = bl.buyer_id WHERE cb.campaign_id = ")
         .bind(Param::BigInt(campaign))
         .sql(") l ON true ORDER BY l.buyer_id");
     let rows: Vec<LoadsRow> = with_retry(|| Ok(q.run().load(c)?))?;
     let Some(head) = rows.first() else { return Err(Error::internal(anyhow::anyhow!("the loads statement returned no row"))) };
     let (call_id, directory_version, repeat_buyer) = (head.call_id, head.directory_version, head.repeat_buyer);
+    let history = History {
+        last_call_at: head.last_call_at.map(|t| t.and_utc()),
+        rate_calls: u32::try_from(head.rate_calls).unwrap_or(u32::MAX),
+        qualified: head.qualified,
+        last_buyer: repeat_buyer,
+    };
     let loads = rows
         .into_iter()
         .filter_map(|r| {
@@ -104,11 +132,11 @@ pub(super) fn loads(
                 month_key: r.month_key?,
                 month_count: r.month_count?,
                 total_calls: r.total_calls?,
-                last_call_at: r.last_call_at,
+                last_call_at: r.buyer_last_call_at,
             })
         })
         .collect();
-    Ok((call_id, Loads { directory_version, loads, repeat_buyer }))
+    Ok((call_id, Loads { directory_version, loads, repeat_buyer, history }))
 }
 
 /// What the commit statement did.
@@ -124,7 +152,7 @@ struct Done {
 }
 
 /// The call's columns a commit writes (all but `id`, `call_sid`, `started_at` and `version`).
-const CALL_COLUMNS: [&str; 49] = [
+const CALL_COLUMNS: [&str; 52] = [
     "campaign_id",
     "number_id",
     "publisher_id",
@@ -174,10 +202,13 @@ const CALL_COLUMNS: [&str; 49] = [
     "counted_cost_micros",
     "profit_micros",
     "postback_at",
+    "tags",
+    "blocked_by",
+    "repeat_buyer_id",
 ];
 
 /// The values of [`CALL_COLUMNS`], in order.
-fn call_values(r: &CallRow) -> [Param; 49] {
+fn call_values(r: &CallRow) -> [Param; 52] {
     let text = |v: &Option<String>| Param::Text(v.clone());
     [
         Param::BigInt(r.campaign_id),
@@ -229,6 +260,9 @@ fn call_values(r: &CallRow) -> [Param; 49] {
         Param::BigInt(Some(r.counted_cost_micros)),
         Param::BigInt(r.profit_micros),
         Param::Timestamp(r.postback_at),
+        Param::Text(Some(r.tags.clone())),
+        text(&r.blocked_by),
+        Param::BigInt(r.repeat_buyer_id),
     ]
 }
 
@@ -366,12 +400,13 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
     let rows = &e.rollups;
     if !rows.is_empty() {
         q.sql(", roll AS (INSERT INTO call_rollups (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, ");
-        q.sql("qualified, duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected) ");
+        q.sql("qualified, duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected, blocked) ");
         q.sql(
             "SELECT r.level, r.hour, r.campaign_id, r.publisher_id, r.buyer_id, r.number_id, r.shard, r.calls, r.answered, r.qualified, ",
         );
         q.sql(
-            "r.duplicates, r.no_buyer, r.talk_secs, r.revenue_micros, r.payout_micros, r.cost_micros, r.offered, r.connected FROM unnest(",
+            "r.duplicates, r.no_buyer, r.talk_secs, r.revenue_micros, r.payout_micros, r.cost_micros, r.offered, r.connected, r.blocked \
+             FROM unnest(",
         );
         let keys: [fn(&RollupRow) -> i64; 7] =
             [|r| r.level, |r| r.hour, |r| r.campaign_id, |r| r.publisher_id, |r| r.buyer_id, |r| r.number_id, |r| r.shard];
@@ -383,7 +418,7 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
             q.sql(if i + 1 < SUMS.len() { ", " } else { "" });
         }
         q.sql(") WITH ORDINALITY AS r(level, hour, campaign_id, publisher_id, buyer_id, number_id, shard, calls, answered, qualified, ");
-        q.sql("duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected, n) ");
+        q.sql("duplicates, no_buyer, talk_secs, revenue_micros, payout_micros, cost_micros, offered, connected, blocked, n) ");
         q.sql("WHERE EXISTS (SELECT 1 FROM ok) ORDER BY r.n ON CONFLICT (level, hour, campaign_id, publisher_id, buyer_id, number_id, shard) ");
         q.sql("DO UPDATE SET ").sql(UPDATE_SUMS).sql(")");
     }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::{CallRow, LegRow};
 use crate::db::schema::{call_events, call_legs, calls, campaigns};
-use crate::db::DbConnection;
+use crate::db::{Backend, DbConnection};
 use crate::domain::states::{CallStatus, Outcome};
 use crate::error::Error;
 use crate::store::{page, paging, utc};
@@ -80,10 +80,80 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
     Ok(CallDetail { call: row.into_wire(), legs, events, postbacks })
 }
 
+/// A `tag=` condition of the calls list: the call has the tag, or has it with this value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCondition {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+impl TagCondition {
+    /// `NAME` or `NAME:VALUE` (the value is everything after the first `:`).
+    pub fn parse(s: &str) -> Result<TagCondition, String> {
+        let (name, value) = match s.split_once(':') {
+            Some((n, v)) => (n, Some(v)),
+            None => (s, None),
+        };
+        if !crate::routing::tags::valid_name(name) {
+            return Err(format!("{s:?}: NAME or NAME:VALUE, where NAME is 1 to 64 letters, digits, '_', '-' or '.'"));
+        }
+        if value.is_some_and(|v| !crate::routing::tags::valid_value(v)) {
+            return Err(format!("{s:?}: the value must be at most 200 characters, without control characters"));
+        }
+        Ok(TagCondition { name: name.to_string(), value: value.map(String::from) })
+    }
+}
+
+/// The SQL text reading tag `name` of a call (bound as the fragment's first parameter): the
+/// backends spell JSON access differently.
+pub(crate) fn tag_value_sql(backend: Backend) -> &'static str {
+    match backend {
+        // `tags` is a JSON object of strings; `->>` gives the text.
+        Backend::Postgres => "(calls.tags::jsonb ->> ",
+        // A path such as `$."FromState"` (names hold no quote).
+        Backend::Sqlite => "json_extract(calls.tags, ",
+    }
+}
+
+/// The argument that names tag `name` in [`tag_value_sql`].
+pub(crate) fn tag_key(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::Postgres => name.to_string(),
+        Backend::Sqlite => format!("$.\"{name}\""),
+    }
+}
+
+type CallCondition = Box<dyn diesel::BoxableExpression<calls::table, crate::db::DbBackend, SqlType = diesel::sql_types::Bool>>;
+
+fn tag_condition(backend: Backend, c: &TagCondition) -> CallCondition {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let read = sql::<Bool>(tag_value_sql(backend)).bind::<Text, _>(tag_key(backend, &c.name));
+    match &c.value {
+        Some(v) => Box::new(read.sql(") = ").bind::<Text, _>(v.clone())),
+        None => Box::new(read.sql(") IS NOT NULL")),
+    }
+}
+
+pub fn backend_of(conn: &DbConnection) -> Backend {
+    match conn {
+        DbConnection::Postgres(_) => Backend::Postgres,
+        DbConnection::Sqlite(_) => Backend::Sqlite,
+    }
+}
+
 pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Option<i64>) -> Result<Page<Call>, Error> {
     let (offset, limit) = paging(p)?;
+    let backend = backend_of(conn);
+    let tags = f.tag.iter().map(|t| TagCondition::parse(t)).collect::<Result<Vec<_>, _>>().map_err(|e| Error::field("tag", e))?;
     let query = || {
         let mut q = calls::table.into_boxed();
+        for t in &tags {
+            q = q.filter(tag_condition(backend, t));
+        }
+        if let Some(rule) = f.blocked_by {
+            q = q.filter(calls::blocked_by.eq(rule.as_str()));
+        }
         if let Some(v) = f.campaign_id {
             q = q.filter(calls::campaign_id.eq(v));
         }

@@ -5,21 +5,44 @@ use diesel::dsl::case_when;
 use diesel::prelude::*;
 use diesel::SqliteConnection;
 
-use super::flow::{Claim, Commit, Effects, LoadRow, Loads};
+use super::flow::{Claim, Commit, Effects, LoadRow, Loads, Lookback};
 use super::CallRow;
 use crate::db::schema::{buyer_load, call_events, call_legs, calls, campaign_buyers, directory_version};
 use crate::db::stamp::{Bind, Stamp};
 use crate::db::{update, Batch, DbConnection};
 use crate::domain::states::LegStatus;
 use crate::error::Error;
+use crate::routing::screening::History;
 use crate::store::live_events::PayloadRef;
+
+/// The caller's repeat buyer and history on a campaign ([`loads`]).
+#[derive(diesel::QueryableByName)]
+struct CallerRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    repeat_buyer: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    last_call_at: Option<chrono::NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    rate_calls: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    qualified: i64,
+}
+
+/// The caller's repeat buyer and its history on the campaign, in one statement over the
+/// (caller, campaign_id, started_at) index. Nothing of the history is read when no screening
+/// rule needs it (`started_at >= NULL` holds for no row).
+const CALLER_SQL: &str = "SELECT (SELECT c.buyer_id FROM calls c WHERE c.caller = ? AND c.campaign_id = ? AND c.started_at >= ? \
+     AND c.connected_at IS NOT NULL ORDER BY c.started_at DESC LIMIT 1) AS repeat_buyer, max(started_at) AS last_call_at, \
+     coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS rate_calls, \
+     coalesce(max(CASE WHEN started_at >= ? AND qualified THEN 1 ELSE 0 END), 0) AS qualified \
+     FROM calls WHERE caller = ? AND campaign_id = ? AND started_at >= ?";
 
 pub(super) fn loads(
     c: &mut SqliteConnection,
     new_call: bool,
     campaign: Option<i64>,
     caller: &str,
-    repeat_since: chrono::NaiveDateTime,
+    back: &Lookback,
 ) -> Result<(Option<i64>, Loads), Error> {
     // The writer runs this and the commit that records the call in one transaction: nothing
     // else can take the id in between. (AUTOINCREMENT never gives an id twice: the next one is
@@ -34,28 +57,37 @@ pub(super) fn loads(
         false => None,
     };
     let directory_version: i64 = directory_version::table.find(1).select(directory_version::version).first(c)?;
-    let (loads, repeat_buyer) = match campaign {
+    let (loads, repeat_buyer, history) = match campaign {
         Some(campaign) => {
+            use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
             let loads: Vec<LoadRow> = buyer_load::table
                 .inner_join(campaign_buyers::table.on(campaign_buyers::buyer_id.eq(buyer_load::buyer_id)))
                 .filter(campaign_buyers::campaign_id.eq(campaign))
                 .order(buyer_load::buyer_id.asc())
                 .select(LoadRow::as_select())
                 .load(c)?;
-            let repeat: Option<Option<i64>> = calls::table
-                .filter(calls::caller.eq(caller))
-                .filter(calls::campaign_id.eq(campaign))
-                .filter(calls::started_at.ge(Stamp(repeat_since)))
-                .filter(calls::connected_at.is_not_null())
-                .order(calls::started_at.desc())
-                .select(calls::buyer_id)
-                .first(c)
-                .optional()?;
-            (loads, repeat.flatten())
+            let h = back.history;
+            let row: CallerRow = diesel::sql_query(CALLER_SQL)
+                .bind::<Text, _>(caller)
+                .bind::<BigInt, _>(campaign)
+                .bind::<Timestamp, _>(Stamp(back.repeat_since))
+                .bind::<Nullable<Timestamp>, _>(h.and_then(|h| h.rate_since).map(Stamp))
+                .bind::<Nullable<Timestamp>, _>(h.and_then(|h| h.qualified_since).map(Stamp))
+                .bind::<Text, _>(caller)
+                .bind::<BigInt, _>(campaign)
+                .bind::<Nullable<Timestamp>, _>(h.map(|h| Stamp(h.since)))
+                .get_result(c)?;
+            let history = History {
+                last_call_at: row.last_call_at.map(|t| t.and_utc()),
+                rate_calls: u32::try_from(row.rate_calls).unwrap_or(u32::MAX),
+                qualified: row.qualified != 0,
+                last_buyer: row.repeat_buyer,
+            };
+            (loads, row.repeat_buyer, history)
         }
-        None => (vec![], None),
+        None => (vec![], None, History::default()),
     };
-    Ok((call_id, Loads { directory_version, loads, repeat_buyer }))
+    Ok((call_id, Loads { directory_version, loads, repeat_buyer, history }))
 }
 
 diesel::table! {
@@ -131,6 +163,12 @@ fn write_call(c: &mut SqliteConnection, version: i64, read: &CallRow, r: &CallRo
     let id = calls::id.eq(r.id);
     if r.buyer_id != read.buyer_id {
         update(calls::table, id, calls::buyer_id.eq(r.buyer_id)).execute(c)?;
+    }
+    // Tags grow after the call is recorded (an IVR's answers); the screening's columns are set
+    // when it is recorded, but are written with them should a later step change them.
+    if (&r.tags, &r.blocked_by, r.repeat_buyer_id) != (&read.tags, &read.blocked_by, read.repeat_buyer_id) {
+        let changes = (calls::tags.eq(&r.tags), calls::blocked_by.eq(&r.blocked_by), calls::repeat_buyer_id.eq(r.repeat_buyer_id));
+        update(calls::table, id, changes).execute(c)?;
     }
     let extras = |x: &CallRow| {
         (
