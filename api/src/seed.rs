@@ -48,6 +48,9 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             denied_states: vec![],
             sticky_repeat_callers: None,
             tag_rules: vec![],
+            whisper: None,
+            require_accept: None,
+            accept_timeout_secs: None,
         })?;
         buyer_ids.push(crate::store::buyers::create(conn, b)?.id);
     }
@@ -81,6 +84,9 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
                 revenue_micros: (k == 0).then_some(45_000_000),
                 buffer_secs: None,
                 tag_rules: None,
+                whisper: None,
+                require_accept: None,
+                accept_timeout_secs: None,
             })
             .collect();
         let money = MoneyRulesPatch {
@@ -315,6 +321,8 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
                 expires_at: ended,
                 counted: true,
                 counted_connected: answered,
+                accept_required: false,
+                accepted_at: None,
             });
             rollups.entry(Key { buyer_id: leg_buyer, ..key }).or_default().add(&Sums {
                 offered: 1,

@@ -221,11 +221,20 @@ async function screening(page, base, token) {
   page.off('request', countBuyer);
   check(asked === 0, 'tag rule editor checks a number rule before sending');
   await page.locator('#rule-value-0').fill('65');
+  // the agent's acceptance: a whisper and "press 1", with a timeout out of range first
+  await page.getByLabel('Whisper (said to the agent before the caller is put through)').fill('A {campaign} caller from {caller_state}');
+  await page.getByLabel('The agent must press 1 to accept the call').check();
+  await page.getByLabel('Seconds to accept').fill('90');
+  await page.getByRole('button', { name: 'Save buyer' }).click();
+  check(await page.locator('#err-accept_timeout_secs').isVisible(), 'buyer form checks the acceptance timeout before sending');
+  await page.getByLabel('Seconds to accept').fill('15');
   await page.getByRole('button', { name: 'Save buyer' }).click();
   await page.getByText('Buyer “Senior Care” saved.').waitFor();
   let stored = await api(base, token, 'GET', `/api/buyers/${senior.id}`);
   check(JSON.stringify(stored.tag_rules) === JSON.stringify([{ tag: 'age', op: 'gte', value: 65 }, { tag: 'FromState', op: 'in', value: ['CA', 'NY'] }]),
     `buyer tag rules saved: ${JSON.stringify(stored.tag_rules)}`);
+  check(stored.whisper === 'A {campaign} caller from {caller_state}' && stored.require_accept === true && stored.accept_timeout_secs === 15,
+    'buyer acceptance saved (whisper, press 1, 15 s)');
   await page.reload();
   await page.locator('#rule-tag-1').waitFor();
   check(await page.locator('#rule-value-1').inputValue() === 'CA, NY' && await page.locator('#rule-op-0').inputValue() === 'gte',
@@ -247,6 +256,10 @@ async function screening(page, base, token) {
   await page.locator('#assign-1-rule-add').click();
   await page.locator('#assign-1-rule-tag-0').fill('FromState');
   await page.locator('#assign-1-rule-value-0').fill('NJ');
+  await page.locator('#assign-whisper-mode-0').selectOption('own');
+  await page.locator('#assign-whisper-0').fill('Medicare lead, {tag:age} years old');
+  await page.locator('#assign-accept-1').selectOption('no');
+  await page.locator('#assign-timeout-0').fill('20');
   await page.getByRole('button', { name: 'Save campaign' }).click();
   await page.locator('[id="err-screening.rate_limit_minutes"]').waitFor();
   check(true, `campaign screening checked before sending: "${await page.locator('[id="err-screening.rate_limit_minutes"]').innerText()}"`);
@@ -262,6 +275,8 @@ async function screening(page, base, token) {
   check(a0.buyer_id === senior.id && a0.tag_rules === undefined && a1.buyer_id === acme.id
     && JSON.stringify(a1.tag_rules) === JSON.stringify([{ tag: 'FromState', op: 'eq', value: 'NJ' }]) && a1.revenue_micros === 30000000,
     'assignment tag rules saved on the one assignment (the other keeps the buyer\'s; its other overrides kept)');
+  check(a0.whisper === 'Medicare lead, {tag:age} years old' && a0.accept_timeout_secs === 20 && a0.require_accept === undefined
+    && a1.require_accept === false && a1.whisper === undefined, 'assignment acceptance overrides saved (whisper, timeout; Acme never asked to accept)');
   await page.reload();
   await page.locator('#assign-1-rule-tag-0').waitFor();
   check(await page.getByLabel('Minimum STIR/SHAKEN attestation').inputValue() === 'b' && await page.locator('#assign-own-rules-0').isChecked() === false,

@@ -1,4 +1,5 @@
 //! Integration tests: every test body runs against SQLite and PostgreSQL.
+mod acceptance;
 mod auth;
 mod callflow;
 mod concurrency;

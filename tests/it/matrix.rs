@@ -88,6 +88,8 @@ const MATRIX: &[(&str, &str, Class)] = &[
     ("POST", "/api/webhooks/twilio/dial", Class::Signed),
     ("POST", "/api/webhooks/twilio/status", Class::Signed),
     ("POST", "/api/webhooks/twilio/recording", Class::Signed),
+    ("POST", "/api/webhooks/twilio/legs/{leg_id}/whisper", Class::Signed),
+    ("POST", "/api/webhooks/twilio/legs/{leg_id}/accept", Class::Signed),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

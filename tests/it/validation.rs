@@ -38,10 +38,26 @@ async fn invalid_fields_write_nothing(app: TestApp) {
         &["denied_states"],
     )
     .await;
+    assert_invalid(
+        &app,
+        "POST",
+        "/api/buyers",
+        json!({"name": "B", "phone_number": "+14155550100", "whisper": "Lead {campaign", "accept_timeout_secs": 0}),
+        &["whisper", "accept_timeout_secs"],
+    )
+    .await;
     assert_eq!(total(&app, "/api/buyers").await, 0);
 
     assert_invalid(&app, "POST", "/api/campaigns", json!({"name": "", "greeting": ""}), &["name", "greeting"]).await;
     assert_invalid(&app, "POST", "/api/campaigns", json!({"name": "C", "buyers": [{"buyer_id": 999}]}), &["buyers[0].buyer_id"]).await;
+    assert_invalid(
+        &app,
+        "POST",
+        "/api/campaigns",
+        json!({"name": "C", "buyers": [{"buyer_id": 999, "whisper": "}", "accept_timeout_secs": 61}]}),
+        &["buyers[0].whisper", "buyers[0].accept_timeout_secs"],
+    )
+    .await;
     assert_eq!(total(&app, "/api/campaigns").await, 0, "a campaign with a bad assignment is not half-written");
 
     assert_invalid(

@@ -27,6 +27,13 @@ impl Answer {
         let close = self.body[open_end..].find("</Number>")? + open_end;
         Some(self.body[open_end..close].to_string())
     }
+    /// The `url` of the dialled `<Number>` (its whisper webhook), if it has one.
+    pub fn whisper_url(&self) -> Option<String> {
+        let start = self.body.find("<Number")?;
+        let tag = &self.body[start..start + self.body[start..].find('>')?];
+        let at = tag.find(" url=\"")? + " url=\"".len();
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    }
     pub fn says(&self, text: &str) -> bool {
         self.body.contains("<Say") && self.body.contains(text)
     }
@@ -134,6 +141,63 @@ impl TestApp {
             p.extend(params(&[("DialCallDuration", d)]));
         }
         self.twilio(&format!("/api/webhooks/twilio/dial?leg={leg}"), &p).await
+    }
+
+    /// A status callback of buyer leg `leg` with more parameters (e.g. Twilio's `Timestamp`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn leg_status_with(
+        &self,
+        leg: i64,
+        call_sid: &str,
+        child_sid: &str,
+        status: &str,
+        seq: u32,
+        duration: Option<u32>,
+        extra: &[(&str, &str)],
+    ) -> Answer {
+        let seq = seq.to_string();
+        let duration = duration.map(|d| d.to_string());
+        let mut p = params(&[
+            ("CallSid", child_sid),
+            ("ParentCallSid", call_sid),
+            ("AccountSid", ACCOUNT_SID),
+            ("CallStatus", status),
+            ("SequenceNumber", &seq),
+            ("CallbackSource", "call-progress-events"),
+            ("Direction", "outbound-dial"),
+        ]);
+        if let Some(d) = &duration {
+            p.extend(params(&[("CallDuration", d)]));
+        }
+        p.extend(params(extra));
+        self.twilio(&format!("/api/webhooks/twilio/status?leg={leg}"), &p).await
+    }
+
+    /// The buyer's agent on leg `leg` (child call `child_sid` of `call_sid`) answered: Twilio asks
+    /// the dialled number's `url` for the whisper.
+    pub async fn whisper(&self, leg: i64, call_sid: &str, child_sid: &str) -> Answer {
+        let p = params(&[
+            ("CallSid", child_sid),
+            ("ParentCallSid", call_sid),
+            ("AccountSid", ACCOUNT_SID),
+            ("CallStatus", "in-progress"),
+            ("Direction", "outbound-dial"),
+            ("ApiVersion", "2010-04-01"),
+        ]);
+        self.twilio(&format!("/api/webhooks/twilio/legs/{leg}/whisper"), &p).await
+    }
+
+    /// The agent's keypress (`None`: silence, posted because of `actionOnEmptyResult`) on leg `leg`.
+    pub async fn accept(&self, leg: i64, call_sid: &str, child_sid: &str, digits: Option<&str>) -> Answer {
+        let p = params(&[
+            ("CallSid", child_sid),
+            ("ParentCallSid", call_sid),
+            ("AccountSid", ACCOUNT_SID),
+            ("CallStatus", "in-progress"),
+            ("Direction", "outbound-dial"),
+            ("Digits", digits.unwrap_or("")),
+        ]);
+        self.twilio(&format!("/api/webhooks/twilio/legs/{leg}/accept"), &p).await
     }
 
     /// A status callback of the inbound call.

@@ -132,10 +132,19 @@ pub struct CallLeg {
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_secs: Option<i32>,
+    /// The buyer's agent had to press 1 to take the call (an agent who did not leaves the leg
+    /// `no-answer`).
+    #[serde(default)]
+    pub accept_required: bool,
+    /// When the agent accepted: the call's talk time, and so the buffer, counts from here.
+    #[serde(default)]
+    pub accepted_at: Option<DateTime<Utc>>,
 }
 
 /// An entry of a call's log: `received`, `routing` (every candidate with its reason), `attempt`,
-/// `attempt`, `slot_taken`, `no_buyer`, `attempt_result`, `slot_released`, `recording`, `slot_reaped`, ... (status changes are on the call and its legs)
+/// `attempt`, `slot_taken`, `no_buyer`, `attempt_result`, `accepted` / `not_accepted` (the buyer's
+/// agent pressed 1, or did not), `slot_released`, `recording`, `slot_reaped`, ... (status changes
+/// are on the call and its legs)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallEvent {

@@ -111,6 +111,18 @@ pub struct CampaignBuyer {
     /// Tag rules on this campaign, replacing the buyer's own (`[]`: none); absent: the buyer's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_rules: Option<Vec<TagRule>>,
+    // ---- buyer acceptance (issue 22) ----
+    /// The buyer's whisper on this campaign (see [`Buyer::whisper`]); `""`: no whisper here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub whisper: Option<String>,
+    /// Whether the buyer's agent must press 1 to accept calls of this campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_accept: Option<bool>,
+    /// Seconds the agent has to press 1 on this campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    pub accept_timeout_secs: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,8 +234,30 @@ pub struct Buyer {
     /// own rules replace these on its campaign).
     #[serde(default)]
     pub tag_rules: Vec<TagRule>,
+    // ---- buyer acceptance (issue 22) ----
+    /// Said to the buyer's agent when they answer, before the caller is put through. Placeholders:
+    /// `{campaign}` (the campaign's name), `{caller_state}`, `{tag:NAME}` (the call's tag NAME);
+    /// unknown ones are said as nothing; `{{` and `}}` are braces. `null`: no whisper.
+    #[serde(default)]
+    pub whisper: Option<String>,
+    /// The agent must press 1 to take the call ("Press 1 to accept this call." follows the
+    /// whisper); an agent who does not counts as no answer and the call goes to the next buyer.
+    /// The call's billable time then starts at the acceptance.
+    #[serde(default)]
+    pub require_accept: bool,
+    /// Seconds the agent has to press 1 once the prompt is said.
+    #[serde(default = "default_accept_timeout")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    pub accept_timeout_secs: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Seconds a buyer's agent has to accept a call, unless set.
+pub const DEFAULT_ACCEPT_TIMEOUT_SECS: i32 = 10;
+
+fn default_accept_timeout() -> i32 {
+    DEFAULT_ACCEPT_TIMEOUT_SECS
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,6 +303,18 @@ pub struct NewBuyer {
     /// Default: none (every call).
     #[serde(default)]
     pub tag_rules: Vec<TagRule>,
+    // ---- buyer acceptance (issue 22) ----
+    /// See [`Buyer::whisper`]. Default none.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub whisper: Option<String>,
+    /// Default false.
+    #[serde(default)]
+    pub require_accept: Option<bool>,
+    /// Default 10.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    pub accept_timeout_secs: Option<i32>,
 }
 
 /// Partial update; absent fields are left alone, `null` clears an optional cap.
@@ -310,6 +356,16 @@ pub struct BuyerPatch {
     /// When present, replaces the tag rules.
     #[serde(default)]
     pub tag_rules: Option<Vec<TagRule>>,
+    // ---- buyer acceptance (issue 22) ----
+    /// `null` or `""` removes the whisper.
+    #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 1000))]
+    pub whisper: Option<Option<String>>,
+    #[serde(default)]
+    pub require_accept: Option<bool>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    pub accept_timeout_secs: Option<i32>,
 }
 
 // ---------------------------------------------------------------- publishers

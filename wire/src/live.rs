@@ -21,7 +21,8 @@ pub enum LiveEventKind {
     /// A buyer's phone is ringing.
     #[serde(rename = "call.ringing")]
     CallRinging,
-    /// A buyer answered: the caller is connected.
+    /// A buyer answered (and its agent accepted, when the buyer requires it): the caller is
+    /// connected.
     #[serde(rename = "call.answered")]
     CallAnswered,
     /// The call ended (durations are final).

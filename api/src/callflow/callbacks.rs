@@ -1,12 +1,12 @@
 //! What Twilio reports after the voice webhook: the outcome of each `<Dial>` attempt (fail over
-//! to the next buyer when it was busy, unanswered or failed), the status callbacks of the call and
-//! of each buyer leg, and the recording.
+//! to the next buyer when it was busy, unanswered, failed, or not accepted by an agent who had to),
+//! the status callbacks of the call and of each buyer leg, and the recording.
 use callbroker_wire::LiveEventKind;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::lifecycle::{self, Progress, Report};
-use super::voice::{buyer_number, route_attempt, Attempt};
+use super::voice::{redial, route_attempt, Attempt};
 use super::{contended, settle, Answer, Run};
 use crate::domain::states::{CallStatus, CostStatus, LegStatus, Outcome, TranscriptStatus};
 use crate::error::Error;
@@ -44,24 +44,29 @@ fn dial_result(
         return Err(Error::bad_request("CallSid does not match the leg"));
     }
     let status = d.dial_status();
-    let answered = status.is_some_and(DialCallStatus::was_answered);
+    // An agent who had to accept and did not never took the call, though their phone was picked
+    // up (to hear the whisper): the attempt counts as unanswered, and the call goes on.
+    let picked_up = status.is_some_and(DialCallStatus::was_answered);
+    let refused = picked_up && !leg.acceptance().took(true);
+    let answered = picked_up && !refused;
     // A retried action callback: if the next attempt already exists, answer it again. An answered
     // attempt never has a next one.
     if !answered {
         if let Some(next) = state.legs.iter().find(|l| l.attempt == leg.attempt + 1) {
             if next.status == LegStatus::Reserved {
-                let buyer_number = buyer_number(dir, next.buyer_id)?;
-                return Ok(Some(Answer::Dial { greeting: None, leg_id: next.id, buyer_number, caller_id: call.caller.clone() }));
+                return redial(dir, call, next, None).map(Some);
             }
             return Ok(Some(Answer::Hangup));
         }
     }
     let mut e = Effects::new(state, t);
-    e.log(
-        "attempt_result",
-        json!({"attempt": leg.attempt, "leg_id": leg.id, "buyer_id": leg.buyer_id, "dial_call_status": d.dial_call_status, "duration_secs": d.dial_call_duration_secs()}),
-    );
+    let mut result = json!({"attempt": leg.attempt, "leg_id": leg.id, "buyer_id": leg.buyer_id, "dial_call_status": d.dial_call_status, "duration_secs": d.dial_call_duration_secs()});
+    if leg.accept_required {
+        result["accepted"] = json!(leg.accepted_at.is_some());
+    }
+    e.log("attempt_result", result);
     let leg_status = match status {
+        _ if refused => CallStatus::NoAnswer,
         Some(DialCallStatus::Completed | DialCallStatus::Answered) => CallStatus::Completed,
         Some(DialCallStatus::Busy) => CallStatus::Busy,
         Some(DialCallStatus::NoAnswer) => CallStatus::NoAnswer,
@@ -72,7 +77,7 @@ fn dial_result(
     let report = Report { status: leg_status, at: t, duration_secs: duration, sequence: None };
     apply_leg_report(run, dir, state, &mut e, leg, &report, d.dial_call_sid.as_deref())?;
     let call_over = call.is_over();
-    let fail_over = matches!(status, Some(DialCallStatus::Busy | DialCallStatus::NoAnswer | DialCallStatus::Failed) | None);
+    let fail_over = refused || matches!(status, Some(DialCallStatus::Busy | DialCallStatus::NoAnswer | DialCallStatus::Failed) | None);
     let campaign = call.campaign_id.and_then(|c| dir.campaign(c));
     let answer = if answered {
         Answer::Hangup
@@ -97,8 +102,8 @@ fn dial_result(
                 return Ok(None);
             }
             match route_attempt(run, dir, c, e, call.caller_state.as_deref(), &tried, leg.attempt + 1, now, &loads)? {
-                Attempt::Claimed { leg_id, buyer_number } => {
-                    return Ok(Some(Answer::Dial { greeting: None, leg_id, buyer_number, caller_id: call.caller.clone() }))
+                Attempt::Claimed { leg_id, buyer_number, whisper } => {
+                    return Ok(Some(Answer::Dial { greeting: None, leg_id, buyer_number, caller_id: call.caller.clone(), whisper }))
                 }
                 Attempt::Again | Attempt::Duplicate => return Ok(None),
                 Attempt::NoBuyer(no_buyer) => {
@@ -134,8 +139,7 @@ fn leg_progress(l: &LegRow) -> Progress {
     }
 }
 
-/// Folds a report into a leg of `state` (as `e` changes it): on its first answer the call is
-/// connected, when it ends its slot is given back, and once the call is over too it is settled.
+/// Folds a report into a leg of `state` (as `e` changes it): see [`apply_leg_change`].
 fn apply_leg_report(
     run: &mut Run<'_>,
     dir: &Directory,
@@ -145,11 +149,10 @@ fn apply_leg_report(
     r: &Report,
     dial_sid: Option<&str>,
 ) -> Result<(), Error> {
-    let before = leg_progress(leg);
-    let p = before.apply(r);
+    let p = leg_progress(leg).apply(r);
     // The leg's first dial SID stays, whatever the order of the callbacks.
     let dial_call_sid = leg.dial_call_sid.clone().or_else(|| dial_sid.map(String::from));
-    let mut changed = LegRow {
+    let changed = LegRow {
         status: LegStatus::Twilio(p.status),
         ringing_at: p.ringing_at,
         answered_at: p.answered_at,
@@ -159,28 +162,45 @@ fn apply_leg_report(
         dial_call_sid,
         ..leg.clone()
     };
+    apply_leg_change(run, dir, state, e, leg, changed, r.at)
+}
+
+/// Writes a leg of `state` as `changed` (a report, or its agent's acceptance, folded in) into `e`,
+/// with what follows from it at `at`: once its buyer took the call (it answered, and accepted when
+/// it had to) the call is connected; when the leg ends its slot is given back; once the call is
+/// over too it is settled.
+pub(super) fn apply_leg_change(
+    run: &mut Run<'_>,
+    dir: &Directory,
+    state: &CallState,
+    e: &mut Effects,
+    leg: &LegRow,
+    mut changed: LegRow,
+    at: NaiveDateTime,
+) -> Result<(), Error> {
     if changed == *leg {
         // Nothing new: a repeated callback, or the dial action after the leg's own final status
         // callback. Everything below follows from the leg's record alone, so it was all done when
         // the leg's record last changed.
         return Ok(());
     }
+    let p = leg_progress(&changed);
     if leg.ringing_at.is_none() && p.ringing_at.is_some() {
         e.announce(LiveEventKind::CallRinging, None);
     }
-    if p.answered() {
+    if crate::money::leg_answered(&changed) {
         if e.call.connected_at.is_none() {
             // The first answer of any leg of the call.
             e.announce(LiveEventKind::CallAnswered, None);
         }
-        // Connected at the earliest answer of any leg, billed for the answered leg's length once
-        // it is final.
-        let connected_at = p.answered_at.or(p.ended_at).unwrap_or(r.at);
+        // Connected at the earliest answer (or acceptance) of any leg, billed for the answered
+        // leg's talk time once it is final.
+        let connected_at = changed.accepted_at.or(p.answered_at).or(p.ended_at).unwrap_or(at);
         e.call.connected_at = Some(e.call.connected_at.map_or(connected_at, |c| c.min(connected_at)));
-        e.call.buyer_id = leg.buyer_id;
+        e.call.buyer_id = changed.buyer_id;
         e.call.outcome = Outcome::Connected;
         if p.is_final() {
-            if let Some(secs) = p.duration_secs {
+            if let Some(secs) = crate::money::leg_talk_secs(&changed) {
                 e.call.billable_secs = Some(secs);
             }
         }

@@ -17,6 +17,10 @@ pub struct SlotRules {
     pub keys: PeriodKeys,
     pub phone_number: String,
     pub name: String,
+    /// The buyer's agent must press 1 to take the call.
+    pub require_accept: bool,
+    /// The agent hears a whisper (or the prompt to accept) before the bridge.
+    pub whispers: bool,
 }
 
 pub struct Loaded {
@@ -136,9 +140,12 @@ pub fn load(
             last_call_at: load.last_call_at.map(|t| t.and_utc()),
             tag_rules: campaign.tag_rules.get(&b.id).cloned().unwrap_or_else(|| std::sync::Arc::from([])),
         });
+        let acceptance = super::acceptance::Settings::of(b, Some(a));
         rules.insert(
             b.id,
             SlotRules {
+                require_accept: acceptance.require_accept,
+                whispers: acceptance.whispers(),
                 max_concurrent: b.max_concurrent_calls,
                 caps: [b.cap_hourly, b.cap_daily, b.cap_monthly],
                 keys,

@@ -5,6 +5,9 @@
 //! undoes "completed"), each timestamp is the earliest report of its event, the duration and the
 //! sequence number are the largest seen. Joins are commutative, associative and idempotent, so
 //! any shuffle or duplication of the same callbacks gives the same record (see the property test).
+//! A buyer leg's acceptance by its agent ([`crate::domain::acceptance::Acceptance`]) is one more
+//! join (its earliest report), and what follows from it (who took the call, the status shown) is
+//! a function of the joined record: it folds with the status callbacks in any order too.
 use chrono::NaiveDateTime;
 
 use crate::twilio::params::CallStatus;
@@ -97,6 +100,8 @@ pub fn parse_timestamp(s: Option<&str>) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::acceptance::Acceptance;
+    use crate::domain::states::LegStatus;
     use proptest::prelude::*;
 
     fn t(secs: i64) -> NaiveDateTime {
@@ -172,7 +177,71 @@ mod tests {
         })
     }
 
+    /// What is reported on a buyer leg: a status callback, or its agent pressing 1.
+    #[derive(Debug, Clone)]
+    enum Event {
+        Status(Report),
+        Accept(NaiveDateTime),
+    }
+
+    fn fold_leg(required: bool, events: &[Event]) -> (Progress, Acceptance) {
+        events.iter().fold((Progress::new(CallStatus::Queued), Acceptance { required, accepted_at: None }), |(p, a), e| match e {
+            Event::Status(r) => (p.apply(r), a),
+            Event::Accept(at) => (p, a.accept(*at)),
+        })
+    }
+
+    /// `items` with the elements at `dupes` delivered again, shuffled from `seed`.
+    fn delivered<T: Clone>(items: &[T], dupes: &[prop::sample::Index], seed: u64) -> Vec<T> {
+        let mut out = items.to_vec();
+        if !items.is_empty() {
+            for d in dupes {
+                out.push(items[d.index(items.len())].clone());
+            }
+        }
+        let mut state = seed | 1;
+        for i in (1..out.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            out.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        out
+    }
+
     proptest! {
+        /// A leg's status callbacks and its agent's acceptance, shuffled and repeated, give the
+        /// same record, the same answer to who took the call and the same status shown.
+        #[test]
+        fn acceptance_folds_with_callbacks_in_any_order(
+            required in any::<bool>(),
+            reports in proptest::collection::vec(any_report(), 0..10),
+            accepts in proptest::collection::vec(0i64..1000, 0..3),
+            dupes in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+            seed in any::<u64>(),
+        ) {
+            let events: Vec<Event> =
+                reports.into_iter().map(Event::Status).chain(accepts.into_iter().map(|a| Event::Accept(t(a)))).collect();
+            let (p, a) = fold_leg(required, &events);
+            let (q, b) = fold_leg(required, &delivered(&events, &dupes, seed));
+            prop_assert_eq!(&q, &p);
+            prop_assert_eq!(b, a);
+            prop_assert_eq!(b.took(q.answered()), a.took(p.answered()));
+            prop_assert_eq!(b.status(LegStatus::Twilio(q.status)), a.status(LegStatus::Twilio(p.status)));
+        }
+
+        /// An agent who had to accept and did not never took the call, however the leg went;
+        /// once the leg ended it shows as no-answer.
+        #[test]
+        fn an_unaccepted_leg_is_never_taken(reports in proptest::collection::vec(any_report(), 1..12)) {
+            let events: Vec<Event> = reports.into_iter().map(Event::Status).collect();
+            let (p, a) = fold_leg(true, &events);
+            prop_assert!(!a.took(p.answered()));
+            if p.is_final() {
+                prop_assert_eq!(a.status(LegStatus::Twilio(p.status)), LegStatus::Twilio(CallStatus::NoAnswer));
+            }
+        }
+
         /// Any shuffle and duplication of the same callbacks gives the same record.
         #[test]
         fn shuffled_and_duplicated_callbacks_settle_the_same(

@@ -12,10 +12,13 @@
 //!
 //! - [`voice`]: a call arrives → record it, route it, claim a buyer slot, answer greet + dial.
 //! - [`callbacks`]: a `<Dial>` attempt ended (fail over to the next buyer when it was busy,
-//!   unanswered or failed), status callbacks of the call or a buyer leg, the recording.
+//!   unanswered, failed or not accepted), status callbacks of the call or a buyer leg, the
+//!   recording.
+//! - [`acceptance`]: what a buyer's agent hears on answering (the whisper), and their "press 1".
 //! - [`settle`]: once a call is over and its talk time known, its money and rollups.
 //! - [`upkeep`]: the reaper, a recompute, and the background jobs' results.
 //! - [`simulate`]: the routing decision for a hypothetical call (reads only).
+pub mod acceptance;
 pub mod callbacks;
 pub mod candidates;
 pub mod lifecycle;
@@ -34,7 +37,7 @@ use crate::error::Error;
 use crate::live::Hub;
 use crate::store::calls::flow::{self as calls, CallState, Commit, Effects, Find};
 use crate::store::directory::{Directory, DirectoryCache};
-use crate::twilio::params::{CallStatusCallback, DialActionCallback, RecordingStatusCallback, VoiceWebhook};
+use crate::twilio::params::{CallStatusCallback, DialActionCallback, GatherCallback, RecordingStatusCallback, VoiceWebhook};
 
 pub use simulate::{simulate, Hypothetical};
 
@@ -50,7 +53,19 @@ pub enum Answer {
         leg_id: i64,
         buyer_number: String,
         caller_id: String,
+        /// The buyer's agent hears a whisper (or must accept) when they answer: the leg's
+        /// whisper webhook is named on the dialled number.
+        whisper: bool,
     },
+    /// To the buyer's agent of leg `leg_id`, before the bridge: the whisper, then, with
+    /// `accept_timeout`, "press 1 to accept" with that many seconds to do it.
+    Whisper {
+        leg_id: i64,
+        say: Option<String>,
+        accept_timeout: Option<u32>,
+    },
+    /// Put the buyer's agent through to the caller (nothing more to say to the agent).
+    Bridge,
     /// Say something and hang up.
     SayHangup(String),
     Hangup,
@@ -180,6 +195,18 @@ impl Flow {
     pub async fn dial(&self, leg_id: i64, d: DialActionCallback, now: DateTime<Utc>) -> Result<Answer, Error> {
         let now = stored(now);
         self.run(move |run| callbacks::on_dial_result(run, leg_id, &d, now)).await
+    }
+
+    /// What the buyer's agent on leg `leg_id` hears on answering (reads only).
+    pub async fn whisper(&self, leg_id: i64, w: GatherCallback) -> Result<Answer, Error> {
+        let ctx = self.ctx.clone();
+        self.db.read(move |conn| acceptance::on_whisper(conn, &ctx, leg_id, &w)).await
+    }
+
+    /// The agent's answer to "press 1" on leg `leg_id`.
+    pub async fn accept(&self, leg_id: i64, g: GatherCallback, now: DateTime<Utc>) -> Result<Answer, Error> {
+        let now = stored(now);
+        self.run(move |run| acceptance::on_accept(run, leg_id, &g, now)).await
     }
 
     pub async fn status(&self, leg_id: Option<i64>, cb: CallStatusCallback, now: DateTime<Utc>) -> Result<(), Error> {

@@ -2,6 +2,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
+use super::acceptance::Settings;
 use super::candidates::{self, SlotRules};
 use super::{contended, Answer, Run, CAMPAIGN_PAUSED_MESSAGE, UNKNOWN_NUMBER_MESSAGE};
 use crate::domain::states::{CallStatus, LegStatus, Outcome};
@@ -9,7 +10,7 @@ use crate::error::Error;
 use crate::routing::screening::{self, CallFacts, Screened, Windows};
 use crate::routing::{route, CallInfo};
 use crate::store::calls::flow::{self as calls, CallState, Claim, Commit, Effects, Find, Loads, Lookback};
-use crate::store::calls::NewCall;
+use crate::store::calls::{CallRow, LegRow, NewCall};
 use crate::store::directory::{CampaignEntry, Directory};
 use crate::twilio::params::VoiceWebhook;
 use callbroker_wire::{LiveEventKind, Tags};
@@ -186,9 +187,9 @@ fn answer_new_call(
             (e, block_answer(c))
         }
         Some(c) => match route_attempt(run, dir, c, e, v.from_state.as_deref(), &[], 1, now, loads)? {
-            Attempt::Claimed { leg_id, buyer_number } => {
+            Attempt::Claimed { leg_id, buyer_number, whisper } => {
                 let greeting = Some(c.row.greeting.clone());
-                return Ok(Step::Answer(Answer::Dial { greeting, leg_id, buyer_number, caller_id: v.from.clone() }));
+                return Ok(Step::Answer(Answer::Dial { greeting, leg_id, buyer_number, caller_id: v.from.clone(), whisper }));
             }
             Attempt::NoBuyer(mut e) => {
                 e.call.outcome = Outcome::NoBuyer;
@@ -214,27 +215,24 @@ fn replay(run: &mut Run<'_>, sid: &str) -> Result<Answer, Error> {
         return Ok(block_answer(c));
     }
     match (open_leg, campaign) {
-        (Some(leg), Some(c)) => Ok(Answer::Dial {
-            greeting: Some(c.row.greeting.clone()),
-            leg_id: leg.id,
-            buyer_number: buyer_number(&dir, leg.buyer_id)?,
-            caller_id: state.call.caller.clone(),
-        }),
+        (Some(leg), Some(c)) => redial(&dir, &state.call, leg, Some(c.row.greeting.clone())),
         (None, Some(c)) => Ok(Answer::SayHangup(c.row.busy_message.clone())),
         (_, None) => Ok(Answer::SayHangup(UNKNOWN_NUMBER_MESSAGE.into())),
     }
 }
 
-/// The number a leg's buyer is dialled at.
-pub(super) fn buyer_number(dir: &Directory, buyer: Option<i64>) -> Result<String, Error> {
-    let buyer = buyer.and_then(|b| dir.buyers.get(&b)).ok_or(Error::NotFound("buyer"))?;
-    Ok(buyer.phone_number.clone())
+/// The dial of leg `leg` of `call` again (a retried webhook answers what it answered).
+pub(super) fn redial(dir: &Directory, call: &CallRow, leg: &LegRow, greeting: Option<String>) -> Result<Answer, Error> {
+    let buyer = leg.buyer_id.and_then(|b| dir.buyers.get(&b)).ok_or(Error::NotFound("buyer"))?;
+    let whisper = leg.accept_required || Settings::lookup(dir, call.campaign_id, leg.buyer_id).is_some_and(|s| s.whispers());
+    Ok(Answer::Dial { greeting, leg_id: leg.id, buyer_number: buyer.phone_number.clone(), caller_id: call.caller.clone(), whisper })
 }
 
 /// How an attempt to route a call ended.
 pub(super) enum Attempt {
-    /// A buyer's slot is claimed and its leg written, with everything else of the change.
-    Claimed { leg_id: i64, buyer_number: String },
+    /// A buyer's slot is claimed and its leg written, with everything else of the change
+    /// (`whisper`: its agent hears a whisper, or must accept, on answering).
+    Claimed { leg_id: i64, buyer_number: String, whisper: bool },
     /// No buyer had a free slot: the change (with the routing log) is returned unwritten.
     NoBuyer(Effects),
     /// The new call is recorded already (Twilio sent the webhook again): nothing written.
@@ -294,7 +292,7 @@ pub(super) fn route_attempt(
         match committed? {
             Commit::Done { leg_id } => {
                 let leg_id = leg_id.ok_or_else(|| Error::internal(anyhow::anyhow!("a claimed slot without its leg")))?;
-                return Ok(Attempt::Claimed { leg_id, buyer_number: rules.phone_number.clone() });
+                return Ok(Attempt::Claimed { leg_id, buyer_number: rules.phone_number.clone(), whisper: rules.whispers });
             }
             // A new call was recorded by the claim that lost: it is changed from now on.
             Commit::SlotTaken if e.insert => return Ok(Attempt::Again),
@@ -319,5 +317,6 @@ fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: 
         keys: rules.keys,
         attempt,
         expires_at: t + chrono::Duration::seconds(hold),
+        accept_required: rules.require_accept,
     }
 }

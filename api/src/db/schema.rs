@@ -61,6 +61,10 @@ diesel::table! {
         updated_at -> Timestamp,
         // Screening: a JSON list of tag rules.
         tag_rules -> Text,
+        // Buyer acceptance: whisper and "press 1 to accept".
+        whisper -> Nullable<Text>,
+        require_accept -> Bool,
+        accept_timeout_secs -> Integer,
     }
 }
 
@@ -73,6 +77,10 @@ diesel::table! {
         revenue_micros -> Nullable<BigInt>,
         buffer_secs -> Nullable<Integer>,
         tag_rules -> Nullable<Text>,
+        // Buyer acceptance overrides.
+        whisper -> Nullable<Text>,
+        require_accept -> Nullable<Bool>,
+        accept_timeout_secs -> Nullable<Integer>,
     }
 }
 
@@ -257,6 +265,8 @@ diesel::table! {
         expires_at -> Timestamp,
         counted -> Bool,
         counted_connected -> Bool,
+        accept_required -> Bool,
+        accepted_at -> Nullable<Timestamp>,
     }
 }
 

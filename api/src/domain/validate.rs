@@ -50,6 +50,30 @@ pub fn optional_text(s: Option<&str>, max: usize) -> Result<Option<String>, Stri
     }
 }
 
+/// A whisper template ([`super::acceptance::Whisper`]): at most 1000 characters once trimmed,
+/// its placeholders well formed. Empty is kept as empty (the caller says what that means).
+pub fn whisper(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.chars().count() > MAX_MESSAGE_LEN {
+        return Err(format!("must be at most {MAX_MESSAGE_LEN} characters"));
+    }
+    no_nul(t)?;
+    super::acceptance::Whisper::parse(t)?;
+    Ok(t.to_string())
+}
+
+/// Shortest and longest time, in seconds, a buyer's agent may be given to accept a call.
+pub const ACCEPT_TIMEOUT_SECS: std::ops::RangeInclusive<i32> = 1..=60;
+
+/// Seconds a buyer's agent has to press 1.
+pub fn accept_timeout(secs: i32) -> Result<i32, String> {
+    if ACCEPT_TIMEOUT_SECS.contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("must be between {} and {} seconds", ACCEPT_TIMEOUT_SECS.start(), ACCEPT_TIMEOUT_SECS.end()))
+    }
+}
+
 /// An E.164 phone number: `+`, a country code not starting with 0, 8 to 15 digits in all.
 /// Spaces, dashes, dots and brackets are removed first.
 pub fn e164(s: &str) -> Result<String, String> {

@@ -130,9 +130,38 @@ pub fn compute(rules: &Rules, f: &Facts) -> Settlement {
     }
 }
 
-/// Whether a leg's buyer answered.
+/// Whether a leg's buyer took the call: it answered, and its agent accepted when it had to.
 pub fn leg_answered(l: &LegRow) -> bool {
-    crate::callflow::lifecycle::answered(Some(l.status.progress()), l.answered_at, l.duration_secs)
+    l.acceptance().took(crate::callflow::lifecycle::answered(Some(l.status.progress()), l.answered_at, l.duration_secs))
+}
+
+/// The seconds of a buyer leg that count as talk time (the buffer is measured against them):
+/// the leg's length (`duration_secs`), or, when its agent accepted the call (`accepted_at`), the
+/// part of it after the acceptance: the whisper and the wait for a key are the buyer's own time.
+/// The acceptance is placed on the leg by its answer (`answered_at`), else by its end. `None`
+/// while the leg's length is unknown.
+pub fn talk_secs(
+    duration_secs: Option<i32>,
+    answered_at: Option<NaiveDateTime>,
+    ended_at: Option<NaiveDateTime>,
+    accepted_at: Option<NaiveDateTime>,
+) -> Option<i32> {
+    let duration = duration_secs?.max(0);
+    let Some(accepted) = accepted_at else { return Some(duration) };
+    // Seconds from `from` to `to`, within the leg.
+    let between =
+        |from: NaiveDateTime, to: NaiveDateTime| i32::try_from((to - from).num_seconds().clamp(0, i64::from(duration))).unwrap_or(duration);
+    Some(match (answered_at, ended_at) {
+        (Some(answered), _) => duration - between(answered, accepted),
+        (None, Some(ended)) => between(accepted, ended),
+        // Nothing to place the acceptance by: the whole leg.
+        (None, None) => duration,
+    })
+}
+
+/// [`talk_secs`] of a leg.
+pub fn leg_talk_secs(l: &LegRow) -> Option<i32> {
+    talk_secs(l.duration_secs, l.answered_at, l.ended_at, l.accepted_at)
 }
 
 /// Whether the call can be settled: it is over and every answered leg has ended (so its length,
@@ -141,9 +170,9 @@ pub fn ready(state: &CallState) -> bool {
     state.call.is_over() && !state.legs.iter().any(|l| leg_answered(l) && !l.status.is_final())
 }
 
-/// The leg the call is paid for: the longest answered one.
+/// The leg the call is paid for: the answered one with the most talk time.
 fn answered_leg(legs: &[LegRow]) -> Option<&LegRow> {
-    legs.iter().filter(|l| leg_answered(l)).max_by_key(|l| (l.duration_secs.unwrap_or(0), l.id))
+    legs.iter().filter(|l| leg_answered(l)).max_by_key(|l| (leg_talk_secs(l).unwrap_or(0), l.id))
 }
 
 /// The buyer credited with the call's money.
@@ -201,7 +230,7 @@ pub fn settle(state: &CallState, rules: Option<&Rules>, duplicate: bool, now: Na
     let call = &state.call;
     let answered = answered_leg(&state.legs);
     let buyer = money_buyer(state);
-    let talk_secs = answered.and_then(|l| l.duration_secs).unwrap_or(0).max(0);
+    let talk_secs = answered.and_then(leg_talk_secs).unwrap_or(0);
     let no_buyer = call.outcome == crate::domain::states::Outcome::NoBuyer;
     let duplicate = duplicate && rules.is_some();
     let blocked = call.outcome == crate::domain::states::Outcome::Blocked;

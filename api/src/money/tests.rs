@@ -93,6 +93,55 @@ fn buyer_buffer_override_moves_the_edge() {
     assert!(compute(&r, &facts(31)).qualified);
 }
 
+fn at(secs: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp(1_780_000_000 + secs, 0).map(|d| d.naive_utc()).unwrap_or_default()
+}
+
+#[test]
+fn talk_time_starts_at_the_acceptance() {
+    // (duration, answered at, ended at, accepted at) → talk seconds
+    type Row = (Option<i32>, Option<i64>, Option<i64>, Option<i64>, Option<i32>);
+    let table: &[Row] = &[
+        // Without acceptance: the leg's length, whatever the times.
+        (Some(95), Some(0), Some(95), None, Some(95)),
+        (Some(95), None, None, None, Some(95)),
+        (None, Some(0), None, None, None),
+        // Accepted 20 s after the answer: 20 s of whisper and waiting are not talk.
+        (Some(120), Some(0), Some(120), Some(20), Some(100)),
+        (Some(120), Some(0), None, Some(20), Some(100)),
+        // Placed by the end when the answer's callback never came.
+        (Some(120), None, Some(120), Some(20), Some(100)),
+        // Accepted at once, or reported before the answer (clocks differ): the whole leg.
+        (Some(120), Some(0), Some(120), Some(0), Some(120)),
+        (Some(120), Some(5), Some(125), Some(3), Some(120)),
+        // Accepted as the leg ended, or after (a late report): no talk.
+        (Some(120), Some(0), Some(120), Some(120), Some(0)),
+        (Some(120), Some(0), Some(120), Some(500), Some(0)),
+        (Some(120), None, Some(120), Some(500), Some(0)),
+        // Nothing to place it by: the whole leg; a length still unknown: unknown.
+        (Some(120), None, None, Some(20), Some(120)),
+        (None, Some(0), Some(120), Some(20), None),
+        // A negative length reads as none.
+        (Some(-5), Some(0), Some(0), Some(0), Some(0)),
+    ];
+    for &(duration, answered, ended, accepted, talk) in table {
+        assert_eq!(
+            talk_secs(duration, answered.map(at), ended.map(at), accepted.map(at)),
+            talk,
+            "{duration:?} {answered:?} {ended:?} {accepted:?}"
+        );
+    }
+}
+
+#[test]
+fn the_buffer_counts_from_the_acceptance() {
+    // 100 s of leg with 20 s of whisper: 80 s of talk, short of a 90 s buffer.
+    let talk = talk_secs(Some(100), Some(at(0)), Some(at(100)), Some(at(20))).unwrap_or(0);
+    assert_eq!(compute(&campaign(), &facts(talk)).reason, QualifyReason::Short);
+    let talk = talk_secs(Some(110), Some(at(0)), Some(at(110)), Some(at(20))).unwrap_or(0);
+    assert!(compute(&campaign(), &facts(talk)).qualified);
+}
+
 /// Every writer upserts rollup rows in one global order (so concurrent settlements cannot
 /// deadlock on PostgreSQL), and a change that cancels out at a level writes nothing there.
 #[test]

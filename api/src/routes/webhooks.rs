@@ -7,23 +7,28 @@ use callbroker_wire::ErrorBody;
 use serde::de::DeserializeOwned;
 
 use crate::callflow::Answer;
+use crate::domain::acceptance::ACCEPT_PROMPT;
 use crate::routes::AppError;
 use crate::state::AppState;
-use crate::twilio::params::{self, CallStatusCallback, DialActionCallback, RecordingStatusCallback, VoiceWebhook};
+use crate::twilio::params::{self, CallStatusCallback, DialActionCallback, GatherCallback, RecordingStatusCallback, VoiceWebhook};
 use crate::twilio::signature::{self, SignatureKeys, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER};
-use crate::twilio::twiml::{self, CallEvent, Dial, Number, Response, Say};
+use crate::twilio::twiml::{self, CallEvent, Dial, Gather, Number, Response, Say};
 
 pub const VOICE_PATH: &str = "/api/webhooks/twilio/voice";
 pub const STATUS_PATH: &str = "/api/webhooks/twilio/status";
 pub const DIAL_PATH: &str = "/api/webhooks/twilio/dial";
 pub const RECORDING_PATH: &str = "/api/webhooks/twilio/recording";
 
+/// A buyer leg's whisper (`{LEGS_PATH}/{leg_id}/whisper`) and its agent's acceptance
+/// (`{LEGS_PATH}/{leg_id}/accept`).
+pub const LEGS_PATH: &str = "/api/webhooks/twilio/legs";
+
 /// Said when the database cannot be reached (the answer is a 503 so Twilio may use the number's
 /// fallback URL).
 const UNAVAILABLE_MESSAGE: &str = "All agents are currently busy. Please try again later";
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(voice).service(status).service(dial).service(recording);
+    cfg.service(voice).service(status).service(dial).service(recording).service(leg_whisper).service(leg_accept);
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -91,8 +96,12 @@ pub fn render(answer: &Answer, state: &AppState) -> String {
     let base = state.config.public_url.trim_end_matches('/');
     let routing = &state.config.routing;
     match answer {
-        Answer::Dial { greeting, leg_id, buyer_number, caller_id } => {
-            let number = Number::new(buyer_number.as_str()).status_callback(format!("{base}{STATUS_PATH}?leg={leg_id}"), &CallEvent::ALL);
+        Answer::Dial { greeting, leg_id, buyer_number, caller_id, whisper } => {
+            let mut number =
+                Number::new(buyer_number.as_str()).status_callback(format!("{base}{STATUS_PATH}?leg={leg_id}"), &CallEvent::ALL);
+            if *whisper {
+                number = number.whisper_url(format!("{base}{LEGS_PATH}/{leg_id}/whisper"));
+            }
             let dial_verb = Dial::new(number)
                 .action(format!("{base}{DIAL_PATH}?leg={leg_id}"))
                 .timeout(routing.dial_timeout_secs)
@@ -101,6 +110,24 @@ pub fn render(answer: &Answer, state: &AppState) -> String {
                 .record_from_answer(format!("{base}{RECORDING_PATH}"));
             Response::greet_and_dial(greeting.as_deref().map(Say::new), dial_verb).to_xml()
         }
+        Answer::Whisper { leg_id, say, accept_timeout: Some(timeout) } => {
+            let prompt = match say {
+                Some(whisper) => format!("{whisper} {ACCEPT_PROMPT}"),
+                None => ACCEPT_PROMPT.to_string(),
+            };
+            let gather = Gather::dtmf(1)
+                .action(format!("{base}{LEGS_PATH}/{leg_id}/accept"))
+                .timeout(*timeout)
+                .action_on_empty_result(true)
+                .say(Say::new(prompt));
+            // The hangup is only reached if Twilio did not request the action.
+            Response::new().gather(gather).hangup().to_xml()
+        }
+        Answer::Whisper { say, accept_timeout: None, .. } => match say {
+            Some(whisper) => Response::new().say(Say::new(whisper.as_str())).to_xml(),
+            None => Response::new().to_xml(),
+        },
+        Answer::Bridge => Response::new().to_xml(),
         Answer::SayHangup(message) => Response::say_and_hangup(Say::new(message.as_str())).to_xml(),
         Answer::Hangup => Response::new().hangup().to_xml(),
         Answer::Reject => Response::new().reject(Some(twiml::RejectReason::Rejected)).to_xml(),
@@ -116,6 +143,9 @@ fn twiml_or_error(webhook: &str, result: Result<Answer, AppError>, req: &HttpReq
     if let Some(m) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
         let kind = match &result {
             Ok(Answer::Dial { .. }) => "dial",
+            Ok(Answer::Whisper { accept_timeout: Some(_), .. }) => "accept_prompt",
+            Ok(Answer::Whisper { .. }) => "whisper",
+            Ok(Answer::Bridge) => "bridge",
             Ok(Answer::SayHangup(_)) => "say_hangup",
             Ok(Answer::Hangup) => "hangup",
             Ok(Answer::Reject) => "reject",
@@ -173,6 +203,58 @@ pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
     let leg = leg_param(&req)?.ok_or_else(|| AppError::field("leg", "is required"))?;
     let result = state.flow.dial(leg, d, chrono::Utc::now()).await.map_err(AppError::from);
     twiml_or_error("dial", result, &req, &state)
+}
+
+/// The buyer leg `leg_id` from the path, read once the request is known to be Twilio's.
+fn leg_path(req: &HttpRequest) -> Result<i64, AppError> {
+    req.match_info().get("leg_id").and_then(|v| v.parse().ok()).ok_or_else(|| AppError::field("leg_id", "must be an integer"))
+}
+
+/// A buyer's agent answered leg `leg_id` (Twilio asks the dialled number's `url`): the whisper,
+/// then either nothing more (the caller is put through) or, when the buyer requires acceptance,
+/// "press 1 to accept" gathered to the leg's `accept` webhook, and a hangup.
+#[utoipa::path(operation_id = "twilio_whisper_webhook", security(), tag = "webhooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "The dialled leg's call parameters: CallSid, ParentCallSid, CallStatus, ..."),
+    params(("leg_id" = i64, Path, description = "The buyer leg whose agent answered"),
+           ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    responses(
+        (status = 200, description = "TwiML for the agent", content_type = "text/xml", body = String),
+        (status = 400, description = "Malformed parameters, or a call that is not the leg's", body = ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "Unknown leg", body = ErrorBody),
+        (status = 422, description = "`leg_id` is not an integer", body = ErrorBody),
+        (status = 503, description = "Database unreachable: TwiML that hangs up on the agent", content_type = "text/xml", body = String),
+    ))]
+#[post("/webhooks/twilio/legs/{leg_id}/whisper")]
+pub async fn leg_whisper(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let g: GatherCallback = verified(&req, &body, &state).await?;
+    let leg = leg_path(&req)?;
+    let result = state.flow.whisper(leg, g).await.map_err(AppError::from);
+    twiml_or_error("whisper", result, &req, &state)
+}
+
+/// The agent's answer to "press 1 to accept" on leg `leg_id` (the `<Gather>` action; silence
+/// comes too): `Digits=1` records the acceptance and answers an empty document, so the caller is
+/// put through; anything else hangs up on the agent, and the `<Dial>` action that follows fails
+/// over to the next buyer.
+#[utoipa::path(operation_id = "twilio_accept_webhook", security(), tag = "webhooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Digits (absent or empty on silence), CallSid, ParentCallSid, ..."),
+    params(("leg_id" = i64, Path, description = "The buyer leg whose agent answered the prompt"),
+           ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    responses(
+        (status = 200, description = "TwiML for the agent: empty (put through) or a hangup", content_type = "text/xml", body = String),
+        (status = 400, description = "Malformed parameters, or a call that is not the leg's", body = ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "Unknown leg", body = ErrorBody),
+        (status = 422, description = "`leg_id` is not an integer", body = ErrorBody),
+        (status = 503, description = "Database unreachable: TwiML that hangs up on the agent", content_type = "text/xml", body = String),
+    ))]
+#[post("/webhooks/twilio/legs/{leg_id}/accept")]
+pub async fn leg_accept(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let g: GatherCallback = verified(&req, &body, &state).await?;
+    let leg = leg_path(&req)?;
+    let result = state.flow.accept(leg, g, chrono::Utc::now()).await.map_err(AppError::from);
+    twiml_or_error("accept", result, &req, &state)
 }
 
 /// Status callbacks of the inbound call, or of a buyer leg (`?leg=`).

@@ -30,6 +30,9 @@ pub struct BuyerRow {
     #[diesel(deserialize_as = crate::db::stamp::Stamp)]
     pub updated_at: chrono::NaiveDateTime,
     pub tag_rules: String,
+    pub whisper: Option<String>,
+    pub require_accept: bool,
+    pub accept_timeout_secs: i32,
 }
 
 impl BuyerRow {
@@ -66,6 +69,9 @@ impl BuyerRow {
             cap_monthly: self.cap_monthly,
             timezone: self.timezone,
             sticky_repeat_callers: self.sticky_repeat_callers,
+            whisper: self.whisper,
+            require_accept: self.require_accept,
+            accept_timeout_secs: self.accept_timeout_secs,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         })
@@ -91,6 +97,9 @@ pub struct BuyerValues {
     pub denied_states: String,
     pub sticky_repeat_callers: bool,
     pub tag_rules: String,
+    pub whisper: Option<String>,
+    pub require_accept: bool,
+    pub accept_timeout_secs: i32,
 }
 
 /// Every field of a buyer before validation.
@@ -108,6 +117,9 @@ struct Draft<'a> {
     denied_states: &'a [String],
     sticky: bool,
     tag_rules: &'a [TagRule],
+    whisper: Option<&'a str>,
+    require_accept: bool,
+    accept_timeout_secs: i32,
 }
 
 impl BuyerValues {
@@ -140,6 +152,16 @@ impl BuyerValues {
         let tag_rules = crate::routing::tags::parse("tag_rules", d.tag_rules)
             .map_err(|problems| problems.into_iter().for_each(|(f, e)| errors.add(f, e)))
             .unwrap_or_default();
+        let whisper = match d.whisper.map(validate::whisper).transpose() {
+            Ok(w) => w.filter(|w| !w.is_empty()),
+            Err(e) => {
+                errors.add("whisper", e);
+                None
+            }
+        };
+        if let Err(e) = validate::accept_timeout(d.accept_timeout_secs) {
+            errors.add("accept_timeout_secs", e);
+        }
         errors.into_result()?;
         Ok(Self {
             name,
@@ -157,6 +179,9 @@ impl BuyerValues {
             denied_states: to_json(&denied),
             sticky_repeat_callers: d.sticky,
             tag_rules: to_json(&tag_rules.iter().map(crate::routing::tags::Rule::to_wire).collect::<Vec<_>>()),
+            whisper,
+            require_accept: d.require_accept,
+            accept_timeout_secs: d.accept_timeout_secs,
         })
     }
 
@@ -175,6 +200,9 @@ impl BuyerValues {
             denied_states: &n.denied_states,
             sticky: n.sticky_repeat_callers.unwrap_or(true),
             tag_rules: &n.tag_rules,
+            whisper: n.whisper.as_deref(),
+            require_accept: n.require_accept.unwrap_or(false),
+            accept_timeout_secs: n.accept_timeout_secs.unwrap_or(callbroker_wire::DEFAULT_ACCEPT_TIMEOUT_SECS),
         })
     }
 
@@ -201,6 +229,12 @@ impl BuyerValues {
             denied_states: p.denied_states.as_deref().unwrap_or(&denied),
             sticky: p.sticky_repeat_callers.unwrap_or(row.sticky_repeat_callers),
             tag_rules: p.tag_rules.as_deref().unwrap_or(&tag_rules),
+            whisper: match &p.whisper {
+                Some(set) => set.as_deref(),
+                None => row.whisper.as_deref(),
+            },
+            require_accept: p.require_accept.unwrap_or(row.require_accept),
+            accept_timeout_secs: p.accept_timeout_secs.unwrap_or(row.accept_timeout_secs),
         })
     }
 }

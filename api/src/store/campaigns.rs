@@ -79,11 +79,43 @@ pub struct AssignmentRow {
     pub buffer_secs: Option<i32>,
     /// The assignment's own tag rules (JSON list); `None`: the buyer's.
     pub tag_rules: Option<String>,
+    pub whisper: Option<String>,
+    pub require_accept: Option<bool>,
+    pub accept_timeout_secs: Option<i32>,
 }
 
 impl AssignmentRow {
     pub fn tag_rules(&self) -> Result<Option<Vec<TagRule>>, Error> {
         self.tag_rules.as_deref().map(|t| super::json_column("campaign_buyers.tag_rules", t)).transpose()
+    }
+
+    fn new(campaign_id: i64, a: &CampaignBuyer) -> AssignmentRow {
+        AssignmentRow {
+            campaign_id,
+            buyer_id: a.buyer_id,
+            priority: a.priority,
+            weight: a.weight,
+            revenue_micros: a.revenue_micros,
+            buffer_secs: a.buffer_secs,
+            tag_rules: assignment_rules(a),
+            whisper: a.whisper.clone(),
+            require_accept: a.require_accept,
+            accept_timeout_secs: a.accept_timeout_secs,
+        }
+    }
+
+    fn into_wire(self) -> Result<CampaignBuyer, Error> {
+        Ok(CampaignBuyer {
+            tag_rules: self.tag_rules()?,
+            buyer_id: self.buyer_id,
+            priority: self.priority,
+            weight: self.weight,
+            revenue_micros: self.revenue_micros,
+            buffer_secs: self.buffer_secs,
+            whisper: self.whisper,
+            require_accept: self.require_accept,
+            accept_timeout_secs: self.accept_timeout_secs,
+        })
     }
 }
 
@@ -219,9 +251,21 @@ fn screening_values(base: Screening, p: Option<&ScreeningPatch>, errors: &mut Fi
 /// Longest repeat window: 30 days.
 pub const MAX_REPEAT_WINDOW_SECS: i32 = 30 * 86_400;
 
-fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
+/// Checks the assignments and returns them normalised (a whisper trimmed).
+fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<CampaignBuyer> {
     let mut seen = std::collections::HashSet::new();
+    let mut checked = Vec::with_capacity(list.len());
     for (i, a) in list.iter().enumerate() {
+        let mut a = a.clone();
+        if let Some(w) = &a.whisper {
+            match validate::whisper(w) {
+                Ok(w) => a.whisper = Some(w),
+                Err(e) => errors.add(format!("buyers[{i}].whisper"), e),
+            }
+        }
+        if let Some(Err(e)) = a.accept_timeout_secs.map(validate::accept_timeout) {
+            errors.add(format!("buyers[{i}].accept_timeout_secs"), e);
+        }
         if !seen.insert(a.buyer_id) {
             errors.add(format!("buyers[{i}].buyer_id"), "is listed twice");
         }
@@ -246,7 +290,9 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) {
                 problems.into_iter().for_each(|(f, e)| errors.add(f, e));
             }
         }
+        checked.push(a);
     }
+    checked
 }
 
 /// An assignment's tag rules as stored: normalised JSON, `None` for the buyer's own.
@@ -273,9 +319,7 @@ impl CampaignInput {
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
         let greeting = validate::message(greeting).map_err(|e| errors.add("greeting", e)).unwrap_or_default();
         let busy_message = validate::message(busy).map_err(|e| errors.add("busy_message", e)).unwrap_or_default();
-        if let Some(list) = buyers {
-            check_assignments(list, &mut errors);
-        }
+        let buyers = buyers.map(|list| check_assignments(list, &mut errors));
         let m = money_values(money, money_patch, &mut errors);
         if let Some(list) = publishers {
             check_publishers(list, &mut errors);
@@ -297,7 +341,7 @@ impl CampaignInput {
                 transcribe,
                 screening: super::to_json(&screening),
             },
-            buyers: buyers.cloned(),
+            buyers,
             publishers: publishers.cloned(),
         })
     }
@@ -363,20 +407,7 @@ fn with_buyers(conn: &mut DbConnection, rows: Vec<CampaignRow>) -> Result<Vec<Ca
         .load(conn)?;
     rows.into_iter()
         .map(|r| {
-            let mine = all
-                .iter()
-                .filter(|a| a.campaign_id == r.id)
-                .map(|a| {
-                    Ok(CampaignBuyer {
-                        buyer_id: a.buyer_id,
-                        priority: a.priority,
-                        weight: a.weight,
-                        revenue_micros: a.revenue_micros,
-                        buffer_secs: a.buffer_secs,
-                        tag_rules: a.tag_rules()?,
-                    })
-                })
-                .collect::<Result<Vec<_>, Error>>()?;
+            let mine = all.iter().filter(|a| a.campaign_id == r.id).map(|a| a.clone().into_wire()).collect::<Result<Vec<_>, Error>>()?;
             let pubs =
                 payouts.iter().filter(|p| p.0 == r.id).map(|p| CampaignPublisher { publisher_id: p.1, payout_micros: p.2 }).collect();
             r.into_wire(mine, pubs)
@@ -402,17 +433,7 @@ fn set_assignments(conn: &mut DbConnection, campaign_id: i64, list: &[CampaignBu
     errors.into_result()?;
     diesel::delete(campaign_buyers::table.filter(campaign_buyers::campaign_id.eq(campaign_id))).execute(conn)?;
     for a in list {
-        diesel::insert_into(campaign_buyers::table)
-            .values(AssignmentRow {
-                campaign_id,
-                buyer_id: a.buyer_id,
-                priority: a.priority,
-                weight: a.weight,
-                revenue_micros: a.revenue_micros,
-                buffer_secs: a.buffer_secs,
-                tag_rules: assignment_rules(a),
-            })
-            .execute(conn)?;
+        diesel::insert_into(campaign_buyers::table).values(AssignmentRow::new(campaign_id, a)).execute(conn)?;
     }
     Ok(())
 }

@@ -336,6 +336,44 @@ impl DialActionCallback {
     }
 }
 
+/// What Twilio posts when it asks for TwiML on a call it dialled with `<Dial><Number url>` (the
+/// whisper, run on the buyer's side once they answer), and to the `action` of a `<Gather>` said
+/// on such a call (with what was gathered).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GatherCallback {
+    /// The call the TwiML runs on (the dialled leg).
+    pub call_sid: String,
+    pub account_sid: String,
+    /// For a `<Dial>` leg: the inbound call that dialled it.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub parent_call_sid: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub call_status: Option<String>,
+    /// Keys pressed; absent or empty when nothing was (`actionOnEmptyResult`).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub digits: Option<String>,
+    /// `<Gather input="speech">`: what was understood, and how sure the recogniser is (0 to 1).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub speech_result: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub confidence: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub from: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub to: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub direction: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub api_version: Option<String>,
+}
+
+impl GatherCallback {
+    pub fn status(&self) -> Option<CallStatus> {
+        self.call_status.as_deref().and_then(CallStatus::parse)
+    }
+}
+
 /// Recording status callback (`recordingStatusCallback`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -509,6 +547,24 @@ mod tests {
         assert_eq!(busy.bridged(), Some(false));
         assert_eq!(busy.dial_call_sid, None);
         assert_eq!(busy.dial_call_duration_secs(), None);
+    }
+
+    #[test]
+    fn gather_callback() {
+        let body = b"CallSid=CA2&AccountSid=AC1&ParentCallSid=CA1&CallStatus=in-progress&Digits=1\
+&Direction=outbound-dial&From=%2B1&To=%2B2&ApiVersion=2010-04-01&FinishedOnKey=";
+        let cb: GatherCallback = from_form(body).unwrap();
+        assert_eq!(cb.call_sid, "CA2");
+        assert_eq!(cb.parent_call_sid.as_deref(), Some("CA1"));
+        assert_eq!(cb.status(), Some(CallStatus::InProgress));
+        assert_eq!(cb.digits.as_deref(), Some("1"));
+        assert_eq!(cb.direction.as_deref(), Some("outbound-dial"));
+        // Silence, posted because of actionOnEmptyResult: no digits.
+        let silent: GatherCallback = from_form(b"CallSid=CA2&AccountSid=AC1&Digits=").unwrap();
+        assert_eq!(silent.digits, None);
+        assert_eq!(silent.parent_call_sid, None);
+        let err = from_form::<GatherCallback>(b"AccountSid=AC1&Digits=1").unwrap_err();
+        assert!(matches!(err, FormError::Invalid(ref m) if m.contains("CallSid")), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! TwiML answers for voice webhooks.
 //!
 //! A small typed builder over the verbs Callbroker needs (`<Say>`, `<Dial>`
-//! with `<Number>`, `<Pause>`, `<Hangup>`, `<Reject>`). Output is written with
+//! with `<Number>`, `<Gather>`, `<Pause>`, `<Hangup>`, `<Reject>`). Output is written with
 //! `quick-xml`, which escapes every text and attribute value; characters XML
 //! 1.0 cannot carry at all (most C0 controls, U+FFFE, U+FFFF) are dropped, and
 //! tab / line breaks in attribute values become spaces.
@@ -170,8 +170,11 @@ impl Number {
         self
     }
 
+    /// TwiML run on the called party's side once they answer, before the bridge (a whisper,
+    /// or a `<Gather>` to accept the call), requested by POST.
     pub fn whisper_url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
+        self.method = Some(Method::Post);
         self
     }
 
@@ -257,11 +260,83 @@ impl Dial {
     }
 }
 
+/// `<Gather input>` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GatherInput {
+    Dtmf,
+    Speech,
+}
+
+impl GatherInput {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatherInput::Dtmf => "dtmf",
+            GatherInput::Speech => "speech",
+        }
+    }
+}
+
+/// What `<Gather>` plays while it listens (the verbs Twilio allows inside it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    Say(Say),
+    Pause { length: Option<u32> },
+}
+
+/// `<Gather>`: collect keypresses (or speech) and post them to `action`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Gather {
+    /// Empty: attribute left out (Twilio's default `dtmf`).
+    pub input: Vec<GatherInput>,
+    /// Requested with what was gathered (`Digits`, `SpeechResult`, …).
+    pub action: Option<String>,
+    pub method: Option<Method>,
+    /// Seconds of silence before giving up (Twilio's default 5). 0 is written as 1.
+    pub timeout: Option<u32>,
+    /// Stop after this many digits.
+    pub num_digits: Option<u32>,
+    /// Key that ends the input (Twilio's default `#`).
+    pub finish_on_key: Option<String>,
+    /// Request `action` even when nothing was gathered (else TwiML goes on after `<Gather>`).
+    pub action_on_empty_result: Option<bool>,
+    pub prompts: Vec<Prompt>,
+}
+
+impl Gather {
+    /// Up to `num_digits` keypresses.
+    pub fn dtmf(num_digits: u32) -> Self {
+        Gather { input: vec![GatherInput::Dtmf], num_digits: Some(num_digits), ..Gather::default() }
+    }
+
+    /// `action` requested by POST.
+    pub fn action(mut self, url: impl Into<String>) -> Self {
+        self.action = Some(url.into());
+        self.method = Some(Method::Post);
+        self
+    }
+
+    pub fn timeout(mut self, secs: u32) -> Self {
+        self.timeout = Some(secs);
+        self
+    }
+
+    pub fn action_on_empty_result(mut self, on: bool) -> Self {
+        self.action_on_empty_result = Some(on);
+        self
+    }
+
+    pub fn say(mut self, say: Say) -> Self {
+        self.prompts.push(Prompt::Say(say));
+        self
+    }
+}
+
 /// One verb of a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verb {
     Say(Say),
     Dial(Dial),
+    Gather(Gather),
     /// Silence, in seconds (Twilio's default 1).
     Pause {
         length: Option<u32>,
@@ -299,6 +374,10 @@ impl Response {
 
     pub fn pause(self, length: Option<u32>) -> Self {
         self.verb(Verb::Pause { length })
+    }
+
+    pub fn gather(self, gather: Gather) -> Self {
+        self.verb(Verb::Gather(gather))
     }
 
     pub fn hangup(self) -> Self {
@@ -403,21 +482,48 @@ fn write_text_element(w: &mut Writer<Vec<u8>>, name: &str, attrs: &Attrs, text: 
     Ok(())
 }
 
+fn write_say(w: &mut Writer<Vec<u8>>, say: &Say) -> io::Result<()> {
+    let mut a = Attrs::default();
+    a.opt("voice", say.voice.as_deref());
+    a.opt("language", say.language.as_deref());
+    write_text_element(w, "Say", &a, &say.text)
+}
+
+fn write_pause(w: &mut Writer<Vec<u8>>, length: Option<u32>) -> io::Result<()> {
+    let mut a = Attrs::default();
+    a.num("length", length);
+    w.create_element("Pause").with_attributes(a.iter()).write_empty()?;
+    Ok(())
+}
+
+fn write_gather(w: &mut Writer<Vec<u8>>, g: &Gather) -> io::Result<()> {
+    let mut a = Attrs::default();
+    let input: Vec<&'static str> = g.input.iter().map(|i| i.as_str()).collect();
+    a.events("input", &input);
+    a.opt("action", g.action.as_deref());
+    a.opt("method", g.method.map(Method::as_str));
+    a.num("timeout", g.timeout);
+    a.num("numDigits", g.num_digits);
+    a.opt("finishOnKey", g.finish_on_key.as_deref());
+    a.opt("actionOnEmptyResult", g.action_on_empty_result.map(|b| if b { "true" } else { "false" }));
+    w.create_element("Gather").with_attributes(a.iter()).write_inner_content(|w| {
+        for prompt in &g.prompts {
+            match prompt {
+                Prompt::Say(say) => write_say(w, say)?,
+                Prompt::Pause { length } => write_pause(w, *length)?,
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
 fn write_verb(w: &mut Writer<Vec<u8>>, verb: &Verb) -> io::Result<()> {
     match verb {
-        Verb::Say(say) => {
-            let mut a = Attrs::default();
-            a.opt("voice", say.voice.as_deref());
-            a.opt("language", say.language.as_deref());
-            write_text_element(w, "Say", &a, &say.text)
-        }
+        Verb::Say(say) => write_say(w, say),
         Verb::Dial(dial) => write_dial(w, dial),
-        Verb::Pause { length } => {
-            let mut a = Attrs::default();
-            a.num("length", *length);
-            w.create_element("Pause").with_attributes(a.iter()).write_empty()?;
-            Ok(())
-        }
+        Verb::Gather(gather) => write_gather(w, gather),
+        Verb::Pause { length } => write_pause(w, *length),
         Verb::Hangup => {
             w.create_element("Hangup").write_empty()?;
             Ok(())
@@ -539,6 +645,12 @@ mod tests {
     const PY_BYE: &str =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>Tom &amp; Jerry's &lt;\"best\"&gt; café ☎</Say><Hangup /></Response>";
     const PY_MISC: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Pause length=\"2\" /><Reject reason=\"busy\" /></Response>";
+    // r = VoiceResponse(); g = Gather(input='dtmf', num_digits=1, timeout=10, action=...,
+    //     method='POST', action_on_empty_result=True); g.say(NASTY + " Press 1 to accept this call.")
+    // r.append(g); r.hangup()
+    const PY_ACCEPT: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Gather action=\"https://cb.example.com/acc?x=1&amp;y=2\" actionOnEmptyResult=\"true\" input=\"dtmf\" method=\"POST\" numDigits=\"1\" timeout=\"10\"><Say>Tom &amp; Jerry's &lt;\"best\"&gt; café ☎ Press 1 to accept this call.</Say></Gather><Hangup /></Response>";
+    // d = Dial(action=..., method='POST', timeout=20); d.number('+15557654321', url=..., method='POST')
+    const PY_WHISPER_DIAL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial action=\"https://cb.example.com/dial\" method=\"POST\" timeout=\"20\"><Number method=\"POST\" url=\"https://cb.example.com/legs/7/whisper\">+15557654321</Number></Dial></Response>";
 
     fn full() -> Response {
         let dial = Dial::new(Number::new("+1555<123>&\"4567'").status_callback("https://cb.example.com/st?a=1&b=<2>", &CallEvent::ALL))
@@ -575,6 +687,53 @@ mod tests {
     fn pause_and_reject_match_python_library() {
         let xml = Response::new().pause(Some(2)).reject(Some(RejectReason::Busy)).to_xml();
         assert_eq!(canon(&xml), canon(PY_MISC), "{xml}");
+    }
+
+    #[test]
+    fn accept_gather_matches_python_library() {
+        let gather = Gather::dtmf(1)
+            .action("https://cb.example.com/acc?x=1&y=2")
+            .timeout(10)
+            .action_on_empty_result(true)
+            .say(Say::new(format!("{NASTY} Press 1 to accept this call.")));
+        let xml = Response::new().gather(gather).hangup().to_xml();
+        assert_eq!(canon(&xml), canon(PY_ACCEPT), "{xml}");
+    }
+
+    #[test]
+    fn dial_with_a_whisper_url_matches_python_library() {
+        let number = Number::new("+15557654321").whisper_url("https://cb.example.com/legs/7/whisper");
+        let dial = Dial::new(number).action("https://cb.example.com/dial").timeout(20);
+        let xml = Response::greet_and_dial(None, dial).to_xml();
+        assert_eq!(canon(&xml), canon(PY_WHISPER_DIAL), "{xml}");
+    }
+
+    #[test]
+    fn gather_escapes_and_nests_only_prompts() {
+        let v = "&<>\"'";
+        let gather = Gather {
+            input: vec![GatherInput::Dtmf, GatherInput::Speech],
+            action: Some(v.into()),
+            method: Some(Method::Get),
+            timeout: Some(0),
+            num_digits: Some(3),
+            finish_on_key: Some(v.into()),
+            action_on_empty_result: Some(false),
+            prompts: vec![Prompt::Say(Say::new(v).voice(v)), Prompt::Pause { length: Some(1) }],
+        };
+        let c = canon(&Response::new().gather(gather).to_xml());
+        for needle in [format!("action={v:?}"), format!("finishOnKey={v:?}"), format!("voice={v:?}")] {
+            assert!(c.iter().any(|l| l.contains(&needle)), "{needle} in {c:?}");
+        }
+        assert!(c.iter().any(|l| l.contains(r#"input="dtmf speech""#) && l.contains(r#"timeout="1""#)), "{c:?}");
+        assert!(c.iter().any(|l| l.contains(r#"actionOnEmptyResult="false""#) && l.contains(r#"method="GET""#)), "{c:?}");
+        // Only the prompts, in order, inside the one <Gather>.
+        let text = format!("text:{v}");
+        let expected =
+            ["<Say voice=\"&<>\\\"'\">", text.as_str(), "</Say>", "<Pause length=\"1\">", "</Pause>", "</Gather>", "</Response>"];
+        assert_eq!(c[0], "<Response >");
+        assert!(c[1].starts_with("<Gather "), "{c:?}");
+        assert_eq!(&c[2..], expected.map(String::from).as_slice(), "{c:?}");
     }
 
     #[test]

@@ -240,11 +240,17 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
                 {if legs.is_empty() { view! { <Empty text="No buyer was dialled."/> }.into_any() } else {
                     view! {
                         <div class="cb-table-wrap"><table class="cb-table">
-                            <thead><tr><th scope="col">"Attempt"</th><th scope="col">"Buyer"</th><th scope="col">"Status"</th><th scope="col">"Answered"</th><th scope="col">"Ended"</th><th scope="col">"Duration"</th><th scope="col">"Slot"</th></tr></thead>
+                            <thead><tr><th scope="col">"Attempt"</th><th scope="col">"Buyer"</th><th scope="col">"Status"</th><th scope="col">"Answered"</th><th scope="col">"Accepted"</th><th scope="col">"Ended"</th><th scope="col">"Duration"</th><th scope="col">"Slot"</th></tr></thead>
                             <tbody>{legs.into_iter().map(|l| view! {
                                 <tr>
                                     <td class="cb-num">{l.attempt}</td><td>{names.buyer(l.buyer_id)}</td><td><Tag text=l.status.clone()/></td>
-                                    <td>{format::opt_time(l.answered_at)}</td><td>{format::opt_time(l.ended_at)}</td>
+                                    <td>{format::opt_time(l.answered_at)}</td>
+                                    <td>{match (l.accept_required, l.accepted_at) {
+                                        (false, _) => "not asked".to_owned(),
+                                        (true, None) => "no".to_owned(),
+                                        (true, at) => format::opt_time(at),
+                                    }}</td>
+                                    <td>{format::opt_time(l.ended_at)}</td>
                                     <td class="cb-num">{format::secs(l.duration_secs)}</td><td>{if l.released { "released" } else { "held" }}</td>
                                 </tr>
                             }).collect_view()}</tbody>

@@ -74,6 +74,13 @@ struct AssignRow {
     /// The assignment has its own tag rules (else the buyer's apply).
     own_rules: RwSignal<bool>,
     rules: RulesEdit,
+    /// `""` the buyer's whisper, `none`, or `own` (the text in `whisper`).
+    whisper_mode: RwSignal<String>,
+    whisper: RwSignal<String>,
+    /// `""` the buyer's setting, `yes` or `no`.
+    require_accept: RwSignal<String>,
+    /// Blank: the buyer's.
+    accept_timeout: RwSignal<String>,
 }
 
 #[component]
@@ -116,6 +123,24 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
             weight: RwSignal::new(cb.and_then(|b| b.weight).map(|w| w.to_string()).unwrap_or_default()),
             own_rules: RwSignal::new(cb.is_some_and(|b| b.tag_rules.is_some())),
             rules: RulesEdit::new(cb.and_then(|b| b.tag_rules.as_deref()).unwrap_or_default()),
+            whisper_mode: RwSignal::new(
+                match cb.and_then(|b| b.whisper.as_deref()) {
+                    None => "",
+                    Some("") => "none",
+                    Some(_) => "own",
+                }
+                .to_owned(),
+            ),
+            whisper: RwSignal::new(cb.and_then(|b| b.whisper.clone()).unwrap_or_default()),
+            require_accept: RwSignal::new(
+                match cb.and_then(|b| b.require_accept) {
+                    None => "",
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                }
+                .to_owned(),
+            ),
+            accept_timeout: RwSignal::new(cb.and_then(|b| b.accept_timeout_secs).map(|t| t.to_string()).unwrap_or_default()),
         }
     };
     let rows = RwSignal::new(campaign.as_ref().map(|c| c.buyers.iter().map(|b| new_row(Some(b))).collect::<Vec<_>>()).unwrap_or_default());
@@ -145,6 +170,17 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
             let priority = c.opt_int(&format!("buyers[{i}].priority"), &r.priority.get_untracked(), -1000, 1000);
             let weight = c.opt_int(&format!("buyers[{i}].weight"), &r.weight.get_untracked(), 1, 1000);
             let tag_rules = r.own_rules.get_untracked().then(|| r.rules.read(&format!("buyers[{i}].tag_rules"), &mut c));
+            let whisper = match r.whisper_mode.get_untracked().as_str() {
+                "none" => Some(String::new()),
+                "own" => Some(c.required(&format!("buyers[{i}].whisper"), &r.whisper.get_untracked())),
+                _ => None,
+            };
+            let require_accept = match r.require_accept.get_untracked().as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            };
+            let accept_timeout_secs = c.opt_int(&format!("buyers[{i}].accept_timeout_secs"), &r.accept_timeout.get_untracked(), 1, 60);
             match buyer_id {
                 Some(buyer_id) if assigned.iter().any(|a: &CampaignBuyer| a.buyer_id == buyer_id) => {
                     c.fail(&format!("buyers[{i}].buyer_id"), "is already assigned")
@@ -152,7 +188,17 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                 Some(buyer_id) => {
                     let orig = r.orig.get_value().filter(|o| o.buyer_id == buyer_id);
                     let (revenue_micros, buffer_secs) = orig.map(|o| (o.revenue_micros, o.buffer_secs)).unwrap_or_default();
-                    assigned.push(CampaignBuyer { buyer_id, priority, weight, revenue_micros, buffer_secs, tag_rules })
+                    assigned.push(CampaignBuyer {
+                        buyer_id,
+                        priority,
+                        weight,
+                        revenue_micros,
+                        buffer_secs,
+                        tag_rules,
+                        whisper,
+                        require_accept,
+                        accept_timeout_secs,
+                    })
                 }
                 None => c.fail(&format!("buyers[{i}].buyer_id"), "choose a buyer"),
             }
@@ -262,6 +308,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                                             <TagRulesEditor rules=r.rules prefix=format!("assign-{i}-rule") at=format!("buyers[{i}].tag_rules") errors=errors/>
                                         </div>
                                     </Show>
+                                    <AssignAcceptance r=r i=i errors=errors/>
                                 </div>
                             }
                         }).collect_view().into_any()
@@ -417,5 +464,55 @@ fn ScreeningFields(s: ScreeningEdit, errors: crate::components::form::Errors) ->
                 <TextArea label="Message to blocked callers" name="screening.block_message" value=s.block_message errors=errors/>
             </Show>
         </fieldset>
+    }
+}
+
+fn whisper_mode_options() -> Vec<(String, String)> {
+    pairs(&[("", "The buyer's whisper"), ("none", "No whisper"), ("own", "This whisper:")])
+}
+
+fn require_accept_options() -> Vec<(String, String)> {
+    pairs(&[("", "As the buyer"), ("yes", "Yes: press 1 to accept"), ("no", "No")])
+}
+
+/// An assignment's acceptance overrides: whisper, "press 1 to accept" and its timeout.
+#[component]
+fn AssignAcceptance(r: AssignRow, i: usize, errors: crate::components::form::Errors) -> impl IntoView {
+    let (mid, wid, aid, tid) =
+        (format!("assign-whisper-mode-{i}"), format!("assign-whisper-{i}"), format!("assign-accept-{i}"), format!("assign-timeout-{i}"));
+    let err = move |f: &'static str| {
+        move || errors.with(|e| e.get(&format!("buyers[{i}].{f}")).cloned()).map(|m| view! { <span class="cb-field-error">{m}</span> })
+    };
+    let select = move |id: String, value: RwSignal<String>, opts: Vec<(String, String)>| {
+        view! {
+            <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
+                {opts.into_iter().map(|(v, l)| { let sel = value.get_untracked() == v; view! { <option value=v selected=sel>{l}</option> } }).collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <div class="cb-row cb-wide">
+            <div class="cb-field">
+                <label for=mid.clone()>"Whisper to the agent"</label>
+                {select(mid, r.whisper_mode, whisper_mode_options())}
+            </div>
+            <Show when=move || r.whisper_mode.get() == "own">
+                <div class="cb-field">
+                    <label for=wid.clone()>"Whisper on this campaign"</label>
+                    <input id=wid.clone() prop:value=move || r.whisper.get() on:input=move |ev| r.whisper.set(event_target_value(&ev))/>
+                </div>
+            </Show>
+            {err("whisper")}
+            <div class="cb-field">
+                <label for=aid.clone()>"Agent must accept"</label>
+                {select(aid, r.require_accept, require_accept_options())}
+            </div>
+            <div class="cb-field cb-narrow">
+                <label for=tid.clone()>"Accept within (s)"</label>
+                <input id=tid type="number" min="1" max="60" placeholder="buyer's" prop:value=move || r.accept_timeout.get()
+                    on:input=move |ev| r.accept_timeout.set(event_target_value(&ev))/>
+                {err("accept_timeout_secs")}
+            </div>
+        </div>
     }
 }

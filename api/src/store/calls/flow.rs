@@ -204,6 +204,8 @@ pub struct Claim {
     pub attempt: i32,
     /// Past this, the leg's slot is given back by the reaper if no callback ended it.
     pub expires_at: NaiveDateTime,
+    /// The buyer's agent must press 1 to take the call (recorded on the new leg).
+    pub accept_required: bool,
 }
 
 /// A change to announce on the live stream (the call is sent as the commit leaves it).

@@ -21,6 +21,7 @@ use diesel::prelude::*;
 use super::utc;
 use crate::db::schema::{call_legs, calls};
 use crate::db::stamp::{MaybeStamp, Stamp};
+use crate::domain::acceptance::Acceptance;
 use crate::domain::states::{CallStatus, CostStatus, LegStatus, Outcome, QualifyReason, TranscriptStatus};
 
 pub use query::{detail, full_caller_campaigns, hide_from_publisher, list};
@@ -279,22 +280,34 @@ pub struct LegRow {
     pub counted: bool,
     /// Counted in the rollups as connected.
     pub counted_connected: bool,
+    /// The buyer's agent had to press 1 to take the call (fixed when the leg was dialled).
+    pub accept_required: bool,
+    /// When the agent accepted.
+    #[diesel(deserialize_as = MaybeStamp)]
+    pub accepted_at: Option<NaiveDateTime>,
 }
 
 impl LegRow {
+    pub fn acceptance(&self) -> Acceptance {
+        Acceptance { required: self.accept_required, accepted_at: self.accepted_at }
+    }
+
     pub fn into_wire(self) -> CallLeg {
+        let status = self.acceptance().status(self.status);
         CallLeg {
             id: self.id,
             attempt: self.attempt,
             buyer_id: self.buyer_id,
             dial_call_sid: self.dial_call_sid,
-            status: self.status.as_str().to_string(),
+            status: status.as_str().to_string(),
             released: self.released,
             reserved_at: utc(self.reserved_at),
             ringing_at: self.ringing_at.map(utc),
             answered_at: self.answered_at.map(utc),
             ended_at: self.ended_at.map(utc),
             duration_secs: self.duration_secs,
+            accept_required: self.accept_required,
+            accepted_at: self.accepted_at.map(utc),
         }
     }
 }

@@ -341,12 +341,13 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
             q.sql(" WHERE id = ").bind(id()).sql(" AND EXISTS (SELECT 1 FROM ok) RETURNING id)");
         }
         q.sql(", leg AS (INSERT INTO call_legs (call_id, attempt, buyer_id, status, released, reserved_at, expires_at, counted, ");
-        q.sql("counted_connected) SELECT ")
+        q.sql("counted_connected, accept_required) SELECT ")
             .bind(id())
             .sql(", ")
             .bind(Param::Int(Some(claim.attempt)))
             .sql(", claim.buyer_id, 'reserved', false, ");
-        q.bind(at()).sql(", ").bind(Param::Timestamp(Some(claim.expires_at))).sql(", false, false FROM claim, ok RETURNING id)");
+        q.bind(at()).sql(", ").bind(Param::Timestamp(Some(claim.expires_at))).sql(", false, false, ");
+        q.bind(Param::Bool(Some(claim.accept_required))).sql(" FROM claim, ok RETURNING id)");
     } else {
         q.sql(format!(", ok AS (SELECT 1 AS ok FROM {head})"));
     }
@@ -354,7 +355,8 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
     if !legs.is_empty() {
         q.sql(", legs AS (UPDATE call_legs l SET status = v.status, ringing_at = v.ringing_at, answered_at = v.answered_at, ");
         q.sql("ended_at = v.ended_at, duration_secs = v.duration_secs, last_sequence = v.last_sequence, dial_call_sid = v.dial_call_sid, ");
-        q.sql("released = v.released, counted = v.counted, counted_connected = v.counted_connected FROM unnest(");
+        q.sql("released = v.released, counted = v.counted, counted_connected = v.counted_connected, accepted_at = v.accepted_at ");
+        q.sql("FROM unnest(");
         q.bind(Param::BigInts(legs.iter().map(|l| Some(l.id)).collect())).sql(", ");
         q.bind(texts(legs.iter().map(|l| l.status.as_str()))).sql(", ");
         q.bind(Param::Timestamps(legs.iter().map(|l| l.ringing_at).collect())).sql(", ");
@@ -365,9 +367,10 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
         q.bind(Param::Texts(legs.iter().map(|l| l.dial_call_sid.clone()).collect())).sql(", ");
         q.bind(Param::Bools(legs.iter().map(|l| l.released).collect())).sql(", ");
         q.bind(Param::Bools(legs.iter().map(|l| l.counted).collect())).sql(", ");
-        q.bind(Param::Bools(legs.iter().map(|l| l.counted_connected).collect()));
+        q.bind(Param::Bools(legs.iter().map(|l| l.counted_connected).collect())).sql(", ");
+        q.bind(Param::Timestamps(legs.iter().map(|l| l.accepted_at).collect()));
         q.sql(") AS v(id, status, ringing_at, answered_at, ended_at, duration_secs, last_sequence, dial_call_sid, released, counted, ");
-        q.sql("counted_connected) WHERE l.id = v.id AND l.call_id = ").bind(id()).sql(" AND EXISTS (SELECT 1 FROM ok))");
+        q.sql("counted_connected, accepted_at) WHERE l.id = v.id AND l.call_id = ").bind(id()).sql(" AND EXISTS (SELECT 1 FROM ok))");
     }
     if !e.releases.is_empty() {
         q.sql(", released AS (UPDATE buyer_load l SET in_progress = GREATEST(l.in_progress - r.n, 0) FROM (SELECT b AS buyer_id, ");

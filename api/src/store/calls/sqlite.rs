@@ -259,6 +259,7 @@ pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) ->
                     call_legs::status.eq(LegStatus::Reserved),
                     call_legs::reserved_at.eq(Stamp(e.at)),
                     call_legs::expires_at.eq(Stamp(claim.expires_at)),
+                    call_legs::accept_required.eq(claim.accept_required),
                 ))
                 .returning(call_legs::id)
                 .get_result::<i64>(c)?,
@@ -280,6 +281,7 @@ pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) ->
                 call_legs::released.eq(l.released),
                 call_legs::counted.eq(l.counted),
                 call_legs::counted_connected.eq(l.counted_connected),
+                call_legs::accepted_at.eq(l.accepted_at.bind()),
             ),
         )
         .execute(c)?;
