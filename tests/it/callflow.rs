@@ -618,6 +618,7 @@ async fn commits_are_all_or_nothing(app: TestApp) {
         keys: PeriodKeys { hour: 0, day: 0, month: 0 },
         attempt: 2,
         expires_at: callbroker::db::now(),
+        accept_required: false,
     });
     let e = claiming.clone();
     assert_eq!(db.write_atomic_blocking(move |c, b| flow::commit(c, b, &e)).expect("commit"), Commit::SlotTaken);

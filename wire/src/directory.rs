@@ -112,9 +112,9 @@ pub struct CampaignBuyer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_rules: Option<Vec<TagRule>>,
     // ---- buyer acceptance (issue 22) ----
-    /// The buyer's whisper on this campaign (see [`Buyer::whisper`]); `""`: no whisper here.
+    /// The buyer's whisper on this campaign (a template like the buyer's `whisper`); `""`: no
+    /// whisper on this campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub whisper: Option<String>,
     /// Whether the buyer's agent must press 1 to accept calls of this campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -237,7 +237,8 @@ pub struct Buyer {
     // ---- buyer acceptance (issue 22) ----
     /// Said to the buyer's agent when they answer, before the caller is put through. Placeholders:
     /// `{campaign}` (the campaign's name), `{caller_state}`, `{tag:NAME}` (the call's tag NAME);
-    /// unknown ones are said as nothing; `{{` and `}}` are braces. `null`: no whisper.
+    /// unknown ones are said as nothing; `{{` and `}}` are braces. At most 1000 characters.
+    /// `null`: no whisper.
     #[serde(default)]
     pub whisper: Option<String>,
     /// The agent must press 1 to take the call ("Press 1 to accept this call." follows the
@@ -304,9 +305,8 @@ pub struct NewBuyer {
     #[serde(default)]
     pub tag_rules: Vec<TagRule>,
     // ---- buyer acceptance (issue 22) ----
-    /// See [`Buyer::whisper`]. Default none.
+    /// Said to the buyer's agent before the bridge (see `Buyer`). Default none.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub whisper: Option<String>,
     /// Default false.
     #[serde(default)]
@@ -359,7 +359,7 @@ pub struct BuyerPatch {
     // ---- buyer acceptance (issue 22) ----
     /// `null` or `""` removes the whisper.
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, max_length = 1000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub whisper: Option<Option<String>>,
     #[serde(default)]
     pub require_accept: Option<bool>,
