@@ -19,6 +19,7 @@ mod outbound;
 mod postbacks;
 mod report_stream;
 mod scale;
+mod screening;
 mod secrets;
 mod twilio_account;
 mod validation;

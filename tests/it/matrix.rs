@@ -70,6 +70,13 @@ const MATRIX: &[(&str, &str, Class)] = &[
     ("GET", "/api/calls", Class::Scoped),
     ("GET", "/api/calls/{id}", Class::Scoped),
     ("POST", "/api/routing/simulate", Class::Staff),
+    ("GET", "/api/blocklist", Class::Staff),
+    ("POST", "/api/blocklist", Class::Writer),
+    ("GET", "/api/blocklist/{id}", Class::Staff),
+    ("PATCH", "/api/blocklist/{id}", Class::Writer),
+    ("DELETE", "/api/blocklist/{id}", Class::Writer),
+    ("POST", "/api/blocklist/import", Class::Writer),
+    ("GET", "/api/blocklist/export", Class::Staff),
     ("GET", "/api/analytics/summary", Class::Scoped),
     ("GET", "/api/analytics/timeseries", Class::Scoped),
     ("POST", "/api/money/recompute", Class::Admin),
@@ -130,6 +137,8 @@ fn body_for(method: &str, path: &str, ids: &Ids, n: usize) -> Option<Value> {
         ("PATCH", "/api/users/{id}") => json!({"role": "viewer"}),
         ("POST", "/api/api-keys") => json!({"name": format!("k{n}"), "role": "publisher", "publisher_id": ids.publisher}),
         ("POST", "/api/routing/simulate") => json!({"number": "+17175550100", "caller": "+12015550123"}),
+        ("POST", "/api/blocklist") => json!({"number": format!("+1900555{:04}", n)}),
+        ("PATCH", "/api/blocklist/{id}") => json!({"note": "checked"}),
         ("PUT", "/api/twilio/account") => {
             json!({"account_sid": "AC00000000000000000000000000000001", "auth_token": "0123456789abcdef0123456789abcdef"})
         }
@@ -147,6 +156,7 @@ struct Ids {
     user: i64,
     key: i64,
     call: i64,
+    blocklist: i64,
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
@@ -158,6 +168,7 @@ fn fill(path: &str, ids: &Ids) -> String {
         Some("users") => ids.user,
         Some("api-keys") => ids.key,
         Some("calls") => ids.call,
+        Some("blocklist") => ids.blocklist,
         _ => 0,
     };
     path.replace("{id}", &id.to_string())
@@ -184,6 +195,7 @@ async fn every_route_with_every_role(app: TestApp) {
     let victim_user = app.create("/api/users", json!({"email": "victim@m.example", "password": "password-123456", "role": "viewer"})).await;
     let key = app.create("/api/api-keys", json!({"name": "pub key", "role": "publisher", "publisher_id": pub_a["id"]})).await;
     let victim_key = app.create("/api/api-keys", json!({"name": "victim", "role": "publisher", "publisher_id": pub_a["id"]})).await;
+    let entry = app.create("/api/blocklist", json!({"number": "+1900", "note": "matrix"})).await;
     let tokens = [
         (Who::Nobody, None),
         (Who::PublisherKey, Some(key["secret"].as_str().expect("secret").to_string())),
@@ -201,6 +213,7 @@ async fn every_route_with_every_role(app: TestApp) {
         user: id(&victim_user),
         key: id(&victim_key["key"]),
         call,
+        blocklist: id(&entry),
     };
 
     // Every operation of the document, DELETEs last and the publisher's own deletion very last.
