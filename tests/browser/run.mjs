@@ -252,14 +252,18 @@ async function screening(page, base, token) {
   await page.getByLabel('Message to blocked callers').fill('Sorry, we cannot take your call.');
   await page.getByLabel('Rate limit: calls').fill('3');
   await page.getByLabel('Rate limit: period (minutes)').fill('0');
-  await page.locator('#assign-own-rules-1').check();
-  await page.locator('#assign-1-rule-add').click();
-  await page.locator('#assign-1-rule-tag-0').fill('FromState');
-  await page.locator('#assign-1-rule-value-0').fill('NJ');
-  await page.locator('#assign-whisper-mode-0').selectOption('own');
-  await page.locator('#assign-whisper-0').fill('Medicare lead, {tag:age} years old');
-  await page.locator('#assign-accept-1').selectOption('no');
-  await page.locator('#assign-timeout-0').fill('20');
+  // The form lists the assignments as the API does: find each buyer's row.
+  const order = (await api(base, token, 'GET', `/api/campaigns/${medicare.id}`)).buyers.map((b) => b.buyer_id);
+  const [si, ai] = [order.indexOf(senior.id), order.indexOf(acme.id)];
+  check(await page.locator(`#assign-buyer-${ai}`).inputValue() === String(acme.id), 'campaign form lists each assignment with its buyer');
+  await page.locator(`#assign-own-rules-${ai}`).check();
+  await page.locator(`#assign-${ai}-rule-add`).click();
+  await page.locator(`#assign-${ai}-rule-tag-0`).fill('FromState');
+  await page.locator(`#assign-${ai}-rule-value-0`).fill('NJ');
+  await page.locator(`#assign-whisper-mode-${si}`).selectOption('own');
+  await page.locator(`#assign-whisper-${si}`).fill('Medicare lead, {tag:age} years old');
+  await page.locator(`#assign-accept-${ai}`).selectOption('no');
+  await page.locator(`#assign-timeout-${si}`).fill('20');
   await page.getByRole('button', { name: 'Save campaign' }).click();
   await page.locator('[id="err-screening.rate_limit_minutes"]').waitFor();
   check(true, `campaign screening checked before sending: "${await page.locator('[id="err-screening.rate_limit_minutes"]').innerText()}"`);
@@ -271,15 +275,15 @@ async function screening(page, base, token) {
   check(sc.anonymous === 'block' && sc.min_attestation === 'b' && sc.missing_attestation === 'block' && sc.rate_limit_calls === 3
     && sc.rate_limit_minutes === 10 && sc.block_message === 'Sorry, we cannot take your call.' && sc.repeat_window_secs === 0,
     `campaign screening saved: ${JSON.stringify(sc)}`);
-  const [a0, a1] = stored.buyers;
+  const [a0, a1] = [stored.buyers[si], stored.buyers[ai]];
   check(a0.buyer_id === senior.id && a0.tag_rules === undefined && a1.buyer_id === acme.id
     && JSON.stringify(a1.tag_rules) === JSON.stringify([{ tag: 'FromState', op: 'eq', value: 'NJ' }]) && a1.revenue_micros === 30000000,
-    'assignment tag rules saved on the one assignment (the other keeps the buyer\'s; its other overrides kept)');
+    `assignment tag rules saved on the one assignment (the other keeps the buyer's; its other overrides kept): ${JSON.stringify(stored.buyers)}`);
   check(a0.whisper === 'Medicare lead, {tag:age} years old' && a0.accept_timeout_secs === 20 && a0.require_accept === undefined
     && a1.require_accept === false && a1.whisper === undefined, 'assignment acceptance overrides saved (whisper, timeout; Acme never asked to accept)');
   await page.reload();
-  await page.locator('#assign-1-rule-tag-0').waitFor();
-  check(await page.getByLabel('Minimum STIR/SHAKEN attestation').inputValue() === 'b' && await page.locator('#assign-own-rules-0').isChecked() === false,
+  await page.locator(`#assign-${ai}-rule-tag-0`).waitFor();
+  check(await page.getByLabel('Minimum STIR/SHAKEN attestation').inputValue() === 'b' && await page.locator(`#assign-own-rules-${si}`).isChecked() === false,
     'campaign screening and assignment rules shown again after a reload');
   await shot(page, '31-campaign-screening');
 

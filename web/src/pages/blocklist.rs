@@ -163,7 +163,7 @@ pub fn Blocklist() -> impl IntoView {
                 {move || {
                     // A new form for each entry edited (and a blank one after saving).
                     let entry = editing.get();
-                    view! { <EntryForm entry=entry names=names editing=editing on_saved=reload/> }
+                    view! { <EntryForm entry=entry names=names editing=editing notice=notice on_saved=reload/> }
                 }}
                 <ImportForm on_done=reload/>
             })}
@@ -176,6 +176,8 @@ fn EntryForm(
     entry: Option<BlocklistEntry>,
     names: Fetched<Names>,
     editing: RwSignal<Option<BlocklistEntry>>,
+    /// The page's message line: a saved edit replaces this form, so its notice goes there.
+    notice: FormState,
     on_saved: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = entry.as_ref().map(|e| e.id);
@@ -235,16 +237,19 @@ fn EntryForm(
             match res {
                 Ok(saved) => {
                     let verb = if id.is_some() { "saved" } else { "added" };
+                    notice.done(format!("{} ({}) {verb}.", saved.number, saved.kind.as_str()));
+                    on_saved();
                     if id.is_some() {
+                        // Replaces this form (and drops its signals): nothing of it is used after.
                         editing.set(None);
                     } else {
+                        form.done("");
+                        form.saved.set(None);
                         number.set(String::new());
                         note.set(String::new());
                         expires.set(String::new());
                         kind.set(String::new());
                     }
-                    form.done(format!("{} ({}) {verb}.", saved.number, saved.kind.as_str()));
-                    on_saved();
                 }
                 Err(e) => form.failed(e),
             }
