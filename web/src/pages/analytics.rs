@@ -212,15 +212,14 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
     let Data { summary, series, numbers, blocked } = data;
     let group = ask.query.group_by.unwrap_or(GroupBy::Campaign);
     let bucket = ask.query.bucket.unwrap_or_default();
-    let tag_label = format!("Tag {}", ask.query.tag.clone().unwrap_or_default());
     let empty_map = BTreeMap::new();
     let (group_label, map) = match group {
-        GroupBy::Campaign => ("Campaign", &names.campaigns),
-        GroupBy::Buyer => ("Buyer", &names.buyers),
-        GroupBy::Publisher => ("Publisher", &names.publishers),
-        GroupBy::Number => ("Number", &numbers),
-        GroupBy::Tag => (tag_label.as_str(), &empty_map),
-        GroupBy::BlockedBy => ("Block rule", &empty_map),
+        GroupBy::Campaign => ("Campaign".to_owned(), &names.campaigns),
+        GroupBy::Buyer => ("Buyer".to_owned(), &names.buyers),
+        GroupBy::Publisher => ("Publisher".to_owned(), &names.publishers),
+        GroupBy::Number => ("Number".to_owned(), &numbers),
+        GroupBy::Tag => (format!("Tag {}", ask.query.tag.clone().unwrap_or_default()), &empty_map),
+        GroupBy::BlockedBy => ("Block rule".to_owned(), &empty_map),
     };
     // Groups by id are named from the lists; groups by tag value or rule carry their key.
     let name = |g: &GroupMetrics| match (&g.key, g.id) {
@@ -256,7 +255,7 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
         groups.iter().map(|(n, m)| Bar { label: n.clone(), tip: format!("{n}: {} calls", m.calls), value: m.calls }).collect();
     // The CSV: plain amounts (the currency is the same for every row), blanks for hidden ones.
     // Every field through `csv::line`: a name such as `=HYPERLINK(..)` is neutralised.
-    let mut csv = csv::line(std::iter::once(group_label).chain(HEADS));
+    let mut csv = csv::line(std::iter::once(group_label.as_str()).chain(HEADS));
     for (label, m) in groups.iter().map(|(l, m)| (l.as_str(), m)).chain(std::iter::once(("Total", &summary.total))) {
         let fields = cells(m, None).map(|v| if v == "—" { String::new() } else { v });
         csv.push_str(&csv::line(std::iter::once(label.to_owned()).chain(fields)));
