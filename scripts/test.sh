@@ -14,6 +14,9 @@ rm -f "${CARGO_TARGET_DIR:-target}/reliability/results.jsonl"
 status=0
 # Formatting first: rustfmt.toml sets the width; a diff fails the run.
 cargo fmt --all --check || status=$?
+# Lints (`make lint`): clippy's defaults and pedantic group, [workspace.lints] in Cargo.toml; any
+# warning fails the run. A check build of the dependencies: a few minutes on a fresh machine.
+cargo clippy --all-targets -- -D warnings || status=$?
 cargo test --no-fail-fast || status=$?
 # Built by `cargo test` (a binary of the tests package), so no second build with other features.
 "${CARGO_TARGET_DIR:-target}/debug/reliability-summary" || status=$?

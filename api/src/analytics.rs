@@ -94,7 +94,7 @@ impl Query {
         match (q.group_by, tag) {
             (Some(GroupBy::Tag), None) => errors.add("tag", "required with group_by=tag: the name of the tag to group by"),
             (Some(GroupBy::Tag), Some(t)) if !crate::routing::tags::valid_name(t) => {
-                errors.add("tag", "a tag name is 1 to 64 letters, digits, '_', '-' or '.'")
+                errors.add("tag", "a tag name is 1 to 64 letters, digits, '_', '-' or '.'");
             }
             (Some(GroupBy::Tag), Some(_)) | (_, None) => {}
             (_, Some(_)) => errors.add("tag", "only with group_by=tag"),
@@ -128,12 +128,12 @@ impl Query {
 
     fn group_column(&self) -> &'static str {
         match self.group_by {
-            None => "CAST(0 AS BIGINT)",
+            // Text keys are read from the calls themselves (`by_text`), not from the rollups.
+            None | Some(GroupBy::Tag | GroupBy::BlockedBy) => "CAST(0 AS BIGINT)",
             Some(GroupBy::Campaign) => "campaign_id",
             Some(GroupBy::Buyer) => "buyer_id",
             Some(GroupBy::Publisher) => "publisher_id",
             Some(GroupBy::Number) => "number_id",
-            Some(GroupBy::Tag | GroupBy::BlockedBy) => "CAST(0 AS BIGINT)",
         }
     }
 
@@ -251,13 +251,19 @@ impl Row {
     }
 }
 
-fn ratio(a: i64, b: i64) -> f64 {
+/// `a / b` rounded to `1 / scale`, so that equal inputs always print equally; 0 when `b` is 0.
+#[allow(clippy::cast_precision_loss, reason = "counts and seconds stay far below 2^52, where f64 is exact")]
+fn rounded_ratio(a: i64, b: i64, scale: f64) -> f64 {
     if b == 0 {
         0.0
     } else {
-        // Rounded to 4 decimals so that equal inputs always print equally.
-        ((a as f64 / b as f64) * 10_000.0).round() / 10_000.0
+        ((a as f64 / b as f64) * scale).round() / scale
     }
+}
+
+/// A rate, to 4 decimals.
+fn ratio(a: i64, b: i64) -> f64 {
+    rounded_ratio(a, b, 10_000.0)
 }
 
 /// Figures from sums; restricted queries hide what publishers must not see.
@@ -272,7 +278,7 @@ pub fn metrics(s: &Sums, restricted: bool) -> Metrics {
         blocked: s.blocked,
         conversion_rate: ratio(s.qualified, s.calls),
         talk_secs_total: s.talk_secs,
-        talk_secs_avg: if s.answered == 0 { 0.0 } else { ((s.talk_secs as f64 / s.answered as f64) * 100.0).round() / 100.0 },
+        talk_secs_avg: rounded_ratio(s.talk_secs, s.answered, 100.0),
         revenue_micros: hide(s.revenue_micros),
         payout_micros: s.payout_micros,
         cost_micros: hide(s.cost_micros),

@@ -63,8 +63,8 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// An IPv4 address mapped into IPv6 (`::ffff:1.2.3.4`) as the IPv4 address.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 @ IpAddr::V4(_) => v4,
     }
 }
 

@@ -284,7 +284,7 @@ impl Default for Config {
 impl Config {
     /// Reads defaults, the optional file and the environment.
     pub fn load() -> Result<Config, Box<figment::Error>> {
-        let file = std::env::var_os("CALLBROKER_CONFIG").map(PathBuf::from).unwrap_or_else(|| "callbroker.toml".into());
+        let file = std::env::var_os("CALLBROKER_CONFIG").map_or_else(|| "callbroker.toml".into(), PathBuf::from);
         let twilio_env = Env::raw()
             .only(&[
                 "TWILIO_ACCOUNT_SID",

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The input cannot be used (`code` is a stable snake_case name for clients).
+    /// The input cannot be used (`code` is a stable `snake_case` name for clients).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
     /// Named fields are invalid.
@@ -113,15 +113,15 @@ fn is_unavailable_message(m: &str) -> bool {
 
 /// The column(s) named by a unique-violation message of either backend.
 fn unique_target(msg: &str) -> String {
+    const TABLES: [&str; 7] = ["campaign_buyers_", "phone_numbers_", "publishers_", "campaigns_", "api_keys_", "buyers_", "users_"];
     // SQLite: "UNIQUE constraint failed: buyers.name"; PostgreSQL: "duplicate key value violates
     // unique constraint \"buyers_name_key\"" (indexes are named <table>_<columns>_key).
     if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
         return cols.split(", ").map(|c| c.rsplit('.').next().unwrap_or(c)).collect::<Vec<_>>().join(", ");
     }
-    const TABLES: [&str; 7] = ["campaign_buyers_", "phone_numbers_", "publishers_", "campaigns_", "api_keys_", "buyers_", "users_"];
     let quoted = msg.split('"').nth(1).unwrap_or_default();
     let name = quoted.strip_suffix("_key").unwrap_or(quoted);
-    TABLES.iter().find_map(|t| name.strip_prefix(t)).map(str::to_string).unwrap_or_else(|| "a unique field".into())
+    TABLES.iter().find_map(|t| name.strip_prefix(t)).map_or_else(|| "a unique field".into(), str::to_string)
 }
 
 impl From<r2d2::Error> for Error {

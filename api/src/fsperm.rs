@@ -31,14 +31,16 @@ pub fn write_new_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// it empty and owner-only when missing.
 pub fn make_private_file(path: &Path) -> std::io::Result<()> {
     match std::fs::metadata(path) {
-        Ok(_meta) => {
+        Ok(meta) => {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                if _meta.permissions().mode() & 0o077 != 0 {
+                if meta.permissions().mode() & 0o077 != 0 {
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
                 }
             }
+            #[cfg(not(unix))]
+            let _ = meta;
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => match write_new_private(path, b"") {
@@ -51,14 +53,17 @@ pub fn make_private_file(path: &Path) -> std::io::Result<()> {
 
 /// The permission bits group and others have on `path` (0 when none, or not on Unix).
 pub fn shared_bits(path: &Path) -> std::io::Result<u32> {
-    let _meta = std::fs::metadata(path)?;
+    let meta = std::fs::metadata(path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        Ok(_meta.permissions().mode() & 0o077)
+        Ok(meta.permissions().mode() & 0o077)
     }
     #[cfg(not(unix))]
-    Ok(0)
+    {
+        let _ = meta;
+        Ok(0)
+    }
 }
 
 #[cfg(all(test, unix))]

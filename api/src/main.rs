@@ -30,7 +30,7 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Create a user. The password is read from CALLBROKER_NEW_USER_PASSWORD or, when unset,
+    /// Create a user. The password is read from `CALLBROKER_NEW_USER_PASSWORD` or, when unset,
     /// from the first line of standard input.
     CreateUser {
         #[arg(long)]
@@ -44,8 +44,8 @@ enum Command {
     /// Print the OpenAPI document (YAML) that `openapi.yaml` holds.
     Openapi,
     /// Seal every stored secret under a new key, in one transaction; the old key is then no longer
-    /// needed. With CALLBROKER_SECRET_KEY set, give the new key as CALLBROKER_NEW_SECRET_KEY (then
-    /// set it as CALLBROKER_SECRET_KEY); otherwise a new key file replaces the data folder's.
+    /// needed. With `CALLBROKER_SECRET_KEY` set, give the new key as `CALLBROKER_NEW_SECRET_KEY` (then
+    /// set it as `CALLBROKER_SECRET_KEY`); otherwise a new key file replaces the data folder's.
     /// Run it with the servers stopped.
     RotateSecretKey,
     /// Generate settled calls (with a small directory of campaigns, buyers, publishers and

@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub struct Metrics {
     pub registry: Registry,
     pub http: PrometheusMetrics,
-    /// Answers given on TwiML webhooks: `webhook` = voice|dial, `answer` = dial|say_hangup|hangup|unavailable.
+    /// Answers given on TwiML webhooks: `webhook` = voice|dial, `answer` = `dial|say_hangup|hangup|unavailable`.
     pub webhook_answers: IntCounterVec,
     calls_by_status: IntGaugeVec,
     buyer_in_progress: IntGaugeVec,

@@ -110,7 +110,7 @@ fn id_pointer(schemas: &Schemas, schema: &utoipa::openapi::RefOr<utoipa::openapi
             _ => None,
         },
         RefOr::T(Schema::Object(o)) => Some(o.properties.clone()),
-        _ => None,
+        RefOr::T(_) => None,
     };
     let top = properties(schema)?;
     if top.contains_key("id") {

@@ -55,7 +55,8 @@ impl Failures {
 }
 
 fn too_many(wait: Duration) -> AppError {
-    AppError::TooManyRequests { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
+    // Whole seconds, rounded up.
+    AppError::TooManyRequests { retry_after_secs: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1) }
 }
 
 impl LoginLimiter {

@@ -72,7 +72,7 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
         publisher_ids.push(crate::store::publishers::create(conn, p, &crate::postback::signature::new_secret())?.id);
     }
     let mut dir = Directory { campaigns: vec![], numbers: vec![] };
-    for i in 0..5usize {
+    for (i, step) in (0..5usize).zip(0_i64..) {
         let mine: Vec<i64> = (0..4).map(|k| buyer_ids[(i * 2 + k) % buyer_ids.len()]).collect();
         let assignments: Vec<CampaignBuyer> = mine
             .iter()
@@ -91,8 +91,8 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             .collect();
         let money = MoneyRulesPatch {
             currency: Some("USD".into()),
-            revenue_micros: Some(20_000_000 + 5_000_000 * i as i64),
-            payout_micros: Some(8_000_000 + 2_000_000 * i as i64),
+            revenue_micros: Some(20_000_000 + 5_000_000 * step),
+            payout_micros: Some(8_000_000 + 2_000_000 * step),
             buffer_secs: Some([60, 90, 120, 90, 30][i]),
             duplicate_window_secs: Some([86_400, 0, 3_600, 604_800, 86_400][i]),
             show_full_caller: Some(i == 2),
@@ -199,6 +199,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
         let failed_first = !no_buyer && rng.gen_bool(0.15);
         let (buyer, price) = campaign_buyers[rng.gen_range(0..campaign_buyers.len())];
         let other = campaign_buyers.iter().map(|b| b.0).find(|b| *b != buyer).unwrap_or(buyer);
+        #[allow(clippy::cast_possible_truncation, reason = "-ln(1 - u) < 37 for u in [0, 1): under 5,600 seconds")]
         let talk: i32 = if connected { (-(1.0 - rng.gen::<f64>()).ln() * 150.0) as i32 + 1 } else { 0 };
         let ring = rng.gen_range(3..25);
         let duration = ring + talk + if failed_first { 20 } else { 0 };
@@ -242,7 +243,7 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
             status: CallStatus::Completed,
             outcome,
             started_at,
-            tags: Default::default(),
+            tags: callbroker_wire::Tags::default(),
         };
         calls_batch.push(CallRow {
             buyer_id: money_buyer,

@@ -64,7 +64,7 @@ impl Application {
         let ctx = crate::callflow::Ctx {
             directory: Arc::default(),
             routing: config.routing.clone(),
-            claiming: Default::default(),
+            claiming: crate::callflow::candidates::Claiming::default(),
             twilio_credentials: crate::twilio::account::from_config(&config.twilio).credentials().is_some(),
         };
         let flow = crate::callflow::Flow { db: db.clone(), hub: live.clone(), ctx: Arc::new(ctx) };
@@ -79,7 +79,7 @@ impl Application {
             jwt,
             live,
             flow,
-            twilio_token: Default::default(),
+            twilio_token: crate::twilio::account::TokenCache::default(),
             trusted_proxies,
             secrets,
             outbound_allow,
@@ -174,7 +174,7 @@ impl Application {
                 // Streams never end by themselves: close them so the graceful stop can finish.
                 live.stop();
                 // The stop command is carried out by the server future itself: poll both.
-                let (_, result) = tokio::join!(handle.stop(true), server);
+                let ((), result) = tokio::join!(handle.stop(true), server);
                 result
             }
         };

@@ -58,7 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, web_dir: &Path) {
 fn precompressed(web_dir: &Path) -> Vec<(String, Vec<ContentEncoding>)> {
     let Ok(entries) = std::fs::read_dir(web_dir) else { return vec![] };
     let mut found: Vec<(String, Vec<ContentEncoding>)> = entries
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|name| !VARIANTS.iter().any(|(_, suffix)| name.ends_with(&format!(".{suffix}"))))

@@ -31,13 +31,13 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, below: u32) -> u32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) % u64::from(below)) as u32
     }
 }
 
 fn time(h: u32, m: u32) -> ClockTime {
-    ClockTime::new(h as u16, m as u16).unwrap_or(ClockTime::MIDNIGHT)
+    u16::try_from(h).ok().zip(u16::try_from(m).ok()).and_then(|(h, m)| ClockTime::new(h, m)).unwrap_or(ClockTime::MIDNIGHT)
 }
 
 fn schedule(rng: &mut Lcg) -> WeeklySchedule {
@@ -65,7 +65,7 @@ fn states(rng: &mut Lcg, odds: u32) -> Vec<String> {
     if rng.next(odds) != 0 {
         return vec![];
     }
-    (0..1 + rng.next(4)).map(|_| STATES[rng.next(8) as usize].to_string()).collect()
+    (0..=rng.next(4)).map(|_| STATES[rng.next(8) as usize].to_string()).collect()
 }
 
 fn candidates(n: usize) -> Vec<Candidate> {
@@ -76,17 +76,17 @@ fn candidates(n: usize) -> Vec<Candidate> {
             let max_concurrent = 1 + rng.next(5);
             let cap = |rng: &mut Lcg, odds: u32, size: u32| (rng.next(odds) == 0).then(|| size + rng.next(size));
             Candidate {
-                buyer_id: 10_000 + i as i64,
+                buyer_id: 10_000 + i64::try_from(i).expect("a few thousand buyers"),
                 name: format!("Buyer {i:05}"),
                 active: rng.next(20) != 0,
-                priority: rng.next(4) as i32,
+                priority: i32::try_from(rng.next(4)).expect("below 4"),
                 weight: 1 + rng.next(5),
                 max_concurrent,
                 // about one in six full
                 in_progress: if rng.next(6) == 0 { max_concurrent } else { rng.next(max_concurrent) },
                 caps: Caps { hourly: cap(&mut rng, 4, 10), daily: cap(&mut rng, 3, 50), monthly: cap(&mut rng, 5, 1000) },
                 counts: PeriodCounts { hour: rng.next(15), day: rng.next(80), month: rng.next(1200) },
-                timezone: ZONES[rng.next(ZONES.len() as u32) as usize],
+                timezone: ZONES[rng.next(u32::try_from(ZONES.len()).expect("a few zones")) as usize],
                 schedule: schedule(&mut rng),
                 allowed_states: states(&mut rng, 6),
                 denied_states: states(&mut rng, 8),

@@ -123,6 +123,7 @@ fn jobs_of_kind(url: &str, kind: &str) -> i64 {
     db.read_blocking(move |c| Ok(jobs::table.filter(jobs::kind.eq(kind)).count().get_result::<i64>(c)?)).expect("count")
 }
 
+#[allow(clippy::many_single_char_names, reason = "the answers to the webhooks of one call, a to e in order")]
 async fn failover_to_second_buyer(app: TestApp) {
     let (_, buyers) =
         setup(&app, &[buyer("Primary", "+14155550101", json!({"priority": 10})), buyer("Backup", "+14155550102", json!({"priority": 1}))])
@@ -300,7 +301,7 @@ async fn simultaneous_voice_webhooks_of_one_call_answer_alike(app: TestApp) {
     let (_, buyers) = setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
     let copies = (0..8).map(|_| app.incoming_call("CA900", "+12015550123", NUMBER, &[]));
     let answers = futures::future::join_all(copies).await;
-    let legs: Vec<Option<i64>> = answers.iter().map(|a| a.leg()).collect();
+    let legs: Vec<Option<i64>> = answers.iter().map(callbroker_tests::twilio::Answer::leg).collect();
     assert!(answers.iter().all(|a| a.status == 200), "{answers:?}");
     assert!(legs[0].is_some() && legs.iter().all(|l| *l == legs[0]), "every copy dials the same leg: {legs:?}");
     let detail = app.call_by_sid("CA900").await;
@@ -318,8 +319,8 @@ async fn simultaneous_voice_webhooks_of_one_call_answer_alike(app: TestApp) {
 /// PostgreSQL they lock what they fold). Every callback of 12 calls, duplicates included, is sent
 /// at once; each record must come out as if they had arrived one by one.
 async fn simultaneous_callbacks_fold_like_sequential_ones(app: TestApp) {
-    let (_, buyers) = setup(&app, &[buyer("A", "+14155550101", json!({"max_concurrent_calls": 50}))]).await;
     const CALLS: usize = 12;
+    let (_, buyers) = setup(&app, &[buyer("A", "+14155550101", json!({"max_concurrent_calls": 50}))]).await;
     let mut legs = vec![];
     for i in 0..CALLS {
         let answer = app.incoming_call(&format!("CA7{i:02}"), &format!("+1201555{i:04}"), NUMBER, &[]).await;
@@ -369,7 +370,7 @@ async fn simultaneous_callbacks_fold_like_sequential_ones(app: TestApp) {
         assert_eq!(events_of(&detail, "slot_released").len(), 1, "call {i}: released once");
     }
     let (_, calls) = app.admin("GET", &format!("/api/calls?buyer_id={}&per_page=100", buyers[0]), None).await;
-    assert_eq!(calls["total"], CALLS as i64);
+    assert_eq!(calls["total"], CALLS);
     assert_eq!(held_slots(&app.db.url), (0, 0), "every slot given back, once");
 }
 
@@ -553,11 +554,11 @@ async fn calls_api_filters_and_scopes(app: TestApp) {
 }
 
 async fn sha256_signature_scheme(app: TestApp) {
+    use callbroker::twilio::signature::{settings_header_value, sign, Algorithm, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER};
     // A server that also holds a shared key for Twilio's HMAC-SHA256 scheme.
     let db = callbroker_tests::TestDb::create(app.backend);
     let app = TestApp::start(db, |c| c.twilio.webhook_shared_key = Some(callbroker::config::Secret::new("shared-key-0123456789"))).await;
     setup(&app, &[buyer("A", "+14155550101", json!({}))]).await;
-    use callbroker::twilio::signature::{settings_header_value, sign, Algorithm, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER};
     let p = params(&[("CallSid", "CASHA"), ("AccountSid", "AC1"), ("From", "+12015550123"), ("To", NUMBER), ("CallStatus", "ringing")]);
     let url = format!("{}/api/webhooks/twilio/voice", callbroker_tests::PUBLIC_URL);
     let post = |sig: String| {

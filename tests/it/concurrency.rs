@@ -46,7 +46,7 @@ async fn burst(apps: &[&TestApp], max_by_phone: &HashMap<String, i64>) {
     for i in 0..CALLS {
         let app = apps[i % apps.len()];
         let sid = format!("CABURST{i:05}");
-        let caller = format!("+1201555{:04}", i);
+        let caller = format!("+1201555{i:04}");
         tasks.push(async move { app.incoming_call(&sid, &caller, NUMBER, &[]).await });
     }
     let answers = futures::future::join_all(tasks).await;

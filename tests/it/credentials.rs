@@ -38,6 +38,7 @@ async fn ends(tally: &mut Tally, what: &str, stream: &mut SseClient, since: Inst
 }
 
 async fn streams_end_with_their_credentials(backend: Backend) {
+    type Change<'a> = (&'a str, &'a str, i64, &'a str, Option<serde_json::Value>);
     let mut tally = Tally::new(format!("streams end with their credentials ({backend:?})"));
     let app = TestApp::launch_with(backend, |c| c.live.heartbeat_secs = HEARTBEAT_SECS).await;
     let pa = app.create("/api/publishers", json!({"name": "Pub A"})).await["id"].as_i64().expect("id");
@@ -51,7 +52,6 @@ async fn streams_end_with_their_credentials(backend: Backend) {
     let (key_id, key) = (key["key"]["id"].as_i64().expect("key id"), key["secret"].as_str().expect("secret").to_string());
 
     let mut control = app.sse(&unchanged, TokenIn::Query, None).await;
-    type Change<'a> = (&'a str, &'a str, i64, &'a str, Option<serde_json::Value>);
     let changes: [Change; 5] = [
         ("a deleted user's", &deleted, deleted_id, "DELETE /api/users", None),
         ("a demoted admin's", &demoted, demoted_id, "PATCH /api/users", Some(json!({"role": "viewer"}))),

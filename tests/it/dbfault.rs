@@ -60,7 +60,7 @@ async fn postgres_restart_under_load() {
                     }
                     let is_down = down.load(Ordering::SeqCst);
                     if is_down {
-                        outage.slowest_ms.fetch_max(elapsed.as_millis() as u64, Ordering::Relaxed);
+                        outage.slowest_ms.fetch_max(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
                     }
                     match result {
                         Ok(()) => {}

@@ -62,7 +62,7 @@ fn count_events(ndjson: &str) -> (u64, u64, u64) {
             for check in checks.as_array().into_iter().flatten() {
                 match check["status"].as_str() {
                     Some("success") => passed += 1,
-                    Some("failure") | Some("error") => failed += 1,
+                    Some("failure" | "error") => failed += 1,
                     _ => {}
                 }
             }
@@ -114,7 +114,7 @@ async fn schemathesis_finds_nothing(app: TestApp) {
     let Some(st) = schemathesis() else { return };
     seed(&app).await;
     let examples = std::env::var("CALLBROKER_FUZZ_EXAMPLES").unwrap_or_else(|_| "10".into());
-    let strings = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let strings = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
     // The API as integrators call it: every check schemathesis has (server errors, schemas,
     // statuses, headers, valid data accepted, invalid data refused, undeclared methods, auth
     // enforced) and the stateful phase, which follows the document's links from each create to

@@ -35,8 +35,8 @@ async fn logins_are_throttled_per_ip_and_account() {
 async fn security_headers_and_cors() {
     let app = TestApp::launch_with(Backend::Sqlite, |c| c.cors_origins = vec!["https://dash.example".into()]).await;
     let res = app.client.get(app.url("/")).send().await.expect("send");
-    assert_eq!(res.headers().get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
-    assert_eq!(res.headers().get("x-frame-options").map(|v| v.as_bytes()), Some(&b"DENY"[..]));
+    assert_eq!(res.headers().get("x-content-type-options").map(reqwest::header::HeaderValue::as_bytes), Some(&b"nosniff"[..]));
+    assert_eq!(res.headers().get("x-frame-options").map(reqwest::header::HeaderValue::as_bytes), Some(&b"DENY"[..]));
     assert!(res.headers().get("referrer-policy").is_some());
 
     let preflight = |origin: &'static str| {
@@ -48,7 +48,10 @@ async fn security_headers_and_cors() {
             .send()
     };
     let allowed = preflight("https://dash.example").await.expect("send");
-    assert_eq!(allowed.headers().get("access-control-allow-origin").map(|v| v.as_bytes()), Some(&b"https://dash.example"[..]));
+    assert_eq!(
+        allowed.headers().get("access-control-allow-origin").map(reqwest::header::HeaderValue::as_bytes),
+        Some(&b"https://dash.example"[..])
+    );
     let refused = preflight("https://evil.example").await.expect("send");
     assert!(refused.headers().get("access-control-allow-origin").is_none(), "unknown origins get no CORS grant");
 }
@@ -157,6 +160,8 @@ async fn metrics_on_their_own_address(backend: Backend) {
 both_backends!(webhook_abuse_is_refused_and_the_server_keeps_serving);
 
 async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
+    // (what, content type, body, signature, expected status)
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<&'a str>, u16);
     let b = app.create("/api/buyers", json!({"name": "W", "phone_number": "+14155550101", "max_concurrent_calls": 50})).await;
     let c = app.create("/api/campaigns", json!({"name": "W", "buyers": [{"buyer_id": b["id"]}]})).await;
     app.create("/api/numbers", json!({"number": "+17175550100", "campaign_id": c["id"]})).await;
@@ -175,8 +180,6 @@ async fn webhook_abuse_is_refused_and_the_server_keeps_serving(app: TestApp) {
         &good,
     );
     let form = serde_urlencoded::to_string(&good).expect("form");
-    // (what, content type, body, signature, expected status)
-    type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<&'a str>, u16);
     let cases: Vec<Case> = vec![
         ("unsigned", "application/x-www-form-urlencoded", form.clone().into_bytes(), None, 403),
         ("forged", "application/x-www-form-urlencoded", form.clone().into_bytes(), Some("Zm9yZ2Vk"), 403),

@@ -23,7 +23,7 @@ async fn db(backend: Backend) -> (TestDb, Db) {
 }
 
 async fn competing_workers_run_each_job_once(backend: Backend) {
-    let (_keep, db) = db(backend).await;
+    let (test_db, db) = db(backend).await;
     let ids: Vec<i64> = db
         .write(|c| (0..30).map(|i| jobs::enqueue(c, "test.count", &serde_json::json!({"n": i}), callbroker::db::now())).collect())
         .await
@@ -41,7 +41,7 @@ async fn competing_workers_run_each_job_once(backend: Backend) {
     });
     // Two workers, as two API instances would run them (separate pools on the same database).
     let other = match backend {
-        Backend::Postgres => Db::connect(&_keep.url, &PoolOptions::default()).expect("second pool"),
+        Backend::Postgres => Db::connect(&test_db.url, &PoolOptions::default()).expect("second pool"),
         Backend::Sqlite => db.clone(),
     };
     let a = jobs::spawn_worker(db.clone(), registry.clone(), cfg());

@@ -40,7 +40,7 @@ async fn setup(app: &TestApp) -> Setup {
 /// A call answered by the buyer, talked 95 s, then hung up: Twilio's callbacks in order, with a
 /// duplicated `ringing`. Returns the call's status code answers (all must succeed).
 async fn scripted_call(app: &TestApp, sid: &str, number: &str) {
-    scripted_call_with(app, sid, number, false).await
+    scripted_call_with(app, sid, number, false).await;
 }
 
 /// [`scripted_call`], with the recording's callback before the call's last status when `recording`.
@@ -285,12 +285,12 @@ async fn last_event_id_replays_what_was_missed(app: TestApp) {
 /// Webhook latency with clients that never read their stream, against the same without them;
 /// then what the stalled clients are sent once they read again.
 async fn stalled_clients_do_not_slow_webhooks(app: TestApp) {
+    const CALLS: usize = 60;
     setup(&app).await;
     // The first server stops (its background workers too): on SQLite only one process writes.
     app.stop();
     // Clients may fall 32 events behind before they are cut off.
     let app = TestApp::start(callbroker_tests::TestDb::reuse(&app.db), |c| c.live.client_buffer = 32).await;
-    const CALLS: usize = 60;
     let run = |prefix: &'static str| {
         let app = &app;
         async move {
@@ -387,12 +387,14 @@ async fn read_stalled(mut s: tokio::net::TcpStream, events: usize) -> StalledRea
     let mut buf = vec![0u8; 64 * 1024];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while read.reload.is_some() || read.ids.len() < events {
-        let n = match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
-            Ok(n) => n.expect("read"),
-            Err(_) => panic!(
-                "a stalled client reading again got neither every event nor a reload and the end of its stream within 10 s: {read:?}"
-            ),
-        };
+        let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "a stalled client reading again got neither every event nor a reload and the end of its stream within 10 s: {read:?}"
+                )
+            })
+            .expect("read");
         if n == 0 {
             read.closed = true;
             break;
@@ -494,12 +496,12 @@ async fn listener_reconnects_and_catches_up() {
     assert_eq!(kinds(&client.take(N).await), LIFECYCLE);
     let url = app.db.url.clone();
     let killed = tokio::task::spawn_blocking(move || {
-        let mut conn = diesel::PgConnection::establish(&url).expect("connect");
         #[derive(diesel::QueryableByName)]
         struct Killed {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
+        let mut conn = diesel::PgConnection::establish(&url).expect("connect");
         let sql = format!(
             "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{}'",
             callbroker::live::pump::APPLICATION_NAME

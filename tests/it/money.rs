@@ -25,8 +25,8 @@ struct Setup {
 }
 
 /// Campaign "Solar" (revenue 25, payout 10, buffer 90 s, duplicate window 1 h) with two buyers
-/// (the second priced 40 with a 30 s buffer) on NUMBER_A (publisher A, payout override 12.5) and
-/// NUMBER_B (publisher B).
+/// (the second priced 40 with a 30 s buffer) on `NUMBER_A` (publisher A, payout override 12.5) and
+/// `NUMBER_B` (publisher B).
 async fn setup(app: &TestApp) -> Setup {
     let b1 =
         app.create("/api/buyers", json!({"name": "B1", "phone_number": "+14155550101", "max_concurrent_calls": 5, "priority": 10})).await;
@@ -244,6 +244,7 @@ fn tally_of(m: &Value) -> Tally {
 }
 
 async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
+    type Dim = fn(&Value) -> Option<i64>;
     let s = setup(&app).await;
     // A campaign without buyers: its calls find no buyer.
     let empty = app.create("/api/campaigns", json!({"name": "Empty"})).await;
@@ -255,8 +256,8 @@ async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
     for i in 0..24 {
         let sid = format!("CR{i}");
         let caller = format!("+1201555000{}", rng.next(5));
-        let number = numbers[rng.next(3) as usize];
-        let talk = rng.next(200) as u32;
+        let number = numbers[usize::try_from(rng.next(3)).expect("below 3")];
+        let talk = u32::try_from(rng.next(200)).expect("below 200");
         if number == "+17175550300" {
             app.incoming_call(&sid, &caller, number, &[]).await;
             app.call_status(&sid, "completed", 1, Some(5)).await;
@@ -272,7 +273,6 @@ async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
     let (_, page) = app.admin("GET", "/api/calls?per_page=500", None).await;
     let calls = page["items"].as_array().expect("items").clone();
     assert_eq!(calls.len(), 24);
-    type Dim = fn(&Value) -> Option<i64>;
     let dims: [(&str, Dim); 5] = [
         ("", |_| None),
         ("campaign", |c| c["campaign_id"].as_i64()),
@@ -369,10 +369,10 @@ async fn analytics_equal_a_recount_of_random_calls(app: TestApp) {
     // Filters: campaign + publisher A, grouped by buyer.
     let (_, f) =
         app.admin("GET", &format!("/api/analytics/summary?campaign_id={}&publisher_id={}", s.campaign, s.publishers[0]), None).await;
-    let want = calls.iter().filter(|c| c["campaign_id"] == s.campaign && c["publisher_id"] == s.publishers[0]).count() as i64;
+    let want = calls.iter().filter(|c| c["campaign_id"] == s.campaign && c["publisher_id"] == s.publishers[0]).count();
     assert_eq!(f["total"]["calls"], want, "{f}");
     let (_, f) = app.admin("GET", &format!("/api/analytics/summary?buyer_id={}", s.buyers[1]), None).await;
-    let want = calls.iter().filter(|c| c["buyer_id"] == s.buyers[1]).count() as i64;
+    let want = calls.iter().filter(|c| c["buyer_id"] == s.buyers[1]).count();
     assert_eq!(f["total"]["calls"], want, "{f}");
 }
 

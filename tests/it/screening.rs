@@ -1,6 +1,8 @@
 //! Screening callers (#22): the blocklist, anonymous callers, STIR/SHAKEN attestation, repeat
 //! callers and the rate limit, buyers' tag rules; scripted signed Twilio conversations on both
 //! backends. Also the blocklist's CSV import, the calls filter by tag and the blocked figures.
+use std::fmt::Write as _;
+
 use callbroker_tests::twilio::Answer;
 use callbroker_tests::{both_backends, TestApp};
 use serde_json::{json, Value};
@@ -77,7 +79,7 @@ async fn blocked_by(app: &TestApp, sid: &str) -> Option<String> {
 }
 
 /// The verdict reason of `buyer_id` in the call's first routing entry.
-fn verdict<'a>(detail: &'a Value, buyer_id: i64) -> &'a Value {
+fn verdict(detail: &Value, buyer_id: i64) -> &Value {
     let routing = events_of(detail, "routing");
     let verdicts = &routing.first().expect("a routing entry")["data"]["decision"]["verdicts"];
     verdicts.as_array().and_then(|v| v.iter().find(|v| v["buyer_id"] == buyer_id)).map(|v| &v["reason"]).expect("a verdict")
@@ -174,7 +176,7 @@ async fn attestation_levels_against_minimums(app: TestApp) {
         for (value, has) in values {
             n += 1;
             let sid = format!("CAS{n}");
-            let answer = app.incoming_call(&sid, &format!("+1201555{:04}", n), NUMBER, &[("StirVerstat", value)]).await;
+            let answer = app.incoming_call(&sid, &format!("+1201555{n:04}"), NUMBER, &[("StirVerstat", value)]).await;
             let passes = min == "none" || (has > 0 && has >= level);
             assert_eq!(answer.leg().is_some(), passes, "{value} against {min}: {answer:?}");
             assert_eq!(rejected(&answer), !passes, "{value} against {min}: {answer:?}");
@@ -187,7 +189,7 @@ async fn attestation_levels_against_minimums(app: TestApp) {
             patch_screening(&app, c, json!({"missing_attestation": missing})).await;
             n += 1;
             let sid = format!("CAS{n}");
-            let answer = app.incoming_call(&sid, &format!("+1201555{:04}", n), NUMBER, &[]).await;
+            let answer = app.incoming_call(&sid, &format!("+1201555{n:04}"), NUMBER, &[]).await;
             let blocked = min != "none" && missing == "block";
             assert_eq!(rejected(&answer), blocked, "absent against {min} ({missing}): {answer:?}");
             assert_eq!(blocked_by(&app, &sid).await.is_some(), blocked);
@@ -382,9 +384,11 @@ async fn tag_rules_skip_buyers_with_the_rule_named(app: TestApp) {
 }
 
 async fn blocked_calls_never_claim_a_slot_and_are_counted(app: TestApp) {
-    let (c, buyers) =
+    let (campaign_id, buyers) =
         campaign(&app, "Slots", NUMBER, &[buyer("Solo", "+14155550101", json!({"max_concurrent_calls": 1}))], json!({})).await;
     app.create("/api/blocklist", json!({"number": "+1900"})).await;
+    // Announced live as it is recorded: blocked, with its rule and tags.
+    let mut stream = app.sse(&app.admin_token, callbroker_tests::sse::TokenIn::Header, None).await;
     for i in 0..5 {
         let sid = format!("CAK{i}");
         let a = app.incoming_call(&sid, &format!("+1900555{i:04}"), NUMBER, &[]).await;
@@ -392,6 +396,11 @@ async fn blocked_calls_never_claim_a_slot_and_are_counted(app: TestApp) {
         // Twilio reports the rejected call as busy.
         assert_eq!(app.call_status(&sid, "busy", 1, None).await.status, 204);
     }
+    let created = stream.take(1).await.remove(0);
+    assert_eq!(created.call.call_sid, "CAK0");
+    assert_eq!(created.call.outcome, "blocked");
+    assert_eq!(created.call.blocked_by.as_deref(), Some("blocklist"));
+    assert_eq!(created.call.tags.get("AreaCode").map(String::as_str), Some("900"));
     // The only slot is still free.
     let routed = app.incoming_call("CAK9", "+12015550123", NUMBER, &[]).await;
     assert_eq!(routed.dialled_number().as_deref(), Some("+14155550101"), "{routed:?}");
@@ -405,7 +414,7 @@ async fn blocked_calls_never_claim_a_slot_and_are_counted(app: TestApp) {
     let (_, by_rule) = app.admin("GET", "/api/calls?blocked_by=blocklist&per_page=1", None).await;
     assert_eq!(blocked["total"], 5);
     assert_eq!(by_rule["total"], 5);
-    let (status, s) = app.admin("GET", &format!("/api/analytics/summary?campaign_id={c}"), None).await;
+    let (status, s) = app.admin("GET", &format!("/api/analytics/summary?campaign_id={campaign_id}"), None).await;
     assert_eq!(status, 200, "{s}");
     assert_eq!(s["total"]["blocked"], blocked["total"], "{s}");
     assert_eq!(s["total"]["calls"], 6, "{s}");
@@ -445,7 +454,7 @@ async fn csv_import_of_ten_thousand_rows_and_all_or_nothing(app: TestApp) {
     let mut csv = String::from("number,kind,campaign_id,note,expires_at\n");
     for i in 0..10_000 {
         let campaign = if i % 2 == 0 { c.to_string() } else { String::new() };
-        csv.push_str(&format!("+1303555{i:04},,{campaign},\"row {i}, imported\",\n"));
+        let _ = writeln!(csv, "+1303555{i:04},,{campaign},\"row {i}, imported\",");
     }
     let res = app
         .send(app.client.post(app.url("/api/blocklist/import")).bearer_auth(&app.admin_token).header("content-type", "text/csv").body(csv))

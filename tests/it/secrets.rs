@@ -235,6 +235,7 @@ async fn twilio_secrets_are_sealed_at_rest(backend: Backend) {
     // Owner-only files: the data folder, the key file, the SQLite database.
     #[cfg(unix)]
     {
+        use std::os::unix::fs::PermissionsExt;
         assert_eq!(mode(&app.db.data_dir), 0o700, "the data folder");
         assert_eq!(mode(&app.db.data_dir.join("secret-key")), 0o600, "the key file");
         if backend == Backend::Sqlite {
@@ -243,7 +244,6 @@ async fn twilio_secrets_are_sealed_at_rest(backend: Backend) {
             assert_eq!(mode(&std::path::PathBuf::from(format!("{}-wal", path.display()))), 0o600, "its write-ahead log");
         }
         // A key file others may read: the server refuses to start.
-        use std::os::unix::fs::PermissionsExt;
         app.stop();
         let key = app.db.data_dir.join("secret-key");
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");

@@ -344,7 +344,7 @@ async fn cost_against_prism(backend: Backend) {
 /// through the API, and fetched with them after.
 async fn cost_with_the_account_set_through_the_api(backend: Backend) {
     let base = prism().to_string();
-    let app = TestApp::launch_with(backend, |c| c.twilio.api_base = base.clone()).await;
+    let app = TestApp::launch_with(backend, |c| c.twilio.api_base.clone_from(&base)).await;
     let before = completed_call(&app, 4, "+17175550104", false).await;
     let (_, detail) = app.admin("GET", &format!("/api/calls/{before}"), None).await;
     assert_eq!(detail["call"]["cost_status"], "unconfigured", "{}", detail["call"]);

@@ -61,7 +61,7 @@ fn unique_name() -> String {
 }
 
 fn rand_suffix() -> u32 {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     t % 100_000
 }
 
@@ -190,7 +190,7 @@ enum Running {
 /// The test server's configuration on `db` (its data folder included).
 pub fn test_config(db: &TestDb) -> Config {
     let mut config = Config::for_database(&db.url);
-    config.data_dir = db.data_dir.clone();
+    config.data_dir.clone_from(&db.data_dir);
     config.bind = "127.0.0.1:0".into();
     config.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret-0123"));
     config.admin_email = Some(ADMIN_EMAIL.into());

@@ -25,9 +25,9 @@ struct Shared {
 
 /// `(rest before host, host:port, rest after)` of a `postgres://user@host:port/db` URL.
 fn split_authority(url: &str) -> (&str, &str, &str) {
-    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = url[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(url.len());
-    let host_start = url[scheme_end..path_start].rfind('@').map(|i| i + scheme_end + 1).unwrap_or(scheme_end);
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[scheme_end..].find('/').map_or(url.len(), |i| i + scheme_end);
+    let host_start = url[scheme_end..path_start].rfind('@').map_or(scheme_end, |i| i + scheme_end + 1);
     (&url[..host_start], &url[host_start..path_start], &url[path_start..])
 }
 

@@ -73,8 +73,7 @@ impl Tally {
 /// `target/reliability/results.jsonl` (`CARGO_TARGET_DIR` honoured).
 pub fn results_file() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
+        .map_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")), PathBuf::from);
     target.join("reliability").join("results.jsonl")
 }
 

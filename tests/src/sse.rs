@@ -98,10 +98,9 @@ impl SseClient {
         loop {
             match tokio::time::timeout_at(deadline, self.events.next()).await {
                 Err(_) => return None,
-                Ok(None) => return Some(received),
                 Ok(Some(Ok(e))) => received.push(self.message(e)),
-                // The connection closed mid-frame: ended too.
-                Ok(Some(Err(_))) => return Some(received),
+                // The stream ended, or the connection closed mid-frame: ended too.
+                Ok(None | Some(Err(_))) => return Some(received),
             }
         }
     }

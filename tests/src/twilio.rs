@@ -239,8 +239,7 @@ impl TestApp {
         let id = page["items"]
             .as_array()
             .and_then(|items| items.iter().find(|c| c["call_sid"] == call_sid))
-            .map(|c| c["id"].clone())
-            .unwrap_or_else(|| panic!("call {call_sid} not found"));
+            .map_or_else(|| panic!("call {call_sid} not found"), |c| c["id"].clone());
         let (status, detail) = self.admin("GET", &format!("/api/calls/{id}"), None).await;
         assert_eq!(status, 200, "{detail}");
         detail

@@ -47,7 +47,7 @@ pub fn prism() -> &'static str {
         let root = repo_root();
         let prism = root.join("tests/twilio-mock/node_modules/.bin/prism");
         if !prism.exists() {
-            let ok = Command::new(root.join("scripts/twilio-mock.sh")).status().map(|s| s.success()).unwrap_or(false);
+            let ok = Command::new(root.join("scripts/twilio-mock.sh")).status().is_ok_and(|s| s.success());
             assert!(ok, "could not install Prism (scripts/twilio-mock.sh)");
         }
         let spec = spec_dir().join("twilio_api_v2010.json");
@@ -94,7 +94,7 @@ pub fn account_path(rest: &str) -> String {
     format!("/2010-04-01/Accounts/{REST_ACCOUNT_SID}{rest}")
 }
 
-/// An IncomingPhoneNumber as Twilio lists it.
+/// An `IncomingPhoneNumber` as Twilio lists it.
 pub fn incoming_number(n: u64, number: &str, friendly: &str) -> serde_json::Value {
     serde_json::json!({
         "sid": sid("PN", n),

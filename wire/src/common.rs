@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
     "details": {"fields": {"phone_number": "must be an E.164 number such as +14155550100"}}
 })))]
 pub struct ErrorBody {
-    /// Stable snake_case code a client can match on (`validation_failed`, `not_found`, ...).
+    /// Stable `snake_case` code a client can match on (`validation_failed`, `not_found`, ...).
     pub code: String,
     /// A sentence for humans.
     pub message: String,

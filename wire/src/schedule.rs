@@ -54,6 +54,7 @@ impl Day {
     }
 
     /// The following day (Sunday → Monday).
+    #[must_use]
     pub fn next(self) -> Day {
         Day::from_index(self.index() + 1)
     }

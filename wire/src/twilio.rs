@@ -51,7 +51,7 @@ pub struct NumberImport {
     pub id: i64,
     /// `running`, `done` or `failed`.
     pub status: String,
-    /// Pages of IncomingPhoneNumbers read so far.
+    /// Pages of `IncomingPhoneNumbers` read so far.
     pub pages: i32,
     /// Numbers read so far.
     pub processed: i32,

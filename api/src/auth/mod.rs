@@ -82,7 +82,7 @@ pub fn bearer(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-/// A token given as `?access_token=` (only `GET /api/events` honours it: browsers' EventSource
+/// A token given as `?access_token=` (only `GET /api/events` honours it: browsers' `EventSource`
 /// cannot set headers). The request-logging middleware never sees it: [`take_query_token`] moves
 /// it from the URI into the request's extensions first.
 #[derive(Clone)]

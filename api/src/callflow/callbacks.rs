@@ -107,7 +107,7 @@ fn dial_result(
                 }
                 Attempt::Again | Attempt::Duplicate => return Ok(None),
                 Attempt::NoBuyer(no_buyer) => {
-                    e = no_buyer;
+                    e = *no_buyer;
                     set_outcome(&mut e, Outcome::Failed);
                     Answer::SayHangup(c.row.busy_message.clone())
                 }
@@ -306,7 +306,7 @@ pub fn on_recording(run: &mut Run<'_>, r: &RecordingStatusCallback, now: DateTim
         e.log("recording", json!({"sid": r.recording_sid, "status": r.recording_status, "duration_secs": r.duration_secs()}));
         if r.recording_status == "completed" {
             e.call.recording_sid = Some(r.recording_sid.clone());
-            e.call.recording_url = r.recording_url.clone();
+            e.call.recording_url.clone_from(&r.recording_url);
             e.call.recording_duration_secs = r.duration_secs().and_then(|s| i32::try_from(s).ok());
             e.call.recording_channels = r.channels().and_then(|s| i32::try_from(s).ok());
             e.call.updated_at = t;

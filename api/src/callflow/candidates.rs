@@ -52,7 +52,7 @@ impl Claiming {
     pub fn now(&self, sid: Option<&str>) -> HashMap<i64, u32> {
         let Ok(m) = self.0.lock() else { return HashMap::new() };
         m.iter()
-            .map(|(buyer, calls)| (*buyer, calls.iter().filter(|c| Some(c.as_str()) != sid).count() as u32))
+            .map(|(buyer, calls)| (*buyer, u32::try_from(calls.iter().filter(|c| Some(c.as_str()) != sid).count()).unwrap_or(u32::MAX)))
             .filter(|(_, n)| *n > 0)
             .collect()
     }

@@ -62,6 +62,7 @@ impl Progress {
     }
 
     /// The record after also knowing `r`.
+    #[must_use]
     pub fn apply(&self, r: &Report) -> Progress {
         let status = if rank(r.status) > rank(self.status) { r.status } else { self.status };
         let at = Some(r.at);
@@ -258,7 +259,7 @@ mod tests {
             let mut state = seed | 1;
             for i in (1..delivered.len()).rev() {
                 state ^= state << 13; state ^= state >> 7; state ^= state << 17;
-                delivered.swap(i, (state % (i as u64 + 1)) as usize);
+                delivered.swap(i, usize::try_from(state % (i as u64 + 1)).expect("at most i"));
             }
             prop_assert_eq!(fold(&delivered), expected);
         }

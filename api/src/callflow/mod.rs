@@ -139,7 +139,8 @@ impl<'a> Run<'a> {
             let Some(e) = effects else { return Ok(value) };
             match self.commit(&e)? {
                 Commit::Done { .. } => return Ok(value),
-                Commit::Stale => continue,
+                // The call changed since it was read: read it again.
+                Commit::Stale => {}
                 Commit::SlotTaken | Commit::Duplicate => {
                     return Err(Error::internal(anyhow::anyhow!("a change of a recorded call without a claim came back {:?}", e.version)))
                 }

@@ -90,18 +90,23 @@ fn new_call(v: &VoiceWebhook, dir: &Directory, t: NaiveDateTime) -> NewCall {
     }
 }
 
+/// The campaign of the dialled number.
+fn dialled_campaign(v: &VoiceWebhook, dir: &Directory) -> Option<i64> {
+    dir.number(&v.to).and_then(|n| n.campaign_id)
+}
+
 /// A new inbound call.
 pub fn on_voice(run: &mut Run<'_>, v: &VoiceWebhook, now: DateTime<Utc>) -> Result<Answer, Error> {
     let t = now.naive_utc();
     let window = run.ctx.routing.repeat_window_secs;
     let repeat_since = t - chrono::Duration::seconds(window);
     let mut dir = run.ctx.directory.get();
-    let mut campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
+    let mut campaign = routed_campaign_of(&dir, dialled_campaign(v, &dir));
     let (call_id, mut loads) = calls::prepare_call(run.conn, campaign, &v.from, &lookback(&dir, campaign, now, window))?;
     if loads.directory_version > dir.version {
         // The directory changed since this instance read it.
         dir = run.ctx.directory.at_least(run.conn, loads.directory_version)?;
-        campaign = routed_campaign_of(&dir, new_call(v, &dir, t).campaign_id);
+        campaign = routed_campaign_of(&dir, dialled_campaign(v, &dir));
         loads = calls::loads(run.conn, campaign, &v.from, &lookback(&dir, campaign, now, window))?;
     }
     // Screened once, on this first read: the call is not recorded yet, so the history is the
@@ -191,7 +196,8 @@ fn answer_new_call(
                 let greeting = Some(c.row.greeting.clone());
                 return Ok(Step::Answer(Answer::Dial { greeting, leg_id, buyer_number, caller_id: v.from.clone(), whisper }));
             }
-            Attempt::NoBuyer(mut e) => {
+            Attempt::NoBuyer(e) => {
+                let mut e = *e;
                 e.call.outcome = Outcome::NoBuyer;
                 (e, Answer::SayHangup(c.row.busy_message.clone()))
             }
@@ -234,7 +240,7 @@ pub(super) enum Attempt {
     /// (`whisper`: its agent hears a whisper, or must accept, on answering).
     Claimed { leg_id: i64, buyer_number: String, whisper: bool },
     /// No buyer had a free slot: the change (with the routing log) is returned unwritten.
-    NoBuyer(Effects),
+    NoBuyer(Box<Effects>),
     /// The new call is recorded already (Twilio sent the webhook again): nothing written.
     Duplicate,
     /// Nothing of the routing is written: the call changed since it was read, or (a new call)
@@ -257,6 +263,12 @@ pub(super) fn route_attempt(
     now: DateTime<Utc>,
     loads: &Loads,
 ) -> Result<Attempt, Error> {
+    /// The routing log entry.
+    #[derive(serde::Serialize)]
+    struct Routing<'a, D> {
+        attempt: i32,
+        decision: &'a D,
+    }
     let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(Some(&e.call.call_sid)), now)?;
     let info = CallInfo {
         caller: e.call.caller.clone(),
@@ -270,11 +282,6 @@ pub(super) fn route_attempt(
         only_buyer: e.call.repeat_buyer_id,
     };
     let decision = route(&info, &loaded.candidates);
-    #[derive(serde::Serialize)]
-    struct Routing<'a, D> {
-        attempt: i32,
-        decision: &'a D,
-    }
     let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(Error::internal)?;
     e.log.push(("routing", routing));
     let t = now.naive_utc();
@@ -303,7 +310,7 @@ pub(super) fn route_attempt(
     }
     e.log("no_buyer", serde_json::json!({"attempt": attempt}));
     e.call.updated_at = t;
-    Ok(Attempt::NoBuyer(e))
+    Ok(Attempt::NoBuyer(Box::new(e)))
 }
 
 fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {

@@ -88,6 +88,7 @@ impl Keyring {
     }
 
     /// This keyring with `new` as its current key; every key it held stays readable.
+    #[must_use]
     pub fn rotated_to(&self, new: SecretKey) -> Keyring {
         let older = std::iter::once(&self.current).chain(&self.older).filter(|k| k.id != new.id).cloned().collect();
         Keyring { current: new, older }

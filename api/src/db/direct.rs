@@ -39,8 +39,8 @@ mod tests {
     #[test]
     fn runs_every_kind_of_statement_and_prepares_each_once() {
         let (mut c, prepared, _dir) = conn();
-        for i in 1..=3_i64 {
-            let n = run!(&mut c, execute, diesel::insert_into(t::table).values((t::id.eq(i), t::v.eq(i as i32 * 10)))).expect("insert");
+        for i in 1..=3_i32 {
+            let n = run!(&mut c, execute, diesel::insert_into(t::table).values((t::id.eq(i64::from(i)), t::v.eq(i * 10)))).expect("insert");
             assert_eq!(n, 1);
         }
         for _ in 0..3 {

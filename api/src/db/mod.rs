@@ -282,7 +282,7 @@ impl Db {
         let alive = std::sync::Arc::new(());
         let (writer, committed) = match backend {
             Backend::Sqlite => {
-                let committed: std::sync::Arc<AtomicBool> = Default::default();
+                let committed = std::sync::Arc::<AtomicBool>::default();
                 spawn_checkpointer(read.clone(), committed.clone(), std::sync::Arc::downgrade(&alive))?;
                 (Some(writer::Writer::start(write.clone(), committed.clone(), opts.acquire_timeout)?), Some(committed))
             }
@@ -303,7 +303,7 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let applied = conn.run_pending_migrations(source).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-        Ok(applied.iter().map(|v| v.to_string()).collect())
+        Ok(applied.iter().map(ToString::to_string).collect())
     }
 
     /// Runs `f` with a connection on the blocking pool.

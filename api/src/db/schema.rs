@@ -1,4 +1,4 @@
-//! Diesel schema, kept by hand: only types every backend shares (BigInt, Integer, Text, Bool,
+//! Diesel schema, kept by hand: only types every backend shares (`BigInt`, Integer, Text, Bool,
 //! Timestamp). The SQL is in `migrations/<backend>/`.
 
 diesel::table! {

@@ -171,7 +171,7 @@ pub fn format(t: &NaiveDateTime) -> Option<String> {
         n => (n, 9),
     };
     let mut out = Vec::with_capacity(29);
-    push_digits(&mut out, year as u32, 4);
+    push_digits(&mut out, u32::try_from(year).ok()?, 4);
     out.push(b'-');
     push_digits(&mut out, t.month(), 2);
     out.push(b'-');
@@ -207,10 +207,10 @@ pub fn parse(text: &str) -> Option<NaiveDateTime> {
     let number = |from: usize, to: usize| -> Option<u32> {
         b[from..to].iter().try_fold(0_u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
     };
-    let date = NaiveDate::from_ymd_opt(number(0, 4)? as i32, number(5, 7)?, number(8, 10)?)?;
+    let date = NaiveDate::from_ymd_opt(i32::try_from(number(0, 4)?).ok()?, number(5, 7)?, number(8, 10)?)?;
     let nanos = match &b[19..] {
         [] => 0,
-        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => number(20, b.len())? * 10_u32.pow(9 - digits.len() as u32),
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => number(20, b.len())? * 10_u32.pow(9 - u32::try_from(digits.len()).ok()?),
         _ => return None,
     };
     let time = NaiveTime::from_hms_nano_opt(number(11, 13)?, number(14, 16)?, number(17, 19)?, nanos)?;
@@ -300,8 +300,7 @@ mod tests {
         let t = |s: &str| NaiveDateTime::parse_from_str(s, CHRONO).expect("valid");
         let times =
             [t("2026-11-27 10:11:12"), t("2026-11-27 10:11:12.250"), t("1999-12-31 23:59:59.000001"), t("2026-11-27 10:11:12.123456789")];
-        for (i, at) in times.iter().enumerate() {
-            let i = i as i64 * 10;
+        for (i, at) in (0_i64..).step_by(10).zip(&times) {
             // diesel's own conversion, then ours on SQLite's connection and on the two-backend one.
             diesel::insert_into(ts::table).values((ts::id.eq(i), ts::at.eq(at))).execute(&mut conn).expect("diesel");
             direct::run!(&mut conn, execute, diesel::insert_into(ts::table).values((ts::id.eq(i + 1), ts::at.eq(Stamp(*at)))))

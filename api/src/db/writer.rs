@@ -249,7 +249,7 @@ fn run(
             Failed::Batch(e) => e,
             Failed::AWrite => Error::Internal(anyhow::anyhow!("a write failed in a batch run with savepoints")),
         });
-        let commit = outcome.as_ref().map(|()| ());
+        let commit = outcome.as_ref().copied();
         if commit.is_ok() {
             committed.store(true, Relaxed);
             counts[0].fetch_add(1, Relaxed);
@@ -315,8 +315,7 @@ mod tests {
             }
         });
         let results = futures_util::future::join_all(writes).await;
-        for (i, r) in results.iter().enumerate() {
-            let i = i as i32;
+        for (i, r) in (0_i32..).zip(&results) {
             if i % 7 == 3 || i == 199 {
                 assert!(r.is_err(), "write {i} fails");
             } else {

@@ -1,5 +1,5 @@
 //! The states a call, a buyer leg and a background job go through, as types. Each is stored as
-//! its snake_case (or Twilio) text; [`crate::db::codes`] reads and writes them at the storage
+//! its `snake_case` (or Twilio) text; [`crate::db::codes`] reads and writes them at the storage
 //! boundary, so the rest of the code never compares status strings.
 
 /// Defines an enum stored as text: `as_str` gives the stored text, `parse` reads it back.

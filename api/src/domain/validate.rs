@@ -89,7 +89,7 @@ pub fn e164(s: &str) -> Result<String, String> {
 
 /// An IANA time zone name such as `America/New_York`.
 pub fn timezone(s: &str) -> Result<chrono_tz::Tz, String> {
-    s.trim().parse::<chrono_tz::Tz>().map_err(|_| format!("unknown IANA time zone {:?}", s))
+    s.trim().parse::<chrono_tz::Tz>().map_err(|_| format!("unknown IANA time zone {s:?}"))
 }
 
 const US_STATES: [&str; 56] = [

@@ -236,7 +236,7 @@ pub fn backoff(attempt: i32, base: Duration, max: Duration) -> Duration {
     let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
     let ceiling = base.saturating_mul(2u32.saturating_pow(exp)).min(max);
     let half = ceiling / 2;
-    let jitter = rand::thread_rng().gen_range(0..=half.as_millis().max(1) as u64);
+    let jitter = rand::thread_rng().gen_range(0..=u64::try_from(half.as_millis()).unwrap_or(u64::MAX).max(1));
     (half + Duration::from_millis(jitter)).min(max)
 }
 
@@ -346,7 +346,7 @@ mod tests {
         for attempt in 1..40 {
             let d = backoff(attempt, base, max);
             assert!(d <= max, "attempt {attempt}: {d:?}");
-            let exp = base.saturating_mul(2u32.saturating_pow((attempt - 1).min(30) as u32)).min(max);
+            let exp = base.saturating_mul(2u32.saturating_pow((attempt - 1).min(30).unsigned_abs())).min(max);
             assert!(d >= exp / 2, "attempt {attempt}: {d:?} below half of {exp:?}");
         }
     }

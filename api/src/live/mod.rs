@@ -237,7 +237,7 @@ mod tests {
             status: CallStatus::Ringing,
             outcome: Outcome::Routed,
             started_at: t,
-            tags: Default::default(),
+            tags: callbroker_wire::Tags::default(),
         }
         .into_row(id)
         .into_wire()

@@ -78,7 +78,7 @@ fn run(db: &Db, url: &str, hub: &Hub) {
                     });
                     match read {
                         Ok((rows, full_caller)) => {
-                            let full = rows.len() as i64 == BATCH;
+                            let full = i64::try_from(rows.len()) == Ok(BATCH);
                             // One writer: ids commit in order, there are no holes to wait at.
                             for row in rows {
                                 publish(row, &full_caller, &mut cursor, hub);
@@ -108,7 +108,7 @@ fn listen(db: &Db, url: &str, hub: &Hub, wake: &Wake, cursor: &mut i64, pruner: 
         let mut conn = match diesel::PgConnection::establish(url) {
             Ok(c) => DbConnection::Postgres(c),
             Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "live events: cannot connect to listen");
+                tracing::warn!(error = %e, retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX), "live events: cannot connect to listen");
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
@@ -241,7 +241,7 @@ pub fn at_hole(hole: &mut Option<Hole>, first: i64, before_xmin: i64, mark: impl
             if h.seen.elapsed() >= HOLE_WAIT {
                 tracing::warn!(
                     first,
-                    waited_ms = h.seen.elapsed().as_millis() as u64,
+                    waited_ms = u64::try_from(h.seen.elapsed().as_millis()).unwrap_or(u64::MAX),
                     "live events: a transaction holding an event id stays open; passing over it"
                 );
                 return Ok(AtHole::Pass);
@@ -265,7 +265,7 @@ fn read_all(conn: &mut DbConnection, cursor: &mut i64, hub: &Hub, hole: &mut Opt
             None => i64::MIN,
         };
         let rows = super::after(conn, *cursor, None, BATCH)?;
-        let full = rows.len() as i64 == BATCH;
+        let full = i64::try_from(rows.len()) == Ok(BATCH);
         let full_caller = super::FullCaller::read_for(conn, &rows)?;
         for row in rows {
             if row.id > *cursor + 1 {
@@ -345,7 +345,8 @@ mod tests {
 
     #[test]
     fn a_hole_held_open_too_long_is_passed_over() {
-        let mut hole = Some(Hole { first: 3, settles_at: 50, seen: Instant::now() - HOLE_WAIT });
+        let mut hole =
+            Some(Hole { first: 3, settles_at: 50, seen: Instant::now().checked_sub(HOLE_WAIT).expect("an instant HOLE_WAIT ago") });
         assert_eq!(at_hole(&mut hole, 3, 10, || panic!("read again")).expect("decide"), AtHole::Pass);
     }
 }

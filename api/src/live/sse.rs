@@ -52,7 +52,7 @@ pub fn replay(conn: &mut DbConnection, last_event_id: Option<i64>, scope: Option
     }
     let max = max.max(0);
     let rows = super::between(conn, last, published, scope, max + 1)?;
-    if rows.len() as i64 > max {
+    if rows.len() > usize::try_from(max).unwrap_or(usize::MAX) {
         return Ok(Replay { frames: vec![reload_frame("too_many")], after: published });
     }
     let mut frames = Vec::with_capacity(rows.len());

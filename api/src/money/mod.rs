@@ -79,6 +79,7 @@ impl RuleSet {
 
 /// What is known about a finished call.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools, reason = "independent facts of a call, each read by the rules table")]
 pub struct Facts {
     /// Screening blocked it before any buyer was considered.
     pub blocked: bool,

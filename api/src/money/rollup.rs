@@ -58,6 +58,7 @@ pub fn level_for(needed: i64) -> i64 {
 
 impl Key {
     /// The key with only the dimensions of `level`.
+    #[must_use]
     pub fn at(&self, level: i64) -> Key {
         let keep = |bit: i64, v: i64| if level & bit != 0 { v } else { 0 };
         Key {

@@ -66,9 +66,9 @@ fn profit_subtracts_known_cost_even_when_not_qualified() {
 
 #[test]
 fn override_precedence() {
-    let base = campaign();
     // (buyer override (price, buffer), publisher payout override) → (revenue, payout, buffer)
     type Row = (Option<(Option<i64>, Option<i32>)>, Option<i64>, (i64, i64, i32));
+    let base = campaign();
     let table: &[Row] = &[
         (None, None, (25_000_000, 10_000_000, 90)),
         (Some((None, None)), None, (25_000_000, 10_000_000, 90)),

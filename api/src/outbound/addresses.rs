@@ -11,8 +11,8 @@ const fn v4(a: u8, b: u8, c: u8, d: u8, len: u8) -> Ipv4Net {
 }
 
 const fn v6(segments: [u16; 8], len: u8) -> Ipv6Net {
-    let [a, b, c, d, e, f, g, h] = segments;
-    Ipv6Net::new_assert(Ipv6Addr::new(a, b, c, d, e, f, g, h), len)
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = segments;
+    Ipv6Net::new_assert(Ipv6Addr::new(s0, s1, s2, s3, s4, s5, s6, s7), len)
 }
 
 /// IPv4 ranges never reached, with what they are.

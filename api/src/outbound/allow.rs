@@ -99,7 +99,7 @@ mod tests {
     use super::*;
 
     fn list(entries: &[&str]) -> AllowList {
-        AllowList::parse(&entries.iter().map(|e| e.to_string()).collect::<Vec<_>>()).expect("valid entries")
+        AllowList::parse(&entries.iter().map(ToString::to_string).collect::<Vec<_>>()).expect("valid entries")
     }
 
     fn sock(s: &str) -> SocketAddr {

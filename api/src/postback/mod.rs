@@ -66,7 +66,7 @@ impl Values {
     }
 }
 
-/// Micro-units as a decimal amount with two places at least: 12_500_000 → "12.50".
+/// Micro-units as a decimal amount with two places at least: `12_500_000` → "12.50".
 fn decimal(micros: i64) -> String {
     let sign = if micros < 0 { "-" } else { "" };
     let m = micros.unsigned_abs();

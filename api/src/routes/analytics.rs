@@ -119,7 +119,7 @@ pub fn csv_stream(
                 Ok(r) => r,
                 Err(e) => return Some((Err(AppError::from(e)), None)),
             };
-            let next = if (rows.len() as i64) < reports::CSV_BATCH {
+            let next = if i64::try_from(rows.len()).is_ok_and(|n| n < reports::CSV_BATCH) {
                 None
             } else {
                 rows.last().map(|r| Some((r.started_at.naive_utc(), r.call_id)))

@@ -43,7 +43,7 @@ pub async fn login(
         .read(move |c| {
             let user = store::users::find_by_email(c, &email)?;
             // Verify against a dummy hash when the account is unknown, so timing does not tell.
-            let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
+            let stored = user.as_ref().map_or_else(|| password::dummy_hash().to_string(), |u| u.password_hash.clone());
             let ok = password::verify(&pw, &stored);
             Ok(user.filter(|_| ok))
         })

@@ -80,7 +80,7 @@ mod tests {
     fn objects_are_read_as_the_struct() {
         assert_eq!(read(r#"{"name": "a", "limit": 2}"#), Ok(Patch { name: Some("a".into()), limit: Some(2) }));
         assert_eq!(read("{}"), Ok(Patch { name: None, limit: None }));
-        assert_eq!(read(r#"{"limit": "x"}"#).unwrap_err(), "invalid type: string \"x\", expected i64 at line 1 column 13");
+        assert_eq!(read(r#"{"limit": "x"}"#).expect_err("a string limit"), "invalid type: string \"x\", expected i64 at line 1 column 13");
     }
 
     #[test]
@@ -88,7 +88,7 @@ mod tests {
         // serde alone reads these as a `Patch` with both fields absent.
         assert!(serde_json::from_str::<Patch>("[null, null]").is_ok());
         for text in ["[null, null]", "[]", "null", "1", "\"x\"", "true"] {
-            let e = read(text).unwrap_err();
+            let e = read(text).expect_err("refused");
             assert!(e.contains("expected a JSON object"), "{text}: {e}");
         }
     }

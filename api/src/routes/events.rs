@@ -10,7 +10,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(events);
 }
 
-/// The header browsers send when an EventSource reconnects.
+/// The header browsers send when an `EventSource` reconnects.
 pub const LAST_EVENT_ID: &str = "Last-Event-ID";
 
 /// One message of the stream, as its SSE fields.
@@ -75,7 +75,7 @@ pub async fn events(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     let last_event_id = match req.headers().get(LAST_EVENT_ID) {
         None => None,
         Some(v) => {
-            let v = v.to_str().map(str::trim).unwrap_or("");
+            let v = v.to_str().map_or("", str::trim);
             if v.is_empty() {
                 None
             } else {

@@ -49,7 +49,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::J
 #[get("/numbers/{id}")]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<PhoneNumber>, AppError> {
     let (id, scope) = (id.into_inner(), auth.publisher_scope());
-    Ok(web::Json(state.db.read(move |c| store::get_row(c, id, scope).map(|r| r.into_wire())).await?))
+    Ok(web::Json(state.db.read(move |c| store::get_row(c, id, scope).map(store::NumberRow::into_wire)).await?))
 }
 
 /// Assigns a number to a campaign and/or a publisher, or renames it; `null` clears a link.

@@ -68,7 +68,7 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
     if auth.publisher_scope().is_some_and(|own| own != id) {
         return Err(AppError::NotFound("publisher"));
     }
-    Ok(web::Json(state.db.read(move |c| store::get(c, id).map(|r| r.into_wire())).await?))
+    Ok(web::Json(state.db.read(move |c| store::get(c, id).map(store::PublisherRow::into_wire)).await?))
 }
 
 /// Changes a publisher; absent fields are left alone, `null` clears an optional one.

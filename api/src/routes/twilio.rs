@@ -101,7 +101,7 @@ pub async fn delete_account(auth: Auth, state: web::Data<AppState>) -> Result<Ht
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Imports the account's numbers from Twilio (every page of IncomingPhoneNumbers) as tracking
+/// Imports the account's numbers from Twilio (every page of `IncomingPhoneNumbers`) as tracking
 /// numbers, matched by SID then by number: new ones are added, changed ones updated. Runs in the
 /// background; poll `GET /api/numbers/imports/{id}` for progress and the new/updated/unchanged
 /// counts.

@@ -71,7 +71,11 @@ async fn verified<T: DeserializeOwned>(req: &HttpRequest, body: &[u8], state: &A
             return Err(AppError::Forbidden("webhooks must be form-encoded and signed".into()));
         }
         let pairs = params::form_pairs(body).map_err(|_| AppError::Forbidden("invalid signature".into()))?;
-        let url = format!("{}{}", cfg.public_url.trim_end_matches('/'), req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+        let url = format!(
+            "{}{}",
+            cfg.public_url.trim_end_matches('/'),
+            req.uri().path_and_query().map_or("/", actix_web::http::uri::PathAndQuery::as_str)
+        );
         let keys = SignatureKeys { auth_token, shared_key: cfg.twilio.webhook_shared_key.as_ref().map(|s| s.expose().to_string()) };
         if let Err(e) = signature::verify(&keys, &url, &pairs, signature, header(req, SIGNATURE_SETTINGS_HEADER)) {
             tracing::warn!(error = %e, path = req.path(), "webhook refused: bad signature");

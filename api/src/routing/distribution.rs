@@ -171,9 +171,9 @@ mod tests {
         let mut counts = [0u32; 6];
         let weights = [10u32, 1, 1, 1, 1, 1];
         for _ in 0..5 {
-            let mut t: Vec<Share> = (0..6).map(|i| share(i as i64, weights[i], counts[i], None)).collect();
+            let mut t: Vec<Share> = (0..6).zip(0_i64..).map(|(i, id)| share(id, weights[i], counts[i], None)).collect();
             order_tier(&mut t);
-            counts[t[0].buyer_id as usize] += 1;
+            counts[usize::try_from(t[0].buyer_id).expect("an index")] += 1;
         }
         assert!(counts[0] <= 4, "{counts:?}");
     }

@@ -116,7 +116,7 @@ mod tests {
     use super::*;
 
     fn list(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
+        items.iter().map(ToString::to_string).collect()
     }
 
     #[test]

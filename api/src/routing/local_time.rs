@@ -4,10 +4,10 @@
 //!
 //! Everything works on wall-clock time, which is what a buyer means by
 //! "09:00–17:00" and by "per day":
-//! - Spring forward (e.g. America/New_York 2026-03-08, 02:00 → 03:00): local
+//! - Spring forward (e.g. `America/New_York` 2026-03-08, 02:00 → 03:00): local
 //!   times 02:00–02:59 do not happen that day; a window 01:00–03:00 is open for
 //!   one real hour, a window 02:00–02:30 not at all.
-//! - Fall back (America/New_York 2026-11-01, 02:00 → 01:00): 01:00–01:59
+//! - Fall back (`America/New_York` 2026-11-01, 02:00 → 01:00): 01:00–01:59
 //!   happens twice; a window covering it is open both times, and both real
 //!   hours share one hour key (see [`PeriodKeys`]).
 
@@ -59,7 +59,7 @@ pub struct LocalClock {
 pub fn local_clock(tz: Tz, now: DateTime<Utc>) -> LocalClock {
     let local = now.with_timezone(&tz);
     let day = Day::from_index(local.weekday().num_days_from_monday() as usize);
-    // hour() < 24 and minute() < 60, so this fits easily.
+    #[allow(clippy::cast_possible_truncation, reason = "hour() < 24 and minute() < 60: at most 1,439")]
     let minute = (local.hour() * 60 + local.minute()) as u16;
     let utc_offset_minutes = local.offset().fix().local_minus_utc() / 60;
     LocalClock { day, minute, utc_offset_minutes }
@@ -135,6 +135,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unreadable_literal, reason = "keys are YYYYMMDDHH digits, read as dates")]
     fn period_keys_follow_local_midnight() {
         // 03:30 UTC on Jan 1 is still Dec 31 in Los Angeles.
         let k = period_keys(Los_Angeles, utc(2026, 1, 1, 3, 30));
@@ -144,6 +145,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unreadable_literal, reason = "keys are YYYYMMDDHH digits, read as dates")]
     fn period_keys_across_dst() {
         // Fall back: both real 01:xx hours share the key 2026110101.
         let first = period_keys(New_York, utc(2026, 11, 1, 5, 30));

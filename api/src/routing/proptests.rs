@@ -132,9 +132,9 @@ fn candidate() -> impl Strategy<Value = Candidate> {
 /// Candidates with unique ids (not in input order).
 fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
     prop::collection::vec(candidate(), 0..24).prop_map(|mut v| {
-        let n = v.len() as i64;
-        for (i, c) in v.iter_mut().enumerate() {
-            c.buyer_id = (i as i64 * 37) % (n.max(1) * 3) + 1000 * (i as i64 % 2);
+        let n = i64::try_from(v.len()).expect("under 24");
+        for (i, c) in (0_i64..).zip(v.iter_mut()) {
+            c.buyer_id = (i * 37) % (n.max(1) * 3) + 1000 * (i % 2);
             c.name = format!("B{}", c.buyer_id);
         }
         v
@@ -142,14 +142,15 @@ fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
 }
 
 fn call_info(n: usize) -> impl Strategy<Value = CallInfo> {
+    let n = i64::try_from(n.max(1)).expect("a few candidates");
     (
         0usize..CALLERS.len(),
         prop::option::of(prop::sample::select(vec!["TX", "ca", "", "New York"])),
         0i64..(366 * 24 * 60),
         prop::bool::weighted(0.95),
-        prop::option::of(0..n.max(1)),
-        prop::collection::vec(0..n.max(1), 0..3),
-        (tag_map(), prop::option::weighted(0.1, 0..n.max(1))),
+        prop::option::of(0..n),
+        prop::collection::vec(0..n, 0..3),
+        (tag_map(), prop::option::weighted(0.1, 0..n)),
     )
         .prop_map(|(caller, from_state, minute, campaign_active, repeat, exclude, (tags, only))| CallInfo {
             caller: CALLERS[caller].0.into(),
@@ -157,10 +158,10 @@ fn call_info(n: usize) -> impl Strategy<Value = CallInfo> {
             now: utc(2026, 1, 1, 0, 0) + Duration::minutes(minute) + Duration::seconds(minute % 60),
             campaign_active,
             // Indexes into the candidates, turned into ids by `scenario`.
-            repeat_buyer: repeat.map(|i| i as i64),
-            exclude: exclude.into_iter().map(|i| i as i64).collect(),
+            repeat_buyer: repeat,
+            exclude,
             tags,
-            only_buyer: only.map(|i| i as i64),
+            only_buyer: only,
             ..call()
         })
 }
@@ -170,7 +171,7 @@ fn scenario() -> impl Strategy<Value = (CallInfo, Vec<Candidate>)> {
     candidates().prop_flat_map(|cands| {
         let n = cands.len();
         (call_info(n), Just(cands)).prop_map(|(mut call, cands)| {
-            let id = |i: i64| cands.get(i as usize).map_or(-1, |c| c.buyer_id);
+            let id = |i: i64| usize::try_from(i).ok().and_then(|i| cands.get(i)).map_or(-1, |c| c.buyer_id);
             call.repeat_buyer = call.repeat_buyer.map(id);
             call.exclude = call.exclude.iter().map(|&i| id(i)).collect();
             call.only_buyer = call.only_buyer.map(id);
@@ -315,8 +316,8 @@ proptest! {
     #[test]
     fn even_distribution_by_weight(weights in prop::collection::vec(1u32..9, 1..8), rounds in 2usize..4) {
         let total: u32 = weights.iter().sum();
-        let mut cands: Vec<Candidate> = weights.iter().enumerate().map(|(i, &w)| {
-            let mut c = buyer(i as i64 + 1);
+        let mut cands: Vec<Candidate> = (1_i64..).zip(&weights).map(|(id, &w)| {
+            let mut c = buyer(id);
             c.priority = 5;
             c.weight = w;
             c.max_concurrent = 1;
@@ -354,7 +355,7 @@ proptest! {
                     "buyer {} weight {} has {} of {} calls", b, wb, count, n);
             }
             for run in picks.windows(total as usize) {
-                prop_assert_eq!(run.iter().filter(|&&p| p == b).count() as u32, wb, "{:?}", picks);
+                prop_assert_eq!(u32::try_from(run.iter().filter(|&&p| p == b).count()), Ok(wb), "{:?}", picks);
             }
         }
     }
@@ -367,8 +368,8 @@ proptest! {
         start in prop::collection::vec((1u32..9, 0u32..40), 1..8),
         calls in 1usize..60,
     ) {
-        let mut cands: Vec<Candidate> = start.iter().enumerate().map(|(i, &(w, r))| {
-            let mut c = buyer(i as i64 + 1);
+        let mut cands: Vec<Candidate> = (1_i64..).zip(&start).map(|(id, &(w, r))| {
+            let mut c = buyer(id);
             c.weight = w;
             c.recent_calls = r;
             c
@@ -449,7 +450,7 @@ proptest! {
         let now = utc(2026, 1, 1, 0, 0) + Duration::seconds(secs);
         let local = now.with_timezone(&tz);
         let c = local_clock(tz, now);
-        prop_assert_eq!(c.day.index() as u32, local.weekday().num_days_from_monday());
+        prop_assert_eq!(u32::try_from(c.day.index()), Ok(local.weekday().num_days_from_monday()));
         prop_assert_eq!(u32::from(c.minute), local.hour() * 60 + local.minute());
         let k = period_keys(tz, now);
         prop_assert_eq!(k.hour / 100, k.day);

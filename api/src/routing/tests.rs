@@ -42,7 +42,7 @@ pub(super) fn call() -> CallInfo {
         campaign_active: true,
         repeat_buyer: None,
         exclude: vec![],
-        tags: Default::default(),
+        tags: callbroker_wire::Tags::default(),
         only_buyer: None,
     }
 }
@@ -57,7 +57,7 @@ fn schedule(json: &str) -> WeeklySchedule {
 }
 
 fn states(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+    list.iter().map(ToString::to_string).collect()
 }
 
 /// The verdict of the single candidate `c` for `call`.
@@ -85,9 +85,9 @@ fn campaign_paused_skips_everyone() {
 
 #[test]
 fn status_rules() {
+    type Case = (&'static str, CallInfo, fn(&mut Candidate), Option<Reason>);
     let mut tried = call();
     tried.exclude = vec![7, 1];
-    type Case = (&'static str, CallInfo, fn(&mut Candidate), Option<Reason>);
     let cases: Vec<Case> = vec![
         ("plain", call(), |_| {}, None),
         ("already tried", tried.clone(), |_| {}, Some(Reason::AlreadyTried)),
@@ -306,6 +306,7 @@ fn priority_is_strict() {
 }
 
 #[test]
+#[allow(clippy::many_single_char_names, reason = "buyers a, b, c and x, y, z, as the comments name them")]
 fn equal_priority_shares_by_weight_and_volume() {
     let mut a = buyer(1);
     a.recent_calls = 10;

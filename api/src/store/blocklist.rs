@@ -150,7 +150,7 @@ fn existing_campaigns(conn: &mut DbConnection, ids: impl IntoIterator<Item = i64
 fn checked(conn: &mut DbConnection, d: &Draft<'_>) -> Result<Values, Error> {
     let campaigns = existing_campaigns(conn, d.campaign_id)?;
     let mut errors = FieldErrors::new();
-    let values = check(d, &mut errors, |f| f.to_string(), &campaigns);
+    let values = check(d, &mut errors, ToString::to_string, &campaigns);
     errors.into_result()?;
     values.ok_or_else(|| Error::internal(anyhow::anyhow!("a blocklist entry without problems and without values")))
 }
@@ -199,7 +199,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), Error> {
     Ok(())
 }
 
-fn filtered<'a>(f: &'a BlocklistFilter) -> blocklist::BoxedQuery<'a, crate::db::DbBackend> {
+fn filtered(f: &BlocklistFilter) -> blocklist::BoxedQuery<'_, crate::db::DbBackend> {
     let mut q = blocklist::table.into_boxed();
     if let Some(c) = f.campaign_id {
         q = q.filter(blocklist::campaign_id.eq(c));
@@ -282,12 +282,12 @@ fn read_csv(text: &str, errors: &mut FieldErrors) -> Vec<CsvRow> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let line = e.position().map_or(line, csv::Position::line);
                 errors.add(format!("line {line}"), format!("unreadable row: {e}"));
                 continue;
             }
         };
-        let line = record.position().map_or(line, |p| p.line());
+        let line = record.position().map_or(line, csv::Position::line);
         if rows.len() >= MAX_IMPORT_ROWS {
             errors.add(format!("line {line}"), format!("an import takes at most {MAX_IMPORT_ROWS} rows"));
             break;
@@ -363,7 +363,7 @@ pub fn import_csv(conn: &mut DbConnection, text: &str) -> Result<i64, Error> {
             DbConnection::Sqlite(c) => diesel::insert_into(blocklist::table).values(rows).execute(c)?,
         };
     }
-    Ok(values.len() as i64)
+    Ok(i64::try_from(values.len()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

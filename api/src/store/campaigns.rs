@@ -287,7 +287,9 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<Ca
         }
         if let Some(rules) = &a.tag_rules {
             if let Err(problems) = crate::routing::tags::parse(&format!("buyers[{i}].tag_rules"), rules) {
-                problems.into_iter().for_each(|(f, e)| errors.add(f, e));
+                for (f, e) in problems {
+                    errors.add(f, e);
+                }
             }
         }
         checked.push(a);

@@ -124,20 +124,20 @@ impl PublisherValues {
     }
 
     pub fn merge(row: &PublisherRow, p: &PublisherPatch, allow: &AllowList) -> Result<Self, Error> {
-        fn pick<'a>(patch: &'a Option<Option<String>>, current: &'a Option<String>) -> Option<&'a str> {
+        fn pick<'a>(patch: Option<&'a Option<String>>, current: Option<&'a String>) -> Option<&'a str> {
             match patch {
                 Some(v) => v.as_deref(),
-                None => current.as_deref(),
+                None => current.map(String::as_str),
             }
         }
         Self::validate(
             p.name.as_deref().unwrap_or(&row.name),
             p.status.unwrap_or(Status::parse(&row.status).unwrap_or_default()),
-            pick(&p.contact_name, &row.contact_name),
-            pick(&p.contact_email, &row.contact_email),
-            pick(&p.contact_phone, &row.contact_phone),
-            pick(&p.payout_terms, &row.payout_terms),
-            pick(&p.postback_url, &row.postback_url),
+            pick(p.contact_name.as_ref(), row.contact_name.as_ref()),
+            pick(p.contact_email.as_ref(), row.contact_email.as_ref()),
+            pick(p.contact_phone.as_ref(), row.contact_phone.as_ref()),
+            pick(p.payout_terms.as_ref(), row.payout_terms.as_ref()),
+            pick(p.postback_url.as_ref(), row.postback_url.as_ref()),
             p.postback_method.unwrap_or(PostbackMethod::parse(&row.postback_method).unwrap_or_default()),
             allow,
         )

@@ -181,7 +181,7 @@ mod tests {
         };
         upsert(&mut c, &rows(2)).expect("two rows");
         upsert(&mut c, &rows(2)).expect("the same two again");
-        upsert(&mut c, &rows(2 * UPSERT_ROWS as i64 + 5)).expect("a long list");
+        upsert(&mut c, &rows(2 * i64::try_from(UPSERT_ROWS).expect("a small constant") + 5)).expect("a long list");
         let stored: Vec<(i64, i64, i64, i64)> =
             r::table.order(r::campaign_id).select((r::campaign_id, r::calls, r::talk_secs, r::revenue_micros)).load(&mut c).expect("rows");
         assert_eq!(stored.len(), 2 * UPSERT_ROWS + 5, "every row of the long list");

@@ -46,8 +46,7 @@ impl TwilioError {
     pub fn is_transient(&self) -> bool {
         match self {
             TwilioError::Api { status, .. } => *status == 429 || *status >= 500,
-            TwilioError::Transport(_) | TwilioError::Malformed(_) => true,
-            TwilioError::NotConfigured => true,
+            TwilioError::Transport(_) | TwilioError::Malformed(_) | TwilioError::NotConfigured => true,
         }
     }
 }
@@ -78,11 +77,14 @@ pub struct TwilioClient {
 
 impl std::fmt::Debug for TwilioClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwilioClient").field("api_base", &self.api_base).field("account_sid", &self.creds.account_sid).finish()
+        f.debug_struct("TwilioClient")
+            .field("api_base", &self.api_base)
+            .field("account_sid", &self.creds.account_sid)
+            .finish_non_exhaustive()
     }
 }
 
-/// One IncomingPhoneNumber as listed or fetched.
+/// One `IncomingPhoneNumber` as listed or fetched.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct IncomingNumber {
     pub sid: String,
@@ -210,7 +212,7 @@ impl TwilioClient {
                 return Err(err);
             }
             attempt += 1;
-            let wait = wait_hint.map(|w| w.min(self.retry.max)).unwrap_or_else(|| self.backoff(attempt));
+            let wait = wait_hint.map_or_else(|| self.backoff(attempt), |w| w.min(self.retry.max));
             tracing::debug!(attempt, ?wait, error = %err, "Twilio request will be retried");
             tokio::time::sleep(wait).await;
         }

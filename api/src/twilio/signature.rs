@@ -9,7 +9,7 @@
 //! Two schemes exist:
 //! - the default one: HMAC-SHA1 keyed with the account's Auth Token;
 //! - shared keys (Webhooks configuration API): when a Webhook Rule matches the
-//!   URL, Twilio signs with the rule's SharedKey secret and the algorithm it
+//!   URL, Twilio signs with the rule's `SharedKey` secret and the algorithm it
 //!   names, and adds `X-Twilio-Webhooks-Signature-Settings:
 //!   key=<key id>,algorithm=HMAC_SHA256`. The signed string is the same.
 //!
@@ -78,7 +78,7 @@ impl std::fmt::Display for Algorithm {
 pub struct SignatureKeys {
     /// The account's Auth Token: used when the request carries no settings header.
     pub auth_token: Option<String>,
-    /// The SharedKey secret: used when the request carries the settings header.
+    /// The `SharedKey` secret: used when the request carries the settings header.
     pub shared_key: Option<String>,
 }
 
@@ -280,12 +280,12 @@ fn form_decode(s: &str) -> String {
 pub fn url_variants(url: &str) -> Vec<String> {
     let mut out = vec![url.to_owned()];
     if let Some(parts) = split_authority(url) {
-        let without = format!("{}{}", &url[..parts.host_end], &url[parts.authority_end..]);
+        let without = format!("{}{}", &url[..parts.host_end], &url[parts.end..]);
         let with = if parts.has_port {
             url.to_owned()
         } else {
             let default = if parts.scheme.eq_ignore_ascii_case("https") { 443 } else { 80 };
-            format!("{}:{default}{}", &url[..parts.authority_end], &url[parts.authority_end..])
+            format!("{}:{default}{}", &url[..parts.end], &url[parts.end..])
         };
         for v in [without, with] {
             if !out.contains(&v) {
@@ -301,7 +301,7 @@ struct Authority<'a> {
     /// Byte index where the host ends (start of `:port`, or the authority end).
     host_end: usize,
     /// Byte index where the authority ends (start of path, query or fragment).
-    authority_end: usize,
+    end: usize,
     has_port: bool,
 }
 
@@ -329,13 +329,13 @@ fn split_authority(url: &str) -> Option<Authority<'_>> {
         host_port.find(':')
     };
     match colon {
-        None => Some(Authority { scheme, host_end: authority_end, authority_end, has_port: false }),
+        None => Some(Authority { scheme, host_end: authority_end, end: authority_end, has_port: false }),
         Some(c) => {
             let port = &host_port[c + 1..];
             if !port.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            Some(Authority { scheme, host_end: host_start + c, authority_end, has_port: true })
+            Some(Authority { scheme, host_end: host_start + c, end: authority_end, has_port: true })
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::store::calls::flow::Effects;
 
 pub const IMPORT_JOB: &str = "twilio.import_numbers";
 
-/// Numbers asked for per page of IncomingPhoneNumbers.
+/// Numbers asked for per page of `IncomingPhoneNumbers`.
 pub const IMPORT_PAGE_SIZE: u32 = 100;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -295,7 +295,7 @@ fn fail_import(conn: &mut DbConnection, id: i64, why: &str) -> Result<(), Error>
     Ok(())
 }
 
-/// Reads every page of IncomingPhoneNumbers and upserts each number, one transaction per page;
+/// Reads every page of `IncomingPhoneNumbers` and upserts each number, one transaction per page;
 /// the import row shows the progress after each page.
 async fn import_numbers(state: web::Data<AppState>, job: Job) -> Result<(), JobError> {
     let ImportJob { import_id } = job.payload()?;

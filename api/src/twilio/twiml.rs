@@ -116,6 +116,7 @@ impl RejectReason {
 
 /// `<Say>`: text-to-speech.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
 pub struct Say {
     pub text: String,
     /// e.g. `alice`, `Polly.Joanna`, `Google.en-US-Neural2-F`.
@@ -142,6 +143,7 @@ impl Say {
 
 /// `<Number>` inside `<Dial>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
 pub struct Number {
     /// E.164, e.g. `+14155550123`.
     pub number: String,
@@ -187,6 +189,7 @@ impl Number {
 /// `<Dial>`: connect the caller to one or more numbers (first to answer wins,
 /// at most ten).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
 pub struct Dial {
     pub numbers: Vec<Number>,
     /// Requested when the dialed call ends (`DialCallStatus` …).
@@ -350,6 +353,7 @@ pub enum Verb {
 
 /// A `<Response>` document.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
 pub struct Response {
     pub verbs: Vec<Verb>,
 }

@@ -1,6 +1,6 @@
 //! Load generator: starts the real `callbroker` binary on a fresh database (SQLite and/or
 //! PostgreSQL), then plays Twilio at a given concurrency — a signed voice webhook per call with a
-//! unique CallSid, then the buyer leg's and the call's status callbacks and the dial action — and
+//! unique `CallSid`, then the buyer leg's and the call's status callbacks and the dial action — and
 //! prints routed calls/s, the voice webhook's p50/p99/max latency, the later webhooks' p50/p99
 //! (the callbacks and the dial action together), the same server's `/healthz` throughput
 //! measured in the same run, and per call: the statements the server ran, loadgen's own CPU time
@@ -244,9 +244,15 @@ async fn one_call(client: &reqwest::Client, base: &str, i: usize, callbacks: &mu
 async fn timed_post(client: &reqwest::Client, base: &str, path: &str, params: &[(&str, String)], into: &mut Histogram<u64>) {
     let sent = Instant::now();
     post(client, base, path, params).await;
-    let _ = into.record(sent.elapsed().as_micros() as u64);
+    let _ = into.record(micros(sent.elapsed()));
 }
 
+/// `d` in whole microseconds, for the histograms.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+#[allow(clippy::cast_precision_loss, reason = "a rate for the report; counts stay far below 2^52")]
 async fn healthz(client: &reqwest::Client, base: &str, concurrency: usize, secs: u64) -> f64 {
     let done = Arc::new(AtomicUsize::new(0));
     let until = Instant::now() + Duration::from_secs(secs);
@@ -269,6 +275,7 @@ async fn healthz(client: &reqwest::Client, base: &str, concurrency: usize, secs:
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
+#[allow(clippy::cast_precision_loss, reason = "figures for the report; counts and microseconds stay far below 2^52")]
 async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
     let server = start(bin, backend, &args.pg_sslmode, args.db_connections).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build().expect("client");
@@ -292,7 +299,7 @@ async fn run(args: &Args, bin: &PathBuf, backend: Backend) {
                         break;
                     }
                     let (latency, ok) = one_call(&client, &base, i, &mut callbacks).await;
-                    let _ = hist.record(latency.as_micros() as u64);
+                    let _ = hist.record(micros(latency));
                     routed += usize::from(ok);
                 }
                 (hist, callbacks, routed)
@@ -351,6 +358,7 @@ struct Costs {
     server_written: u64,
 }
 
+#[allow(clippy::cast_precision_loss, reason = "clock ticks of one run, far below 2^52")]
 fn costs(server_pid: u32) -> Option<Costs> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // After the command name's closing parenthesis the fields start at the third: `utime` and

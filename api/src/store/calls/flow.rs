@@ -280,7 +280,6 @@ impl Effects {
     /// values are the caller's to check ([`crate::routing::tags::valid_name`], `valid_value`).
     pub fn merge_tags<'a>(&mut self, tags: impl IntoIterator<Item = (&'a str, &'a str)>) {
         let mut all: Tags = self.call.tags();
-        let before = all.len();
         let mut changed = false;
         for (name, value) in tags {
             if all.get(name).map(String::as_str) != Some(value) {
@@ -288,7 +287,7 @@ impl Effects {
                 changed = true;
             }
         }
-        if changed || all.len() != before {
+        if changed {
             self.call.tags = serde_json::to_string(&all).unwrap_or_else(|_| "{}".into());
         }
     }
@@ -383,4 +382,44 @@ pub fn priced_sids(conn: &mut DbConnection, call_id: i64) -> Result<(String, Vec
         .select(call_legs::dial_call_sid.assume_not_null())
         .load(conn)?;
     Ok((sid, legs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::states::{CallStatus, Outcome};
+    use crate::store::calls::NewCall;
+
+    #[test]
+    fn tags_merge_into_the_call_written_with_the_change() {
+        let t = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default().naive_utc();
+        let arrived: Tags = [("FromState".to_string(), "CA".to_string())].into_iter().collect();
+        let call = NewCall {
+            call_sid: "CA1".into(),
+            campaign_id: Some(1),
+            number_id: None,
+            publisher_id: None,
+            caller: "+12015550123".into(),
+            dialled: "+17175550100".into(),
+            caller_state: None,
+            caller_state_source: None,
+            caller_city: None,
+            caller_zip: None,
+            status: CallStatus::Ringing,
+            outcome: Outcome::Routed,
+            started_at: t,
+            tags: arrived,
+        }
+        .into_row(7);
+        let state = CallState { call, legs: vec![] };
+        let mut e = Effects::new(&state, t);
+        e.merge_tags([("FromState", "CA")]);
+        assert!(e.is_empty(&state), "the same value changes nothing");
+        e.merge_tags([("Age", "70"), ("FromState", "NV")]);
+        assert!(!e.is_empty(&state));
+        let tags = e.call.tags();
+        assert_eq!(tags.get("Age").map(String::as_str), Some("70"));
+        assert_eq!(tags.get("FromState").map(String::as_str), Some("NV"), "a later answer wins");
+        assert_eq!(e.read.tags(), state.call.tags(), "the row as read is kept for the commit");
+    }
 }

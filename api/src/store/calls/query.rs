@@ -182,7 +182,7 @@ pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Opti
     };
     let total: i64 = query().count().get_result(conn)?;
     let rows = query().select(CallRow::as_select()).order(calls::id.desc()).offset(offset).limit(limit).load(conn)?;
-    let full = if scope.is_some() { full_caller_campaigns(conn)? } else { Default::default() };
+    let full = if scope.is_some() { full_caller_campaigns(conn)? } else { HashSet::default() };
     let items = rows
         .into_iter()
         .map(|r| {

@@ -29,13 +29,52 @@ struct CallerRow {
 }
 
 /// The caller's repeat buyer and its history on the campaign, in one statement over the
-/// (caller, campaign_id, started_at) index. Nothing of the history is read when no screening
-/// rule needs it (`started_at >= NULL` holds for no row).
-const CALLER_SQL: &str = "SELECT (SELECT c.buyer_id FROM calls c WHERE c.caller = ? AND c.campaign_id = ? AND c.started_at >= ? \
-     AND c.connected_at IS NOT NULL ORDER BY c.started_at DESC LIMIT 1) AS repeat_buyer, max(started_at) AS last_call_at, \
-     coalesce(sum(CASE WHEN started_at >= ? THEN 1 ELSE 0 END), 0) AS rate_calls, \
-     coalesce(max(CASE WHEN started_at >= ? AND qualified THEN 1 ELSE 0 END), 0) AS qualified \
-     FROM calls WHERE caller = ? AND campaign_id = ? AND started_at >= ?";
+/// `(caller, campaign_id, started_at)` index. Nothing of the history is read when no screening
+/// rule needs it (`started_at >= NULL` holds for no row). Its SQL never changes, so the
+/// connection keeps it prepared (diesel's `sql_query` would prepare it on every call).
+struct CallerQuery<'a> {
+    caller: &'a str,
+    campaign: i64,
+    repeat_since: Stamp,
+    rate_since: Option<Stamp>,
+    qualified_since: Option<Stamp>,
+    since: Option<Stamp>,
+}
+
+impl diesel::query_builder::QueryId for CallerQuery<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for CallerQuery<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for CallerQuery<'_> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        out.push_sql("SELECT (SELECT c.buyer_id FROM calls c WHERE c.caller = ");
+        out.push_bind_param::<Text, _>(&self.caller)?;
+        out.push_sql(" AND c.campaign_id = ");
+        out.push_bind_param::<BigInt, _>(&self.campaign)?;
+        out.push_sql(" AND c.started_at >= ");
+        out.push_bind_param::<Timestamp, _>(&self.repeat_since)?;
+        out.push_sql(" AND c.connected_at IS NOT NULL ORDER BY c.started_at DESC LIMIT 1) AS repeat_buyer, ");
+        out.push_sql("max(started_at) AS last_call_at, coalesce(sum(CASE WHEN started_at >= ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&self.rate_since)?;
+        out.push_sql(" THEN 1 ELSE 0 END), 0) AS rate_calls, coalesce(max(CASE WHEN started_at >= ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&self.qualified_since)?;
+        out.push_sql(" AND qualified THEN 1 ELSE 0 END), 0) AS qualified FROM calls WHERE caller = ");
+        out.push_bind_param::<Text, _>(&self.caller)?;
+        out.push_sql(" AND campaign_id = ");
+        out.push_bind_param::<BigInt, _>(&self.campaign)?;
+        out.push_sql(" AND started_at >= ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&self.since)?;
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for CallerQuery<'_> {}
 
 pub(super) fn loads(
     c: &mut SqliteConnection,
@@ -47,19 +86,17 @@ pub(super) fn loads(
     // The writer runs this and the commit that records the call in one transaction: nothing
     // else can take the id in between. (AUTOINCREMENT never gives an id twice: the next one is
     // past both the highest row and the highest id ever given.)
-    let call_id = match new_call {
-        true => {
-            let given: Option<i64> =
-                sqlite_sequence::table.filter(sqlite_sequence::name.eq("calls")).select(sqlite_sequence::seq).first(c).optional()?;
-            let highest: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
-            Some(given.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
-        }
-        false => None,
+    let call_id = if new_call {
+        let given: Option<i64> =
+            sqlite_sequence::table.filter(sqlite_sequence::name.eq("calls")).select(sqlite_sequence::seq).first(c).optional()?;
+        let highest: Option<i64> = calls::table.select(diesel::dsl::max(calls::id)).first(c)?;
+        Some(given.unwrap_or(0).max(highest.unwrap_or(0)) + 1)
+    } else {
+        None
     };
     let directory_version: i64 = directory_version::table.find(1).select(directory_version::version).first(c)?;
     let (loads, repeat_buyer, history) = match campaign {
         Some(campaign) => {
-            use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
             let loads: Vec<LoadRow> = buyer_load::table
                 .inner_join(campaign_buyers::table.on(campaign_buyers::buyer_id.eq(buyer_load::buyer_id)))
                 .filter(campaign_buyers::campaign_id.eq(campaign))
@@ -67,16 +104,15 @@ pub(super) fn loads(
                 .select(LoadRow::as_select())
                 .load(c)?;
             let h = back.history;
-            let row: CallerRow = diesel::sql_query(CALLER_SQL)
-                .bind::<Text, _>(caller)
-                .bind::<BigInt, _>(campaign)
-                .bind::<Timestamp, _>(Stamp(back.repeat_since))
-                .bind::<Nullable<Timestamp>, _>(h.and_then(|h| h.rate_since).map(Stamp))
-                .bind::<Nullable<Timestamp>, _>(h.and_then(|h| h.qualified_since).map(Stamp))
-                .bind::<Text, _>(caller)
-                .bind::<BigInt, _>(campaign)
-                .bind::<Nullable<Timestamp>, _>(h.map(|h| Stamp(h.since)))
-                .get_result(c)?;
+            let row: CallerRow = CallerQuery {
+                caller,
+                campaign,
+                repeat_since: Stamp(back.repeat_since),
+                rate_since: h.and_then(|h| h.rate_since).map(Stamp),
+                qualified_since: h.and_then(|h| h.qualified_since).map(Stamp),
+                since: h.map(|h| Stamp(h.since)),
+            }
+            .get_result(c)?;
             let history = History {
                 last_call_at: row.last_call_at.map(|t| t.and_utc()),
                 rate_calls: u32::try_from(row.rate_calls).unwrap_or(u32::MAX),
