@@ -36,7 +36,8 @@ def before_call(context, case, kwargs):
     if pairs is None:
         return
     query = urlencode(case.query or {}, doseq=True)
-    signed = PUBLIC_URL + case.path + ("?" + query if query else "")
+    # The path as requested, its parameters (a leg's id) filled in.
+    signed = PUBLIC_URL + case.formatted_path + ("?" + query if query else "")
     signed += "".join(name + value for name, value in sorted(set(pairs)))
     digest = hmac.new(TOKEN, signed.encode("utf-8", "surrogatepass"), hashlib.sha1).digest()
     headers = dict(case.headers or {})

@@ -52,7 +52,7 @@ fn events_of<'a>(detail: &'a Value, kind: &str) -> Vec<&'a Value> {
 }
 
 fn time(v: &Value) -> chrono::DateTime<chrono::Utc> {
-    v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|t| t.to_utc()).unwrap_or_else(|| panic!("a time: {v}"))
+    v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map_or_else(|| panic!("a time: {v}"), |t| t.to_utc())
 }
 
 /// Twilio's `Timestamp` of an event `secs` seconds ago.

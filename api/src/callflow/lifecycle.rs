@@ -205,7 +205,7 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            out.swap(i, (state % (i as u64 + 1)) as usize);
+            out.swap(i, usize::try_from(state % (i as u64 + 1)).expect("at most i"));
         }
         out
     }

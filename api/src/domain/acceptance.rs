@@ -195,7 +195,8 @@ mod tests {
     #[test]
     fn placeholders_are_replaced() {
         // (template, tags, said)
-        let table: &[(&str, &[(&str, &str)], &str)] = &[
+        type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let table: &[Row<'_>] = &[
             ("", &[], ""),
             ("Plain text.", &[], "Plain text."),
             ("Call from {campaign}", &[], "Call from Solar & Co"),

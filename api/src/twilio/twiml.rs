@@ -288,6 +288,7 @@ pub enum Prompt {
 
 /// `<Gather>`: collect keypresses (or speech) and post them to `action`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
 pub struct Gather {
     /// Empty: attribute left out (Twilio's default `dtmf`).
     pub input: Vec<GatherInput>,

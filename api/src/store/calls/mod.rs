@@ -252,6 +252,7 @@ impl NewCall {
 }
 
 /// A row of `call_legs`: one attempt to connect the call to a buyer.
+#[allow(clippy::struct_excessive_bools, reason = "a row of the table: each flag is a column")]
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = call_legs, treat_none_as_default_value = false)]
 pub struct LegRow {
