@@ -188,6 +188,272 @@ async function nav(page, label) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
 }
 
+// ------------------------------------------------------------------------------- caller screening
+/** Tag rules on a buyer and on an assignment, a campaign's screening, the blocklist (add, edit,
+ *  delete, filters, CSV import with its refused rows, CSV export), calls blocked by each rule on
+ *  the calls page and its filters, blocked figures in analytics and the simulator's deciding rule.
+ *  Runs on its own campaign ("Medicare Leads", number +17175550333) and buyer ("Senior Care"). */
+async function screening(page, base, token) {
+  const acme = (await api(base, token, 'GET', '/api/buyers?q=Acme')).items[0];
+  const senior = await api(base, token, 'POST', '/api/buyers', { name: 'Senior Care', phone_number: '+14155550200', timezone: 'UTC' });
+  const medicare = await api(base, token, 'POST', '/api/campaigns', {
+    name: 'Medicare Leads', buyers: [{ buyer_id: senior.id, priority: 10 }, { buyer_id: acme.id, priority: 5, revenue_micros: 30000000 }],
+  });
+  await api(base, token, 'POST', '/api/numbers', { number: '+17175550333', campaign_id: medicare.id });
+
+  // ---- the buyer's tag rules: checked on the page, then saved as the API takes them
+  await nav(page, 'Buyers');
+  await page.getByRole('link', { name: 'Senior Care' }).click();
+  await page.locator('#buyer-tag-rules').getByText('No tag rules: every call qualifies.').waitFor();
+  await page.locator('#rule-add').click();
+  await page.locator('#rule-tag-0').fill('age');
+  await page.locator('#rule-op-0').selectOption('gte');
+  await page.locator('#rule-value-0').fill('sixty-five');
+  await page.locator('#rule-add').click();
+  await page.locator('#rule-tag-1').fill('FromState');
+  await page.locator('#rule-op-1').selectOption('in');
+  await page.locator('#rule-value-1').fill('CA, NY');
+  let asked = 0;
+  const countBuyer = (req) => { if (req.method() === 'PATCH') asked++; };
+  page.on('request', countBuyer);
+  await page.getByRole('button', { name: 'Save buyer' }).click();
+  await page.locator('.rule-row').nth(0).getByText('must be a number').waitFor();
+  page.off('request', countBuyer);
+  check(asked === 0, 'tag rule editor checks a number rule before sending');
+  await page.locator('#rule-value-0').fill('65');
+  // the agent's acceptance: a whisper and "press 1", with a timeout out of range first
+  await page.getByLabel('Whisper (said to the agent before the caller is put through)').fill('A {campaign} caller from {caller_state}');
+  await page.getByLabel('The agent must press 1 to accept the call').check();
+  await page.getByLabel('Seconds to accept').fill('90');
+  await page.getByRole('button', { name: 'Save buyer' }).click();
+  check(await page.locator('#err-accept_timeout_secs').isVisible(), 'buyer form checks the acceptance timeout before sending');
+  await page.getByLabel('Seconds to accept').fill('15');
+  await page.getByRole('button', { name: 'Save buyer' }).click();
+  await page.getByText('Buyer “Senior Care” saved.').waitFor();
+  let stored = await api(base, token, 'GET', `/api/buyers/${senior.id}`);
+  check(JSON.stringify(stored.tag_rules) === JSON.stringify([{ tag: 'age', op: 'gte', value: 65 }, { tag: 'FromState', op: 'in', value: ['CA', 'NY'] }]),
+    `buyer tag rules saved: ${JSON.stringify(stored.tag_rules)}`);
+  check(stored.whisper === 'A {campaign} caller from {caller_state}' && stored.require_accept === true && stored.accept_timeout_secs === 15,
+    'buyer acceptance saved (whisper, press 1, 15 s)');
+  await page.reload();
+  await page.locator('#rule-tag-1').waitFor();
+  check(await page.locator('#rule-value-1').inputValue() === 'CA, NY' && await page.locator('#rule-op-0').inputValue() === 'gte',
+    'buyer tag rules shown again after a reload');
+  await shot(page, '30-buyer-tag-rules');
+
+  // ---- the campaign's screening and an assignment's own tag rules
+  await nav(page, 'Campaigns');
+  await page.getByRole('link', { name: 'Medicare Leads' }).click();
+  await page.locator('#screening').waitFor();
+  await page.getByLabel('Anonymous callers').selectOption('block');
+  await page.getByLabel('Minimum STIR/SHAKEN attestation').selectOption('b');
+  await page.getByLabel('Calls without attestation').selectOption('block');
+  await page.getByLabel('Blocked callers get').selectOption('message');
+  await page.getByLabel('Message to blocked callers').fill('Sorry, we cannot take your call.');
+  await page.getByLabel('Rate limit: calls').fill('3');
+  await page.getByLabel('Rate limit: period (minutes)').fill('0');
+  // The form lists the assignments as the API does: find each buyer's row.
+  const order = (await api(base, token, 'GET', `/api/campaigns/${medicare.id}`)).buyers.map((b) => b.buyer_id);
+  const [si, ai] = [order.indexOf(senior.id), order.indexOf(acme.id)];
+  check(await page.locator(`#assign-buyer-${ai}`).inputValue() === String(acme.id), 'campaign form lists each assignment with its buyer');
+  await page.locator(`#assign-own-rules-${ai}`).check();
+  await page.locator(`#assign-${ai}-rule-add`).click();
+  await page.locator(`#assign-${ai}-rule-tag-0`).fill('FromState');
+  await page.locator(`#assign-${ai}-rule-value-0`).fill('NJ');
+  await page.locator(`#assign-whisper-mode-${si}`).selectOption('own');
+  await page.locator(`#assign-whisper-${si}`).fill('Medicare lead, {tag:age} years old');
+  await page.locator(`#assign-accept-${ai}`).selectOption('no');
+  await page.locator(`#assign-timeout-${si}`).fill('20');
+  await page.getByRole('button', { name: 'Save campaign' }).click();
+  await page.locator('[id="err-screening.rate_limit_minutes"]').waitFor();
+  check(true, `campaign screening checked before sending: "${await page.locator('[id="err-screening.rate_limit_minutes"]').innerText()}"`);
+  await page.getByLabel('Rate limit: period (minutes)').fill('10');
+  await page.getByRole('button', { name: 'Save campaign' }).click();
+  await page.getByText('Campaign “Medicare Leads” saved.').waitFor();
+  stored = await api(base, token, 'GET', `/api/campaigns/${medicare.id}`);
+  const sc = stored.screening;
+  check(sc.anonymous === 'block' && sc.min_attestation === 'b' && sc.missing_attestation === 'block' && sc.rate_limit_calls === 3
+    && sc.rate_limit_minutes === 10 && sc.block_message === 'Sorry, we cannot take your call.' && sc.repeat_window_secs === 0,
+    `campaign screening saved: ${JSON.stringify(sc)}`);
+  const [a0, a1] = [stored.buyers[si], stored.buyers[ai]];
+  check(a0.buyer_id === senior.id && a0.tag_rules === undefined && a1.buyer_id === acme.id
+    && JSON.stringify(a1.tag_rules) === JSON.stringify([{ tag: 'FromState', op: 'eq', value: 'NJ' }]) && a1.revenue_micros === 30000000,
+    `assignment tag rules saved on the one assignment (the other keeps the buyer's; its other overrides kept): ${JSON.stringify(stored.buyers)}`);
+  check(a0.whisper === 'Medicare lead, {tag:age} years old' && a0.accept_timeout_secs === 20 && a0.require_accept === undefined
+    && a1.require_accept === false && a1.whisper === undefined, 'assignment acceptance overrides saved (whisper, timeout; Acme never asked to accept)');
+  await page.reload();
+  await page.locator(`#assign-${ai}-rule-tag-0`).waitFor();
+  check(await page.getByLabel('Minimum STIR/SHAKEN attestation').inputValue() === 'b' && await page.locator(`#assign-own-rules-${si}`).isChecked() === false,
+    'campaign screening and assignment rules shown again after a reload');
+  await shot(page, '31-campaign-screening');
+
+  // ---- the blocklist: add, edit, delete, filter
+  await nav(page, 'Blocklist');
+  await page.getByText('No blocklist entries match.').waitFor();
+  await page.locator('#f-number').fill('12125550111');
+  await page.getByRole('button', { name: 'Add to blocklist' }).click();
+  check(await page.locator('#err-number').isVisible(), 'blocklist form checks the number before sending');
+  await page.locator('#f-number').fill('+13125550666');
+  await page.locator('#f-note').fill('robocaller');
+  await page.getByRole('button', { name: 'Add to blocklist' }).click();
+  await page.locator('#blocklist-table tr[data-number="+13125550666"]').waitFor();
+  await page.locator('#f-number').fill('+1646*');
+  await page.locator('#f-campaign_id').selectOption({ label: 'Medicare Leads' });
+  await page.getByRole('button', { name: 'Add to blocklist' }).click();
+  const prefixRow = page.locator('#blocklist-table tr[data-number="+1646"]');
+  await prefixRow.waitFor();
+  check((await prefixRow.innerText()).includes('prefix') && (await prefixRow.innerText()).includes('Medicare Leads'), 'a prefix entry for one campaign is added');
+  await page.getByRole('button', { name: 'Edit +13125550666' }).click();
+  await page.getByRole('heading', { name: 'Edit +13125550666' }).waitFor();
+  await page.locator('#f-note').fill('robocaller, reported twice');
+  await page.locator('#f-expires_at').fill('2099-01-01T00:00');
+  await page.getByRole('button', { name: 'Save entry' }).click();
+  await page.getByText('+13125550666 (exact) saved.').waitFor();
+  let entries = (await api(base, token, 'GET', '/api/blocklist')).items;
+  const edited = entries.find((e) => e.number === '+13125550666');
+  check(entries.length === 2 && edited.note === 'robocaller, reported twice' && edited.expires_at.startsWith('2099-01-01T00:00:00') && edited.campaign_id === null && edited.kind === 'exact',
+    'blocklist entry edited (note, expiry) as stored');
+  await page.locator('#filter-scope').selectOption('global');
+  await prefixRow.waitFor({ state: 'detached' });
+  check(await page.locator('#blocklist-table tbody tr').count() === 1, 'blocklist filters to the global entries');
+  await page.locator('#filter-scope').selectOption('');
+  await prefixRow.waitFor();
+  await page.getByRole('button', { name: 'Delete +1646' }).click();
+  await page.getByRole('button', { name: 'Confirm removing +1646' }).click();
+  await prefixRow.waitFor({ state: 'detached' });
+  entries = (await api(base, token, 'GET', '/api/blocklist')).items;
+  check(entries.length === 1 && entries[0].number === '+13125550666', 'blocklist entry deleted after a confirmation');
+
+  // ---- CSV import: a file with bad rows is refused whole, every bad row listed; then a good one
+  await page.locator('#f-file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(
+    'number,note,campaign_id\n+13125550777,ok,\n12ab,bad number,\n+13125550778,,x\n') });
+  await page.getByRole('button', { name: 'Upload CSV' }).click();
+  await page.locator('#import-errors').waitFor();
+  const problems = await page.locator('#import-errors li').allInnerTexts();
+  check(problems.length === 2 && problems[0].startsWith('line 3: number') && problems[1].startsWith('line 4: campaign_id'),
+    `a refused CSV lists every bad row: ${JSON.stringify(problems)}`);
+  check((await api(base, token, 'GET', '/api/blocklist')).total === 1, 'nothing is imported from a refused file');
+  await shot(page, '32-blocklist-import-errors');
+  await page.locator('#f-file').setInputFiles({ name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(
+    `number,kind,campaign_id,note\n+13125550777,exact,,from a list\n+1305,prefix,${medicare.id},Miami\n`) });
+  await page.getByRole('button', { name: 'Upload CSV' }).click();
+  await page.getByText('Imported 2 entries.').waitFor();
+  await page.locator('#blocklist-table tr[data-number="+1305"]').waitFor();
+  check(await page.locator('#import-errors').count() === 0 && (await api(base, token, 'GET', '/api/blocklist')).total === 3, 'a good CSV is imported and listed');
+  const [bl] = await Promise.all([page.waitForEvent('download'), page.locator('#blocklist-export').click()]);
+  const blCsv = fs.readFileSync(await bl.path(), 'utf8');
+  check(blCsv.startsWith('number,kind,campaign_id,note,expires_at\n') && blCsv.includes('+13125550666,exact,,"robocaller, reported twice",2099-01-01T00:00:00')
+    && blCsv.includes(`+1305,prefix,${medicare.id},Miami,`), `blocklist exports as the server's CSV (${bl.suggestedFilename()})`);
+  await shot(page, '33-blocklist');
+
+  // ---- calls screened by each rule (signed webhooks as Twilio sends them)
+  const voice = (sid, params) => twilio(base, '/api/webhooks/twilio/voice', {
+    CallSid: sid, AccountSid: ACCOUNT_SID, To: '+17175550333', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01', ...params,
+  });
+  const end = (sid, status) => twilio(base, '/api/webhooks/twilio/status', {
+    CallSid: sid, AccountSid: ACCOUNT_SID, CallStatus: status, SequenceNumber: '1', Direction: 'inbound', CallDuration: '4',
+  });
+  const sid = () => 'CA' + crypto.randomBytes(16).toString('hex');
+  const blockedSid = sid(), anonSid = sid(), weakSid = sid(), noBuyerSid = sid();
+  const blockedTwiml = await voice(blockedSid, { From: '+13125550666', StirVerstat: 'TN-Validation-Passed-A' });
+  check(blockedTwiml.includes('Sorry, we cannot take your call.') && /<Hangup\s*\/>/.test(blockedTwiml) && !blockedTwiml.includes('<Dial'),
+    'a blocklisted caller hears the campaign\'s block message and is hung up on');
+  await voice(anonSid, { From: 'Anonymous', StirVerstat: 'TN-Validation-Passed-A' });
+  await voice(weakSid, { From: '+13125550100', StirVerstat: 'TN-Validation-Passed-C' });
+  const routedTwiml = await voice(noBuyerSid, { From: '+13125550101', StirVerstat: 'TN-Validation-Passed-A', FromState: 'CA', FromCity: 'FRESNO' });
+  check(!routedTwiml.includes('<Dial'), 'a call failing every buyer\'s tag rules dials nobody');
+  for (const s of [blockedSid, anonSid, weakSid, noBuyerSid]) await end(s, 'completed');
+
+  await nav(page, 'Calls');
+  const rowOf = (s) => page.locator(`#calls-table tr[data-call-sid="${s}"]`);
+  await rowOf(weakSid).waitFor();
+  check((await rowOf(blockedSid).innerText()).includes('blocklist') && (await rowOf(anonSid).innerText()).includes('anonymous')
+    && (await rowOf(weakSid).innerText()).includes('attestation'), 'calls page shows the rule that blocked each call');
+  await page.locator('#filter-blocked-by').selectOption('blocklist');
+  await rowOf(anonSid).waitFor({ state: 'detached' });
+  check(await page.locator('#calls-table tbody tr').count() === 1 && await rowOf(blockedSid).count() === 1, 'calls filter by block rule');
+  await shot(page, '34-calls-blocked-filter');
+  await page.locator('#filter-blocked-by').selectOption('');
+  await page.locator('#filter-outcome').selectOption('blocked');
+  await rowOf(anonSid).waitFor();
+  check(await page.locator('#calls-table tbody tr').count() === 3 && await rowOf(noBuyerSid).count() === 0, 'calls filter by the blocked outcome');
+  await page.locator('#filter-outcome').selectOption('');
+  await page.locator('#filter-tag').fill('FromState:CA');
+  await page.locator('#filter-tag').press('Enter');
+  await rowOf(blockedSid).waitFor({ state: 'detached' });
+  check(await page.locator('#calls-table tbody tr').count() === 1 && await rowOf(noBuyerSid).count() === 1, 'calls filter by tag (FromState:CA)');
+  await page.locator('#filter-tag').fill('StirVerstat');
+  await page.locator('#filter-tag').press('Enter');
+  await rowOf(anonSid).waitFor();
+  check(await page.locator('#calls-table tbody tr').count() === 4, 'calls filter by a tag\'s presence (StirVerstat)');
+  await page.locator('#filter-tag').fill('');
+  await page.locator('#filter-tag').press('Enter');
+
+  // the blocked call's page: its rule, its tags, the block in the timeline
+  await rowOf(blockedSid).getByRole('link').click();
+  await page.locator('#call-tags').waitFor();
+  const facts = await page.locator('#call-facts').innerText();
+  check(/Blocked by\s+blocklist/.test(facts) && /Outcome\s+blocked/.test(facts), 'call page shows the block rule');
+  check(await page.locator('#call-tags [data-tag="StirVerstat"] dd').innerText() === 'TN-Validation-Passed-A'
+    && await page.locator('#call-tags [data-tag="AreaCode"] dd').innerText() === '312', 'call page shows the call\'s tags');
+  check(/blocked/i.test(await page.locator('#call-timeline').innerText()), 'call timeline shows the block');
+  await shot(page, '35-call-blocked');
+  await page.goBack();
+  await rowOf(noBuyerSid).getByRole('link').click();
+  await page.locator('#call-timeline').waitFor();
+  const reasons = await page.locator('#call-timeline').innerText();
+  check(reasons.includes('tag rule #1 (age gte 65) does not hold: the call has no age tag')
+    && reasons.includes('tag rule #1 (FromState eq "NJ") does not hold: the call\'s FromState is "CA"'), 'call page shows each buyer\'s failing tag rule');
+  check(await page.locator('#call-tags [data-tag="FromCity"] dd').innerText() === 'FRESNO', 'call page shows Twilio\'s caller tags');
+  await shot(page, '36-call-tag-rules');
+
+  // ---- analytics: blocked figures by rule, grouping by a tag's value
+  await nav(page, 'Analytics');
+  await page.locator('#blocked-table').waitFor();
+  const byRule = await page.locator('#blocked-table tbody').innerText();
+  check(/blocklist\s+1/.test(byRule) && /anonymous\s+1/.test(byRule) && /attestation\s+1/.test(byRule), `analytics counts blocked calls by rule: "${byRule.replace(/\s+/g, ' ')}"`);
+  const medicareRow = await page.locator('#breakdown-table tbody tr', { hasText: 'Medicare Leads' }).innerText();
+  check(/Medicare Leads\s+4\s+3\s/.test(medicareRow), `analytics breakdown shows blocked calls per campaign: "${medicareRow.replace(/\s+/g, ' ')}"`);
+  await page.getByLabel('Break down by').selectOption('tag');
+  await page.getByRole('button', { name: 'Show' }).click();
+  check(await page.locator('#err-tag').isVisible(), 'grouping by tag asks for the tag name before sending');
+  await page.getByLabel('Tag name').fill('FromState');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.locator('#breakdown-table').getByText('Tag FromState').waitFor();
+  const byTag = await page.locator('#breakdown-table tbody').innerText();
+  check(/CA\s+1\s+0\s/.test(byTag) && /NJ\s+1\s/.test(byTag), `analytics groups by a tag's value: "${byTag.replace(/\s+/g, ' ')}"`);
+  await shot(page, '37-analytics-by-tag');
+  await page.getByLabel('Break down by').selectOption('blocked_by');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.locator('#breakdown-table').getByText('Block rule').waitFor();
+  const byBlock = await page.locator('#breakdown-table tbody').innerText();
+  check(/blocklist\s+1\s+1\s/.test(byBlock) && byBlock.includes('(not blocked)'), `analytics breaks down by block rule: "${byBlock.replace(/\s+/g, ' ')}"`);
+  await shot(page, '38-analytics-by-rule');
+  await page.getByLabel('Break down by').selectOption('campaign');
+
+  // ---- the simulator: StirVerstat and tags in, the deciding rule out
+  await nav(page, 'Simulator');
+  await page.getByLabel('Tracking number').selectOption('+17175550333');
+  await page.locator('#f-caller').fill('+13125550102');
+  await page.getByLabel('STIR/SHAKEN (StirVerstat)').selectOption('TN-Validation-Passed-C');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.locator('#sim-rule[data-rule="attestation"]').waitFor();
+  check((await page.locator('#simulation-result .cb-headline').innerText()).startsWith('Blocked by the attestation rule'), 'simulator shows the screening rule that would block the call');
+  await shot(page, '39-simulator-blocked');
+  await page.getByLabel('STIR/SHAKEN (StirVerstat)').selectOption('TN-Validation-Passed-A');
+  await page.getByLabel('Tags').fill('age=70\nFromState=NY\nnot a tag');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  check(await page.locator('#err-tags').isVisible(), 'simulator checks the tag lines before sending');
+  await page.getByLabel('Tags').fill('age=70\nFromState=NY');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.locator('#simulation-result .cb-verdicts').waitFor();
+  const simHead = await page.locator('#simulation-result .cb-headline').innerText();
+  const simText = await page.locator('#simulation-result').innerText();
+  check(simHead.includes('Senior Care') && simText.includes('age=70') && simText.includes('StirVerstat=TN-Validation-Passed-A')
+    && simText.includes('tag rule #1 (FromState eq "NJ") does not hold'), `simulator takes tags and StirVerstat: "${simHead}"`);
+  await shot(page, '40-simulator-tags');
+}
+
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
@@ -529,7 +795,7 @@ async function main() {
     await page.locator('#breakdown-table').waitFor();
     check(await page.locator('#series-chart rect.cb-bar[data-value="1"]').count() === 1, 'analytics time series chart shows the call');
     const byCampaign = await page.locator('#breakdown-table tbody').innerText();
-    check(/Home Insurance\s+1\s+1/.test(byCampaign), `analytics breakdown by campaign: "${byCampaign.replace(/\s+/g, ' ')}"`);
+    check(/Home Insurance\s+1\s+0\s+1/.test(byCampaign), `analytics breakdown by campaign: "${byCampaign.replace(/\s+/g, ' ')}"`);
     await shot(page, '18-analytics');
     await page.getByLabel('Break down by').selectOption('publisher');
     await page.getByRole('button', { name: 'Show' }).click();
@@ -537,7 +803,7 @@ async function main() {
     check(true, 'analytics breaks down by publisher');
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#analytics-csv').click()]);
     const csv = fs.readFileSync(await download.path(), 'utf8');
-    check(csv.startsWith('Publisher,Calls,Answered,Qualified,Conversion,Talk time,Revenue,Payout,Cost,Profit,Fill rate\n') && /\nLead Partners,1,1,/.test(csv) && /\nTotal,1,1,/.test(csv),
+    check(csv.startsWith('Publisher,Calls,Blocked,Answered,Qualified,Conversion,Talk time,Revenue,Payout,Cost,Profit,Fill rate\n') && /\nLead Partners,1,0,1,/.test(csv) && /\nTotal,1,0,1,/.test(csv),
       `analytics table downloads as CSV (${download.suggestedFilename()})`);
     const fromValue = await page.locator('#f-from').inputValue();
     await page.locator('#f-from').fill('2030-01-02');
@@ -557,6 +823,9 @@ async function main() {
     check(true, `the API's field error shows on the field: "${await page.locator('#err-bucket').innerText()}"`);
     await page.locator('#f-from').fill(fromValue);
     await page.getByLabel('Per', { exact: true }).selectOption('day');
+
+    // ---- caller screening: tag rules, campaign screening, blocklist, blocked calls (issue 22)
+    await screening(page, base, camp.token);
 
 
     // ---- settings: the Twilio account, masked; new credentials; users

@@ -104,6 +104,11 @@ impl Query {
         }
         self
     }
+    /// The parameter once per value (`tag=a&tag=b`).
+    fn many(mut self, key: &str, values: &[String]) -> Query {
+        self.0.extend(values.iter().map(|v| (key.to_owned(), v.clone())));
+        self
+    }
 }
 
 fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
@@ -247,11 +252,9 @@ pub async fn calls(page: PageParams, filter: &CallFilter) -> ApiResult<Page<Call
             .opt("outcome", filter.outcome.as_ref())
             .opt("from", utc(filter.from))
             .opt("to", utc(filter.to))
-            .opt("blocked_by", filter.blocked_by.map(|r| r.as_str()))
-            .0
-            .into_iter()
-            .chain(filter.tag.iter().map(|t| ("tag".to_string(), t.clone())))
-            .collect(),
+            .opt("blocked_by", filter.blocked_by.map(BlockRule::as_str))
+            .many("tag", &filter.tag)
+            .0,
     )
     .await
 }
@@ -260,6 +263,35 @@ pub async fn call(id: i64) -> ApiResult<CallDetail> {
 }
 pub async fn simulate(body: &SimulateRequest) -> ApiResult<SimulateResponse> {
     send(Request::post("/api/routing/simulate"), body).await
+}
+
+// ---------------------------------------------------------------- blocklist
+
+fn blocklist_query(q: Query, f: &BlocklistFilter) -> Vec<(String, String)> {
+    q.opt("campaign_id", f.campaign_id).opt("global", f.global).opt("q", f.q.as_ref()).0
+}
+pub async fn blocklist(page: PageParams, filter: &BlocklistFilter) -> ApiResult<Page<BlocklistEntry>> {
+    get("/api/blocklist", blocklist_query(Query::page(page), filter)).await
+}
+pub async fn create_blocklist_entry(body: &NewBlocklistEntry) -> ApiResult<BlocklistEntry> {
+    send(Request::post("/api/blocklist"), body).await
+}
+pub async fn update_blocklist_entry(id: i64, body: &BlocklistPatch) -> ApiResult<BlocklistEntry> {
+    send(Request::patch(&format!("/api/blocklist/{id}")), body).await
+}
+pub async fn delete_blocklist_entry(id: i64) -> ApiResult<()> {
+    delete(&format!("/api/blocklist/{id}")).await
+}
+/// Sends a CSV file (a `File` from an `<input type=file>`, passed to `fetch` as it is) to the
+/// import route; a 422 names every bad row in its field errors (`line N: column`).
+pub async fn import_blocklist(csv: wasm_bindgen::JsValue) -> ApiResult<BlocklistImport> {
+    let req = with_auth(Request::post("/api/blocklist/import")).header("Content-Type", "text/csv").body(csv);
+    let req = req.map_err(|e| ApiError::network(e.to_string()))?;
+    decode(text_of(finish(req.send().await).await).await?)
+}
+/// The entries matching `filter` as the server's CSV.
+pub async fn export_blocklist(filter: &BlocklistFilter) -> ApiResult<String> {
+    get_response("/api/blocklist/export", blocklist_query(Query(vec![]), filter)).await.map(|(_, text)| text)
 }
 
 // ---------------------------------------------------------------- users

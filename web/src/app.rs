@@ -34,6 +34,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("publishers") view=pages::publishers::Publishers/>
                     <Route path=path!("publishers/:id") view=pages::publishers::PublisherEdit/>
                     <Route path=path!("numbers") view=pages::numbers::Numbers/>
+                    <Route path=path!("blocklist") view=pages::blocklist::Blocklist/>
                     <Route path=path!("calls") view=pages::calls::Calls/>
                     <Route path=path!("calls/:id") view=pages::calls::CallPage/>
                     <Route path=path!("analytics") view=pages::analytics::Analytics/>
@@ -88,6 +89,7 @@ fn Nav() -> impl IntoView {
                 ("/buyers", "Buyers"),
                 ("/publishers", "Publishers"),
                 ("/numbers", "Numbers"),
+                ("/blocklist", "Blocklist"),
                 ("/calls", "Calls"),
                 ("/analytics", "Analytics"),
                 ("/simulator", "Simulator"),
@@ -100,6 +102,7 @@ fn Nav() -> impl IntoView {
                 ("/buyers", "Buyers"),
                 ("/publishers", "Publishers"),
                 ("/numbers", "Numbers"),
+                ("/blocklist", "Blocklist"),
                 ("/calls", "Calls"),
                 ("/analytics", "Analytics"),
                 ("/simulator", "Simulator"),

@@ -133,7 +133,9 @@ impl Reason {
                     None => op.as_str().to_string(),
                 };
                 let has = match actual {
-                    Some(a) => format!("the call's {tag} is {a:?}"),
+                    // JSON quoting, like the rule's value: `Debug` prints nothing in the dashboard's
+                    // wasm (built with -Zfmt-debug=none).
+                    Some(a) => format!("the call's {tag} is {}", serde_json::to_string(a).unwrap_or_default()),
                     None => format!("the call has no {tag} tag"),
                 };
                 format!("Skipped: tag rule #{} ({tag} {wants}) does not hold: {has}.", index + 1)

@@ -88,6 +88,7 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
                     {staff.then(|| view! { <td>{names.campaign(c.campaign_id)}</td> <td>{names.publisher(c.publisher_id)}</td> <td>{names.buyer(c.buyer_id)}</td> })}
                     <td><Tag text=status(&c)/></td>
                     <td><Tag text=c.outcome.clone()/></td>
+                    {staff.then(|| view! { <td>{c.blocked_by.clone().map(|r| view! { <Tag text=r/> })}</td> })}
                     <td class="cb-num">{format::secs(c.duration_secs)}</td>
                 </tr>
             }
@@ -105,6 +106,7 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
                         {staff.then(|| view! { <th scope="col">"Campaign"</th> <th scope="col">"Publisher"</th> <th scope="col">"Buyer"</th> })}
                         <th scope="col">"Status"</th>
                         <th scope="col">"Outcome"</th>
+                        {staff.then(|| view! { <th scope="col">"Blocked by"</th> })}
                         <th scope="col">"Duration"</th>
                     </tr>
                 </thead>

@@ -4,6 +4,7 @@
 pub mod calls_table;
 pub mod chart;
 pub mod form;
+pub mod tag_rules;
 
 use std::cell::Cell;
 use std::future::Future;
@@ -18,6 +19,7 @@ use crate::api::{ApiError, ApiResult};
 pub use calls_table::*;
 pub use chart::*;
 pub use form::*;
+pub use tag_rules::*;
 
 #[component]
 pub fn Loading(#[prop(default = "Loading…")] text: &'static str) -> impl IntoView {

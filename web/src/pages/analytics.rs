@@ -1,6 +1,7 @@
 //! Analytics: a date range in a time zone, calls per hour / day / week as a chart, and the
-//! figures broken down by campaign, buyer, publisher or number as a chart and a table that
-//! downloads as CSV (built here from the same figures).
+//! figures broken down by campaign, buyer, publisher, number, a call tag's value or the
+//! screening rule that blocked the call, as a chart and a table that downloads as CSV (built here
+//! from the same figures); blocked calls counted by rule when there are any.
 use std::collections::BTreeMap;
 
 use callbroker_wire::*;
@@ -17,9 +18,16 @@ fn bucket_options() -> Vec<(String, String)> {
 }
 
 fn group_options() -> Vec<(String, String)> {
-    [("campaign", "Campaign"), ("buyer", "Buyer"), ("publisher", "Publisher"), ("number", "Number")]
-        .map(|(v, l)| (v.to_owned(), l.to_owned()))
-        .to_vec()
+    [
+        ("campaign", "Campaign"),
+        ("buyer", "Buyer"),
+        ("publisher", "Publisher"),
+        ("number", "Number"),
+        ("tag", "Tag value"),
+        ("blocked_by", "Block rule"),
+    ]
+    .map(|(v, l)| (v.to_owned(), l.to_owned()))
+    .to_vec()
 }
 
 fn parse_bucket(s: &str) -> Bucket {
@@ -35,6 +43,8 @@ fn parse_group(s: &str) -> GroupBy {
         "buyer" => GroupBy::Buyer,
         "publisher" => GroupBy::Publisher,
         "number" => GroupBy::Number,
+        "tag" => GroupBy::Tag,
+        "blocked_by" => GroupBy::BlockedBy,
         _ => GroupBy::Campaign,
     }
 }
@@ -52,6 +62,8 @@ struct Data {
     summary: Summary,
     series: Timeseries,
     numbers: BTreeMap<i64, String>,
+    /// Blocked calls per rule (asked only when some were blocked).
+    blocked: Vec<(String, i64)>,
 }
 
 #[component]
@@ -63,19 +75,23 @@ pub fn Analytics() -> impl IntoView {
     let tz = RwSignal::new(tz_default);
     let bucket = RwSignal::new("day".to_owned());
     let group = RwSignal::new("campaign".to_owned());
+    let tag = RwSignal::new(String::new());
     let form = FormState::new();
     let check = move || {
         let mut c = Check::default();
         let (tz_v, from_v, to_v) = (tz.get_untracked().trim().to_owned(), from.get_untracked(), to.get_untracked());
         let range = c.date_range(&tz_v, &from_v, &to_v);
+        let group_by = parse_group(&group.get_untracked());
+        let tag_v = (group_by == GroupBy::Tag).then(|| c.required("tag", &tag.get_untracked()));
         let ask = range.and_then(|(f, t)| {
             Some(Ask {
                 query: AnalyticsQuery {
                     from: Some(f),
                     to: Some(t),
                     tz: Some(tz_v),
-                    group_by: Some(parse_group(&group.get_untracked())),
+                    group_by: Some(group_by),
                     bucket: Some(parse_bucket(&bucket.get_untracked())),
+                    tag: tag_v,
                     ..Default::default()
                 },
                 first: format::parse_date(&from_v)?,
@@ -91,13 +107,23 @@ pub fn Analytics() -> impl IntoView {
         async move {
             let Some(ask) = ask else { return Ok(None) };
             let summary = api::summary(&ask.query).await?;
-            let series = api::timeseries(&AnalyticsQuery { group_by: None, ..ask.query.clone() }).await?;
+            let series = api::timeseries(&AnalyticsQuery { group_by: None, tag: None, ..ask.query.clone() }).await?;
             let numbers = if ask.query.group_by == Some(GroupBy::Number) {
                 api::numbers(api::ALL, &PhoneNumberFilter::default()).await?.items.into_iter().map(|n| (n.id, n.number)).collect()
             } else {
                 BTreeMap::new()
             };
-            Ok::<_, api::ApiError>(Some((ask, Data { summary, series, numbers })))
+            let blocked = if summary.total.blocked == 0 {
+                vec![]
+            } else {
+                let by_rule = if ask.query.group_by == Some(GroupBy::BlockedBy) {
+                    summary.groups.clone()
+                } else {
+                    api::summary(&AnalyticsQuery { group_by: Some(GroupBy::BlockedBy), tag: None, ..ask.query.clone() }).await?.groups
+                };
+                by_rule.into_iter().filter_map(|g| Some((g.key?, g.metrics.blocked))).filter(|(_, n)| *n > 0).collect()
+            };
+            Ok::<_, api::ApiError>(Some((ask, Data { summary, series, numbers, blocked })))
         }
     });
     // The API's field errors (e.g. hour buckets over too long a range) go on the fields.
@@ -124,6 +150,9 @@ pub fn Analytics() -> impl IntoView {
                     <TextField label="Time zone" name="tz" value=tz errors=form.errors help="IANA name, e.g. America/New_York"/>
                     <SelectField label="Per" name="bucket" value=bucket errors=form.errors options=Signal::derive(bucket_options)/>
                     <SelectField label="Break down by" name="group_by" value=group errors=form.errors options=Signal::derive(group_options)/>
+                    <Show when=move || group.get() == "tag">
+                        <TextField label="Tag name" name="tag" value=tag errors=form.errors placeholder="FromState" help="Calls grouped by this tag's value"/>
+                    </Show>
                 </div>
                 <FormStatus state=form/>
                 <button type="submit">"Show"</button>
@@ -159,9 +188,10 @@ fn buckets(bucket: Bucket, first: NaiveDate, last: NaiveDate) -> Vec<(String, St
 }
 
 /// One row of the breakdown: label and figures, as table cells and CSV fields.
-fn cells(m: &Metrics, cur: Option<&str>) -> [String; 10] {
+fn cells(m: &Metrics, cur: Option<&str>) -> [String; 11] {
     [
         m.calls.to_string(),
+        m.blocked.to_string(),
         m.answered.to_string(),
         m.qualified.to_string(),
         format::percent(m.conversion_rate),
@@ -174,24 +204,32 @@ fn cells(m: &Metrics, cur: Option<&str>) -> [String; 10] {
     ]
 }
 
-const HEADS: [&str; 10] = ["Calls", "Answered", "Qualified", "Conversion", "Talk time", "Revenue", "Payout", "Cost", "Profit", "Fill rate"];
+const HEADS: [&str; 11] =
+    ["Calls", "Blocked", "Answered", "Qualified", "Conversion", "Talk time", "Revenue", "Payout", "Cost", "Profit", "Fill rate"];
 
 #[component]
 fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
-    let Data { summary, series, numbers } = data;
+    let Data { summary, series, numbers, blocked } = data;
     let group = ask.query.group_by.unwrap_or(GroupBy::Campaign);
     let bucket = ask.query.bucket.unwrap_or_default();
+    let empty_map = BTreeMap::new();
     let (group_label, map) = match group {
-        GroupBy::Campaign => ("Campaign", &names.campaigns),
-        GroupBy::Buyer => ("Buyer", &names.buyers),
-        GroupBy::Publisher => ("Publisher", &names.publishers),
-        GroupBy::Number => ("Number", &numbers),
-        // Text keys (a tag's value, a blocking rule): not offered on this page yet.
-        GroupBy::Tag | GroupBy::BlockedBy => ("Group", &numbers),
+        GroupBy::Campaign => ("Campaign".to_owned(), &names.campaigns),
+        GroupBy::Buyer => ("Buyer".to_owned(), &names.buyers),
+        GroupBy::Publisher => ("Publisher".to_owned(), &names.publishers),
+        GroupBy::Number => ("Number".to_owned(), &numbers),
+        GroupBy::Tag => (format!("Tag {}", ask.query.tag.clone().unwrap_or_default()), &empty_map),
+        GroupBy::BlockedBy => ("Block rule".to_owned(), &empty_map),
     };
-    let name = |id: Option<i64>| match id {
-        None => "(none)".to_owned(),
-        Some(id) => map.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
+    // Groups by id are named from the lists; groups by tag value or rule carry their key.
+    let name = |g: &GroupMetrics| match (&g.key, g.id) {
+        (Some(k), _) => k.clone(),
+        (None, Some(id)) => map.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
+        (None, None) => match group {
+            GroupBy::Tag => "(no such tag)".to_owned(),
+            GroupBy::BlockedBy => "(not blocked)".to_owned(),
+            _ => "(none)".to_owned(),
+        },
     };
     let cur = summary.currency.as_deref();
     let key_len = if bucket == Bucket::Hour { 13 } else { 10 };
@@ -212,19 +250,24 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
         Bucket::Week => "week",
     };
     let series_summary = format!("Calls per {per} ({}): {} in all.", series.tz, summary.total.calls);
-    let groups: Vec<(String, Metrics)> = summary.groups.into_iter().map(|g| (name(g.id), g.metrics)).collect();
+    let groups: Vec<(String, Metrics)> = summary.groups.into_iter().map(|g| (name(&g), g.metrics)).collect();
     let group_bars: Vec<Bar> =
         groups.iter().map(|(n, m)| Bar { label: n.clone(), tip: format!("{n}: {} calls", m.calls), value: m.calls }).collect();
     // The CSV: plain amounts (the currency is the same for every row), blanks for hidden ones.
     // Every field through `csv::line`: a name such as `=HYPERLINK(..)` is neutralised.
-    let mut csv = csv::line(std::iter::once(group_label).chain(HEADS));
+    let mut csv = csv::line(std::iter::once(group_label.as_str()).chain(HEADS));
     for (label, m) in groups.iter().map(|(l, m)| (l.as_str(), m)).chain(std::iter::once(("Total", &summary.total))) {
         let fields = cells(m, None).map(|v| if v == "—" { String::new() } else { v });
         csv.push_str(&csv::line(std::iter::once(label.to_owned()).chain(fields)));
     }
-    let rows: Vec<(String, [String; 10])> = groups.iter().map(|(n, m)| (n.clone(), cells(m, cur))).collect();
+    let rows: Vec<(String, [String; 11])> = groups.iter().map(|(n, m)| (n.clone(), cells(m, cur))).collect();
     let total = cells(&summary.total, cur);
-    let file = format!("callbroker-analytics-{}-{}-by-{}.csv", format::date(ask.first), format::date(ask.last), group_label.to_lowercase());
+    let file = format!(
+        "callbroker-analytics-{}-{}-by-{}.csv",
+        format::date(ask.first),
+        format::date(ask.last),
+        group_label.to_lowercase().replace(' ', "-")
+    );
     let breakdown_summary = format!("Calls by {}.", group_label.to_lowercase());
     let empty = summary.total.calls == 0;
     view! {
@@ -250,5 +293,16 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
             </table></div>
             <p class="cb-help">{summary.currency.map(|c| format!("Amounts in {c}.")).unwrap_or_else(|| "Amounts in the campaigns' own currencies.".into())}</p>
         </section>
+        {(!blocked.is_empty()).then(|| view! {
+            <section aria-labelledby="blocked-h">
+                <h2 id="blocked-h">"Blocked calls by rule"</h2>
+                <div class="cb-table-wrap"><table class="cb-table" id="blocked-table">
+                    <thead><tr><th scope="col">"Rule"</th><th scope="col" class="cb-num">"Blocked"</th></tr></thead>
+                    <tbody>{blocked.into_iter().map(|(rule, n)| view! {
+                        <tr data-rule=rule.clone()><th scope="row">{rule.replace('_', " ")}</th><td class="cb-num">{n}</td></tr>
+                    }).collect_view()}</tbody>
+                </table></div>
+            </section>
+        })}
     }
 }

@@ -1,5 +1,5 @@
 //! Buyers: the list, and one form for creating and editing (phone, priority, weight, capacity,
-//! caps, time zone, weekly schedule, geography, status).
+//! caps, time zone, weekly schedule, geography, tag rules, agent acceptance, status).
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -115,6 +115,10 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
     let allowed = s(b.map(|b| b.allowed_states.join(", ")).unwrap_or_default());
     let denied = s(b.map(|b| b.denied_states.join(", ")).unwrap_or_default());
     let sticky = RwSignal::new(b.map(|b| b.sticky_repeat_callers).unwrap_or(true));
+    let rules = RulesEdit::new(b.map(|b| b.tag_rules.as_slice()).unwrap_or_default());
+    let whisper = s(b.and_then(|b| b.whisper.clone()).unwrap_or_default());
+    let require_accept = RwSignal::new(b.is_some_and(|b| b.require_accept));
+    let accept_timeout = s(b.map_or(DEFAULT_ACCEPT_TIMEOUT_SECS, |b| b.accept_timeout_secs).to_string());
     let next_key = StoredValue::new(0usize);
     let new_row = move |w: Option<&ScheduleWindow>| {
         let key = next_key.get_value();
@@ -160,6 +164,10 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
             }
         }
         let sticky_repeat_callers = sticky.get_untracked();
+        let tag_rules = rules.read("tag_rules", &mut c);
+        let whisper_v = opt_text(&whisper.get_untracked());
+        let require_accept_v = require_accept.get_untracked();
+        let accept_timeout_secs = c.int("accept_timeout_secs", &accept_timeout.get_untracked(), 1, 60);
         if !form.begin(c.into_errors()) {
             return;
         }
@@ -182,10 +190,10 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states: Some(allowed_states),
                         denied_states: Some(denied_states),
                         sticky_repeat_callers: Some(sticky_repeat_callers),
-                        tag_rules: None,
-                        whisper: None,
-                        require_accept: None,
-                        accept_timeout_secs: None,
+                        tag_rules: Some(tag_rules),
+                        whisper: Some(whisper_v),
+                        require_accept: Some(require_accept_v),
+                        accept_timeout_secs: Some(accept_timeout_secs),
                     };
                     api::update_buyer(id, &patch).await
                 }
@@ -205,10 +213,10 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         allowed_states,
                         denied_states,
                         sticky_repeat_callers: Some(sticky_repeat_callers),
-                        tag_rules: vec![],
-                        whisper: None,
-                        require_accept: None,
-                        accept_timeout_secs: None,
+                        tag_rules,
+                        whisper: whisper_v,
+                        require_accept: Some(require_accept_v),
+                        accept_timeout_secs: Some(accept_timeout_secs),
                     };
                     api::create_buyer(&new).await
                 }
@@ -296,6 +304,18 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                             }).collect())>"Weekdays 9–17"</button>
                         <button type="button" class="cb-secondary" on:click=move |_| windows.set(Vec::new())>"Always open"</button>
                     </div>
+                </fieldset>
+                <fieldset class="cb-subform" id="buyer-tag-rules">
+                    <legend>"Tag rules"</legend>
+                    <p class="cb-help">"The buyer takes a call only when every rule holds for the call's tags (caller data from Twilio, IVR answers). A campaign may set its own rules for this buyer."</p>
+                    <TagRulesEditor rules=rules prefix="rule".to_owned() at="tag_rules".to_owned() errors=errors/>
+                </fieldset>
+                <fieldset class="cb-subform" id="buyer-acceptance">
+                    <legend>"Agent acceptance"</legend>
+                    <TextArea label="Whisper (said to the agent before the caller is put through)" name="whisper" value=whisper errors=errors/>
+                    <p class="cb-help">"Placeholders: {campaign}, {caller_state}, {tag:NAME} (a call tag). Blank: no whisper."</p>
+                    <CheckField label="The agent must press 1 to accept the call" name="require_accept" value=require_accept/>
+                    <TextField label="Seconds to accept" name="accept_timeout_secs" kind="number" value=accept_timeout errors=errors help="1–60; an agent who does not accept in time counts as no answer"/>
                 </fieldset>
                 <FormStatus state=form/>
                 <button type="submit" disabled=move || form.busy.get()>{if id.is_some() { "Save buyer" } else { "Create buyer" }}</button>

@@ -13,7 +13,8 @@ use crate::pages::route_id;
 use crate::session;
 
 const STATUSES: &[&str] = &["ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"];
-const OUTCOMES: &[&str] = &["routed", "connected", "no_buyer", "unknown_number", "campaign_paused", "abandoned", "failed"];
+const OUTCOMES: &[&str] = &["routed", "connected", "no_buyer", "unknown_number", "campaign_paused", "blocked", "abandoned", "failed"];
+const BLOCK_RULES: &[&str] = &["blocklist", "anonymous", "attestation", "repeat", "qualified_repeat", "rate_limit"];
 
 use crate::format::date_start_utc as date_start;
 
@@ -26,6 +27,8 @@ pub fn Calls() -> impl IntoView {
     let outcome = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let blocked_by = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
     let tick = RwSignal::new(0u32);
     let overlay = RwSignal::new(std::collections::BTreeMap::new());
     follow_calls(overlay, move || tick.update(|t| *t += 1));
@@ -40,8 +43,8 @@ pub fn Calls() -> impl IntoView {
             outcome: opt_text(&outcome.get()),
             from: date_start(&from.get()),
             to: date_start(&to.get()).map(|d| d + chrono::Duration::days(1)),
-            tag: vec![],
-            blocked_by: None,
+            blocked_by: BlockRule::parse(&blocked_by.get()),
+            tag: tag.with(|t| t.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()),
         };
         let page = PageParams { page: page.get(), per_page: 25 };
         async move { api::calls(page, &filter).await }
@@ -89,6 +92,13 @@ pub fn Calls() -> impl IntoView {
                 {staff.then(|| filter_select("Publisher", "filter-publisher", publisher, named(|n| &n.publishers)))}
                 {filter_select("Status", "filter-status", status, fixed(STATUSES))}
                 {filter_select("Outcome", "filter-outcome", outcome, fixed(OUTCOMES))}
+                {staff.then(|| filter_select("Blocked by", "filter-blocked-by", blocked_by, fixed(BLOCK_RULES)))}
+                <div class="cb-field">
+                    <label for="filter-tag">"Tag"</label>
+                    <input id="filter-tag" type="search" placeholder="FromState:CA" aria-describedby="filter-tag-help"
+                        prop:value=move || tag.get() on:change=move |ev| { tag.set(event_target_value(&ev)); page.set(1); }/>
+                    <small class="cb-help" id="filter-tag-help">"NAME:VALUE, or NAME for any value; several joined by ;"</small>
+                </div>
                 {date("From (UTC)", "filter-from", from)}
                 {date("To (UTC)", "filter-to", to)}
             </form>
@@ -143,6 +153,7 @@ pub fn CallPage() -> impl IntoView {
 #[component]
 fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
     let CallDetail { call, legs, events, postbacks } = detail;
+    let tags = call.tags.clone();
     let staff = !session::is_publisher();
     let facts: Vec<(&str, String)> = vec![
         ("Caller", call.caller.clone()),
@@ -157,6 +168,7 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
         ("Number dialled", call.dialled.clone()),
         ("Status", call.status.clone()),
         ("Outcome", call.outcome.replace('_', " ")),
+        ("Blocked by", call.blocked_by.as_deref().map(|r| r.replace('_', " ")).unwrap_or_default()),
         ("Buyers tried", call.attempts.to_string()),
         ("Started", format::time(call.started_at)),
         ("Connected to buyer", format::opt_time(call.connected_at)),
@@ -191,6 +203,14 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
         <dl class="cb-facts" id="call-facts">
             {facts.into_iter().map(|(k, v)| view! { <div><dt>{k}</dt><dd>{if v.is_empty() { "—".to_owned() } else { v }}</dd></div> }).collect_view()}
         </dl>
+        <section aria-labelledby="tags-h" id="call-tags">
+            <h2 id="tags-h">"Tags"</h2>
+            {if tags.is_empty() { view! { <Empty text="No tags on this call."/> }.into_any() } else { view! {
+                <dl class="cb-facts">
+                    {tags.into_iter().map(|(k, v)| view! { <div data-tag=k.clone()><dt>{k.clone()}</dt><dd>{v}</dd></div> }).collect_view()}
+                </dl>
+            }.into_any() }}
+        </section>
         <section aria-labelledby="rec-h">
             <h2 id="rec-h">"Recording"</h2>
             {recording.unwrap_or_else(|| view! { <Empty text="No recording for this call."/> }.into_any())}

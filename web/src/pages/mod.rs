@@ -1,5 +1,6 @@
 //! One module per page.
 pub mod analytics;
+pub mod blocklist;
 pub mod buyers;
 pub mod calls;
 pub mod campaigns;

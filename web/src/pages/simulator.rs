@@ -1,4 +1,5 @@
-//! The routing simulator: a hypothetical call (number, caller, state, time) and the buyer the
+//! The routing simulator: a hypothetical call (number, caller, state, time, STIR/SHAKEN result,
+//! tags) and what would decide it: the screening rule that would block it, or the buyer the
 //! engine would ring, with every other candidate's reason.
 use callbroker_wire::*;
 use leptos::prelude::*;
@@ -16,6 +17,8 @@ pub fn Simulator() -> impl IntoView {
     let caller = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
     let at = RwSignal::new(String::new());
+    let verstat = RwSignal::new(String::new());
+    let tags = RwSignal::new(String::new());
     let form = FormState::new();
     let result = RwSignal::new(None::<SimulateResponse>);
     let number_options = Signal::derive(move || {
@@ -29,7 +32,8 @@ pub fn Simulator() -> impl IntoView {
         ev.prevent_default();
         let mut c = Check::default();
         let number_v = c.required("number", &number.get_untracked());
-        let caller_v = c.e164("caller", &caller.get_untracked());
+        // Not only E.164: a withheld number arrives as `Anonymous` and the like.
+        let caller_v = c.required("caller", &caller.get_untracked());
         let state_v = opt_text(&state.get_untracked()).map(|s| s.to_uppercase());
         if let Some(s) = &state_v {
             c.states("state", s);
@@ -41,21 +45,15 @@ pub fn Simulator() -> impl IntoView {
                 None
             }
         });
+        let stir_verstat = opt_text(&verstat.get_untracked());
+        let tags_v = parse_tags(&tags.get_untracked(), &mut c);
         if !form.begin(c.into_errors()) {
             return;
         }
         result.set(None);
+        let req = SimulateRequest { number: number_v, caller: caller_v, state: state_v, at: at_v, stir_verstat, tags: tags_v };
         spawn_local(async move {
-            match api::simulate(&SimulateRequest {
-                number: number_v,
-                caller: caller_v,
-                state: state_v,
-                at: at_v,
-                stir_verstat: None,
-                tags: Default::default(),
-            })
-            .await
-            {
+            match api::simulate(&req).await {
                 Ok(r) => {
                     form.done("");
                     form.saved.set(None);
@@ -75,15 +73,25 @@ pub fn Simulator() -> impl IntoView {
                     <TextField label="Caller" name="caller" kind="tel" value=caller errors=form.errors placeholder="+12015550123" required=true/>
                     <TextField label="Caller's state" name="state" value=state errors=form.errors placeholder="NJ" help="Blank: from the area code"/>
                     <TextField label="Time (UTC)" name="at" kind="datetime-local" value=at errors=form.errors help="Blank: now"/>
+                    <SelectField label="STIR/SHAKEN (StirVerstat)" name="stir_verstat" value=verstat errors=form.errors options=Signal::derive(verstat_options)/>
+                    <div class="cb-field">
+                        <label for="f-tags">"Tags"</label>
+                        <textarea id="f-tags" name="tags" rows="3" placeholder="age=70
+    insured=no" aria-describedby="err-tags help-tags"
+                            prop:value=move || tags.get() on:input=move |ev| tags.set(event_target_value(&ev))></textarea>
+                        <small class="cb-help" id="help-tags">"One NAME=VALUE a line, e.g. an IVR's answers; they win over the caller's own tags"</small>
+                        {move || form.errors.with(|e| e.get("tags").cloned()).map(|m| view! { <span class="cb-field-error" id="err-tags">{m}</span> })}
+                    </div>
                 </div>
                 <FormStatus state=form/>
                 <button type="submit" disabled=move || form.busy.get()>"Simulate"</button>
             </form>
             {move || result.get().map(|r| {
                 let names = names.get().unwrap_or_default();
-                let headline = match r.buyer_id {
-                    Some(b) => format!("The call would go to {}.", names.buyer(Some(b))),
-                    None => match r.outcome.as_str() {
+                let headline = match (&r.blocked, r.buyer_id) {
+                    (Some(b), _) => format!("Blocked by the {} rule: {}", b.rule.as_str().replace('_', " "), b.detail),
+                    (None, Some(b)) => format!("The call would go to {}.", names.buyer(Some(b))),
+                    (None, None) => match r.outcome.as_str() {
                         "unknown_number" => "No campaign: this number is not assigned to one.".to_owned(),
                         "campaign_paused" => "Nobody: the campaign is paused.".to_owned(),
                         _ => "Nobody: no buyer can take the call; the caller hears the busy message.".to_owned(),
@@ -94,10 +102,45 @@ pub fn Simulator() -> impl IntoView {
                         <h2 id="sim-h">"Result"</h2>
                         <p class="cb-headline">{headline}</p>
                         <p>{format!("Campaign: {} · outcome: {}", names.campaign(r.campaign_id), r.outcome.replace('_', " "))}</p>
-                        <DecisionTable decision=r.decision/>
+                        {r.blocked.as_ref().map(|b| view! { <p id="sim-rule" data-rule=b.rule.as_str()>{format!("Deciding rule: {}", b.rule.as_str())}</p> })}
+                        <p id="sim-tags">{if r.tags.is_empty() { "The call would carry no tags.".to_owned() } else {
+                            format!("Tags: {}", r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
+                        }}</p>
+                        {r.blocked.is_none().then(|| view! { <DecisionTable decision=r.decision/> })}
                     </section>
                 }
             })}
         </section>
     }
+}
+
+fn verstat_options() -> Vec<(String, String)> {
+    let mut v = vec![(String::new(), "Not sent".to_owned())];
+    v.extend(
+        [
+            "TN-Validation-Passed-A",
+            "TN-Validation-Passed-B",
+            "TN-Validation-Passed-C",
+            "TN-Validation-Failed-A",
+            "TN-Validation-Failed-B",
+            "TN-Validation-Failed-C",
+            "No-TN-Validation",
+        ]
+        .map(|s| (s.to_owned(), s.to_owned())),
+    );
+    v
+}
+
+/// `NAME=VALUE` lines as tags (blank lines skipped).
+fn parse_tags(text: &str, c: &mut Check) -> Tags {
+    let mut tags = Tags::new();
+    for (i, line) in text.lines().map(str::trim).enumerate().filter(|(_, l)| !l.is_empty()) {
+        match line.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                tags.insert(k.trim().to_owned(), v.trim().to_owned());
+            }
+            _ => c.fail("tags", &format!("line {} must read NAME=VALUE", i + 1)),
+        }
+    }
+    tags
 }
