@@ -9,7 +9,6 @@
 //! ([`crate::money::talk_secs`]). An agent who does not accept is hung up on; the `<Dial>` action
 //! that follows finds the leg not accepted and fails over to the next buyer
 //! ([`super::callbacks`]).
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -62,19 +61,6 @@ impl<'a> Settings<'a> {
     }
 }
 
-/// The call's tags a whisper may name (`{tag:NAME}`): the caller's place as Twilio gave it.
-pub fn call_tags(call: &CallRow) -> BTreeMap<String, String> {
-    let from_twilio = call.caller_state_source.as_deref() == Some("twilio");
-    [
-        ("FromState", call.caller_state.as_ref().filter(|_| from_twilio)),
-        ("FromCity", call.caller_city.as_ref()),
-        ("FromZip", call.caller_zip.as_ref()),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some((name.to_string(), value?.clone())))
-    .collect()
-}
-
 /// The whisper `template` as said on `call`: empty when the template does not read (it was
 /// checked when written, so only a row changed behind the API's back gets here).
 fn render(template: &str, dir: &Directory, call: &CallRow) -> String {
@@ -83,7 +69,8 @@ fn render(template: &str, dir: &Directory, call: &CallRow) -> String {
         return String::new();
     };
     let campaign = call.campaign_id.and_then(|c| dir.campaign(c)).map_or("", |c| c.row.name.as_str());
-    let tags = call_tags(call);
+    // Every tag the call holds: Twilio's at arrival and, later, the IVR's answers.
+    let tags = call.tags();
     whisper.render(&WhisperValues { campaign, caller_state: call.caller_state.as_deref(), tags: &tags })
 }
 
