@@ -27,31 +27,31 @@ use crate::store::directory::Directory;
 use crate::twilio::params::GatherCallback;
 
 /// A buyer's acceptance settings on one campaign: the buyer's own, with the assignment's
-/// overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
+/// overrides (read for every candidate of every call: borrowed, nothing allocated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings<'a> {
     /// The whisper's template; `None`: nothing is said (but the prompt to accept).
-    pub whisper: Option<String>,
+    pub whisper: Option<&'a str>,
     pub require_accept: bool,
     /// Seconds the agent has to press 1.
     pub timeout_secs: u32,
 }
 
-impl Settings {
-    pub fn of(buyer: &BuyerRow, assignment: Option<&AssignmentRow>) -> Settings {
+impl<'a> Settings<'a> {
+    pub fn of(buyer: &'a BuyerRow, assignment: Option<&'a AssignmentRow>) -> Settings<'a> {
         // An assignment's empty whisper silences the buyer's on that campaign.
         let whisper = assignment.and_then(|a| a.whisper.as_deref()).or(buyer.whisper.as_deref()).map(str::trim).filter(|w| !w.is_empty());
         let timeout = assignment.and_then(|a| a.accept_timeout_secs).unwrap_or(buyer.accept_timeout_secs);
         let timeout = timeout.clamp(*ACCEPT_TIMEOUT_SECS.start(), *ACCEPT_TIMEOUT_SECS.end());
         Settings {
-            whisper: whisper.map(String::from),
+            whisper,
             require_accept: assignment.and_then(|a| a.require_accept).unwrap_or(buyer.require_accept),
             timeout_secs: u32::try_from(timeout).unwrap_or(1),
         }
     }
 
     /// The settings of `buyer` on `campaign`, from the directory.
-    pub fn lookup(dir: &Directory, campaign: Option<i64>, buyer: Option<i64>) -> Option<Settings> {
+    pub fn lookup(dir: &'a Directory, campaign: Option<i64>, buyer: Option<i64>) -> Option<Settings<'a>> {
         let b = dir.buyers.get(&buyer?)?;
         Some(Settings::of(b, campaign.and_then(|c| dir.campaign(c)).and_then(|c| c.assignment(b.id))))
     }
@@ -111,7 +111,7 @@ pub fn on_whisper(conn: &mut DbConnection, ctx: &Ctx, leg_id: i64, g: &GatherCal
         return Ok(Answer::Hangup);
     }
     let settings = Settings::lookup(&dir, state.call.campaign_id, leg.buyer_id);
-    let say = settings.as_ref().and_then(|s| s.whisper.as_deref()).map(|t| render(t, &dir, &state.call)).filter(|s| !s.is_empty());
+    let say = settings.and_then(|s| s.whisper).map(|t| render(t, &dir, &state.call)).filter(|s| !s.is_empty());
     let timeout = settings.map_or(callbroker_wire::DEFAULT_ACCEPT_TIMEOUT_SECS.unsigned_abs(), |s| s.timeout_secs);
     Ok(Answer::Whisper { leg_id, say, accept_timeout: leg.accept_required.then_some(timeout) })
 }
@@ -209,7 +209,7 @@ mod tests {
         ];
         for (a, whisper, require, timeout) in table {
             let s = Settings::of(&b, a.as_ref());
-            assert_eq!((s.whisper.as_deref(), s.require_accept, s.timeout_secs), (whisper, require, timeout), "{a:?}");
+            assert_eq!((s.whisper, s.require_accept, s.timeout_secs), (whisper, require, timeout), "{a:?}");
         }
         let quiet = buyer(None, false, 10);
         assert!(!Settings::of(&quiet, None).whispers());
