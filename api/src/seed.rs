@@ -48,6 +48,7 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             denied_states: vec![],
             sticky_repeat_callers: None,
             tag_rules: vec![],
+            labels: vec![],
             whisper: None,
             require_accept: None,
             accept_timeout_secs: None,
@@ -107,6 +108,7 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             money,
             publishers: vec![CampaignPublisher { publisher_id: publisher_ids[i % publisher_ids.len()], payout_micros: 15_000_000 }],
             screening: None,
+            ivr: None,
         })?;
         let c = crate::store::campaigns::create(conn, input)?;
         let rules = Rules {

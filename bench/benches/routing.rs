@@ -94,6 +94,7 @@ fn candidates(n: usize) -> Vec<Candidate> {
                 recent_calls: rng.next(200),
                 last_call_at: now.map(|t| t - Duration::seconds(i64::from(rng.next(86_400)))),
                 tag_rules: std::sync::Arc::from([]),
+                labels: std::sync::Arc::from([]),
             }
         })
         .collect()
@@ -113,6 +114,7 @@ fn bench_route(c: &mut Criterion) {
         exclude: vec![10_001],
         tags: Default::default(),
         only_buyer: None,
+        only_label: None,
     };
     let mut group = c.benchmark_group("route");
     for n in [10usize, 1_000, 10_000] {

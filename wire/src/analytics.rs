@@ -11,7 +11,6 @@ pub enum GroupBy {
     Buyer,
     Publisher,
     Number,
-    // ---- screening (issue 22) ----
     /// The value of the call tag named by `tag` (groups carry `key`, the value; calls without
     /// the tag have none).
     Tag,
@@ -59,7 +58,6 @@ pub struct AnalyticsQuery {
     pub publisher_id: Option<i64>,
     #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub number_id: Option<i64>,
-    // ---- screening (issue 22) ----
     /// The tag to group by with `group_by=tag` (required then, else 422 naming `tag`): a name of
     /// 1 to 64 letters, digits, `_`, `-` or `.`.
     pub tag: Option<String>,

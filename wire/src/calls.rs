@@ -29,8 +29,9 @@ pub struct Call {
     pub status: String,
     /// What Callbroker did with it: `routed` (a buyer is being rung), `connected`, `no_buyer`,
     /// `unknown_number`, `campaign_paused`, `blocked` (screened out before any buyer rang: see
-    /// `blocked_by`), `abandoned` (caller hung up before a buyer answered), `failed` (every
-    /// attempt failed).
+    /// `blocked_by`), `in_ivr` (the caller is answering the campaign's IVR), `ivr_ended` (the IVR
+    /// ended the call: see `ivr_outcome`), `ivr_abandoned` (the caller hung up in the IVR),
+    /// `abandoned` (caller hung up before a buyer answered), `failed` (every attempt failed).
     pub outcome: String,
     /// Buyers tried.
     pub attempts: i32,
@@ -45,7 +46,6 @@ pub struct Call {
     /// Length of the buyer-connected part.
     pub billable_secs: Option<i32>,
     pub recording: Option<Recording>,
-    // --- Twilio account (cost, transcript) ---
     /// What Twilio charged for the call, parent and buyer legs together, in micro-units of
     /// `cost_currency`. Hidden from publishers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,11 +62,8 @@ pub struct Call {
     /// `pending`, `done` or `failed`.
     #[serde(default)]
     pub transcript_status: Option<String>,
-    // --- end Twilio account ---
-    // ---- money (issue 5) ----
     /// Set once the call is final and its buyer leg's length is known.
     pub money: Option<CallMoney>,
-    // ---- screening (issue 22) ----
     /// The call's tags (Twilio's caller data when it arrived, later steps' answers).
     #[serde(default)]
     pub tags: Tags,
@@ -74,6 +71,18 @@ pub struct Call {
     /// `repeat`, `qualified_repeat`, `rate_limit`); absent unless `outcome` is `blocked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<String>,
+    /// The call's IVR: where it stands or how it ended; absent when the campaign had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr_outcome: Option<crate::ivr::IvrOutcome>,
+    /// The question (0-based) the caller is on, or was on when the IVR ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr_question: Option<i32>,
+    /// Seconds spent in the IVR (never part of a buyer's billable time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr_secs: Option<i32>,
+    /// The buyer label an IVR answer kept the call to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_label: Option<String>,
 }
 
 /// What a completed call earned and cost, under the rule in force when it was settled.
@@ -199,7 +208,6 @@ pub struct CallFilter {
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    // ---- screening (issue 22) ----
     /// Tag conditions, all of which must hold; repeat the parameter for several. `NAME:VALUE`:
     /// the tag `NAME` equals `VALUE` (everything after the first `:`); `NAME`: the call has the
     /// tag. E.g. `tag=FromState:CA&tag=AreaCode`.
@@ -207,6 +215,8 @@ pub struct CallFilter {
     pub tag: Vec<String>,
     /// Calls blocked by this screening rule (implies `outcome=blocked`).
     pub blocked_by: Option<crate::screening::BlockRule>,
+    /// Calls whose IVR stands at or ended with this outcome.
+    pub ivr_outcome: Option<crate::ivr::IvrOutcome>,
 }
 
 /// A hypothetical call for the routing simulator.
@@ -224,7 +234,6 @@ pub struct SimulateRequest {
     /// When the call happens (default: now).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
-    // ---- screening (issue 22) ----
     /// Twilio's `StirVerstat` for the call (e.g. `TN-Validation-Passed-B`); absent: not sent.
     #[serde(default)]
     pub stir_verstat: Option<String>,
@@ -232,6 +241,10 @@ pub struct SimulateRequest {
     /// the tags the call gets from its caller data.
     #[serde(default)]
     pub tags: Tags,
+    /// What the caller would answer to the campaign's IVR, question by question: keys (`1`) or
+    /// words (`yes`); `""` is silence. Questions beyond the list get silence.
+    #[serde(default)]
+    pub ivr_answers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,11 +257,38 @@ pub struct SimulateResponse {
     pub buyer_id: Option<i64>,
     /// Empty when the call is blocked (no buyer is considered).
     pub decision: Decision<'static>,
-    // ---- screening (issue 22) ----
     /// The screening rule that would block the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<Block>,
     /// The tags the call would carry, as the routing saw them.
     #[serde(default)]
     pub tags: Tags,
+    /// How the campaign's IVR would go with `ivr_answers`; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr: Option<SimulatedIvr>,
+}
+
+/// The IVR as the simulator walked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SimulatedIvr {
+    pub outcome: crate::ivr::IvrOutcome,
+    /// Each question asked, in order: the question, the try (1 = first time), the answer given
+    /// and what it came to (`taken`, `no_input`, `invalid`, `low_confidence`).
+    pub steps: Vec<SimulatedIvrStep>,
+    /// The buyer label the answers kept the call to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_label: Option<String>,
+    /// Said to the caller when the IVR ends the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SimulatedIvrStep {
+    pub question: i32,
+    pub attempt: i32,
+    pub answer: String,
+    pub result: String,
 }

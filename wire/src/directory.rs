@@ -2,6 +2,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::ivr::Ivr;
 use crate::screening::{Screening, ScreeningPatch, TagRule};
 use crate::{Day, Status};
 
@@ -22,22 +23,21 @@ pub struct Campaign {
     pub busy_message: String,
     /// Buyers that serve this campaign, with per-campaign overrides.
     pub buyers: Vec<CampaignBuyer>,
-    // --- Twilio account (transcription) ---
     /// Whether each completed recording is sent to Twilio for a transcript (billed by Twilio).
     #[serde(default)]
     pub transcribe: bool,
-    // --- end Twilio account ---
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    // ---- money rules (issue 5: money & analytics) ----
     #[serde(flatten)]
     pub money: MoneyRules,
     /// Per-publisher payout overrides.
     pub publishers: Vec<CampaignPublisher>,
-    // ---- screening (issue 22) ----
     /// Who is blocked before any buyer rings (the blocklist is its own resource).
     #[serde(default)]
     pub screening: Screening,
+    /// Questions put to callers who pass the screening, before any buyer is rung.
+    #[serde(default)]
+    pub ivr: Ivr,
 }
 
 /// A campaign's money rules. Amounts are integer micro-units (millionths) of `currency`.
@@ -100,18 +100,15 @@ pub struct CampaignBuyer {
     pub priority: Option<i32>,
     #[serde(default)]
     pub weight: Option<i32>,
-    // ---- money rules (issue 5) ----
     /// The buyer's price per qualified call on this campaign (micro-units), overriding the campaign's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revenue_micros: Option<i64>,
     /// The buyer's qualification buffer (seconds), overriding the campaign's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buffer_secs: Option<i32>,
-    // ---- screening (issue 22) ----
     /// Tag rules on this campaign, replacing the buyer's own (`[]`: none); absent: the buyer's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_rules: Option<Vec<TagRule>>,
-    // ---- buyer acceptance (issue 22) ----
     /// The buyer's whisper on this campaign (a template like the buyer's `whisper`); `""`: no
     /// whisper on this campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,21 +138,20 @@ pub struct NewCampaign {
     /// Initial buyer assignments.
     #[serde(default)]
     pub buyers: Vec<CampaignBuyer>,
-    // --- Twilio account (transcription) ---
     /// Transcribe each completed recording (off unless set: Twilio bills it).
     #[serde(default)]
     pub transcribe: bool,
-    // --- end Twilio account ---
-    // ---- money rules (issue 5) ----
     #[serde(flatten)]
     pub money: MoneyRulesPatch,
     /// Per-publisher payout overrides.
     #[serde(default)]
     pub publishers: Vec<CampaignPublisher>,
-    // ---- screening (issue 22) ----
     /// Default: nobody is screened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screening: Option<ScreeningPatch>,
+    /// Default: no IVR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr: Option<Ivr>,
 }
 
 /// Partial update; absent fields are left alone. `buyers`, when present, replaces the assignments.
@@ -172,20 +168,19 @@ pub struct CampaignPatch {
     pub busy_message: Option<String>,
     #[serde(default)]
     pub buyers: Option<Vec<CampaignBuyer>>,
-    // --- Twilio account (transcription) ---
     #[serde(default)]
     pub transcribe: Option<bool>,
-    // --- end Twilio account ---
-    // ---- money rules (issue 5) ----
     #[serde(flatten)]
     pub money: MoneyRulesPatch,
     /// When present, replaces the per-publisher payout overrides.
     #[serde(default)]
     pub publishers: Option<Vec<CampaignPublisher>>,
-    // ---- screening (issue 22) ----
     /// Changes to the screening; absent fields keep their value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screening: Option<ScreeningPatch>,
+    /// When present, replaces the IVR (`{"questions": []}` turns it off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr: Option<Ivr>,
 }
 
 // ---------------------------------------------------------------- buyers
@@ -229,12 +224,14 @@ pub struct Buyer {
     pub denied_states: Vec<String>,
     /// Repeat callers go back to this buyer when it is eligible.
     pub sticky_repeat_callers: bool,
-    // ---- screening (issue 22) ----
     /// The buyer takes a call only when every rule holds for the call's tags (an assignment's
     /// own rules replace these on its campaign).
     #[serde(default)]
     pub tag_rules: Vec<TagRule>,
-    // ---- buyer acceptance (issue 22) ----
+    /// Labels a campaign's IVR can keep a call to (an answer with `action: route`), e.g.
+    /// `spanish`.
+    #[serde(default)]
+    pub labels: Vec<String>,
     /// Said to the buyer's agent when they answer, before the caller is put through. Placeholders:
     /// `{campaign}` (the campaign's name), `{caller_state}`, `{tag:NAME}` (the call's tag NAME);
     /// unknown ones are said as nothing; `{{` and `}}` are braces. At most 1000 characters.
@@ -300,11 +297,12 @@ pub struct NewBuyer {
     /// Default true.
     #[serde(default)]
     pub sticky_repeat_callers: Option<bool>,
-    // ---- screening (issue 22) ----
     /// Default: none (every call).
     #[serde(default)]
     pub tag_rules: Vec<TagRule>,
-    // ---- buyer acceptance (issue 22) ----
+    /// Default: none.
+    #[serde(default)]
+    pub labels: Vec<String>,
     /// Said to the buyer's agent before the bridge (see `Buyer`). Default none.
     #[serde(default)]
     pub whisper: Option<String>,
@@ -352,11 +350,12 @@ pub struct BuyerPatch {
     pub denied_states: Option<Vec<String>>,
     #[serde(default)]
     pub sticky_repeat_callers: Option<bool>,
-    // ---- screening (issue 22) ----
     /// When present, replaces the tag rules.
     #[serde(default)]
     pub tag_rules: Option<Vec<TagRule>>,
-    // ---- buyer acceptance (issue 22) ----
+    /// When present, replaces the labels.
+    #[serde(default)]
+    pub labels: Option<Vec<String>>,
     /// `null` or `""` removes the whisper.
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]

@@ -68,7 +68,6 @@ pub enum Reason {
     DailyCap { count: u32, cap: u32 },
     /// The cap for the current local month is used up.
     MonthlyCap { count: u32, cap: u32 },
-    // ---- screening (issue 22) ----
     /// The buyer's tag rule number `index` (0-based, in its list) does not hold: the call's
     /// `tag` is `actual` (absent: the call has no such tag), the rule wants `op` `value`
     /// (`value` as JSON text, absent for `exists` / `missing`).
@@ -84,6 +83,11 @@ pub enum Reason {
     },
     /// The campaign sends repeat callers only to the buyer of their last call, `buyer_id`.
     NotRepeatBuyer { buyer_id: i64 },
+    /// An IVR answer kept the call to buyers carrying `label`, and this one does not.
+    NotLabelled {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        label: Cow<'static, str>,
+    },
 }
 
 impl Reason {
@@ -143,6 +147,7 @@ impl Reason {
             Reason::NotRepeatBuyer { buyer_id } => {
                 format!("Skipped: this repeat caller goes only to buyer {buyer_id}, which took its last call.")
             }
+            Reason::NotLabelled { label } => format!("Skipped: the caller's IVR answer keeps the call to buyers labelled {label}."),
         }
     }
 
@@ -288,6 +293,7 @@ mod tests {
             Reason::TagRule { index: 0, tag: "FromState".into(), op: crate::TagOp::In, value: Some(r#"["CA","NY"]"#.into()), actual: None },
             Reason::TagRule { index: 2, tag: "Age".into(), op: crate::TagOp::Gte, value: Some("65".into()), actual: Some("40".into()) },
             Reason::NotRepeatBuyer { buyer_id: 7 },
+            Reason::NotLabelled { label: "spanish".into() },
         ];
         for r in &all {
             let s = r.describe();

@@ -164,6 +164,7 @@ mod tests {
             whisper: whisper.map(String::from),
             require_accept,
             accept_timeout_secs: timeout,
+            labels: "[]".into(),
         }
     }
 

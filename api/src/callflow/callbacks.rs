@@ -269,6 +269,12 @@ pub fn on_status(run: &mut Run<'_>, leg_id: Option<i64>, cb: &CallStatusCallback
         if ended && call.outcome == Outcome::Routed && call.connected_at.is_none() {
             e.call.outcome = Outcome::Abandoned;
         }
+        // The caller hung up while answering the IVR.
+        if ended && call.outcome == Outcome::InIvr {
+            e.call.outcome = Outcome::IvrAbandoned;
+            super::ivr::finish(&mut e, callbroker_wire::IvrOutcome::Abandoned, p.ended_at.unwrap_or(t));
+            e.log("ivr_abandoned", json!({"question": call.ivr_question, "attempt": call.ivr_attempt}));
+        }
         if e.call == *call {
             // A repeated callback: nothing new.
             return Ok((None, ()));

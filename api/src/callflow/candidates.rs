@@ -139,6 +139,7 @@ pub fn load(
             recent_calls: counts.day,
             last_call_at: load.last_call_at.map(|t| t.and_utc()),
             tag_rules: campaign.tag_rules.get(&b.id).cloned().unwrap_or_else(|| std::sync::Arc::from([])),
+            labels: dir.labels.get(&b.id).cloned().unwrap_or_else(|| std::sync::Arc::from([])),
         });
         let acceptance = super::acceptance::Settings::of(b, Some(a));
         rules.insert(

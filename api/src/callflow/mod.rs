@@ -14,6 +14,7 @@
 //! - [`callbacks`]: a `<Dial>` attempt ended (fail over to the next buyer when it was busy,
 //!   unanswered, failed or not accepted), status callbacks of the call or a buyer leg, the
 //!   recording.
+//! - [`ivr`]: the campaign's questions before routing, and the caller's answers.
 //! - [`acceptance`]: what a buyer's agent hears on answering (the whisper), and their "press 1".
 //! - [`settle`]: once a call is over and its talk time known, its money and rollups.
 //! - [`upkeep`]: the reaper, a recompute, and the background jobs' results.
@@ -21,6 +22,7 @@
 pub mod acceptance;
 pub mod callbacks;
 pub mod candidates;
+pub mod ivr;
 pub mod lifecycle;
 pub mod settle;
 pub mod simulate;
@@ -45,8 +47,10 @@ pub const UNKNOWN_NUMBER_MESSAGE: &str = "We're sorry, the number you have diall
 pub const CAMPAIGN_PAUSED_MESSAGE: &str = "We're sorry, this line is not taking calls right now. Please try again later.";
 
 /// What to tell Twilio.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
+    /// Ask the caller a question of the campaign's IVR.
+    Ivr(Box<ivr::Ask>),
     /// Greet (first attempt only) and dial a buyer on a claimed slot.
     Dial {
         greeting: Option<String>,
@@ -202,6 +206,12 @@ impl Flow {
     pub async fn whisper(&self, leg_id: i64, w: GatherCallback) -> Result<Answer, Error> {
         let ctx = self.ctx.clone();
         self.db.read(move |conn| acceptance::on_whisper(conn, &ctx, leg_id, &w)).await
+    }
+
+    /// The caller's answer to question `question` (try `attempt`) of call `call_id`'s IVR.
+    pub async fn ivr(&self, call_id: i64, question: u32, attempt: u32, g: GatherCallback, now: DateTime<Utc>) -> Result<Answer, Error> {
+        let now = stored(now);
+        self.run(move |run| ivr::on_gather(run, call_id, question, attempt, &g, now)).await
     }
 
     /// The agent's answer to "press 1" on leg `leg_id`.

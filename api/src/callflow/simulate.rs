@@ -1,6 +1,6 @@
 //! The routing decision for a hypothetical call: the same screening and decision a real call
 //! would get now, with the same reads, and nothing written.
-use callbroker_wire::{Decision, SimulateResponse, Tags};
+use callbroker_wire::{Decision, IvrOutcome, SimulateResponse, Tags};
 use chrono::{DateTime, Utc};
 
 use super::voice::{arrival_tags, lookback, screen};
@@ -21,6 +21,8 @@ pub struct Hypothetical {
     pub from_state: Option<String>,
     pub stir_verstat: Option<String>,
     pub tags: Tags,
+    /// What the caller would answer to the campaign's IVR, question by question.
+    pub ivr_answers: Vec<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -40,6 +42,7 @@ pub fn simulate(conn: &mut DbConnection, ctx: &Ctx, h: &Hypothetical) -> Result<
             decision: nobody(),
             blocked: None,
             tags,
+            ivr: None,
         });
     };
     let loads =
@@ -53,11 +56,29 @@ pub fn simulate(conn: &mut DbConnection, ctx: &Ctx, h: &Hypothetical) -> Result<
                 decision: nobody(),
                 blocked: Some(block),
                 tags,
+                ivr: None,
             });
         }
         Screened::Blocked(_) => None,
         Screened::Pass { only_buyer } => only_buyer,
     };
+    // The IVR, walked with the answers given (only an active campaign asks).
+    let ivr = campaign.ivr.is_on().then(|| crate::routing::ivr::walk(&campaign.ivr, &h.ivr_answers)).filter(|_| campaign.active());
+    if let Some((_, answered)) = &ivr {
+        tags.extend(answered.iter().cloned());
+    }
+    let ivr = ivr.map(|(walked, _)| walked);
+    if let Some(walked) = ivr.as_ref().filter(|w| matches!(w.outcome, IvrOutcome::Ended | IvrOutcome::Failed)) {
+        return Ok(SimulateResponse {
+            campaign_id: Some(campaign.row.id),
+            outcome: Outcome::IvrEnded.as_str().into(),
+            buyer_id: None,
+            decision: nobody(),
+            blocked: None,
+            tags,
+            ivr: Some(walked.clone()),
+        });
+    }
     let loaded = candidates::load(&dir, campaign, &loads.loads, &ctx.claiming.now(None), now)?;
     let info = CallInfo {
         caller: caller.to_string(),
@@ -69,6 +90,7 @@ pub fn simulate(conn: &mut DbConnection, ctx: &Ctx, h: &Hypothetical) -> Result<
         exclude: vec![],
         tags: tags.clone(),
         only_buyer,
+        only_label: ivr.as_ref().and_then(|w| w.route_label.clone()),
     };
     let decision = route(&info, &loaded.candidates);
     let outcome = if !campaign.active() {
@@ -85,5 +107,6 @@ pub fn simulate(conn: &mut DbConnection, ctx: &Ctx, h: &Hypothetical) -> Result<
         decision: decision.into_owned(),
         blocked: None,
         tags,
+        ivr,
     })
 }

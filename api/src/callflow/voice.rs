@@ -191,6 +191,10 @@ fn answer_new_call(
             e.log("blocked", json!({"rule": block.rule, "detail": block.detail}));
             (e, block_answer(c))
         }
+        Some(c) if c.ivr.is_on() => {
+            let answer = super::ivr::start(&mut e, c);
+            (e, answer)
+        }
         Some(c) => match route_attempt(run, dir, c, e, v.from_state.as_deref(), &[], 1, now, loads)? {
             Attempt::Claimed { leg_id, buyer_number, whisper } => {
                 let greeting = Some(c.row.greeting.clone());
@@ -219,6 +223,9 @@ fn replay(run: &mut Run<'_>, sid: &str) -> Result<Answer, Error> {
     let campaign = state.call.campaign_id.and_then(|c| dir.campaign(c));
     if let (Outcome::Blocked, Some(c)) = (state.call.outcome, campaign) {
         return Ok(block_answer(c));
+    }
+    if matches!(state.call.outcome, Outcome::InIvr | Outcome::IvrEnded) {
+        return super::ivr::current(&dir, &state);
     }
     match (open_leg, campaign) {
         (Some(leg), Some(c)) => redial(&dir, &state.call, leg, Some(c.row.greeting.clone())),
@@ -280,6 +287,7 @@ pub(super) fn route_attempt(
         exclude: exclude.to_vec(),
         tags: e.call.tags(),
         only_buyer: e.call.repeat_buyer_id,
+        only_label: e.call.route_label.clone(),
     };
     let decision = route(&info, &loaded.candidates);
     let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(Error::internal)?;

@@ -37,6 +37,8 @@ diesel::table! {
         show_full_caller -> Bool,
         // Screening: a JSON object.
         screening -> Text,
+        // The IVR: a JSON object.
+        ivr -> Text,
     }
 }
 
@@ -65,6 +67,8 @@ diesel::table! {
         whisper -> Nullable<Text>,
         require_accept -> Bool,
         accept_timeout_secs -> Integer,
+        // Labels an IVR answer can keep a call to: a JSON list.
+        labels -> Text,
     }
 }
 
@@ -231,6 +235,12 @@ diesel::table! {
         tags -> Text,
         blocked_by -> Nullable<Text>,
         repeat_buyer_id -> Nullable<BigInt>,
+        // The IVR: outcome, question and try, seconds, the buyer label an answer chose.
+        ivr_outcome -> Nullable<Text>,
+        ivr_question -> Nullable<Integer>,
+        ivr_attempt -> Nullable<Integer>,
+        ivr_secs -> Nullable<Integer>,
+        route_label -> Nullable<Text>,
     }
 }
 

@@ -117,6 +117,12 @@ text_enum! {
         CampaignPaused = "campaign_paused",
         /// Screened out before any buyer was considered (`blocked_by` names the rule).
         Blocked = "blocked",
+        /// The caller is answering the campaign's IVR.
+        InIvr = "in_ivr",
+        /// The IVR ended the call (an answer's action, or no usable answer).
+        IvrEnded = "ivr_ended",
+        /// The caller hung up in the IVR.
+        IvrAbandoned = "ivr_abandoned",
         /// The caller hung up before any buyer answered.
         Abandoned = "abandoned",
         /// Every attempt failed (busy, unanswered, failed) or the attempts ran out.

@@ -2,7 +2,8 @@
 use actix_web::{get, post, web, HttpResponse};
 use bytes::Bytes;
 use callbroker_wire::{
-    AnalyticsQuery, Page, PageParams, RecomputeRequest, RecomputeResult, ReportFormat, ReportQuery, ReportRow, Summary, Timeseries,
+    AnalyticsQuery, IvrFunnel, IvrFunnelQuery, Page, PageParams, RecomputeRequest, RecomputeResult, ReportFormat, ReportQuery, ReportRow,
+    Summary, Timeseries,
 };
 
 use super::{AuthErrors, InputErrors, NotFoundError};
@@ -13,7 +14,7 @@ use crate::state::AppState;
 use crate::store::reports;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(summary).service(timeseries).service(recompute).service(report);
+    cfg.service(summary).service(timeseries).service(ivr_funnel).service(recompute).service(report);
 }
 
 /// Totals over settled calls in a range, optionally per campaign, buyer, publisher or number.
@@ -34,6 +35,24 @@ pub async fn summary(auth: Auth, state: web::Data<AppState>, q: web::Query<Analy
 pub async fn timeseries(auth: Auth, state: web::Data<AppState>, q: web::Query<AnalyticsQuery>) -> Result<web::Json<Timeseries>, AppError> {
     let q = Query::parse(&q, auth.publisher_scope(), chrono::Utc::now())?;
     Ok(web::Json(state.db.read(move |c| analytics::timeseries(c, &q)).await?))
+}
+
+/// A campaign's IVR drop-off (staff only): calls that entered the IVR, how they left it, and
+/// per question how many heard it and hung up, were ended, failed or are still on it there.
+/// Counted from the calls started in the range.
+#[utoipa::path(operation_id = "get_analytics_ivr", tag = "analytics", security(("bearer" = [])), params(IvrFunnelQuery),
+    responses((status = 200, body = IvrFunnel), AuthErrors, InputErrors))]
+#[get("/analytics/ivr")]
+pub async fn ivr_funnel(auth: Auth, state: web::Data<AppState>, q: web::Query<IvrFunnelQuery>) -> Result<web::Json<IvrFunnel>, AppError> {
+    auth.require_staff()?;
+    let mut errors = FieldErrors::new();
+    if q.campaign_id < 1 {
+        errors.add("campaign_id", "must be a positive id");
+    }
+    let (from, to) = analytics::range(&mut errors, q.from, q.to, chrono::Utc::now(), chrono::Duration::days(7));
+    errors.into_result()?;
+    let campaign = q.campaign_id;
+    Ok(web::Json(state.db.read(move |c| crate::store::calls::reports::ivr_funnel(c, campaign, from.naive_utc(), to.naive_utc())).await?))
 }
 
 /// Re-applies the campaigns' current money rules to the settled calls started in the range

@@ -60,6 +60,8 @@ const MAX_TAG_CONDITIONS: usize = 10;
 
 /// Most tags a simulated call takes.
 const MAX_SIMULATED_TAGS: usize = 50;
+/// At most this many IVR answers in a simulated call.
+const MAX_SIMULATED_IVR_ANSWERS: usize = 120;
 
 /// A simulated caller: an E.164 number, or the text Twilio sends for a withheld number
 /// (`Anonymous`, 1 to 32 characters without `+` or control characters).
@@ -115,6 +117,14 @@ pub async fn simulate(
             errors.add(format!("tags.{name}"), "must be at most 200 characters, without control characters");
         }
     }
+    if req.ivr_answers.len() > MAX_SIMULATED_IVR_ANSWERS {
+        errors.add("ivr_answers", format!("at most {MAX_SIMULATED_IVR_ANSWERS} answers"));
+    }
+    for (i, answer) in req.ivr_answers.iter().enumerate() {
+        if !crate::routing::tags::valid_value(answer) {
+            errors.add(format!("ivr_answers[{i}]"), "must be at most 200 characters, without control characters");
+        }
+    }
     errors.into_result()?;
     let hypothetical = crate::callflow::simulate::Hypothetical {
         number,
@@ -122,6 +132,7 @@ pub async fn simulate(
         from_state: state_code,
         stir_verstat,
         tags: req.tags,
+        ivr_answers: req.ivr_answers,
         at: at.unwrap_or_else(chrono::Utc::now),
     };
     let ctx = state.flow.ctx.clone();

@@ -1,5 +1,5 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use callbroker_wire::{Campaign, CampaignFilter, CampaignPatch, NewCampaign, Page, PageParams};
+use callbroker_wire::{Campaign, CampaignFilter, CampaignPatch, IvrPreview, IvrPreviewRequest, NewCampaign, Page, PageParams};
 
 use super::{AuthErrors, InputErrors, NotFoundError};
 use crate::auth::Auth;
@@ -8,7 +8,7 @@ use crate::state::AppState;
 use crate::store::campaigns::{self as store, CampaignInput};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list).service(create).service(get).service(update).service(remove);
+    cfg.service(list).service(create).service(ivr_preview).service(get).service(update).service(remove);
 }
 
 /// Lists campaigns (staff only).
@@ -35,6 +35,50 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: super::body::J
     let input = CampaignInput::from_new(&body)?;
     let created = state.db.write(move |c| store::create(c, input.clone())).await?;
     Ok(HttpResponse::Created().json(created))
+}
+
+/// The TwiML a campaign's IVR answers (nothing is saved): each question as first asked (the
+/// first after `greeting`), and the first question asked again after silence. The call's id in
+/// the `<Gather>` action reads `{call_id}`.
+#[utoipa::path(operation_id = "preview_campaign_ivr", tag = "campaigns", security(("bearer" = [])), request_body = IvrPreviewRequest,
+    responses((status = 200, body = IvrPreview), AuthErrors, InputErrors))]
+#[post("/campaigns/ivr/preview")]
+pub async fn ivr_preview(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: super::body::Json<IvrPreviewRequest>,
+) -> Result<web::Json<IvrPreview>, AppError> {
+    auth.require_staff()?;
+    let req = body.into_inner();
+    let mut errors = crate::error::FieldErrors::new();
+    for (field, problem) in crate::routing::ivr::check(&req.ivr) {
+        errors.add(field, problem);
+    }
+    if let Some(g) = req.greeting.as_deref() {
+        if let Err(e) = crate::domain::validate::message(g) {
+            errors.add("greeting", e);
+        }
+    }
+    errors.into_result()?;
+    let base = state.config.public_url.trim_end_matches('/');
+    let render = |question: usize, attempt: u32, before: Option<String>| {
+        let ask = crate::callflow::ivr::Ask {
+            call_id: 0,
+            question: u32::try_from(question).unwrap_or(u32::MAX),
+            attempt,
+            before,
+            q: req.ivr.questions[question].clone(),
+        };
+        let xml = super::webhooks::ivr_twiml(&ask, base).to_xml();
+        let calls = format!("{base}{}/", super::webhooks::CALLS_PATH);
+        xml.replace(&format!("{calls}0/"), &format!("{calls}{{call_id}}/"))
+    };
+    let questions =
+        (0..req.ivr.questions.len()).map(|i| render(i, 1, if i == 0 { req.greeting.clone() } else { None })).collect::<Vec<_>>();
+    let retry = (!req.ivr.questions.is_empty() && req.ivr.retries > 0).then(|| {
+        render(0, 2, Some(req.ivr.retry_message.clone().unwrap_or_else(|| callbroker_wire::DEFAULT_IVR_RETRY_MESSAGE.to_string())))
+    });
+    Ok(web::Json(IvrPreview { questions, retry }))
 }
 
 /// One campaign with its buyer assignments.

@@ -23,12 +23,15 @@ pub const RECORDING_PATH: &str = "/api/webhooks/twilio/recording";
 /// (`{LEGS_PATH}/{leg_id}/accept`).
 pub const LEGS_PATH: &str = "/api/webhooks/twilio/legs";
 
+/// A call's IVR answers: `{CALLS_PATH}/{call_id}/ivr/{question}/{attempt}`.
+pub const CALLS_PATH: &str = "/api/webhooks/twilio/calls";
+
 /// Said when the database cannot be reached (the answer is a 503 so Twilio may use the number's
 /// fallback URL).
 const UNAVAILABLE_MESSAGE: &str = "All agents are currently busy. Please try again later";
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(voice).service(status).service(dial).service(recording).service(leg_whisper).service(leg_accept);
+    cfg.service(voice).service(status).service(dial).service(recording).service(leg_whisper).service(leg_accept).service(ivr_answer);
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -100,6 +103,7 @@ pub fn render(answer: &Answer, state: &AppState) -> String {
     let base = state.config.public_url.trim_end_matches('/');
     let routing = &state.config.routing;
     match answer {
+        Answer::Ivr(ask) => ivr_twiml(ask, base).to_xml(),
         Answer::Dial { greeting, leg_id, buyer_number, caller_id, whisper } => {
             let mut number =
                 Number::new(buyer_number.as_str()).status_callback(format!("{base}{STATUS_PATH}?leg={leg_id}"), &CallEvent::ALL);
@@ -138,6 +142,38 @@ pub fn render(answer: &Answer, state: &AppState) -> String {
     }
 }
 
+/// A question of a campaign's IVR: what is said first (greeting or retry message), then the
+/// question in a `<Gather>` whose action (silence included) names the call, question and try.
+pub fn ivr_twiml(ask: &crate::callflow::ivr::Ask, base: &str) -> Response {
+    use callbroker_wire::IvrInput;
+    let q = &ask.q;
+    let input = match q.input {
+        IvrInput::Dtmf => vec![twiml::GatherInput::Dtmf],
+        IvrInput::Speech => vec![twiml::GatherInput::Speech],
+        IvrInput::DtmfSpeech => vec![twiml::GatherInput::Dtmf, twiml::GatherInput::Speech],
+    };
+    let speech = q.input != IvrInput::Dtmf;
+    let mut gather = Gather {
+        input,
+        num_digits: q.num_digits.and_then(|n| u32::try_from(n).ok()),
+        speech_timeout: speech.then(|| "auto".to_string()),
+        ..Gather::default()
+    }
+    .action(format!("{base}{CALLS_PATH}/{}/ivr/{}/{}", ask.call_id, ask.question, ask.attempt))
+    .timeout(u32::try_from(q.timeout_secs).unwrap_or(callbroker_wire::DEFAULT_IVR_TIMEOUT_SECS.unsigned_abs()))
+    .action_on_empty_result(true);
+    gather = match (&q.say, &q.play) {
+        (_, Some(url)) => gather.play(url.as_str()),
+        (Some(text), None) => gather.say(Say::new(text.as_str())),
+        (None, None) => gather,
+    };
+    let mut response = Response::new();
+    if let Some(before) = ask.before.as_deref().filter(|s| !s.trim().is_empty()) {
+        response = response.say(Say::new(before));
+    }
+    response.gather(gather)
+}
+
 fn twiml_response(xml: String) -> HttpResponse {
     HttpResponse::Ok().content_type(twiml::CONTENT_TYPE).body(xml)
 }
@@ -147,6 +183,7 @@ fn twiml_or_error(webhook: &str, result: Result<Answer, AppError>, req: &HttpReq
     if let Some(m) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
         let kind = match &result {
             Ok(Answer::Dial { .. }) => "dial",
+            Ok(Answer::Ivr(_)) => "ivr_question",
             Ok(Answer::Whisper { accept_timeout: Some(_), .. }) => "accept_prompt",
             Ok(Answer::Whisper { .. }) => "whisper",
             Ok(Answer::Bridge) => "bridge",
@@ -259,6 +296,39 @@ pub async fn leg_accept(req: HttpRequest, body: web::Bytes, state: web::Data<App
     let leg = leg_path(&req)?;
     let result = state.flow.accept(leg, g, chrono::Utc::now()).await.map_err(AppError::from);
     twiml_or_error("accept", result, &req, &state)
+}
+
+/// A number from the path, read once the request is known to be Twilio's.
+fn path_number<T: std::str::FromStr>(req: &HttpRequest, name: &'static str) -> Result<T, AppError> {
+    req.match_info().get(name).and_then(|v| v.parse().ok()).ok_or_else(|| AppError::field(name, "must be a non-negative integer"))
+}
+
+/// The caller's answer to a question of the campaign's IVR (the `<Gather>` action; silence comes
+/// too). Reads `Digits`, `SpeechResult` and `Confidence`; answers the next question, the routed
+/// call's `<Dial>`, or a goodbye. A callback for a question the call is no longer on (a retry)
+/// changes nothing and is answered with what the call is doing now.
+#[utoipa::path(operation_id = "twilio_ivr_webhook", security(), tag = "webhooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "CallSid, Digits, SpeechResult, Confidence (absent or empty on silence), ..."),
+    params(("call_id" = i64, Path, description = "The call"),
+           ("question" = u32, Path, description = "The question answered (0-based)"),
+           ("attempt" = u32, Path, description = "The try of that question (1 = first)"),
+           ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    responses(
+        (status = 200, description = "TwiML for the caller", content_type = "text/xml", body = String),
+        (status = 400, description = "Malformed parameters, or a CallSid that is not the call's", body = ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "Unknown call", body = ErrorBody),
+        (status = 422, description = "A path segment is not a number", body = ErrorBody),
+        (status = 503, description = "Database unreachable: TwiML with the busy message", content_type = "text/xml", body = String),
+    ))]
+#[post("/webhooks/twilio/calls/{call_id}/ivr/{question}/{attempt}")]
+pub async fn ivr_answer(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let g: GatherCallback = verified(&req, &body, &state).await?;
+    let call_id: i64 = path_number(&req, "call_id")?;
+    let question: u32 = path_number(&req, "question")?;
+    let attempt: u32 = path_number(&req, "attempt")?;
+    let result = state.flow.ivr(call_id, question, attempt, g, chrono::Utc::now()).await.map_err(AppError::from);
+    twiml_or_error("ivr", result, &req, &state)
 }
 
 /// Status callbacks of the inbound call, or of a buyer leg (`?leg=`).

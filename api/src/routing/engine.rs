@@ -46,6 +46,8 @@ pub struct CallInfo {
     /// When set, only this buyer may take the call (the campaign sends repeat callers back to
     /// the buyer of their last call); every other one is skipped.
     pub only_buyer: Option<i64>,
+    /// When set (an IVR answer), only buyers carrying this label may take the call.
+    pub only_label: Option<String>,
 }
 
 /// Optional caps per local hour, day and month; `None` is unlimited and
@@ -101,13 +103,15 @@ pub struct Candidate {
     pub last_call_at: Option<DateTime<Utc>>,
     /// Every rule must hold for the call's tags (shared with the directory: not copied per call).
     pub tag_rules: Arc<[Rule]>,
+    /// Labels an IVR answer can keep a call to (shared with the directory).
+    pub labels: Arc<[String]>,
 }
 
 /// Ranks the candidates for `call`.
 ///
 /// A candidate is skipped for the first of these that applies, in this order
 /// (its verdict names it): campaign paused, already tried, not the repeat
-/// caller's buyer (`only_buyer`), inactive, state denied / not allowed /
+/// caller's buyer (`only_buyer`), inactive, not carrying the IVR's label (`only_label`), state denied / not allowed /
 /// unknown, a tag rule failing (the first, in the buyer's order), outside
 /// hours, at capacity, hourly cap, daily cap, monthly cap. The eligible ones are ordered by priority
 /// (strictly), then by even distribution within a priority (see
@@ -188,6 +192,9 @@ fn skip_reason(call: &CallInfo, state: Option<&Cow<'static, str>>, c: &Candidate
     }
     if !c.active {
         return Some(Reason::Inactive);
+    }
+    if let Some(label) = call.only_label.as_deref().filter(|l| !super::ivr::has_label(&c.labels, l)) {
+        return Some(Reason::NotLabelled { label: Cow::Owned(label.to_string()) });
     }
     if let Err(reason) = geo::check_states(state, &c.allowed_states, &c.denied_states) {
         return Some(reason);

@@ -12,7 +12,8 @@
 //! 2. already tried on this call (failover) → skipped;
 //! 3. a repeat caller the campaign sends back to its last buyer → every other
 //!    buyer skipped;
-//! 4. inactive buyer → skipped;
+//! 4. inactive buyer → skipped; a call an IVR answer keeps to a label
+//!    (`only_label`) skips buyers without it;
 //! 5. geography: the caller's state (Twilio `FromState`, else the NANP area
 //!    code table in `api/data/area_codes.csv`) against the buyer's denied and
 //!    allowed states;
@@ -25,6 +26,8 @@
 //! Before any of this, the call may be blocked outright by the campaign's
 //! screening ([`screening::screen`]: blocklist, anonymous callers, STIR/SHAKEN
 //! attestation, repeat callers, rate limit); a blocked call is never routed.
+//! Then the campaign's IVR ([`ivr::step`]) may tag it, keep it to a label or
+//! end it.
 //!
 //! Eligible buyers are ordered by priority (higher first, strictly), then by
 //! a deterministic even distribution by weight and recent volume (see
@@ -35,11 +38,12 @@
 //! within a priority), `schedule.rs` (weekly windows, serde only),
 //! `local_time.rs` (time zones, period keys), `geo.rs` (caller state and
 //! state lists), `tags.rs` (tag rules), `screening.rs` (blocking a call
-//! before routing); the answer types are in the wire crate.
+//! before routing), `ivr.rs` (the IVR's steps); the answer types are in the wire crate.
 
 mod distribution;
 mod engine;
 mod geo;
+pub mod ivr;
 mod local_time;
 pub mod screening;
 pub mod tags;

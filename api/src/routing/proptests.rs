@@ -100,14 +100,14 @@ fn candidate() -> impl Strategy<Value = Candidate> {
         (prop::bool::weighted(0.9), 0i32..4, 0u32..5, 0u32..4, 0u32..5),
         (opt_cap(), opt_cap(), opt_cap(), 0u32..6, 0u32..6, 0u32..6),
         (0usize..ZONES.len(), prop::collection::vec(window(), 0..3), state_list(), state_list()),
-        (any::<bool>(), 0u32..50, prop::option::of(0i64..10_000), rules()),
+        (any::<bool>(), 0u32..50, prop::option::of(0i64..10_000), rules(), prop::sample::subsequence(vec!["spanish", "Medicare"], 0..=2)),
     )
         .prop_map(
             |(
                 (active, priority, weight, max_concurrent, in_progress),
                 (hourly, daily, monthly, hour, day, month),
                 (zone, windows, allowed_states, denied_states),
-                (sticky_repeat_callers, recent_calls, last, tag_rules),
+                (sticky_repeat_callers, recent_calls, last, tag_rules, labels),
             )| Candidate {
                 active,
                 priority,
@@ -124,6 +124,7 @@ fn candidate() -> impl Strategy<Value = Candidate> {
                 recent_calls,
                 last_call_at: last.map(|m| utc(2026, 1, 1, 0, 0) + Duration::minutes(m)),
                 tag_rules,
+                labels: labels.into_iter().map(String::from).collect(),
                 ..buyer(0)
             },
         )
@@ -150,9 +151,13 @@ fn call_info(n: usize) -> impl Strategy<Value = CallInfo> {
         prop::bool::weighted(0.95),
         prop::option::of(0..n),
         prop::collection::vec(0..n, 0..3),
-        (tag_map(), prop::option::weighted(0.1, 0..n)),
+        (
+            tag_map(),
+            prop::option::weighted(0.1, 0..n),
+            prop::option::weighted(0.2, prop::sample::select(vec!["spanish", "medicare", "vip"])),
+        ),
     )
-        .prop_map(|(caller, from_state, minute, campaign_active, repeat, exclude, (tags, only))| CallInfo {
+        .prop_map(|(caller, from_state, minute, campaign_active, repeat, exclude, (tags, only, label))| CallInfo {
             caller: CALLERS[caller].0.into(),
             from_state: from_state.map(String::from),
             now: utc(2026, 1, 1, 0, 0) + Duration::minutes(minute) + Duration::seconds(minute % 60),
@@ -162,6 +167,7 @@ fn call_info(n: usize) -> impl Strategy<Value = CallInfo> {
             exclude,
             tags,
             only_buyer: only,
+            only_label: label.map(String::from),
             ..call()
         })
 }
@@ -222,6 +228,7 @@ fn oracle_eligible(call: &CallInfo, c: &Candidate) -> bool {
         && !call.exclude.contains(&c.buyer_id)
         && call.only_buyer.is_none_or(|b| b == c.buyer_id)
         && c.active
+        && call.only_label.as_deref().is_none_or(|l| c.labels.iter().any(|x| x.eq_ignore_ascii_case(l)))
         && geo_ok
         && c.tag_rules.iter().all(|r| oracle_rule(r, &call.tags))
         && oracle_open(&c.schedule, c.timezone, call.now)

@@ -29,6 +29,7 @@ pub(super) fn buyer(id: i64) -> Candidate {
         recent_calls: 0,
         last_call_at: None,
         tag_rules: std::sync::Arc::from([]),
+        labels: std::sync::Arc::from([]),
     }
 }
 
@@ -44,6 +45,7 @@ pub(super) fn call() -> CallInfo {
         exclude: vec![],
         tags: callbroker_wire::Tags::default(),
         only_buyer: None,
+        only_label: None,
     }
 }
 
@@ -439,4 +441,20 @@ fn decision_json_for_the_ui() {
     );
     let back: Decision = serde_json::from_value(json).expect("deserialize");
     assert_eq!(back, d);
+}
+
+#[test]
+fn an_ivr_label_keeps_the_call_to_labelled_buyers() {
+    let mut spanish = buyer(2);
+    spanish.labels = std::sync::Arc::from(["Spanish".to_string(), "medicare".to_string()]);
+    let mut inactive = buyer(3);
+    inactive.labels = spanish.labels.clone();
+    inactive.active = false;
+    let kept = CallInfo { only_label: Some("spanish".into()), ..call() };
+    let d = decide(&kept, &[buyer(1), spanish.clone(), inactive.clone()]);
+    assert_eq!(d.ranked, vec![2], "labels compare without case");
+    assert_eq!(d.verdicts[0].reason, Reason::NotLabelled { label: "spanish".into() });
+    assert_eq!(d.verdicts[2].reason, Reason::Inactive, "an inactive buyer is inactive first");
+    let d = decide(&call(), &[buyer(1), spanish]);
+    assert_eq!(d.ranked.len(), 2, "without a label every buyer may take the call");
 }

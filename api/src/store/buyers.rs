@@ -33,6 +33,7 @@ pub struct BuyerRow {
     pub whisper: Option<String>,
     pub require_accept: bool,
     pub accept_timeout_secs: i32,
+    pub labels: String,
 }
 
 impl BuyerRow {
@@ -51,8 +52,12 @@ impl BuyerRow {
     pub fn tag_rules(&self) -> Result<Vec<TagRule>, Error> {
         json_column("buyers.tag_rules", &self.tag_rules)
     }
+    pub fn labels(&self) -> Result<Vec<String>, Error> {
+        json_column("buyers.labels", &self.labels)
+    }
     pub fn into_wire(self) -> Result<Buyer, Error> {
         Ok(Buyer {
+            labels: self.labels()?,
             status: self.status(),
             schedule: self.schedule()?,
             allowed_states: self.allowed_states()?,
@@ -100,6 +105,7 @@ pub struct BuyerValues {
     pub whisper: Option<String>,
     pub require_accept: bool,
     pub accept_timeout_secs: i32,
+    pub labels: String,
 }
 
 /// Every field of a buyer before validation.
@@ -120,6 +126,27 @@ struct Draft<'a> {
     whisper: Option<&'a str>,
     require_accept: bool,
     accept_timeout_secs: i32,
+    labels: &'a [String],
+}
+
+/// At most this many labels per buyer.
+const MAX_LABELS: usize = 20;
+
+/// The labels as stored: each checked, duplicates (case aside) dropped, in the order given.
+fn labels(list: &[String], errors: &mut FieldErrors) -> Vec<String> {
+    if list.len() > MAX_LABELS {
+        errors.add("labels", format!("at most {MAX_LABELS} labels"));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (i, label) in list.iter().enumerate() {
+        let label = label.trim();
+        if !crate::routing::ivr::valid_label(label) {
+            errors.add(format!("labels[{i}]"), "must be 1 to 50 letters, digits, `_` or `-`");
+        } else if !crate::routing::ivr::has_label(&out, label) {
+            out.push(label.to_string());
+        }
+    }
+    out
 }
 
 impl BuyerValues {
@@ -162,6 +189,7 @@ impl BuyerValues {
         if let Err(e) = validate::accept_timeout(d.accept_timeout_secs) {
             errors.add("accept_timeout_secs", e);
         }
+        let labels = labels(d.labels, &mut errors);
         errors.into_result()?;
         Ok(Self {
             name,
@@ -182,6 +210,7 @@ impl BuyerValues {
             whisper,
             require_accept: d.require_accept,
             accept_timeout_secs: d.accept_timeout_secs,
+            labels: to_json(&labels),
         })
     }
 
@@ -203,6 +232,7 @@ impl BuyerValues {
             whisper: n.whisper.as_deref(),
             require_accept: n.require_accept.unwrap_or(false),
             accept_timeout_secs: n.accept_timeout_secs.unwrap_or(callbroker_wire::DEFAULT_ACCEPT_TIMEOUT_SECS),
+            labels: &n.labels,
         })
     }
 
@@ -211,6 +241,7 @@ impl BuyerValues {
         let allowed = row.allowed_states()?;
         let denied = row.denied_states()?;
         let tag_rules = row.tag_rules()?;
+        let labels = row.labels()?;
         Self::validate(Draft {
             name: p.name.as_deref().unwrap_or(&row.name),
             phone_number: p.phone_number.as_deref().unwrap_or(&row.phone_number),
@@ -235,6 +266,7 @@ impl BuyerValues {
             },
             require_accept: p.require_accept.unwrap_or(row.require_accept),
             accept_timeout_secs: p.accept_timeout_secs.unwrap_or(row.accept_timeout_secs),
+            labels: p.labels.as_deref().unwrap_or(&labels),
         })
     }
 }

@@ -1,6 +1,6 @@
 use callbroker_wire::{
-    Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, CampaignPublisher, MoneyRules, MoneyRulesPatch, NewCampaign, Page, PageParams,
-    Screening, ScreeningPatch, Status, TagRule,
+    Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, CampaignPublisher, Ivr, MoneyRules, MoneyRulesPatch, NewCampaign, Page,
+    PageParams, Screening, ScreeningPatch, Status, TagRule,
 };
 use diesel::prelude::*;
 
@@ -28,6 +28,7 @@ pub struct CampaignRow {
     pub duplicate_window_secs: i32,
     pub show_full_caller: bool,
     pub screening: String,
+    pub ivr: String,
 }
 
 impl CampaignRow {
@@ -48,11 +49,17 @@ impl CampaignRow {
     pub fn screening(&self) -> Result<Screening, Error> {
         super::json_column("campaigns.screening", &self.screening)
     }
+    /// The IVR (no questions: none).
+    pub fn ivr(&self) -> Result<Ivr, Error> {
+        super::json_column("campaigns.ivr", &self.ivr)
+    }
     pub fn into_wire(self, buyers: Vec<CampaignBuyer>, publishers: Vec<CampaignPublisher>) -> Result<Campaign, Error> {
         let money = self.money();
         let screening = self.screening()?;
+        let ivr = self.ivr()?;
         Ok(Campaign {
             screening,
+            ivr,
             money,
             publishers,
             id: self.id,
@@ -135,6 +142,7 @@ pub struct CampaignValues {
     pub duplicate_window_secs: i32,
     pub show_full_caller: bool,
     pub screening: String,
+    pub ivr: String,
 }
 
 /// Validated campaign fields plus, when given, the full new set of buyer assignments and of
@@ -317,6 +325,7 @@ impl CampaignInput {
         money_patch: &MoneyRulesPatch,
         publishers: Option<&Vec<CampaignPublisher>>,
         screening: (Screening, Option<&ScreeningPatch>),
+        ivr: &Ivr,
     ) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -328,6 +337,9 @@ impl CampaignInput {
             check_publishers(list, &mut errors);
         }
         let screening = screening_values(screening.0, screening.1, &mut errors);
+        for (field, problem) in crate::routing::ivr::check(ivr) {
+            errors.add(&field, problem);
+        }
         errors.into_result()?;
         Ok(Self {
             values: CampaignValues {
@@ -343,6 +355,7 @@ impl CampaignInput {
                 show_full_caller: m.show_full_caller,
                 transcribe,
                 screening: super::to_json(&screening),
+                ivr: super::to_json(ivr),
             },
             buyers,
             publishers: publishers.cloned(),
@@ -361,6 +374,7 @@ impl CampaignInput {
             &n.money,
             Some(&n.publishers),
             (Screening::default(), n.screening.as_ref()),
+            n.ivr.as_ref().unwrap_or(&Ivr::default()),
         )
     }
 
@@ -376,6 +390,10 @@ impl CampaignInput {
             &p.money,
             p.publishers.as_ref(),
             (row.screening()?, p.screening.as_ref()),
+            &match &p.ivr {
+                Some(ivr) => ivr.clone(),
+                None => row.ivr()?,
+            },
         )
     }
 }

@@ -41,6 +41,8 @@ pub struct CampaignEntry {
     pub publisher_payouts: HashMap<i64, i64>,
     /// Who is blocked before routing.
     pub screening: Screening,
+    /// The questions put to callers before routing (none: no IVR).
+    pub ivr: Arc<callbroker_wire::Ivr>,
     /// Assigned buyer id → the tag rules in force on this campaign (the assignment's own, else
     /// the buyer's), parsed once here.
     pub tag_rules: HashMap<i64, Arc<[Rule]>>,
@@ -63,6 +65,8 @@ pub struct Directory {
     pub numbers: HashMap<String, NumberEntry>,
     pub campaigns: HashMap<i64, CampaignEntry>,
     pub buyers: HashMap<i64, BuyerRow>,
+    /// Buyer id → its labels, parsed once here.
+    pub labels: HashMap<i64, Arc<[String]>>,
     /// Publishers with a postback URL.
     pub postback_publishers: HashSet<i64>,
     /// Whether Twilio credentials are stored through the API.
@@ -113,15 +117,18 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
             continue;
         }
         let mut buyer_rules: HashMap<i64, Arc<[Rule]>> = HashMap::with_capacity(buyer_rows.len());
+        let mut labels: HashMap<i64, Arc<[String]>> = HashMap::with_capacity(buyer_rows.len());
         for b in &buyer_rows {
             buyer_rules.insert(b.id, stored_rules(&format!("buyer {}", b.id), &b.tag_rules()?)?);
+            labels.insert(b.id, Arc::from(b.labels()?));
         }
         let mut campaigns: HashMap<i64, CampaignEntry> = HashMap::with_capacity(campaign_rows.len());
         for row in campaign_rows {
             let screening = row.screening()?;
+            let ivr = Arc::new(row.ivr()?);
             campaigns.insert(
                 row.id,
-                CampaignEntry { row, assignments: vec![], publisher_payouts: HashMap::new(), screening, tag_rules: HashMap::new() },
+                CampaignEntry { row, assignments: vec![], publisher_payouts: HashMap::new(), screening, ivr, tag_rules: HashMap::new() },
             );
         }
         for a in assignments {
@@ -147,6 +154,7 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
                 .collect(),
             campaigns,
             buyers: buyer_rows.into_iter().map(|b| (b.id, b)).collect(),
+            labels,
             postback_publishers: postback_publishers.into_iter().collect(),
             twilio_account,
             blocklist,

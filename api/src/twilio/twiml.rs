@@ -283,7 +283,11 @@ impl GatherInput {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Prompt {
     Say(Say),
-    Pause { length: Option<u32> },
+    /// Audio at this URL.
+    Play(String),
+    Pause {
+        length: Option<u32>,
+    },
 }
 
 /// `<Gather>`: collect keypresses (or speech) and post them to `action`.
@@ -299,6 +303,8 @@ pub struct Gather {
     pub timeout: Option<u32>,
     /// Stop after this many digits.
     pub num_digits: Option<u32>,
+    /// With speech: `auto` stops at the first pause (else `timeout` applies to speech too).
+    pub speech_timeout: Option<String>,
     /// Key that ends the input (Twilio's default `#`).
     pub finish_on_key: Option<String>,
     /// Request `action` even when nothing was gathered (else TwiML goes on after `<Gather>`).
@@ -331,6 +337,11 @@ impl Gather {
 
     pub fn say(mut self, say: Say) -> Self {
         self.prompts.push(Prompt::Say(say));
+        self
+    }
+
+    pub fn play(mut self, url: impl Into<String>) -> Self {
+        self.prompts.push(Prompt::Play(url.into()));
         self
     }
 }
@@ -509,12 +520,14 @@ fn write_gather(w: &mut Writer<Vec<u8>>, g: &Gather) -> io::Result<()> {
     a.opt("method", g.method.map(Method::as_str));
     a.num("timeout", g.timeout);
     a.num("numDigits", g.num_digits);
+    a.opt("speechTimeout", g.speech_timeout.as_deref());
     a.opt("finishOnKey", g.finish_on_key.as_deref());
     a.opt("actionOnEmptyResult", g.action_on_empty_result.map(|b| if b { "true" } else { "false" }));
     w.create_element("Gather").with_attributes(a.iter()).write_inner_content(|w| {
         for prompt in &g.prompts {
             match prompt {
                 Prompt::Say(say) => write_say(w, say)?,
+                Prompt::Play(url) => write_text_element(w, "Play", &Attrs::default(), url)?,
                 Prompt::Pause { length } => write_pause(w, *length)?,
             }
         }
@@ -723,6 +736,7 @@ mod tests {
             timeout: Some(0),
             num_digits: Some(3),
             finish_on_key: Some(v.into()),
+            speech_timeout: None,
             action_on_empty_result: Some(false),
             prompts: vec![Prompt::Say(Say::new(v).voice(v)), Prompt::Pause { length: Some(1) }],
         };

@@ -44,6 +44,7 @@ pub fn Calls() -> impl IntoView {
             from: date_start(&from.get()),
             to: date_start(&to.get()).map(|d| d + chrono::Duration::days(1)),
             blocked_by: BlockRule::parse(&blocked_by.get()),
+            ivr_outcome: None,
             tag: tag.with(|t| t.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()),
         };
         let page = PageParams { page: page.get(), per_page: 25 };

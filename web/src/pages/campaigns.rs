@@ -221,6 +221,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         money: Default::default(),
                         publishers: None,
                         screening: Some(screening),
+                        ivr: None,
                     };
                     api::update_campaign(id, &patch).await
                 }
@@ -235,6 +236,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         money: Default::default(),
                         publishers: vec![],
                         screening: Some(screening),
+                        ivr: None,
                     };
                     api::create_campaign(&new).await
                 }

@@ -51,7 +51,15 @@ pub fn Simulator() -> impl IntoView {
             return;
         }
         result.set(None);
-        let req = SimulateRequest { number: number_v, caller: caller_v, state: state_v, at: at_v, stir_verstat, tags: tags_v };
+        let req = SimulateRequest {
+            number: number_v,
+            caller: caller_v,
+            state: state_v,
+            at: at_v,
+            stir_verstat,
+            tags: tags_v,
+            ivr_answers: vec![],
+        };
         spawn_local(async move {
             match api::simulate(&req).await {
                 Ok(r) => {

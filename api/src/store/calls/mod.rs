@@ -14,7 +14,7 @@ pub mod query;
 pub mod reports;
 mod sqlite;
 
-use callbroker_wire::{Call, CallLeg, CallMoney, Recording, Tags};
+use callbroker_wire::{Call, CallLeg, CallMoney, IvrOutcome, Recording, Tags};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -98,6 +98,13 @@ pub struct CallRow {
     pub blocked_by: Option<String>,
     /// The only buyer this repeat caller may go to (the campaign's `same_buyer` repeat rule).
     pub repeat_buyer_id: Option<i64>,
+    /// The IVR: where it stands or how it ended (an [`IvrOutcome`] as text), the question it is
+    /// on or ended on, the try of that question, its seconds, and the buyer label an answer chose.
+    pub ivr_outcome: Option<String>,
+    pub ivr_question: Option<i32>,
+    pub ivr_attempt: Option<i32>,
+    pub ivr_secs: Option<i32>,
+    pub route_label: Option<String>,
 }
 
 impl CallRow {
@@ -105,6 +112,16 @@ impl CallRow {
     /// reads as none).
     pub fn tags(&self) -> Tags {
         serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
+    /// Where the call's IVR stands, when it had one.
+    pub fn ivr(&self) -> Option<IvrOutcome> {
+        self.ivr_outcome.as_deref().and_then(IvrOutcome::parse)
+    }
+
+    /// Sets the IVR's state.
+    pub fn set_ivr(&mut self, outcome: IvrOutcome) {
+        self.ivr_outcome = Some(outcome.as_str().to_string());
     }
 
     pub fn into_wire(self) -> Call {
@@ -158,6 +175,10 @@ impl CallRow {
             money,
             tags,
             blocked_by: self.blocked_by,
+            ivr_outcome: self.ivr_outcome.as_deref().and_then(IvrOutcome::parse),
+            ivr_question: self.ivr_question,
+            ivr_secs: self.ivr_secs,
+            route_label: self.route_label,
         }
     }
 
@@ -247,6 +268,11 @@ impl NewCall {
             tags: serde_json::to_string(&self.tags).unwrap_or_else(|_| "{}".into()),
             blocked_by: None,
             repeat_buyer_id: None,
+            ivr_outcome: None,
+            ivr_question: None,
+            ivr_attempt: None,
+            ivr_secs: None,
+            route_label: None,
         }
     }
 }

@@ -152,7 +152,7 @@ struct Done {
 }
 
 /// The call's columns a commit writes (all but `id`, `call_sid`, `started_at` and `version`).
-const CALL_COLUMNS: [&str; 52] = [
+const CALL_COLUMNS: [&str; 57] = [
     "campaign_id",
     "number_id",
     "publisher_id",
@@ -205,10 +205,15 @@ const CALL_COLUMNS: [&str; 52] = [
     "tags",
     "blocked_by",
     "repeat_buyer_id",
+    "ivr_outcome",
+    "ivr_question",
+    "ivr_attempt",
+    "ivr_secs",
+    "route_label",
 ];
 
 /// The values of [`CALL_COLUMNS`], in order.
-fn call_values(r: &CallRow) -> [Param; 52] {
+fn call_values(r: &CallRow) -> [Param; 57] {
     let text = |v: &Option<String>| Param::Text(v.clone());
     [
         Param::BigInt(r.campaign_id),
@@ -263,6 +268,11 @@ fn call_values(r: &CallRow) -> [Param; 52] {
         Param::Text(Some(r.tags.clone())),
         text(&r.blocked_by),
         Param::BigInt(r.repeat_buyer_id),
+        text(&r.ivr_outcome),
+        Param::Int(r.ivr_question),
+        Param::Int(r.ivr_attempt),
+        Param::Int(r.ivr_secs),
+        text(&r.route_label),
     ]
 }
 

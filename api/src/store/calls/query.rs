@@ -154,6 +154,9 @@ pub fn list(conn: &mut DbConnection, f: &CallFilter, p: &PageParams, scope: Opti
         if let Some(rule) = f.blocked_by {
             q = q.filter(calls::blocked_by.eq(rule.as_str()));
         }
+        if let Some(o) = f.ivr_outcome {
+            q = q.filter(calls::ivr_outcome.eq(o.as_str()));
+        }
         if let Some(v) = f.campaign_id {
             q = q.filter(calls::campaign_id.eq(v));
         }

@@ -165,3 +165,63 @@ mod tests {
         );
     }
 }
+
+/// The IVR funnel of `campaign` over calls started in `[from, to)`: how many calls sit at (or
+/// ended on) each question with each IVR outcome, summed into the steps. Counted from the calls.
+pub fn ivr_funnel(
+    conn: &mut DbConnection,
+    campaign: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<callbroker_wire::IvrFunnel, Error> {
+    use callbroker_wire::{IvrFunnel, IvrOutcome, IvrStep};
+    use diesel::dsl::{count_star, sum};
+    let rows: Vec<(Option<i32>, Option<String>, i64, Option<i64>)> = calls::table
+        .filter(calls::campaign_id.eq(campaign))
+        .filter(calls::started_at.ge(from))
+        .filter(calls::started_at.lt(to))
+        .filter(calls::ivr_outcome.is_not_null())
+        .group_by((calls::ivr_question, calls::ivr_outcome))
+        .select((calls::ivr_question, calls::ivr_outcome, count_star(), sum(calls::ivr_secs)))
+        .load(conn)?;
+    let mut f =
+        IvrFunnel { entered: 0, completed: 0, ended: 0, failed: 0, abandoned: 0, in_progress: 0, mean_ivr_secs: None, steps: vec![] };
+    let (mut secs, mut timed) = (0i64, 0i64);
+    for (question, outcome, n, total_secs) in rows {
+        let question = usize::try_from(question.unwrap_or(0)).unwrap_or(0);
+        if f.steps.len() <= question {
+            f.steps.extend((f.steps.len()..=question).map(|q| IvrStep {
+                question: i32::try_from(q).unwrap_or(i32::MAX),
+                reached: 0,
+                abandoned: 0,
+                ended: 0,
+                failed: 0,
+                in_progress: 0,
+            }));
+        }
+        // A call on question `question` heard every question up to it.
+        for step in &mut f.steps[..=question] {
+            step.reached += n;
+        }
+        f.entered += n;
+        let step = &mut f.steps[question];
+        match outcome.as_deref().and_then(IvrOutcome::parse) {
+            Some(IvrOutcome::Completed) => f.completed += n,
+            Some(IvrOutcome::Ended) => (f.ended, step.ended) = (f.ended + n, step.ended + n),
+            Some(IvrOutcome::Failed) => (f.failed, step.failed) = (f.failed + n, step.failed + n),
+            Some(IvrOutcome::Abandoned) => (f.abandoned, step.abandoned) = (f.abandoned + n, step.abandoned + n),
+            Some(IvrOutcome::InProgress) | None => (f.in_progress, step.in_progress) = (f.in_progress + n, step.in_progress + n),
+        }
+        if outcome.as_deref() != Some(IvrOutcome::InProgress.as_str()) {
+            if let Some(s) = total_secs {
+                secs += s;
+                timed += n;
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss, reason = "a mean shown with one decimal")]
+    if timed > 0 {
+        f.mean_ivr_secs = Some((secs as f64 / timed as f64 * 10.0).round() / 10.0);
+    }
+    Ok(f)
+}

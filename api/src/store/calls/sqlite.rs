@@ -206,6 +206,17 @@ fn write_call(c: &mut SqliteConnection, version: i64, read: &CallRow, r: &CallRo
         let changes = (calls::tags.eq(&r.tags), calls::blocked_by.eq(&r.blocked_by), calls::repeat_buyer_id.eq(r.repeat_buyer_id));
         update(calls::table, id, changes).execute(c)?;
     }
+    let ivr = |x: &CallRow| (x.ivr_outcome.clone(), x.ivr_question, x.ivr_attempt, x.ivr_secs, x.route_label.clone());
+    if ivr(r) != ivr(read) {
+        let changes = (
+            calls::ivr_outcome.eq(&r.ivr_outcome),
+            calls::ivr_question.eq(r.ivr_question),
+            calls::ivr_attempt.eq(r.ivr_attempt),
+            calls::ivr_secs.eq(r.ivr_secs),
+            calls::route_label.eq(&r.route_label),
+        );
+        update(calls::table, id, changes).execute(c)?;
+    }
     let extras = |x: &CallRow| {
         (
             (x.recording_sid.clone(), x.recording_url.clone(), x.recording_duration_secs, x.recording_channels),
