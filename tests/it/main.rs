@@ -10,6 +10,7 @@ mod crud;
 mod dbfault;
 mod fuzz;
 mod hardening;
+mod ivr;
 mod jobs;
 mod live;
 mod matrix;

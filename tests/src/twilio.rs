@@ -34,6 +34,17 @@ impl Answer {
         let at = tag.find(" url=\"")? + " url=\"".len();
         Some(tag[at..at + tag[at..].find('"')?].to_string())
     }
+    /// The `(call, question, try)` of the IVR `<Gather>` action, if the answer asks a question.
+    pub fn ivr_question(&self) -> Option<(i64, u32, u32)> {
+        let at = self.body.find("/api/webhooks/twilio/calls/")? + "/api/webhooks/twilio/calls/".len();
+        let rest = &self.body[at..];
+        let path: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '/' || c.is_ascii_alphabetic()).collect();
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            [call, "ivr", q, a, ..] => Some((call.parse().ok()?, q.parse().ok()?, a.parse().ok()?)),
+            _ => None,
+        }
+    }
     pub fn says(&self, text: &str) -> bool {
         self.body.contains("<Say") && self.body.contains(text)
     }
@@ -198,6 +209,30 @@ impl TestApp {
             ("Digits", digits.unwrap_or("")),
         ]);
         self.twilio(&format!("/api/webhooks/twilio/legs/{leg}/accept"), &p).await
+    }
+
+    /// The caller's answer to question `q` (try `attempt`) of call `call_id`'s IVR: keys, or words
+    /// with a confidence; neither is silence.
+    pub async fn ivr_answer(
+        &self,
+        call_id: i64,
+        q: u32,
+        attempt: u32,
+        call_sid: &str,
+        digits: Option<&str>,
+        speech: Option<(&str, &str)>,
+    ) -> Answer {
+        let mut p = params(&[
+            ("CallSid", call_sid),
+            ("AccountSid", ACCOUNT_SID),
+            ("CallStatus", "in-progress"),
+            ("Direction", "inbound"),
+            ("Digits", digits.unwrap_or("")),
+        ]);
+        if let Some((said, confidence)) = speech {
+            p.extend(params(&[("SpeechResult", said), ("Confidence", confidence)]));
+        }
+        self.twilio(&format!("/api/webhooks/twilio/calls/{call_id}/ivr/{q}/{attempt}"), &p).await
     }
 
     /// A status callback of the inbound call.
