@@ -718,6 +718,27 @@ mod tests {
         assert_eq!(canon(&xml), canon(PY_ACCEPT), "{xml}");
     }
 
+    // r = VoiceResponse(); r.say("Welcome"); r.say("Sorry, I didn't get that.")
+    // g = Gather(input='dtmf speech', num_digits=1, timeout=5, action=..., method='POST',
+    //     action_on_empty_result=True, speech_timeout='auto'); g.play(URL); r.append(g)
+    const PY_IVR: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>Welcome</Say><Say>Sorry, I didn't get that.</Say><Gather action=\"https://cb.example.com/api/webhooks/twilio/calls/7/ivr/0/2\" actionOnEmptyResult=\"true\" input=\"dtmf speech\" method=\"POST\" numDigits=\"1\" speechTimeout=\"auto\" timeout=\"5\"><Play>https://cdn.example.com/q1.mp3?a=1&amp;b=2</Play></Gather></Response>";
+
+    #[test]
+    fn ivr_gather_with_speech_and_play_matches_python_library() {
+        let gather = Gather {
+            input: vec![GatherInput::Dtmf, GatherInput::Speech],
+            num_digits: Some(1),
+            speech_timeout: Some("auto".into()),
+            ..Gather::default()
+        }
+        .action("https://cb.example.com/api/webhooks/twilio/calls/7/ivr/0/2")
+        .timeout(5)
+        .action_on_empty_result(true)
+        .play("https://cdn.example.com/q1.mp3?a=1&b=2");
+        let xml = Response::new().say(Say::new("Welcome")).say(Say::new("Sorry, I didn't get that.")).gather(gather).to_xml();
+        assert_eq!(canon(&xml), canon(PY_IVR), "{xml}");
+    }
+
     #[test]
     fn dial_with_a_whisper_url_matches_python_library() {
         let number = Number::new("+15557654321").whisper_url("https://cb.example.com/legs/7/whisper");

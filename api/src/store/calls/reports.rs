@@ -132,39 +132,8 @@ pub fn csv_line(r: &ReportRow, out: &mut String) {
     ]));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_all_but_last_four_digits() {
-        assert_eq!(mask_caller("+12015550123"), "+XXXXXXX0123");
-        assert_eq!(mask_caller("123"), "123");
-        assert_eq!(mask_caller("anonymous"), "anonymous");
-    }
-
-    #[test]
-    fn csv_lines_are_quoted_and_neutralised() {
-        let row = |caller: &str| ReportRow {
-            call_id: 7,
-            number: "+17175550100".into(),
-            started_at: utc(chrono::NaiveDate::from_ymd_opt(2026, 1, 2).and_then(|d| d.and_hms_opt(3, 4, 5)).unwrap_or_default()),
-            caller: caller.into(),
-            duration_secs: Some(61),
-            qualified: Some(true),
-            payout_micros: -1_500_000,
-            currency: Some("USD".into()),
-        };
-        let mut out = String::new();
-        csv_line(&row("+15551234567"), &mut out);
-        csv_line(&row("=HYPERLINK(\"http://x\",\"y\")"), &mut out);
-        assert_eq!(
-            out,
-            "7,+17175550100,2026-01-02T03:04:05Z,+15551234567,61,true,-1500000,USD\n\
-             7,+17175550100,2026-01-02T03:04:05Z,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",61,true,-1500000,USD\n"
-        );
-    }
-}
+/// Calls per (IVR question, IVR outcome), with their IVR seconds summed.
+type FunnelRow = (Option<i32>, Option<String>, i64, Option<i64>);
 
 /// The IVR funnel of `campaign` over calls started in `[from, to)`: how many calls sit at (or
 /// ended on) each question with each IVR outcome, summed into the steps. Counted from the calls.
@@ -176,7 +145,7 @@ pub fn ivr_funnel(
 ) -> Result<callbroker_wire::IvrFunnel, Error> {
     use callbroker_wire::{IvrFunnel, IvrOutcome, IvrStep};
     use diesel::dsl::{count_star, sum};
-    let rows: Vec<(Option<i32>, Option<String>, i64, Option<i64>)> = calls::table
+    let rows: Vec<FunnelRow> = calls::table
         .filter(calls::campaign_id.eq(campaign))
         .filter(calls::started_at.ge(from))
         .filter(calls::started_at.lt(to))
@@ -224,4 +193,38 @@ pub fn ivr_funnel(
         f.mean_ivr_secs = Some((secs as f64 / timed as f64 * 10.0).round() / 10.0);
     }
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_all_but_last_four_digits() {
+        assert_eq!(mask_caller("+12015550123"), "+XXXXXXX0123");
+        assert_eq!(mask_caller("123"), "123");
+        assert_eq!(mask_caller("anonymous"), "anonymous");
+    }
+
+    #[test]
+    fn csv_lines_are_quoted_and_neutralised() {
+        let row = |caller: &str| ReportRow {
+            call_id: 7,
+            number: "+17175550100".into(),
+            started_at: utc(chrono::NaiveDate::from_ymd_opt(2026, 1, 2).and_then(|d| d.and_hms_opt(3, 4, 5)).unwrap_or_default()),
+            caller: caller.into(),
+            duration_secs: Some(61),
+            qualified: Some(true),
+            payout_micros: -1_500_000,
+            currency: Some("USD".into()),
+        };
+        let mut out = String::new();
+        csv_line(&row("+15551234567"), &mut out);
+        csv_line(&row("=HYPERLINK(\"http://x\",\"y\")"), &mut out);
+        assert_eq!(
+            out,
+            "7,+17175550100,2026-01-02T03:04:05Z,+15551234567,61,true,-1500000,USD\n\
+             7,+17175550100,2026-01-02T03:04:05Z,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",61,true,-1500000,USD\n"
+        );
+    }
 }
