@@ -109,6 +109,7 @@ fn create_directory(conn: &mut DbConnection, rng: &mut StdRng) -> Result<Directo
             publishers: vec![CampaignPublisher { publisher_id: publisher_ids[i % publisher_ids.len()], payout_micros: 15_000_000 }],
             screening: None,
             ivr: None,
+            routing: None,
         })?;
         let c = crate::store::campaigns::create(conn, input)?;
         let rules = Rules {

@@ -65,6 +65,7 @@ impl Application {
             directory: Arc::default(),
             routing: config.routing.clone(),
             claiming: crate::callflow::candidates::Claiming::default(),
+            earnings: crate::callflow::candidates::EarningsCache::default(),
             twilio_credentials: crate::twilio::account::from_config(&config.twilio).credentials().is_some(),
         };
         let flow = crate::callflow::Flow { db: db.clone(), hub: live.clone(), ctx: Arc::new(ctx) };

@@ -95,6 +95,8 @@ fn candidates(n: usize) -> Vec<Candidate> {
                 last_call_at: now.map(|t| t - Duration::seconds(i64::from(rng.next(86_400)))),
                 tag_rules: std::sync::Arc::from([]),
                 labels: std::sync::Arc::from([]),
+                price_micros: 0,
+                earnings: Default::default(),
             }
         })
         .collect()
@@ -115,6 +117,8 @@ fn bench_route(c: &mut Criterion) {
         tags: Default::default(),
         only_buyer: None,
         only_label: None,
+        policy: Default::default(),
+        explore_draw: 0,
     };
     let mut group = c.benchmark_group("route");
     for n in [10usize, 1_000, 10_000] {

@@ -24,4 +24,5 @@ mod screening;
 mod secrets;
 mod twilio_account;
 mod validation;
+mod value_routing;
 mod web_assets;

@@ -245,6 +245,10 @@ pub struct SimulateRequest {
     /// words (`yes`); `""` is silence. Questions beyond the list get silence.
     #[serde(default)]
     pub ivr_answers: Vec<String>,
+    /// Route the call as one of the exploration share of the campaign's `epc` tiers (buyers
+    /// still being measured first). Default false.
+    #[serde(default)]
+    pub explore: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

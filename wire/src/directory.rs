@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ivr::Ivr;
+use crate::routing::RoutingPolicy;
 use crate::screening::{Screening, ScreeningPatch, TagRule};
 use crate::{Day, Status};
 
@@ -38,6 +39,9 @@ pub struct Campaign {
     /// Questions put to callers who pass the screening, before any buyer is rung.
     #[serde(default)]
     pub ivr: Ivr,
+    /// How the buyers of each priority tier are ordered: by weight, price or earnings per call.
+    #[serde(default)]
+    pub routing: RoutingPolicy,
 }
 
 /// A campaign's money rules. Amounts are integer micro-units (millionths) of `currency`.
@@ -152,6 +156,9 @@ pub struct NewCampaign {
     /// Default: no IVR.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ivr: Option<Ivr>,
+    /// Default: every tier by weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingPolicy>,
 }
 
 /// Partial update; absent fields are left alone. `buyers`, when present, replaces the assignments.
@@ -181,6 +188,9 @@ pub struct CampaignPatch {
     /// When present, replaces the IVR (`{"questions": []}` turns it off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ivr: Option<Ivr>,
+    /// When present, replaces the routing policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<RoutingPolicy>,
 }
 
 // ---------------------------------------------------------------- buyers

@@ -172,6 +172,95 @@ pub struct Verdict<'a> {
     /// 1-based place in `Decision::ranked`; `None` when skipped.
     pub rank: Option<u32>,
     pub reason: Reason,
+    /// The money figures an eligible buyer was ordered by, in a tier routed by `revenue` or
+    /// `epc`; absent in a `weighted` tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<MoneyFigures>,
+}
+
+/// How the eligible buyers of one priority tier are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingMode {
+    /// Even distribution by weight.
+    #[default]
+    Weighted,
+    /// The highest price per qualified call first; equal prices by weight.
+    Revenue,
+    /// The highest earnings per call over the last `epc_days` first (from the rollups); a buyer
+    /// with fewer than `exploration_calls` calls in that time is measured through an exploration
+    /// share of the calls; equal figures by weight.
+    Epc,
+}
+
+/// One priority tier's own mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TierMode {
+    pub priority: i32,
+    pub mode: RoutingMode,
+}
+
+/// How a campaign orders the eligible buyers within each priority tier (priority itself always
+/// comes first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct RoutingPolicy {
+    /// The mode of every tier without its own.
+    pub mode: RoutingMode,
+    /// Tiers with a mode of their own (one entry per priority).
+    pub tiers: Vec<TierMode>,
+    /// Days of rollups an `epc` tier measures (1 to 90, default 7).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 90))]
+    pub epc_days: i32,
+    /// A buyer with fewer calls than this in `epc_days` is still being measured (0 to 10,000,
+    /// default 20).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10_000))]
+    pub exploration_calls: i32,
+    /// Percent of calls offered first to the buyers still being measured (0 to 50, default 10).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 50))]
+    pub exploration_percent: i32,
+}
+
+impl Default for RoutingPolicy {
+    fn default() -> Self {
+        RoutingPolicy { mode: RoutingMode::Weighted, tiers: vec![], epc_days: 7, exploration_calls: 20, exploration_percent: 10 }
+    }
+}
+
+impl RoutingPolicy {
+    /// The mode of the tier of `priority`.
+    pub fn mode_of(&self, priority: i32) -> RoutingMode {
+        self.tiers.iter().find(|t| t.priority == priority).map_or(self.mode, |t| t.mode)
+    }
+
+    /// Whether any tier is routed by earnings per call (the rollups must then be read).
+    pub fn uses_epc(&self) -> bool {
+        self.mode == RoutingMode::Epc || self.tiers.iter().any(|t| t.mode == RoutingMode::Epc)
+    }
+}
+
+/// What a `revenue` or `epc` tier ordered a buyer by. Amounts in micro-units of the campaign's
+/// currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MoneyFigures {
+    pub mode: RoutingMode,
+    /// The buyer's price per qualified call on the campaign.
+    pub price_micros: i64,
+    /// Calls and revenue over the EPC window (`epc` tiers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epc_calls: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epc_revenue_micros: Option<i64>,
+    /// Revenue per call over the window; absent while the buyer is still being measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epc_micros: Option<i64>,
+    /// The buyer was still being measured and this call was one of the exploration share.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub explored: bool,
 }
 
 impl Verdict<'_> {
@@ -183,6 +272,7 @@ impl Verdict<'_> {
             eligible: self.eligible,
             rank: self.rank,
             reason: self.reason,
+            figures: self.figures,
         }
     }
 }

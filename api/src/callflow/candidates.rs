@@ -1,11 +1,12 @@
 //! A campaign's buyers as the routing engine's candidates: their settings from the directory
 //! (with the campaign's per-buyer overrides) and their live load. Pure.
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::error::Error;
-use crate::routing::{period_keys, Candidate, Caps, PeriodCounts, PeriodKeys, WeeklySchedule};
+use crate::routing::{period_keys, Candidate, Caps, Earnings, PeriodCounts, PeriodKeys, WeeklySchedule};
 use crate::store::calls::flow::LoadRow;
 use crate::store::directory::{CampaignEntry, Directory};
 
@@ -92,12 +93,14 @@ impl Drop for Held<'_> {
 /// read for the current periods of each buyer's time zone. `claiming` holds the slots this
 /// instance is claiming at this moment (not yet in `loads`): they count as taken, as they will be
 /// once committed, so that calls routed at the same time spread over the buyers as calls routed
-/// one after the other would. A buyer without a load row is left out.
+/// one after the other would. `earnings`: the buyers' measured earnings (for `epc` tiers; empty
+/// otherwise). A buyer without a load row is left out.
 pub fn load(
     dir: &Directory,
     campaign: &CampaignEntry,
     loads: &[LoadRow],
     claiming: &HashMap<i64, u32>,
+    earnings: &HashMap<i64, Earnings>,
     now: DateTime<Utc>,
 ) -> Result<Loaded, Error> {
     let loads: HashMap<i64, &LoadRow> = loads.iter().map(|l| (l.buyer_id, l)).collect();
@@ -140,6 +143,8 @@ pub fn load(
             last_call_at: load.last_call_at.map(|t| t.and_utc()),
             tag_rules: campaign.tag_rules.get(&b.id).cloned().unwrap_or_else(|| std::sync::Arc::from([])),
             labels: dir.labels.get(&b.id).cloned().unwrap_or_else(|| std::sync::Arc::from([])),
+            price_micros: a.revenue_micros.unwrap_or(campaign.row.revenue_micros),
+            earnings: earnings.get(&b.id).copied().unwrap_or_default(),
         });
         let acceptance = super::acceptance::Settings::of(b, Some(a));
         rules.insert(
@@ -156,4 +161,44 @@ pub fn load(
         );
     }
     Ok(Loaded { candidates, rules })
+}
+
+/// Each instance's copy of the campaigns' buyer earnings (calls and revenue per buyer over an
+/// `epc` tier's window), read from the rollups at most once per [`EARNINGS_TTL`] per campaign:
+/// routing a call by earnings per call costs no statement but that refresh. Figures are as
+/// fresh as the last refresh; settlements in between move them little.
+#[derive(Debug, Default)]
+pub struct EarningsCache(std::sync::Mutex<HashMap<(i64, i32), (std::time::Instant, BuyerEarnings)>>);
+
+/// Buyer id → its earnings over a window.
+pub type BuyerEarnings = Arc<HashMap<i64, Earnings>>;
+
+/// How long read earnings are used before they are read again.
+pub const EARNINGS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl EarningsCache {
+    /// The earnings of `campaign`'s buyers over the `days` UTC days up to `now`.
+    pub fn get(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        campaign: i64,
+        days: i32,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<HashMap<i64, Earnings>>, Error> {
+        let key = (campaign, days);
+        if let Ok(m) = self.0.lock() {
+            if let Some((_, figures)) = m.get(&key).filter(|(at, _)| at.elapsed() < EARNINGS_TTL) {
+                return Ok(figures.clone());
+            }
+        }
+        let today = now.timestamp().div_euclid(86_400) * 86_400;
+        let since = today - (i64::from(days.max(1)) - 1) * 86_400;
+        let rows = crate::store::rollups::buyer_earnings(conn, campaign, since)?;
+        let figures: BuyerEarnings =
+            Arc::new(rows.into_iter().map(|(buyer, calls, revenue_micros)| (buyer, Earnings { calls, revenue_micros })).collect());
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key, (std::time::Instant::now(), figures.clone()));
+        }
+        Ok(figures)
+    }
 }

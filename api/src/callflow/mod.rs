@@ -84,6 +84,8 @@ pub struct Ctx {
     pub routing: RoutingConfig,
     /// Buyer slots this instance is claiming right now (routing counts them as taken).
     pub claiming: candidates::Claiming,
+    /// Buyers' earnings per campaign, for tiers routed by earnings per call.
+    pub earnings: candidates::EarningsCache,
     /// Whether the configuration holds Twilio credentials (an account stored through the API
     /// counts too: see [`Directory::twilio_account`]), so a finished call's cost can be asked for.
     pub twilio_credentials: bool,

@@ -23,6 +23,8 @@ pub struct Hypothetical {
     pub tags: Tags,
     /// What the caller would answer to the campaign's IVR, question by question.
     pub ivr_answers: Vec<String>,
+    /// 0 to 99: whether the call is one of an `epc` tier's exploration share.
+    pub explore_draw: u8,
     pub at: DateTime<Utc>,
 }
 
@@ -79,7 +81,8 @@ pub fn simulate(conn: &mut DbConnection, ctx: &Ctx, h: &Hypothetical) -> Result<
             ivr: Some(walked.clone()),
         });
     }
-    let loaded = candidates::load(&dir, campaign, &loads.loads, &ctx.claiming.now(None), now)?;
+    let earnings = super::voice::earnings_of(conn, ctx, campaign, now)?;
+    let loaded = candidates::load(&dir, campaign, &loads.loads, &ctx.claiming.now(None), &earnings, now)?;
     let info = CallInfo {
         caller: caller.to_string(),
         dialled: h.number.clone(),
@@ -91,6 +94,8 @@ pub fn simulate(conn: &mut DbConnection, ctx: &Ctx, h: &Hypothetical) -> Result<
         tags: tags.clone(),
         only_buyer,
         only_label: ivr.as_ref().and_then(|w| w.route_label.clone()),
+        policy: campaign.routing.clone(),
+        explore_draw: h.explore_draw,
     };
     let decision = route(&info, &loaded.candidates);
     let outcome = if !campaign.active() {

@@ -276,7 +276,8 @@ pub(super) fn route_attempt(
         attempt: i32,
         decision: &'a D,
     }
-    let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(Some(&e.call.call_sid)), now)?;
+    let earnings = earnings_of(run.conn, run.ctx, campaign, now)?;
+    let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(Some(&e.call.call_sid)), &earnings, now)?;
     let info = CallInfo {
         caller: e.call.caller.clone(),
         dialled: e.call.dialled.clone(),
@@ -288,6 +289,8 @@ pub(super) fn route_attempt(
         tags: e.call.tags(),
         only_buyer: e.call.repeat_buyer_id,
         only_label: e.call.route_label.clone(),
+        policy: campaign.routing.clone(),
+        explore_draw: crate::routing::value::explore_draw(&e.call.call_sid),
     };
     let decision = route(&info, &loaded.candidates);
     let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(Error::internal)?;
@@ -319,6 +322,19 @@ pub(super) fn route_attempt(
     e.log("no_buyer", serde_json::json!({"attempt": attempt}));
     e.call.updated_at = t;
     Ok(Attempt::NoBuyer(Box::new(e)))
+}
+
+/// The buyers' earnings `campaign`'s `epc` tiers rank by (none read when it has no such tier).
+pub(super) fn earnings_of(
+    conn: &mut crate::db::DbConnection,
+    ctx: &super::Ctx,
+    campaign: &CampaignEntry,
+    now: DateTime<Utc>,
+) -> Result<candidates::BuyerEarnings, Error> {
+    if !campaign.routing.uses_epc() {
+        return Ok(std::sync::Arc::default());
+    }
+    ctx.earnings.get(conn, campaign.row.id, campaign.routing.epc_days, now)
 }
 
 fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {

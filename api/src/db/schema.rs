@@ -39,6 +39,8 @@ diesel::table! {
         screening -> Text,
         // The IVR: a JSON object.
         ivr -> Text,
+        // How each priority tier is ordered: a JSON object.
+        routing -> Text,
     }
 }
 

@@ -133,6 +133,7 @@ pub async fn simulate(
         stir_verstat,
         tags: req.tags,
         ivr_answers: req.ivr_answers,
+        explore_draw: if req.explore { 0 } else { 99 },
         at: at.unwrap_or_else(chrono::Utc::now),
     };
     let ctx = state.flow.ctx.clone();

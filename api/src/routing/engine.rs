@@ -17,7 +17,7 @@ use super::distribution::{order_eligible, Share};
 use super::geo;
 use super::local_time::LocalClocks;
 use super::tags::{self, Rule};
-use callbroker_wire::routing::{Decision, Reason, Verdict};
+use callbroker_wire::routing::{Decision, Reason, RoutingPolicy, Verdict};
 use callbroker_wire::schedule::{ClockTime, WeeklySchedule};
 use callbroker_wire::screening::Tags;
 
@@ -48,6 +48,11 @@ pub struct CallInfo {
     pub only_buyer: Option<i64>,
     /// When set (an IVR answer), only buyers carrying this label may take the call.
     pub only_label: Option<String>,
+    /// How each priority tier is ordered (by weight, price or earnings per call).
+    pub policy: Arc<RoutingPolicy>,
+    /// 0 to 99, drawn by the I/O layer per call (from its `CallSid`): the call is one of an
+    /// `epc` tier's exploration share when below the campaign's `exploration_percent`.
+    pub explore_draw: u8,
 }
 
 /// Optional caps per local hour, day and month; `None` is unlimited and
@@ -105,6 +110,18 @@ pub struct Candidate {
     pub tag_rules: Arc<[Rule]>,
     /// Labels an IVR answer can keep a call to (shared with the directory).
     pub labels: Arc<[String]>,
+    /// Its price per qualified call on the campaign (micro-units): `revenue` tiers order by it.
+    pub price_micros: i64,
+    /// Its settled calls and revenue on the campaign over the policy's EPC window: `epc` tiers
+    /// order by revenue per call.
+    pub earnings: Earnings,
+}
+
+/// Settled calls and their revenue (micro-units) over a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Earnings {
+    pub calls: i64,
+    pub revenue_micros: i64,
 }
 
 /// Ranks the candidates for `call`.
@@ -150,12 +167,14 @@ pub fn route<'a>(call: &CallInfo, candidates: &'a [Candidate]) -> Decision<'a> {
                     eligible: true,
                     rank: None,
                     reason: Reason::RepeatCaller, // set with the rank below
+                    figures: None,
                 });
             }
         }
     }
 
     order_eligible(&mut eligible);
+    let figures = super::value::order_tiers(&mut eligible, candidates, &call.policy, call.explore_draw);
     // A sticky repeat buyer moves to the front; the others keep their order.
     let repeat = call.repeat_buyer.and_then(|id| {
         let pos = eligible.iter().position(|s| s.buyer_id == id && candidates[s.index].sticky_repeat_callers)?;
@@ -169,6 +188,7 @@ pub fn route<'a>(call: &CallInfo, candidates: &'a [Candidate]) -> Decision<'a> {
         let c = &candidates[index];
         let v = &mut verdicts[index];
         v.rank = Some(rank);
+        v.figures = figures.get(&index).copied();
         if Some(index) != repeat {
             v.reason = Reason::Selected { rank, priority: c.priority, weight: c.weight.max(1), recent_calls: c.recent_calls };
         }
@@ -179,7 +199,7 @@ pub fn route<'a>(call: &CallInfo, candidates: &'a [Candidate]) -> Decision<'a> {
 }
 
 fn skipped(c: &Candidate, reason: Reason) -> Verdict<'_> {
-    Verdict { buyer_id: c.buyer_id, name: Cow::Borrowed(&c.name), eligible: false, rank: None, reason }
+    Verdict { buyer_id: c.buyer_id, name: Cow::Borrowed(&c.name), eligible: false, rank: None, reason, figures: None }
 }
 
 /// The first rule `c` fails for this call, or `None` when eligible.

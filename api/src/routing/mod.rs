@@ -31,7 +31,8 @@
 //!
 //! Eligible buyers are ordered by priority (higher first, strictly), then by
 //! a deterministic even distribution by weight and recent volume (see
-//! `distribution.rs`); when the caller's previous buyer is eligible and keeps
+//! `distribution.rs`), which a campaign's tier may reorder by price or by
+//! earnings per call (`value.rs`); when the caller's previous buyer is eligible and keeps
 //! repeat callers, it is moved to the front.
 //!
 //! Files: `engine.rs` (`route` and its input types), `distribution.rs` (order
@@ -47,6 +48,7 @@ pub mod ivr;
 mod local_time;
 pub mod screening;
 pub mod tags;
+pub mod value;
 
 #[cfg(test)]
 mod proptests;
@@ -55,6 +57,6 @@ mod tests;
 
 pub use callbroker_wire::routing::{CallerState, Decision, Reason, StateSource, Verdict};
 pub use callbroker_wire::schedule::{ClockTime, Day, ScheduleError, WeeklySchedule, Window, MAX_WINDOWS};
-pub use engine::{route, CallInfo, Candidate, Caps, PeriodCounts};
+pub use engine::{route, CallInfo, Candidate, Caps, Earnings, PeriodCounts};
 pub use geo::{area_code_state, caller_state, nanp_area_code};
 pub use local_time::{local_clock, period_keys, LocalClock, PeriodKeys};

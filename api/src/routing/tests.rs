@@ -30,6 +30,8 @@ pub(super) fn buyer(id: i64) -> Candidate {
         last_call_at: None,
         tag_rules: std::sync::Arc::from([]),
         labels: std::sync::Arc::from([]),
+        price_micros: 0,
+        earnings: Earnings::default(),
     }
 }
 
@@ -46,6 +48,8 @@ pub(super) fn call() -> CallInfo {
         tags: callbroker_wire::Tags::default(),
         only_buyer: None,
         only_label: None,
+        policy: std::sync::Arc::default(),
+        explore_draw: 0,
     }
 }
 

@@ -1,6 +1,6 @@
 use callbroker_wire::{
     Campaign, CampaignBuyer, CampaignFilter, CampaignPatch, CampaignPublisher, Ivr, MoneyRules, MoneyRulesPatch, NewCampaign, Page,
-    PageParams, Screening, ScreeningPatch, Status, TagRule,
+    PageParams, RoutingPolicy, Screening, ScreeningPatch, Status, TagRule,
 };
 use diesel::prelude::*;
 
@@ -29,6 +29,7 @@ pub struct CampaignRow {
     pub show_full_caller: bool,
     pub screening: String,
     pub ivr: String,
+    pub routing: String,
 }
 
 impl CampaignRow {
@@ -49,6 +50,10 @@ impl CampaignRow {
     pub fn screening(&self) -> Result<Screening, Error> {
         super::json_column("campaigns.screening", &self.screening)
     }
+    /// How the buyers of each priority tier are ordered.
+    pub fn routing(&self) -> Result<RoutingPolicy, Error> {
+        super::json_column("campaigns.routing", &self.routing)
+    }
     /// The IVR (no questions: none).
     pub fn ivr(&self) -> Result<Ivr, Error> {
         super::json_column("campaigns.ivr", &self.ivr)
@@ -57,7 +62,9 @@ impl CampaignRow {
         let money = self.money();
         let screening = self.screening()?;
         let ivr = self.ivr()?;
+        let routing = self.routing()?;
         Ok(Campaign {
+            routing,
             screening,
             ivr,
             money,
@@ -143,6 +150,7 @@ pub struct CampaignValues {
     pub show_full_caller: bool,
     pub screening: String,
     pub ivr: String,
+    pub routing: String,
 }
 
 /// Validated campaign fields plus, when given, the full new set of buyer assignments and of
@@ -306,6 +314,30 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<Ca
     checked
 }
 
+/// Checks a routing policy (fields named `routing.<name>`).
+fn check_routing(r: &RoutingPolicy, errors: &mut FieldErrors) {
+    for (field, value, range) in [
+        ("routing.epc_days", r.epc_days, 1..=90),
+        ("routing.exploration_calls", r.exploration_calls, 0..=10_000),
+        ("routing.exploration_percent", r.exploration_percent, 0..=50),
+    ] {
+        if !range.contains(&value) {
+            errors.add(field, format!("must be {} to {}", range.start(), range.end()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, t) in r.tiers.iter().enumerate() {
+        if !(-1000..=1000).contains(&t.priority) {
+            errors.add(format!("routing.tiers[{i}].priority"), "must be between -1000 and 1000");
+        } else if !seen.insert(t.priority) {
+            errors.add(format!("routing.tiers[{i}].priority"), "another tier has this priority");
+        }
+    }
+    if r.tiers.len() > 50 {
+        errors.add("routing.tiers", "at most 50 tiers");
+    }
+}
+
 /// An assignment's tag rules as stored: normalised JSON, `None` for the buyer's own.
 fn assignment_rules(a: &CampaignBuyer) -> Option<String> {
     let rules = crate::routing::tags::parse("tag_rules", a.tag_rules.as_deref()?).ok()?;
@@ -326,6 +358,7 @@ impl CampaignInput {
         publishers: Option<&Vec<CampaignPublisher>>,
         screening: (Screening, Option<&ScreeningPatch>),
         ivr: &Ivr,
+        routing: &RoutingPolicy,
     ) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
@@ -340,6 +373,7 @@ impl CampaignInput {
         for (field, problem) in crate::routing::ivr::check(ivr) {
             errors.add(&field, problem);
         }
+        check_routing(routing, &mut errors);
         errors.into_result()?;
         Ok(Self {
             values: CampaignValues {
@@ -356,6 +390,7 @@ impl CampaignInput {
                 transcribe,
                 screening: super::to_json(&screening),
                 ivr: super::to_json(ivr),
+                routing: super::to_json(routing),
             },
             buyers,
             publishers: publishers.cloned(),
@@ -375,6 +410,7 @@ impl CampaignInput {
             Some(&n.publishers),
             (Screening::default(), n.screening.as_ref()),
             n.ivr.as_ref().unwrap_or(&Ivr::default()),
+            n.routing.as_ref().unwrap_or(&RoutingPolicy::default()),
         )
     }
 
@@ -393,6 +429,10 @@ impl CampaignInput {
             &match &p.ivr {
                 Some(ivr) => ivr.clone(),
                 None => row.ivr()?,
+            },
+            &match &p.routing {
+                Some(routing) => routing.clone(),
+                None => row.routing()?,
             },
         )
     }

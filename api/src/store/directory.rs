@@ -43,6 +43,8 @@ pub struct CampaignEntry {
     pub screening: Screening,
     /// The questions put to callers before routing (none: no IVR).
     pub ivr: Arc<callbroker_wire::Ivr>,
+    /// How the buyers of each priority tier are ordered.
+    pub routing: Arc<callbroker_wire::RoutingPolicy>,
     /// Assigned buyer id → the tag rules in force on this campaign (the assignment's own, else
     /// the buyer's), parsed once here.
     pub tag_rules: HashMap<i64, Arc<[Rule]>>,
@@ -126,10 +128,17 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
         for row in campaign_rows {
             let screening = row.screening()?;
             let ivr = Arc::new(row.ivr()?);
-            campaigns.insert(
-                row.id,
-                CampaignEntry { row, assignments: vec![], publisher_payouts: HashMap::new(), screening, ivr, tag_rules: HashMap::new() },
-            );
+            let routing = Arc::new(row.routing()?);
+            let entry = CampaignEntry {
+                row,
+                assignments: vec![],
+                publisher_payouts: HashMap::new(),
+                screening,
+                ivr,
+                routing,
+                tag_rules: HashMap::new(),
+            };
+            campaigns.insert(entry.row.id, entry);
         }
         for a in assignments {
             if let Some(c) = campaigns.get_mut(&a.campaign_id) {

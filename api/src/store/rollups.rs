@@ -149,6 +149,28 @@ pub(crate) const UPDATE_SUMS: &str = "calls = call_rollups.calls + excluded.call
 
 impl<Conn> RunQueryDsl<Conn> for Upsert<'_> {}
 
+/// Each buyer's settled calls and revenue on `campaign` over the UTC days from `since_day` (a
+/// day's start, seconds since the epoch) on: what earnings-per-call routing measures.
+pub fn buyer_earnings(conn: &mut DbConnection, campaign: i64, since_day: i64) -> Result<Vec<(i64, i64, i64)>, Error> {
+    use crate::db::schema::call_rollups as r;
+    use crate::money::rollup::{BUYER, CAMPAIGN, DAY};
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Nullable};
+    let rows: Vec<(i64, Option<i64>, Option<i64>)> = r::table
+        .filter(r::level.eq(CAMPAIGN | BUYER | DAY))
+        .filter(r::campaign_id.eq(campaign))
+        .filter(r::hour.ge(since_day))
+        .filter(r::buyer_id.ne(0))
+        .group_by(r::buyer_id)
+        .select((
+            r::buyer_id,
+            sql::<Nullable<BigInt>>("CAST(SUM(call_rollups.calls) AS BIGINT)"),
+            sql::<Nullable<BigInt>>("CAST(SUM(call_rollups.revenue_micros) AS BIGINT)"),
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(buyer, calls, revenue)| (buyer, calls.unwrap_or(0), revenue.unwrap_or(0))).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

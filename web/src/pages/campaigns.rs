@@ -222,6 +222,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         publishers: None,
                         screening: Some(screening),
                         ivr: None,
+                        routing: None,
                     };
                     api::update_campaign(id, &patch).await
                 }
@@ -237,6 +238,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         publishers: vec![],
                         screening: Some(screening),
                         ivr: None,
+                        routing: None,
                     };
                     api::create_campaign(&new).await
                 }

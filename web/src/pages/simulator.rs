@@ -59,6 +59,7 @@ pub fn Simulator() -> impl IntoView {
             stir_verstat,
             tags: tags_v,
             ivr_answers: vec![],
+            explore: false,
         };
         spawn_local(async move {
             match api::simulate(&req).await {
