@@ -607,7 +607,7 @@ async function ivrDashboard(page, base, token) {
   const twimls = await page.locator('#ivr-preview pre').allInnerTexts();
   check(twimls.length === 3 && twimls[0].includes('<Gather') && twimls[0].includes('Welcome to Senior Care.') && twimls[0].includes('Press 1 if you are 65 or older')
     && twimls[1].includes('<Gather') && twimls[1].includes('Para español') && !twimls[1].includes('Welcome')
-    && twimls[2].includes("Sorry, I didn't get that.") && twimls[2].includes('Press 1 if you are 65 or older'),
+    && twimls[2].includes('<Say>Sorry, I didn&apos;t get that.</Say>') && twimls[2].includes('Press 1 if you are 65 or older'),
     'the preview shows each question\'s <Gather> with its text (the greeting first) and the retry');
   await shot(page, '42-ivr-editor-preview');
 
@@ -646,7 +646,8 @@ async function ivrDashboard(page, base, token) {
   await hangUp(gone2Sid);
   // silence, the retry, silence again: the failure message
   twiml = await answer(failedSid, await ring(failedSid, '+13125550405'), {});
-  check(twiml.includes("Sorry, I didn't get that.") && twiml.includes('<Gather'), 'silence hears the retry message and the question again');
+  check(twiml.includes('<Say>Sorry, I didn&apos;t get that.</Say>') && twiml.includes('<Gather') && twiml.includes('/ivr/0/2'),
+    'silence hears the retry message and the question again (its second try)');
   twiml = await answer(failedSid, twiml, {});
   check(twiml.includes('Sorry, we could not understand you. Goodbye.'), 'silence after the retries hears the failure message');
   await hangUp(failedSid);

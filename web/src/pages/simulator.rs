@@ -96,7 +96,7 @@ pub fn Simulator() -> impl IntoView {
                         <label for="f-ivr_answers">"IVR answers"</label>
                         <textarea id="f-ivr_answers" name="ivr_answers" rows="3" placeholder="1\nyes" aria-describedby="help-ivr_answers"
                             prop:value=move || answers.get() on:input=move |ev| answers.set(event_target_value(&ev))></textarea>
-                        <small class="cb-help" id="help-ivr_answers">"One a line, question by question: keys (1) or words (yes); an empty line is silence"</small>
+                        <small class="cb-help" id="help-ivr_answers">"One a line, in the order asked (a question asked again takes the next line): keys (1) or words (yes); an empty line is silence"</small>
                     </div>
                 </div>
                 <FormStatus state=form/>
@@ -147,7 +147,7 @@ fn IvrWalk(walk: SimulatedIvr) -> impl IntoView {
         <div id="sim-ivr" data-outcome=walk.outcome.as_str()>
             <p id="sim-ivr-summary">{summary}</p>
             <div class="cb-table-wrap"><table class="cb-table" id="sim-ivr-steps">
-                <thead><tr><th scope="col">"Question"</th><th scope="col">"Try"</th><th scope="col">"Answer"</th><th scope="col">"Result"</th></tr></thead>
+                <thead><tr><th scope="col" class="cb-num">"Question"</th><th scope="col" class="cb-num">"Try"</th><th scope="col">"Answer"</th><th scope="col">"Result"</th></tr></thead>
                 <tbody>{walk.steps.into_iter().map(|s| view! {
                     <tr>
                         <td class="cb-num">{s.question + 1}</td>
