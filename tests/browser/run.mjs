@@ -454,6 +454,268 @@ async function screening(page, base, token) {
   await shot(page, '40-simulator-tags');
 }
 
+// ------------------------------------------------------------------------------- the campaign IVR
+/** `a` and `b` hold the same JSON, whatever the order of the keys. */
+function sameJson(a, b) {
+  const canon = (v) => (Array.isArray(v) ? v.map(canon)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v);
+  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+}
+
+/** The dashboard side of the campaign IVR (issue 22): a buyer's labels, the IVR editor (the
+ *  page's own checks, the server's field errors at the field, reordering, saved as the API stores
+ *  it and shown again, the TwiML preview), calls through the IVR (signed `<Gather>` callbacks)
+ *  with their IVR outcome on the calls page, its filter and the call page, the drop-off per
+ *  question in analytics and the simulator's walk. Runs on its own campaign ("Senior IVR", number
+ *  +17175550444) and buyer ("Spanish Desk"). */
+async function ivrDashboard(page, base, token) {
+  const acme = (await api(base, token, 'GET', '/api/buyers?q=Acme')).items[0];
+  const desk = await api(base, token, 'POST', '/api/buyers', { name: 'Spanish Desk', phone_number: '+14155550300', timezone: 'UTC' });
+
+  // ---- a buyer's labels: the server's error at the field, saved, shown again and in the list
+  await nav(page, 'Buyers');
+  await page.getByRole('link', { name: 'Spanish Desk' }).click();
+  await page.locator('#f-labels').waitFor();
+  await page.locator('#f-labels').fill('spanish, not a label!');
+  await page.getByRole('button', { name: 'Save buyer' }).click();
+  await page.locator('#err-labels').waitFor();
+  const labelError = await page.locator('#err-labels').innerText();
+  check(/letters, digits/.test(labelError) && (await api(base, token, 'GET', `/api/buyers/${desk.id}`)).labels.length === 0,
+    `the server's error about a label shows at the labels field: "${labelError}"`);
+  await page.locator('#f-labels').fill('spanish, Bilingual');
+  await page.getByRole('button', { name: 'Save buyer' }).click();
+  await page.getByText('Buyer “Spanish Desk” saved.').waitFor();
+  const labels = (await api(base, token, 'GET', `/api/buyers/${desk.id}`)).labels;
+  check(sameJson(labels, ['spanish', 'Bilingual']), `buyer labels saved: ${JSON.stringify(labels)}`);
+  await page.reload();
+  await page.locator('#f-labels').waitFor();
+  check(await page.locator('#f-labels').inputValue() === 'spanish, Bilingual', 'buyer labels shown again after a reload');
+  await nav(page, 'Buyers');
+  const deskRow = page.locator('#page-buyers tbody tr', { hasText: 'Spanish Desk' });
+  await deskRow.waitFor();
+  check(await deskRow.locator('.buyer-labels').innerText() === 'spanish, Bilingual', 'the buyer list shows the labels');
+
+  // ---- a campaign with an IVR, built in the editor
+  await nav(page, 'Campaigns');
+  await page.getByRole('link', { name: 'New campaign' }).click();
+  await page.locator('#ivr').getByText('No IVR: callers go straight to the buyers.').waitFor();
+  await page.locator('#f-name').fill('Senior IVR');
+  await page.locator('#f-greeting').fill('Welcome to Senior Care.');
+  // question 1: a key; 1 goes on, 2 ends the call
+  await page.locator('#ivr-add-question').click();
+  await page.locator('#ivr-q0-prompt').fill('Press 1 if you are 65 or older, 2 otherwise.');
+  await page.locator('#ivr-q0-tag').fill('Senior');
+  check(!(await page.locator('#ivr-q0-confidence').isVisible()) && !(await page.locator('#ivr-q0-a0-digits').count()),
+    'a new question listens for keys (no speech confidence) and has no answers');
+  await page.locator('#ivr-q0-add-answer').click();
+  await page.locator('#ivr-q0-a0-digits').fill('1');
+  await page.locator('#ivr-q0-a0-value').fill('yes');
+  check(!(await page.locator('#ivr-q0-a0-speech').isVisible()) && !(await page.locator('#ivr-q0-a0-message').isVisible()),
+    'a keys-only answer that goes on asks for neither words nor a message');
+  await page.locator('#ivr-q0-add-answer').click();
+  await page.locator('#ivr-q0-a1-digits').fill('2');
+  await page.locator('#ivr-q0-a1-value').fill('no');
+  await page.locator('#ivr-q0-a1-action').selectOption('end');
+  await page.locator('#ivr-q0-a1-message').fill('This line is for seniors. Goodbye.');
+  // question 2: keys or speech; 2 or "spanish" keeps the call to buyers labelled spanish
+  await page.locator('#ivr-add-question').click();
+  await page.locator('#ivr-q1-prompt').fill('Press 1 for English. Para español, oprima 2.');
+  await page.locator('#ivr-q1-input').selectOption('dtmf_speech');
+  await page.locator('#ivr-q1-tag').fill('Lang');
+  await page.locator('#ivr-q1-confidence').fill('0.5');
+  await page.locator('#ivr-q1-add-answer').click();
+  await page.locator('#ivr-q1-a0-digits').fill('1');
+  await page.locator('#ivr-q1-a0-speech').fill('english');
+  await page.locator('#ivr-q1-a0-value').fill('en');
+  await page.locator('#ivr-q1-add-answer').click();
+  await page.locator('#ivr-q1-a1-digits').fill('2');
+  await page.locator('#ivr-q1-a1-speech').fill('spanish, español');
+  await page.locator('#ivr-q1-a1-value').fill('es');
+  await page.locator('#ivr-q1-a1-action').selectOption('route');
+  // an answer added and removed again
+  await page.locator('#ivr-q1-add-answer').click();
+  await page.locator('#ivr-q1-a2-digits').fill('9');
+  await page.getByRole('button', { name: 'Remove answer 3 of question 2' }).click();
+  check(await page.locator('#ivr-q1-a2').count() === 0 && await page.locator('#ivr-q1-a1-value').inputValue() === 'es', 'an answer is removed, the others kept');
+  await page.locator('#ivr-retries').fill('1');
+  await page.locator('#ivr-failure-message').fill('Sorry, we could not understand you. Goodbye.');
+  // a third question with a wait out of range: checked on the page, nothing sent; then removed
+  await page.locator('#ivr-add-question').click();
+  await page.locator('#ivr-q2-prompt').fill('A question removed again');
+  await page.locator('#ivr-q2-timeout').fill('0');
+  let sent = 0;
+  const countCampaigns = (req) => { if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/campaigns') sent++; };
+  page.on('request', countCampaigns);
+  await page.getByRole('button', { name: 'Create campaign' }).click();
+  await page.locator('[id="err-ivr.questions[2].timeout_secs"]').waitFor();
+  check(sent === 0, 'the IVR editor checks a question\'s wait before sending');
+  await page.getByRole('button', { name: 'Remove question 3' }).click();
+  check(await page.locator('#ivr-q2').count() === 0 && await page.locator('#ivr-q1-prompt').inputValue() === 'Press 1 for English. Para español, oprima 2.',
+    'a question is removed, the others kept');
+  // the route answer has no label yet: refused by the server, its message at the label's input
+  await page.getByRole('button', { name: 'Create campaign' }).click();
+  const routeLabelError = page.locator('[id="err-ivr.questions[1].answers[1].label"]');
+  await routeLabelError.waitFor();
+  check(/needs a label/.test(await routeLabelError.innerText()) && await page.locator('#ivr-q1-a1-label').getAttribute('aria-invalid') === 'true'
+    && sent === 1 && (await api(base, token, 'GET', '/api/campaigns?q=Senior')).total === 0,
+    `the server's IVR field error shows at the answer's label: "${await routeLabelError.innerText()}" (nothing saved)`);
+  page.off('request', countCampaigns);
+  await shot(page, '41-ivr-field-error');
+  await page.locator('#ivr-q1-a1-label').fill('spanish');
+  // reordering moves a question with its answers
+  await page.getByRole('button', { name: 'Move question 2 up' }).click();
+  check(await page.locator('#ivr-q0-prompt').inputValue() === 'Press 1 for English. Para español, oprima 2.'
+    && await page.locator('#ivr-q0-a1-label').inputValue() === 'spanish' && await page.locator('#ivr-q1-a1-action').inputValue() === 'end',
+    'a question moves up with its answers');
+  await page.getByRole('button', { name: 'Move question 1 down' }).click();
+  check(await page.locator('#ivr-q0-prompt').inputValue() === 'Press 1 if you are 65 or older, 2 otherwise.', 'and back down');
+  await page.getByRole('button', { name: 'Create campaign' }).click();
+  await page.waitForURL(/\/campaigns\/\d+$/);
+  await page.getByRole('heading', { name: 'Campaign: Senior IVR' }).waitFor();
+  const seniorIvr = (await api(base, token, 'GET', '/api/campaigns?q=Senior')).items[0];
+  const wantIvr = {
+    questions: [
+      { say: 'Press 1 if you are 65 or older, 2 otherwise.', input: 'dtmf', num_digits: 1, timeout_secs: 5, tag: 'Senior', min_confidence: 0,
+        answers: [{ digits: '1', value: 'yes', action: 'continue' }, { digits: '2', value: 'no', action: 'end', message: 'This line is for seniors. Goodbye.' }] },
+      { say: 'Press 1 for English. Para español, oprima 2.', input: 'dtmf_speech', num_digits: 1, timeout_secs: 5, tag: 'Lang', min_confidence: 0.5,
+        answers: [{ digits: '1', speech: ['english'], value: 'en', action: 'continue' },
+          { digits: '2', speech: ['spanish', 'español'], value: 'es', action: 'route', label: 'spanish' }] },
+    ],
+    retries: 1, on_failure: 'end', failure_message: 'Sorry, we could not understand you. Goodbye.',
+  };
+  check(seniorIvr && sameJson(seniorIvr.ivr, wantIvr), `the IVR is saved with the campaign as built: ${JSON.stringify(seniorIvr && seniorIvr.ivr)}`);
+  await page.reload();
+  await page.locator('#ivr-q1-a1-label').waitFor();
+  check(await page.locator('#ivr-q0-prompt').inputValue() === 'Press 1 if you are 65 or older, 2 otherwise.'
+    && await page.locator('#ivr-q0-a1-message').inputValue() === 'This line is for seniors. Goodbye.'
+    && await page.locator('#ivr-q1-input').inputValue() === 'dtmf_speech' && await page.locator('#ivr-q1-confidence').inputValue() === '0.5'
+    && await page.locator('#ivr-q1-a1-speech').inputValue() === 'spanish, español' && await page.locator('#ivr-q1-a1-label').inputValue() === 'spanish'
+    && await page.locator('#ivr-retries').inputValue() === '1', 'the IVR is shown again in the editor after a reload');
+
+  // ---- the TwiML preview: the server's error at the field, then each question's <Gather>
+  await page.locator('#ivr-q0-kind').selectOption('play');
+  await page.locator('#ivr-q0-prompt').fill('ftp://audio.example/senior.mp3');
+  await page.locator('#ivr-preview-button').click();
+  const promptError = page.locator('[id="err-ivr.questions[0].say"]');
+  await promptError.waitFor();
+  check(/http\(s\) URL/.test(await promptError.innerText()) && await page.locator('#ivr-preview').count() === 0,
+    `the preview shows the server's error at the question's prompt: "${await promptError.innerText()}"`);
+  await page.locator('#ivr-q0-kind').selectOption('say');
+  await page.locator('#ivr-q0-prompt').fill('Press 1 if you are 65 or older, 2 otherwise.');
+  await page.locator('#ivr-preview-button').click();
+  await page.locator('#ivr-preview pre').first().waitFor();
+  const twimls = await page.locator('#ivr-preview pre').allInnerTexts();
+  check(twimls.length === 3 && twimls[0].includes('<Gather') && twimls[0].includes('Welcome to Senior Care.') && twimls[0].includes('Press 1 if you are 65 or older')
+    && twimls[1].includes('<Gather') && twimls[1].includes('Para español') && !twimls[1].includes('Welcome')
+    && twimls[2].includes('<Say>Sorry, I didn&apos;t get that.</Say>') && twimls[2].includes('Press 1 if you are 65 or older'),
+    'the preview shows each question\'s <Gather> with its text (the greeting first) and the retry');
+  await shot(page, '42-ivr-editor-preview');
+
+  // ---- calls through the IVR (signed webhooks and <Gather> callbacks, as Twilio sends them)
+  await api(base, token, 'PATCH', `/api/campaigns/${seniorIvr.id}`, { buyers: [{ buyer_id: acme.id, priority: 10 }, { buyer_id: desk.id, priority: 5 }] });
+  await api(base, token, 'POST', '/api/numbers', { number: '+17175550444', campaign_id: seniorIvr.id });
+  const newSid = () => 'CA' + crypto.randomBytes(16).toString('hex');
+  const ring = (sid, from) => twilio(base, '/api/webhooks/twilio/voice', {
+    CallSid: sid, AccountSid: ACCOUNT_SID, From: from, To: '+17175550444', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01',
+  });
+  const gatherPath = (twiml) => {
+    const m = twiml.match(/\saction="([^"]+)"/);
+    if (!m) throw new Error(`no <Gather> action in ${twiml}`);
+    return m[1].replace(/&amp;/g, '&').slice(base.length);
+  };
+  const answer = (sid, twiml, params) => twilio(base, gatherPath(twiml), { CallSid: sid, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress', ...params });
+  const hangUp = (sid) => twilio(base, '/api/webhooks/twilio/status', {
+    CallSid: sid, AccountSid: ACCOUNT_SID, CallStatus: 'completed', SequenceNumber: '1', Direction: 'inbound', CallDuration: '9',
+  });
+  const [routedSid, endedSid, gone1Sid, gone2Sid, failedSid, onItSid] = [newSid(), newSid(), newSid(), newSid(), newSid(), newSid()];
+  // answers 1, then "Spanish please": kept to the buyer labelled spanish
+  let twiml = await ring(routedSid, '+13125550401');
+  check(twiml.includes('<Gather') && twiml.includes('Welcome to Senior Care.') && twiml.includes('Press 1 if you are 65'), 'a call to the campaign hears its first question');
+  twiml = await answer(routedSid, twiml, { Digits: '1' });
+  twiml = await answer(routedSid, twiml, { SpeechResult: 'Spanish please', Confidence: '0.92' });
+  check(twiml.includes('<Dial') && twiml.includes('+14155550300') && !twiml.includes('+14155550100'), 'the answer "spanish" routes the call to the buyer labelled spanish only');
+  await hangUp(routedSid);
+  // 2: the answer ends the call
+  twiml = await answer(endedSid, await ring(endedSid, '+13125550402'), { Digits: '2' });
+  check(twiml.includes('This line is for seniors. Goodbye.') && !twiml.includes('<Dial'), 'an answer that ends the call says its message');
+  await hangUp(endedSid);
+  // hung up on question 1; on question 2
+  await ring(gone1Sid, '+13125550403');
+  await hangUp(gone1Sid);
+  await answer(gone2Sid, await ring(gone2Sid, '+13125550404'), { Digits: '1' });
+  await hangUp(gone2Sid);
+  // silence, the retry, silence again: the failure message
+  twiml = await answer(failedSid, await ring(failedSid, '+13125550405'), {});
+  check(twiml.includes('<Say>Sorry, I didn&apos;t get that.</Say>') && twiml.includes('<Gather') && twiml.includes('/ivr/0/2'),
+    'silence hears the retry message and the question again (its second try)');
+  twiml = await answer(failedSid, twiml, {});
+  check(twiml.includes('Sorry, we could not understand you. Goodbye.'), 'silence after the retries hears the failure message');
+  await hangUp(failedSid);
+  // still on question 1
+  await ring(onItSid, '+13125550406');
+
+  await nav(page, 'Calls');
+  const rowOf = (s) => page.locator(`#calls-table tr[data-call-sid="${s}"]`);
+  await rowOf(onItSid).waitFor();
+  const ivrCell = async (s) => (await rowOf(s).locator('.cb-ivr').innerText()).replace(/\s+/g, ' ').trim();
+  const cells = [await ivrCell(routedSid), await ivrCell(endedSid), await ivrCell(gone1Sid), await ivrCell(gone2Sid), await ivrCell(failedSid), await ivrCell(onItSid)];
+  check(sameJson(cells, ['completed', 'ended at Q1', 'abandoned at Q1', 'abandoned at Q2', 'failed at Q1', 'in progress at Q1']),
+    `the calls page shows each call's IVR outcome and question: ${JSON.stringify(cells)}`);
+  await page.locator('#filter-ivr').selectOption('abandoned');
+  await rowOf(routedSid).waitFor({ state: 'detached' });
+  check(await page.locator('#calls-table tbody tr').count() === 2 && await rowOf(gone1Sid).count() === 1 && await rowOf(gone2Sid).count() === 1,
+    'calls filter by IVR outcome (abandoned)');
+  await shot(page, '43-calls-ivr-filter');
+  await page.locator('#filter-ivr').selectOption('failed');
+  await rowOf(gone1Sid).waitFor({ state: 'detached' });
+  check(await page.locator('#calls-table tbody tr').count() === 1 && await rowOf(failedSid).count() === 1, 'calls filter by IVR outcome (failed)');
+  await page.locator('#filter-ivr').selectOption('');
+  await rowOf(routedSid).waitFor();
+  await rowOf(routedSid).getByRole('link').click();
+  await page.locator('#call-facts').waitFor();
+  const ivrFacts = await page.locator('#call-facts').innerText();
+  check(/IVR\s+completed/.test(ivrFacts) && /IVR question\s+2/.test(ivrFacts) && /Seconds in IVR\s+\d+ s/.test(ivrFacts) && /Route label\s+spanish/.test(ivrFacts),
+    'the call page shows the IVR outcome, question, seconds and route label');
+  check(await page.locator('#call-tags [data-tag="Senior"] dd').innerText() === 'yes' && await page.locator('#call-tags [data-tag="Lang"] dd').innerText() === 'es',
+    'the call page shows the IVR answers as tags');
+  await shot(page, '44-call-ivr');
+
+  // ---- analytics: the campaign's IVR drop-off per question
+  await nav(page, 'Analytics');
+  await page.locator('#ivr-funnel .cb-empty').waitFor();
+  await page.locator('#ivr-campaign').selectOption({ label: 'Senior IVR' });
+  await page.locator('#ivr-table').waitFor();
+  const step1 = (await page.locator('#ivr-table tr[data-question="0"]').innerText()).replace(/\s+/g, ' ').trim();
+  const step2 = (await page.locator('#ivr-table tr[data-question="1"]').innerText()).replace(/\s+/g, ' ').trim();
+  const totals = await page.locator('#ivr-totals').innerText();
+  check(step1 === 'Question 1 6 1 1 1 1' && step2 === 'Question 2 2 1 0 0 0',
+    `analytics IVR drop-off per question (reached, hung up, ended, failed, still on it): "${step1}" / "${step2}"`);
+  check(totals.startsWith('6 entered the IVR: 1 completed it (routed), 1 ended by an answer, 1 failed, 2 hung up, 1 still in it.') && /Mean time in the IVR: [\d.]+ s\./.test(totals),
+    `analytics IVR totals: "${totals}"`);
+  await shot(page, '45-analytics-ivr');
+
+  // ---- the simulator walks the IVR with the answers given
+  await nav(page, 'Simulator');
+  await page.getByLabel('Tracking number').selectOption('+17175550444');
+  await page.locator('#f-caller').fill('+13125550409');
+  await page.getByLabel('IVR answers').fill('1\nspanish');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.locator('#sim-ivr[data-outcome="completed"]').waitFor();
+  const walk = (await page.locator('#sim-ivr-steps tbody').innerText()).replace(/\s+/g, ' ').trim();
+  check(walk === '1 1 1 taken 2 1 spanish taken' && (await page.locator('#sim-ivr-summary').innerText()).includes('kept to buyers labelled spanish')
+    && (await page.locator('#simulation-result .cb-headline').innerText()).includes('Spanish Desk'),
+    `the simulator shows the IVR walk, its label and the buyer it leads to: "${walk}"`);
+  await shot(page, '46-simulator-ivr');
+  await page.getByLabel('IVR answers').fill('');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.locator('#sim-ivr[data-outcome="failed"]').waitFor();
+  const silent = (await page.locator('#sim-ivr-steps tbody').innerText()).replace(/\s+/g, ' ').trim();
+  check(silent === '1 1 (silence) no input 1 2 (silence) no input'
+    && (await page.locator('#simulation-result .cb-headline').innerText()).includes('Sorry, we could not understand you. Goodbye.')
+    && await page.locator('#simulation-result .cb-verdicts').count() === 0,
+    `the simulator shows silence failing the IVR, and no buyers: "${silent}"`);
+}
+
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
@@ -826,6 +1088,9 @@ async function main() {
 
     // ---- caller screening: tag rules, campaign screening, blocklist, blocked calls (issue 22)
     await screening(page, base, camp.token);
+
+    // ---- the campaign IVR: buyer labels, the editor and its preview, calls, drop-off, simulator (issue 22)
+    await ivrDashboard(page, base, camp.token);
 
 
     // ---- settings: the Twilio account, masked; new credentials; users

@@ -172,6 +172,10 @@ pub async fn create_campaign(body: &NewCampaign) -> ApiResult<Campaign> {
 pub async fn update_campaign(id: i64, body: &CampaignPatch) -> ApiResult<Campaign> {
     send(Request::patch(&format!("/api/campaigns/{id}")), body).await
 }
+/// The TwiML of an IVR as edited (nothing is saved).
+pub async fn ivr_preview(body: &IvrPreviewRequest) -> ApiResult<IvrPreview> {
+    send(Request::post("/api/campaigns/ivr/preview"), body).await
+}
 
 // ---------------------------------------------------------------- buyers
 
@@ -253,6 +257,7 @@ pub async fn calls(page: PageParams, filter: &CallFilter) -> ApiResult<Page<Call
             .opt("from", utc(filter.from))
             .opt("to", utc(filter.to))
             .opt("blocked_by", filter.blocked_by.map(BlockRule::as_str))
+            .opt("ivr_outcome", filter.ivr_outcome.map(IvrOutcome::as_str))
             .many("tag", &filter.tag)
             .0,
     )
@@ -341,6 +346,14 @@ pub async fn summary(q: &AnalyticsQuery) -> ApiResult<Summary> {
 }
 pub async fn timeseries(q: &AnalyticsQuery) -> ApiResult<Timeseries> {
     get("/api/analytics/timeseries", analytics_query(q)).await
+}
+/// A campaign's IVR drop-off over a range.
+pub async fn ivr_funnel(q: &IvrFunnelQuery) -> ApiResult<IvrFunnel> {
+    get(
+        "/api/analytics/ivr",
+        Query(vec![("campaign_id".into(), q.campaign_id.to_string())]).opt("from", utc(q.from)).opt("to", utc(q.to)).0,
+    )
+    .await
 }
 
 fn report_query(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>, q: Query) -> Vec<(String, String)> {

@@ -1,7 +1,7 @@
 //! The calls table used by the dashboard, the portal and the calls page.
 use std::collections::BTreeMap;
 
-use callbroker_wire::{BuyerFilter, Call, CampaignFilter, LiveEventKind, PublisherFilter};
+use callbroker_wire::{BuyerFilter, Call, CampaignFilter, IvrOutcome, LiveEventKind, PublisherFilter};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -72,6 +72,14 @@ fn status(c: &Call) -> String {
     }
 }
 
+/// The call's IVR outcome, with the question (1-based) it stands at or ended on unless it was
+/// completed.
+fn ivr(c: &Call) -> Option<AnyView> {
+    let o = c.ivr_outcome?;
+    let at = c.ivr_question.filter(|_| o != IvrOutcome::Completed).map(|q| format!(" at Q{}", q + 1));
+    Some(view! { <span class="cb-ivr" data-ivr=o.as_str()><Tag text=o.as_str().replace('_', " ")/>{at}</span> }.into_any())
+}
+
 #[component]
 pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
     let staff = !session::is_publisher();
@@ -88,7 +96,7 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
                     {staff.then(|| view! { <td>{names.campaign(c.campaign_id)}</td> <td>{names.publisher(c.publisher_id)}</td> <td>{names.buyer(c.buyer_id)}</td> })}
                     <td><Tag text=status(&c)/></td>
                     <td><Tag text=c.outcome.clone()/></td>
-                    {staff.then(|| view! { <td>{c.blocked_by.clone().map(|r| view! { <Tag text=r/> })}</td> })}
+                    {staff.then(|| view! { <td>{c.blocked_by.clone().map(|r| view! { <Tag text=r/> })}</td> <td>{ivr(&c)}</td> })}
                     <td class="cb-num">{format::secs(c.duration_secs)}</td>
                 </tr>
             }
@@ -106,7 +114,7 @@ pub fn CallsTable(calls: Vec<Call>, names: Names) -> impl IntoView {
                         {staff.then(|| view! { <th scope="col">"Campaign"</th> <th scope="col">"Publisher"</th> <th scope="col">"Buyer"</th> })}
                         <th scope="col">"Status"</th>
                         <th scope="col">"Outcome"</th>
-                        {staff.then(|| view! { <th scope="col">"Blocked by"</th> })}
+                        {staff.then(|| view! { <th scope="col">"Blocked by"</th> <th scope="col">"IVR"</th> })}
                         <th scope="col">"Duration"</th>
                     </tr>
                 </thead>

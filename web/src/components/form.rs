@@ -76,6 +76,12 @@ pub fn FormStatus(state: FormState) -> impl IntoView {
     }
 }
 
+/// The message for `key`, else the first for an item of the list `key` (`key[2]`, `key[2].x`).
+pub fn error_at(errors: Errors, key: &str) -> Option<String> {
+    let item = format!("{key}[");
+    errors.with(|e| e.get(key).or_else(|| e.range(item.clone()..).next().filter(|(k, _)| k.starts_with(&item)).map(|(_, v)| v)).cloned())
+}
+
 fn field_error(errors: Errors, name: &'static str) -> impl Fn() -> Option<AnyView> + Send + Sync + Copy {
     move || {
         errors.with(|e| e.get(name).cloned()).map(|m| view! { <span class="cb-field-error" id=format!("err-{name}")>{m}</span> }.into_any())

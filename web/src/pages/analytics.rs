@@ -1,7 +1,8 @@
 //! Analytics: a date range in a time zone, calls per hour / day / week as a chart, and the
 //! figures broken down by campaign, buyer, publisher, number, a call tag's value or the
 //! screening rule that blocked the call, as a chart and a table that downloads as CSV (built here
-//! from the same figures); blocked calls counted by rule when there are any.
+//! from the same figures); blocked calls counted by rule when there are any; a chosen campaign's
+//! IVR drop-off per question.
 use std::collections::BTreeMap;
 
 use callbroker_wire::*;
@@ -161,6 +162,7 @@ pub fn Analytics() -> impl IntoView {
                 None => view! { <Empty text="Choose a range to see figures."/> }.into_any(),
                 Some((ask, d)) => view! { <Figures ask=ask data=d names=names.get().unwrap_or_default()/> }.into_any(),
             })}
+            <IvrDropOff asked=asked names=names/>
         </section>
     }
 }
@@ -305,4 +307,74 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
             </section>
         })}
     }
+}
+
+/// A campaign's IVR drop-off over the range asked: per question, the callers who heard it and
+/// what became of them there (counted from the calls started in the range).
+#[component]
+fn IvrDropOff(asked: RwSignal<Option<Ask>>, names: Fetched<Names>) -> impl IntoView {
+    let campaign = RwSignal::new(String::new());
+    let funnel = fetch(move || {
+        let q = asked.get().zip(campaign.get().parse::<i64>().ok()).map(|(a, id)| IvrFunnelQuery {
+            campaign_id: id,
+            from: a.query.from,
+            to: a.query.to,
+        });
+        async move {
+            match q {
+                Some(q) => api::ivr_funnel(&q).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    let options = move || {
+        let mut v = vec![(String::new(), "Choose a campaign…".to_owned())];
+        if let Some(n) = names.get() {
+            v.extend(n.campaigns.into_iter().map(|(id, name)| (id.to_string(), name)));
+        }
+        v.into_iter()
+            .map(|(v, l)| {
+                let sel = campaign.get_untracked() == v;
+                view! { <option value=v selected=sel>{l}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <section aria-labelledby="ivr-h" id="ivr-funnel">
+            <h2 id="ivr-h">"IVR drop-off"</h2>
+            <div class="cb-field cb-search">
+                <label for="ivr-campaign">"Campaign"</label>
+                <select id="ivr-campaign" on:change=move |ev| campaign.set(event_target_value(&ev))>{options}</select>
+            </div>
+            {move || show(funnel.get(), |f| match f {
+                None => view! { <Empty text="Choose a campaign to see where its callers leave the IVR."/> }.into_any(),
+                Some(f) if f.entered == 0 => view! { <Empty text="No calls entered this campaign's IVR in this range."/> }.into_any(),
+                Some(f) => funnel_table(f),
+            })}
+        </section>
+    }
+}
+
+fn funnel_table(f: IvrFunnel) -> AnyView {
+    let cells = |v: [i64; 5]| v.into_iter().map(|n| view! { <td class="cb-num">{n}</td> }).collect_view();
+    let mean = f.mean_ivr_secs.map_or_else(|| "—".to_owned(), |s| format!("{s} s"));
+    let totals = format!(
+        "{} entered the IVR: {} completed it (routed), {} ended by an answer, {} failed, {} hung up, {} still in it. Mean time in the IVR: {mean}.",
+        f.entered, f.completed, f.ended, f.failed, f.abandoned, f.in_progress
+    );
+    view! {
+        <div class="cb-table-wrap"><table class="cb-table" id="ivr-table">
+            <thead><tr>
+                <th scope="col">"Question"</th>
+                {["Reached", "Hung up", "Ended", "Failed", "Still on it"].into_iter().map(|h| view! { <th scope="col" class="cb-num">{h}</th> }).collect_view()}
+            </tr></thead>
+            <tbody>{f.steps.into_iter().map(|s| view! {
+                <tr data-question=s.question.to_string()><th scope="row">{format!("Question {}", s.question + 1)}</th>
+                    {cells([s.reached, s.abandoned, s.ended, s.failed, s.in_progress])}</tr>
+            }).collect_view()}</tbody>
+            <tfoot><tr><th scope="row">"Entered"</th>{cells([f.entered, f.abandoned, f.ended, f.failed, f.in_progress])}</tr></tfoot>
+        </table></div>
+        <p id="ivr-totals">{totals}</p>
+    }
+    .into_any()
 }

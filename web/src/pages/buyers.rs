@@ -1,5 +1,5 @@
 //! Buyers: the list, and one form for creating and editing (phone, priority, weight, capacity,
-//! caps, time zone, weekly schedule, geography, tag rules, agent acceptance, status).
+//! caps, time zone, weekly schedule, geography, tag rules, IVR labels, agent acceptance, status).
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -45,6 +45,7 @@ pub fn Buyers() -> impl IntoView {
                             <td class="cb-num">{b.max_concurrent_calls}</td>
                             <td>{if caps.is_empty() { "none".to_owned() } else { caps }}</td>
                             <td>{b.timezone.clone()}</td>
+                            <td class="buyer-labels">{b.labels.join(", ")}</td>
                         </tr>
                     }
                 }).collect_view();
@@ -53,7 +54,7 @@ pub fn Buyers() -> impl IntoView {
                         <thead><tr>
                             <th scope="col">"Name"</th><th scope="col">"Phone"</th><th scope="col">"Status"</th>
                             <th scope="col">"Priority"</th><th scope="col">"Weight"</th><th scope="col">"Max concurrent"</th>
-                            <th scope="col">"Caps"</th><th scope="col">"Time zone"</th>
+                            <th scope="col">"Caps"</th><th scope="col">"Time zone"</th><th scope="col">"Labels"</th>
                         </tr></thead>
                         <tbody>{rows}</tbody>
                     </table></div>
@@ -116,6 +117,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
     let denied = s(b.map(|b| b.denied_states.join(", ")).unwrap_or_default());
     let sticky = RwSignal::new(b.map(|b| b.sticky_repeat_callers).unwrap_or(true));
     let rules = RulesEdit::new(b.map(|b| b.tag_rules.as_slice()).unwrap_or_default());
+    let labels = s(b.map(|b| b.labels.join(", ")).unwrap_or_default());
     let whisper = s(b.and_then(|b| b.whisper.clone()).unwrap_or_default());
     let require_accept = RwSignal::new(b.is_some_and(|b| b.require_accept));
     let accept_timeout = s(b.map_or(DEFAULT_ACCEPT_TIMEOUT_SECS, |b| b.accept_timeout_secs).to_string());
@@ -165,6 +167,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
         }
         let sticky_repeat_callers = sticky.get_untracked();
         let tag_rules = rules.read("tag_rules", &mut c);
+        let labels_v: Vec<String> = labels.get_untracked().split(',').map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
         let whisper_v = opt_text(&whisper.get_untracked());
         let require_accept_v = require_accept.get_untracked();
         let accept_timeout_secs = c.int("accept_timeout_secs", &accept_timeout.get_untracked(), 1, 60);
@@ -191,7 +194,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         denied_states: Some(denied_states),
                         sticky_repeat_callers: Some(sticky_repeat_callers),
                         tag_rules: Some(tag_rules),
-                        labels: None,
+                        labels: Some(labels_v),
                         whisper: Some(whisper_v),
                         require_accept: Some(require_accept_v),
                         accept_timeout_secs: Some(accept_timeout_secs),
@@ -215,7 +218,7 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                         denied_states,
                         sticky_repeat_callers: Some(sticky_repeat_callers),
                         tag_rules,
-                        labels: vec![],
+                        labels: labels_v,
                         whisper: whisper_v,
                         require_accept: Some(require_accept_v),
                         accept_timeout_secs: Some(accept_timeout_secs),
@@ -308,9 +311,16 @@ fn BuyerForm(buyer: Option<Buyer>) -> impl IntoView {
                     </div>
                 </fieldset>
                 <fieldset class="cb-subform" id="buyer-tag-rules">
-                    <legend>"Tag rules"</legend>
+                    <legend>"Tag rules and IVR labels"</legend>
                     <p class="cb-help">"The buyer takes a call only when every rule holds for the call's tags (caller data from Twilio, IVR answers). A campaign may set its own rules for this buyer."</p>
                     <TagRulesEditor rules=rules prefix="rule".to_owned() at="tag_rules".to_owned() errors=errors/>
+                    <div class="cb-field">
+                        <label for="f-labels">"Labels"</label>
+                        <input id="f-labels" name="labels" placeholder="spanish, medicare" aria-describedby="help-labels err-labels"
+                            prop:value=move || labels.get() on:input=move |ev| labels.set(event_target_value(&ev))/>
+                        <small class="cb-help" id="help-labels">"Comma-separated. A campaign's IVR answer can keep a call to buyers with a label."</small>
+                        {move || error_at(errors, "labels").map(|m| view! { <span class="cb-field-error" id="err-labels">{m}</span> })}
+                    </div>
                 </fieldset>
                 <fieldset class="cb-subform" id="buyer-acceptance">
                     <legend>"Agent acceptance"</legend>

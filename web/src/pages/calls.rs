@@ -13,7 +13,20 @@ use crate::pages::route_id;
 use crate::session;
 
 const STATUSES: &[&str] = &["ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"];
-const OUTCOMES: &[&str] = &["routed", "connected", "no_buyer", "unknown_number", "campaign_paused", "blocked", "abandoned", "failed"];
+const OUTCOMES: &[&str] = &[
+    "routed",
+    "connected",
+    "no_buyer",
+    "unknown_number",
+    "campaign_paused",
+    "blocked",
+    "in_ivr",
+    "ivr_ended",
+    "ivr_abandoned",
+    "abandoned",
+    "failed",
+];
+const IVR_OUTCOMES: &[&str] = &["in_progress", "completed", "ended", "failed", "abandoned"];
 const BLOCK_RULES: &[&str] = &["blocklist", "anonymous", "attestation", "repeat", "qualified_repeat", "rate_limit"];
 
 use crate::format::date_start_utc as date_start;
@@ -28,6 +41,7 @@ pub fn Calls() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let blocked_by = RwSignal::new(String::new());
+    let ivr = RwSignal::new(String::new());
     let tag = RwSignal::new(String::new());
     let tick = RwSignal::new(0u32);
     let overlay = RwSignal::new(std::collections::BTreeMap::new());
@@ -44,7 +58,7 @@ pub fn Calls() -> impl IntoView {
             from: date_start(&from.get()),
             to: date_start(&to.get()).map(|d| d + chrono::Duration::days(1)),
             blocked_by: BlockRule::parse(&blocked_by.get()),
-            ivr_outcome: None,
+            ivr_outcome: IvrOutcome::parse(&ivr.get()),
             tag: tag.with(|t| t.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()),
         };
         let page = PageParams { page: page.get(), per_page: 25 };
@@ -94,6 +108,7 @@ pub fn Calls() -> impl IntoView {
                 {filter_select("Status", "filter-status", status, fixed(STATUSES))}
                 {filter_select("Outcome", "filter-outcome", outcome, fixed(OUTCOMES))}
                 {staff.then(|| filter_select("Blocked by", "filter-blocked-by", blocked_by, fixed(BLOCK_RULES)))}
+                {staff.then(|| filter_select("IVR", "filter-ivr", ivr, fixed(IVR_OUTCOMES)))}
                 <div class="cb-field">
                     <label for="filter-tag">"Tag"</label>
                     <input id="filter-tag" type="search" placeholder="FromState:CA" aria-describedby="filter-tag-help"
@@ -184,7 +199,17 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
             ("Buyer", names.buyer(call.buyer_id)),
         ]
     });
-    let facts: Vec<(&str, String)> = facts.into_iter().chain(staff_facts.into_iter().flatten()).collect();
+    // Only for calls to a campaign with an IVR.
+    let ivr_facts = call.ivr_outcome.map(|o| {
+        [
+            ("IVR", o.as_str().replace('_', " ")),
+            ("IVR question", call.ivr_question.map(|q| (q + 1).to_string()).unwrap_or_default()),
+            ("Seconds in IVR", format::secs(call.ivr_secs)),
+            ("Route label", call.route_label.clone().unwrap_or_default()),
+        ]
+    });
+    let facts: Vec<(&str, String)> =
+        facts.into_iter().chain(ivr_facts.into_iter().flatten()).chain(staff_facts.into_iter().flatten()).collect();
     let recording = call.recording.clone().map(|r| {
         let dur = format::secs(r.duration_secs);
         match r.url {

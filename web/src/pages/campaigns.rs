@@ -1,5 +1,5 @@
 //! Campaigns: the list, and one form for creating and editing (greeting, busy message, status,
-//! buyers with per-campaign priority, weight and tag rules, caller screening).
+//! buyers with per-campaign priority, weight and tag rules, caller screening, the IVR).
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::components::*;
+use crate::pages::campaign_ivr::{IvrEdit, IvrFields};
 use crate::pages::route_id;
 use crate::session;
 
@@ -145,6 +146,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
     };
     let rows = RwSignal::new(campaign.as_ref().map(|c| c.buyers.iter().map(|b| new_row(Some(b))).collect::<Vec<_>>()).unwrap_or_default());
     let screening = ScreeningEdit::new(campaign.as_ref().map(|c| c.screening.clone()).unwrap_or_default());
+    let ivr = IvrEdit::new(&campaign.as_ref().map(|c| c.ivr.clone()).unwrap_or_default());
     let form = FormState::new();
     let navigate = use_navigate();
     let writable = session::can_write();
@@ -204,6 +206,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
             }
         }
         let screening = screening.read(&mut c);
+        let ivr = ivr.read(&mut c);
         if !form.begin(c.into_errors()) {
             return;
         }
@@ -221,7 +224,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         money: Default::default(),
                         publishers: None,
                         screening: Some(screening),
-                        ivr: None,
+                        ivr: Some(ivr),
                         routing: None,
                     };
                     api::update_campaign(id, &patch).await
@@ -237,7 +240,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         money: Default::default(),
                         publishers: vec![],
                         screening: Some(screening),
-                        ivr: None,
+                        ivr: Some(ivr),
                         routing: None,
                     };
                     api::create_campaign(&new).await
@@ -320,8 +323,8 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                     <button type="button" class="cb-secondary" id="add-buyer" on:click=move |_| rows.update(|v| v.push(new_row(None)))>"Add buyer"</button>
                 </fieldset>
                 <ScreeningFields s=screening errors=errors/>
-                // The campaign's IVR (questions, answers, TwiML preview) goes here, after the
-                // screening: blocking is checked before the IVR.
+                // After the screening: blocking is checked before the IVR.
+                <IvrFields ivr=ivr greeting=greeting errors=errors/>
                 <FormStatus state=form/>
                 <button type="submit" disabled=move || form.busy.get()>{if id.is_some() { "Save campaign" } else { "Create campaign" }}</button>
             </fieldset>

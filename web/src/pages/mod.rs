@@ -3,6 +3,7 @@ pub mod analytics;
 pub mod blocklist;
 pub mod buyers;
 pub mod calls;
+pub mod campaign_ivr;
 pub mod campaigns;
 pub mod home;
 pub mod login;

@@ -1,6 +1,6 @@
 //! The routing simulator: a hypothetical call (number, caller, state, time, STIR/SHAKEN result,
-//! tags) and what would decide it: the screening rule that would block it, or the buyer the
-//! engine would ring, with every other candidate's reason.
+//! tags, answers to the campaign's IVR) and what would decide it: the screening rule that would
+//! block it, the IVR's walk, or the buyer the engine would ring, with every other candidate's reason.
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,6 +19,7 @@ pub fn Simulator() -> impl IntoView {
     let at = RwSignal::new(String::new());
     let verstat = RwSignal::new(String::new());
     let tags = RwSignal::new(String::new());
+    let answers = RwSignal::new(String::new());
     let form = FormState::new();
     let result = RwSignal::new(None::<SimulateResponse>);
     let number_options = Signal::derive(move || {
@@ -58,7 +59,8 @@ pub fn Simulator() -> impl IntoView {
             at: at_v,
             stir_verstat,
             tags: tags_v,
-            ivr_answers: vec![],
+            // One a line; an empty line is silence.
+            ivr_answers: answers.with_untracked(|a| a.lines().map(|l| l.trim().to_owned()).collect()),
             explore: false,
         };
         spawn_local(async move {
@@ -91,14 +93,22 @@ pub fn Simulator() -> impl IntoView {
                         <small class="cb-help" id="help-tags">"One NAME=VALUE a line, e.g. an IVR's answers; they win over the caller's own tags"</small>
                         {move || form.errors.with(|e| e.get("tags").cloned()).map(|m| view! { <span class="cb-field-error" id="err-tags">{m}</span> })}
                     </div>
+                    <div class="cb-field">
+                        <label for="f-ivr_answers">"IVR answers"</label>
+                        <textarea id="f-ivr_answers" name="ivr_answers" rows="3" placeholder="1\nyes" aria-describedby="help-ivr_answers"
+                            prop:value=move || answers.get() on:input=move |ev| answers.set(event_target_value(&ev))></textarea>
+                        <small class="cb-help" id="help-ivr_answers">"One a line, in the order asked (a question asked again takes the next line): keys (1) or words (yes); an empty line is silence"</small>
+                    </div>
                 </div>
                 <FormStatus state=form/>
                 <button type="submit" disabled=move || form.busy.get()>"Simulate"</button>
             </form>
             {move || result.get().map(|r| {
                 let names = names.get().unwrap_or_default();
+                let ivr_message = r.ivr.as_ref().and_then(|w| w.message.clone());
                 let headline = match (&r.blocked, r.buyer_id) {
                     (Some(b), _) => format!("Blocked by the {} rule: {}", b.rule.as_str().replace('_', " "), b.detail),
+                    (None, None) if r.outcome == "ivr_ended" => format!("The IVR would end the call: “{}”", ivr_message.unwrap_or_default()),
                     (None, Some(b)) => format!("The call would go to {}.", names.buyer(Some(b))),
                     (None, None) => match r.outcome.as_str() {
                         "unknown_number" => "No campaign: this number is not assigned to one.".to_owned(),
@@ -115,11 +125,40 @@ pub fn Simulator() -> impl IntoView {
                         <p id="sim-tags">{if r.tags.is_empty() { "The call would carry no tags.".to_owned() } else {
                             format!("Tags: {}", r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "))
                         }}</p>
-                        {r.blocked.is_none().then(|| view! { <DecisionTable decision=r.decision/> })}
+                        {r.ivr.map(|w| view! { <IvrWalk walk=w/> })}
+                        {(r.blocked.is_none() && r.outcome != "ivr_ended").then(|| view! { <DecisionTable decision=r.decision/> })}
                     </section>
                 }
             })}
         </section>
+    }
+}
+
+/// The IVR as the simulator walked it: each question asked, what was answered and what it came to.
+#[component]
+fn IvrWalk(walk: SimulatedIvr) -> impl IntoView {
+    let mut summary = format!("IVR: {}", walk.outcome.as_str().replace('_', " "));
+    if let Some(l) = &walk.route_label {
+        summary.push_str(&format!(" · kept to buyers labelled {l}"));
+    }
+    if let Some(m) = &walk.message {
+        summary.push_str(&format!(" · says “{m}”"));
+    }
+    view! {
+        <div id="sim-ivr" data-outcome=walk.outcome.as_str()>
+            <p id="sim-ivr-summary">{summary}</p>
+            <div class="cb-table-wrap"><table class="cb-table" id="sim-ivr-steps">
+                <thead><tr><th scope="col" class="cb-num">"Question"</th><th scope="col" class="cb-num">"Try"</th><th scope="col">"Answer"</th><th scope="col">"Result"</th></tr></thead>
+                <tbody>{walk.steps.into_iter().map(|s| view! {
+                    <tr>
+                        <td class="cb-num">{s.question + 1}</td>
+                        <td class="cb-num">{s.attempt}</td>
+                        <td>{if s.answer.is_empty() { "(silence)".to_owned() } else { s.answer }}</td>
+                        <td>{s.result.replace('_', " ")}</td>
+                    </tr>
+                }).collect_view()}</tbody>
+            </table></div>
+        </div>
     }
 }
 
