@@ -716,6 +716,144 @@ async function ivrDashboard(page, base, token) {
     `the simulator shows silence failing the IVR, and no buyers: "${silent}"`);
 }
 
+// ------------------------------------------------------------------------------- routing by money
+/** The dashboard side of routing by money (issue 23): the campaign form's routing section (a
+ *  mode, a priority with its own order, the EPC fields shown only when they apply, the page's own
+ *  check and the server's field error at the field, saved as the API stores it and shown again),
+ *  the simulator ranking a revenue campaign's dearer buyer first with its price, its exploration
+ *  checkbox putting an EPC campaign's new buyer first, and the same figures in a call's routing log.
+ *  Runs on its own campaigns ("Auto Leads" on +17175550555, "Solar Leads" on +17175550777). */
+async function valueRouting(page, base, token) {
+  const newSid = () => 'CA' + crypto.randomBytes(16).toString('hex');
+  const budget = await api(base, token, 'POST', '/api/buyers', { name: 'Budget Leads', phone_number: '+14155550501', timezone: 'UTC' });
+  const premium = await api(base, token, 'POST', '/api/buyers', { name: 'Premium Insurer', phone_number: '+14155550502', timezone: 'UTC' });
+  const auto = await api(base, token, 'POST', '/api/campaigns', {
+    name: 'Auto Leads', revenue_micros: 10000000,
+    buyers: [{ buyer_id: budget.id, priority: 10, weight: 100 }, { buyer_id: premium.id, priority: 10, revenue_micros: 45000000 }],
+  });
+  await api(base, token, 'POST', '/api/numbers', { number: '+17175550555', campaign_id: auto.id });
+
+  // An EPC campaign: one qualified call ($10) to the earner under weighted routing, then a new buyer.
+  const earner = await api(base, token, 'POST', '/api/buyers', { name: 'Steady Earner', phone_number: '+14155550503', timezone: 'UTC' });
+  const newcomer = await api(base, token, 'POST', '/api/buyers', { name: 'New Desk', phone_number: '+14155550504', timezone: 'UTC' });
+  const solar = await api(base, token, 'POST', '/api/campaigns', {
+    name: 'Solar Leads', revenue_micros: 10000000, buffer_secs: 60, buyers: [{ buyer_id: earner.id }],
+  });
+  await api(base, token, 'POST', '/api/numbers', { number: '+17175550777', campaign_id: solar.id });
+  const ring = (sid, from) => twilio(base, '/api/webhooks/twilio/voice', {
+    CallSid: sid, AccountSid: ACCOUNT_SID, From: from, To: '+17175550777', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01',
+  });
+  const hangUp = (sid, secs) => twilio(base, '/api/webhooks/twilio/status', {
+    CallSid: sid, AccountSid: ACCOUNT_SID, CallStatus: 'completed', SequenceNumber: '3', Direction: 'inbound', CallDuration: String(secs),
+  });
+  const histSid = newSid(), childSid = newSid();
+  const histTwiml = await ring(histSid, '+13125550701');
+  const leg = Number((histTwiml.match(/twilio\/dial\?leg=(\d+)/) || [])[1]);
+  check(histTwiml.includes('+14155550503') && leg > 0, 'a call to the EPC campaign\'s first buyer, for its history');
+  const legStatus = (status, seq, extra) => twilio(base, `/api/webhooks/twilio/status?leg=${leg}`, {
+    CallSid: childSid, ParentCallSid: histSid, AccountSid: ACCOUNT_SID, CallStatus: status, SequenceNumber: seq,
+    CallbackSource: 'call-progress-events', Direction: 'outbound-dial', ...extra,
+  });
+  await legStatus('in-progress', '1', {});
+  await legStatus('completed', '2', { CallDuration: '100' });
+  await twilio(base, `/api/webhooks/twilio/dial?leg=${leg}`, {
+    CallSid: histSid, AccountSid: ACCOUNT_SID, CallStatus: 'in-progress', DialCallStatus: 'completed', DialCallSid: childSid, DialCallDuration: '100',
+  });
+  await hangUp(histSid, 105);
+  await api(base, token, 'PATCH', `/api/campaigns/${solar.id}`, {
+    buyers: [{ buyer_id: earner.id }, { buyer_id: newcomer.id }],
+    routing: { mode: 'epc', exploration_calls: 1, exploration_percent: 30 },
+  });
+
+  // ---- the campaign form's routing section
+  await nav(page, 'Campaigns');
+  await page.getByRole('link', { name: 'Auto Leads' }).click();
+  await page.locator('#routing').waitFor();
+  check(await page.locator('#routing-mode').inputValue() === 'weighted' && !(await page.locator('#routing-epc-days').isVisible())
+    && await page.locator('.routing-tier').count() === 0, 'a campaign routes by weight until told otherwise (no EPC fields, no tiers)');
+  await page.locator('#routing-mode').selectOption('revenue');
+  await page.locator('#routing-add-tier').click();
+  await page.locator('#routing-tier-0-priority').fill('5');
+  check(!(await page.locator('#routing-exploration-percent').isVisible()), 'a tier by price shows no EPC fields');
+  await page.locator('#routing-tier-0-mode').selectOption('epc');
+  check(await page.locator('#routing-epc-days').isVisible() && await page.locator('#routing-exploration-percent').isVisible(),
+    'a tier by earnings per call shows the EPC window and the exploration share');
+  await page.locator('#routing-exploration-percent').fill('80');
+  let patches = 0;
+  const countPatches = (req) => { if (req.method() === 'PATCH') patches++; };
+  page.on('request', countPatches);
+  await page.getByRole('button', { name: 'Save campaign' }).click();
+  const shareError = page.locator('[id="err-routing.exploration_percent"]');
+  await shareError.waitFor();
+  check(patches === 0 && /0 to 50/.test(await shareError.innerText()) && await page.locator('#routing-exploration-percent').getAttribute('aria-invalid') === 'true',
+    `the page checks the exploration share before sending: "${await shareError.innerText()}"`);
+  await page.locator('#routing-exploration-percent').fill('25');
+  // a second tier of the same priority: refused by the server, its message at that tier's priority
+  await page.locator('#routing-add-tier').click();
+  await page.locator('#routing-tier-1-priority').fill('5');
+  await page.getByRole('button', { name: 'Save campaign' }).click();
+  const tierError = page.locator('[id="err-routing.tiers[1].priority"]');
+  await tierError.waitFor();
+  check(patches === 1 && /another tier/.test(await tierError.innerText()) && await shareError.count() === 0
+    && (await api(base, token, 'GET', `/api/campaigns/${auto.id}`)).routing.mode === 'weighted',
+    `the server's routing field error shows at the tier's priority: "${await tierError.innerText()}" (nothing saved)`);
+  page.off('request', countPatches);
+  await shot(page, '47-routing-field-error');
+  await page.getByRole('button', { name: 'Remove tier 2' }).click();
+  await page.getByRole('button', { name: 'Save campaign' }).click();
+  await page.getByText('Campaign “Auto Leads” saved.').waitFor();
+  const routing = (await api(base, token, 'GET', `/api/campaigns/${auto.id}`)).routing;
+  check(sameJson(routing, { mode: 'revenue', tiers: [{ priority: 5, mode: 'epc' }], epc_days: 7, exploration_calls: 20, exploration_percent: 25 }),
+    `the routing is saved with the campaign: ${JSON.stringify(routing)}`);
+  await page.reload();
+  await page.locator('#routing-tier-0-priority').waitFor();
+  check(await page.locator('#routing-mode').inputValue() === 'revenue' && await page.locator('#routing-tier-0-priority').inputValue() === '5'
+    && await page.locator('#routing-tier-0-mode').inputValue() === 'epc' && await page.locator('#routing-exploration-percent').inputValue() === '25'
+    && await page.locator('.routing-tier').count() === 1, 'the routing is shown again after a reload (by price, priority 5 by EPC)');
+  await shot(page, '48-campaign-routing');
+
+  // ---- the simulator: the dearer buyer first, with its price
+  await nav(page, 'Simulator');
+  await page.getByLabel('Tracking number').selectOption('+17175550555');
+  await page.locator('#f-caller').fill('+13125550702');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.locator('#simulation-result .cb-figures').first().waitFor();
+  const rowOf = (name) => page.locator('#simulation-result .cb-verdicts tbody tr', { hasText: name });
+  const cells = async (name) => (await rowOf(name).locator('td').allInnerTexts()).map((t) => t.trim());
+  let [p, b] = [await cells('Premium Insurer'), await cells('Budget Leads')];
+  check((await page.locator('#simulation-result .cb-headline').innerText()).includes('Premium Insurer') && p[1] === '#1' && p[3] === 'price 45.00'
+    && b[1] === '#2' && b[3] === 'price 10.00', `the simulator ranks the dearer buyer first by price and shows the prices: ${JSON.stringify([p, b])}`);
+  await shot(page, '49-simulator-revenue');
+
+  // ---- the exploration share: the new buyer of an EPC campaign first
+  await page.getByLabel('Tracking number').selectOption('+17175550777');
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.locator('#simulation-result .cb-headline', { hasText: 'Steady Earner' }).waitFor();
+  let [e, n] = [await cells('Steady Earner'), await cells('New Desk')];
+  check(e[1] === '#1' && e[3] === 'price 10.00 · EPC 10.00 over 1 call' && n[1] === '#2' && n[3] === 'price 10.00 · being measured (0 calls)'
+    && await page.locator('#simulation-result .cb-tag-exploring').count() === 0,
+    `without the exploration share the measured earner comes first: ${JSON.stringify([e, n])}`);
+  await page.getByLabel('Exploration share').check();
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.locator('#simulation-result .cb-headline', { hasText: 'New Desk' }).waitFor();
+  [e, n] = [await cells('Steady Earner'), await cells('New Desk')];
+  check(n[1] === '#1' && n[3] === 'price 10.00 · being measured (0 calls) exploring' && await rowOf('New Desk').locator('.cb-tag-exploring').count() === 1
+    && e[1] === '#2', `the exploration checkbox puts the buyer still being measured first, marked exploring: ${JSON.stringify([n, e])}`);
+  await shot(page, '50-simulator-exploration');
+
+  // ---- a call's routing log shows the same figures
+  const epcSid = newSid();
+  await ring(epcSid, '+13125550703');
+  await hangUp(epcSid, 3);
+  await nav(page, 'Calls');
+  await page.locator(`#calls-table tr[data-call-sid="${epcSid}"]`).getByRole('link').click();
+  await page.locator('#call-timeline .cb-figures').first().waitFor();
+  const logged = await page.locator('#call-timeline .cb-verdicts').innerText();
+  check(logged.includes('price 10.00 · EPC 10.00 over 1 call') && logged.includes('being measured (0 calls)'),
+    'the call page\'s routing decision shows each buyer\'s price and earnings per call');
+  await shot(page, '51-call-epc');
+}
+
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
@@ -1058,6 +1196,8 @@ async function main() {
     await nav(page, 'Analytics');
     await page.locator('#breakdown-table').waitFor();
     check(await page.locator('#series-chart rect.cb-bar[data-value="1"]').count() === 1, 'analytics time series chart shows the call');
+    // The names come from their own requests: until they answer, rows are labelled by id.
+    await page.locator('#breakdown-table').getByText('Home Insurance').waitFor();
     const byCampaign = await page.locator('#breakdown-table tbody').innerText();
     check(/Home Insurance\s+1\s+0\s+1/.test(byCampaign), `analytics breakdown by campaign: "${byCampaign.replace(/\s+/g, ' ')}"`);
     await shot(page, '18-analytics');
@@ -1093,6 +1233,9 @@ async function main() {
 
     // ---- the campaign IVR: buyer labels, the editor and its preview, calls, drop-off, simulator (issue 22)
     await ivrDashboard(page, base, camp.token);
+
+    // ---- routing by money: the campaign's routing, the simulator's figures and exploration (issue 23)
+    await valueRouting(page, base, camp.token);
 
 
     // ---- settings: the Twilio account, masked; new credentials; users

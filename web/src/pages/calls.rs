@@ -334,21 +334,41 @@ pub fn DecisionTable(decision: Decision<'static>) -> impl IntoView {
         };
         format!("Caller's state: {} ({src})", s.state)
     });
+    // A column for the money figures when a tier was ordered by price or earnings per call.
+    let money = decision.verdicts.iter().any(|v| v.figures.is_some());
     view! {
         <div class="cb-decision">
             <p class="cb-help">{state.unwrap_or_else(|| "Caller's state unknown".into())}</p>
             {if decision.verdicts.is_empty() { view! { <Empty text="The campaign has no buyers."/> }.into_any() } else { view! {
                 <div class="cb-table-wrap"><table class="cb-table cb-verdicts">
-                    <thead><tr><th scope="col">"Buyer"</th><th scope="col">"Rank"</th><th scope="col">"Why"</th></tr></thead>
+                    <thead><tr><th scope="col">"Buyer"</th><th scope="col">"Rank"</th><th scope="col">"Why"</th>
+                        {money.then(|| view! { <th scope="col">"Price, earnings per call"</th> })}</tr></thead>
                     <tbody>{decision.verdicts.into_iter().map(|v| view! {
                         <tr class=if v.eligible { "cb-eligible" } else { "cb-skipped" }>
                             <td>{v.name.to_string()}</td>
                             <td class="cb-num">{v.rank.map(|r| format!("#{r}")).unwrap_or_else(|| "skipped".into())}</td>
                             <td>{v.reason.describe()}</td>
+                            {money.then(|| view! { <td class="cb-figures">{v.figures.map(figures)}</td> })}
                         </tr>
                     }).collect_view()}</tbody>
                 </table></div>
             }.into_any() }}
         </div>
     }
+}
+
+/// What a `revenue` or `epc` tier ordered a buyer by: its price, its earnings per call and the
+/// calls they were measured over, and whether this call was offered to it first to measure it.
+fn figures(f: MoneyFigures) -> impl IntoView {
+    let amount = |m: i64| format::money(Some(m), None);
+    let mut text = format!("price {}", amount(f.price_micros));
+    if f.mode == RoutingMode::Epc {
+        let calls = f.epc_calls.unwrap_or(0);
+        let calls = format!("{calls} call{}", if calls == 1 { "" } else { "s" });
+        text.push_str(&match f.epc_micros {
+            Some(e) => format!(" · EPC {} over {calls}", amount(e)),
+            None => format!(" · being measured ({calls})"),
+        });
+    }
+    view! { {text} {f.explored.then(|| view! { " " <span class="cb-tag cb-tag-exploring">"exploring"</span> })} }
 }

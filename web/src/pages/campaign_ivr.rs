@@ -12,7 +12,7 @@ use crate::api;
 use crate::components::form::Errors;
 use crate::components::*;
 
-type Opts = &'static [(&'static str, &'static str)];
+pub(crate) type Opts = &'static [(&'static str, &'static str)];
 
 const PROMPT_KINDS: Opts = &[("say", "Text said"), ("play", "Audio played (URL)")];
 const INPUTS: Opts = &[("dtmf", "Keys"), ("speech", "Speech"), ("dtmf_speech", "Keys or speech")];
@@ -224,7 +224,7 @@ impl IvrEdit {
 /// A labelled input bound to `value`, showing the message of the first of `keys` (or of an item
 /// of it) that has one; hidden while `shown` says so.
 #[allow(clippy::too_many_arguments)]
-fn input(
+pub(crate) fn input(
     label: &'static str,
     id: String,
     keys: Vec<String>,
@@ -251,7 +251,7 @@ fn input(
 }
 
 /// A labelled select over fixed options.
-fn choice(label: &'static str, id: String, value: RwSignal<String>, opts: Opts) -> AnyView {
+pub(crate) fn choice(label: &'static str, id: String, value: RwSignal<String>, opts: Opts) -> AnyView {
     view! {
         <div class="cb-field">
             <label for=id.clone()>{label}</label>

@@ -1,5 +1,6 @@
 //! Campaigns: the list, and one form for creating and editing (greeting, busy message, status,
-//! buyers with per-campaign priority, weight and tag rules, caller screening, the IVR).
+//! buyers with per-campaign priority, weight and tag rules, routing by money, caller screening,
+//! the IVR).
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,6 +10,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api;
 use crate::components::*;
 use crate::pages::campaign_ivr::{IvrEdit, IvrFields};
+use crate::pages::campaign_routing::{RoutingEdit, RoutingFields};
 use crate::pages::route_id;
 use crate::session;
 
@@ -147,6 +149,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
     let rows = RwSignal::new(campaign.as_ref().map(|c| c.buyers.iter().map(|b| new_row(Some(b))).collect::<Vec<_>>()).unwrap_or_default());
     let screening = ScreeningEdit::new(campaign.as_ref().map(|c| c.screening.clone()).unwrap_or_default());
     let ivr = IvrEdit::new(&campaign.as_ref().map(|c| c.ivr.clone()).unwrap_or_default());
+    let routing = RoutingEdit::new(campaign.as_ref().map(|c| c.routing.clone()).unwrap_or_default());
     let form = FormState::new();
     let navigate = use_navigate();
     let writable = session::can_write();
@@ -207,6 +210,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
         }
         let screening = screening.read(&mut c);
         let ivr = ivr.read(&mut c);
+        let routing = routing.read(&mut c);
         if !form.begin(c.into_errors()) {
             return;
         }
@@ -225,7 +229,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         publishers: None,
                         screening: Some(screening),
                         ivr: Some(ivr),
-                        routing: None,
+                        routing: Some(routing),
                     };
                     api::update_campaign(id, &patch).await
                 }
@@ -241,7 +245,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                         publishers: vec![],
                         screening: Some(screening),
                         ivr: Some(ivr),
-                        routing: None,
+                        routing: Some(routing),
                     };
                     api::create_campaign(&new).await
                 }
@@ -322,6 +326,7 @@ fn CampaignForm(campaign: Option<Campaign>, buyers: Fetched<api::ApiResult<Page<
                     }}
                     <button type="button" class="cb-secondary" id="add-buyer" on:click=move |_| rows.update(|v| v.push(new_row(None)))>"Add buyer"</button>
                 </fieldset>
+                <RoutingFields r=routing errors=errors/>
                 <ScreeningFields s=screening errors=errors/>
                 // After the screening: blocking is checked before the IVR.
                 <IvrFields ivr=ivr greeting=greeting errors=errors/>

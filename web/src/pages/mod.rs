@@ -4,6 +4,7 @@ pub mod blocklist;
 pub mod buyers;
 pub mod calls;
 pub mod campaign_ivr;
+pub mod campaign_routing;
 pub mod campaigns;
 pub mod home;
 pub mod login;

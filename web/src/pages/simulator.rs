@@ -1,6 +1,7 @@
 //! The routing simulator: a hypothetical call (number, caller, state, time, STIR/SHAKEN result,
-//! tags, answers to the campaign's IVR) and what would decide it: the screening rule that would
-//! block it, the IVR's walk, or the buyer the engine would ring, with every other candidate's reason.
+//! tags, answers to the campaign's IVR, whether it is one of the exploration share) and what would
+//! decide it: the screening rule that would block it, the IVR's walk, or the buyer the engine would
+//! ring, with every other candidate's reason and the money figures it was ordered by.
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,6 +21,7 @@ pub fn Simulator() -> impl IntoView {
     let verstat = RwSignal::new(String::new());
     let tags = RwSignal::new(String::new());
     let answers = RwSignal::new(String::new());
+    let explore = RwSignal::new(false);
     let form = FormState::new();
     let result = RwSignal::new(None::<SimulateResponse>);
     let number_options = Signal::derive(move || {
@@ -61,7 +63,7 @@ pub fn Simulator() -> impl IntoView {
             tags: tags_v,
             // One a line; an empty line is silence.
             ivr_answers: answers.with_untracked(|a| a.lines().map(|l| l.trim().to_owned()).collect()),
-            explore: false,
+            explore: explore.get_untracked(),
         };
         spawn_local(async move {
             match api::simulate(&req).await {
@@ -100,6 +102,7 @@ pub fn Simulator() -> impl IntoView {
                         <small class="cb-help" id="help-ivr_answers">"One a line, in the order asked (a question asked again takes the next line): keys (1) or words (yes); an empty line is silence"</small>
                     </div>
                 </div>
+                <CheckField label="Exploration share: the call goes first to buyers still being measured (tiers by earnings per call)" name="explore" value=explore/>
                 <FormStatus state=form/>
                 <button type="submit" disabled=move || form.busy.get()>"Simulate"</button>
             </form>
