@@ -79,6 +79,8 @@ const MATRIX: &[(&str, &str, Class)] = &[
     ("GET", "/api/blocklist/export", Class::Staff),
     ("GET", "/api/analytics/summary", Class::Scoped),
     ("GET", "/api/analytics/timeseries", Class::Scoped),
+    ("GET", "/api/analytics/ivr", Class::Staff),
+    ("POST", "/api/campaigns/ivr/preview", Class::Staff),
     ("POST", "/api/money/recompute", Class::Admin),
     ("GET", "/api/calls/{id}/recording", Class::Scoped),
     ("GET", "/api/events", Class::Scoped),
@@ -97,6 +99,7 @@ const MATRIX: &[(&str, &str, Class)] = &[
     ("POST", "/api/webhooks/twilio/recording", Class::Signed),
     ("POST", "/api/webhooks/twilio/legs/{leg_id}/whisper", Class::Signed),
     ("POST", "/api/webhooks/twilio/legs/{leg_id}/accept", Class::Signed),
+    ("POST", "/api/webhooks/twilio/calls/{call_id}/ivr/{question}/{attempt}", Class::Signed),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +141,7 @@ fn body_for(method: &str, path: &str, ids: &Ids, n: usize) -> Option<Value> {
         ("PATCH", "/api/users/{id}") => json!({"role": "viewer"}),
         ("POST", "/api/api-keys") => json!({"name": format!("k{n}"), "role": "publisher", "publisher_id": ids.publisher}),
         ("POST", "/api/routing/simulate") => json!({"number": "+17175550100", "caller": "+12015550123"}),
+        ("POST", "/api/campaigns/ivr/preview") => json!({"ivr": {"questions": [{"say": "Press 1"}]}}),
         ("POST", "/api/blocklist") => json!({"number": format!("+1900555{:04}", n)}),
         ("PATCH", "/api/blocklist/{id}") => json!({"note": "checked"}),
         ("PUT", "/api/twilio/account") => {

@@ -43,8 +43,10 @@ pub async fn timeseries(auth: Auth, state: web::Data<AppState>, q: web::Query<An
 #[utoipa::path(operation_id = "get_analytics_ivr", tag = "analytics", security(("bearer" = [])), params(IvrFunnelQuery),
     responses((status = 200, body = IvrFunnel), AuthErrors, InputErrors))]
 #[get("/analytics/ivr")]
-pub async fn ivr_funnel(auth: Auth, state: web::Data<AppState>, q: web::Query<IvrFunnelQuery>) -> Result<web::Json<IvrFunnel>, AppError> {
+pub async fn ivr_funnel(auth: Auth, state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<web::Json<IvrFunnel>, AppError> {
     auth.require_staff()?;
+    // Read after the role check, so a publisher is refused whatever its parameters.
+    let q = web::Query::<IvrFunnelQuery>::from_query(req.query_string()).map_err(|e| AppError::bad_request(e.to_string()))?;
     let mut errors = FieldErrors::new();
     if q.campaign_id < 1 {
         errors.add("campaign_id", "must be a positive id");
