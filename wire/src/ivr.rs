@@ -56,24 +56,30 @@ pub enum IvrAction {
 pub struct IvrAnswer {
     /// The keys that choose this answer (e.g. `1`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Digits>))]
     pub digits: Option<String>,
     /// Words or phrases that choose this answer when said (case and punctuation aside, as whole
     /// words of `SpeechResult`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::SpeechPhrase>))]
     pub speech: Vec<String>,
     /// The value stored in the question's `tag`; absent: the keys pressed, or the first of
     /// `speech` when the answer was said.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrValue>))]
     pub value: Option<String>,
     /// More tags set on the call by this answer.
     #[serde(skip_serializing_if = "Tags::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::SetTags))]
     pub set_tags: Tags,
     pub action: IvrAction,
     /// With `end`: said before hanging up.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub message: Option<String>,
     /// With `route`: the buyer label the call is kept to.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrLabel>))]
     pub label: Option<String>,
 }
 
@@ -87,32 +93,36 @@ pub struct IvrAnswer {
 pub struct IvrQuestion {
     /// Text said to the caller (one of `say` and `play`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub say: Option<String>,
     /// An `http(s)` URL of audio played to the caller (one of `say` and `play`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AudioUrl>))]
     pub play: Option<String>,
     #[serde(default)]
     pub input: IvrInput,
     /// Keys expected (1 to 20); input stops once that many are pressed. Absent: until `#` or
     /// the timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 20))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::NumDigits>))]
     pub num_digits: Option<i32>,
     /// Seconds of silence before the question counts as unanswered (1 to 60, default 5).
     #[serde(default = "default_timeout")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrTimeoutSecs))]
     pub timeout_secs: i32,
     /// The call tag the answer is stored in; absent: not stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::TagName>))]
     pub tag: Option<String>,
     /// The answers taken, in order (the first that matches is chosen). Empty: any input is taken
     /// as it is (a ZIP code, an age).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrAnswers))]
     pub answers: Vec<IvrAnswer>,
     /// The lowest speech recognition `Confidence` (0 to 1) taken; below it the answer counts as
     /// not understood. Default 0.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Confidence))]
     pub min_confidence: f64,
 }
 
@@ -142,18 +152,21 @@ pub enum IvrFailure {
 #[serde(default)]
 pub struct Ivr {
     /// Asked in order, after the greeting and before any buyer is rung.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrQuestions))]
     pub questions: Vec<IvrQuestion>,
     /// How many times a question is asked again after silence or an answer it does not take
     /// (0 to 5, default 2).
     #[serde(default = "default_retries")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 5))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrRetries))]
     pub retries: i32,
     /// Said before a question is asked again (default "Sorry, I didn't get that.").
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub retry_message: Option<String>,
     pub on_failure: IvrFailure,
     /// Said before hanging up with `on_failure: end`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub failure_message: Option<String>,
 }
 
@@ -212,6 +225,7 @@ pub struct IvrPreviewRequest {
     pub ivr: Ivr,
     /// The greeting said before the first question; absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Message>))]
     pub greeting: Option<String>,
 }
 
@@ -270,7 +284,9 @@ pub struct IvrFunnelQuery {
     #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub campaign_id: i64,
     /// Calls started at or after this instant (RFC 3339). Default: 7 days before `to`.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     /// Calls started before this instant (RFC 3339). Default: now.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -1,4 +1,5 @@
 use actix_web::{get, post, web};
+use callbroker_wire::rules;
 use callbroker_wire::{Call, CallDetail, CallFilter, Page, PageParams, SimulateRequest, SimulateResponse};
 
 use super::{AuthErrors, InputErrors, NotFoundError};
@@ -56,16 +57,25 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 }
 
 /// Most `tag=` conditions one list takes.
-const MAX_TAG_CONDITIONS: usize = 10;
+const MAX_TAG_CONDITIONS: usize = rules::TagConditions::MAX_ITEMS;
 
 /// Most tags a simulated call takes.
-const MAX_SIMULATED_TAGS: usize = 50;
+const MAX_SIMULATED_TAGS: usize = rules::SimulatedTags::MAX_ITEMS;
 /// At most this many IVR answers in a simulated call.
-const MAX_SIMULATED_IVR_ANSWERS: usize = 120;
+const MAX_SIMULATED_IVR_ANSWERS: usize = rules::SimulatedAnswers::MAX_ITEMS;
 
-/// A simulated caller: an E.164 number, or the text Twilio sends for a withheld number
-/// (`Anonymous`, 1 to 32 characters without `+` or control characters).
-fn simulated_caller(s: &str) -> Result<String, String> {
+/// A simulated call's `StirVerstat` ([`rules::StirVerstat`]): at most 200 characters as sent, no
+/// control characters once trimmed; blank is none.
+pub(crate) fn stir_verstat(v: &str) -> Result<Option<String>, String> {
+    if v.chars().count() > rules::StirVerstat::MAX_CHARS || v.trim().chars().any(char::is_control) {
+        return Err("must be at most 200 characters, without control characters".into());
+    }
+    Ok(Some(v.trim().to_string()).filter(|v| !v.is_empty()))
+}
+
+/// A simulated caller ([`rules::SimulatedCaller`]): an E.164 number, or the text Twilio sends for
+/// a withheld number (`Anonymous`, 1 to 32 characters without `+` or control characters).
+pub(crate) fn simulated_caller(s: &str) -> Result<String, String> {
     let t = s.trim();
     if t.starts_with('+') {
         return crate::domain::validate::e164(t);
@@ -92,21 +102,18 @@ pub async fn simulate(
     let mut errors = crate::routes::FieldErrors::new();
     let number = crate::domain::validate::e164(&req.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
     let caller = simulated_caller(&req.caller).map_err(|e| errors.add("caller", e)).unwrap_or_default();
-    let state_code = match req.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => {
-            crate::domain::validate::us_states(&[s.to_string()]).map_err(|e| errors.add("state", e)).ok().and_then(|v| v.into_iter().next())
-        }
-        None => None,
-    };
+    let state_code = req
+        .state
+        .as_deref()
+        .map(crate::domain::validate::optional_us_state)
+        .transpose()
+        .map_err(|e| errors.add("state", e))
+        .ok()
+        .flatten()
+        .flatten();
     let at = crate::domain::validate::optional_instant(&mut errors, "at", req.at);
-    let stir_verstat = match req.stir_verstat.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(v) if crate::routing::tags::valid_value(v) => Some(v.to_string()),
-        Some(_) => {
-            errors.add("stir_verstat", "must be at most 200 characters, without control characters");
-            None
-        }
-        None => None,
-    };
+    let stir_verstat =
+        req.stir_verstat.as_deref().map(stir_verstat).transpose().map_err(|e| errors.add("stir_verstat", e)).ok().flatten().flatten();
     if req.tags.len() > MAX_SIMULATED_TAGS {
         errors.add("tags", format!("at most {MAX_SIMULATED_TAGS} tags"));
     }
