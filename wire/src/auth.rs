@@ -68,11 +68,11 @@ pub struct User {
 pub struct NewUser {
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Email))]
     pub email: String,
-    /// At least 10 characters.
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Password))]
     pub password: String,
     pub role: Role,
-    /// Required for the publisher role, forbidden for the others.
+    /// Required for the publisher role, forbidden for the others. It must exist (else 422 naming the
+    /// field).
     #[serde(default)]
     pub publisher_id: Option<i64>,
 }
@@ -89,7 +89,8 @@ pub struct UserPatch {
     pub password: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
-    /// `null` clears it (for non-publisher roles).
+    /// `null` clears it (for non-publisher roles). Required for the publisher role, forbidden for the
+    /// others; it must exist (else 422 naming the field).
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub publisher_id: Option<Option<i64>>,
@@ -115,6 +116,8 @@ pub struct NewApiKey {
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Name))]
     pub name: String,
     pub role: Role,
+    /// Required for the publisher role, forbidden for the others; it must exist (else 422 naming the
+    /// field).
     #[serde(default)]
     pub publisher_id: Option<i64>,
 }

@@ -92,6 +92,7 @@ pub struct MoneyRulesPatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignPublisher {
+    /// A publisher that exists, listed once (else 422 naming the field).
     pub publisher_id: i64,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::AmountMicros))]
     pub payout_micros: i64,
@@ -101,6 +102,7 @@ pub struct CampaignPublisher {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignBuyer {
+    /// A buyer that exists, listed once (else 422 naming the field).
     pub buyer_id: i64,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Priority>))]
@@ -313,7 +315,8 @@ pub struct NewBuyer {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_monthly: Option<i32>,
-    /// Default `UTC`.
+    /// Default `UTC`. An IANA time zone name the server knows, such as `America/New_York` (else 422
+    /// naming the field).
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]
@@ -322,6 +325,7 @@ pub struct NewBuyer {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::UsState>))]
     pub allowed_states: Vec<String>,
+    /// A state both allowed and denied is a 422 naming `denied_states`.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::UsState>))]
     pub denied_states: Vec<String>,
@@ -379,6 +383,7 @@ pub struct BuyerPatch {
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_monthly: Option<Option<i32>>,
+    /// An IANA time zone name the server knows, such as `America/New_York` (else 422 naming the field).
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]
@@ -387,6 +392,7 @@ pub struct BuyerPatch {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::rules::UsState>>))]
     pub allowed_states: Option<Vec<String>>,
+    /// A state both allowed and denied is a 422 naming `denied_states`.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::rules::UsState>>))]
     pub denied_states: Option<Vec<String>>,
@@ -568,8 +574,11 @@ pub struct NewPhoneNumber {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ShortText>))]
     pub friendly_name: Option<String>,
+    /// The campaign calls to this number belong to: one that exists (else 422 naming the field).
     #[serde(default)]
     pub campaign_id: Option<i64>,
+    /// The publisher calls to this number are attributed to: one that exists (else 422 naming the
+    /// field).
     #[serde(default)]
     pub publisher_id: Option<i64>,
 }
@@ -581,9 +590,12 @@ pub struct PhoneNumberPatch {
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ShortText>))]
     pub friendly_name: Option<Option<String>>,
+    /// The campaign calls to this number belong to: one that exists (else 422 naming the field).
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub campaign_id: Option<Option<i64>>,
+    /// The publisher calls to this number are attributed to: one that exists (else 422 naming the
+    /// field).
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub publisher_id: Option<Option<i64>>,

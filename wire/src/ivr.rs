@@ -54,12 +54,15 @@ pub enum IvrAction {
 #[cfg_attr(feature = "openapi", schema(example = json!({"digits": "1", "speech": ["yes"], "value": "yes", "action": "continue"})))]
 #[serde(default)]
 pub struct IvrAnswer {
-    /// The keys that choose this answer (e.g. `1`).
+    /// The keys that choose this answer (e.g. `1`). Only on a question listening for keys (`dtmf`,
+    /// `dtmf_speech`), distinct among its answers and no longer than its `num_digits` (else 422 naming
+    /// the field). An answer gives `digits` or `speech`, or both.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Digits>))]
     pub digits: Option<String>,
-    /// Words or phrases that choose this answer when said (case and punctuation aside, as whole
-    /// words of `SpeechResult`).
+    /// Words or phrases that choose this answer when said (case and punctuation aside, as whole words
+    /// of `SpeechResult`). Only on a question listening for speech (`speech`, `dtmf_speech`; else 422
+    /// naming the field).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::SpeechPhrase>))]
     pub speech: Vec<String>,
@@ -283,7 +286,8 @@ pub struct IvrFunnelQuery {
     /// The campaign.
     #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub campaign_id: i64,
-    /// Calls started at or after this instant (RFC 3339). Default: 7 days before `to`.
+    /// Calls started at or after this instant (RFC 3339). Default: 7 days before `to`. Must be before
+    /// `to` (else 422 naming `from`), a rule between two parameters the schema cannot state.
     #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     /// Calls started before this instant (RFC 3339). Default: now.

@@ -332,10 +332,13 @@ pub struct NewBlocklistEntry {
     /// `+` and 1 to 15 digits; a trailing `*` marks a prefix (`+1415*`).
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::BlockedNumber))]
     pub number: String,
-    /// Default: `prefix` when `number` ends with `*` or has fewer than 8 digits (no number is
-    /// that short), else `exact`.
+    /// Default: `prefix` when `number` ends with `*` or has fewer than 8 digits (no number is that
+    /// short), else `exact`. An `exact` entry needs a number of 8 to 15 digits without `*` (else 422
+    /// naming `number`).
     #[serde(default)]
     pub kind: Option<BlockKind>,
+    /// The campaign the entry applies to, one that exists (else 422 naming the field); absent: every
+    /// campaign.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub campaign_id: Option<i64>,
@@ -354,8 +357,11 @@ pub struct BlocklistPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::BlockedNumber>))]
     pub number: Option<String>,
+    /// An `exact` entry needs a number of 8 to 15 digits without `*` (else 422 naming `number`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<BlockKind>,
+    /// The campaign the entry applies to, one that exists (else 422 naming the field); absent: every
+    /// campaign.
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1))]
     pub campaign_id: Option<Option<i64>>,

@@ -43,6 +43,7 @@ pub struct TwilioAccountUpdate {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ApiKeySid>))]
     pub api_key_sid: Option<String>,
+    /// Given with `api_key_sid` and only with it (else 422 naming the missing one).
     #[serde(default)]
     pub api_key_secret: Option<String>,
 }

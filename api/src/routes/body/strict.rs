@@ -6,8 +6,8 @@
 //! - a struct (an `object` in the document) is read only from a JSON object: serde alone also
 //!   reads one from an array of its fields in order (`[null, null]`).
 //!
-//! It wraps another deserializer (serde_json's) and everything that deserializer hands out (maps,
-//! sequences, enum variants, options, newtypes), so its errors, positions included, are serde_json's.
+//! It wraps another deserializer (`serde_json`'s) and everything that deserializer hands out (maps,
+//! sequences, enum variants, options, newtypes), so its errors, positions included, are `serde_json`'s.
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
@@ -19,7 +19,7 @@ const EXACT: f64 = 9_007_199_254_740_992.0;
 fn whole(v: f64) -> Option<i64> {
     // Exact: `v` is whole and |v| <= 2^53, well inside i64.
     #[allow(clippy::cast_possible_truncation)]
-    (v.fract() == 0.0 && v.abs() <= EXACT).then(|| v as i64)
+    (v.fract() == 0.0 && v.abs() <= EXACT).then_some(v as i64)
 }
 
 /// The wrapping deserializer.
