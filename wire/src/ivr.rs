@@ -52,36 +52,40 @@ pub enum IvrAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"digits": "1", "speech": ["yes"], "value": "yes", "action": "continue"})))]
-#[serde(default)]
+// Defaults field by field, not for the whole struct: utoipa would write the struct's default of
+// `set_tags` (`{}`) into the document, and a default on an object is what generated clients
+// (openapi-python-client) cannot take.
 pub struct IvrAnswer {
     /// The keys that choose this answer (e.g. `1`). Only on a question listening for keys (`dtmf`,
     /// `dtmf_speech`), distinct among its answers and no longer than its `num_digits` (else 422 naming
     /// the field). An answer gives `digits` or `speech`, or both.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Digits>))]
     pub digits: Option<String>,
     /// Words or phrases that choose this answer when said (case and punctuation aside, as whole words
     /// of `SpeechResult`). Only on a question listening for speech (`speech`, `dtmf_speech`; else 422
     /// naming the field).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::SpeechPhrase>))]
     pub speech: Vec<String>,
     /// The value stored in the question's `tag`; absent: the keys pressed, or the first of
     /// `speech` when the answer was said.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrValue>))]
     pub value: Option<String>,
     /// More tags set on the call by this answer.
-    #[serde(skip_serializing_if = "Tags::is_empty")]
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::SetTags))]
     pub set_tags: Tags,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(default = "continue"))]
     pub action: IvrAction,
     /// With `end`: said before hanging up.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub message: Option<String>,
     /// With `route`: the buyer label the call is kept to.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrLabel>))]
     pub label: Option<String>,
 }
