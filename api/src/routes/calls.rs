@@ -25,6 +25,7 @@ pub async fn list(
     req: actix_web::HttpRequest,
 ) -> Result<web::Json<Page<Call>>, AppError> {
     let scope = auth.publisher_scope();
+    refuse_empty_typed_parameters(req.query_string())?;
     // `tag` may be repeated: read with a parser that collects repeated keys.
     let mut filter: CallFilter = serde_html_form::from_str(req.query_string()).map_err(|e| AppError::bad_request(format!("query: {e}")))?;
     let page = page.into_inner();
@@ -54,6 +55,18 @@ pub async fn list(
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Result<web::Json<CallDetail>, AppError> {
     let (id, scope) = (id.into_inner(), auth.publisher_scope());
     Ok(web::Json(state.db.read(move |c| store::detail(c, id, scope)).await?))
+}
+
+/// The calls list's parameters that are not text (ids, instants, enums).
+const TYPED_PARAMETERS: [&str; 7] = ["campaign_id", "buyer_id", "publisher_id", "from", "to", "blocked_by", "ivr_outcome"];
+
+/// Refuses `campaign_id=` and the like with 400, as the document's types do: `serde_html_form`
+/// reads an empty value as an absent one.
+fn refuse_empty_typed_parameters(query: &str) -> Result<(), AppError> {
+    match url::form_urlencoded::parse(query.as_bytes()).find(|(k, v)| v.is_empty() && TYPED_PARAMETERS.contains(&k.as_ref())) {
+        Some((k, _)) => Err(AppError::bad_request(format!("query: {k} must not be empty"))),
+        None => Ok(()),
+    }
 }
 
 /// Most `tag=` conditions one list takes.
@@ -144,4 +157,19 @@ pub async fn simulate(
     };
     let ctx = state.flow.ctx.clone();
     Ok(web::Json(state.db.read(move |c| crate::callflow::simulate(c, &ctx, &hypothetical)).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_empty_typed_parameters;
+
+    #[test]
+    fn empty_values_of_typed_parameters_are_refused() {
+        for q in ["ivr_outcome=", "campaign_id=&page=1", "status=x&from=", "blocked%5Fby="] {
+            assert!(refuse_empty_typed_parameters(q).is_err(), "{q}");
+        }
+        for q in ["", "status=&outcome=&q=", "ivr_outcome=abandoned&campaign_id=3", "tag=FromState:CA"] {
+            assert!(refuse_empty_typed_parameters(q).is_ok(), "{q}");
+        }
+    }
 }
