@@ -16,8 +16,18 @@ use utoipa_actix_web::AppExt;
     // Relative: the document describes the server that serves it.
     servers((url = "/", description = "The server this document is served by")),
     modifiers(&BearerAuth),
-    // What the `data:` of the live event stream carries (its messages are described as SSE fields).
-    components(schemas(callbroker_wire::LiveEvent, callbroker_wire::LiveReload)),
+    // What the `data:` of the live event stream carries (its messages are described as SSE fields),
+    // and the rules query parameters point at (utoipa collects a body's schemas, not a parameter's).
+    components(schemas(
+        callbroker_wire::LiveEvent,
+        callbroker_wire::LiveReload,
+        callbroker_wire::rules::PageNumber,
+        callbroker_wire::rules::PerPage,
+        callbroker_wire::rules::Instant,
+        callbroker_wire::rules::GroupTag,
+        callbroker_wire::rules::TagConditions,
+        callbroker_wire::rules::QueryText,
+    )),
     tags(
         (name = "auth", description = "Sessions"),
         (name = "campaigns", description = "Campaigns and their buyers"),

@@ -38,11 +38,14 @@ pub struct AnalyticsQuery {
     /// Calls started at or after this instant (RFC 3339; rounded down to the UTC hour).
     /// Default: 7 days before `to`. Must be before `to` and at most 400 days before it: otherwise
     /// 422 naming `from` (or `to`), a rule between two parameters the schema cannot state.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339; rounded up to the UTC hour). Default: now.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub to: Option<DateTime<Utc>>,
     /// IANA time zone of the buckets (default `UTC`); a name the server does not know is a 422
     /// naming `tz`.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub tz: Option<String>,
     pub group_by: Option<GroupBy>,
     /// Time series only (default `day`). `hour` buckets cover at most 8 days (else 422 naming
@@ -60,6 +63,7 @@ pub struct AnalyticsQuery {
     pub number_id: Option<i64>,
     /// The tag to group by with `group_by=tag` (required then, else 422 naming `tag`): a name of
     /// 1 to 64 letters, digits, `_`, `-` or `.`.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::GroupTag>))]
     pub tag: Option<String>,
 }
 
@@ -165,8 +169,10 @@ pub struct Timeseries {
 pub struct RecomputeRequest {
     /// Calls started at or after this instant. Must be before `to` and at most 400 days before
     /// it: otherwise 422 naming `from` (or `to`), a rule the schema cannot state.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Instant))]
     pub from: DateTime<Utc>,
     /// Calls started before this instant.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Instant))]
     pub to: DateTime<Utc>,
 }
 
@@ -194,8 +200,10 @@ pub enum ReportFormat {
 pub struct ReportQuery {
     /// Calls started at or after this instant (RFC 3339). Default: 30 days before `to`. Must be
     /// before `to`: otherwise 422 naming `from`, a rule the schema cannot state.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub to: Option<DateTime<Utc>>,
     /// `json` (default) or `csv`.
     #[cfg_attr(feature = "openapi", param(inline))]

@@ -36,6 +36,7 @@ impl Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"email": "admin@example.com", "password": "correct horse battery staple"})))]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Email))]
     pub email: String,
     pub password: String,
 }
@@ -65,11 +66,13 @@ pub struct User {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"email": "ops@example.com", "password": "a long passphrase", "role": "operator"})))]
 pub struct NewUser {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Email))]
     pub email: String,
-    /// At least 10 characters.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Password))]
     pub password: String,
     pub role: Role,
-    /// Required for the publisher role, forbidden for the others.
+    /// Required for the publisher role, forbidden for the others. It must exist (else 422 naming the
+    /// field).
     #[serde(default)]
     pub publisher_id: Option<i64>,
 }
@@ -79,12 +82,15 @@ pub struct NewUser {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Email>))]
     pub email: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Password>))]
     pub password: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
-    /// `null` clears it (for non-publisher roles).
+    /// `null` clears it (for non-publisher roles). Required for the publisher role, forbidden for the
+    /// others; it must exist (else 422 naming the field).
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub publisher_id: Option<Option<i64>>,
@@ -107,8 +113,11 @@ pub struct ApiKey {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"name": "Publisher A reporting", "role": "publisher", "publisher_id": 1})))]
 pub struct NewApiKey {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Name))]
     pub name: String,
     pub role: Role,
+    /// Required for the publisher role, forbidden for the others; it must exist (else 422 naming the
+    /// field).
     #[serde(default)]
     pub publisher_id: Option<i64>,
 }

@@ -201,17 +201,22 @@ pub struct CallFilter {
     pub buyer_id: Option<i64>,
     pub publisher_id: Option<i64>,
     /// Twilio status, e.g. `completed`.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub status: Option<String>,
     /// Outcome, e.g. `no_buyer`.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub outcome: Option<String>,
     /// Calls started at or after this instant (RFC 3339).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub from: Option<DateTime<Utc>>,
     /// Calls started before this instant (RFC 3339).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub to: Option<DateTime<Utc>>,
     /// Tag conditions, all of which must hold; repeat the parameter for several. `NAME:VALUE`:
     /// the tag `NAME` equals `VALUE` (everything after the first `:`); `NAME`: the call has the
     /// tag. E.g. `tag=FromState:CA&tag=AreaCode`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = crate::rules::TagConditions))]
     pub tag: Vec<String>,
     /// Calls blocked by this screening rule (implies `outcome=blocked`).
     pub blocked_by: Option<crate::screening::BlockRule>,
@@ -225,25 +230,32 @@ pub struct CallFilter {
 #[cfg_attr(feature = "openapi", schema(example = json!({"number": "+17175550123", "caller": "+12015550123", "state": "NJ"})))]
 pub struct SimulateRequest {
     /// The tracking number dialled (E.164).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::E164Number))]
     pub number: String,
     /// The caller's number (E.164), or what Twilio sends for a withheld one (e.g. `Anonymous`).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::SimulatedCaller))]
     pub caller: String,
     /// The caller's state as Twilio would send it; derived from the area code when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::OptionalUsState>))]
     pub state: Option<String>,
     /// When the call happens (default: now).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Instant>))]
     pub at: Option<DateTime<Utc>>,
     /// Twilio's `StirVerstat` for the call (e.g. `TN-Validation-Passed-B`); absent: not sent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::StirVerstat>))]
     pub stir_verstat: Option<String>,
     /// Further tags the call would carry (e.g. an IVR's answers); they add to, and win over,
     /// the tags the call gets from its caller data.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::SimulatedTags))]
     pub tags: Tags,
     /// What the caller would answer to the campaign's IVR, question by question: keys (`1`) or
     /// words (`yes`); `""` is silence. Questions beyond the list get silence.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::SimulatedAnswers))]
     pub ivr_answers: Vec<String>,
     /// Route the call as one of the exploration share of the campaign's `epc` tiers (buyers
     /// still being measured first). Default false.

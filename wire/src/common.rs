@@ -38,11 +38,11 @@ pub struct Page<T> {
 pub struct PageParams {
     /// 1-based page number, 1 to 1,000,000 (default 1).
     #[serde(default = "default_page")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1_000_000, default = 1))]
+    #[cfg_attr(feature = "openapi", param(value_type = crate::rules::PageNumber))]
     pub page: i64,
     /// Items per page, 1 to 500 (default 50).
     #[serde(default = "default_per_page")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500, default = 50))]
+    #[cfg_attr(feature = "openapi", param(value_type = crate::rules::PerPage))]
     pub per_page: i64,
 }
 

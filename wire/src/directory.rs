@@ -69,18 +69,23 @@ pub struct MoneyRules {
 pub struct MoneyRulesPatch {
     /// Default `USD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Currency>))]
     pub currency: Option<String>,
     /// Default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AmountMicros>))]
     pub revenue_micros: Option<i64>,
     /// Default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AmountMicros>))]
     pub payout_micros: Option<i64>,
     /// Default 90.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::BufferSecs>))]
     pub buffer_secs: Option<i32>,
     /// Default 0 (off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::DuplicateWindowSecs>))]
     pub duplicate_window_secs: Option<i32>,
     /// Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,7 +96,9 @@ pub struct MoneyRulesPatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignPublisher {
+    /// A publisher that exists, listed once (else 422 naming the field).
     pub publisher_id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::AmountMicros))]
     pub payout_micros: i64,
 }
 
@@ -99,30 +106,37 @@ pub struct CampaignPublisher {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignBuyer {
+    /// A buyer that exists, listed once (else 422 naming the field).
     pub buyer_id: i64,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Priority>))]
     pub priority: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Weight>))]
     pub weight: Option<i32>,
     /// The buyer's price per qualified call on this campaign (micro-units), overriding the campaign's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AmountMicros>))]
     pub revenue_micros: Option<i64>,
     /// The buyer's qualification buffer (seconds), overriding the campaign's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::BufferSecs>))]
     pub buffer_secs: Option<i32>,
     /// Tag rules on this campaign, replacing the buyer's own (`[]`: none); absent: the buyer's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::TagRules>))]
     pub tag_rules: Option<Vec<TagRule>>,
     /// The buyer's whisper on this campaign (a template like the buyer's `whisper`); `""`: no
     /// whisper on this campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Whisper>))]
     pub whisper: Option<String>,
     /// Whether the buyer's agent must press 1 to accept calls of this campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_accept: Option<bool>,
     /// Seconds the agent has to press 1 on this campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AcceptTimeoutSecs>))]
     pub accept_timeout_secs: Option<i32>,
 }
 
@@ -130,14 +144,17 @@ pub struct CampaignBuyer {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"name": "First Campaign"})))]
 pub struct NewCampaign {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Name))]
     pub name: String,
     #[serde(default)]
     pub status: Option<Status>,
     /// Defaults to "Please hold while we connect you".
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Message>))]
     pub greeting: Option<String>,
     /// Defaults to "All agents are currently busy. Please try again later".
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Message>))]
     pub busy_message: Option<String>,
     /// Initial buyer assignments.
     #[serde(default)]
@@ -166,12 +183,15 @@ pub struct NewCampaign {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Name>))]
     pub name: Option<String>,
     #[serde(default)]
     pub status: Option<Status>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Message>))]
     pub greeting: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Message>))]
     pub busy_message: Option<String>,
     #[serde(default)]
     pub buyers: Option<Vec<CampaignBuyer>>,
@@ -203,8 +223,10 @@ pub struct CampaignPatch {
 pub struct ScheduleWindow {
     pub day: Day,
     /// `HH:MM`, 24-hour clock.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::WindowStart))]
     pub start: String,
     /// `HH:MM`, 24-hour clock; `24:00` allowed.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::WindowEnd))]
     pub end: String,
 }
 
@@ -276,52 +298,68 @@ fn default_accept_timeout() -> i32 {
     "schedule": [{"day": "mon", "start": "09:00", "end": "17:00"}]
 })))]
 pub struct NewBuyer {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Name))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::E164Number))]
     pub phone_number: String,
     #[serde(default)]
     pub status: Option<Status>,
     /// Default 0.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Priority>))]
     pub priority: Option<i32>,
     /// Default 1.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Weight>))]
     pub weight: Option<i32>,
     /// Default 1.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::MaxConcurrentCalls>))]
     pub max_concurrent_calls: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_hourly: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_daily: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_monthly: Option<i32>,
-    /// Default `UTC`.
+    /// Default `UTC`. An IANA time zone name the server knows, such as `America/New_York` (else 422
+    /// naming the field).
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::ScheduleWindows))]
     pub schedule: Vec<ScheduleWindow>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::UsState>))]
     pub allowed_states: Vec<String>,
+    /// A state both allowed and denied is a 422 naming `denied_states`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::UsState>))]
     pub denied_states: Vec<String>,
     /// Default true.
     #[serde(default)]
     pub sticky_repeat_callers: Option<bool>,
     /// Default: none (every call).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::TagRules))]
     pub tag_rules: Vec<TagRule>,
     /// Default: none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::BuyerLabels))]
     pub labels: Vec<String>,
     /// Said to the buyer's agent before the bridge (see `Buyer`). Default none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Whisper>))]
     pub whisper: Option<String>,
     /// Default false.
     #[serde(default)]
     pub require_accept: Option<bool>,
     /// Default 10.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AcceptTimeoutSecs>))]
     pub accept_timeout_secs: Option<i32>,
 }
 
@@ -330,50 +368,62 @@ pub struct NewBuyer {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BuyerPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Name>))]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::E164Number>))]
     pub phone_number: Option<String>,
     #[serde(default)]
     pub status: Option<Status>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Priority>))]
     pub priority: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Weight>))]
     pub weight: Option<i32>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::MaxConcurrentCalls>))]
     pub max_concurrent_calls: Option<i32>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_hourly: Option<Option<i32>>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_daily: Option<Option<i32>>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Cap>))]
     pub cap_monthly: Option<Option<i32>>,
+    /// An IANA time zone name the server knows, such as `America/New_York` (else 422 naming the field).
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ScheduleWindows>))]
     pub schedule: Option<Vec<ScheduleWindow>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::rules::UsState>>))]
     pub allowed_states: Option<Vec<String>>,
+    /// A state both allowed and denied is a 422 naming `denied_states`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<crate::rules::UsState>>))]
     pub denied_states: Option<Vec<String>>,
     #[serde(default)]
     pub sticky_repeat_callers: Option<bool>,
     /// When present, replaces the tag rules.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::TagRules>))]
     pub tag_rules: Option<Vec<TagRule>>,
     /// When present, replaces the labels.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::BuyerLabels>))]
     pub labels: Option<Vec<String>>,
     /// `null` or `""` removes the whisper.
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Whisper>))]
     pub whisper: Option<Option<String>>,
     #[serde(default)]
     pub require_accept: Option<bool>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AcceptTimeoutSecs>))]
     pub accept_timeout_secs: Option<i32>,
 }
 
@@ -452,18 +502,24 @@ impl PostbackMethod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"name": "Publisher A", "contact_email": "pub@example.com"})))]
 pub struct NewPublisher {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Name))]
     pub name: String,
     #[serde(default)]
     pub status: Option<Status>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ShortText>))]
     pub contact_name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ContactEmail>))]
     pub contact_email: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ContactPhone>))]
     pub contact_phone: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::LongText>))]
     pub payout_terms: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::PostbackUrl>))]
     pub postback_url: Option<String>,
     #[serde(default)]
     pub postback_method: Option<PostbackMethod>,
@@ -473,24 +529,25 @@ pub struct NewPublisher {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublisherPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Name>))]
     pub name: Option<String>,
     #[serde(default)]
     pub status: Option<Status>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ShortText>))]
     pub contact_name: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ContactEmail>))]
     pub contact_email: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ContactPhone>))]
     pub contact_phone: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::LongText>))]
     pub payout_terms: Option<Option<String>>,
     /// `null` removes the postback.
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::PostbackUrl>))]
     pub postback_url: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postback_method: Option<PostbackMethod>,
@@ -519,13 +576,19 @@ pub struct PhoneNumber {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"number": "+17175550123", "friendly_name": "Main line", "campaign_id": 1, "publisher_id": 1})))]
 pub struct NewPhoneNumber {
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::E164Number))]
     pub number: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ProviderSid>))]
     pub provider_sid: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ShortText>))]
     pub friendly_name: Option<String>,
+    /// The campaign calls to this number belong to: one that exists (else 422 naming the field).
     #[serde(default)]
     pub campaign_id: Option<i64>,
+    /// The publisher calls to this number are attributed to: one that exists (else 422 naming the
+    /// field).
     #[serde(default)]
     pub publisher_id: Option<i64>,
 }
@@ -535,11 +598,14 @@ pub struct NewPhoneNumber {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhoneNumberPatch {
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ShortText>))]
     pub friendly_name: Option<Option<String>>,
+    /// The campaign calls to this number belong to: one that exists (else 422 naming the field).
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub campaign_id: Option<Option<i64>>,
+    /// The publisher calls to this number are attributed to: one that exists (else 422 naming the
+    /// field).
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub publisher_id: Option<Option<i64>>,
@@ -553,6 +619,7 @@ pub struct PhoneNumberPatch {
 pub struct CampaignFilter {
     pub status: Option<Status>,
     /// Name contains (case-insensitive).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub q: Option<String>,
 }
 
@@ -562,6 +629,7 @@ pub struct CampaignFilter {
 pub struct BuyerFilter {
     pub status: Option<Status>,
     /// Name contains (case-insensitive).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub q: Option<String>,
     /// Only buyers assigned to this campaign.
     pub campaign_id: Option<i64>,
@@ -573,6 +641,7 @@ pub struct BuyerFilter {
 pub struct PublisherFilter {
     pub status: Option<Status>,
     /// Name contains (case-insensitive).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub q: Option<String>,
 }
 
@@ -583,6 +652,7 @@ pub struct PhoneNumberFilter {
     pub campaign_id: Option<i64>,
     pub publisher_id: Option<i64>,
     /// Number or friendly name contains.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub q: Option<String>,
 }
 

@@ -52,28 +52,41 @@ pub enum IvrAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"digits": "1", "speech": ["yes"], "value": "yes", "action": "continue"})))]
-#[serde(default)]
+// Defaults field by field, not for the whole struct: utoipa would write the struct's default of
+// `set_tags` (`{}`) into the document, and a default on an object is what generated clients
+// (openapi-python-client) cannot take.
 pub struct IvrAnswer {
-    /// The keys that choose this answer (e.g. `1`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The keys that choose this answer (e.g. `1`). Only on a question listening for keys (`dtmf`,
+    /// `dtmf_speech`), distinct among its answers and no longer than its `num_digits` (else 422 naming
+    /// the field). An answer gives `digits` or `speech`, or both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Digits>))]
     pub digits: Option<String>,
-    /// Words or phrases that choose this answer when said (case and punctuation aside, as whole
-    /// words of `SpeechResult`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Words or phrases that choose this answer when said (case and punctuation aside, as whole words
+    /// of `SpeechResult`). Only on a question listening for speech (`speech`, `dtmf_speech`; else 422
+    /// naming the field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::rules::SpeechPhrase>))]
     pub speech: Vec<String>,
     /// The value stored in the question's `tag`; absent: the keys pressed, or the first of
     /// `speech` when the answer was said.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrValue>))]
     pub value: Option<String>,
     /// More tags set on the call by this answer.
-    #[serde(skip_serializing_if = "Tags::is_empty")]
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::SetTags))]
     pub set_tags: Tags,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(default = "continue"))]
     pub action: IvrAction,
     /// With `end`: said before hanging up.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub message: Option<String>,
     /// With `route`: the buyer label the call is kept to.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrLabel>))]
     pub label: Option<String>,
 }
 
@@ -87,32 +100,36 @@ pub struct IvrAnswer {
 pub struct IvrQuestion {
     /// Text said to the caller (one of `say` and `play`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub say: Option<String>,
     /// An `http(s)` URL of audio played to the caller (one of `say` and `play`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::AudioUrl>))]
     pub play: Option<String>,
     #[serde(default)]
     pub input: IvrInput,
     /// Keys expected (1 to 20); input stops once that many are pressed. Absent: until `#` or
     /// the timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 20))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::NumDigits>))]
     pub num_digits: Option<i32>,
     /// Seconds of silence before the question counts as unanswered (1 to 60, default 5).
     #[serde(default = "default_timeout")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrTimeoutSecs))]
     pub timeout_secs: i32,
     /// The call tag the answer is stored in; absent: not stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::TagName>))]
     pub tag: Option<String>,
     /// The answers taken, in order (the first that matches is chosen). Empty: any input is taken
     /// as it is (a ZIP code, an age).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrAnswers))]
     pub answers: Vec<IvrAnswer>,
     /// The lowest speech recognition `Confidence` (0 to 1) taken; below it the answer counts as
     /// not understood. Default 0.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Confidence))]
     pub min_confidence: f64,
 }
 
@@ -142,18 +159,21 @@ pub enum IvrFailure {
 #[serde(default)]
 pub struct Ivr {
     /// Asked in order, after the greeting and before any buyer is rung.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrQuestions))]
     pub questions: Vec<IvrQuestion>,
     /// How many times a question is asked again after silence or an answer it does not take
     /// (0 to 5, default 2).
     #[serde(default = "default_retries")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 5))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::IvrRetries))]
     pub retries: i32,
     /// Said before a question is asked again (default "Sorry, I didn't get that.").
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub retry_message: Option<String>,
     pub on_failure: IvrFailure,
     /// Said before hanging up with `on_failure: end`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::IvrText>))]
     pub failure_message: Option<String>,
 }
 
@@ -212,6 +232,7 @@ pub struct IvrPreviewRequest {
     pub ivr: Ivr,
     /// The greeting said before the first question; absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Message>))]
     pub greeting: Option<String>,
 }
 
@@ -269,8 +290,11 @@ pub struct IvrFunnelQuery {
     /// The campaign.
     #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub campaign_id: i64,
-    /// Calls started at or after this instant (RFC 3339). Default: 7 days before `to`.
+    /// Calls started at or after this instant (RFC 3339). Default: 7 days before `to`. Must be before
+    /// `to` (else 422 naming `from`), a rule between two parameters the schema cannot state.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     /// Calls started before this instant (RFC 3339). Default: now.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }

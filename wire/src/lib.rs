@@ -11,6 +11,7 @@ pub mod directory;
 pub mod ivr;
 pub mod live;
 pub mod routing;
+pub mod rules;
 pub mod schedule;
 pub mod screening;
 pub mod twilio;

@@ -198,6 +198,8 @@ pub enum RoutingMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TierMode {
+    /// One entry per priority (else 422 naming `routing.tiers[i].priority`).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Priority))]
     pub priority: i32,
     pub mode: RoutingMode,
 }
@@ -213,14 +215,14 @@ pub struct RoutingPolicy {
     /// Tiers with a mode of their own (one entry per priority).
     pub tiers: Vec<TierMode>,
     /// Days of rollups an `epc` tier measures (1 to 90, default 7).
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 90))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::EpcDays))]
     pub epc_days: i32,
     /// A buyer with fewer calls than this in `epc_days` is still being measured (0 to 10,000,
     /// default 20).
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10_000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::ExplorationCalls))]
     pub exploration_calls: i32,
     /// Percent of calls offered first to the buyers still being measured (0 to 50, default 10).
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 50))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::ExplorationPercent))]
     pub exploration_percent: i32,
 }
 

@@ -59,14 +59,30 @@ impl TagOp {
 }
 
 /// A tag rule's value: a string (`eq`, `ne`), a list of strings (`in`, `not_in`) or a number
-/// (`gte`, `lte`).
+/// (`gte`, `lte`). Its schema states the rules' limits ([`crate::rules::tag_value_schema`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum TagValue {
     Text(String),
     Number(f64),
     List(Vec<String>),
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for TagValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::rules::tag_value_schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for TagValue {
+    fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use crate::rules::{TagText, TagTexts};
+        use utoipa::{PartialSchema, ToSchema};
+        out.push((<TagText as ToSchema>::name().into_owned(), <TagText as PartialSchema>::schema()));
+        out.push((<TagTexts as ToSchema>::name().into_owned(), <TagTexts as PartialSchema>::schema()));
+    }
 }
 
 /// A condition on one of the call's tags. A buyer (or its assignment to a campaign) takes a call
@@ -76,6 +92,7 @@ pub enum TagValue {
 #[cfg_attr(feature = "openapi", schema(example = json!({"tag": "FromState", "op": "in", "value": ["CA", "NY"]})))]
 pub struct TagRule {
     /// The tag's name (case-sensitive), e.g. `FromState`.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::TagName))]
     pub tag: String,
     pub op: TagOp,
     /// Absent for `exists` and `missing`.
@@ -186,24 +203,24 @@ pub struct ScreeningPatch {
     pub missing_attestation: Option<ScreenAction>,
     /// 0 to 2,592,000 (30 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2_592_000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::RepeatWindowSecs>))]
     pub repeat_window_secs: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat_action: Option<RepeatAction>,
     /// 0 to 365.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 365))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::QualifiedRepeatDays>))]
     pub qualified_repeat_days: Option<i32>,
     /// 0 to 10,000; set with `rate_limit_minutes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10_000))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::RateLimitCalls>))]
     pub rate_limit_calls: Option<i32>,
     /// 0 to 10,080 (a week); at least 1 when `rate_limit_calls` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10_080))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::RateLimitMinutes>))]
     pub rate_limit_minutes: Option<i32>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Message>))]
     pub block_message: Option<Option<String>>,
 }
 
@@ -313,17 +330,23 @@ pub struct BlocklistEntry {
 #[cfg_attr(feature = "openapi", schema(example = json!({"number": "+1415", "kind": "prefix", "note": "San Francisco robocalls"})))]
 pub struct NewBlocklistEntry {
     /// `+` and 1 to 15 digits; a trailing `*` marks a prefix (`+1415*`).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::BlockedNumber))]
     pub number: String,
-    /// Default: `prefix` when `number` ends with `*` or has fewer than 8 digits (no number is
-    /// that short), else `exact`.
+    /// Default: `prefix` when `number` ends with `*` or has fewer than 8 digits (no number is that
+    /// short), else `exact`. An `exact` entry needs a number of 8 to 15 digits without `*` (else 422
+    /// naming `number`).
     #[serde(default)]
     pub kind: Option<BlockKind>,
+    /// The campaign the entry applies to, one that exists (else 422 naming the field); absent: every
+    /// campaign.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub campaign_id: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Note>))]
     pub note: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Instant>))]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -332,17 +355,21 @@ pub struct NewBlocklistEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlocklistPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::BlockedNumber>))]
     pub number: Option<String>,
+    /// An `exact` entry needs a number of 8 to 15 digits without `*` (else 422 naming `number`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<BlockKind>,
+    /// The campaign the entry applies to, one that exists (else 422 naming the field); absent: every
+    /// campaign.
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1))]
     pub campaign_id: Option<Option<i64>>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Note>))]
     pub note: Option<Option<String>>,
     #[serde(default, with = "::serde_with::rust::double_option", skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::Instant>))]
     pub expires_at: Option<Option<DateTime<Utc>>>,
 }
 
@@ -356,6 +383,7 @@ pub struct BlocklistFilter {
     /// Only global entries (`true`) or only campaign entries (`false`).
     pub global: Option<bool>,
     /// Number or note contains.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::QueryText>))]
     pub q: Option<String>,
 }
 

@@ -35,11 +35,15 @@ pub struct TwilioAccount {
 #[cfg_attr(feature = "openapi", schema(example = json!({"account_sid": "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "auth_token": "your_auth_token"})))]
 pub struct TwilioAccountUpdate {
     /// `AC` followed by 32 hexadecimal digits.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::AccountSid))]
     pub account_sid: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::AuthToken))]
     pub auth_token: String,
     /// Optional API key (`SK` + 32 hex) used for REST calls instead of the Auth Token.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ApiKeySid>))]
     pub api_key_sid: Option<String>,
+    /// Given with `api_key_sid` and only with it (else 422 naming the missing one).
     #[serde(default)]
     pub api_key_secret: Option<String>,
 }

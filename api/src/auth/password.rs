@@ -3,7 +3,8 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-pub const MIN_PASSWORD_LEN: usize = 10;
+pub const MIN_PASSWORD_LEN: usize = callbroker_wire::rules::Password::MIN_CHARS;
+pub const MAX_PASSWORD_LEN: usize = callbroker_wire::rules::Password::MAX_CHARS;
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);

@@ -14,7 +14,7 @@ use chrono::NaiveDateTime;
 use super::states::{CallStatus, LegStatus};
 
 /// Longest placeholder name (and tag name) in a whisper.
-const MAX_NAME_LEN: usize = 64;
+const MAX_NAME_LEN: usize = callbroker_wire::rules::TagName::MAX_CHARS;
 
 /// What a whisper is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]

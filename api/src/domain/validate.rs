@@ -1,18 +1,27 @@
 //! Field checks shared by every resource. Each returns the normalised value or a sentence saying
-//! what is wrong, collected into `FieldErrors` by the caller.
+//! what is wrong, collected into `FieldErrors` by the caller. The limits and patterns are the
+//! rules the OpenAPI document states ([`callbroker_wire::rules`]); the tests below check each
+//! check against its rule's pattern. Lengths count the characters of the value as sent.
+use callbroker_wire::rules::{self, Int};
 use callbroker_wire::ScheduleWindow;
 
-pub const MAX_NAME_LEN: usize = 200;
-pub const MAX_MESSAGE_LEN: usize = 1000;
+pub const MAX_NAME_LEN: usize = rules::Name::MAX_CHARS;
+pub const MAX_MESSAGE_LEN: usize = rules::Message::MAX_CHARS;
 
-/// A trimmed, non-empty name of at most 200 characters.
+/// Whether `s` is longer than `max` characters.
+fn longer_than(s: &str, max: usize) -> bool {
+    s.chars().nth(max).is_some()
+}
+
+/// A name ([`rules::Name`]): at most 200 characters, non-empty once trimmed, no control
+/// characters; returned trimmed.
 pub fn name(s: &str) -> Result<String, String> {
+    if longer_than(s, MAX_NAME_LEN) {
+        return Err(format!("must be at most {MAX_NAME_LEN} characters"));
+    }
     let t = s.trim();
     if t.is_empty() {
         return Err("must not be empty".into());
-    }
-    if t.chars().count() > MAX_NAME_LEN {
-        return Err(format!("must be at most {MAX_NAME_LEN} characters"));
     }
     if t.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
@@ -20,14 +29,15 @@ pub fn name(s: &str) -> Result<String, String> {
     Ok(t.to_string())
 }
 
-/// Text said to callers: non-empty, at most 1000 characters.
+/// Text said to callers ([`rules::Message`]): at most 1000 characters, non-empty once trimmed,
+/// no NUL; returned trimmed.
 pub fn message(s: &str) -> Result<String, String> {
+    if longer_than(s, MAX_MESSAGE_LEN) {
+        return Err(format!("must be at most {MAX_MESSAGE_LEN} characters"));
+    }
     let t = s.trim();
     if t.is_empty() {
         return Err("must not be empty".into());
-    }
-    if t.chars().count() > MAX_MESSAGE_LEN {
-        return Err(format!("must be at most {MAX_MESSAGE_LEN} characters"));
     }
     no_nul(t)?;
     Ok(t.to_string())
@@ -41,41 +51,46 @@ fn no_nul(t: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Optional free text: empty becomes `None`.
+/// Optional free text of at most `max` characters, no NUL ([`rules::ShortText`] and its kind);
+/// returned trimmed, empty becomes `None`.
 pub fn optional_text(s: Option<&str>, max: usize) -> Result<Option<String>, String> {
-    match s.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) if t.chars().count() > max => Err(format!("must be at most {max} characters")),
-        Some(t) => no_nul(t).map(|()| Some(t.to_string())),
+    match s {
+        Some(s) if longer_than(s, max) => Err(format!("must be at most {max} characters")),
+        None => Ok(None),
+        Some(s) => match s.trim() {
+            "" => Ok(None),
+            t => no_nul(t).map(|()| Some(t.to_string())),
+        },
     }
 }
 
-/// A whisper template ([`super::acceptance::Whisper`]): at most 1000 characters once trimmed,
-/// its placeholders well formed. Empty is kept as empty (the caller says what that means).
+/// A whisper template ([`rules::Whisper`], [`super::acceptance::Whisper`]): at most 1000
+/// characters, no NUL, its placeholders well formed; returned trimmed. Empty is kept as empty
+/// (the caller says what that means).
 pub fn whisper(s: &str) -> Result<String, String> {
-    let t = s.trim();
-    if t.chars().count() > MAX_MESSAGE_LEN {
-        return Err(format!("must be at most {MAX_MESSAGE_LEN} characters"));
+    if longer_than(s, rules::Whisper::MAX_CHARS) {
+        return Err(format!("must be at most {} characters", rules::Whisper::MAX_CHARS));
     }
+    let t = s.trim();
     no_nul(t)?;
     super::acceptance::Whisper::parse(t)?;
     Ok(t.to_string())
 }
 
 /// Shortest and longest time, in seconds, a buyer's agent may be given to accept a call.
-pub const ACCEPT_TIMEOUT_SECS: std::ops::RangeInclusive<i32> = 1..=60;
+pub const ACCEPT_TIMEOUT_SECS: std::ops::RangeInclusive<i32> = rules::AcceptTimeoutSecs::MIN..=rules::AcceptTimeoutSecs::MAX;
 
-/// Seconds a buyer's agent has to press 1.
+/// Seconds a buyer's agent has to press 1 ([`rules::AcceptTimeoutSecs`]).
 pub fn accept_timeout(secs: i32) -> Result<i32, String> {
-    if ACCEPT_TIMEOUT_SECS.contains(&secs) {
+    if rules::AcceptTimeoutSecs::contains(secs) {
         Ok(secs)
     } else {
         Err(format!("must be between {} and {} seconds", ACCEPT_TIMEOUT_SECS.start(), ACCEPT_TIMEOUT_SECS.end()))
     }
 }
 
-/// An E.164 phone number: `+`, a country code not starting with 0, 8 to 15 digits in all.
-/// Spaces, dashes, dots and brackets are removed first.
+/// An E.164 phone number ([`rules::PhoneNumber`]): `+`, a country code not starting with 0, 8 to
+/// 15 digits in all. Spaces, dashes, dots and brackets are removed first.
 pub fn e164(s: &str) -> Result<String, String> {
     let cleaned: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
     let digits = cleaned.strip_prefix('+').ok_or("must be an E.164 number such as +14155550100")?;
@@ -87,23 +102,48 @@ pub fn e164(s: &str) -> Result<String, String> {
     }
 }
 
+/// A contact phone number ([`rules::ContactPhone`]): at most 40 characters; blank is none, else
+/// an E.164 number once trimmed.
+pub fn contact_phone(s: &str) -> Result<Option<String>, String> {
+    optional_text(Some(s), rules::ContactPhone::MAX_CHARS)?.map(|t| e164(&t)).transpose()
+}
+
+/// A contact email address ([`rules::ContactEmail`]): at most 254 characters; blank is none, else
+/// an email address.
+pub fn contact_email(s: &str) -> Result<Option<String>, String> {
+    optional_text(Some(s), rules::ContactEmail::MAX_CHARS)?.map(|t| email(&t)).transpose()
+}
+
+/// An ISO 4217 currency code ([`rules::Currency`]): three ASCII letters once trimmed; returned
+/// upper-case.
+pub fn currency(s: &str) -> Result<String, String> {
+    let c = s.trim().to_ascii_uppercase();
+    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c)
+    } else {
+        Err("must be an ISO 4217 code of three letters, e.g. USD".into())
+    }
+}
+
+/// A US state code or nothing ([`rules::OptionalUsState`]): blank is none.
+pub fn optional_us_state(s: &str) -> Result<Option<String>, String> {
+    match s.trim() {
+        "" => Ok(None),
+        t => us_states(&[t.to_string()]).map(|v| v.into_iter().next()),
+    }
+}
+
 /// An IANA time zone name such as `America/New_York`.
 pub fn timezone(s: &str) -> Result<chrono_tz::Tz, String> {
     s.trim().parse::<chrono_tz::Tz>().map_err(|_| format!("unknown IANA time zone {s:?}"))
 }
 
-const US_STATES: [&str; 56] = [
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI",
-    "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
-    "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "VI", "GU", "AS", "MP",
-];
-
-/// US state (or DC / territory) codes, upper-cased, de-duplicated, sorted.
+/// US state (or DC / territory) codes ([`rules::UsState`]), upper-cased, de-duplicated, sorted.
 pub fn us_states(list: &[String]) -> Result<Vec<String>, String> {
     let mut out = Vec::with_capacity(list.len());
     for s in list {
         let code = s.trim().to_ascii_uppercase();
-        if !US_STATES.contains(&code.as_str()) {
+        if !rules::US_STATES.contains(&code.as_str()) {
             return Err(format!("{s:?} is not a US state code (two letters, e.g. CA)"));
         }
         out.push(code);
@@ -113,10 +153,11 @@ pub fn us_states(list: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// An email address, lower-cased: one `@`, something on both sides, a dot in the domain.
+/// An email address ([`rules::Email`]), at most 254 characters, returned trimmed and lower-cased:
+/// one `@`, something on both sides, a dot in the domain.
 pub fn email(s: &str) -> Result<String, String> {
     let t = s.trim().to_lowercase();
-    let valid = t.len() <= 254
+    let valid = !longer_than(s, rules::Email::MAX_CHARS)
         && !t.chars().any(|c| c.is_whitespace() || c.is_control())
         && t.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
@@ -128,11 +169,13 @@ pub fn email(s: &str) -> Result<String, String> {
     }
 }
 
-/// Minutes since midnight of `HH:MM` (`24:00` allowed as an end).
+/// Minutes since midnight of `HH:MM` (`24:00` allowed as an end: [`rules::WindowStart`],
+/// [`rules::WindowEnd`]).
 pub fn clock(s: &str) -> Result<u32, String> {
     let bad = || format!("{s:?} is not a time of day (HH:MM, 24-hour)");
     let (h, m) = s.split_once(':').ok_or_else(bad)?;
-    if h.len() != 2 || m.len() != 2 {
+    let two_digits = |p: &str| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(h) || !two_digits(m) {
         return Err(bad());
     }
     let h: u32 = h.parse().map_err(|_| bad())?;
@@ -146,8 +189,8 @@ pub fn clock(s: &str) -> Result<u32, String> {
 /// First and last year an instant given to the API may fall in. Outside them a date is a typo
 /// (or an attack): chrono's arithmetic overflows near its limits (±262,143), PostgreSQL's
 /// timestamps stop at 294,276, and no call of this platform is that old or that far ahead.
-pub const FIRST_YEAR: i32 = 2000;
-pub const LAST_YEAR: i32 = 2100;
+pub const FIRST_YEAR: i32 = rules::Instant::FIRST_YEAR;
+pub const LAST_YEAR: i32 = rules::Instant::LAST_YEAR;
 
 /// An instant in years [`FIRST_YEAR`]..=[`LAST_YEAR`]: every date the API takes passes here
 /// before any arithmetic is done with it.
@@ -179,10 +222,10 @@ pub fn recording_sid(s: &str) -> Result<&str, String> {
     }
 }
 
-/// Weekly windows: valid clocks, non-empty, at most 50 of them.
+/// Weekly windows ([`rules::ScheduleWindows`]): valid clocks, non-empty, at most 50 of them.
 pub fn schedule(windows: &[ScheduleWindow]) -> Result<Vec<ScheduleWindow>, String> {
-    if windows.len() > 50 {
-        return Err("at most 50 windows".into());
+    if windows.len() > rules::ScheduleWindows::MAX_ITEMS {
+        return Err(format!("at most {} windows", rules::ScheduleWindows::MAX_ITEMS));
     }
     let mut out = windows.to_vec();
     for (i, w) in windows.iter().enumerate() {

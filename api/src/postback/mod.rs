@@ -29,7 +29,7 @@ use crate::store::postbacks::Attempt;
 /// How long the publisher's server has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest URL template accepted.
-pub const MAX_TEMPLATE_LEN: usize = 2000;
+pub const MAX_TEMPLATE_LEN: usize = callbroker_wire::rules::PostbackUrl::MAX_CHARS;
 
 /// The placeholders a template may use.
 pub const PLACEHOLDERS: [&str; 8] =
@@ -104,10 +104,10 @@ pub fn render(template: &str, values: &Values) -> Result<String, String> {
 /// host once filled in, not an IP address outside the public ones (unless `allow` lets it
 /// through). Returns it trimmed. Host names are checked when the postback is sent.
 pub fn validate_template(template: &str, allow: &AllowList) -> Result<String, String> {
-    let t = template.trim();
-    if t.len() > MAX_TEMPLATE_LEN {
+    if template.chars().count() > MAX_TEMPLATE_LEN {
         return Err(format!("must be at most {MAX_TEMPLATE_LEN} characters"));
     }
+    let t = template.trim();
     let filled = render(t, &Values::sample())?;
     let url = url::Url::parse(&filled).map_err(|e| format!("is not a valid URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {

@@ -1,7 +1,9 @@
 //! The extractor of every JSON request body: [`actix_web::web::Json`] (so the app's `JsonConfig`
 //! still sets the size limit, the content type and the error answer) that takes only a JSON object
 //! at the top. serde reads a struct from an array too (`[null, null]` is a `PhoneNumberPatch`
-//! whose fields are all absent); here anything but an object is a 400 `invalid_json`.
+//! whose fields are all absent); here anything but an object is a 400 `invalid_json`, at every
+//! depth, and a whole number written as a float (`843.0`) is read as the integer it is
+//! ([`strict`]), as the OpenAPI document's `integer` says.
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -11,6 +13,8 @@ use std::pin::Pin;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+
+mod strict;
 
 /// A JSON object body read as `T`.
 #[derive(Debug)]
@@ -54,7 +58,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                T::deserialize(de::value::MapAccessDeserializer::new(strict::Map(map)))
             }
         }
 
@@ -81,6 +85,17 @@ mod tests {
         assert_eq!(read(r#"{"name": "a", "limit": 2}"#), Ok(Patch { name: Some("a".into()), limit: Some(2) }));
         assert_eq!(read("{}"), Ok(Patch { name: None, limit: None }));
         assert_eq!(read(r#"{"limit": "x"}"#).expect_err("a string limit"), "invalid type: string \"x\", expected i64 at line 1 column 13");
+    }
+
+    #[test]
+    fn nested_values_are_read_strictly() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Outer {
+            inner: Option<Patch>,
+        }
+        let read = |text: &str| serde_json::from_str::<Object<Outer>>(text).map(|o| o.0).map_err(|e| e.to_string());
+        assert_eq!(read(r#"{"inner": {"limit": 843.0}}"#), Ok(Outer { inner: Some(Patch { name: None, limit: Some(843) }) }));
+        assert!(read(r#"{"inner": [null, null]}"#).expect_err("an array").contains("expected struct Patch"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use actix_web::{get, post, web};
+use callbroker_wire::rules;
 use callbroker_wire::{Call, CallDetail, CallFilter, Page, PageParams, SimulateRequest, SimulateResponse};
 
 use super::{AuthErrors, InputErrors, NotFoundError};
@@ -24,6 +25,7 @@ pub async fn list(
     req: actix_web::HttpRequest,
 ) -> Result<web::Json<Page<Call>>, AppError> {
     let scope = auth.publisher_scope();
+    refuse_empty_typed_parameters(req.query_string())?;
     // `tag` may be repeated: read with a parser that collects repeated keys.
     let mut filter: CallFilter = serde_html_form::from_str(req.query_string()).map_err(|e| AppError::bad_request(format!("query: {e}")))?;
     let page = page.into_inner();
@@ -55,17 +57,38 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
     Ok(web::Json(state.db.read(move |c| store::detail(c, id, scope)).await?))
 }
 
+/// The calls list's parameters that are not text (ids, instants, enums).
+const TYPED_PARAMETERS: [&str; 7] = ["campaign_id", "buyer_id", "publisher_id", "from", "to", "blocked_by", "ivr_outcome"];
+
+/// Refuses `campaign_id=` and the like with 400, as the document's types do: `serde_html_form`
+/// reads an empty value as an absent one.
+fn refuse_empty_typed_parameters(query: &str) -> Result<(), AppError> {
+    match url::form_urlencoded::parse(query.as_bytes()).find(|(k, v)| v.is_empty() && TYPED_PARAMETERS.contains(&k.as_ref())) {
+        Some((k, _)) => Err(AppError::bad_request(format!("query: {k} must not be empty"))),
+        None => Ok(()),
+    }
+}
+
 /// Most `tag=` conditions one list takes.
-const MAX_TAG_CONDITIONS: usize = 10;
+const MAX_TAG_CONDITIONS: usize = rules::TagConditions::MAX_ITEMS;
 
 /// Most tags a simulated call takes.
-const MAX_SIMULATED_TAGS: usize = 50;
+const MAX_SIMULATED_TAGS: usize = rules::SimulatedTags::MAX_ITEMS;
 /// At most this many IVR answers in a simulated call.
-const MAX_SIMULATED_IVR_ANSWERS: usize = 120;
+const MAX_SIMULATED_IVR_ANSWERS: usize = rules::SimulatedAnswers::MAX_ITEMS;
 
-/// A simulated caller: an E.164 number, or the text Twilio sends for a withheld number
-/// (`Anonymous`, 1 to 32 characters without `+` or control characters).
-fn simulated_caller(s: &str) -> Result<String, String> {
+/// A simulated call's `StirVerstat` ([`rules::StirVerstat`]): at most 200 characters as sent, no
+/// control characters once trimmed; blank is none.
+pub(crate) fn stir_verstat(v: &str) -> Result<Option<String>, String> {
+    if v.chars().count() > rules::StirVerstat::MAX_CHARS || v.trim().chars().any(char::is_control) {
+        return Err("must be at most 200 characters, without control characters".into());
+    }
+    Ok(Some(v.trim().to_string()).filter(|v| !v.is_empty()))
+}
+
+/// A simulated caller ([`rules::SimulatedCaller`]): an E.164 number, or the text Twilio sends for
+/// a withheld number (`Anonymous`, 1 to 32 characters without `+` or control characters).
+pub(crate) fn simulated_caller(s: &str) -> Result<String, String> {
     let t = s.trim();
     if t.starts_with('+') {
         return crate::domain::validate::e164(t);
@@ -92,21 +115,18 @@ pub async fn simulate(
     let mut errors = crate::routes::FieldErrors::new();
     let number = crate::domain::validate::e164(&req.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
     let caller = simulated_caller(&req.caller).map_err(|e| errors.add("caller", e)).unwrap_or_default();
-    let state_code = match req.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => {
-            crate::domain::validate::us_states(&[s.to_string()]).map_err(|e| errors.add("state", e)).ok().and_then(|v| v.into_iter().next())
-        }
-        None => None,
-    };
+    let state_code = req
+        .state
+        .as_deref()
+        .map(crate::domain::validate::optional_us_state)
+        .transpose()
+        .map_err(|e| errors.add("state", e))
+        .ok()
+        .flatten()
+        .flatten();
     let at = crate::domain::validate::optional_instant(&mut errors, "at", req.at);
-    let stir_verstat = match req.stir_verstat.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(v) if crate::routing::tags::valid_value(v) => Some(v.to_string()),
-        Some(_) => {
-            errors.add("stir_verstat", "must be at most 200 characters, without control characters");
-            None
-        }
-        None => None,
-    };
+    let stir_verstat =
+        req.stir_verstat.as_deref().map(stir_verstat).transpose().map_err(|e| errors.add("stir_verstat", e)).ok().flatten().flatten();
     if req.tags.len() > MAX_SIMULATED_TAGS {
         errors.add("tags", format!("at most {MAX_SIMULATED_TAGS} tags"));
     }
@@ -138,4 +158,19 @@ pub async fn simulate(
     };
     let ctx = state.flow.ctx.clone();
     Ok(web::Json(state.db.read(move |c| crate::callflow::simulate(c, &ctx, &hypothetical)).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_empty_typed_parameters;
+
+    #[test]
+    fn empty_values_of_typed_parameters_are_refused() {
+        for q in ["ivr_outcome=", "campaign_id=&page=1", "status=x&from=", "blocked%5Fby="] {
+            assert!(refuse_empty_typed_parameters(q).is_err(), "{q}");
+        }
+        for q in ["", "status=&outcome=&q=", "ivr_outcome=abandoned&campaign_id=3", "tag=FromState:CA"] {
+            assert!(refuse_empty_typed_parameters(q).is_ok(), "{q}");
+        }
+    }
 }

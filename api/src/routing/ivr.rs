@@ -7,6 +7,7 @@ use callbroker_wire::ivr::{
     Ivr, IvrAction, IvrAnswer, IvrFailure, IvrInput, IvrOutcome, IvrQuestion, DEFAULT_IVR_END_MESSAGE, DEFAULT_IVR_FAILURE_MESSAGE,
     MAX_IVR_ANSWERS, MAX_IVR_QUESTIONS,
 };
+use callbroker_wire::rules::{self, Int};
 use callbroker_wire::{SimulatedIvr, SimulatedIvrStep};
 
 use super::tags::{valid_name, valid_value};
@@ -211,7 +212,9 @@ pub fn walk(ivr: &Ivr, answers: &[String]) -> (SimulatedIvr, Vec<(String, String
 
 /// A buyer label: 1 to 50 letters, digits, `_` or `-`.
 pub fn valid_label(label: &str) -> bool {
-    !label.is_empty() && label.len() <= 50 && label.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    !label.is_empty()
+        && label.len() <= rules::IvrLabel::MAX_CHARS
+        && label.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
 /// Whether a buyer with `labels` carries `label` (case aside).
@@ -219,17 +222,34 @@ pub fn has_label(labels: &[String], label: &str) -> bool {
     labels.iter().any(|l| l.eq_ignore_ascii_case(label))
 }
 
-/// Longest text said (a prompt, a message).
-const MAX_TEXT: usize = 1000;
+/// Longest text said (a prompt, a message: [`rules::IvrText`]).
+const MAX_TEXT: usize = rules::IvrText::MAX_CHARS;
+
+/// What is wrong with a text said ([`rules::IvrText`]), if anything.
+pub(crate) fn text_problem(v: &str) -> Option<String> {
+    if v.trim().is_empty() {
+        Some("must not be empty (leave it out for the default)".into())
+    } else if v.chars().count() > MAX_TEXT || v.chars().any(|c| c.is_control() && c != '\n') {
+        Some(format!("must be at most {MAX_TEXT} characters without control characters"))
+    } else {
+        None
+    }
+}
 
 fn text(errors: &mut Vec<(String, String)>, field: String, value: Option<&str>) {
-    if let Some(v) = value {
-        if v.trim().is_empty() {
-            errors.push((field, "must not be empty (leave it out for the default)".into()));
-        } else if v.chars().count() > MAX_TEXT || v.chars().any(|c| c.is_control() && c != '\n') {
-            errors.push((field, format!("must be at most {MAX_TEXT} characters without control characters")));
-        }
+    if let Some(problem) = value.and_then(text_problem) {
+        errors.push((field, problem));
     }
+}
+
+/// Keys that choose an answer ([`rules::Digits`]): 1 to 20 of `0`-`9` and `*`.
+pub(crate) fn valid_digits(d: &str) -> bool {
+    !d.is_empty() && d.len() <= rules::Digits::MAX_CHARS && d.bytes().all(|b| b.is_ascii_digit() || b == b'*')
+}
+
+/// An answer's stored value ([`rules::IvrValue`]): not blank, a tag value.
+pub(crate) fn valid_answer_value(v: &str) -> bool {
+    !v.trim().is_empty() && valid_value(v)
 }
 
 /// Checks an IVR as written; problems are `(field, sentence)`, fields named under `ivr.`.
@@ -238,8 +258,8 @@ pub fn check(ivr: &Ivr) -> Vec<(String, String)> {
     if ivr.questions.len() > MAX_IVR_QUESTIONS {
         errors.push(("ivr.questions".into(), format!("at most {MAX_IVR_QUESTIONS} questions")));
     }
-    if !(0..=5).contains(&ivr.retries) {
-        errors.push(("ivr.retries".into(), "must be 0 to 5".into()));
+    if !rules::IvrRetries::contains(ivr.retries) {
+        errors.push(("ivr.retries".into(), format!("must be {} to {}", rules::IvrRetries::MIN, rules::IvrRetries::MAX)));
     }
     text(&mut errors, "ivr.retry_message".into(), ivr.retry_message.as_deref());
     text(&mut errors, "ivr.failure_message".into(), ivr.failure_message.as_deref());
@@ -254,23 +274,24 @@ fn check_question(errors: &mut Vec<(String, String)>, at: &str, q: &IvrQuestion)
         (Some(_), Some(_)) | (None, None) => errors.push((format!("{at}.say"), "give exactly one of say and play".into())),
         (Some(say), None) => text(errors, format!("{at}.say"), Some(say)),
         (None, Some(url)) => {
-            let ok =
-                url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()) && url.len() <= 2000;
+            let max = rules::AudioUrl::MAX_CHARS;
+            let ok = url.chars().count() <= max
+                && url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
             if !ok {
-                errors.push((format!("{at}.play"), "must be an http(s) URL of at most 2000 characters".into()));
+                errors.push((format!("{at}.play"), format!("must be an http(s) URL of at most {max} characters")));
             }
         }
     }
-    if q.num_digits.is_some_and(|n| !(1..=20).contains(&n)) {
-        errors.push((format!("{at}.num_digits"), "must be 1 to 20".into()));
+    if q.num_digits.is_some_and(|n| !rules::NumDigits::contains(n)) {
+        errors.push((format!("{at}.num_digits"), format!("must be {} to {}", rules::NumDigits::MIN, rules::NumDigits::MAX)));
     }
-    if !(1..=60).contains(&q.timeout_secs) {
-        errors.push((format!("{at}.timeout_secs"), "must be 1 to 60".into()));
+    if !rules::IvrTimeoutSecs::contains(q.timeout_secs) {
+        errors.push((format!("{at}.timeout_secs"), format!("must be {} to {}", rules::IvrTimeoutSecs::MIN, rules::IvrTimeoutSecs::MAX)));
     }
     if q.tag.as_deref().is_some_and(|t| !valid_name(t)) {
         errors.push((format!("{at}.tag"), "must be 1 to 64 letters, digits, `_`, `-` or `.`".into()));
     }
-    if !(q.min_confidence.is_finite() && (0.0..=1.0).contains(&q.min_confidence)) {
+    if !rules::Confidence::contains(q.min_confidence) {
         errors.push((format!("{at}.min_confidence"), "must be 0 to 1".into()));
     }
     if q.answers.len() > MAX_IVR_ANSWERS {
@@ -283,8 +304,8 @@ fn check_question(errors: &mut Vec<(String, String)>, at: &str, q: &IvrQuestion)
             errors.push((format!("{at}.digits"), "give the keys (digits) or the words (speech) that choose this answer".into()));
         }
         if let Some(d) = &a.digits {
-            if d.is_empty() || d.len() > 20 || !d.bytes().all(|b| b.is_ascii_digit() || b == b'*') {
-                errors.push((format!("{at}.digits"), "must be 1 to 20 of 0-9 and *".into()));
+            if !valid_digits(d) {
+                errors.push((format!("{at}.digits"), format!("must be 1 to {} of 0-9 and *", rules::Digits::MAX_CHARS)));
             } else if q.input == IvrInput::Speech {
                 errors.push((format!("{at}.digits"), "the question listens for speech only".into()));
             } else if q.num_digits.is_some_and(|n| usize::try_from(n).is_ok_and(|n| d.len() > n)) {
@@ -297,11 +318,14 @@ fn check_question(errors: &mut Vec<(String, String)>, at: &str, q: &IvrQuestion)
             errors.push((format!("{at}.speech"), "the question listens for keys only".into()));
         }
         for (k, phrase) in a.speech.iter().enumerate() {
-            if words(phrase).is_empty() || phrase.chars().count() > 100 {
-                errors.push((format!("{at}.speech[{k}]"), "must hold a word, at most 100 characters".into()));
+            if words(phrase).is_empty() || phrase.chars().count() > rules::SpeechPhrase::MAX_CHARS {
+                errors.push((
+                    format!("{at}.speech[{k}]"),
+                    format!("must hold a word, at most {} characters", rules::SpeechPhrase::MAX_CHARS),
+                ));
             }
         }
-        if a.value.as_deref().is_some_and(|v| v.trim().is_empty() || !valid_value(v)) {
+        if a.value.as_deref().is_some_and(|v| !valid_answer_value(v)) {
             errors.push((format!("{at}.value"), "must be 1 to 200 characters without control characters".into()));
         }
         for (name, value) in &a.set_tags {

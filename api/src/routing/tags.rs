@@ -8,16 +8,17 @@
 use std::borrow::Cow;
 
 use callbroker_wire::routing::Reason;
+use callbroker_wire::rules;
 use callbroker_wire::screening::{TagOp, TagRule, TagValue, Tags};
 
-/// Longest tag name.
-pub const MAX_TAG_NAME: usize = 64;
-/// Longest tag value (a rule's string, a list item, a stored tag).
-pub const MAX_TAG_VALUE: usize = 200;
-/// Most values in an `in` / `not_in` list.
-pub const MAX_LIST: usize = 100;
-/// Most rules on one buyer or assignment.
-pub const MAX_RULES: usize = 20;
+/// Longest tag name ([`rules::TagName`]).
+pub const MAX_TAG_NAME: usize = rules::TagName::MAX_CHARS;
+/// Longest tag value (a rule's string, a list item, a stored tag: [`rules::TagText`]).
+pub const MAX_TAG_VALUE: usize = rules::TagText::MAX_CHARS;
+/// Most values in an `in` / `not_in` list ([`rules::TagTexts`]).
+pub const MAX_LIST: usize = rules::TagTexts::MAX_ITEMS;
+/// Most rules on one buyer or assignment ([`rules::TagRules`]).
+pub const MAX_RULES: usize = rules::TagRules::MAX_ITEMS;
 
 /// A finite number compared by its bits, so that rules can be `Eq` (a rule's number is never
 /// NaN: [`parse`] refuses it).

@@ -15,7 +15,7 @@ use crate::error::{Error, FieldErrors};
 use crate::routing::screening::Entry;
 
 /// Longest note.
-pub const MAX_NOTE: usize = 500;
+pub const MAX_NOTE: usize = callbroker_wire::rules::Note::MAX_CHARS;
 /// Most rows one CSV import takes.
 pub const MAX_IMPORT_ROWS: usize = 10_000;
 /// Rows per INSERT statement of an import.

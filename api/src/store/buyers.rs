@@ -6,6 +6,7 @@ use crate::db::schema::{buyers, campaign_buyers};
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
 use crate::error::{Error, FieldErrors};
+use callbroker_wire::rules::{self, Int};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = buyers)]
@@ -130,7 +131,7 @@ struct Draft<'a> {
 }
 
 /// At most this many labels per buyer.
-const MAX_LABELS: usize = 20;
+const MAX_LABELS: usize = rules::BuyerLabels::MAX_ITEMS;
 
 /// The labels as stored: each checked, duplicates (case aside) dropped, in the order given.
 fn labels(list: &[String], errors: &mut FieldErrors) -> Vec<String> {
@@ -154,17 +155,17 @@ impl BuyerValues {
         let mut errors = FieldErrors::new();
         let name = validate::name(d.name).map_err(|e| errors.add("name", e)).unwrap_or_default();
         let phone_number = validate::e164(d.phone_number).map_err(|e| errors.add("phone_number", e)).unwrap_or_default();
-        if !(-1000..=1000).contains(&d.priority) {
-            errors.add("priority", "must be between -1000 and 1000");
+        if !rules::Priority::contains(d.priority) {
+            errors.add("priority", rules::Priority::refusal());
         }
-        if !(1..=1000).contains(&d.weight) {
-            errors.add("weight", "must be between 1 and 1000");
+        if !rules::Weight::contains(d.weight) {
+            errors.add("weight", rules::Weight::refusal());
         }
-        if !(0..=10_000).contains(&d.max_concurrent_calls) {
-            errors.add("max_concurrent_calls", "must be between 0 and 10000");
+        if !rules::MaxConcurrentCalls::contains(d.max_concurrent_calls) {
+            errors.add("max_concurrent_calls", rules::MaxConcurrentCalls::refusal());
         }
         for (field, cap) in d.caps {
-            if cap.is_some_and(|c| c < 0) {
+            if cap.is_some_and(|c| !rules::Cap::contains(c)) {
                 errors.add(field, "must not be negative");
             }
         }

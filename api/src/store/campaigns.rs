@@ -9,6 +9,7 @@ use crate::db::schema::{buyers, campaign_buyers, campaign_publishers, campaigns,
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
 use crate::error::{Error, FieldErrors};
+use callbroker_wire::rules::{self, Int};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = campaigns)]
@@ -163,28 +164,26 @@ pub struct CampaignInput {
 }
 
 /// Largest amount a rule may name: one million currency units.
-pub const MAX_AMOUNT_MICROS: i64 = 1_000_000_000_000;
+pub const MAX_AMOUNT_MICROS: i64 = rules::AmountMicros::MAX;
 /// Longest duplicate window: 90 days.
-pub const MAX_DUPLICATE_WINDOW_SECS: i32 = 90 * 86_400;
+pub const MAX_DUPLICATE_WINDOW_SECS: i32 = rules::DuplicateWindowSecs::MAX;
 
 fn check_amount(v: i64, field: &str, errors: &mut FieldErrors) {
-    if !(0..=MAX_AMOUNT_MICROS).contains(&v) {
+    if !rules::AmountMicros::contains(v) {
         errors.add(field, format!("must be between 0 and {MAX_AMOUNT_MICROS} micro-units"));
     }
 }
 
 fn check_buffer(v: i32, field: &str, errors: &mut FieldErrors) {
-    if !(0..=86_400).contains(&v) {
-        errors.add(field, "must be between 0 and 86400 seconds");
+    if !rules::BufferSecs::contains(v) {
+        errors.add(field, format!("{} seconds", rules::BufferSecs::refusal()));
     }
 }
 
 /// The money rules after applying `p` to `base`, checked.
 fn money_values(base: MoneyRules, p: &MoneyRulesPatch, errors: &mut FieldErrors) -> MoneyRules {
-    let currency = p.currency.clone().unwrap_or(base.currency).trim().to_ascii_uppercase();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.add("currency", "must be an ISO 4217 code of three letters, e.g. USD");
-    }
+    let given = p.currency.clone().unwrap_or(base.currency);
+    let currency = validate::currency(&given).map_err(|e| errors.add("currency", e)).unwrap_or(given);
     let m = MoneyRules {
         currency,
         revenue_micros: p.revenue_micros.unwrap_or(base.revenue_micros),
@@ -196,7 +195,7 @@ fn money_values(base: MoneyRules, p: &MoneyRulesPatch, errors: &mut FieldErrors)
     check_amount(m.revenue_micros, "revenue_micros", errors);
     check_amount(m.payout_micros, "payout_micros", errors);
     check_buffer(m.buffer_secs, "buffer_secs", errors);
-    if !(0..=MAX_DUPLICATE_WINDOW_SECS).contains(&m.duplicate_window_secs) {
+    if !rules::DuplicateWindowSecs::contains(m.duplicate_window_secs) {
         errors.add("duplicate_window_secs", format!("must be between 0 and {MAX_DUPLICATE_WINDOW_SECS} seconds"));
     }
     m
@@ -241,14 +240,24 @@ fn screening_values(base: Screening, p: Option<&ScreeningPatch>, errors: &mut Fi
             None => base.block_message,
         },
     };
-    for (field, v, max) in [
-        ("screening.repeat_window_secs", s.repeat_window_secs, MAX_REPEAT_WINDOW_SECS),
-        ("screening.qualified_repeat_days", s.qualified_repeat_days, 365),
-        ("screening.rate_limit_calls", s.rate_limit_calls, 10_000),
-        ("screening.rate_limit_minutes", s.rate_limit_minutes, 10_080),
+    for (field, v, ok, refusal) in [
+        (
+            "screening.repeat_window_secs",
+            s.repeat_window_secs,
+            rules::RepeatWindowSecs::contains as fn(i32) -> bool,
+            rules::RepeatWindowSecs::refusal as fn() -> String,
+        ),
+        (
+            "screening.qualified_repeat_days",
+            s.qualified_repeat_days,
+            rules::QualifiedRepeatDays::contains,
+            rules::QualifiedRepeatDays::refusal,
+        ),
+        ("screening.rate_limit_calls", s.rate_limit_calls, rules::RateLimitCalls::contains, rules::RateLimitCalls::refusal),
+        ("screening.rate_limit_minutes", s.rate_limit_minutes, rules::RateLimitMinutes::contains, rules::RateLimitMinutes::refusal),
     ] {
-        if !(0..=max).contains(&v) {
-            errors.add(field, format!("must be between 0 and {max}"));
+        if !ok(v) {
+            errors.add(field, refusal());
         }
     }
     if s.rate_limit_calls > 0 && s.rate_limit_minutes < 1 {
@@ -266,7 +275,7 @@ fn screening_values(base: Screening, p: Option<&ScreeningPatch>, errors: &mut Fi
 }
 
 /// Longest repeat window: 30 days.
-pub const MAX_REPEAT_WINDOW_SECS: i32 = 30 * 86_400;
+pub const MAX_REPEAT_WINDOW_SECS: i32 = rules::RepeatWindowSecs::MAX;
 
 /// Checks the assignments and returns them normalised (a whisper trimmed).
 fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<CampaignBuyer> {
@@ -287,13 +296,13 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<Ca
             errors.add(format!("buyers[{i}].buyer_id"), "is listed twice");
         }
         if let Some(w) = a.weight {
-            if !(1..=1000).contains(&w) {
-                errors.add(format!("buyers[{i}].weight"), "must be between 1 and 1000");
+            if !rules::Weight::contains(w) {
+                errors.add(format!("buyers[{i}].weight"), rules::Weight::refusal());
             }
         }
         if let Some(p) = a.priority {
-            if !(-1000..=1000).contains(&p) {
-                errors.add(format!("buyers[{i}].priority"), "must be between -1000 and 1000");
+            if !rules::Priority::contains(p) {
+                errors.add(format!("buyers[{i}].priority"), rules::Priority::refusal());
             }
         }
         if let Some(v) = a.revenue_micros {
@@ -316,10 +325,11 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<Ca
 
 /// Checks a routing policy (fields named `routing.<name>`).
 fn check_routing(r: &RoutingPolicy, errors: &mut FieldErrors) {
+    use callbroker_wire::rules::{EpcDays, ExplorationCalls, ExplorationPercent, Priority};
     for (field, value, range) in [
-        ("routing.epc_days", r.epc_days, 1..=90),
-        ("routing.exploration_calls", r.exploration_calls, 0..=10_000),
-        ("routing.exploration_percent", r.exploration_percent, 0..=50),
+        ("routing.epc_days", r.epc_days, EpcDays::MIN..=EpcDays::MAX),
+        ("routing.exploration_calls", r.exploration_calls, ExplorationCalls::MIN..=ExplorationCalls::MAX),
+        ("routing.exploration_percent", r.exploration_percent, ExplorationPercent::MIN..=ExplorationPercent::MAX),
     ] {
         if !range.contains(&value) {
             errors.add(field, format!("must be {} to {}", range.start(), range.end()));
@@ -327,8 +337,8 @@ fn check_routing(r: &RoutingPolicy, errors: &mut FieldErrors) {
     }
     let mut seen = std::collections::HashSet::new();
     for (i, t) in r.tiers.iter().enumerate() {
-        if !(-1000..=1000).contains(&t.priority) {
-            errors.add(format!("routing.tiers[{i}].priority"), "must be between -1000 and 1000");
+        if !(Priority::MIN..=Priority::MAX).contains(&t.priority) {
+            errors.add(format!("routing.tiers[{i}].priority"), format!("must be between {} and {}", Priority::MIN, Priority::MAX));
         } else if !seen.insert(t.priority) {
             errors.add(format!("routing.tiers[{i}].priority"), "another tier has this priority");
         }

@@ -19,21 +19,23 @@ pub use calls::reports;
 use callbroker_wire::{Page, PageParams};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use callbroker_wire::rules::{Int, PageNumber, PerPage};
+
 use crate::error::{Error, FieldErrors};
 
-pub const MAX_PER_PAGE: i64 = 500;
+pub const MAX_PER_PAGE: i64 = PerPage::MAX;
 /// The last page a list serves (500 million records at the largest pages); declared in the
-/// document (`PageParams`).
-pub const MAX_PAGE: i64 = 1_000_000;
+/// document (`PageParams`, [`PageNumber`]).
+pub const MAX_PAGE: i64 = PageNumber::MAX;
 
 /// Checks paging parameters; returns (offset, limit).
 pub fn paging(p: &PageParams) -> Result<(i64, i64), Error> {
     let mut errors = FieldErrors::new();
-    if !(1..=MAX_PAGE).contains(&p.page) {
-        errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
+    if !PageNumber::contains(p.page) {
+        errors.add("page", PageNumber::refusal());
     }
-    if !(1..=MAX_PER_PAGE).contains(&p.per_page) {
-        errors.add("per_page", format!("must be between 1 and {MAX_PER_PAGE}"));
+    if !PerPage::contains(p.per_page) {
+        errors.add("per_page", PerPage::refusal());
     }
     errors.into_result()?;
     Ok(((p.page - 1) * p.per_page, p.per_page))

@@ -6,6 +6,7 @@ use crate::db::schema::phone_numbers;
 use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
 use crate::error::{Error, FieldErrors};
+use callbroker_wire::rules;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = phone_numbers)]
@@ -71,10 +72,12 @@ fn check_links(conn: &mut DbConnection, campaign: Option<i64>, publisher: Option
 pub fn validate_new(conn: &mut DbConnection, n: &NewPhoneNumber) -> Result<NewNumberValues, Error> {
     let mut errors = FieldErrors::new();
     let number = validate::e164(&n.number).map_err(|e| errors.add("number", e)).unwrap_or_default();
-    let provider_sid =
-        validate::optional_text(n.provider_sid.as_deref(), 64).map_err(|e| errors.add("provider_sid", e)).unwrap_or_default();
-    let friendly_name =
-        validate::optional_text(n.friendly_name.as_deref(), 200).map_err(|e| errors.add("friendly_name", e)).unwrap_or_default();
+    let provider_sid = validate::optional_text(n.provider_sid.as_deref(), rules::ProviderSid::MAX_CHARS)
+        .map_err(|e| errors.add("provider_sid", e))
+        .unwrap_or_default();
+    let friendly_name = validate::optional_text(n.friendly_name.as_deref(), rules::ShortText::MAX_CHARS)
+        .map_err(|e| errors.add("friendly_name", e))
+        .unwrap_or_default();
     check_links(conn, n.campaign_id, n.publisher_id, &mut errors)?;
     errors.into_result()?;
     Ok(NewNumberValues { number, provider_sid, friendly_name, campaign_id: n.campaign_id, publisher_id: n.publisher_id })
@@ -86,7 +89,8 @@ pub fn validate_patch(conn: &mut DbConnection, row: &NumberRow, p: &PhoneNumberP
         Some(v) => v.as_deref(),
         None => row.friendly_name.as_deref(),
     };
-    let friendly_name = validate::optional_text(friendly, 200).map_err(|e| errors.add("friendly_name", e)).unwrap_or_default();
+    let friendly_name =
+        validate::optional_text(friendly, rules::ShortText::MAX_CHARS).map_err(|e| errors.add("friendly_name", e)).unwrap_or_default();
     let campaign_id = p.campaign_id.unwrap_or(row.campaign_id);
     let publisher_id = p.publisher_id.unwrap_or(row.publisher_id);
     check_links(conn, campaign_id, publisher_id, &mut errors)?;

@@ -7,6 +7,7 @@ use crate::db::{contains_pattern, lower, now, DbConnection};
 use crate::domain::validate;
 use crate::error::{Error, FieldErrors};
 use crate::outbound::AllowList;
+use callbroker_wire::rules;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = publishers)]
@@ -71,24 +72,24 @@ impl PublisherValues {
     ) -> Result<Self, Error> {
         let mut errors = FieldErrors::new();
         let name = validate::name(name).map_err(|e| errors.add("name", e)).unwrap_or_default();
-        let contact_name = validate::optional_text(contact_name, 200).map_err(|e| errors.add("contact_name", e)).unwrap_or_default();
-        let contact_email = match validate::optional_text(contact_email, 254) {
-            Ok(Some(e)) => validate::email(&e).map(Some).map_err(|e| errors.add("contact_email", e)).unwrap_or_default(),
-            Ok(None) => None,
-            Err(e) => {
-                errors.add("contact_email", e);
-                None
-            }
-        };
-        let contact_phone = match validate::optional_text(contact_phone, 40) {
-            Ok(Some(p)) => validate::e164(&p).map(Some).map_err(|e| errors.add("contact_phone", e)).unwrap_or_default(),
-            Ok(None) => None,
-            Err(e) => {
-                errors.add("contact_phone", e);
-                None
-            }
-        };
-        let payout_terms = validate::optional_text(payout_terms, 2000).map_err(|e| errors.add("payout_terms", e)).unwrap_or_default();
+        let contact_name = validate::optional_text(contact_name, rules::ShortText::MAX_CHARS)
+            .map_err(|e| errors.add("contact_name", e))
+            .unwrap_or_default();
+        let contact_email = contact_email
+            .map(validate::contact_email)
+            .transpose()
+            .map_err(|e| errors.add("contact_email", e))
+            .unwrap_or_default()
+            .flatten();
+        let contact_phone = contact_phone
+            .map(validate::contact_phone)
+            .transpose()
+            .map_err(|e| errors.add("contact_phone", e))
+            .unwrap_or_default()
+            .flatten();
+        let payout_terms = validate::optional_text(payout_terms, rules::LongText::MAX_CHARS)
+            .map_err(|e| errors.add("payout_terms", e))
+            .unwrap_or_default();
         let postback_url = match postback_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(u) => {
                 crate::postback::validate_template(u, allow).map(Some).map_err(|e| errors.add("postback_url", e)).unwrap_or_default()

@@ -53,11 +53,14 @@ pub fn check_role_binding(conn: &mut DbConnection, role: Role, publisher_id: Opt
     Ok(())
 }
 
+/// A new password ([`callbroker_wire::rules::Password`]): 10 to 256 characters (so at most
+/// 1 KiB for the hash to read).
 pub fn check_password(pw: &str, errors: &mut FieldErrors) {
-    if pw.chars().count() < password::MIN_PASSWORD_LEN {
+    let chars = pw.chars().count();
+    if chars < password::MIN_PASSWORD_LEN {
         errors.add("password", format!("must be at least {} characters", password::MIN_PASSWORD_LEN));
-    } else if pw.len() > 1024 {
-        errors.add("password", "must be at most 1024 bytes");
+    } else if chars > password::MAX_PASSWORD_LEN {
+        errors.add("password", format!("must be at most {} characters", password::MAX_PASSWORD_LEN));
     }
 }
 

@@ -167,7 +167,15 @@ pub fn view(eff: &Effective, cfg: &TwilioConfig, public_url: &str) -> TwilioAcco
     }
 }
 
-fn is_sid(s: &str, prefix: &str) -> bool {
+/// A Twilio Auth Token as stored ([`callbroker_wire::rules::AuthToken`]): 16 to 128 printable
+/// ASCII characters, no spaces.
+pub(crate) fn is_auth_token(token: &str) -> bool {
+    (16..=128).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A Twilio SID ([`callbroker_wire::rules::AccountSid`], `ApiKeySid`): `prefix` and 32
+/// hexadecimal digits.
+pub(crate) fn is_sid(s: &str, prefix: &str) -> bool {
     s.len() == 34 && s.starts_with(prefix) && s[2..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
@@ -179,8 +187,8 @@ pub fn set(conn: &mut DbConnection, u: &TwilioAccountUpdate, keys: &Keyring) -> 
         errors.add("account_sid", "must be AC followed by 32 hexadecimal digits");
     }
     let token = u.auth_token.trim();
-    if token.len() < 16 || token.len() > 128 || token.chars().any(char::is_whitespace) {
-        errors.add("auth_token", "must be 16 to 128 characters without spaces");
+    if !is_auth_token(token) {
+        errors.add("auth_token", "must be 16 to 128 printable ASCII characters without spaces");
     }
     let key = u.api_key_sid.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let secret = u.api_key_secret.as_deref().map(str::trim).filter(|s| !s.is_empty());
