@@ -111,7 +111,11 @@ impl Application {
                 .route("/metrics", web::get().to(crate::metrics::scrape))
                 .app_data(json_config(config.max_body_bytes))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
-                .app_data(web::PathConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
+                .app_data(
+                    // A path segment that is not an id names no resource: 404, as for a route that
+                    // does not exist (`/api/publishers/None` has no publisher).
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound("resource").into()),
+                )
                 .app_data(web::FormConfig::default().limit(config.max_body_bytes))
                 .app_data(web::PayloadConfig::default().limit(config.max_body_bytes))
                 .route("/api/docs", web::get().to(docs_redirect))
