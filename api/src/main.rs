@@ -85,8 +85,29 @@ fn main() -> anyhow::Result<()> {
         config.log_format = LogFormat::Json;
     }
     callbroker::telemetry::init(config.log_format);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Serve) {
+        return serve(config);
+    }
+    let done = one_shot(command, &config);
+    if done.is_ok() {
+        // The command's work is committed and printed. Leave without the C library's exit
+        // handlers: on PostgreSQL, libpq's and OpenSSL's handlers race the connection pool's
+        // threads and crashed about one exit in eight (SIGSEGV after the success lines).
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: `_exit` ends the process at once; nothing after it runs, and every write the
+        // command made was committed and flushed above.
+        unsafe { libc::_exit(0) }
+    }
+    done
+}
+
+/// Runs a command other than `serve`.
+fn one_shot(command: Command, config: &Config) -> anyhow::Result<()> {
+    let config = config.clone();
+    match command {
         Command::Migrate => {
             let db = Db::connect(&config.database_url, &PoolOptions::default())?;
             let applied = db.migrate()?;
@@ -144,7 +165,8 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Openapi => Ok(()),
+        // Both are handled before any one-shot command.
+        Command::Serve | Command::Openapi => Ok(()),
     }
 }
 
