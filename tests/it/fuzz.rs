@@ -7,7 +7,13 @@
 //! the handlers instead of stopping at the 403 of a bad signature. `hardening.rs` and
 //! `callflow.rs` cover their abuse (forged, replayed, oversize, non-UTF-8, ...). Another hook
 //! (`tests/fuzz/extreme_dates.py`) gives every other request with a date an extreme one (year
-//! ±262,143, or just outside 2000..=2100).
+//! ±262,143, or just outside 2000..=2100): outside the years the document declares, so
+//! schemathesis counts those requests as invalid ones. A third (`tests/fuzz/own_account.py`)
+//! sends the requests that would change or delete the admin the run signs in as to a spare user,
+//! so the run stays signed in; `tests/fuzz/link_values.py` gives a stateful link that carries
+//! `null` an id that names no record (schemathesis wrote `None` into the path), and
+//! `tests/fuzz/cascades.py` drops the "created record not found" reports on blocklist entries and
+//! API keys, which go with their campaign or publisher (ON DELETE CASCADE).
 //!
 //! Bounded here (`CALLBROKER_FUZZ_EXAMPLES` cases per operation, default 10); `make fuzz` runs
 //! the long version. The tally counts the checks schemathesis reports it ran (its NDJSON event
@@ -29,14 +35,20 @@ fn schemathesis() -> Option<PathBuf> {
     callbroker_tests::tools::python_tool("st")
 }
 
-/// Records for the generated ids to find (most operations read or change one record).
-async fn seed(app: &TestApp) {
+/// Records for the generated ids to find (most operations read or change one record). Returns
+/// the ids of the admin the run signs in as and of a spare user the run may change in its stead
+/// (`tests/fuzz/own_account.py`).
+async fn seed(app: &TestApp) -> (i64, i64) {
     let p = app.create("/api/publishers", json!({"name": "Fuzz publisher"})).await;
     let b = app.create("/api/buyers", json!({"name": "Fuzz buyer", "phone_number": "+14155550111", "max_concurrent_calls": 2})).await;
     let c = app.create("/api/campaigns", json!({"name": "Fuzz", "buyers": [{"buyer_id": b["id"]}]})).await;
     app.create("/api/numbers", json!({"number": "+17175550111", "campaign_id": c["id"], "publisher_id": p["id"]})).await;
     let answer = app.incoming_call("CAFUZZ0001", "+12015550111", "+17175550111", &[]).await;
     assert_eq!(answer.status, 200, "{answer:?}");
+    let spare = app.create("/api/users", json!({"email": "spare@example.com", "password": "a spare passphrase", "role": "operator"})).await;
+    let (status, me) = app.admin("GET", "/api/auth/me", None).await;
+    assert_eq!(status, 200, "{me}");
+    (me["id"].as_i64().expect("admin id"), spare["id"].as_i64().expect("spare id"))
 }
 
 /// What one schemathesis run did, read from its own event log (`--report ndjson`): every check
@@ -72,8 +84,9 @@ fn count_events(ndjson: &str) -> (u64, u64, u64) {
     (passed, failed, requests)
 }
 
-/// Runs `st run openapi.yaml` against `app` as admin with `args` added.
-async fn run_schemathesis(app: &TestApp, st: PathBuf, args: Vec<String>) -> Run {
+/// Runs `st run openapi.yaml` against `app` as admin with `args` added; `users`: the admin's id
+/// and the spare user's (see [`seed`]).
+async fn run_schemathesis(app: &TestApp, st: PathBuf, users: (i64, i64), args: Vec<String>) -> Run {
     let spec = callbroker_tests::tools::OPENAPI_YAML;
     let base = app.base.clone();
     let token = app.admin_token.clone();
@@ -95,9 +108,12 @@ async fn run_schemathesis(app: &TestApp, st: PathBuf, args: Vec<String>) -> Run 
             .arg(&log)
             .args(args)
             .env("NO_COLOR", "1")
-            // Signs the webhook requests and puts in extreme dates (tests/fuzz/hooks.py).
+            // Signs the webhook requests, puts in extreme dates and keeps the run's own session
+            // (tests/fuzz/hooks.py).
             .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz"))
             .env("SCHEMATHESIS_HOOKS", "hooks")
+            .env("CALLBROKER_FUZZ_ADMIN_ID", users.0.to_string())
+            .env("CALLBROKER_FUZZ_SPARE_USER_ID", users.1.to_string())
             .env("CALLBROKER_FUZZ_TWILIO_TOKEN", callbroker_tests::TWILIO_AUTH_TOKEN)
             .env("CALLBROKER_FUZZ_PUBLIC_URL", callbroker_tests::PUBLIC_URL)
             .output()
@@ -112,7 +128,7 @@ async fn run_schemathesis(app: &TestApp, st: PathBuf, args: Vec<String>) -> Run 
 
 async fn schemathesis_finds_nothing(app: TestApp) {
     let Some(st) = schemathesis() else { return };
-    seed(&app).await;
+    let users = seed(&app).await;
     let examples = std::env::var("CALLBROKER_FUZZ_EXAMPLES").unwrap_or_else(|_| "10".into());
     let strings = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
     // The API as integrators call it: every check schemathesis has (server errors, schemas,
@@ -139,7 +155,7 @@ async fn schemathesis_finds_nothing(app: TestApp) {
     let mut tally = Tally::new(format!("schemathesis ({:?})", app.backend));
     let mut failures = Vec::new();
     for (what, args) in [("API, all checks and stateful", api), ("webhooks and events", twilio)] {
-        let run = run_schemathesis(&app, st.clone(), args).await;
+        let run = run_schemathesis(&app, st.clone(), users, args).await;
         tally.requests += run.requests;
         tally.checks += run.checks_passed;
         // Its summary line `❌ ST101 Server error: N` counts the operations that answered 5xx.
