@@ -246,11 +246,6 @@ pub async fn dial(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
     twiml_or_error("dial", result, &req, &state)
 }
 
-/// The buyer leg `leg_id` from the path, read once the request is known to be Twilio's.
-fn leg_path(req: &HttpRequest) -> Result<i64, AppError> {
-    req.match_info().get("leg_id").and_then(|v| v.parse().ok()).ok_or_else(|| AppError::field("leg_id", "must be an integer"))
-}
-
 /// A buyer's agent answered leg `leg_id` (Twilio asks the dialled number's `url`): the whisper,
 /// then either nothing more (the caller is put through) or, when the buyer requires acceptance,
 /// "press 1 to accept" gathered to the leg's `accept` webhook, and a hangup.
@@ -269,7 +264,7 @@ fn leg_path(req: &HttpRequest) -> Result<i64, AppError> {
 #[post("/webhooks/twilio/legs/{leg_id}/whisper")]
 pub async fn leg_whisper(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let g: GatherCallback = verified(&req, &body, &state).await?;
-    let leg = leg_path(&req)?;
+    let leg: i64 = path_number(&req, "leg_id")?;
     let result = state.flow.whisper(leg, g).await.map_err(AppError::from);
     twiml_or_error("whisper", result, &req, &state)
 }
@@ -293,7 +288,7 @@ pub async fn leg_whisper(req: HttpRequest, body: web::Bytes, state: web::Data<Ap
 #[post("/webhooks/twilio/legs/{leg_id}/accept")]
 pub async fn leg_accept(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let g: GatherCallback = verified(&req, &body, &state).await?;
-    let leg = leg_path(&req)?;
+    let leg: i64 = path_number(&req, "leg_id")?;
     let result = state.flow.accept(leg, g, chrono::Utc::now()).await.map_err(AppError::from);
     twiml_or_error("accept", result, &req, &state)
 }
