@@ -83,6 +83,11 @@ pub struct Call {
     /// The buyer label an IVR answer kept the call to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route_label: Option<String>,
+    /// The publisher's ping API quote this call matched (its `ping_id`), and the payout quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_ping_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_payout_micros: Option<i64>,
 }
 
 /// What a completed call earned and cost, under the rule in force when it was settled.
@@ -148,6 +153,13 @@ pub struct CallLeg {
     /// When the agent accepted: the call's talk time, and so the buffer, counts from here.
     #[serde(default)]
     pub accepted_at: Option<DateTime<Utc>>,
+    /// A leg dialled on a bid: its bidder (`buyer_id` is then absent), what was dialled, the bid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bidder_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_micros: Option<i64>,
 }
 
 /// An entry of a call's log: `received`, `routing` (every candidate with its reason), `attempt`,
@@ -174,6 +186,10 @@ pub struct CallDetail {
     /// The publisher postback's attempts, oldest first (a publisher sees its own).
     #[serde(default)]
     pub postbacks: Vec<PostbackAttempt>,
+    /// The pings of the campaign's bidders for this call, in the order they were sent (empty
+    /// for publishers).
+    #[serde(default)]
+    pub bids: Vec<crate::bidding::BidPing>,
 }
 
 /// One try at a publisher's postback.

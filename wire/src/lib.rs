@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod bidding;
 pub mod calls;
 pub mod common;
 pub mod csv;

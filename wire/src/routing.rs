@@ -224,11 +224,20 @@ pub struct RoutingPolicy {
     /// Percent of calls offered first to the buyers still being measured (0 to 50, default 10).
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::ExplorationPercent))]
     pub exploration_percent: i32,
+    /// How the campaign's calls are sold to its bidders (when it has any).
+    pub bids: crate::bidding::BidSettings,
 }
 
 impl Default for RoutingPolicy {
     fn default() -> Self {
-        RoutingPolicy { mode: RoutingMode::Weighted, tiers: vec![], epc_days: 7, exploration_calls: 20, exploration_percent: 10 }
+        RoutingPolicy {
+            mode: RoutingMode::Weighted,
+            tiers: vec![],
+            epc_days: 7,
+            exploration_calls: 20,
+            exploration_percent: 10,
+            bids: crate::bidding::BidSettings::default(),
+        }
     }
 }
 

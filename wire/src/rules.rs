@@ -623,7 +623,49 @@ text_rule! {
     SpeechPhrase { min: 1, max: 100, }
 }
 
+text_rule! {
+    /// A bidder's URL template: at most 2000 characters. Filled with sample values it must be an
+    /// `http://` or `https://` URL with a host (else 422 naming `url`).
+    BidderUrl { max: 2000, }
+}
+
+text_rule! {
+    /// A header value sent to a bidder: 1 to 1000 visible characters or spaces.
+    HeaderValue { min: 1, max: 1000, pattern: r"^[ -~]*[!-~][ -~]*$", }
+}
+
+text_rule! {
+    /// A ping's body template: at most 10,000 characters, no NUL.
+    BodyTemplate { max: 10_000, pattern: r"^[^\x00]*$", }
+}
+
+text_rule! {
+    /// A JSON Pointer (RFC 6901): empty (the whole answer) or `/`-separated tokens, `~` written
+    /// `~0` and `/` inside a token `~1`; at most 500 characters.
+    JsonPointer { max: 500, pattern: r"^(?:/(?:[^~\x00]|~[01])*)*$", }
+}
+
 // ---------------------------------------------------------------- integers
+
+int_rule! {
+    /// Milliseconds a campaign waits for its bidders' answers, 50 to 5,000.
+    PingBudgetMs: i32 = 50, 5_000, default 1_000;
+}
+
+int_rule! {
+    /// Milliseconds a bidder has to answer a ping, 50 to 10,000.
+    PingTimeoutMs: i32 = 50, 10_000, default 1_000;
+}
+
+int_rule! {
+    /// A percentage, 0 to 100.
+    Percent: i32 = 0, 100;
+}
+
+int_rule! {
+    /// Seconds a publisher's quote holds, 5 to 600.
+    QuoteTtlSecs: i32 = 5, 600, default 60;
+}
 
 int_rule! {
     /// Routing priority: higher first, -1000 to 1000.

@@ -243,6 +243,9 @@ diesel::table! {
         ivr_attempt -> Nullable<Integer>,
         ivr_secs -> Nullable<Integer>,
         route_label -> Nullable<Text>,
+        money_bidder_id -> Nullable<BigInt>,
+        quote_ping_id -> Nullable<Text>,
+        quote_payout_micros -> Nullable<BigInt>,
     }
 }
 
@@ -279,6 +282,10 @@ diesel::table! {
         counted_connected -> Bool,
         accept_required -> Bool,
         accepted_at -> Nullable<Timestamp>,
+        bidder_id -> Nullable<BigInt>,
+        dial_to -> Nullable<Text>,
+        bid_micros -> Nullable<BigInt>,
+        bid_min_duration_secs -> Nullable<Integer>,
     }
 }
 
@@ -370,7 +377,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bidders (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        name -> Text,
+        status -> Text,
+        url -> Text,
+        method -> Text,
+        headers -> Text,
+        body_template -> Text,
+        timeout_ms -> Integer,
+        mapping -> Text,
+        allow_private -> Bool,
+        expose_caller -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rtb_quotes (id) {
+        id -> BigInt,
+        ping_id -> Text,
+        publisher_id -> BigInt,
+        campaign_id -> BigInt,
+        number_id -> Nullable<BigInt>,
+        caller -> Text,
+        accepted -> Bool,
+        reason -> Nullable<Text>,
+        payout_micros -> Nullable<BigInt>,
+        currency -> Text,
+        min_duration_secs -> Nullable<Integer>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bid_pings (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        bidder_id -> Nullable<BigInt>,
+        bidder_name -> Text,
+        call_id -> Nullable<BigInt>,
+        quote_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        latency_ms -> Integer,
+        outcome -> Text,
+        detail -> Nullable<Text>,
+        bid_micros -> Nullable<BigInt>,
+        dial_to -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        min_duration_secs -> Nullable<Integer>,
+    }
+}
+
 diesel::joinable!(call_legs -> calls (call_id));
+diesel::joinable!(bidders -> campaigns (campaign_id));
+diesel::joinable!(bid_pings -> calls (call_id));
 diesel::joinable!(call_legs -> buyers (buyer_id));
 diesel::joinable!(call_events -> calls (call_id));
 diesel::joinable!(campaign_buyers -> campaigns (campaign_id));
@@ -403,4 +468,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     call_rollups,
     postback_attempts,
     directory_version,
+    bidders,
+    rtb_quotes,
+    bid_pings,
 );

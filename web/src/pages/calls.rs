@@ -168,7 +168,7 @@ pub fn CallPage() -> impl IntoView {
 
 #[component]
 fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
-    let CallDetail { call, legs, events, postbacks } = detail;
+    let CallDetail { call, legs, events, postbacks, .. } = detail;
     let tags = call.tags.clone();
     let staff = !session::is_publisher();
     let facts: Vec<(&str, String)> = vec![

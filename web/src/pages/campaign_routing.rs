@@ -99,6 +99,7 @@ impl RoutingEdit {
             epc_days: num("epc_days", self.epc_days, 90, orig.epc_days),
             exploration_calls: num("exploration_calls", self.exploration_calls, 10_000, orig.exploration_calls),
             exploration_percent: num("exploration_percent", self.exploration_percent, 50, orig.exploration_percent),
+            bids: orig.bids.clone(),
             tiers: self
                 .tiers
                 .get_untracked()

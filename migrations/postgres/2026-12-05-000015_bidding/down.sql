@@ -1,0 +1,11 @@
+DROP INDEX calls_quote;
+ALTER TABLE calls DROP COLUMN quote_payout_micros;
+ALTER TABLE calls DROP COLUMN quote_ping_id;
+ALTER TABLE calls DROP COLUMN money_bidder_id;
+ALTER TABLE call_legs DROP COLUMN bid_min_duration_secs;
+ALTER TABLE call_legs DROP COLUMN bid_micros;
+ALTER TABLE call_legs DROP COLUMN dial_to;
+ALTER TABLE call_legs DROP COLUMN bidder_id;
+DROP TABLE bid_pings;
+DROP TABLE rtb_quotes;
+DROP TABLE bidders;
