@@ -153,6 +153,7 @@ pub struct Bidder {
     "mapping": {"amount": "/bid", "number": "/phone", "expires": "/expires_in"}
 })))]
 pub struct NewBidder {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub campaign_id: i64,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Name))]
     pub name: String,
@@ -363,6 +364,7 @@ pub struct BidderStats {
     "campaign_id": 1, "caller": "+12015550123", "state": "NJ", "zip": "07030", "tags": {"insured": "yes"}
 })))]
 pub struct RtbPingRequest {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub campaign_id: i64,
     /// The caller's number, E.164.
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::E164Number))]
