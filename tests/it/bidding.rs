@@ -89,7 +89,7 @@ fn pings(detail: &Value) -> Vec<(String, String, Option<i64>)> {
 }
 
 fn outcome_of(detail: &Value, name: &str) -> String {
-    pings(detail).into_iter().find(|(n, _, _)| n == name).map(|(_, o, _)| o).unwrap_or_else(|| panic!("no ping of {name}: {detail}"))
+    pings(detail).into_iter().find(|(n, _, _)| n == name).map_or_else(|| panic!("no ping of {name}: {detail}"), |(_, o, _)| o)
 }
 
 /// The highest bid is dialled (equal bids: the faster answer); a bid below the floor, a

@@ -417,7 +417,7 @@ impl RtbRefusal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
-    "ping_id": "rtb_8f2c1d0a9b7e4c3f", "accepted": true, "payout": 12.5, "payout_micros": 12500000,
+    "ping_id": "rtb_8f2c1d0a9b7e4c3f", "accepted": true, "payout": 12.5, "payout_micros": 12_500_000,
     "currency": "USD", "number": "+17175550100", "expires_at": "2026-12-05T15:01:00Z", "min_duration_secs": 90
 })))]
 pub struct RtbQuote {

@@ -330,7 +330,7 @@ fn bids_of(
                 budget: std::time::Duration::from_millis(u64::try_from(settings.ping_budget_ms.max(1)).unwrap_or(1000)),
             })));
         };
-        let mut b = Bids { offers: vec![], legs: Default::default(), tried: vec![], fresh: Some(pinged.clone()) };
+        let mut b = Bids { offers: vec![], legs: std::collections::HashMap::new(), tried: vec![], fresh: Some(pinged.clone()) };
         for p in pinged.iter() {
             if let Ok(bid) = &p.result {
                 b.offers.push(bids::Offer {
@@ -348,7 +348,7 @@ fn bids_of(
         return Ok(Ok(Some(b)));
     }
     let stored = crate::store::bidders::pings_of(run.conn, Some(call.id), None)?;
-    let mut b = Bids { offers: vec![], legs: Default::default(), tried: vec![], fresh: None };
+    let mut b = Bids { offers: vec![], legs: std::collections::HashMap::new(), tried: vec![], fresh: None };
     for (_, p) in stored {
         let (Some(bidder), Some(amount), Some(dial_to)) = (p.bidder_id, p.bid_micros, p.dial_to.as_deref()) else { continue };
         match p.outcome() {
