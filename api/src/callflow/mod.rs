@@ -91,6 +91,19 @@ pub struct PingJob {
     pub budget: std::time::Duration,
 }
 
+impl PingJob {
+    /// A ping of `campaign`'s active bidders with `facts`, under its floor and budget.
+    pub fn of(campaign: &crate::store::directory::CampaignEntry, facts: crate::routing::bids::PingFacts) -> PingJob {
+        let settings = &campaign.routing.bids;
+        PingJob {
+            bidders: campaign.active_bidders().cloned().collect(),
+            facts,
+            floor_micros: settings.floor_micros,
+            budget: std::time::Duration::from_millis(u64::try_from(settings.ping_budget_ms.max(1)).unwrap_or(1000)),
+        }
+    }
+}
+
 /// What every entry point needs besides the database.
 #[derive(Debug)]
 pub struct Ctx {

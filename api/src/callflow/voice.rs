@@ -320,29 +320,16 @@ fn bids_of(
     if !sells_to_bidders(campaign, call) {
         return Ok(Ok(None));
     }
-    let settings = &campaign.routing.bids;
     if first {
         let Some(pinged) = run.pinged.clone() else {
-            return Ok(Err(Box::new(super::PingJob {
-                bidders: campaign.active_bidders().cloned().collect(),
-                facts: ping_facts(call, campaign.row.id),
-                floor_micros: settings.floor_micros,
-                budget: std::time::Duration::from_millis(u64::try_from(settings.ping_budget_ms.max(1)).unwrap_or(1000)),
-            })));
+            return Ok(Err(Box::new(super::PingJob::of(campaign, ping_facts(call, campaign.row.id)))));
         };
         let mut b = Bids { offers: vec![], legs: std::collections::HashMap::new(), tried: vec![], fresh: Some(pinged.clone()) };
         for p in pinged.iter() {
-            if let Ok(bid) = &p.result {
-                b.offers.push(bids::Offer {
-                    bidder_id: p.bidder_id,
-                    amount_micros: bid.amount_micros,
-                    latency_ms: p.latency_ms,
-                    expires_at: bid.expires_at,
-                });
-                b.legs.insert(
-                    p.bidder_id,
-                    (p.bidder_name.clone(), bid_leg(p.bidder_id, &bid.dial_to, bid.amount_micros, bid.min_duration_secs)),
-                );
+            if let (Some(offer), Ok(bid)) = (p.offer(), &p.result) {
+                b.offers.push(offer);
+                let leg = bid_leg(p.bidder_id, &bid.dial_to, bid.amount_micros, bid.min_duration_secs);
+                b.legs.insert(p.bidder_id, (p.bidder_name.clone(), leg));
             }
         }
         return Ok(Ok(Some(b)));
@@ -365,6 +352,21 @@ fn bids_of(
         b.legs.insert(bidder, (p.bidder_name.clone(), bid_leg(bidder, dial_to, amount, p.min_duration_secs)));
     }
     Ok(Ok(Some(b)))
+}
+
+/// The static buyers `decision` ranked, as [`bids::order`] weighs them.
+pub(super) fn ranked(decision: &crate::routing::Decision<'_>, candidates: &[crate::routing::Candidate]) -> Vec<bids::Ranked> {
+    decision
+        .ranked
+        .iter()
+        .filter_map(|id| candidates.iter().find(|c| c.buyer_id == *id))
+        .map(|c| bids::Ranked {
+            buyer_id: c.buyer_id,
+            priority: c.priority,
+            price_micros: c.price_micros,
+            pinned: decision.verdicts.iter().any(|v| v.buyer_id == c.buyer_id && v.reason == crate::routing::Reason::RepeatCaller),
+        })
+        .collect()
 }
 
 fn bid_leg(bidder_id: i64, dial_to: &str, bid_micros: i64, min_duration_secs: Option<i32>) -> BidLeg {
@@ -421,18 +423,7 @@ pub(super) fn route_attempt(
     let decision = route(&info, &loaded.candidates);
     let (targets, dropped) = match &bids {
         Some(b) => {
-            let ranked: Vec<bids::Ranked> = decision
-                .ranked
-                .iter()
-                .filter_map(|id| loaded.candidates.iter().find(|c| c.buyer_id == *id))
-                .map(|c| bids::Ranked {
-                    buyer_id: c.buyer_id,
-                    priority: c.priority,
-                    price_micros: c.price_micros,
-                    pinned: decision.verdicts.iter().any(|v| v.buyer_id == c.buyer_id && v.reason == crate::routing::Reason::RepeatCaller),
-                })
-                .collect();
-            let (t, d) = bids::order(&ranked, &b.offers, &campaign.routing.bids, &b.tried, now);
+            let (t, d) = bids::order(&ranked(&decision, &loaded.candidates), &b.offers, &campaign.routing.bids, &b.tried, now);
             (t, Some(d))
         }
         None => (decision.ranked.iter().map(|&buyer_id| bids::Target::Buyer { buyer_id }).collect(), None),
