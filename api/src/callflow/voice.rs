@@ -92,6 +92,31 @@ fn new_call(v: &VoiceWebhook, dir: &Directory, t: NaiveDateTime) -> NewCall {
     }
 }
 
+/// The campaign a new call is sold in, from this instance's directory: active, without an IVR
+/// (whose answers come first), with active bidders. No statement.
+pub(super) fn ping_job(dir: &Directory, v: &VoiceWebhook) -> Option<i64> {
+    let c = dir.campaign(dialled_campaign(v, dir)?)?;
+    (c.active() && !c.ivr.is_on() && c.active_bidders().next().is_some()).then_some(c.row.id)
+}
+
+/// The ping of a new call to `campaign`'s bidders, unless its screening blocks the caller or keeps
+/// it to one buyer (one read). What routing finds later stands: a call routed with no pings
+/// here asks for them then ([`Attempt::Ping`]).
+pub(super) fn screened_job(
+    conn: &mut crate::db::DbConnection,
+    ctx: &super::Ctx,
+    campaign: i64,
+    v: &VoiceWebhook,
+    now: DateTime<Utc>,
+) -> Result<Option<super::PingJob>, Error> {
+    let dir = ctx.directory.get();
+    let Some(c) = dir.campaign(campaign) else { return Ok(None) };
+    let loads = calls::loads(conn, Some(campaign), &v.from, &lookback(&dir, Some(campaign), now, ctx.routing.repeat_window_secs))?;
+    let Screened::Pass { only_buyer: None } = screen(&dir, c, &v.from, v.stir_verstat.as_deref(), &loads, now) else { return Ok(None) };
+    let call = new_call(v, &dir, now.naive_utc()).into_row(0);
+    Ok(Some(super::PingJob::of(c, ping_facts(&call, campaign))))
+}
+
 /// The campaign of the dialled number.
 fn dialled_campaign(v: &VoiceWebhook, dir: &Directory) -> Option<i64> {
     dir.number(&v.to).and_then(|n| n.campaign_id)
