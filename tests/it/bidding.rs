@@ -127,6 +127,12 @@ async fn the_best_bid_wins_and_pays(app: TestApp) {
     assert_eq!(outcome_of(&detail, "Silent"), "timeout");
     assert_eq!(outcome_of(&detail, "Broken"), "error");
     assert_eq!(outcome_of(&detail, "Garbage"), "invalid");
+    // The routing log says why each bidder is out.
+    let routing = detail["events"].as_array().and_then(|e| e.iter().find(|e| e["kind"] == "routing")).expect("routing");
+    let logged = routing["data"]["pings"].as_array().expect("pings in the routing log");
+    let cheap = logged.iter().find(|p| p["bidder"] == "Cheap").expect("Cheap");
+    assert_eq!(cheap["outcome"], "below_floor", "{cheap}");
+    assert!(cheap["detail"].as_str().is_some_and(|d| d.contains("floor")), "{cheap}");
     let leg = &detail["legs"][0];
     assert_eq!((leg["bid_micros"].as_i64(), leg["dial_to"].as_str()), (Some(20_000_000), Some("+14155550103")), "{leg}");
     assert!(leg["buyer_id"].is_null());

@@ -40,6 +40,16 @@ pub struct Pinged {
 }
 
 impl Pinged {
+    /// The ping as the routing log shows it: the bid, or the outcome and why.
+    pub fn summary(&self) -> serde_json::Value {
+        match &self.result {
+            Ok(bid) => serde_json::json!({"bidder_id": self.bidder_id, "bidder": self.bidder_name, "latency_ms": self.latency_ms,
+                "bid_micros": bid.amount_micros}),
+            Err(no) => serde_json::json!({"bidder_id": self.bidder_id, "bidder": self.bidder_name, "latency_ms": self.latency_ms,
+                "outcome": no.outcome, "detail": no.detail}),
+        }
+    }
+
     /// Its bid as routing weighs it, when it made one.
     pub fn offer(&self) -> Option<bids::Offer> {
         let bid = self.result.as_ref().ok()?;

@@ -424,6 +424,9 @@ pub(super) fn route_attempt(
         order: Option<&'a [bids::Target]>,
         #[serde(skip_serializing_if = "Option::is_none")]
         dropped_bids: Option<&'a [bids::Dropped]>,
+        /// The pings of this routing: each bidder's bid, or why it is out.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pings: Vec<serde_json::Value>,
     }
     let bids = match bids_of(run, campaign, &e.call, attempt == 1)? {
         Ok(b) => b,
@@ -453,7 +456,14 @@ pub(super) fn route_attempt(
         }
         None => (decision.ranked.iter().map(|&buyer_id| bids::Target::Buyer { buyer_id }).collect(), None),
     };
-    let log = Routing { attempt, decision: &decision, order: bids.as_ref().map(|_| targets.as_slice()), dropped_bids: dropped.as_deref() };
+    let pinged = bids.as_ref().and_then(|b| b.fresh.as_ref()).map(|f| f.iter().map(crate::bidding::Pinged::summary).collect());
+    let log = Routing {
+        attempt,
+        decision: &decision,
+        order: bids.as_ref().map(|_| targets.as_slice()),
+        dropped_bids: dropped.as_deref(),
+        pings: pinged.unwrap_or_default(),
+    };
     let routing = serde_json::to_string(&log).map_err(Error::internal)?;
     e.log.push(("routing", routing));
     let t = now.naive_utc();
