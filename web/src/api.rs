@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use callbroker_wire::bidding::*;
 use callbroker_wire::*;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -200,6 +201,32 @@ pub async fn update_buyer(id: i64, body: &BuyerPatch) -> ApiResult<Buyer> {
     send(Request::patch(&format!("/api/buyers/{id}")), body).await
 }
 
+// ---------------------------------------------------------------- bidders (real-time bidding)
+
+pub async fn bidders(campaign_id: i64) -> ApiResult<Page<Bidder>> {
+    get("/api/bidders", Query::page(ALL).opt("campaign_id", Some(campaign_id)).0).await
+}
+pub async fn bidder(id: i64) -> ApiResult<Bidder> {
+    get(&format!("/api/bidders/{id}"), vec![]).await
+}
+pub async fn create_bidder(body: &NewBidder) -> ApiResult<Bidder> {
+    send(Request::post("/api/bidders"), body).await
+}
+pub async fn update_bidder(id: i64, body: &BidderPatch) -> ApiResult<Bidder> {
+    send(Request::patch(&format!("/api/bidders/{id}")), body).await
+}
+pub async fn delete_bidder(id: i64) -> ApiResult<()> {
+    delete(&format!("/api/bidders/{id}")).await
+}
+/// Pings the bidder as saved, with the call facts given (samples for the rest).
+pub async fn test_bidder(id: i64, body: &TestPingRequest) -> ApiResult<TestPingResult> {
+    send(Request::post(&format!("/api/bidders/{id}/test")), body).await
+}
+/// A publisher's question: would a call from this caller be bought now, at what payout?
+pub async fn rtb_ping(body: &RtbPingRequest) -> ApiResult<RtbQuote> {
+    send(Request::post("/api/rtb/ping"), body).await
+}
+
 // ---------------------------------------------------------------- publishers
 
 pub async fn publishers(page: PageParams, filter: &PublisherFilter) -> ApiResult<Page<Publisher>> {
@@ -354,6 +381,15 @@ pub async fn ivr_funnel(q: &IvrFunnelQuery) -> ApiResult<IvrFunnel> {
         Query(vec![("campaign_id".into(), q.campaign_id.to_string())]).opt("from", utc(q.from)).opt("to", utc(q.to)).0,
     )
     .await
+}
+
+/// Each bidder's pings, bids, wins and revenue over a range.
+pub async fn bidder_stats(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    campaign_id: Option<i64>,
+) -> ApiResult<Vec<BidderStats>> {
+    get("/api/analytics/bidders", Query(vec![]).opt("from", utc(from)).opt("to", utc(to)).opt("campaign_id", campaign_id).0).await
 }
 
 fn report_query(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>, q: Query) -> Vec<(String, String)> {

@@ -2,7 +2,7 @@
 //! figures broken down by campaign, buyer, publisher, number, a call tag's value or the
 //! screening rule that blocked the call, as a chart and a table that downloads as CSV (built here
 //! from the same figures); blocked calls counted by rule when there are any; a chosen campaign's
-//! IVR drop-off per question.
+//! IVR drop-off per question; each bidder's pings, bids, wins and revenue.
 use std::collections::BTreeMap;
 
 use callbroker_wire::*;
@@ -163,6 +163,7 @@ pub fn Analytics() -> impl IntoView {
                 Some((ask, d)) => view! { <Figures ask=ask data=d names=names.get().unwrap_or_default()/> }.into_any(),
             })}
             <IvrDropOff asked=asked names=names/>
+            <BidderFigures asked=asked/>
         </section>
     }
 }
@@ -377,4 +378,42 @@ fn funnel_table(f: IvrFunnel) -> AnyView {
         <p id="ivr-totals">{totals}</p>
     }
     .into_any()
+}
+
+/// Each bidder's figures over the range asked (every campaign's bidders).
+#[component]
+fn BidderFigures(asked: RwSignal<Option<Ask>>) -> impl IntoView {
+    let stats = fetch(move || {
+        let q = asked.get().map(|a| a.query);
+        async move {
+            match q {
+                Some(q) => api::bidder_stats(q.from, q.to, None).await,
+                None => Ok(vec![]),
+            }
+        }
+    });
+    let heads = &["Bidder", "Pings", "Bids", "Wins", "Win rate", "Average bid", "Total bid", "Timeouts", "Other failures", "Revenue", "Average latency"];
+    view! {
+        <section aria-labelledby="bidders-h" id="bidder-stats">
+            <h2 id="bidders-h">"Bidders"</h2>
+            {move || show(stats.get(), move |rows| if rows.is_empty() {
+                view! { <Empty text="No bidder was pinged in this range."/> }.into_any()
+            } else {
+                let money = |m: i64| format::money(Some(m), None);
+                text_table("bidder-table", heads, rows.into_iter().map(|b| (None, vec![
+                    b.bidder_name,
+                    b.pings.to_string(),
+                    b.bids.to_string(),
+                    b.wins.to_string(),
+                    format::percent(b.win_rate),
+                    format::money(b.average_bid_micros, None),
+                    money(b.total_bid_micros),
+                    b.timeouts.to_string(),
+                    b.other_failures.to_string(),
+                    money(b.revenue_micros),
+                    b.average_latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()),
+                ])).collect())
+            })}
+        </section>
+    }
 }
