@@ -54,7 +54,7 @@ pub fn secret_keys(config: &Config) -> anyhow::Result<Keyring> {
 /// secrets were sealed) or under another key the keyring holds, in one transaction; returns how
 /// many. Every table that keeps secrets is listed here.
 pub fn seal_stored_secrets(db: &Db, keys: &Keyring) -> Result<usize, Error> {
-    db.write_blocking(|c| crate::twilio::account::reseal(c, keys))
+    db.write_blocking(|c| Ok(crate::twilio::account::reseal(c, keys)? + crate::store::bidders::reseal_headers(c, keys)?))
 }
 
 /// What `callbroker rotate-secret-key` did.

@@ -88,6 +88,8 @@ pub struct Config {
     /// Login attempts allowed per minute from one client IP (wrong passwords of one account from
     /// one IP also back off: see `security::LoginLimiter`).
     pub login_attempts_per_minute: u32,
+    /// Pings a publisher's key (or user) may send to `POST /api/rtb/ping` per minute.
+    pub rtb_pings_per_minute: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (IPs or CIDR ranges,
     /// comma-separated in the environment). Empty: the TCP peer is the client.
     #[serde(default, deserialize_with = "comma_list")]
@@ -273,6 +275,7 @@ impl Default for Config {
             metrics_bind: None,
             metrics_refresh_secs: 30,
             login_attempts_per_minute: 10,
+            rtb_pings_per_minute: 600,
             trusted_proxies: Vec::new(),
             live: LiveConfig::default(),
             jobs: JobsConfig::default(),

@@ -12,6 +12,7 @@
 //!   `crypto` (secrets sealed at rest), `fsperm` (owner-only files and folders).
 pub mod analytics;
 pub mod auth;
+pub mod bidding;
 pub mod bootstrap;
 pub mod callflow;
 pub mod client_ip;

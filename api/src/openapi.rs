@@ -32,6 +32,8 @@ use utoipa_actix_web::AppExt;
         (name = "auth", description = "Sessions"),
         (name = "campaigns", description = "Campaigns and their buyers"),
         (name = "buyers", description = "Call buyers"),
+        (name = "bidders", description = "External bidders of a campaign (real-time bidding): pinged for every call, the best bid dialled"),
+        (name = "rtb", description = "The publishers' ping API: a quote for a caller before the transfer"),
         (name = "publishers", description = "Traffic publishers (affiliates)"),
         (name = "numbers", description = "Tracking numbers"),
         (name = "users", description = "Dashboard users"),

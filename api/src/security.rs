@@ -112,17 +112,27 @@ impl LoginLimiter {
     }
 }
 
-/// Limits the requests that make this server call Twilio's REST API on a user's behalf (webhook
-/// drift checks and fixes, number imports, recording downloads), per user or API key (in this
-/// process): one caller cannot spend the account's Twilio rate limit for everyone.
-pub struct TwilioLimiter {
+/// A budget of requests per minute per user or API key (in this process), for one purpose.
+pub struct PrincipalLimiter<Purpose> {
     by_principal: DefaultKeyedRateLimiter<(PrincipalKind, i64)>,
+    purpose: std::marker::PhantomData<Purpose>,
 }
 
-impl TwilioLimiter {
+/// Limits the requests that make this server call Twilio's REST API on a user's behalf (webhook
+/// drift checks and fixes, number imports, recording downloads): one caller cannot spend the
+/// account's Twilio rate limit for everyone.
+pub type TwilioLimiter = PrincipalLimiter<ForTwilio>;
+pub struct ForTwilio;
+
+/// Limits publishers' pings (`POST /api/rtb/ping`): each ping may ping every bidder of a
+/// campaign.
+pub type RtbLimiter = PrincipalLimiter<ForRtb>;
+pub struct ForRtb;
+
+impl<Purpose> PrincipalLimiter<Purpose> {
     pub fn new(per_minute: u32) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN));
-        TwilioLimiter { by_principal: RateLimiter::keyed(quota) }
+        PrincipalLimiter { by_principal: RateLimiter::keyed(quota), purpose: std::marker::PhantomData }
     }
 
     /// Counts one request of `auth`; `Err(429)` with the wait when its budget is spent.

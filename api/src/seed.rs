@@ -327,6 +327,10 @@ pub fn seed_calls(db: &Db, count: u64, days: u32, seed: u64) -> anyhow::Result<f
                 counted_connected: answered,
                 accept_required: false,
                 accepted_at: None,
+                bidder_id: None,
+                dial_to: None,
+                bid_micros: None,
+                bid_min_duration_secs: None,
             });
             rollups.entry(Key { buyer_id: leg_buyer, ..key }).or_default().add(&Sums {
                 offered: 1,

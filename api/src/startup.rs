@@ -68,8 +68,9 @@ impl Application {
             earnings: crate::callflow::candidates::EarningsCache::default(),
             twilio_credentials: crate::twilio::account::from_config(&config.twilio).credentials().is_some(),
         };
-        let flow = crate::callflow::Flow { db: db.clone(), hub: live.clone(), ctx: Arc::new(ctx) };
         let outbound_allow = Arc::new(crate::outbound::AllowList::parse(&config.outbound.allow_hosts).map_err(anyhow::Error::msg)?);
+        let bidding = crate::bidding::Bidding::new(outbound_allow.clone(), secrets.clone());
+        let flow = crate::callflow::Flow { db: db.clone(), hub: live.clone(), ctx: Arc::new(ctx), bidding };
         if !config.outbound.allow_hosts.is_empty() {
             tracing::info!(allowed = ?config.outbound.allow_hosts, "outbound requests may reach these private hosts");
         }
@@ -96,7 +97,8 @@ impl Application {
         let metrics = web::Data::new(crate::metrics::Metrics::new(state.db.statements_counter(), refresh)?);
         let limiter = web::Data::new(crate::security::LoginLimiter::new(config.login_attempts_per_minute));
         let twilio_limiter = web::Data::new(crate::security::TwilioLimiter::new(config.twilio.user_requests_per_minute));
-        spawn_limiter_cleanup(limiter.clone(), twilio_limiter.clone());
+        let rtb_limiter = web::Data::new(crate::security::RtbLimiter::new(config.rtb_pings_per_minute));
+        spawn_limiter_cleanup(limiter.clone(), twilio_limiter.clone(), rtb_limiter.clone());
         let metrics_server = match config.metrics_bind.as_deref().filter(|b| !b.trim().is_empty()) {
             Some(bind) => Some(metrics_server(bind, state.clone(), metrics.clone())?),
             None => None,
@@ -108,6 +110,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(limiter.clone())
                 .app_data(twilio_limiter.clone())
+                .app_data(rtb_limiter.clone())
                 .route("/metrics", web::get().to(crate::metrics::scrape))
                 .app_data(json_config(config.max_body_bytes))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::bad_request(e.to_string()).into()))
@@ -201,13 +204,18 @@ impl Application {
     }
 }
 
-fn spawn_limiter_cleanup(login: web::Data<crate::security::LoginLimiter>, twilio: web::Data<crate::security::TwilioLimiter>) {
+fn spawn_limiter_cleanup(
+    login: web::Data<crate::security::LoginLimiter>,
+    twilio: web::Data<crate::security::TwilioLimiter>,
+    rtb: web::Data<crate::security::RtbLimiter>,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
             tick.tick().await;
             login.shrink();
             twilio.shrink();
+            rtb.shrink();
         }
     });
 }

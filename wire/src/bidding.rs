@@ -293,8 +293,9 @@ pub struct BidPing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestPingRequest {
+    /// E.164, or empty for the sample caller.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::SimulatedCaller>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::ContactPhone>))]
     pub caller: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::rules::OptionalUsState>))]
@@ -434,4 +435,44 @@ pub struct RtbQuote {
     pub expires_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_duration_secs: Option<i32>,
+}
+
+/// Which bidders the list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct BidderFilter {
+    /// Only this campaign's bidders.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
+    pub campaign_id: Option<i64>,
+}
+
+/// Which pings the bidder figures count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct BidderStatsQuery {
+    /// Only this campaign's bidders.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
+    pub campaign_id: Option<i64>,
+    /// Pings sent (and calls started) at or after this instant (RFC 3339). Default: 7 days before
+    /// `to`. Must be before `to` (else 422 naming `from`).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant (RFC 3339). Default: now.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::rules::Instant>))]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A publisher's recent quotes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RtbQuoteRecord {
+    pub quote: RtbQuote,
+    pub campaign_id: i64,
+    pub caller: String,
+    pub created_at: DateTime<Utc>,
+    /// The call that came for it, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<i64>,
 }

@@ -105,7 +105,7 @@ fn dial_result(
                 Attempt::Claimed { leg_id, buyer_number, whisper } => {
                     return Ok(Some(Answer::Dial { greeting: None, leg_id, buyer_number, caller_id: call.caller.clone(), whisper }))
                 }
-                Attempt::Again | Attempt::Duplicate => return Ok(None),
+                Attempt::Again | Attempt::Duplicate | Attempt::Ping(_) => return Ok(None),
                 Attempt::NoBuyer(no_buyer) => {
                     e = *no_buyer;
                     set_outcome(&mut e, Outcome::Failed);

@@ -186,6 +186,8 @@ fn route(run: &mut Run<'_>, dir: &Directory, c: &CampaignEntry, e: Effects, now:
             commit(run, &e, Answer::SayHangup(c.row.busy_message.clone()))
         }
         Attempt::Again | Attempt::Duplicate => Ok(None),
+        // Nothing written: the webhook pings the bidders and comes back.
+        Attempt::Ping(job) => Ok(Some(Answer::PingBidders(job))),
     }
 }
 

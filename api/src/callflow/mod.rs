@@ -24,6 +24,7 @@ pub mod callbacks;
 pub mod candidates;
 pub mod ivr;
 pub mod lifecycle;
+pub mod quote;
 pub mod settle;
 pub mod simulate;
 pub mod upkeep;
@@ -75,6 +76,19 @@ pub enum Answer {
     Hangup,
     /// Refuse the call unanswered (`<Reject reason="rejected"/>`): a blocked caller.
     Reject,
+    /// Nothing written yet: the call is to be offered to the campaign's bidders first. [`Flow`]
+    /// pings them and runs the entry point again with their answers ([`Run::pinged`]); this
+    /// never reaches Twilio.
+    PingBidders(Box<PingJob>),
+}
+
+/// The bidders to ping for a call, and what to tell them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PingJob {
+    pub bidders: Vec<Arc<crate::store::bidders::BidderRow>>,
+    pub facts: crate::routing::bids::PingFacts,
+    pub floor_micros: i64,
+    pub budget: std::time::Duration,
 }
 
 /// What every entry point needs besides the database.
@@ -103,11 +117,13 @@ pub struct Run<'a> {
     batch: &'a mut Batch,
     pub ctx: &'a Ctx,
     announced: bool,
+    /// The bidders' answers for the call being routed, once [`Answer::PingBidders`] was answered.
+    pub pinged: Option<Arc<[crate::bidding::Pinged]>>,
 }
 
 impl<'a> Run<'a> {
     pub fn new(conn: &'a mut DbConnection, batch: &'a mut Batch, ctx: &'a Ctx) -> Run<'a> {
-        Run { conn, batch, ctx, announced: false }
+        Run { conn, batch, ctx, announced: false, pinged: None }
     }
 
     /// Whether a commit of this run announced live events.
@@ -174,16 +190,26 @@ pub struct Flow {
     pub db: Db,
     pub hub: Arc<Hub>,
     pub ctx: Arc<Ctx>,
+    pub bidding: crate::bidding::Bidding,
 }
 
 impl Flow {
     async fn run<T: Send + 'static>(&self, f: impl FnMut(&mut Run<'_>) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+        self.run_pinged(None, f).await
+    }
+
+    async fn run_pinged<T: Send + 'static>(
+        &self,
+        pinged: Option<Arc<[crate::bidding::Pinged]>>,
+        f: impl FnMut(&mut Run<'_>) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
         let ctx = self.ctx.clone();
         let mut f = f;
         let (value, announced) = self
             .db
             .write_atomic(move |conn, batch| {
                 let mut run = Run::new(conn, batch, &ctx);
+                run.pinged = pinged.clone();
                 let value = f(&mut run)?;
                 Ok((value, run.announced()))
             })
@@ -194,9 +220,26 @@ impl Flow {
         Ok(value)
     }
 
+    /// Runs an entry point that may route a call; when it asks for the bidders' answers first,
+    /// pings them (outside any transaction) and runs it again with the answers.
+    async fn routing(&self, f: impl FnMut(&mut Run<'_>) -> Result<Answer, Error> + Send + Clone + 'static) -> Result<Answer, Error> {
+        match self.run(f.clone()).await? {
+            Answer::PingBidders(job) => {
+                let pinged: Arc<[crate::bidding::Pinged]> =
+                    self.bidding.ping_all(&job.bidders, &job.facts, job.floor_micros, job.budget).await.into();
+                match self.run_pinged(Some(pinged), f).await? {
+                    Answer::PingBidders(_) => Err(Error::internal(anyhow::anyhow!("bidders asked for twice"))),
+                    answer => Ok(answer),
+                }
+            }
+            answer => Ok(answer),
+        }
+    }
+
     pub async fn voice(&self, v: VoiceWebhook, now: DateTime<Utc>) -> Result<Answer, Error> {
         let now = stored(now);
-        self.run(move |run| voice::on_voice(run, &v, now)).await
+        let v = Arc::new(v);
+        self.routing(move |run| voice::on_voice(run, &v, now)).await
     }
 
     pub async fn dial(&self, leg_id: i64, d: DialActionCallback, now: DateTime<Utc>) -> Result<Answer, Error> {
@@ -213,7 +256,8 @@ impl Flow {
     /// The caller's answer to question `question` (try `attempt`) of call `call_id`'s IVR.
     pub async fn ivr(&self, call_id: i64, question: u32, attempt: u32, g: GatherCallback, now: DateTime<Utc>) -> Result<Answer, Error> {
         let now = stored(now);
-        self.run(move |run| ivr::on_gather(run, call_id, question, attempt, &g, now)).await
+        let g = Arc::new(g);
+        self.routing(move |run| ivr::on_gather(run, call_id, question, attempt, &g, now)).await
     }
 
     /// The agent's answer to "press 1" on leg `leg_id`.

@@ -8,12 +8,14 @@ use super::{contended, Answer, Run, CAMPAIGN_PAUSED_MESSAGE, UNKNOWN_NUMBER_MESS
 use crate::domain::states::{CallStatus, LegStatus, Outcome};
 use crate::error::Error;
 use crate::routing::screening::{self, CallFacts, Screened, Windows};
-use crate::routing::{route, CallInfo};
-use crate::store::calls::flow::{self as calls, CallState, Claim, Commit, Effects, Find, Loads, Lookback};
+use crate::routing::{bids, route, CallInfo};
+use crate::store::calls::flow::{self as calls, BidLeg, CallState, Claim, Commit, Effects, Find, Loads, Lookback};
 use crate::store::calls::{CallRow, LegRow, NewCall};
 use crate::store::directory::{CampaignEntry, Directory};
 use crate::twilio::params::VoiceWebhook;
+use callbroker_wire::bidding::PingOutcome;
 use callbroker_wire::{LiveEventKind, Tags};
+use std::sync::Arc;
 
 /// The tags a call arrives with: Twilio's `FromState`, `FromZip`, `FromCity` and `StirVerstat`
 /// when sent, and `AreaCode` when the caller's number is a NANP one. A value no tag may hold
@@ -122,6 +124,16 @@ pub fn on_voice(run: &mut Run<'_>, v: &VoiceWebhook, now: DateTime<Utc>) -> Resu
     if let Screened::Pass { only_buyer } = &screened {
         state.call.repeat_buyer_id = *only_buyer;
     }
+    // A publisher's quote for this caller and number, given through the ping API: the call
+    // keeps it, and is paid as quoted.
+    if let (Some(c), Some(number)) = (campaign.and_then(|c| dir.campaign(c)), state.call.number_id) {
+        if c.routing.bids.ping_api && screened.block().is_none() {
+            if let Some((ping_id, payout)) = crate::store::quotes::matching(run.conn, c.row.id, number, &v.from, t)? {
+                state.call.quote_ping_id = Some(ping_id);
+                state.call.quote_payout_micros = payout;
+            }
+        }
+    }
     let mut insert = true;
     for _ in 0..super::TRIES {
         match answer_new_call(run, &dir, &state, insert, v, now, &loads, screened.block())? {
@@ -207,6 +219,7 @@ fn answer_new_call(
             }
             Attempt::Duplicate => return Ok(Step::Duplicate),
             Attempt::Again => return Ok(Step::Again),
+            Attempt::Ping(job) => return Ok(Step::Answer(Answer::PingBidders(job))),
         },
     };
     Ok(match run.commit(&e)? {
@@ -236,6 +249,15 @@ fn replay(run: &mut Run<'_>, sid: &str) -> Result<Answer, Error> {
 
 /// The dial of leg `leg` of `call` again (a retried webhook answers what it answered).
 pub(super) fn redial(dir: &Directory, call: &CallRow, leg: &LegRow, greeting: Option<String>) -> Result<Answer, Error> {
+    if let Some(dial_to) = &leg.dial_to {
+        return Ok(Answer::Dial {
+            greeting,
+            leg_id: leg.id,
+            buyer_number: dial_to.clone(),
+            caller_id: call.caller.clone(),
+            whisper: false,
+        });
+    }
     let buyer = leg.buyer_id.and_then(|b| dir.buyers.get(&b)).ok_or(Error::NotFound("buyer"))?;
     let whisper = leg.accept_required || Settings::lookup(dir, call.campaign_id, leg.buyer_id).is_some_and(|s| s.whispers());
     Ok(Answer::Dial { greeting, leg_id: leg.id, buyer_number: buyer.phone_number.clone(), caller_id: call.caller.clone(), whisper })
@@ -243,8 +265,8 @@ pub(super) fn redial(dir: &Directory, call: &CallRow, leg: &LegRow, greeting: Op
 
 /// How an attempt to route a call ended.
 pub(super) enum Attempt {
-    /// A buyer's slot is claimed and its leg written, with everything else of the change
-    /// (`whisper`: its agent hears a whisper, or must accept, on answering).
+    /// A buyer's slot (or a bid) is claimed and its leg written, with everything else of the
+    /// change (`whisper`: its agent hears a whisper, or must accept, on answering).
     Claimed { leg_id: i64, buyer_number: String, whisper: bool },
     /// No buyer had a free slot: the change (with the routing log) is returned unwritten.
     NoBuyer(Box<Effects>),
@@ -253,11 +275,107 @@ pub(super) enum Attempt {
     /// Nothing of the routing is written: the call changed since it was read, or (a new call)
     /// the first buyer's slot was taken, which recorded the call: route it again from there.
     Again,
+    /// Nothing written: the campaign's bidders are to be pinged first ([`Answer::PingBidders`]).
+    Ping(Box<super::PingJob>),
+}
+
+/// The bids a routing weighs: the answers of this run's pings (the call's first routing), or the
+/// call's stored pings (a failover), with the bidders already dialled.
+struct Bids {
+    offers: Vec<bids::Offer>,
+    /// Bidder id → what to dial and the bid.
+    legs: std::collections::HashMap<i64, (String, BidLeg)>,
+    tried: Vec<i64>,
+    /// The pings to write with this routing (the first one only).
+    fresh: Option<Arc<[crate::bidding::Pinged]>>,
+}
+
+/// Whether a call of `campaign` is offered to its bidders: it has active ones, and the call is
+/// not kept to one buyer (a repeat caller) or to a label (an IVR answer).
+fn sells_to_bidders(campaign: &CampaignEntry, call: &CallRow) -> bool {
+    campaign.active_bidders().next().is_some() && call.repeat_buyer_id.is_none() && call.route_label.is_none()
+}
+
+/// The facts a ping tells the bidders of `call`.
+pub(super) fn ping_facts(call: &CallRow, campaign: i64) -> bids::PingFacts {
+    bids::PingFacts {
+        call_id: call.call_sid.clone(),
+        caller: call.caller.clone(),
+        state: call.caller_state.clone(),
+        zip: call.caller_zip.clone(),
+        city: call.caller_city.clone(),
+        publisher_id: call.publisher_id,
+        campaign_id: campaign,
+        tags: call.tags(),
+    }
+}
+
+/// The bids of this routing, or the ping job to run first (`None` bids: the call is not sold).
+fn bids_of(
+    run: &mut Run<'_>,
+    campaign: &CampaignEntry,
+    call: &CallRow,
+    first: bool,
+) -> Result<Result<Option<Bids>, Box<super::PingJob>>, Error> {
+    if !sells_to_bidders(campaign, call) {
+        return Ok(Ok(None));
+    }
+    let settings = &campaign.routing.bids;
+    if first {
+        let Some(pinged) = run.pinged.clone() else {
+            return Ok(Err(Box::new(super::PingJob {
+                bidders: campaign.active_bidders().cloned().collect(),
+                facts: ping_facts(call, campaign.row.id),
+                floor_micros: settings.floor_micros,
+                budget: std::time::Duration::from_millis(u64::try_from(settings.ping_budget_ms.max(1)).unwrap_or(1000)),
+            })));
+        };
+        let mut b = Bids { offers: vec![], legs: Default::default(), tried: vec![], fresh: Some(pinged.clone()) };
+        for p in pinged.iter() {
+            if let Ok(bid) = &p.result {
+                b.offers.push(bids::Offer {
+                    bidder_id: p.bidder_id,
+                    amount_micros: bid.amount_micros,
+                    latency_ms: p.latency_ms,
+                    expires_at: bid.expires_at,
+                });
+                b.legs.insert(
+                    p.bidder_id,
+                    (p.bidder_name.clone(), bid_leg(p.bidder_id, &bid.dial_to, bid.amount_micros, bid.min_duration_secs)),
+                );
+            }
+        }
+        return Ok(Ok(Some(b)));
+    }
+    let stored = crate::store::bidders::pings_of(run.conn, Some(call.id), None)?;
+    let mut b = Bids { offers: vec![], legs: Default::default(), tried: vec![], fresh: None };
+    for (_, p) in stored {
+        let (Some(bidder), Some(amount), Some(dial_to)) = (p.bidder_id, p.bid_micros, p.dial_to.as_deref()) else { continue };
+        match p.outcome() {
+            PingOutcome::Won => b.tried.push(bidder),
+            PingOutcome::Outbid => {}
+            _ => continue,
+        }
+        b.offers.push(bids::Offer {
+            bidder_id: bidder,
+            amount_micros: amount,
+            latency_ms: p.latency_ms,
+            expires_at: p.expires_at.map(|t| t.and_utc()),
+        });
+        b.legs.insert(bidder, (p.bidder_name.clone(), bid_leg(bidder, dial_to, amount, p.min_duration_secs)));
+    }
+    Ok(Ok(Some(b)))
+}
+
+fn bid_leg(bidder_id: i64, dial_to: &str, bid_micros: i64, min_duration_secs: Option<i32>) -> BidLeg {
+    BidLeg { bidder_id, dial_to: dial_to.to_string(), bid_micros, min_duration_secs }
 }
 
 /// Routes the call of `e` (attempt `attempt`, skipping the buyers in `exclude`) and claims the
-/// first ranked buyer's slot that is still free, committing `e` with it. Logs the decision with
-/// every candidate's reason, and each buyer found full.
+/// first target still free — a static buyer's slot, or a bid — committing `e` with it. Logs the
+/// decision with every candidate's reason, the bids' order, and each buyer found full. The
+/// call's first routing (`attempt` 1) in a campaign with bidders asks for their answers first
+/// ([`Attempt::Ping`]) and writes the pings with its commit.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn route_attempt(
     run: &mut Run<'_>,
@@ -275,7 +393,15 @@ pub(super) fn route_attempt(
     struct Routing<'a, D> {
         attempt: i32,
         decision: &'a D,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order: Option<&'a [bids::Target]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dropped_bids: Option<&'a [bids::Dropped]>,
     }
+    let bids = match bids_of(run, campaign, &e.call, attempt == 1)? {
+        Ok(b) => b,
+        Err(job) => return Ok(Attempt::Ping(job)),
+    };
     let earnings = earnings_of(run.conn, run.ctx, campaign, now)?;
     let loaded = candidates::load(dir, campaign, &loads.loads, &run.ctx.claiming.now(Some(&e.call.call_sid)), &earnings, now)?;
     let info = CallInfo {
@@ -293,34 +419,79 @@ pub(super) fn route_attempt(
         explore_draw: crate::routing::value::explore_draw(&e.call.call_sid),
     };
     let decision = route(&info, &loaded.candidates);
-    let routing = serde_json::to_string(&Routing { attempt, decision: &decision }).map_err(Error::internal)?;
+    let (targets, dropped) = match &bids {
+        Some(b) => {
+            let ranked: Vec<bids::Ranked> = decision
+                .ranked
+                .iter()
+                .filter_map(|id| loaded.candidates.iter().find(|c| c.buyer_id == *id))
+                .map(|c| bids::Ranked {
+                    buyer_id: c.buyer_id,
+                    priority: c.priority,
+                    price_micros: c.price_micros,
+                    pinned: decision.verdicts.iter().any(|v| v.buyer_id == c.buyer_id && v.reason == crate::routing::Reason::RepeatCaller),
+                })
+                .collect();
+            let (t, d) = bids::order(&ranked, &b.offers, &campaign.routing.bids, &b.tried, now);
+            (t, Some(d))
+        }
+        None => (decision.ranked.iter().map(|&buyer_id| bids::Target::Buyer { buyer_id }).collect(), None),
+    };
+    let log = Routing { attempt, decision: &decision, order: bids.as_ref().map(|_| targets.as_slice()), dropped_bids: dropped.as_deref() };
+    let routing = serde_json::to_string(&log).map_err(Error::internal)?;
     e.log.push(("routing", routing));
     let t = now.naive_utc();
-    for &buyer_id in &decision.ranked {
-        let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
+    // The first routing writes the pings, each `won` or `outbid` by the target it claims.
+    let call_id = e.call.id;
+    let pings = |won: Option<i64>| -> Vec<crate::store::bidders::PingRow> {
+        let Some(fresh) = bids.as_ref().and_then(|b| b.fresh.as_ref()) else { return vec![] };
+        fresh.iter().map(|p| p.row(campaign.row.id, Some(call_id), None, Some(p.bidder_id) == won)).collect()
+    };
+    for target in &targets {
         let mut claiming = e.clone();
-        claiming.claim = Some(claim(buyer_id, rules, attempt, t, run));
-        claiming.call.buyer_id = Some(buyer_id);
+        let (claim, number, whisper) = match *target {
+            bids::Target::Buyer { buyer_id } => {
+                let Some(rules) = loaded.rules.get(&buyer_id) else { continue };
+                claiming.call.buyer_id = Some(buyer_id);
+                claiming.pings = pings(None);
+                (claim(buyer_id, rules, attempt, t, run), rules.phone_number.clone(), rules.whispers)
+            }
+            bids::Target::Bid { bidder_id } => {
+                let Some((name, leg)) = bids.as_ref().and_then(|b| b.legs.get(&bidder_id)) else { continue };
+                claiming.call.buyer_id = None;
+                claiming.pings = pings(Some(bidder_id));
+                if claiming.pings.is_empty() {
+                    claiming.won_bidder = Some(bidder_id);
+                }
+                (bid_claim(name, leg.clone(), attempt, t, run), leg.dial_to.clone(), false)
+            }
+        };
+        let buyer_id = claim.bid.is_none().then_some(claim.buyer_id);
+        claiming.claim = Some(claim);
         claiming.call.attempts = attempt;
         claiming.call.outcome = Outcome::Routed;
         claiming.call.updated_at = t;
-        let held = run.ctx.claiming.hold(buyer_id, &e.call.call_sid);
+        let held = buyer_id.map(|b| run.ctx.claiming.hold(b, &e.call.call_sid));
         let committed = run.commit(&claiming);
         drop(held);
         match committed? {
             Commit::Done { leg_id } => {
                 let leg_id = leg_id.ok_or_else(|| Error::internal(anyhow::anyhow!("a claimed slot without its leg")))?;
-                return Ok(Attempt::Claimed { leg_id, buyer_number: rules.phone_number.clone(), whisper: rules.whispers });
+                return Ok(Attempt::Claimed { leg_id, buyer_number: number, whisper });
             }
             // A new call was recorded by the claim that lost: it is changed from now on.
             Commit::SlotTaken if e.insert => return Ok(Attempt::Again),
-            Commit::SlotTaken => e.log("slot_taken", serde_json::json!({"buyer_id": buyer_id, "buyer": rules.name})),
+            Commit::SlotTaken => {
+                let name = buyer_id.and_then(|b| loaded.rules.get(&b)).map(|r| r.name.clone());
+                e.log("slot_taken", serde_json::json!({"buyer_id": buyer_id, "buyer": name}));
+            }
             Commit::Stale => return Ok(Attempt::Again),
             Commit::Duplicate => return Ok(Attempt::Duplicate),
         }
     }
     e.log("no_buyer", serde_json::json!({"attempt": attempt}));
     e.call.updated_at = t;
+    e.pings = pings(None);
     Ok(Attempt::NoBuyer(Box::new(e)))
 }
 
@@ -349,5 +520,23 @@ fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: 
         attempt,
         expires_at: t + chrono::Duration::seconds(hold),
         accept_required: rules.require_accept,
+        bid: None,
+    }
+}
+
+/// The claim of a leg dialled on a bid (no slot; the leg expires like a buyer's).
+fn bid_claim(bidder_name: &str, leg: BidLeg, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {
+    let cfg = &run.ctx.routing;
+    let hold = i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs;
+    Claim {
+        buyer_id: 0,
+        buyer_name: bidder_name.to_string(),
+        max_concurrent: 0,
+        caps: [None; 3],
+        keys: crate::routing::PeriodKeys { hour: 0, day: 0, month: 0 },
+        attempt,
+        expires_at: t + chrono::Duration::seconds(hold),
+        accept_required: false,
+        bid: Some(leg),
     }
 }

@@ -178,7 +178,16 @@ fn answered_leg(legs: &[LegRow]) -> Option<&LegRow> {
 
 /// The buyer credited with the call's money.
 pub fn money_buyer(state: &CallState) -> Option<i64> {
-    answered_leg(&state.legs).and_then(|l| l.buyer_id).or(state.call.buyer_id)
+    match answered_leg(&state.legs) {
+        Some(l) if l.bidder_id.is_some() => None,
+        Some(l) => l.buyer_id.or(state.call.buyer_id),
+        None => state.call.buyer_id,
+    }
+}
+
+/// The bidder credited with the call's money (its answered leg was dialled on a bid).
+pub fn money_bidder(state: &CallState) -> Option<i64> {
+    answered_leg(&state.legs).and_then(|l| l.bidder_id)
 }
 
 /// How [`rules_for`] picks the rule.
@@ -200,7 +209,29 @@ pub fn rules_for(state: &CallState, choice: RuleChoice, dir: &Directory) -> Opti
             return Some(Rules { currency, revenue_micros, payout_micros, buffer_secs, duplicate_window_secs });
         }
     }
-    RuleSet::of(dir, c.campaign_id?, money_buyer(state), c.publisher_id).map(|s| s.resolve())
+    let campaign = c.campaign_id?;
+    let mut rules = RuleSet::of(dir, campaign, money_buyer(state), c.publisher_id)?.resolve();
+    let payout_percent = dir.campaign(campaign).and_then(|c| c.routing.bids.payout_percent);
+    if let Some(leg) = answered_leg(&state.legs) {
+        apply_bid(&mut rules, leg.bid_micros, leg.bid_min_duration_secs, payout_percent);
+    }
+    if let Some(quoted) = c.quote_payout_micros {
+        rules.payout_micros = quoted;
+    }
+    Some(rules)
+}
+
+/// The rule of a call paid by a bid: the bid is the revenue, its minimum duration (when it
+/// named one) the buffer, and the payout a share of the bid when the campaign pays one.
+pub fn apply_bid(rules: &mut Rules, bid_micros: Option<i64>, min_duration_secs: Option<i32>, payout_percent: Option<i32>) {
+    let Some(bid) = bid_micros else { return };
+    rules.revenue_micros = bid;
+    if let Some(secs) = min_duration_secs {
+        rules.buffer_secs = secs;
+    }
+    if let Some(pct) = payout_percent {
+        rules.payout_micros = bid.saturating_mul(i64::from(pct.clamp(0, 100))) / 100;
+    }
 }
 
 /// The start of the window in which an earlier call of the same caller makes this one a
@@ -246,6 +277,7 @@ pub fn settle(state: &CallState, rules: Option<&Rules>, duplicate: bool, now: Na
     let settled = CallRow {
         settled_at: Some(call.settled_at.unwrap_or(now)),
         money_buyer_id: buyer,
+        money_bidder_id: money_bidder(state),
         answered: facts.connected,
         no_buyer,
         talk_secs,

@@ -4,6 +4,7 @@ pub mod allow;
 pub mod analytics;
 pub mod api_keys;
 pub mod auth;
+pub mod bidders;
 pub mod blocklist;
 pub mod body;
 pub mod buyers;
@@ -14,6 +15,7 @@ pub mod events;
 pub mod health;
 pub mod numbers;
 pub mod publishers;
+pub mod rtb;
 pub mod twilio;
 pub mod users;
 pub mod webhooks;
@@ -34,6 +36,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     campaigns::configure(cfg);
     buyers::configure(cfg);
+    bidders::configure(cfg);
+    rtb::configure(cfg);
     publishers::configure(cfg);
     // Before numbers: its `/numbers/webhooks` must not be taken for `/numbers/{id}`.
     twilio::configure(cfg);

@@ -139,6 +139,8 @@ pub fn render(answer: &Answer, state: &AppState) -> String {
         Answer::SayHangup(message) => Response::say_and_hangup(Say::new(message.as_str())).to_xml(),
         Answer::Hangup => Response::new().hangup().to_xml(),
         Answer::Reject => Response::new().reject(Some(twiml::RejectReason::Rejected)).to_xml(),
+        // The call flow pings the bidders and answers again: never rendered.
+        Answer::PingBidders(_) => Response::new().hangup().to_xml(),
     }
 }
 
@@ -190,6 +192,7 @@ fn twiml_or_error(webhook: &str, result: Result<Answer, AppError>, req: &HttpReq
             Ok(Answer::SayHangup(_)) => "say_hangup",
             Ok(Answer::Hangup) => "hangup",
             Ok(Answer::Reject) => "reject",
+            Ok(Answer::PingBidders(_)) => "ping_bidders",
             Err(AppError::Unavailable(_) | AppError::Internal(_)) => "unavailable",
             Err(_) => "refused",
         };

@@ -41,6 +41,7 @@
 //! state lists), `tags.rs` (tag rules), `screening.rs` (blocking a call
 //! before routing), `ivr.rs` (the IVR's steps); the answer types are in the wire crate.
 
+pub mod bids;
 mod distribution;
 mod engine;
 mod geo;

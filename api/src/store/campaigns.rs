@@ -325,11 +325,18 @@ fn check_assignments(list: &[CampaignBuyer], errors: &mut FieldErrors) -> Vec<Ca
 
 /// Checks a routing policy (fields named `routing.<name>`).
 fn check_routing(r: &RoutingPolicy, errors: &mut FieldErrors) {
-    use callbroker_wire::rules::{EpcDays, ExplorationCalls, ExplorationPercent, Priority};
+    use callbroker_wire::rules::{
+        AmountMicros, EpcDays, ExplorationCalls, ExplorationPercent, Percent, PingBudgetMs, Priority, QuoteTtlSecs,
+    };
+    let b = &r.bids;
     for (field, value, range) in [
         ("routing.epc_days", r.epc_days, EpcDays::MIN..=EpcDays::MAX),
         ("routing.exploration_calls", r.exploration_calls, ExplorationCalls::MIN..=ExplorationCalls::MAX),
         ("routing.exploration_percent", r.exploration_percent, ExplorationPercent::MIN..=ExplorationPercent::MAX),
+        ("routing.bids.priority", b.priority, Priority::MIN..=Priority::MAX),
+        ("routing.bids.ping_budget_ms", b.ping_budget_ms, PingBudgetMs::MIN..=PingBudgetMs::MAX),
+        ("routing.bids.payout_percent", b.payout_percent.unwrap_or(0), Percent::MIN..=Percent::MAX),
+        ("routing.bids.quote_ttl_secs", b.quote_ttl_secs, QuoteTtlSecs::MIN..=QuoteTtlSecs::MAX),
     ] {
         if !range.contains(&value) {
             errors.add(field, format!("must be {} to {}", range.start(), range.end()));
@@ -345,6 +352,9 @@ fn check_routing(r: &RoutingPolicy, errors: &mut FieldErrors) {
     }
     if r.tiers.len() > 50 {
         errors.add("routing.tiers", "at most 50 tiers");
+    }
+    if !(AmountMicros::MIN..=AmountMicros::MAX).contains(&b.floor_micros) {
+        errors.add("routing.bids.floor_micros", format!("must be {} to {}", AmountMicros::MIN, AmountMicros::MAX));
     }
 }
 

@@ -48,9 +48,16 @@ pub struct CampaignEntry {
     /// Assigned buyer id → the tag rules in force on this campaign (the assignment's own, else
     /// the buyer's), parsed once here.
     pub tag_rules: HashMap<i64, Arc<[Rule]>>,
+    /// Its external bidders, active or not, in id order.
+    pub bidders: Vec<Arc<super::bidders::BidderRow>>,
 }
 
 impl CampaignEntry {
+    /// The bidders a call of this campaign pings.
+    pub fn active_bidders(&self) -> impl Iterator<Item = &Arc<super::bidders::BidderRow>> {
+        self.bidders.iter().filter(|b| b.active())
+    }
+
     pub fn active(&self) -> bool {
         self.row.status() == callbroker_wire::Status::Active
     }
@@ -115,6 +122,7 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
             publishers::table.filter(publishers::postback_url.is_not_null()).select(publishers::id).load(conn)?;
         let twilio_account = diesel::select(diesel::dsl::exists(twilio_account::table.select(twilio_account::id))).get_result(conn)?;
         let blocklist = Blocklist::new(super::blocklist::entries(conn)?);
+        let bidder_rows = super::bidders::all(conn)?;
         if version(conn)? != before {
             continue;
         }
@@ -137,6 +145,7 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
                 ivr,
                 routing,
                 tag_rules: HashMap::new(),
+                bidders: vec![],
             };
             campaigns.insert(entry.row.id, entry);
         }
@@ -148,6 +157,11 @@ pub fn load(conn: &mut DbConnection) -> Result<Directory, Error> {
                 };
                 c.tag_rules.insert(a.buyer_id, rules);
                 c.assignments.push(a);
+            }
+        }
+        for b in bidder_rows {
+            if let Some(c) = campaigns.get_mut(&b.campaign_id) {
+                c.bidders.push(Arc::new(b));
             }
         }
         for (campaign, publisher, payout) in payouts {

@@ -1,6 +1,7 @@
 //! Database access, one module per resource. Functions take a connection and return domain or
 //! wire values; they never see HTTP. Input arrives already validated.
 pub mod api_keys;
+pub mod bidders;
 pub mod blocklist;
 pub mod buyers;
 pub mod calls;
@@ -11,6 +12,7 @@ pub mod live_events;
 pub mod numbers;
 pub mod postbacks;
 pub mod publishers;
+pub mod quotes;
 pub mod rollups;
 pub mod users;
 

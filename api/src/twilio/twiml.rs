@@ -141,7 +141,7 @@ impl Say {
     }
 }
 
-/// `<Number>` inside `<Dial>`.
+/// `<Number>` inside `<Dial>` (`<Sip>` when `number` is a `sip:` URI).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[must_use]
 pub struct Number {
@@ -579,7 +579,10 @@ fn write_dial(w: &mut Writer<Vec<u8>>, dial: &Dial) -> io::Result<()> {
             a.opt("url", number.url.as_deref());
             a.opt("method", number.method.map(Method::as_str));
             a.opt("sendDigits", number.send_digits.as_deref());
-            write_text_element(w, "Number", &a, &number.number)?;
+            // A SIP URI (a bidder may answer with one) is dialled with `<Sip>`, which takes the
+            // same callback attributes.
+            let noun = if number.number.starts_with("sip:") || number.number.starts_with("sips:") { "Sip" } else { "Number" };
+            write_text_element(w, noun, &a, &number.number)?;
         }
         Ok(())
     })?;

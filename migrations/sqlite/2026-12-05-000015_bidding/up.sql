@@ -22,7 +22,7 @@ CREATE TRIGGER bidders_directory_update AFTER UPDATE ON bidders BEGIN UPDATE dir
 CREATE TRIGGER bidders_directory_delete AFTER DELETE ON bidders BEGIN UPDATE directory_version SET version = version + 1 WHERE id = 1; END;
 
 -- Quotes given to publishers through the ping API; a call from the caller to the quoted number
--- before `expires_at` is matched to its quote (`calls.quote_id`).
+-- before `expires_at` is matched to its quote (`calls.quote_ping_id`).
 CREATE TABLE rtb_quotes (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     ping_id           TEXT NOT NULL,
@@ -72,4 +72,4 @@ ALTER TABLE call_legs ADD COLUMN bid_min_duration_secs INTEGER;
 ALTER TABLE calls ADD COLUMN money_bidder_id BIGINT;
 ALTER TABLE calls ADD COLUMN quote_ping_id TEXT;
 ALTER TABLE calls ADD COLUMN quote_payout_micros BIGINT;
-CREATE UNIQUE INDEX calls_quote ON calls (quote_ping_id) WHERE quote_ping_id IS NOT NULL;
+CREATE INDEX calls_quote ON calls (quote_ping_id) WHERE quote_ping_id IS NOT NULL;

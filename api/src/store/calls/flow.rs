@@ -206,6 +206,17 @@ pub struct Claim {
     pub expires_at: NaiveDateTime,
     /// The buyer's agent must press 1 to take the call (recorded on the new leg).
     pub accept_required: bool,
+    /// A leg dialled on a bidder's bid: no buyer slot is taken (the buyer fields are unused).
+    pub bid: Option<BidLeg>,
+}
+
+/// What a leg dialled on a bid records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BidLeg {
+    pub bidder_id: i64,
+    pub dial_to: String,
+    pub bid_micros: i64,
+    pub min_duration_secs: Option<i32>,
 }
 
 /// A change to announce on the live stream (the call is sent as the commit leaves it).
@@ -240,6 +251,10 @@ pub struct Effects {
     /// Rollup changes, one per key, in key order.
     pub rollups: Vec<RollupRow>,
     pub jobs: Vec<NewJob>,
+    /// The bidders' pings of the call, written with its first routing.
+    pub pings: Vec<crate::store::bidders::PingRow>,
+    /// A bidder whose stored ping is now `won` (a failover dialled its bid).
+    pub won_bidder: Option<i64>,
     /// When it happens: the log's and the live events' time, and the slot's.
     pub at: NaiveDateTime,
 }
@@ -259,6 +274,8 @@ impl Effects {
             live: vec![],
             rollups: vec![],
             jobs: vec![],
+            pings: vec![],
+            won_bidder: None,
             at,
         }
     }
@@ -310,6 +327,8 @@ impl Effects {
             && self.live.is_empty()
             && self.rollups.is_empty()
             && self.jobs.is_empty()
+            && self.pings.is_empty()
+            && self.won_bidder.is_none()
     }
 }
 

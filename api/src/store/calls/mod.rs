@@ -105,6 +105,11 @@ pub struct CallRow {
     pub ivr_attempt: Option<i32>,
     pub ivr_secs: Option<i32>,
     pub route_label: Option<String>,
+    /// The bidder credited with the call's money (its answered leg was dialled on a bid).
+    pub money_bidder_id: Option<i64>,
+    /// The publisher's quote (ping API) the call matched, and the payout quoted.
+    pub quote_ping_id: Option<String>,
+    pub quote_payout_micros: Option<i64>,
 }
 
 impl CallRow {
@@ -179,6 +184,8 @@ impl CallRow {
             ivr_question: self.ivr_question,
             ivr_secs: self.ivr_secs,
             route_label: self.route_label,
+            quote_ping_id: self.quote_ping_id,
+            quote_payout_micros: self.quote_payout_micros,
         }
     }
 
@@ -273,6 +280,9 @@ impl NewCall {
             ivr_attempt: None,
             ivr_secs: None,
             route_label: None,
+            money_bidder_id: None,
+            quote_ping_id: None,
+            quote_payout_micros: None,
         }
     }
 }
@@ -312,6 +322,12 @@ pub struct LegRow {
     /// When the agent accepted.
     #[diesel(deserialize_as = MaybeStamp)]
     pub accepted_at: Option<NaiveDateTime>,
+    /// A leg dialled on a bid: the bidder (no `buyer_id`), what was dialled, the bid and its
+    /// minimum duration for payment.
+    pub bidder_id: Option<i64>,
+    pub dial_to: Option<String>,
+    pub bid_micros: Option<i64>,
+    pub bid_min_duration_secs: Option<i32>,
 }
 
 impl LegRow {
@@ -335,6 +351,9 @@ impl LegRow {
             duration_secs: self.duration_secs,
             accept_required: self.accept_required,
             accepted_at: self.accepted_at.map(utc),
+            bidder_id: self.bidder_id,
+            dial_to: self.dial_to,
+            bid_micros: self.bid_micros,
         }
     }
 }

@@ -152,7 +152,7 @@ struct Done {
 }
 
 /// The call's columns a commit writes (all but `id`, `call_sid`, `started_at` and `version`).
-const CALL_COLUMNS: [&str; 57] = [
+const CALL_COLUMNS: [&str; 60] = [
     "campaign_id",
     "number_id",
     "publisher_id",
@@ -210,10 +210,13 @@ const CALL_COLUMNS: [&str; 57] = [
     "ivr_attempt",
     "ivr_secs",
     "route_label",
+    "money_bidder_id",
+    "quote_ping_id",
+    "quote_payout_micros",
 ];
 
 /// The values of [`CALL_COLUMNS`], in order.
-fn call_values(r: &CallRow) -> [Param; 57] {
+fn call_values(r: &CallRow) -> [Param; 60] {
     let text = |v: &Option<String>| Param::Text(v.clone());
     [
         Param::BigInt(r.campaign_id),
@@ -273,6 +276,9 @@ fn call_values(r: &CallRow) -> [Param; 57] {
         Param::Int(r.ivr_attempt),
         Param::Int(r.ivr_secs),
         text(&r.route_label),
+        Param::BigInt(r.money_bidder_id),
+        text(&r.quote_ping_id),
+        Param::BigInt(r.quote_payout_micros),
     ]
 }
 
@@ -328,22 +334,29 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
     };
     if let Some(claim) = &e.claim {
         let keys = claim.keys;
-        q.sql(", claim AS (UPDATE buyer_load SET in_progress = in_progress + 1, hour_count = CASE WHEN hour_key = ");
-        q.bind(Param::BigInt(Some(keys.hour))).sql(" THEN hour_count + 1 ELSE 1 END, hour_key = ").bind(Param::BigInt(Some(keys.hour)));
-        q.sql(", day_count = CASE WHEN day_key = ").bind(Param::BigInt(Some(keys.day))).sql(" THEN day_count + 1 ELSE 1 END, day_key = ");
-        q.bind(Param::BigInt(Some(keys.day))).sql(", month_count = CASE WHEN month_key = ").bind(Param::BigInt(Some(keys.month)));
-        q.sql(" THEN month_count + 1 ELSE 1 END, month_key = ").bind(Param::BigInt(Some(keys.month)));
-        q.sql(", total_calls = total_calls + 1, last_call_at = ").bind(at());
-        q.sql(" WHERE buyer_id = ")
-            .bind(Param::BigInt(Some(claim.buyer_id)))
-            .sql(" AND in_progress < ")
-            .bind(Param::Int(Some(claim.max_concurrent)));
-        // A missing cap is "no limit": i32::MAX is never reached by a counter.
-        let [hourly, daily, monthly] = claim.caps.map(|c| c.unwrap_or(i32::MAX));
-        q.sql(" AND (hour_key <> ").bind(Param::BigInt(Some(keys.hour))).sql(" OR hour_count < ").bind(Param::Int(Some(hourly)));
-        q.sql(") AND (day_key <> ").bind(Param::BigInt(Some(keys.day))).sql(" OR day_count < ").bind(Param::Int(Some(daily)));
-        q.sql(") AND (month_key <> ").bind(Param::BigInt(Some(keys.month))).sql(" OR month_count < ").bind(Param::Int(Some(monthly)));
-        q.sql(format!(") AND EXISTS (SELECT 1 FROM {head}) RETURNING buyer_id)"));
+        if claim.bid.is_some() {
+            // A bid's leg takes no buyer slot: held with the call.
+            q.sql(format!(", claim AS (SELECT NULL::bigint AS buyer_id FROM {head})"));
+        } else {
+            q.sql(", claim AS (UPDATE buyer_load SET in_progress = in_progress + 1, hour_count = CASE WHEN hour_key = ");
+            q.bind(Param::BigInt(Some(keys.hour))).sql(" THEN hour_count + 1 ELSE 1 END, hour_key = ").bind(Param::BigInt(Some(keys.hour)));
+            q.sql(", day_count = CASE WHEN day_key = ")
+                .bind(Param::BigInt(Some(keys.day)))
+                .sql(" THEN day_count + 1 ELSE 1 END, day_key = ");
+            q.bind(Param::BigInt(Some(keys.day))).sql(", month_count = CASE WHEN month_key = ").bind(Param::BigInt(Some(keys.month)));
+            q.sql(" THEN month_count + 1 ELSE 1 END, month_key = ").bind(Param::BigInt(Some(keys.month)));
+            q.sql(", total_calls = total_calls + 1, last_call_at = ").bind(at());
+            q.sql(" WHERE buyer_id = ")
+                .bind(Param::BigInt(Some(claim.buyer_id)))
+                .sql(" AND in_progress < ")
+                .bind(Param::Int(Some(claim.max_concurrent)));
+            // A missing cap is "no limit": i32::MAX is never reached by a counter.
+            let [hourly, daily, monthly] = claim.caps.map(|c| c.unwrap_or(i32::MAX));
+            q.sql(" AND (hour_key <> ").bind(Param::BigInt(Some(keys.hour))).sql(" OR hour_count < ").bind(Param::Int(Some(hourly)));
+            q.sql(") AND (day_key <> ").bind(Param::BigInt(Some(keys.day))).sql(" OR day_count < ").bind(Param::Int(Some(daily)));
+            q.sql(") AND (month_key <> ").bind(Param::BigInt(Some(keys.month))).sql(" OR month_count < ").bind(Param::Int(Some(monthly)));
+            q.sql(format!(") AND EXISTS (SELECT 1 FROM {head}) RETURNING buyer_id)"));
+        }
         q.sql(format!(", ok AS (SELECT 1 AS ok FROM {head} WHERE EXISTS (SELECT 1 FROM claim))"));
         if !e.insert {
             q.sql(", upd AS (UPDATE calls SET version = version + 1");
@@ -351,13 +364,17 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
             q.sql(" WHERE id = ").bind(id()).sql(" AND EXISTS (SELECT 1 FROM ok) RETURNING id)");
         }
         q.sql(", leg AS (INSERT INTO call_legs (call_id, attempt, buyer_id, status, released, reserved_at, expires_at, counted, ");
-        q.sql("counted_connected, accept_required) SELECT ")
+        q.sql("counted_connected, accept_required, bidder_id, dial_to, bid_micros, bid_min_duration_secs) SELECT ")
             .bind(id())
             .sql(", ")
             .bind(Param::Int(Some(claim.attempt)))
             .sql(", claim.buyer_id, 'reserved', false, ");
         q.bind(at()).sql(", ").bind(Param::Timestamp(Some(claim.expires_at))).sql(", false, false, ");
-        q.bind(Param::Bool(Some(claim.accept_required))).sql(" FROM claim, ok RETURNING id)");
+        q.bind(Param::Bool(Some(claim.accept_required))).sql(", ");
+        let bid = claim.bid.as_ref();
+        q.bind(Param::BigInt(bid.map(|b| b.bidder_id))).sql(", ").bind(Param::Text(bid.map(|b| b.dial_to.clone()))).sql(", ");
+        q.bind(Param::BigInt(bid.map(|b| b.bid_micros))).sql(", ").bind(Param::Int(bid.and_then(|b| b.min_duration_secs)));
+        q.sql(" FROM claim, ok RETURNING id)");
     } else {
         q.sql(format!(", ok AS (SELECT 1 AS ok FROM {head})"));
     }
@@ -393,8 +410,17 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
         q.bind(texts(e.log.iter().map(|(_, d)| d.as_str()))).sql(") WITH ORDINALITY AS e(kind, data, n) WHERE EXISTS (SELECT 1 FROM ok)");
         if let Some(claim) = &e.claim {
             q.sql(" UNION ALL SELECT 'attempt', json_build_object('attempt', ").bind(Param::Int(Some(claim.attempt)));
-            q.sql(", 'leg_id', leg.id, 'buyer_id', ").bind(Param::BigInt(Some(claim.buyer_id))).sql(", 'buyer', ");
-            q.bind(Param::Text(Some(claim.buyer_name.clone()))).sql(")::text, 9223372036854775807 FROM leg");
+            match &claim.bid {
+                Some(b) => {
+                    q.sql(", 'leg_id', leg.id, 'bidder_id', ").bind(Param::BigInt(Some(b.bidder_id))).sql(", 'bidder', ");
+                    q.bind(Param::Text(Some(claim.buyer_name.clone()))).sql(", 'bid_micros', ").bind(Param::BigInt(Some(b.bid_micros)));
+                }
+                None => {
+                    q.sql(", 'leg_id', leg.id, 'buyer_id', ").bind(Param::BigInt(Some(claim.buyer_id))).sql(", 'buyer', ");
+                    q.bind(Param::Text(Some(claim.buyer_name.clone())));
+                }
+            }
+            q.sql(")::text, 9223372036854775807 FROM leg");
         }
         q.sql(") x ORDER BY x.n)");
     }
@@ -443,6 +469,31 @@ fn statement(e: &Effects) -> Result<PgStatement, Error> {
         q.bind(Param::Timestamps(e.jobs.iter().map(|j| Some(j.run_at)).collect())).sql(", ");
         q.bind(Param::Ints(e.jobs.iter().map(|j| Some(j.max_attempts)).collect()));
         q.sql(") AS j(kind, payload, run_at, max_attempts) WHERE EXISTS (SELECT 1 FROM ok))");
+    }
+    let pings = &e.pings;
+    if !pings.is_empty() {
+        q.sql(", pinged AS (INSERT INTO bid_pings (campaign_id, bidder_id, bidder_name, call_id, quote_id, at, latency_ms, outcome, ");
+        q.sql("detail, bid_micros, dial_to, expires_at, min_duration_secs) SELECT p.campaign_id, p.bidder_id, p.bidder_name, ");
+        q.bind(id()).sql(
+            ", NULL, p.at, p.latency_ms, p.outcome, p.detail, p.bid_micros, p.dial_to, p.expires_at, p.min_duration_secs FROM unnest(",
+        );
+        q.bind(Param::BigInts(pings.iter().map(|p| Some(p.campaign_id)).collect())).sql(", ");
+        q.bind(Param::BigInts(pings.iter().map(|p| p.bidder_id).collect())).sql(", ");
+        q.bind(texts(pings.iter().map(|p| p.bidder_name.as_str()))).sql(", ");
+        q.bind(Param::Timestamps(pings.iter().map(|p| Some(p.at)).collect())).sql(", ");
+        q.bind(Param::Ints(pings.iter().map(|p| Some(p.latency_ms)).collect())).sql(", ");
+        q.bind(texts(pings.iter().map(|p| p.outcome.as_str()))).sql(", ");
+        q.bind(Param::Texts(pings.iter().map(|p| p.detail.clone()).collect())).sql(", ");
+        q.bind(Param::BigInts(pings.iter().map(|p| p.bid_micros).collect())).sql(", ");
+        q.bind(Param::Texts(pings.iter().map(|p| p.dial_to.clone()).collect())).sql(", ");
+        q.bind(Param::Timestamps(pings.iter().map(|p| p.expires_at).collect())).sql(", ");
+        q.bind(Param::Ints(pings.iter().map(|p| p.min_duration_secs).collect()));
+        q.sql(") WITH ORDINALITY AS p(campaign_id, bidder_id, bidder_name, at, latency_ms, outcome, detail, bid_micros, dial_to, ");
+        q.sql("expires_at, min_duration_secs, n) WHERE EXISTS (SELECT 1 FROM ok) ORDER BY p.n)");
+    }
+    if let Some(bidder) = e.won_bidder {
+        q.sql(", won AS (UPDATE bid_pings SET outcome = 'won' WHERE call_id = ").bind(id()).sql(" AND bidder_id = ");
+        q.bind(Param::BigInt(Some(bidder))).sql(" AND EXISTS (SELECT 1 FROM ok))");
     }
     let (claimed, leg) =
         if e.claim.is_some() { ("(SELECT count(*) FROM claim)", "(SELECT id FROM leg)") } else { ("0::bigint", "NULL::bigint") };

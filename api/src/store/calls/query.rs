@@ -60,7 +60,7 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
         let full_caller = call.campaign_id.is_some_and(|c| full.contains(&c));
         hide_from_publisher(&mut call, full_caller);
         let postbacks = crate::store::postbacks::attempts(conn, id)?;
-        return Ok(CallDetail { call, legs: vec![], events: vec![], postbacks });
+        return Ok(CallDetail { call, legs: vec![], events: vec![], postbacks, bids: vec![] });
     }
     let legs = legs(conn, id)?.into_iter().map(LegRow::into_wire).collect();
     let events = call_events::table
@@ -77,7 +77,8 @@ pub fn detail(conn: &mut DbConnection, id: i64, scope: Option<i64>) -> Result<Ca
         })
         .collect();
     let postbacks = crate::store::postbacks::attempts(conn, id)?;
-    Ok(CallDetail { call: row.into_wire(), legs, events, postbacks })
+    let bids = crate::store::bidders::pings_of(conn, Some(id), None)?.into_iter().map(|(id, p)| p.into_wire(id)).collect();
+    Ok(CallDetail { call: row.into_wire(), legs, events, postbacks, bids })
 }
 
 /// A `tag=` condition of the calls list: the call has the tag, or has it with this value.

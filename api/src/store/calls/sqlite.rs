@@ -244,7 +244,7 @@ fn write_call(c: &mut SqliteConnection, version: i64, read: &CallRow, r: &CallRo
         (
             (x.settled_at, x.money_buyer_id, x.answered, x.no_buyer, x.talk_secs, x.duplicate, x.qualified, x.qualify_reason),
             (x.currency.clone(), x.rule_revenue_micros, x.rule_payout_micros, x.rule_buffer_secs, x.rule_duplicate_window_secs),
-            (x.revenue_micros, x.payout_micros, x.counted_cost_micros, x.profit_micros),
+            (x.revenue_micros, x.payout_micros, x.counted_cost_micros, x.profit_micros, x.money_bidder_id),
         )
     };
     if settlement(r) != settlement(read) {
@@ -268,6 +268,7 @@ fn write_call(c: &mut SqliteConnection, version: i64, read: &CallRow, r: &CallRo
             calls::profit_micros.eq(r.profit_micros),
         );
         update(calls::table, id, changes).execute(c)?;
+        update(calls::table, id, calls::money_bidder_id.eq(r.money_bidder_id)).execute(c)?;
     }
     Ok(true)
 }
@@ -286,7 +287,7 @@ pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) ->
             return Ok(Commit::Stale);
         }
     }
-    if let Some(claim) = &e.claim {
+    if let Some(claim) = e.claim.as_ref().filter(|c| c.bid.is_none()) {
         if !claim_slot(c, claim, e.at)? {
             return Ok(Commit::SlotTaken);
         }
@@ -302,11 +303,15 @@ pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) ->
                 .values((
                     call_legs::call_id.eq(id),
                     call_legs::attempt.eq(claim.attempt),
-                    call_legs::buyer_id.eq(claim.buyer_id),
+                    call_legs::buyer_id.eq(claim.bid.is_none().then_some(claim.buyer_id)),
                     call_legs::status.eq(LegStatus::Reserved),
                     call_legs::reserved_at.eq(Stamp(e.at)),
                     call_legs::expires_at.eq(Stamp(claim.expires_at)),
                     call_legs::accept_required.eq(claim.accept_required),
+                    call_legs::bidder_id.eq(claim.bid.as_ref().map(|b| b.bidder_id)),
+                    call_legs::dial_to.eq(claim.bid.as_ref().map(|b| b.dial_to.as_str())),
+                    call_legs::bid_micros.eq(claim.bid.as_ref().map(|b| b.bid_micros)),
+                    call_legs::bid_min_duration_secs.eq(claim.bid.as_ref().and_then(|b| b.min_duration_secs)),
                 ))
                 .returning(call_legs::id)
                 .get_result::<i64>(c)?,
@@ -363,10 +368,18 @@ pub(super) fn commit(conn: &mut DbConnection, batch: &mut Batch, e: &Effects) ->
     for job in &e.jobs {
         crate::store::jobs::insert(conn, job, e.at)?;
     }
+    crate::store::bidders::insert_pings(conn, &e.pings)?;
+    if let Some(bidder) = e.won_bidder {
+        crate::store::bidders::mark_won(conn, id, bidder)?;
+    }
     Ok(Commit::Done { leg_id })
 }
 
 /// The `attempt` log entry of a claimed slot's new leg.
 pub(super) fn attempt_entry(claim: &Claim, leg_id: i64) -> String {
-    serde_json::json!({"attempt": claim.attempt, "leg_id": leg_id, "buyer_id": claim.buyer_id, "buyer": claim.buyer_name}).to_string()
+    match &claim.bid {
+        Some(b) => serde_json::json!({"attempt": claim.attempt, "leg_id": leg_id, "bidder_id": b.bidder_id, "bidder": claim.buyer_name, "bid_micros": b.bid_micros})
+            .to_string(),
+        None => serde_json::json!({"attempt": claim.attempt, "leg_id": leg_id, "buyer_id": claim.buyer_id, "buyer": claim.buyer_name}).to_string(),
+    }
 }
