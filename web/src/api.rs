@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use callbroker_wire::bidding::*;
 use callbroker_wire::*;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -202,29 +201,47 @@ pub async fn update_buyer(id: i64, body: &BuyerPatch) -> ApiResult<Buyer> {
 }
 
 // ---------------------------------------------------------------- bidders (real-time bidding)
+//
+// These routes' bodies and answers travel as `serde_json::Value` (built and read through
+// [`crate::json`], field names as in `callbroker_wire::bidding`): its encoder and decoder are in
+// the wasm already (error details, call events), where a derived one per type would cost the
+// first load more than the pages that use them.
 
-pub async fn bidders(campaign_id: i64) -> ApiResult<Page<Bidder>> {
-    get("/api/bidders", Query::page(ALL).opt("campaign_id", Some(campaign_id)).0).await
+pub type Json = serde_json::Value;
+
+async fn send_json(req: RequestBuilder, body: &Json) -> ApiResult<Json> {
+    decode(send_response(req, Ok(body.to_string())).await?)
 }
-pub async fn bidder(id: i64) -> ApiResult<Bidder> {
+
+/// `[Bidder]`: a campaign's bidders.
+pub async fn bidders(campaign_id: i64) -> ApiResult<Json> {
+    get("/api/bidders", vec![("campaign_id".into(), campaign_id.to_string())]).await
+}
+/// A `Bidder`.
+pub async fn bidder(id: i64) -> ApiResult<Json> {
     get(&format!("/api/bidders/{id}"), vec![]).await
 }
-pub async fn create_bidder(body: &NewBidder) -> ApiResult<Bidder> {
-    send(Request::post("/api/bidders"), body).await
-}
-pub async fn update_bidder(id: i64, body: &BidderPatch) -> ApiResult<Bidder> {
-    send(Request::patch(&format!("/api/bidders/{id}")), body).await
+/// A `NewBidder` (no id) or a `BidderPatch`, answered by the `Bidder` saved.
+pub async fn save_bidder(id: Option<i64>, body: &Json) -> ApiResult<Json> {
+    match id {
+        Some(id) => send_json(Request::patch(&format!("/api/bidders/{id}")), body).await,
+        None => send_json(Request::post("/api/bidders"), body).await,
+    }
 }
 pub async fn delete_bidder(id: i64) -> ApiResult<()> {
     delete(&format!("/api/bidders/{id}")).await
 }
-/// Pings the bidder as saved, with the call facts given (samples for the rest).
-pub async fn test_bidder(id: i64, body: &TestPingRequest) -> ApiResult<TestPingResult> {
-    send(Request::post(&format!("/api/bidders/{id}/test")), body).await
+/// A `TestPingRequest`, answered by a `TestPingResult`: the bidder pinged as saved.
+pub async fn test_bidder(id: i64, body: &Json) -> ApiResult<Json> {
+    send_json(Request::post(&format!("/api/bidders/{id}/test")), body).await
 }
-/// A publisher's question: would a call from this caller be bought now, at what payout?
-pub async fn rtb_ping(body: &RtbPingRequest) -> ApiResult<RtbQuote> {
-    send(Request::post("/api/rtb/ping"), body).await
+/// An `RtbPingRequest`, answered by an `RtbQuote` (publishers).
+pub async fn rtb_ping(body: &Json) -> ApiResult<Json> {
+    send_json(Request::post("/api/rtb/ping"), body).await
+}
+/// `[BidderStats]`: each bidder's pings, bids, wins and revenue over a range.
+pub async fn bidder_stats(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>) -> ApiResult<Json> {
+    get("/api/analytics/bidders", Query(vec![]).opt("from", utc(from)).opt("to", utc(to)).0).await
 }
 
 // ---------------------------------------------------------------- publishers
@@ -381,15 +398,6 @@ pub async fn ivr_funnel(q: &IvrFunnelQuery) -> ApiResult<IvrFunnel> {
         Query(vec![("campaign_id".into(), q.campaign_id.to_string())]).opt("from", utc(q.from)).opt("to", utc(q.to)).0,
     )
     .await
-}
-
-/// Each bidder's pings, bids, wins and revenue over a range.
-pub async fn bidder_stats(
-    from: Option<chrono::DateTime<chrono::Utc>>,
-    to: Option<chrono::DateTime<chrono::Utc>>,
-    campaign_id: Option<i64>,
-) -> ApiResult<Vec<BidderStats>> {
-    get("/api/analytics/bidders", Query(vec![]).opt("from", utc(from)).opt("to", utc(to)).opt("campaign_id", campaign_id).0).await
 }
 
 fn report_query(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>, q: Query) -> Vec<(String, String)> {

@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod format;
+pub mod json;
 pub mod live;
 pub mod pages;
 pub mod session;

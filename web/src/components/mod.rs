@@ -80,6 +80,11 @@ pub fn text_table(id: &'static str, heads: &'static [&'static str], rows: Vec<(O
     .into_any()
 }
 
+/// Static HTML (help text): one element in the wasm, however long the text.
+pub fn html(s: &'static str) -> AnyView {
+    view! { <div inner_html=s></div> }.into_any()
+}
+
 /// Facts as a definition list (those without a value left out), `data-value` marking what it says.
 pub fn facts(id: &'static str, value: String, items: Vec<(&'static str, String)>) -> AnyView {
     view! {

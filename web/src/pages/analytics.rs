@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::components::*;
 use crate::format;
+use crate::json;
 use crate::zone;
 
 fn bucket_options() -> Vec<(String, String)> {
@@ -387,8 +388,8 @@ fn BidderFigures(asked: RwSignal<Option<Ask>>) -> impl IntoView {
         let q = asked.get().map(|a| a.query);
         async move {
             match q {
-                Some(q) => api::bidder_stats(q.from, q.to, None).await,
-                None => Ok(vec![]),
+                Some(q) => api::bidder_stats(q.from, q.to).await,
+                None => Ok(api::Json::Null),
             }
         }
     });
@@ -396,22 +397,24 @@ fn BidderFigures(asked: RwSignal<Option<Ask>>) -> impl IntoView {
     view! {
         <section aria-labelledby="bidders-h" id="bidder-stats">
             <h2 id="bidders-h">"Bidders"</h2>
-            {move || show(stats.get(), move |rows| if rows.is_empty() {
-                view! { <Empty text="No bidder was pinged in this range."/> }.into_any()
-            } else {
-                let money = |m: i64| format::money(Some(m), None);
-                text_table("bidder-table", heads, rows.into_iter().map(|b| (None, vec![
-                    b.bidder_name,
-                    b.pings.to_string(),
-                    b.bids.to_string(),
-                    b.wins.to_string(),
-                    format::percent(b.win_rate),
-                    format::money(b.average_bid_micros, None),
-                    money(b.total_bid_micros),
-                    b.timeouts.to_string(),
-                    b.other_failures.to_string(),
-                    money(b.revenue_micros),
-                    b.average_latency_ms.map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()),
+            {move || show(stats.get(), move |rows| {
+                let rows = json::items(&rows);
+                if rows.is_empty() {
+                    return view! { <Empty text="No bidder was pinged in this range."/> }.into_any();
+                }
+                let num = |b: &api::Json, f: &str| json::text(b, f);
+                text_table("bidder-table", heads, rows.iter().map(|b| (None, vec![
+                    num(b, "/bidder_name"),
+                    num(b, "/pings"),
+                    num(b, "/bids"),
+                    num(b, "/wins"),
+                    format::percent(json::at(b, "/win_rate").as_f64().unwrap_or(0.0)),
+                    json::money(b, "/average_bid_micros"),
+                    json::money(b, "/total_bid_micros"),
+                    num(b, "/timeouts"),
+                    num(b, "/other_failures"),
+                    json::money(b, "/revenue_micros"),
+                    json::int(b, "/average_latency_ms").map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()),
                 ])).collect())
             })}
         </section>

@@ -1,13 +1,13 @@
 //! The publisher's "RTB ping" page: asks whether a caller would be bought now and at what payout,
 //! before the call is transferred (`POST /api/rtb/ping` with the signed-in session), and explains
 //! how to ask the same from the publisher's own systems with an API key.
-use callbroker_wire::bidding::{RtbPingRequest, RtbQuote};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::*;
 use crate::format;
+use crate::json;
 use crate::pages::campaign_ivr::input;
 
 /// The API for the publisher's integration (static HTML: one element in the wasm).
@@ -30,22 +30,22 @@ pub fn Rtb() -> impl IntoView {
     ]
     .map(|(label, id, f, hint)| (label, id, f, hint, RwSignal::new(String::new())));
     let form = FormState::new();
-    let quote = RwSignal::new(None::<RtbQuote>);
+    let quote = RwSignal::new(None::<api::Json>);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut c = Check::default();
         let [campaign, caller, state, zip] = fields.map(|f| f.4.get_untracked());
-        let campaign_id = c.int("campaign_id", &campaign, 1, i32::MAX).into();
+        let campaign_id = c.int("campaign_id", &campaign, 1, i32::MAX);
         let caller = c.e164("caller", &caller);
-        let state = opt_text(&state).map(|s| s.to_uppercase());
-        if let Some(s) = &state {
-            c.states("state", s);
+        let state = state.trim().to_uppercase();
+        if !state.is_empty() {
+            c.states("state", &state);
         }
         if !form.begin(c.into_errors()) {
             return;
         }
         quote.set(None);
-        let req = RtbPingRequest { campaign_id, caller, state, zip: opt_text(&zip), tags: None };
+        let req = json::object(vec![("campaign_id", campaign_id.into()), ("caller", caller.into()), ("state", json::opt(&state)), ("zip", json::opt(&zip))]);
         spawn_local(async move {
             match api::rtb_ping(&req).await {
                 Ok(q) => {
@@ -74,19 +74,17 @@ pub fn Rtb() -> impl IntoView {
     }
 }
 
-fn quote_view(q: RtbQuote) -> AnyView {
-    let answer = match (q.accepted, q.reason) {
-        (true, _) => "accepted",
-        (false, Some(r)) => r.as_str(),
-        (false, None) => "refused",
-    };
+fn quote_view(q: api::Json) -> AnyView {
+    let accepted = json::flag(&q, "/accepted");
+    let answer = if accepted { "accepted".to_owned() } else { json::text(&q, "/reason") };
+    let payout = json::int(&q, "/payout_micros").map(|m| format::money(Some(m), Some(&json::text(&q, "/currency")))).unwrap_or_default();
     let items = vec![
-        ("Answer", if q.accepted { "accepted".to_owned() } else { format!("refused: {}", answer.replace('_', " ")) }),
-        ("Payout", q.payout_micros.map(|m| format::money(Some(m), Some(&q.currency))).unwrap_or_default()),
-        ("Send the call to", q.number.unwrap_or_default()),
-        ("Quote expires", format::time(q.expires_at)),
-        ("Paid after", q.min_duration_secs.map(|s| format::secs(Some(s))).unwrap_or_default()),
-        ("Ping ID", q.ping_id),
+        ("Answer", if accepted { answer.clone() } else { format!("refused: {}", answer.replace('_', " ")) }),
+        ("Payout", payout),
+        ("Send the call to", json::text(&q, "/number")),
+        ("Quote expires", json::time(&q, "/expires_at")),
+        ("Paid after", json::int(&q, "/min_duration_secs").map(|s| format::secs(i32::try_from(s).ok())).unwrap_or_default()),
+        ("Ping ID", json::text(&q, "/ping_id")),
     ];
-    facts("rtb-quote", answer.to_owned(), items)
+    facts("rtb-quote", answer, items)
 }
