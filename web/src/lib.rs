@@ -11,6 +11,7 @@ pub mod components;
 pub mod format;
 pub mod json;
 pub mod live;
+pub mod markup;
 pub mod pages;
 pub mod session;
 pub mod zone;

@@ -58,43 +58,6 @@ pub fn Tag(#[prop(into)] text: String) -> impl IntoView {
     view! { <span class=class>{text}</span> }
 }
 
-/// A table of text: a header row, then each row's cells, its first cell a row header (a link when
-/// the row has one) also kept in the row's `data-key`. Plain data in, one copy in the wasm for
-/// every table built with it.
-pub fn text_table(id: &'static str, heads: &'static [&'static str], rows: Vec<(Option<String>, Vec<String>)>) -> AnyView {
-    view! {
-        <div class="cb-table-wrap"><table class="cb-table" id=id>
-            <thead><tr>{heads.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view()}</tr></thead>
-            <tbody>{rows.into_iter().map(|(href, cells)| {
-                let mut cells = cells.into_iter();
-                let first = cells.next().unwrap_or_default();
-                let text = first.clone();
-                let head = match href {
-                    Some(href) => view! { <leptos_router::components::A href=href>{text}</leptos_router::components::A> }.into_any(),
-                    None => text.into_any(),
-                };
-                view! { <tr data-key=first><th scope="row">{head}</th>{cells.map(|c| view! { <td>{c}</td> }).collect_view()}</tr> }
-            }).collect_view()}</tbody>
-        </table></div>
-    }
-    .into_any()
-}
-
-/// Static HTML (help text): one element in the wasm, however long the text.
-pub fn html(s: &'static str) -> AnyView {
-    view! { <div inner_html=s></div> }.into_any()
-}
-
-/// Facts as a definition list (those without a value left out), `data-value` marking what it says.
-pub fn facts(id: &'static str, value: String, items: Vec<(&'static str, String)>) -> AnyView {
-    view! {
-        <dl class="cb-facts" id=id data-value=value>
-            {items.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! { <div><dt>{k}</dt><dd>{v}</dd></div> }).collect_view()}
-        </dl>
-    }
-    .into_any()
-}
-
 /// "Page 2 of 5" with previous / next buttons bound to `page` (not generic over the items, so
 /// there is one copy of it in the wasm).
 #[component]

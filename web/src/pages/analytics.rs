@@ -381,7 +381,8 @@ fn funnel_table(f: IvrFunnel) -> AnyView {
     .into_any()
 }
 
-/// Each bidder's figures over the range asked (every campaign's bidders).
+/// Each bidder's figures over the range asked (every campaign's bidders), as HTML text
+/// ([`crate::markup`]).
 #[component]
 fn BidderFigures(asked: RwSignal<Option<Ask>>) -> impl IntoView {
     let stats = fetch(move || {
@@ -393,30 +394,32 @@ fn BidderFigures(asked: RwSignal<Option<Ask>>) -> impl IntoView {
             }
         }
     });
-    let heads = &["Bidder", "Pings", "Bids", "Wins", "Win rate", "Average bid", "Total bid", "Timeouts", "Other failures", "Revenue", "Average latency"];
+    let heads = ["Bidder", "Pings", "Bids", "Wins", "Win rate", "Average bid", "Total bid", "Timeouts", "Other failures", "Revenue", "Average latency"];
+    let table = move |data: api::Json| {
+        let rows: Vec<_> = json::items(&data)
+            .iter()
+            .map(|b| {
+                let name = json::text(b, "/bidder_name");
+                let mut cells = vec![crate::markup::esc(&name)];
+                cells.extend(["/pings", "/bids", "/wins"].map(|f| json::text(b, f)));
+                cells.push(format::percent(json::at(b, "/win_rate").as_f64().unwrap_or(0.0)));
+                cells.extend(["/average_bid_micros", "/total_bid_micros"].map(|f| json::money(b, f)));
+                cells.extend(["/timeouts", "/other_failures"].map(|f| json::text(b, f)));
+                cells.push(json::money(b, "/revenue_micros"));
+                cells.push(json::int(b, "/average_latency_ms").map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()));
+                (name, cells)
+            })
+            .collect();
+        if rows.is_empty() {
+            "<p class=\"cb-empty\">No bidder was pinged in this range.</p>".to_owned()
+        } else {
+            crate::markup::table("bidder-table", &heads, &rows)
+        }
+    };
     view! {
         <section aria-labelledby="bidders-h" id="bidder-stats">
             <h2 id="bidders-h">"Bidders"</h2>
-            {move || show(stats.get(), move |rows| {
-                let rows = json::items(&rows);
-                if rows.is_empty() {
-                    return view! { <Empty text="No bidder was pinged in this range."/> }.into_any();
-                }
-                let num = |b: &api::Json, f: &str| json::text(b, f);
-                text_table("bidder-table", heads, rows.iter().map(|b| (None, vec![
-                    num(b, "/bidder_name"),
-                    num(b, "/pings"),
-                    num(b, "/bids"),
-                    num(b, "/wins"),
-                    format::percent(json::at(b, "/win_rate").as_f64().unwrap_or(0.0)),
-                    json::money(b, "/average_bid_micros"),
-                    json::money(b, "/total_bid_micros"),
-                    num(b, "/timeouts"),
-                    num(b, "/other_failures"),
-                    json::money(b, "/revenue_micros"),
-                    json::int(b, "/average_latency_ms").map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()),
-                ])).collect())
-            })}
+            {move || show(stats.get(), move |data| view! { <div inner_html=table(data)></div> })}
         </section>
     }
 }

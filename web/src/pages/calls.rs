@@ -301,13 +301,13 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
     }
 }
 
-/// The bidders' pings for the call, in the order they were sent.
+/// The bidders' pings for the call, in the order they were sent (as HTML text, [`crate::markup`]).
 fn bids_table(bids: Vec<callbroker_wire::bidding::BidPing>) -> impl IntoView {
-    let rows = bids
+    let rows: Vec<_> = bids
         .into_iter()
         .map(|p| {
-            let cells = vec![
-                p.bidder_name,
+            let cells = [
+                p.bidder_name.clone(),
                 p.outcome.as_str().to_owned(),
                 format::money(p.bid_micros, None),
                 p.dial_to.unwrap_or_default(),
@@ -316,13 +316,14 @@ fn bids_table(bids: Vec<callbroker_wire::bidding::BidPing>) -> impl IntoView {
                 format::secs(p.min_duration_secs),
                 p.detail.unwrap_or_default(),
             ];
-            (None, cells)
+            (p.bidder_name, cells.iter().map(|c| crate::markup::esc(c)).collect())
         })
         .collect();
+    let html = crate::markup::table("bids-table", &["Bidder", "Outcome", "Bid", "Dial", "Latency", "Expires", "Min. duration", "Detail"], &rows);
     view! {
         <section aria-labelledby="bids-h" id="call-bids">
             <h2 id="bids-h">"Bids"</h2>
-            {text_table("bids-table", &["Bidder", "Outcome", "Bid", "Dial", "Latency", "Expires", "Min. duration", "Detail"], rows)}
+            <div inner_html=html></div>
         </section>
     }
 }
