@@ -1,7 +1,6 @@
-//! JSON without derived encoders and decoders: the bidding routes' bodies are built and their
-//! answers read as `serde_json::Value` through these plain functions, compiled once (a derived
-//! encoder or decoder per type would add to the first load). Field names are those of the
-//! `callbroker_wire::bidding` types.
+//! JSON without derived decoders: the bidding routes' answers are read as `serde_json::Value`
+//! through these plain functions, compiled once (a derived decoder per type would add to the
+//! first load). Field names are those of the `callbroker_wire::bidding` types.
 use serde_json::Value;
 
 /// The value at a JSON Pointer (`/mapping/amount`), `null` when absent.
@@ -43,14 +42,4 @@ pub fn time(v: &Value, pointer: &str) -> String {
         Some(s) if !t.is_empty() => format!("{} UTC", s.replace('T', " ")),
         _ => t,
     }
-}
-
-/// An object from its fields.
-pub fn object(fields: Vec<(&str, Value)>) -> Value {
-    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-}
-
-/// Text, or `null` when blank.
-pub fn opt(s: &str) -> Value {
-    crate::components::opt_text(s).map_or(Value::Null, Value::String)
 }

@@ -30,13 +30,18 @@ pub fn esc(s: &str) -> String {
 /// Field name → message (a form's own checks, or a 422's `details.fields`).
 pub type Messages = BTreeMap<String, String>;
 
-/// One labelled control of a form, its message under it. `kind`: an input type (`text`, `url`,
-/// `number`, `tel`), `area` (a textarea), `check` (a checkbox, `value` "true" when checked), or
-/// `select:` followed by `value=label` pairs joined by `|`.
+/// One labelled control of a form named `key` (see [`form_json`]), its message under it. `kind`:
+/// an input type (`text`, `url`, `number`, `tel`; ending in `?`: optional, `data-opt`), `area` (a
+/// textarea), `check` (a checkbox, `value` "true" when checked), or `select:` followed by
+/// `value=label` pairs joined by `|`.
 pub fn field(out: &mut String, label: &str, key: &str, kind: &str, value: &str, hint: &str, errors: &Messages) {
     let (id, v) = (format!("f-{key}"), esc(value));
     let error = errors.get(key).or_else(|| errors.iter().find(|(k, _)| k.starts_with(key) && k[key.len()..].starts_with(['.', '['])).map(|(_, m)| m));
-    let attrs = format!(r#"id="{id}" name="{key}" aria-describedby="err-{key}" aria-invalid="{}""#, error.is_some());
+    let (kind, opt) = match kind.strip_suffix('?') {
+        Some(k) => (k, " data-opt"),
+        None => (kind, ""),
+    };
+    let attrs = format!(r#"id="{id}" name="{key}" aria-describedby="err-{key}" aria-invalid="{}"{opt}"#, error.is_some());
     if kind == "check" {
         let on = if value == "true" { " checked" } else { "" };
         let _ = write!(out, r#"<div class="cb-field cb-check"><input type="checkbox" {attrs}{on}><label for="{id}">{}</label></div>"#, esc(label));
@@ -47,10 +52,7 @@ pub fn field(out: &mut String, label: &str, key: &str, kind: &str, value: &str, 
         let _ = write!(out, r#"<textarea rows="4" {attrs}>{v}</textarea>"#);
     } else if let Some(opts) = kind.strip_prefix("select:") {
         let _ = write!(out, "<select {attrs}>");
-        for (o, l) in opts.split('|').filter_map(|p| p.split_once('=')) {
-            let sel = if o == value { " selected" } else { "" };
-            let _ = write!(out, r#"<option value="{o}"{sel}>{l}</option>"#);
-        }
+        options(out, opts.split('|').filter_map(|p| p.split_once('=')).map(|(o, l)| (o.to_owned(), l.to_owned())).collect(), value);
         out.push_str("</select>");
     } else {
         let _ = write!(out, r#"<input type="{kind}" {attrs} value="{v}" placeholder="{}">"#, esc(hint));
@@ -59,6 +61,27 @@ pub fn field(out: &mut String, label: &str, key: &str, kind: &str, value: &str, 
         let _ = write!(out, r#"<span class="cb-field-error" id="err-{key}">{}</span>"#, esc(m));
     }
     out.push_str("</div>");
+}
+
+/// `<option>`s, the one of `value` selected.
+pub fn options(out: &mut String, opts: Vec<(String, String)>, value: &str) {
+    for (o, l) in opts {
+        let sel = if o == value { " selected" } else { "" };
+        let _ = write!(out, r#"<option value="{}"{sel}>{}</option>"#, esc(&o), esc(&l));
+    }
+}
+
+/// A form's general message: an error, or a notice that it was saved.
+pub fn notice(out: &mut String, n: &Option<Result<String, String>>) {
+    match n {
+        Some(Err(m)) => {
+            let _ = write!(out, r#"<p class="cb-error" role="alert">{}</p>"#, esc(m));
+        }
+        Some(Ok(m)) => {
+            let _ = write!(out, r#"<p class="cb-saved" role="status">{}</p>"#, esc(m));
+        }
+        None => {}
+    }
 }
 
 /// A table: a header row, then rows of cells already written as HTML (see [`esc`]); each row's
@@ -99,6 +122,53 @@ fn property(id: &str, name: &str) -> wasm_bindgen::JsValue {
     element(id).and_then(|e| js_sys::Reflect::get(&e, &name.into()).ok()).unwrap_or_default()
 }
 
+/// The named controls of the form with this id as a JSON object: a name with dots (`mapping.amount`)
+/// makes nested objects; a checkbox is a boolean, or with the value `null`, `null` when checked
+/// (and left out when not); the number in a number input (or a control marked `data-number`) is
+/// a number; the blank text of a control
+/// marked `data-opt` is left out; any other text is a string.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a form's element count
+pub fn form_json(form_id: &str) -> serde_json::Value {
+    use js_sys::Reflect;
+    use serde_json::{Map, Value};
+    let mut out = Map::new();
+    let elements = element(form_id).and_then(|f| Reflect::get(&f, &"elements".into()).ok()).unwrap_or_default();
+    let count = Reflect::get(&elements, &"length".into()).ok().and_then(|n| n.as_f64()).unwrap_or(0.0);
+    for i in 0..count as u32 {
+        let el = Reflect::get_u32(&elements, i).unwrap_or_default();
+        let prop = |p: &str| Reflect::get(&el, &p.into()).unwrap_or_default();
+        let (name, kind, text) = (prop("name").as_string().unwrap_or_default(), prop("type").as_string().unwrap_or_default(), prop("value").as_string().unwrap_or_default());
+        let marked = |a: &str| el.dyn_ref::<web_sys::Element>().is_some_and(|e| e.has_attribute(a));
+        let optional = marked("data-opt");
+        let checked = prop("checked").as_bool() == Some(true);
+        let value = match kind.as_str() {
+            _ if name.is_empty() => continue,
+            "checkbox" if text == "null" => match checked {
+                true => Value::Null,
+                false => continue,
+            },
+            "checkbox" => checked.into(),
+            _ if optional && text.trim().is_empty() => continue,
+            _ if kind == "number" || marked("data-number") => text.trim().parse::<i64>().map_or_else(|_| text.into(), Value::from),
+            _ => text.into(),
+        };
+        let mut map = &mut out;
+        let mut parts = name.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                map.insert(part.to_owned(), value);
+                break;
+            }
+            let inner = map.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+            match inner {
+                Value::Object(m) => map = m,
+                _ => break,
+            }
+        }
+    }
+    out.into()
+}
+
 /// The value of the input, select or textarea with this id (empty when there is none).
 pub fn value(id: &str) -> String {
     property(id, "value").as_string().unwrap_or_default()
@@ -109,8 +179,36 @@ pub fn checked(id: &str) -> bool {
     property(id, "checked").as_bool().unwrap_or(false)
 }
 
-/// The `data-act` of the element clicked (or of its closest parent having one).
-pub fn action(ev: &leptos::ev::MouseEvent) -> Option<String> {
+/// The `data-act` of the event's target, or with `closest`, of its closest element matching it.
+fn action(ev: &web_sys::Event, closest: Option<&str>) -> Option<String> {
     let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
-    target.closest("[data-act]").ok()??.get_attribute("data-act")
+    let target = match closest {
+        Some(selector) => target.closest(selector).ok()??,
+        None => target,
+    };
+    target.get_attribute("data-act")
+}
+
+/// What a page written as HTML does when asked: see [`page`].
+pub type Act = std::rc::Rc<dyn Fn(String)>;
+
+/// A page written as HTML: `html` its content; `act` is called with the `data-act` of a
+/// `<button type="button">` clicked, of a `<form>` submitted (not sent by the browser) and of a
+/// `<select>` changed.
+pub fn page(id: &'static str, html: leptos::prelude::RwSignal<String>, act: Act) -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    let handle = move |ev: &web_sys::Event, closest: Option<&str>| {
+        if let Some(a) = action(ev, closest) {
+            ev.prevent_default();
+            act(a);
+        }
+    };
+    let (on_submit, on_change) = (handle.clone(), handle.clone());
+    view! {
+        <section id=id inner_html=move || html.get()
+            on:click=move |ev| handle(&ev, Some("button[type=button][data-act]"))
+            on:submit=move |ev| on_submit(&ev, None)
+            on:change=move |ev| on_change(&ev, None)></section>
+    }
+    .into_any()
 }

@@ -197,7 +197,7 @@ fn BidFields(b: BidsEdit, errors: Errors) -> impl IntoView {
     view! {
         <fieldset class="cb-subform" id="bidding">
             <legend>"Bidding"</legend>
-            <p class="cb-help">"The campaign's bidders (see Bidders) are pinged when a call comes in; their bids form one tier of the routing order at the priority below. A bid under the floor, or an answer later than the ping budget, is out."</p>
+            <p class="cb-help">"Bidders (see Bidders) are pinged for each call; their bids are a tier at this priority. Bids under the floor, or later than the budget, are out."</p>
             <div class="cb-row">
                 {input("Bidders' priority", "bids-priority".to_owned(), key("priority"), b.priority, errors, "number", "0", None)}
                 {input("Floor (lowest bid taken)", "bids-floor".to_owned(), key("floor_micros"), b.floor, errors, "text", "0.00", None)}
@@ -205,8 +205,8 @@ fn BidFields(b: BidsEdit, errors: Errors) -> impl IntoView {
                 {input("Publisher's share of a bid (%)", "bids-payout".to_owned(), key("payout_percent"), b.payout_percent, errors, "number", "fixed payout", None)}
                 {input("Quote holds (seconds)", "bids-quote-ttl".to_owned(), key("quote_ttl_secs"), b.quote_ttl, errors, "number", "60", None)}
             </div>
-            <CheckField label="Compare bids with the buyers' prices and ring the best first, whatever the priorities" name="bids-by-winner" value=b.by_winner/>
-            <CheckField label="Publishers may ask for quotes (POST /api/rtb/ping)" name="bids-ping-api" value=b.ping_api/>
+            <CheckField label="Ring the best of bids and buyers' prices first, whatever the priorities" name="bids-by-winner" value=b.by_winner/>
+            <CheckField label="Publishers may ask for quotes (RTB ping)" name="bids-ping-api" value=b.ping_api/>
         </fieldset>
     }
 }
