@@ -32,7 +32,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("buyers") view=pages::buyers::Buyers/>
                     <Route path=path!("buyers/:id") view=pages::buyers::BuyerEdit/>
                     <Route path=path!("bidders") view=pages::bidders::Bidders/>
-                    <Route path=path!("bidders/:id") view=pages::bidders::BidderEdit/>
+                    <Route path=path!("bidders/:id") view=pages::bidders::Bidders/>
                     <Route path=path!("rtb") view=pages::rtb::Rtb/>
                     <Route path=path!("publishers") view=pages::publishers::Publishers/>
                     <Route path=path!("publishers/:id") view=pages::publishers::PublisherEdit/>

@@ -66,6 +66,8 @@ struct Data {
     numbers: BTreeMap<i64, String>,
     /// Blocked calls per rule (asked only when some were blocked).
     blocked: Vec<(String, i64)>,
+    /// The bidders' figures, an HTML table (empty when they could not be had).
+    bidders: String,
 }
 
 #[component]
@@ -125,7 +127,8 @@ pub fn Analytics() -> impl IntoView {
                 };
                 by_rule.into_iter().filter_map(|g| Some((g.key?, g.metrics.blocked))).filter(|(_, n)| *n > 0).collect()
             };
-            Ok::<_, api::ApiError>(Some((ask, Data { summary, series, numbers, blocked })))
+            let bidders = api::bidder_stats(ask.query.from, ask.query.to).await.map(|b| bidder_table(&b)).unwrap_or_default();
+            Ok::<_, api::ApiError>(Some((ask, Data { summary, series, numbers, blocked, bidders })))
         }
     });
     // The API's field errors (e.g. hour buckets over too long a range) go on the fields.
@@ -164,7 +167,6 @@ pub fn Analytics() -> impl IntoView {
                 Some((ask, d)) => view! { <Figures ask=ask data=d names=names.get().unwrap_or_default()/> }.into_any(),
             })}
             <IvrDropOff asked=asked names=names/>
-            <BidderFigures asked=asked/>
         </section>
     }
 }
@@ -213,7 +215,7 @@ const HEADS: [&str; 11] =
 
 #[component]
 fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
-    let Data { summary, series, numbers, blocked } = data;
+    let Data { summary, series, numbers, blocked, bidders } = data;
     let group = ask.query.group_by.unwrap_or(GroupBy::Campaign);
     let bucket = ask.query.bucket.unwrap_or_default();
     let empty_map = BTreeMap::new();
@@ -297,6 +299,12 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
             </table></div>
             <p class="cb-help">{summary.currency.map(|c| format!("Amounts in {c}.")).unwrap_or_else(|| "Amounts in the campaigns' own currencies.".into())}</p>
         </section>
+        {(!bidders.is_empty()).then(|| view! {
+            <section aria-labelledby="bidders-h" id="bidder-stats">
+                <h2 id="bidders-h">"Bidders"</h2>
+                <div inner_html=bidders></div>
+            </section>
+        })}
         {(!blocked.is_empty()).then(|| view! {
             <section aria-labelledby="blocked-h">
                 <h2 id="blocked-h">"Blocked calls by rule"</h2>
@@ -381,45 +389,39 @@ fn funnel_table(f: IvrFunnel) -> AnyView {
     .into_any()
 }
 
-/// Each bidder's figures over the range asked (every campaign's bidders), as HTML text
+/// Each bidder's figures over the range (every campaign's bidders) as an HTML table
 /// ([`crate::markup`]).
-#[component]
-fn BidderFigures(asked: RwSignal<Option<Ask>>) -> impl IntoView {
-    let stats = fetch(move || {
-        let q = asked.get().map(|a| a.query);
-        async move {
-            match q {
-                Some(q) => api::bidder_stats(q.from, q.to).await,
-                None => Ok(api::Json::Null),
-            }
-        }
-    });
-    let heads = ["Bidder", "Pings", "Bids", "Wins", "Win rate", "Average bid", "Total bid", "Timeouts", "Other failures", "Revenue", "Average latency"];
-    let table = move |data: api::Json| {
-        let rows: Vec<_> = json::items(&data)
-            .iter()
-            .map(|b| {
-                let name = json::text(b, "/bidder_name");
-                let mut cells = vec![crate::markup::esc(&name)];
-                cells.extend(["/pings", "/bids", "/wins"].map(|f| json::text(b, f)));
-                cells.push(format::percent(json::at(b, "/win_rate").as_f64().unwrap_or(0.0)));
-                cells.extend(["/average_bid_micros", "/total_bid_micros"].map(|f| json::money(b, f)));
-                cells.extend(["/timeouts", "/other_failures"].map(|f| json::text(b, f)));
-                cells.push(json::money(b, "/revenue_micros"));
-                cells.push(json::int(b, "/average_latency_ms").map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()));
-                (name, cells)
-            })
-            .collect();
-        if rows.is_empty() {
-            "<p class=\"cb-empty\">No bidder was pinged in this range.</p>".to_owned()
-        } else {
-            crate::markup::table("bidder-table", &heads, &rows)
-        }
-    };
-    view! {
-        <section aria-labelledby="bidders-h" id="bidder-stats">
-            <h2 id="bidders-h">"Bidders"</h2>
-            {move || show(stats.get(), move |data| view! { <div inner_html=table(data)></div> })}
-        </section>
+fn bidder_table(data: &api::Json) -> String {
+    let heads = [
+        "Bidder",
+        "Pings",
+        "Bids",
+        "Wins",
+        "Win rate",
+        "Average bid",
+        "Total bid",
+        "Timeouts",
+        "Other failures",
+        "Revenue",
+        "Average latency",
+    ];
+    let rows: Vec<_> = json::items(data)
+        .iter()
+        .map(|b| {
+            let name = json::text(b, "/bidder_name");
+            let mut cells = vec![crate::markup::esc(&name)];
+            cells.extend(["/pings", "/bids", "/wins"].map(|f| json::text(b, f)));
+            cells.push(format::percent(json::at(b, "/win_rate").as_f64().unwrap_or(0.0)));
+            cells.extend(["/average_bid_micros", "/total_bid_micros"].map(|f| json::money(b, f)));
+            cells.extend(["/timeouts", "/other_failures"].map(|f| json::text(b, f)));
+            cells.push(json::money(b, "/revenue_micros"));
+            cells.push(json::int(b, "/average_latency_ms").map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()));
+            (name, cells)
+        })
+        .collect();
+    if rows.is_empty() {
+        "<p class=\"cb-empty\">No bidder was pinged in this range.</p>".to_owned()
+    } else {
+        crate::markup::table("bidder-table", &heads, &rows)
     }
 }

@@ -66,8 +66,19 @@ fn alert(message: &str) -> String {
     format!(r#"<p class="cb-error" role="alert">{}</p>"#, esc(message))
 }
 
+/// The list (`/bidders`) or one bidder (`/bidders/:id`, `/bidders/new`): one component for both
+/// routes, so that the router holds one view for them.
 #[component]
 pub fn Bidders() -> impl IntoView {
+    let one = leptos_router::hooks::use_params_map().with_untracked(|p| p.get("id").is_some());
+    if one {
+        bidder_page()
+    } else {
+        list_page()
+    }
+}
+
+fn list_page() -> AnyView {
     let html = RwSignal::new(LOADING.to_owned());
     let load = move |chosen: Option<i64>| {
         spawn_local(async move {
@@ -211,8 +222,7 @@ fn bidder_body(mut form: Value) -> Value {
     form
 }
 
-#[component]
-pub fn BidderEdit() -> impl IntoView {
+fn bidder_page() -> AnyView {
     let route = route_id();
     let html = RwSignal::new(String::new());
     let page = StoredValue::new_local(Page::default());

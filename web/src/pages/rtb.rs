@@ -23,7 +23,7 @@ Authorization: Bearer cbk_…
 Content-Type: application/json
 
 {"campaign_id": 1, "caller": "+12015550123", "state": "NJ", "zip": "07030"}</pre>
-<p>Accepted: the <code>payout</code> in <code>currency</code>, the <code>number</code> to send the call to before <code>expires_at</code>, the <code>min_duration_secs</code> to be paid. Refused: a <code>reason</code>: no_capacity, blocked, duplicate, filtered, no_bid or closed (campaign paused, no pings, or no number of yours).</p></section>"#;
+<p>Accepted: a <code>payout</code>, the <code>number</code> to call before <code>expires_at</code>, the <code>min_duration_secs</code> to be paid. Refused: a <code>reason</code> (no_capacity, blocked, duplicate, filtered, no_bid, closed).</p></section>"#;
 
 /// The page with the values typed, and below the form a message or the quote.
 fn draw(form: &api::Json, below: &str) -> String {
