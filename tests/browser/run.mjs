@@ -900,7 +900,7 @@ async function bidding(page, base, token) {
       'the bidder form lists the template placeholders');
     await page.locator('#f-name').fill('Acme RTB');
     await page.locator('#f-url').fill(deadUrl);
-    await page.getByLabel('Allow private addresses (pings to local or internal hosts)').check();
+    await page.getByLabel('Allow private addresses').check();
     await page.locator('#f-body_template').fill('{"cid": "{call_id}", "who": "{nobody}"}');
     await page.locator('[id="f-mapping.amount"]').fill('/bid');
     await page.locator('[id="f-mapping.number"]').fill('/phone');

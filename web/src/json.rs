@@ -34,12 +34,3 @@ pub fn items(v: &Value) -> Vec<Value> {
 pub fn money(v: &Value, pointer: &str) -> String {
     crate::format::money(int(v, pointer), None)
 }
-
-/// An RFC 3339 time as the tables show times (`2026-12-05 15:01:00 UTC`), empty when absent.
-pub fn time(v: &Value, pointer: &str) -> String {
-    let t = text(v, pointer);
-    match t.get(..19) {
-        Some(s) if !t.is_empty() => format!("{} UTC", s.replace('T', " ")),
-        _ => t,
-    }
-}

@@ -420,7 +420,7 @@ fn bidder_table(data: &api::Json) -> String {
         })
         .collect();
     if rows.is_empty() {
-        "<p class=\"cb-empty\">No bidder was pinged in this range.</p>".to_owned()
+        "<p class=\"cb-empty\">No bidder was pinged.</p>".to_owned()
     } else {
         crate::markup::table("bidder-table", &heads, &rows)
     }

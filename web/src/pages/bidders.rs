@@ -13,7 +13,6 @@ use std::cell::Cell;
 use std::fmt::Write;
 use std::rc::Rc;
 
-use callbroker_wire::CampaignFilter;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
@@ -33,8 +32,8 @@ thread_local! {
 /// The form's fields: label, the API's field, kind (see [`markup::field`]), placeholder.
 const FORM: [(&str, &str, &str, &str); 13] = [
     ("Name", "name", "text", "Acme RTB"),
-    ("Status", "status", "select:active=Active|paused=Paused", ""),
-    ("Method", "method", "select:POST=POST (the body as JSON)|GET=GET (no body)", ""),
+    ("Status", "status", "select:active=active|paused=paused", ""),
+    ("Method", "method", "select:POST=POST|GET=GET", ""),
     ("Ping URL", "url", "url", "https://rtb.example.com/bid"),
     ("Timeout (ms)", "timeout_ms", "number", "1000"),
     ("Body template", "body_template", "area", ""),
@@ -43,23 +42,23 @@ const FORM: [(&str, &str, &str, &str); 13] = [
     ("Accepted flag (optional)", "mapping.accept", "text?", "/accepted"),
     ("Expiry (optional)", "mapping.expires", "text?", "/expires_in"),
     ("Minimum duration (optional)", "mapping.min_duration", "text?", "/duration"),
-    ("Allow private addresses (pings to local or internal hosts)", "allow_private", "check", ""),
-    ("Show the caller's whole number ({caller}) before the bidder wins", "expose_caller", "check", ""),
+    ("Allow private addresses", "allow_private", "check", ""),
+    ("Expose the caller's number ({caller})", "expose_caller", "check", ""),
 ];
 
-const NEW_BIDDER: &str = r#"{"status": "active", "method": "POST", "timeout_ms": 1000, "mapping": {"amount": "/bid", "number": "/phone"}, "body_template": "{\"call_id\": \"{call_id}\", \"area_code\": \"{caller_area_code}\", \"state\": \"{state}\"}"}"#;
+const NEW_BIDDER: &str = r#"{"status": "active", "method": "POST", "timeout_ms": 1000, "mapping": {"amount": "/bid", "number": "/phone"}}"#;
 
-const TEMPLATE_HELP: &str = r#"<p class="cb-help cb-wide" id="bidder-placeholders">Placeholders (body and URL): {call_id} {caller} {caller_area_code} {state} {zip} {city} {publisher_id} {campaign_id} {tag:NAME}; {caller}, the whole number, only if shown to the bidder (below). A POST body must be JSON once filled.</p><h2 class="cb-wide">The bid in the answer</h2><p class="cb-help cb-wide">JSON Pointers into the answer: the amount (currency units), the number to dial (E.164 or sip:); optional: a true/false acceptance, the expiry (seconds or a time), the seconds to be paid.</p>"#;
+const TEMPLATE_HELP: &str = r#"<p class="cb-help cb-wide" id="bidder-placeholders">Placeholders: {call_id} {caller} {caller_area_code} {state} {zip} {city} {publisher_id} {campaign_id} {tag:NAME}</p><h2 class="cb-wide">The bid in the answer (JSON Pointers)</h2>"#;
 
-const HEADERS_HELP: &str = r#"<h2 class="cb-wide">Headers</h2><p class="cb-help cb-wide">Saved values are secret, shown masked: type a new one to replace it.</p>"#;
+const HEADERS_HELP: &str = r#"<h2 class="cb-wide">Headers (saved values masked)</h2>"#;
 
-const TEST_FORM: &str = r#"<section id="bidder-test"><h2>Test ping</h2><p class="cb-help">The bidder as saved, with these facts (samples for blanks); nothing is dialled.</p><form class="cb-form" id="test-form" data-act="test" novalidate><div class="cb-row">"#;
+const TEST_FORM: &str = r#"<section id="bidder-test"><h2>Test ping</h2><form class="cb-form" id="test-form" data-act="test" novalidate><div class="cb-row">"#;
 
 const LOADING: &str = r#"<p class="cb-loading" role="status">Loading…</p>"#;
 
 /// The campaigns as select options.
 async fn campaigns() -> Vec<(String, String)> {
-    api::campaigns(api::ALL, &CampaignFilter::default()).await.map(|p| p.items.into_iter().map(|c| (c.id.to_string(), c.name)).collect()).unwrap_or_default()
+    crate::components::Names::load().await.campaigns.into_iter().map(|(id, name)| (id.to_string(), name)).collect()
 }
 
 fn alert(message: &str) -> String {
@@ -90,7 +89,7 @@ fn list_page() -> AnyView {
             if session::can_write() {
                 out.push_str(r#"<a class="cb-button" href="/bidders/new">New bidder</a>"#);
             }
-            out.push_str(r#"</div><p class="cb-help">Buyers asked for a price for each call: the best bid over the floor is dialled. Bidding settings are on the campaign's page.</p><div class="cb-field cb-search"><label for="f-campaign_id">Campaign</label><select id="f-campaign_id" data-act="campaign">"#);
+            out.push_str(r#"</div><div class="cb-field cb-search"><label for="f-campaign_id">Campaign</label><select id="f-campaign_id" data-act="campaign">"#);
             markup::options(&mut out, options, &id.map(|i| i.to_string()).unwrap_or_default());
             out.push_str("</select></div>");
             let list = match id {
@@ -321,7 +320,7 @@ fn test_result(r: &Value) -> String {
         ("Latency", format!("{} ms", t("/latency_ms"))),
         ("Bid", json::int(r, "/bid_micros").map(|_| json::money(r, "/bid_micros")).unwrap_or_default()),
         ("Number", t("/dial_to")),
-        ("Expires", json::time(r, "/expires_at")),
+        ("Expires", t("/expires_at")),
         ("Minimum duration", json::int(r, "/min_duration_secs").map(|s| format!("{s} s")).unwrap_or_default()),
     ];
     format!(

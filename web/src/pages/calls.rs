@@ -319,7 +319,7 @@ fn bids_table(bids: Vec<callbroker_wire::bidding::BidPing>) -> impl IntoView {
             (p.bidder_name, cells.iter().map(|c| crate::markup::esc(c)).collect())
         })
         .collect();
-    let html = crate::markup::table("bids-table", &["Bidder", "Outcome", "Bid", "Dial", "Latency", "Expires", "Min. duration", "Detail"], &rows);
+    let html = crate::markup::table("bids-table", &["Bidder", "Outcome", "Bid", "Dial", "Latency", "Expires", "Minimum duration", "Detail"], &rows);
     view! {
         <section aria-labelledby="bids-h" id="call-bids">
             <h2 id="bids-h">"Bids"</h2>

@@ -197,15 +197,15 @@ fn BidFields(b: BidsEdit, errors: Errors) -> impl IntoView {
     view! {
         <fieldset class="cb-subform" id="bidding">
             <legend>"Bidding"</legend>
-            <p class="cb-help">"Bidders (see Bidders) are pinged for each call; their bids are a tier at this priority. Bids under the floor, or later than the budget, are out."</p>
+            <p class="cb-help">"Bids are a tier at this priority; those under the floor or over the budget are out."</p>
             <div class="cb-row">
                 {input("Bidders' priority", "bids-priority".to_owned(), key("priority"), b.priority, errors, "number", "0", None)}
-                {input("Floor (lowest bid taken)", "bids-floor".to_owned(), key("floor_micros"), b.floor, errors, "text", "0.00", None)}
+                {input("Floor (lowest bid)", "bids-floor".to_owned(), key("floor_micros"), b.floor, errors, "text", "0.00", None)}
                 {input("Ping budget (ms)", "bids-budget".to_owned(), key("ping_budget_ms"), b.budget_ms, errors, "number", "1000", None)}
-                {input("Publisher's share of a bid (%)", "bids-payout".to_owned(), key("payout_percent"), b.payout_percent, errors, "number", "fixed payout", None)}
-                {input("Quote holds (seconds)", "bids-quote-ttl".to_owned(), key("quote_ttl_secs"), b.quote_ttl, errors, "number", "60", None)}
+                {input("Publisher's share (%)", "bids-payout".to_owned(), key("payout_percent"), b.payout_percent, errors, "number", "fixed payout", None)}
+                {input("Quote holds (s)", "bids-quote-ttl".to_owned(), key("quote_ttl_secs"), b.quote_ttl, errors, "number", "60", None)}
             </div>
-            <CheckField label="Ring the best of bids and buyers' prices first, whatever the priorities" name="bids-by-winner" value=b.by_winner/>
+            <CheckField label="Ring the best price first, whatever the priorities" name="bids-by-winner" value=b.by_winner/>
             <CheckField label="Publishers may ask for quotes (RTB ping)" name="bids-ping-api" value=b.ping_api/>
         </fieldset>
     }

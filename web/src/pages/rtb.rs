@@ -13,17 +13,10 @@ use crate::markup::{self, esc};
 use crate::pages::bidders::refusal;
 
 const PAGE: &str = r#"<h1>RTB ping</h1>
-<p>Before transferring a caller, ask whether the call is bought now, and for what payout.</p>
+<p>Would a call be bought now, for what payout?</p>
 <form class="cb-form" id="rtb-form" data-act="ping" novalidate><div class="cb-row">"#;
 
-const API_HELP: &str = r#"<section id="rtb-api"><h2>From your systems</h2>
-<p>With one of your API keys as a bearer token:</p>
-<pre class="cb-twiml">POST /api/rtb/ping
-Authorization: Bearer cbk_…
-Content-Type: application/json
-
-{"campaign_id": 1, "caller": "+12015550123", "state": "NJ", "zip": "07030"}</pre>
-<p>Accepted: a <code>payout</code>, the <code>number</code> to call before <code>expires_at</code>, the <code>min_duration_secs</code> to be paid. Refused: a <code>reason</code> (no_capacity, blocked, duplicate, filtered, no_bid, closed).</p></section>"#;
+const API_HELP: &str = r#"<section id="rtb-api"><h2>From your systems</h2><p>The same with an API key: <code>POST /api/rtb/ping</code>, header <code>Authorization: Bearer cbk_…</code>, body <code>{"campaign_id": 1, "caller": "+12015550123", "state": "NJ", "zip": "07030"}</code>. The answer: <code>accepted</code>, <code>payout</code>, <code>number</code>, <code>expires_at</code>, <code>min_duration_secs</code>, or a <code>reason</code> (no_capacity, blocked, duplicate, filtered, no_bid, closed).</p></section>"#;
 
 /// The page with the values typed, and below the form a message or the quote.
 fn draw(form: &api::Json, below: &str) -> String {
@@ -56,9 +49,9 @@ fn quote(q: &api::Json) -> String {
     let items = [
         ("Answer", if accepted { answer.clone() } else { format!("refused: {}", answer.replace('_', " ")) }),
         ("Payout", json::int(q, "/payout_micros").map(|m| crate::format::money(Some(m), Some(&json::text(q, "/currency")))).unwrap_or_default()),
-        ("Send the call to", json::text(q, "/number")),
-        ("Quote expires", json::time(q, "/expires_at")),
-        ("Paid after", json::int(q, "/min_duration_secs").map(|s| format!("{s} s")).unwrap_or_default()),
+        ("Number", json::text(q, "/number")),
+        ("Expires", json::text(q, "/expires_at")),
+        ("Minimum duration", json::int(q, "/min_duration_secs").map(|s| format!("{s} s")).unwrap_or_default()),
         ("Ping ID", json::text(q, "/ping_id")),
     ];
     markup::facts("rtb-quote", &answer, &items)
