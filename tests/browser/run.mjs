@@ -917,7 +917,7 @@ async function bidding(page, base, token) {
     const template = '{"cid": "{call_id}", "area": "{caller_area_code}", "state": "{state}"}';
     await page.locator('#f-body_template').fill(template);
     await page.getByRole('button', { name: 'Create bidder' }).click();
-    await page.waitForURL(/\/bidders\/\d+$/);
+    await page.locator('#bidders-table tr[data-key="Acme RTB"]').getByRole('link').click();
     await page.getByRole('heading', { name: 'Bidder: Acme RTB' }).waitFor();
     let [stored] = await list();
     check(stored && stored.body_template === template && stored.url === deadUrl && stored.mapping.amount === '/bid' && stored.mapping.expires === '/expires_in'
@@ -1484,6 +1484,9 @@ async function main() {
     await login(page, base, 'portal@leadpartners.example', 'portal-password-123');
     await page.locator('#page-portal').waitFor();
     await page.locator(`#recent-calls tr[data-call-sid="${CALL_SID}"]`).waitFor();
+    // The publisher's name comes from its own request: wait for it before reading the page.
+    await page.getByRole('heading', { name: /Lead Partners/ }).waitFor();
+    await page.locator('#portal-numbers').waitFor();
     const portal = await page.locator('#page-portal').innerText();
     check(portal.includes('Lead Partners') && portal.includes('+17175550123'), 'portal shows its publisher and number');
     check(!portal.includes('+17175550999') && !portal.includes('+12125550111'), 'portal hides the other publisher\'s number and calls');

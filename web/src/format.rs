@@ -96,5 +96,9 @@ pub fn money_input(micros: i64) -> String {
     let frac = format!("{:06}", micros.rem_euclid(1_000_000));
     let frac = frac.trim_end_matches('0');
     let whole = micros.div_euclid(1_000_000);
-    if frac.is_empty() { whole.to_string() } else { format!("{whole}.{frac}") }
+    if frac.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{frac}")
+    }
 }

@@ -36,7 +36,9 @@ pub type Messages = BTreeMap<String, String>;
 /// `value=label` pairs joined by `|`.
 pub fn field(out: &mut String, label: &str, key: &str, kind: &str, value: &str, hint: &str, errors: &Messages) {
     let (id, v) = (format!("f-{key}"), esc(value));
-    let error = errors.get(key).or_else(|| errors.iter().find(|(k, _)| k.starts_with(key) && k[key.len()..].starts_with(['.', '['])).map(|(_, m)| m));
+    let error = errors
+        .get(key)
+        .or_else(|| errors.iter().find(|(k, _)| k.starts_with(key) && k[key.len()..].starts_with(['.', '['])).map(|(_, m)| m));
     let (kind, opt) = match kind.strip_suffix('?') {
         Some(k) => (k, " data-opt"),
         None => (kind, ""),
@@ -44,7 +46,11 @@ pub fn field(out: &mut String, label: &str, key: &str, kind: &str, value: &str, 
     let attrs = format!(r#"id="{id}" name="{key}" aria-describedby="err-{key}" aria-invalid="{}"{opt}"#, error.is_some());
     if kind == "check" {
         let on = if value == "true" { " checked" } else { "" };
-        let _ = write!(out, r#"<div class="cb-field cb-check"><input type="checkbox" {attrs}{on}><label for="{id}">{}</label></div>"#, esc(label));
+        let _ = write!(
+            out,
+            r#"<div class="cb-field cb-check"><input type="checkbox" {attrs}{on}><label for="{id}">{}</label></div>"#,
+            esc(label)
+        );
         return;
     }
     let _ = write!(out, r#"<div class="cb-field"><label for="{id}">{}</label>"#, esc(label));
@@ -137,16 +143,23 @@ pub fn form_json(form_id: &str) -> serde_json::Value {
     for i in 0..count as u32 {
         let el = Reflect::get_u32(&elements, i).unwrap_or_default();
         let prop = |p: &str| Reflect::get(&el, &p.into()).unwrap_or_default();
-        let (name, kind, text) = (prop("name").as_string().unwrap_or_default(), prop("type").as_string().unwrap_or_default(), prop("value").as_string().unwrap_or_default());
+        let (name, kind, text) = (
+            prop("name").as_string().unwrap_or_default(),
+            prop("type").as_string().unwrap_or_default(),
+            prop("value").as_string().unwrap_or_default(),
+        );
         let marked = |a: &str| el.dyn_ref::<web_sys::Element>().is_some_and(|e| e.has_attribute(a));
         let optional = marked("data-opt");
         let checked = prop("checked").as_bool() == Some(true);
         let value = match kind.as_str() {
             _ if name.is_empty() => continue,
-            "checkbox" if text == "null" => match checked {
-                true => Value::Null,
-                false => continue,
-            },
+            "checkbox" if text == "null" => {
+                if checked {
+                    Value::Null
+                } else {
+                    continue;
+                }
+            }
             "checkbox" => checked.into(),
             _ if optional && text.trim().is_empty() => continue,
             _ if kind == "number" || marked("data-number") => text.trim().parse::<i64>().map_or_else(|_| text.into(), Value::from),

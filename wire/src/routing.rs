@@ -504,4 +504,15 @@ mod tests {
         assert!(all[9].describe().contains("Mon 23:05 in Asia/Kathmandu, UTC+05:45"));
         assert!(all[11].describe().contains("limit 0"));
     }
+
+    #[test]
+    fn reasons_read_by_hand_refuse_what_the_derive_refused() {
+        let unknown = serde_json::from_str::<Reason>(r#"{"code": "on_holiday"}"#).expect_err("unknown code");
+        assert!(unknown.to_string().contains("unknown variant `on_holiday`"), "{unknown}");
+        let missing = serde_json::from_str::<Reason>(r#"{"code": "at_capacity", "in_progress": 3}"#).expect_err("missing max");
+        assert!(missing.to_string().contains("missing field `max`"), "{missing}");
+        assert!(serde_json::from_str::<Reason>(r#"{"in_progress": 3}"#).is_err(), "no code");
+        let extra: Reason = serde_json::from_str(r#"{"code": "inactive", "note": 1}"#).expect("unknown fields ignored");
+        assert_eq!(extra, Reason::Inactive);
+    }
 }

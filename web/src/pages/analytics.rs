@@ -415,7 +415,7 @@ fn bidder_table(data: &api::Json) -> String {
             cells.extend(["/average_bid_micros", "/total_bid_micros"].map(|f| json::money(b, f)));
             cells.extend(["/timeouts", "/other_failures"].map(|f| json::text(b, f)));
             cells.push(json::money(b, "/revenue_micros"));
-            cells.push(json::int(b, "/average_latency_ms").map(|l| format!("{l} ms")).unwrap_or_else(|| "—".into()));
+            cells.push(json::int(b, "/average_latency_ms").map_or_else(|| "—".into(), |l| format!("{l} ms")));
             (name, cells)
         })
         .collect();

@@ -16,6 +16,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
 use serde_json::Value;
 
 use crate::api;
@@ -52,7 +53,8 @@ const TEMPLATE_HELP: &str = r#"<p class="cb-help cb-wide" id="bidder-placeholder
 
 const HEADERS_HELP: &str = r#"<h2 class="cb-wide">Headers (saved values masked)</h2>"#;
 
-const TEST_FORM: &str = r#"<section id="bidder-test"><h2>Test ping</h2><form class="cb-form" id="test-form" data-act="test" novalidate><div class="cb-row">"#;
+const TEST_FORM: &str =
+    r#"<section id="bidder-test"><h2>Test ping</h2><form class="cb-form" id="test-form" data-act="test" novalidate><div class="cb-row">"#;
 
 const LOADING: &str = r#"<p class="cb-loading" role="status">Loading…</p>"#;
 
@@ -105,7 +107,15 @@ fn list_page() -> AnyView {
                         .map(|b| {
                             let t = |f: &str| esc(&json::text(b, f));
                             let link = format!(r#"<a href="/bidders/{}">{}</a>"#, t("/id"), t("/name"));
-                            (json::text(b, "/name"), vec![link, t("/status"), format!("<code>{} {}</code>", t("/method"), t("/url")), format!("{} ms", t("/timeout_ms"))])
+                            (
+                                json::text(b, "/name"),
+                                vec![
+                                    link,
+                                    t("/status"),
+                                    format!("<code>{} {}</code>", t("/method"), t("/url")),
+                                    format!("{} ms", t("/timeout_ms")),
+                                ],
+                            )
                         })
                         .collect();
                     markup::table("bidders-table", &["Name", "Status", "Ping", "Timeout"], &rows)
@@ -138,7 +148,10 @@ impl Page {
         let id = json::int(&self.saved, "/id");
         let title = if id.is_some() { format!("Bidder: {}", json::text(&self.saved, "/name")) } else { "New bidder".into() };
         let writable = if session::can_write() { "" } else { " disabled" };
-        let mut out = format!(r#"<p><a href="/bidders">← Bidders</a></p><h1>{}</h1><form class="cb-form" id="bidder-form" data-act="save" novalidate><fieldset{writable}><div class="cb-grid">"#, esc(&title));
+        let mut out = format!(
+            r#"<p><a href="/bidders">← Bidders</a></p><h1>{}</h1><form class="cb-form" id="bidder-form" data-act="save" novalidate><fieldset{writable}><div class="cb-grid">"#,
+            esc(&title)
+        );
         if id.is_none() {
             let chosen = json::int(&self.shown, "/campaign_id").or(CHOSEN.get()).map(|c| c.to_string()).unwrap_or_default();
             out.push_str(r#"<div class="cb-field"><label for="f-campaign_id">Campaign</label><select id="f-campaign_id" name="campaign_id" data-number>"#);
@@ -167,7 +180,10 @@ impl Page {
             out.push_str(TEST_FORM);
             for (label, f, hint) in [("Caller", "caller", "+12015550123"), ("State", "state", "NJ"), ("ZIP", "zip", "07030")] {
                 let v = esc(&json::text(&self.test_form, &format!("/{f}")));
-                let _ = write!(out, r#"<div class="cb-field"><label for="test-{f}">{label}</label><input id="test-{f}" name="{f}" placeholder="{hint}" value="{v}" data-opt></div>"#);
+                let _ = write!(
+                    out,
+                    r#"<div class="cb-field"><label for="test-{f}">{label}</label><input id="test-{f}" name="{f}" placeholder="{hint}" value="{v}" data-opt></div>"#
+                );
             }
             out.push_str(r#"</div><button type="submit">Send test ping</button></form>"#);
             out.push_str(&self.test);
@@ -192,7 +208,12 @@ impl Page {
                 t = esc(typed.and_then(Value::as_str).unwrap_or_default()),
             );
         }
-        let error = self.errors.iter().find(|(k, _)| k.starts_with("headers")).map(|(k, m)| format!(r#"<span class="cb-field-error" id="err-headers">{}</span>"#, esc(&format!("{k}: {m}")))).unwrap_or_default();
+        let error = self
+            .errors
+            .iter()
+            .find(|(k, _)| k.starts_with("headers"))
+            .map(|(k, m)| format!(r#"<span class="cb-field-error" id="err-headers">{}</span>"#, esc(&format!("{k}: {m}"))))
+            .unwrap_or_default();
         let _ = write!(
             out,
             r#"<div class="cb-field cb-wide"><label for="f-new_headers">New headers, one a line: <code>Name: value</code></label><textarea id="f-new_headers" name="new_headers" rows="2" autocomplete="off" data-opt>{}</textarea>{error}</div>"#,
@@ -222,30 +243,25 @@ fn bidder_body(mut form: Value) -> Value {
 }
 
 fn bidder_page() -> AnyView {
-    let route = route_id();
-    let html = RwSignal::new(String::new());
+    let id = route_id().get_untracked();
+    let html = RwSignal::new(LOADING.to_owned());
     let page = StoredValue::new_local(Page::default());
     let navigate = StoredValue::new_local(use_navigate());
     let draw = move || html.set(page.with_value(Page::html));
-    // Loaded again when the address changes (a new bidder, once created, has its own).
-    Effect::new(move |_| {
-        let id = route.get();
-        html.set(LOADING.to_owned());
-        spawn_local(async move {
-            let saved = match id {
-                Some(id) => api::bidder(id).await,
-                None => Ok(Value::Null),
-            };
-            match saved {
-                Ok(saved) => {
-                    let campaigns = if saved.is_null() { campaigns().await } else { vec![] };
-                    let shown = if saved.is_null() { serde_json::from_str(NEW_BIDDER).unwrap_or_default() } else { editable(&saved) };
-                    page.set_value(Page { saved, shown, campaigns, ..Page::default() });
-                    draw();
-                }
-                Err(e) => html.set(alert(&e.message())),
+    spawn_local(async move {
+        let saved = match id {
+            Some(id) => api::bidder(id).await,
+            None => Ok(Value::Null),
+        };
+        match saved {
+            Ok(saved) => {
+                let campaigns = if saved.is_null() { campaigns().await } else { vec![] };
+                let shown = if saved.is_null() { serde_json::from_str(NEW_BIDDER).unwrap_or_default() } else { editable(&saved) };
+                page.set_value(Page { saved, shown, campaigns, ..Page::default() });
+                draw();
             }
-        });
+            Err(e) => html.set(alert(&e.message())),
+        }
     });
     let act = move |a: String| {
         let id = page.with_value(|p| json::int(&p.saved, "/id"));
@@ -259,7 +275,7 @@ fn bidder_page() -> AnyView {
             "confirm" | "keep" => page.update_value(|p| p.confirming = a == "confirm"),
             "delete" => spawn_local(async move {
                 match api::delete_bidder(id.unwrap_or_default()).await {
-                    Ok(()) => navigate.with_value(|n| n("/bidders", Default::default())),
+                    Ok(()) => navigate.with_value(|n| n("/bidders", NavigateOptions::default())),
                     Err(e) => {
                         page.update_value(|p| p.notice = alert(&e.message()));
                         draw();
@@ -270,16 +286,25 @@ fn bidder_page() -> AnyView {
                 spawn_local(async move {
                     let res = api::save_bidder(id, &bidder_body(form)).await;
                     match res {
-                        Ok(saved) if id.is_none() => navigate.with_value(|n| n(&format!("/bidders/{}", json::text(&saved, "/id")), Default::default())),
+                        // To the list, where the new bidder is (its page is drawn for a new bidder).
+                        Ok(saved) if id.is_none() => {
+                            CHOSEN.set(json::int(&saved, "/campaign_id"));
+                            navigate.with_value(|n| n("/bidders", NavigateOptions::default()));
+                        }
                         Ok(saved) => page.update_value(|p| {
-                            p.notice = format!(r#"<p class="cb-saved" role="status">Bidder “{}” saved.</p>"#, esc(&json::text(&saved, "/name")));
+                            p.notice =
+                                format!(r#"<p class="cb-saved" role="status">Bidder “{}” saved.</p>"#, esc(&json::text(&saved, "/name")));
                             p.errors.clear();
                             p.shown = editable(&saved);
                             p.saved = saved;
                         }),
                         Err(e) => page.update_value(|p| {
                             p.errors = e.fields();
-                            p.notice = alert(&if p.errors.is_empty() { e.message() } else { format!("{} — see the highlighted fields.", e.message()) });
+                            p.notice = alert(&if p.errors.is_empty() {
+                                e.message()
+                            } else {
+                                format!("{} — see the highlighted fields.", e.message())
+                            });
                         }),
                     }
                     draw();
@@ -310,13 +335,16 @@ pub fn refusal(e: &api::ApiError) -> String {
 
 fn test_result(r: &Value) -> String {
     let t = |f: &str| json::text(r, f);
-    let headers: String = json::at(r, "/headers").as_object().into_iter().flatten().map(|(k, v)| format!("{k}: {}\n", v.as_str().unwrap_or_default())).collect();
+    let mut headers = String::new();
+    for (k, v) in json::at(r, "/headers").as_object().into_iter().flatten() {
+        let _ = writeln!(headers, "{k}: {}", v.as_str().unwrap_or_default());
+    }
     let sent = format!("{} {}\n{headers}\n{}", t("/method"), t("/url"), t("/body"));
     let outcome = t("/outcome");
     let items = [
         ("Outcome", outcome.replace('_', " ")),
         ("Why", t("/detail")),
-        ("Answer", json::int(r, "/status").map(|s| format!("HTTP {s}")).unwrap_or_else(|| "none".into())),
+        ("Answer", json::int(r, "/status").map_or_else(|| "none".into(), |s| format!("HTTP {s}"))),
         ("Latency", format!("{} ms", t("/latency_ms"))),
         ("Bid", json::int(r, "/bid_micros").map(|_| json::money(r, "/bid_micros")).unwrap_or_default()),
         ("Number", t("/dial_to")),

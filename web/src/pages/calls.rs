@@ -170,7 +170,8 @@ pub fn CallPage() -> impl IntoView {
 fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
     let CallDetail { call, legs, events, postbacks, bids } = detail;
     // A leg dialled on a bid is named after its bidder (from the pings), with the bid and number.
-    let bidder_names: std::collections::BTreeMap<i64, String> = bids.iter().filter_map(|p| Some((p.bidder_id?, p.bidder_name.clone()))).collect();
+    let bidder_names: std::collections::BTreeMap<i64, String> =
+        bids.iter().filter_map(|p| Some((p.bidder_id?, p.bidder_name.clone()))).collect();
     let leg_names = names.clone();
     let leg_to = move |l: &CallLeg| match l.bidder_id {
         None => leg_names.buyer(l.buyer_id),
@@ -319,7 +320,11 @@ fn bids_table(bids: Vec<callbroker_wire::bidding::BidPing>) -> impl IntoView {
             (p.bidder_name, cells.iter().map(|c| crate::markup::esc(c)).collect())
         })
         .collect();
-    let html = crate::markup::table("bids-table", &["Bidder", "Outcome", "Bid", "Dial", "Latency", "Expires", "Minimum duration", "Detail"], &rows);
+    let html = crate::markup::table(
+        "bids-table",
+        &["Bidder", "Outcome", "Bid", "Dial", "Latency", "Expires", "Minimum duration", "Detail"],
+        &rows,
+    );
     view! {
         <section aria-labelledby="bids-h" id="call-bids">
             <h2 id="bids-h">"Bids"</h2>

@@ -21,7 +21,12 @@ const API_HELP: &str = r#"<section id="rtb-api"><h2>From your systems</h2><p>The
 /// The page with the values typed, and below the form a message or the quote.
 fn draw(form: &api::Json, below: &str) -> String {
     let mut out = PAGE.to_owned();
-    for (label, f, kind, hint) in [("Campaign ID", "campaign_id", "number", "1"), ("Caller", "caller", "tel", "+12015550123"), ("State", "state", "text?", "NJ"), ("ZIP", "zip", "text?", "07030")] {
+    for (label, f, kind, hint) in [
+        ("Campaign ID", "campaign_id", "number", "1"),
+        ("Caller", "caller", "tel", "+12015550123"),
+        ("State", "state", "text?", "NJ"),
+        ("ZIP", "zip", "text?", "07030"),
+    ] {
         markup::field(&mut out, label, f, kind, &json::text(form, &format!("/{f}")), hint, &markup::Messages::new());
     }
     out + r#"</div><button type="submit">Ask for a quote</button></form>"# + below + API_HELP
@@ -48,7 +53,10 @@ fn quote(q: &api::Json) -> String {
     let answer = if accepted { "accepted".to_owned() } else { json::text(q, "/reason") };
     let items = [
         ("Answer", if accepted { answer.clone() } else { format!("refused: {}", answer.replace('_', " ")) }),
-        ("Payout", json::int(q, "/payout_micros").map(|m| crate::format::money(Some(m), Some(&json::text(q, "/currency")))).unwrap_or_default()),
+        (
+            "Payout",
+            json::int(q, "/payout_micros").map(|m| crate::format::money(Some(m), Some(&json::text(q, "/currency")))).unwrap_or_default(),
+        ),
         ("Number", json::text(q, "/number")),
         ("Expires", json::text(q, "/expires_at")),
         ("Minimum duration", json::int(q, "/min_duration_secs").map(|s| format!("{s} s")).unwrap_or_default()),
