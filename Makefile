@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test web server openapi check-openapi services build fmt lint bench-routing loadgen writer-instructions pg-ceiling reliability fuzz scale-out
+.PHONY: run test web server openapi check-openapi services build fmt lint bench-routing bench-bidding loadgen writer-instructions pg-ceiling reliability fuzz scale-out
 
 # Job slots shared by the builds of `make run`: one per core.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -66,6 +66,11 @@ pg-ceiling: services
 ## Criterion benchmark of the routing engine (10, 1,000, 10,000 candidates).
 bench-routing:
 	$(CARGO) bench -p callbroker-bench --bench routing
+
+## Real-time bidding: the voice webhook's latency with eleven bidders, and the ping API's
+## throughput, on both backends (docs/bidding.md).
+bench-bidding:
+	$(CARGO) run --release -p callbroker-tests --bin bench-bidding -- --calls 2000 --concurrency 64
 
 ## The reliability tests alone (schemathesis, kill -9, database restart, scale-out, secrets), then
 ## their summary table.

@@ -620,6 +620,7 @@ async fn commits_are_all_or_nothing(app: TestApp) {
         attempt: 2,
         expires_at: callbroker::db::now(),
         accept_required: false,
+        bid: None,
     });
     let e = claiming.clone();
     assert_eq!(db.write_atomic_blocking(move |c, b| flow::commit(c, b, &e)).expect("commit"), Commit::SlotTaken);

@@ -1,6 +1,7 @@
 //! Integration tests: every test body runs against SQLite and PostgreSQL.
 mod acceptance;
 mod auth;
+mod bidding;
 mod callflow;
 mod concurrency;
 mod contract;

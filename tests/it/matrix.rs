@@ -10,6 +10,7 @@
 //! | Writer       |   ok  |    ok    |  403   |       403        |      403        |   401    |
 //! | `KeyManager` |   ok  |    ok    |  403   |       403        |      403        |   401    |  (operators: publisher keys only)
 //! | Admin        |   ok  |   403    |  403   |       403        |      403        |   401    |
+//! | Publisher    |  403  |   403    |  403   |        ok        |       ok        |   401    |
 //!
 //! "ok" means neither 401 nor 403 (the request may still be 404/409/422 for its content). Path
 //! ids are real records: publisher A's own where the route is publisher-scoped, so "ok (own
@@ -29,6 +30,7 @@ enum Class {
     Writer,
     KeyManager,
     Admin,
+    Publisher,
 }
 
 /// (method, path template) → class.
@@ -100,6 +102,15 @@ const MATRIX: &[(&str, &str, Class)] = &[
     ("POST", "/api/webhooks/twilio/legs/{leg_id}/whisper", Class::Signed),
     ("POST", "/api/webhooks/twilio/legs/{leg_id}/accept", Class::Signed),
     ("POST", "/api/webhooks/twilio/calls/{call_id}/ivr/{question}/{attempt}", Class::Signed),
+    ("GET", "/api/bidders", Class::Staff),
+    ("POST", "/api/bidders", Class::Writer),
+    ("GET", "/api/bidders/{id}", Class::Staff),
+    ("PATCH", "/api/bidders/{id}", Class::Writer),
+    ("DELETE", "/api/bidders/{id}", Class::Writer),
+    ("POST", "/api/bidders/{id}/test", Class::Writer),
+    ("GET", "/api/analytics/bidders", Class::Staff),
+    ("POST", "/api/rtb/ping", Class::Publisher),
+    ("GET", "/api/rtb/quotes", Class::Publisher),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +132,7 @@ fn allowed(class: Class, who: Who) -> Option<bool> {
         Class::Staff => matches!(who, Admin | Operator | Viewer),
         Class::Writer | Class::KeyManager => matches!(who, Admin | Operator),
         Class::Admin => who == Admin,
+        Class::Publisher => matches!(who, PublisherUser | PublisherKey),
     })
 }
 
@@ -148,6 +160,11 @@ fn body_for(method: &str, path: &str, ids: &Ids, n: usize) -> Option<Value> {
             json!({"account_sid": "AC00000000000000000000000000000001", "auth_token": "0123456789abcdef0123456789abcdef"})
         }
         ("POST", "/api/money/recompute") => json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
+        ("POST", "/api/bidders") => json!({"campaign_id": ids.campaign, "name": format!("M{n}"), "url": "https://rtb.example.com/bid",
+            "mapping": {"amount": "/bid", "number": "/to"}}),
+        ("PATCH", "/api/bidders/{id}") => json!({"timeout_ms": 500}),
+        ("POST", "/api/bidders/{id}/test") => json!({}),
+        ("POST", "/api/rtb/ping") => json!({"campaign_id": ids.campaign, "caller": format!("+1201555{:04}", n)}),
         _ => return None,
     };
     Some(v)
@@ -162,6 +179,7 @@ struct Ids {
     key: i64,
     call: i64,
     blocklist: i64,
+    bidder: i64,
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
@@ -174,6 +192,7 @@ fn fill(path: &str, ids: &Ids) -> String {
         Some("api-keys") => ids.key,
         Some("calls") => ids.call,
         Some("blocklist") => ids.blocklist,
+        Some("bidders") => ids.bidder,
         _ => 0,
     };
     path.replace("{id}", &id.to_string())
@@ -201,6 +220,14 @@ async fn every_route_with_every_role(app: TestApp) {
     let key = app.create("/api/api-keys", json!({"name": "pub key", "role": "publisher", "publisher_id": pub_a["id"]})).await;
     let victim_key = app.create("/api/api-keys", json!({"name": "victim", "role": "publisher", "publisher_id": pub_a["id"]})).await;
     let entry = app.create("/api/blocklist", json!({"number": "+1900", "note": "matrix"})).await;
+    // A bidder that cannot be reached (its test ping answers an error, not a denial).
+    let bidder = app
+        .create(
+            "/api/bidders",
+            json!({"campaign_id": campaign["id"], "name": "M", "url": "http://127.0.0.1:9/bid", "allow_private": true, "timeout_ms": 200,
+                   "mapping": {"amount": "/bid", "number": "/to"}}),
+        )
+        .await;
     let tokens = [
         (Who::Nobody, None),
         (Who::PublisherKey, Some(key["secret"].as_str().expect("secret").to_string())),
@@ -219,6 +246,7 @@ async fn every_route_with_every_role(app: TestApp) {
         key: id(&victim_key["key"]),
         call,
         blocklist: id(&entry),
+        bidder: id(&bidder),
     };
 
     // Every operation of the document, DELETEs last and the publisher's own deletion very last.

@@ -286,6 +286,15 @@ fn rotate(db: &TestDb, env: &[(&str, String)]) -> String {
 async fn the_secret_key_rotates_and_the_old_one_is_no_longer_needed(backend: Backend) {
     let app = TestApp::launch(backend).await;
     set_account(&app, API_AUTH_TOKEN).await;
+    // A bidder's header value is a stored secret too.
+    let campaign = app.create("/api/campaigns", serde_json::json!({"name": "Rotated"})).await;
+    let bidder = app
+        .create(
+            "/api/bidders",
+            serde_json::json!({"campaign_id": campaign["id"], "name": "B", "url": "https://rtb.example.com/bid",
+                "headers": {"X-Key": "bidder-header-secret-4321"}, "mapping": {"amount": "/bid", "number": "/to"}}),
+        )
+        .await;
     let first = key_file_id(&app.db);
     assert!(stored(&app.db).0.starts_with(&format!("cbs1:{first}:")));
     app.stop();
@@ -294,13 +303,15 @@ async fn the_secret_key_rotates_and_the_old_one_is_no_longer_needed(backend: Bac
     let out = rotate(&app.db, &[]);
     let second = key_file_id(&app.db);
     assert_ne!(second, first, "a new key: {out}");
-    assert!(out.contains("2 stored secret(s) sealed under key"), "{out}");
+    assert!(out.contains("3 stored secret(s) sealed under key"), "{out}");
     assert!(!app.db.data_dir.join("secret-key.new").exists(), "nothing left half-done");
     let (token, secret) = stored(&app.db);
     assert!(token.starts_with(&format!("cbs1:{second}:")), "re-sealed under the new key: {token}");
     assert!(secret.is_some_and(|s| s.starts_with(&format!("cbs1:{second}:"))));
     let again = app.restart_with(|_| {}).await;
     assert_eq!(signed_with(&again, API_AUTH_TOKEN).await, 200, "opens with the new key alone");
+    let (_, opened) = again.admin("GET", &format!("/api/bidders/{}", bidder["id"]), None).await;
+    assert_eq!(opened["headers"]["X-Key"], "••••4321", "the bidder's header opens with the new key: {opened}");
     again.stop();
 
     // Key in the environment: the new one given, then configured in its place.

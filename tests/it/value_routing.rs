@@ -131,7 +131,9 @@ async fn policy_is_checked(app: TestApp) {
     let (_, kept) = app.admin("GET", &format!("/api/campaigns/{id}"), None).await;
     assert_eq!(
         kept["routing"],
-        json!({"mode": "weighted", "tiers": [], "epc_days": 7, "exploration_calls": 20, "exploration_percent": 10})
+        json!({"mode": "weighted", "tiers": [], "epc_days": 7, "exploration_calls": 20, "exploration_percent": 10,
+               "bids": {"priority": 0, "floor_micros": 0, "ping_budget_ms": 1000, "route_by_bid_winner": false, "ping_api": false,
+                        "quote_ttl_secs": 60}})
     );
     let (status, body) = app.admin("PATCH", &format!("/api/campaigns/{id}"), Some(json!({"routing": {"mode": "highest"}}))).await;
     assert_eq!((status, &body["code"]), (400, &json!("invalid_json")), "an unknown mode: {body}");

@@ -153,6 +153,7 @@ pub struct Bidder {
     "mapping": {"amount": "/bid", "number": "/phone", "expires": "/expires_in"}
 })))]
 pub struct NewBidder {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub campaign_id: i64,
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::Name))]
     pub name: String,
@@ -363,6 +364,7 @@ pub struct BidderStats {
     "campaign_id": 1, "caller": "+12015550123", "state": "NJ", "zip": "07030", "tags": {"insured": "yes"}
 })))]
 pub struct RtbPingRequest {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub campaign_id: i64,
     /// The caller's number, E.164.
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::E164Number))]
@@ -415,7 +417,7 @@ impl RtbRefusal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
-    "ping_id": "rtb_8f2c1d0a9b7e4c3f", "accepted": true, "payout": 12.5, "payout_micros": 12500000,
+    "ping_id": "rtb_8f2c1d0a9b7e4c3f", "accepted": true, "payout": 12.5, "payout_micros": 12_500_000,
     "currency": "USD", "number": "+17175550100", "expires_at": "2026-12-05T15:01:00Z", "min_duration_secs": 90
 })))]
 pub struct RtbQuote {

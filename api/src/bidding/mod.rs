@@ -40,6 +40,17 @@ pub struct Pinged {
 }
 
 impl Pinged {
+    /// Its bid as routing weighs it, when it made one.
+    pub fn offer(&self) -> Option<bids::Offer> {
+        let bid = self.result.as_ref().ok()?;
+        Some(bids::Offer {
+            bidder_id: self.bidder_id,
+            amount_micros: bid.amount_micros,
+            latency_ms: self.latency_ms,
+            expires_at: bid.expires_at,
+        })
+    }
+
     /// The ping as stored, for a call or a quote, with its outcome (`won` / `outbid` for a bid).
     pub fn row(&self, campaign_id: i64, call_id: Option<i64>, quote_id: Option<i64>, won: bool) -> PingRow {
         let (outcome, detail, bid) = match &self.result {
@@ -103,16 +114,14 @@ impl Bidding {
     async fn ping(&self, bidder: &BidderRow, facts: &PingFacts, floor_micros: i64, budget: Duration) -> Pinged {
         let at = Utc::now();
         let limit = Duration::from_millis(u64::try_from(bidder.timeout_ms.max(1)).unwrap_or(1000)).min(budget);
-        let result = match self.request(bidder, facts) {
-            Err(detail) => Err(bids::NoBid { outcome: PingOutcome::Error, detail }),
+        let (latency_ms, result) = match self.request(bidder, facts) {
+            Err(detail) => (0, Err(bids::NoBid { outcome: PingOutcome::Error, detail })),
             Ok(request) => {
                 let x = self.exchange(bidder, &request, limit).await;
-                let latency_ms = i32::try_from(x.latency.as_millis()).unwrap_or(i32::MAX);
-                let result = read(bidder, &x, floor_micros, Utc::now());
-                return Pinged { bidder_id: bidder.id, bidder_name: bidder.name.clone(), at, latency_ms, result };
+                (i32::try_from(x.latency.as_millis()).unwrap_or(i32::MAX), read(bidder, &x, floor_micros, Utc::now()))
             }
         };
-        Pinged { bidder_id: bidder.id, bidder_name: bidder.name.clone(), at, latency_ms: 0, result }
+        Pinged { bidder_id: bidder.id, bidder_name: bidder.name.clone(), at, latency_ms, result }
     }
 
     /// A ping of `bidder` for the dashboard's "test ping": what was sent (header values masked)

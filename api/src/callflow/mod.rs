@@ -91,6 +91,19 @@ pub struct PingJob {
     pub budget: std::time::Duration,
 }
 
+impl PingJob {
+    /// A ping of `campaign`'s active bidders with `facts`, under its floor and budget.
+    pub fn of(campaign: &crate::store::directory::CampaignEntry, facts: crate::routing::bids::PingFacts) -> PingJob {
+        let settings = &campaign.routing.bids;
+        PingJob {
+            bidders: campaign.active_bidders().cloned().collect(),
+            facts,
+            floor_micros: settings.floor_micros,
+            budget: std::time::Duration::from_millis(u64::try_from(settings.ping_budget_ms.max(1)).unwrap_or(1000)),
+        }
+    }
+}
+
 /// What every entry point needs besides the database.
 #[derive(Debug)]
 pub struct Ctx {
@@ -221,9 +234,14 @@ impl Flow {
     }
 
     /// Runs an entry point that may route a call; when it asks for the bidders' answers first,
-    /// pings them (outside any transaction) and runs it again with the answers.
-    async fn routing(&self, f: impl FnMut(&mut Run<'_>) -> Result<Answer, Error> + Send + Clone + 'static) -> Result<Answer, Error> {
-        match self.run(f.clone()).await? {
+    /// pings them (outside any transaction) and runs it again with the answers. `pinged`: answers
+    /// already gathered.
+    async fn routing(
+        &self,
+        pinged: Option<Arc<[crate::bidding::Pinged]>>,
+        f: impl FnMut(&mut Run<'_>) -> Result<Answer, Error> + Send + Clone + 'static,
+    ) -> Result<Answer, Error> {
+        match self.run_pinged(pinged, f.clone()).await? {
             Answer::PingBidders(job) => {
                 let pinged: Arc<[crate::bidding::Pinged]> =
                     self.bidding.ping_all(&job.bidders, &job.facts, job.floor_micros, job.budget).await.into();
@@ -239,7 +257,19 @@ impl Flow {
     pub async fn voice(&self, v: VoiceWebhook, now: DateTime<Utc>) -> Result<Answer, Error> {
         let now = stored(now);
         let v = Arc::new(v);
-        self.routing(move |run| voice::on_voice(run, &v, now)).await
+        // A call to be sold: its bidders are pinged before the write, on what a read (not the
+        // writer) found of the caller, so the call takes one write like any other.
+        let pinged = match voice::ping_job(&self.ctx.directory.get(), &v) {
+            Some(campaign) => {
+                let (ctx, read) = (self.ctx.clone(), v.clone());
+                match self.db.read(move |conn| voice::screened_job(conn, &ctx, campaign, &read, now)).await? {
+                    Some(job) => Some(self.bidding.ping_all(&job.bidders, &job.facts, job.floor_micros, job.budget).await.into()),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        self.routing(pinged, move |run| voice::on_voice(run, &v, now)).await
     }
 
     pub async fn dial(&self, leg_id: i64, d: DialActionCallback, now: DateTime<Utc>) -> Result<Answer, Error> {
@@ -257,7 +287,7 @@ impl Flow {
     pub async fn ivr(&self, call_id: i64, question: u32, attempt: u32, g: GatherCallback, now: DateTime<Utc>) -> Result<Answer, Error> {
         let now = stored(now);
         let g = Arc::new(g);
-        self.routing(move |run| ivr::on_gather(run, call_id, question, attempt, &g, now)).await
+        self.routing(None, move |run| ivr::on_gather(run, call_id, question, attempt, &g, now)).await
     }
 
     /// The agent's answer to "press 1" on leg `leg_id`.

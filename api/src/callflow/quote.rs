@@ -121,19 +121,11 @@ pub fn decide(conn: &mut DbConnection, ctx: &Ctx, ask: &Ask, pinged: Option<&Arc
         campaign_id: c.row.id,
         tags: tags.clone(),
     };
-    let bidders: Vec<_> = if only_buyer.is_none() { c.active_bidders().cloned().collect() } else { vec![] };
-    let pinged = match (bidders.is_empty(), pinged) {
+    let sells = only_buyer.is_none() && c.active_bidders().next().is_some();
+    let pinged = match (!sells, pinged) {
         (true, _) => None,
         (false, Some(p)) => Some(p.clone()),
-        (false, None) => {
-            let settings = &c.routing.bids;
-            return Ok(Step::Ping(Box::new(PingJob {
-                bidders,
-                facts,
-                floor_micros: settings.floor_micros,
-                budget: std::time::Duration::from_millis(u64::try_from(settings.ping_budget_ms.max(1)).unwrap_or(1000)),
-            })));
-        }
+        (false, None) => return Ok(Step::Ping(Box::new(PingJob::of(c, facts)))),
     };
     let earnings = super::voice::earnings_of(conn, ctx, c, now)?;
     let loaded = candidates::load(&dir, c, &loads.loads, &ctx.claiming.now(None), &earnings, now)?;
@@ -152,26 +144,8 @@ pub fn decide(conn: &mut DbConnection, ctx: &Ctx, ask: &Ask, pinged: Option<&Arc
         explore_draw: crate::routing::value::explore_draw(&ask.ping_id),
     };
     let decision = route(&info, &loaded.candidates);
-    let ranked: Vec<bids::Ranked> = decision
-        .ranked
-        .iter()
-        .filter_map(|id| loaded.candidates.iter().find(|x| x.buyer_id == *id))
-        .map(|x| bids::Ranked { buyer_id: x.buyer_id, priority: x.priority, price_micros: x.price_micros, pinned: false })
-        .collect();
-    let offers: Vec<bids::Offer> = pinged
-        .iter()
-        .flat_map(|p| p.iter())
-        .filter_map(|p| {
-            let bid = p.result.as_ref().ok()?;
-            Some(bids::Offer {
-                bidder_id: p.bidder_id,
-                amount_micros: bid.amount_micros,
-                latency_ms: p.latency_ms,
-                expires_at: bid.expires_at,
-            })
-        })
-        .collect();
-    let (targets, _) = bids::order(&ranked, &offers, &c.routing.bids, &[], now);
+    let offers: Vec<bids::Offer> = pinged.iter().flat_map(|p| p.iter()).filter_map(Pinged::offer).collect();
+    let (targets, _) = bids::order(&super::voice::ranked(&decision, &loaded.candidates), &offers, &c.routing.bids, &[], now);
     let expires = t + chrono::Duration::seconds(i64::from(ttl));
     let (won, quote) = match targets.first() {
         None => {

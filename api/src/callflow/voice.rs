@@ -92,6 +92,31 @@ fn new_call(v: &VoiceWebhook, dir: &Directory, t: NaiveDateTime) -> NewCall {
     }
 }
 
+/// The campaign a new call is sold in, from this instance's directory: active, without an IVR
+/// (whose answers come first), with active bidders. No statement.
+pub(super) fn ping_job(dir: &Directory, v: &VoiceWebhook) -> Option<i64> {
+    let c = dir.campaign(dialled_campaign(v, dir)?)?;
+    (c.active() && !c.ivr.is_on() && c.active_bidders().next().is_some()).then_some(c.row.id)
+}
+
+/// The ping of a new call to `campaign`'s bidders, unless its screening blocks the caller or keeps
+/// it to one buyer (one read). What routing finds later stands: a call routed with no pings
+/// here asks for them then ([`Attempt::Ping`]).
+pub(super) fn screened_job(
+    conn: &mut crate::db::DbConnection,
+    ctx: &super::Ctx,
+    campaign: i64,
+    v: &VoiceWebhook,
+    now: DateTime<Utc>,
+) -> Result<Option<super::PingJob>, Error> {
+    let dir = ctx.directory.get();
+    let Some(c) = dir.campaign(campaign) else { return Ok(None) };
+    let loads = calls::loads(conn, Some(campaign), &v.from, &lookback(&dir, Some(campaign), now, ctx.routing.repeat_window_secs))?;
+    let Screened::Pass { only_buyer: None } = screen(&dir, c, &v.from, v.stir_verstat.as_deref(), &loads, now) else { return Ok(None) };
+    let call = new_call(v, &dir, now.naive_utc()).into_row(0);
+    Ok(Some(super::PingJob::of(c, ping_facts(&call, campaign))))
+}
+
 /// The campaign of the dialled number.
 fn dialled_campaign(v: &VoiceWebhook, dir: &Directory) -> Option<i64> {
     dir.number(&v.to).and_then(|n| n.campaign_id)
@@ -320,35 +345,22 @@ fn bids_of(
     if !sells_to_bidders(campaign, call) {
         return Ok(Ok(None));
     }
-    let settings = &campaign.routing.bids;
     if first {
         let Some(pinged) = run.pinged.clone() else {
-            return Ok(Err(Box::new(super::PingJob {
-                bidders: campaign.active_bidders().cloned().collect(),
-                facts: ping_facts(call, campaign.row.id),
-                floor_micros: settings.floor_micros,
-                budget: std::time::Duration::from_millis(u64::try_from(settings.ping_budget_ms.max(1)).unwrap_or(1000)),
-            })));
+            return Ok(Err(Box::new(super::PingJob::of(campaign, ping_facts(call, campaign.row.id)))));
         };
-        let mut b = Bids { offers: vec![], legs: Default::default(), tried: vec![], fresh: Some(pinged.clone()) };
+        let mut b = Bids { offers: vec![], legs: std::collections::HashMap::new(), tried: vec![], fresh: Some(pinged.clone()) };
         for p in pinged.iter() {
-            if let Ok(bid) = &p.result {
-                b.offers.push(bids::Offer {
-                    bidder_id: p.bidder_id,
-                    amount_micros: bid.amount_micros,
-                    latency_ms: p.latency_ms,
-                    expires_at: bid.expires_at,
-                });
-                b.legs.insert(
-                    p.bidder_id,
-                    (p.bidder_name.clone(), bid_leg(p.bidder_id, &bid.dial_to, bid.amount_micros, bid.min_duration_secs)),
-                );
+            if let (Some(offer), Ok(bid)) = (p.offer(), &p.result) {
+                b.offers.push(offer);
+                let leg = bid_leg(p.bidder_id, &bid.dial_to, bid.amount_micros, bid.min_duration_secs);
+                b.legs.insert(p.bidder_id, (p.bidder_name.clone(), leg));
             }
         }
         return Ok(Ok(Some(b)));
     }
     let stored = crate::store::bidders::pings_of(run.conn, Some(call.id), None)?;
-    let mut b = Bids { offers: vec![], legs: Default::default(), tried: vec![], fresh: None };
+    let mut b = Bids { offers: vec![], legs: std::collections::HashMap::new(), tried: vec![], fresh: None };
     for (_, p) in stored {
         let (Some(bidder), Some(amount), Some(dial_to)) = (p.bidder_id, p.bid_micros, p.dial_to.as_deref()) else { continue };
         match p.outcome() {
@@ -365,6 +377,21 @@ fn bids_of(
         b.legs.insert(bidder, (p.bidder_name.clone(), bid_leg(bidder, dial_to, amount, p.min_duration_secs)));
     }
     Ok(Ok(Some(b)))
+}
+
+/// The static buyers `decision` ranked, as [`bids::order`] weighs them.
+pub(super) fn ranked(decision: &crate::routing::Decision<'_>, candidates: &[crate::routing::Candidate]) -> Vec<bids::Ranked> {
+    decision
+        .ranked
+        .iter()
+        .filter_map(|id| candidates.iter().find(|c| c.buyer_id == *id))
+        .map(|c| bids::Ranked {
+            buyer_id: c.buyer_id,
+            priority: c.priority,
+            price_micros: c.price_micros,
+            pinned: decision.verdicts.iter().any(|v| v.buyer_id == c.buyer_id && v.reason == crate::routing::Reason::RepeatCaller),
+        })
+        .collect()
 }
 
 fn bid_leg(bidder_id: i64, dial_to: &str, bid_micros: i64, min_duration_secs: Option<i32>) -> BidLeg {
@@ -421,18 +448,7 @@ pub(super) fn route_attempt(
     let decision = route(&info, &loaded.candidates);
     let (targets, dropped) = match &bids {
         Some(b) => {
-            let ranked: Vec<bids::Ranked> = decision
-                .ranked
-                .iter()
-                .filter_map(|id| loaded.candidates.iter().find(|c| c.buyer_id == *id))
-                .map(|c| bids::Ranked {
-                    buyer_id: c.buyer_id,
-                    priority: c.priority,
-                    price_micros: c.price_micros,
-                    pinned: decision.verdicts.iter().any(|v| v.buyer_id == c.buyer_id && v.reason == crate::routing::Reason::RepeatCaller),
-                })
-                .collect();
-            let (t, d) = bids::order(&ranked, &b.offers, &campaign.routing.bids, &b.tried, now);
+            let (t, d) = bids::order(&ranked(&decision, &loaded.candidates), &b.offers, &campaign.routing.bids, &b.tried, now);
             (t, Some(d))
         }
         None => (decision.ranked.iter().map(|&buyer_id| bids::Target::Buyer { buyer_id }).collect(), None),

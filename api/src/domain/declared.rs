@@ -374,6 +374,23 @@ fn labels_and_ivr_values() {
 }
 
 #[test]
+fn bidder_texts() {
+    use crate::store::bidders::{body_fits, header_value_fits, json_pointer_fits, url_fits};
+    let mut values = all_padded(&["https://rtb.example.com/bid?s={state}", "", "not a url", "a\u{0}b"]);
+    values.extend(around('u', rules::BidderUrl::MAX_CHARS));
+    agree::<rules::BidderUrl>("BidderUrl", url_fits, &values);
+    let mut values = all_padded(&["Bearer abc", "", "x", "a\u{1}b", "é", "tab\tin"]);
+    values.extend(around('h', rules::HeaderValue::MAX_CHARS));
+    agree::<rules::HeaderValue>("HeaderValue", header_value_fits, &values);
+    let mut values = all_padded(&["{\"a\": \"{state}\"}", "", "two\nlines", "a\u{0}b", "中"]);
+    values.extend(around('b', rules::BodyTemplate::MAX_CHARS));
+    agree::<rules::BodyTemplate>("BodyTemplate", body_fits, &values);
+    let mut values = strs(&["", "/", "/bid", "/a/b/0", "bid", "/a~0b", "/a~1b", "/a~2", "/a~", "~0", "/a\u{0}", "//", "/é"]);
+    values.extend(around('p', rules::JsonPointer::MAX_CHARS).into_iter().map(|p| format!("/{}", p.trim())));
+    agree::<rules::JsonPointer>("JsonPointer", json_pointer_fits, &values);
+}
+
+#[test]
 fn instants() {
     let values = strs(&[
         "2000-01-01T00:00:00Z",

@@ -161,3 +161,20 @@ fn rollup_rows_come_in_one_order_without_empty_rows() {
     assert!(moved.iter().all(|(level, _, _)| level & rollup::BUYER != 0), "{moved:?}");
     assert!(moved.iter().all(|(_, _, s)| *s != Sums::default()));
 }
+
+#[test]
+fn a_bid_sets_the_revenue_its_buffer_and_a_share_as_payout() {
+    let base =
+        Rules { currency: "USD".into(), revenue_micros: 10_000_000, payout_micros: 4_000_000, buffer_secs: 30, duplicate_window_secs: 0 };
+    let mut r = base.clone();
+    apply_bid(&mut r, Some(20_000_000), Some(60), Some(40));
+    assert_eq!((r.revenue_micros, r.buffer_secs, r.payout_micros), (20_000_000, 60, 8_000_000));
+    // No minimum duration named: the campaign's buffer; no share: the fixed payout.
+    let mut r = base.clone();
+    apply_bid(&mut r, Some(20_000_000), None, None);
+    assert_eq!((r.revenue_micros, r.buffer_secs, r.payout_micros), (20_000_000, 30, 4_000_000));
+    // Not a bid: nothing changes.
+    let mut r = base.clone();
+    apply_bid(&mut r, None, Some(60), Some(40));
+    assert_eq!(r, base);
+}

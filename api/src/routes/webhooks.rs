@@ -137,10 +137,9 @@ pub fn render(answer: &Answer, state: &AppState) -> String {
         },
         Answer::Bridge => Response::new().to_xml(),
         Answer::SayHangup(message) => Response::say_and_hangup(Say::new(message.as_str())).to_xml(),
-        Answer::Hangup => Response::new().hangup().to_xml(),
+        // `PingBidders` never leaves the call flow (it pings the bidders and answers again).
+        Answer::Hangup | Answer::PingBidders(_) => Response::new().hangup().to_xml(),
         Answer::Reject => Response::new().reject(Some(twiml::RejectReason::Rejected)).to_xml(),
-        // The call flow pings the bidders and answers again: never rendered.
-        Answer::PingBidders(_) => Response::new().hangup().to_xml(),
     }
 }
 

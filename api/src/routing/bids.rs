@@ -204,6 +204,7 @@ impl NoBid {
 
 /// Reads a bid out of a bidder's answer (`status`, `body`) through `mapping`, received at `now`;
 /// a bid below `floor_micros` is out.
+#[allow(clippy::cast_possible_truncation, reason = "a whole number of seconds, range-checked after")]
 pub fn read_answer(mapping: &BidMapping, status: u16, body: &[u8], floor_micros: i64, now: DateTime<Utc>) -> Result<Bid, NoBid> {
     if !(200..300).contains(&status) {
         return Err(NoBid::new(PingOutcome::Error, format!("HTTP {status}")));
@@ -252,6 +253,7 @@ pub fn read_answer(mapping: &BidMapping, status: u16, body: &[u8], floor_micros:
 
 /// An amount in currency units (a number or a decimal text) as micro-units; at most a million
 /// units.
+#[allow(clippy::cast_possible_truncation, reason = "at most 10^12 micro-units, checked before the cast")]
 fn amount_micros(v: &serde_json::Value) -> Option<i64> {
     let units = match v {
         serde_json::Value::Number(n) => n.as_f64()?,
@@ -273,6 +275,7 @@ pub fn dialable(s: &str) -> bool {
 }
 
 /// A bid's expiry: seconds from `now`, or an RFC 3339 time.
+#[allow(clippy::cast_possible_truncation, reason = "at most a day of milliseconds, checked before the cast")]
 fn expiry(v: &serde_json::Value, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     match v {
         serde_json::Value::Number(n) => {
@@ -497,9 +500,9 @@ mod tests {
             by_money in any::<bool>(),
             priority in -3i32..3,
         ) {
-            let mut ranked: Vec<Ranked> = prices.iter().enumerate().map(|(i, (p, m))| buyer(i as i64 + 100, *p, *m)).collect();
+            let mut ranked: Vec<Ranked> = prices.iter().enumerate().map(|(i, (p, m))| buyer(i64::try_from(i).unwrap_or(0) + 100, *p, *m)).collect();
             ranked.sort_by_key(|r| std::cmp::Reverse(r.priority));
-            let offers: Vec<Offer> = amounts.iter().enumerate().map(|(i, (a, l))| offer(i as i64 + 1, *a, *l)).collect();
+            let offers: Vec<Offer> = amounts.iter().enumerate().map(|(i, (a, l))| offer(i64::try_from(i).unwrap_or(0) + 1, *a, *l)).collect();
             let settings = BidSettings { priority, route_by_bid_winner: by_money, ..BidSettings::default() };
             let (o, dropped) = order(&ranked, &offers, &settings, &[], now());
             prop_assert!(dropped.is_empty());
@@ -510,14 +513,14 @@ mod tests {
             }).collect();
             prop_assert!(bid_amounts.windows(2).all(|w| w[0] >= w[1]));
             let buyers: Vec<i64> = o.iter().filter_map(|t| match t { Target::Buyer { buyer_id } => Some(*buyer_id), Target::Bid { .. } => None }).collect();
-            if !by_money {
-                prop_assert_eq!(buyers, ranked.iter().map(|r| r.buyer_id).collect::<Vec<_>>());
-            } else {
+            if by_money {
                 let money: Vec<i64> = o.iter().map(|t| match t {
                     Target::Buyer { buyer_id } => ranked.iter().find(|r| r.buyer_id == *buyer_id).map_or(0, |r| r.price_micros),
                     Target::Bid { bidder_id } => offers.iter().find(|x| x.bidder_id == *bidder_id).map_or(0, |x| x.amount_micros),
                 }).collect();
                 prop_assert!(money.windows(2).all(|w| w[0] >= w[1]), "by money: {:?}", money);
+            } else {
+                prop_assert_eq!(buyers, ranked.iter().map(|r| r.buyer_id).collect::<Vec<_>>());
             }
         }
 

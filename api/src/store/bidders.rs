@@ -468,6 +468,9 @@ pub fn mark_won(conn: &mut DbConnection, call_id: i64, bidder: i64) -> Result<()
     Ok(())
 }
 
+/// A group of pings: bidder, its name, an outcome, pings, their bids' sum and latencies' sum.
+type Group = (Option<i64>, String, String, i64, Option<i64>, Option<i64>);
+
 /// The bidders' figures over pings sent in `[from, to)` (and the revenue of settled calls
 /// started then), per bidder, busiest first.
 pub fn stats(
@@ -481,7 +484,7 @@ pub fn stats(
     use diesel::sql_types::{BigInt, Nullable};
     // One campaign, or all.
     let (lo, hi) = campaign.map_or((i64::MIN, i64::MAX), |c| (c, c));
-    let rows: Vec<(Option<i64>, String, String, i64, Option<i64>, Option<i64>)> = bid_pings::table
+    let rows: Vec<Group> = bid_pings::table
         .filter(bid_pings::at.ge(Stamp(from)))
         .filter(bid_pings::at.lt(Stamp(to)))
         .filter(bid_pings::campaign_id.between(lo, hi))
@@ -538,7 +541,7 @@ pub fn stats(
     let mut out: Vec<_> = by
         .into_iter()
         .map(|(key, mut s)| {
-            s.win_rate = if s.pings > 0 { s.wins as f64 / s.pings as f64 } else { 0.0 };
+            s.win_rate = ratio(s.wins, s.pings);
             s.average_bid_micros = (s.bids > 0).then(|| s.total_bid_micros / s.bids);
             s.average_latency_ms = (s.pings > 0).then(|| latency.get(&key).copied().unwrap_or(0) / s.pings);
             s.revenue_micros =
@@ -548,4 +551,14 @@ pub fn stats(
         .collect();
     out.sort_by_key(|s| (std::cmp::Reverse(s.pings), s.bidder_id));
     Ok(out)
+}
+
+/// `part / whole` (0 when `whole` is 0).
+#[allow(clippy::cast_precision_loss, reason = "counts of pings, far below 2^52")]
+fn ratio(part: i64, whole: i64) -> f64 {
+    if whole > 0 {
+        part as f64 / whole as f64
+    } else {
+        0.0
+    }
 }

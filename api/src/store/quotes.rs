@@ -37,6 +37,7 @@ fn refusal(code: &str) -> Option<RtbRefusal> {
 
 impl QuoteRow {
     /// The quote as the publisher gets it; `number`: the quoted number's E.164.
+    #[allow(clippy::cast_precision_loss, reason = "at most 10^12 micro-units: exact in an f64")]
     pub fn into_wire(self, number: Option<String>) -> RtbQuote {
         RtbQuote {
             ping_id: self.ping_id,
