@@ -803,7 +803,8 @@ async function valueRouting(page, base, token) {
   await page.getByRole('button', { name: 'Save campaign' }).click();
   await page.getByText('Campaign “Auto Leads” saved.').waitFor();
   const routing = (await api(base, token, 'GET', `/api/campaigns/${auto.id}`)).routing;
-  check(sameJson(routing, { mode: 'revenue', tiers: [{ priority: 5, mode: 'epc' }], epc_days: 7, exploration_calls: 20, exploration_percent: 25 }),
+  const bidDefaults = { priority: 0, floor_micros: 0, ping_budget_ms: 1000, route_by_bid_winner: false, ping_api: false, quote_ttl_secs: 60 };
+  check(sameJson(routing, { mode: 'revenue', tiers: [{ priority: 5, mode: 'epc' }], epc_days: 7, exploration_calls: 20, exploration_percent: 25, bids: bidDefaults }),
     `the routing is saved with the campaign: ${JSON.stringify(routing)}`);
   await page.reload();
   await page.locator('#routing-tier-0-priority').waitFor();
@@ -852,6 +853,196 @@ async function valueRouting(page, base, token) {
   check(logged.includes('price 10.00 · EPC 10.00 over 1 call') && logged.includes('being measured (0 calls)'),
     'the call page\'s routing decision shows each buyer\'s price and earnings per call');
   await shot(page, '51-call-epc');
+}
+
+// ------------------------------------------------------------------------------- real-time bidding
+/** A bidder stand-in on a local port: answers every ping with a bid of 12.50 to +14155550901 (held
+ *  60 s) and keeps what it was sent. */
+async function startBidder() {
+  const pings = [];
+  const srv = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      pings.push({ method: req.method, url: req.url, headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ bid: 12.5, phone: '+14155550901', accepted: true, expires_in: 60 }));
+    });
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${srv.address().port}/bid`, pings, close: () => srv.close() };
+}
+
+/** The dashboard side of real-time bidding (issue 23): the Bidders page (the server's template
+ *  error at the field, create, edit with the headers' secrets never sent back, a removed header,
+ *  a test ping refused and one answered with a bid, delete), the campaign's bidding settings (the
+ *  page's own check, saved as the API stores them and shown again), a call sold on a bid (its Bids
+ *  table and the leg named after the bidder) and the Bidders table in analytics. Runs on its own
+ *  campaign ("RTB Leads", number +17175550888). */
+async function bidding(page, base, token) {
+  const bidder = await startBidder();
+  try {
+    const rtb = await api(base, token, 'POST', '/api/campaigns', { name: 'RTB Leads' });
+    await api(base, token, 'POST', '/api/numbers', { number: '+17175550888', campaign_id: rtb.id });
+    const list = async () => api(base, token, 'GET', `/api/bidders?campaign_id=${rtb.id}`);
+    // A port nobody listens on: the ping is refused (and the address is private anyway).
+    const deadUrl = `http://127.0.0.1:${await freePort()}/bid`;
+
+    // ---- a bidder with a bad template: the server's error at the field; then created
+    await nav(page, 'Bidders');
+    await page.locator('#f-campaign_id').selectOption({ label: 'RTB Leads' });
+    await page.getByText('No bidders on this campaign yet.').waitFor();
+    await page.getByRole('link', { name: 'New bidder' }).click();
+    await page.locator('#bidder-form').waitFor();
+    check(await page.locator('#f-campaign_id').inputValue() === String(rtb.id), 'a new bidder starts on the campaign chosen in the list');
+    const placeholders = await page.locator('#bidder-placeholders').innerText();
+    check(['{call_id}', '{caller}', '{caller_area_code}', '{state}', '{zip}', '{city}', '{publisher_id}', '{campaign_id}', '{tag:NAME}'].every((p) => placeholders.includes(p)),
+      'the bidder form lists the template placeholders');
+    await page.locator('#f-name').fill('Acme RTB');
+    await page.locator('#f-url').fill(deadUrl);
+    await page.getByLabel('Allow private addresses').check();
+    await page.locator('#f-body_template').fill('{"cid": "{call_id}", "who": "{nobody}"}');
+    await page.locator('[id="f-mapping.amount"]').fill('/bid');
+    await page.locator('[id="f-mapping.number"]').fill('/phone');
+    await page.locator('[id="f-mapping.accept"]').fill('/accepted');
+    await page.locator('[id="f-mapping.expires"]').fill('/expires_in');
+    await page.locator('#f-new_headers').fill('Authorization: Bearer s3cret-token-9876');
+    await page.getByRole('button', { name: 'Create bidder' }).click();
+    const tplError = page.locator('#err-body_template');
+    await tplError.waitFor();
+    check(/nobody|placeholder/i.test(await tplError.innerText()) && (await list()).length === 0
+      && await page.locator('#f-name').inputValue() === 'Acme RTB' && await page.locator('#f-new_headers').inputValue() === 'Authorization: Bearer s3cret-token-9876',
+      `the server's template error shows at the body template, what was typed kept: "${await tplError.innerText()}" (nothing saved)`);
+    await shot(page, '52-bidder-template-error');
+    const template = '{"cid": "{call_id}", "area": "{caller_area_code}", "state": "{state}"}';
+    await page.locator('#f-body_template').fill(template);
+    await page.getByRole('button', { name: 'Create bidder' }).click();
+    await page.locator('#bidders-table tr[data-key="Acme RTB"]').getByRole('link').click();
+    await page.getByRole('heading', { name: 'Bidder: Acme RTB' }).waitFor();
+    let [stored] = await list();
+    check(stored && stored.body_template === template && stored.url === deadUrl && stored.mapping.amount === '/bid' && stored.mapping.expires === '/expires_in'
+      && stored.allow_private === true && /^•+9876$/.test(stored.headers.Authorization),
+      `bidder created as typed, its header stored and shown masked: ${JSON.stringify(stored && stored.headers)}`);
+    await page.locator('#header-set-0').waitFor();
+    check(await page.locator('#header-set-0').inputValue() === '' && (await page.locator('#bidder-form').innerText()).includes('Authorization: ••••9876')
+      && !(await page.content()).includes('s3cret-token-9876'), 'the saved header shows masked; its secret is not on the page');
+
+    // ---- edit: a new timeout and header; the saved header's masked value is never sent back
+    const patches = [];
+    const onPatch = (req) => { if (req.method() === 'PATCH' && req.url().includes('/api/bidders/')) patches.push(JSON.parse(req.postData() || '{}')); };
+    page.on('request', onPatch);
+    await page.locator('#f-timeout_ms').fill('800');
+    await page.locator('#f-new_headers').fill('X-Partner: partner-key-0042');
+    await page.getByRole('button', { name: 'Save bidder' }).click();
+    await page.getByText('Bidder “Acme RTB” saved.').waitFor();
+    stored = await api(base, token, 'GET', `/api/bidders/${stored.id}`);
+    check(stored.timeout_ms === 800 && /^•+9876$/.test(stored.headers.Authorization) && /^•+0042$/.test(stored.headers['X-Partner'])
+      && sameJson(patches[0].headers, { 'X-Partner': 'partner-key-0042' }) && !JSON.stringify(patches[0]).includes('•'),
+      `bidder edited: only the header typed is sent (${JSON.stringify(patches[0].headers)}), the saved one kept`);
+    await page.getByLabel('Remove Authorization').check();
+    await page.getByRole('button', { name: 'Save bidder' }).click();
+    await page.getByLabel('Remove Authorization').waitFor({ state: 'detached' });
+    stored = await api(base, token, 'GET', `/api/bidders/${stored.id}`);
+    check(stored.headers.Authorization === undefined && stored.headers['X-Partner'] !== undefined && sameJson(patches[1].headers, { Authorization: null }),
+      `a header marked for removal is sent as null and gone: ${JSON.stringify(patches[1].headers)}`);
+    page.off('request', onPatch);
+
+    // ---- test pings: refused (an address nobody answers), then a bid from the stand-in
+    await page.locator('#test-state').fill('NJ');
+    await page.getByRole('button', { name: 'Send test ping' }).click();
+    await page.locator('#test-result').waitFor({ timeout: 15000 });
+    const request = await page.locator('#test-request').innerText();
+    check(await page.locator('#test-result').getAttribute('data-outcome') === 'error' && request.startsWith(`POST ${deadUrl}`) && request.includes('"state": "NJ"'),
+      `a test ping to an address nobody answers shows outcome error with the request sent: "${(await page.locator('#test-facts').innerText()).replace(/\s+/g, ' ')}"`);
+    await shot(page, '53-bidder-test-error');
+    await page.locator('#f-url').fill(bidder.url);
+    await page.getByRole('button', { name: 'Save bidder' }).click();
+    await page.getByText('Bidder “Acme RTB” saved.').waitFor();
+    check(await page.locator('#test-state').inputValue() === 'NJ', 'the test ping\'s facts stay when the bidder is saved');
+    await page.getByRole('button', { name: 'Send test ping' }).click();
+    await page.locator('#test-result[data-outcome="won"]').waitFor({ timeout: 15000 });
+    const facts = (await page.locator('#test-facts').innerText()).replace(/\s+/g, ' ');
+    const ping = bidder.pings[bidder.pings.length - 1];
+    check(/Bid 12\.50/.test(facts) && facts.includes('+14155550901') && /HTTP 200/.test(facts) && (await page.locator('#test-answer').innerText()).includes('"bid":12.5')
+      && ping && ping.headers['x-partner'] === 'partner-key-0042' && JSON.parse(ping.body).state === 'NJ',
+      `a test ping answered with a bid shows the bid, number and answer (the real header value sent): "${facts}"`);
+    await shot(page, '54-bidder-test-bid');
+
+    // ---- delete, after a confirmation
+    const spare = await api(base, token, 'POST', '/api/bidders', {
+      campaign_id: rtb.id, name: 'Spare Bidder', url: 'https://rtb.example.com/spare', mapping: { amount: '/bid', number: '/phone' },
+    });
+    await page.getByRole('link', { name: '← Bidders' }).click();
+    await page.locator('#bidders-table tr[data-key="Spare Bidder"]').waitFor();
+    check(await page.locator('#bidders-table tbody tr').count() === 2, 'the campaign\'s bidders are listed');
+    await shot(page, '55-bidders');
+    await page.getByRole('link', { name: 'Spare Bidder' }).click();
+    await page.getByRole('button', { name: 'Delete bidder' }).click();
+    await page.getByRole('button', { name: 'Confirm deleting this bidder' }).click();
+    await page.locator('#bidders-table tr[data-key="Acme RTB"]').waitFor();
+    check(await page.locator('#bidders-table tr[data-key="Spare Bidder"]').count() === 0 && !(await list()).some((b) => b.id === spare.id),
+      'a bidder is deleted after a confirmation');
+
+    // ---- the campaign's bidding settings
+    await nav(page, 'Campaigns');
+    await page.getByRole('link', { name: 'RTB Leads' }).click();
+    await page.locator('#bidding').waitFor();
+    check(await page.locator('#bids-budget').inputValue() === '1000' && await page.locator('#bids-payout').inputValue() === ''
+      && !(await page.getByLabel('Publishers may ask for quotes (RTB ping)').isChecked()), 'a campaign\'s bidding starts at the defaults');
+    await page.locator('#bids-priority').fill('5');
+    await page.locator('#bids-floor').fill('2.50');
+    await page.locator('#bids-budget').fill('10');
+    await page.locator('#bids-payout').fill('60');
+    await page.getByLabel('Publishers may ask for quotes (RTB ping)').check();
+    let sent = 0;
+    const countPatch = (req) => { if (req.method() === 'PATCH') sent++; };
+    page.on('request', countPatch);
+    await page.getByRole('button', { name: 'Save campaign' }).click();
+    const budgetError = page.locator('[id="err-routing.bids.ping_budget_ms"]');
+    await budgetError.waitFor();
+    check(sent === 0 && /50 to 5000/.test(await budgetError.innerText()), `the page checks the ping budget before sending: "${await budgetError.innerText()}"`);
+    page.off('request', countPatch);
+    await page.locator('#bids-budget').fill('800');
+    await page.getByRole('button', { name: 'Save campaign' }).click();
+    await page.getByText('Campaign “RTB Leads” saved.').waitFor();
+    const bids = (await api(base, token, 'GET', `/api/campaigns/${rtb.id}`)).routing.bids;
+    check(sameJson(bids, { priority: 5, floor_micros: 2500000, ping_budget_ms: 800, route_by_bid_winner: false, payout_percent: 60, ping_api: true, quote_ttl_secs: 60 }),
+      `the campaign's bidding settings are saved: ${JSON.stringify(bids)}`);
+    await page.reload();
+    await page.locator('#bids-floor').waitFor();
+    check(await page.locator('#bids-floor').inputValue() === '2.5' && await page.locator('#bids-budget').inputValue() === '800'
+      && await page.locator('#bids-payout').inputValue() === '60' && await page.getByLabel('Publishers may ask for quotes (RTB ping)').isChecked(),
+      'the bidding settings are shown again after a reload');
+    await shot(page, '56-campaign-bidding');
+
+    // ---- a call sold on the bid: its Bids table, its leg named after the bidder
+    const sid = 'CA' + crypto.randomBytes(16).toString('hex');
+    const twiml = await twilio(base, '/api/webhooks/twilio/voice', {
+      CallSid: sid, AccountSid: ACCOUNT_SID, From: '+13125550801', To: '+17175550888', CallStatus: 'ringing', Direction: 'inbound', ApiVersion: '2010-04-01', FromState: 'NJ',
+    });
+    check(twiml.includes('+14155550901'), 'a call to the campaign dials the bidder\'s number');
+    await twilio(base, '/api/webhooks/twilio/status', {
+      CallSid: sid, AccountSid: ACCOUNT_SID, CallStatus: 'completed', SequenceNumber: '1', Direction: 'inbound', CallDuration: '5',
+    });
+    await nav(page, 'Calls');
+    await page.locator(`#calls-table tr[data-call-sid="${sid}"]`).getByRole('link').click();
+    await page.locator('#call-bids').waitFor();
+    const bidRow = (await page.locator('#call-bids tr[data-key="Acme RTB"]').innerText()).replace(/\s+/g, ' ');
+    const legs = await page.locator('#call-legs').innerText();
+    check(/won/.test(bidRow) && bidRow.includes('12.50') && bidRow.includes('+14155550901'), `the call page shows the bids: "${bidRow}"`);
+    check(legs.includes('bidder Acme RTB') && legs.includes('+14155550901'), 'the call page names the bidder on the leg dialled on its bid');
+    await shot(page, '57-call-bids');
+
+    // ---- analytics: the Bidders table
+    await nav(page, 'Analytics');
+    const statRow = page.locator('#bidder-table tr[data-key="Acme RTB"]');
+    await statRow.waitFor();
+    const stat = (await statRow.innerText()).replace(/\s+/g, ' ');
+    check(/^Acme RTB \d+ \d+ 1 /.test(stat) && stat.includes('12.50'), `analytics shows each bidder's pings, bids, wins and bids: "${stat}"`);
+    await shot(page, '58-analytics-bidders');
+  } finally {
+    bidder.close();
+  }
 }
 
 async function main() {
@@ -1237,6 +1428,9 @@ async function main() {
     // ---- routing by money: the campaign's routing, the simulator's figures and exploration (issue 23)
     await valueRouting(page, base, camp.token);
 
+    // ---- real-time bidding: bidders, test pings, the campaign's bidding, a call sold on a bid (issue 23)
+    await bidding(page, base, camp.token);
+
 
     // ---- settings: the Twilio account, masked; new credentials; users
     await nav(page, 'Settings');
@@ -1290,6 +1484,9 @@ async function main() {
     await login(page, base, 'portal@leadpartners.example', 'portal-password-123');
     await page.locator('#page-portal').waitFor();
     await page.locator(`#recent-calls tr[data-call-sid="${CALL_SID}"]`).waitFor();
+    // The publisher's name comes from its own request: wait for it before reading the page.
+    await page.getByRole('heading', { name: /Lead Partners/ }).waitFor();
+    await page.locator('#portal-numbers').waitFor();
     const portal = await page.locator('#page-portal').innerText();
     check(portal.includes('Lead Partners') && portal.includes('+17175550123'), 'portal shows its publisher and number');
     check(!portal.includes('+17175550999') && !portal.includes('+12125550111'), 'portal hides the other publisher\'s number and calls');
@@ -1329,6 +1526,17 @@ async function main() {
     await page.locator('#numbers-table').waitFor();
     check(await page.locator('#numbers-table tbody tr').count() === 1 && await page.locator('#numbers-table select').count() === 0, 'portal numbers: its own, read-only');
     await shot(page, '23-portal-numbers');
+    // the publisher's RTB ping: a campaign taking no pings refuses (closed); the API explained
+    await nav(page, 'RTB ping');
+    await page.getByLabel('Campaign ID').fill(String(campaigns.items[0].id));
+    await page.getByLabel('Caller').fill('+12015550123');
+    await page.getByLabel('State').fill('NJ');
+    await page.getByRole('button', { name: 'Ask for a quote' }).click();
+    await page.locator('#rtb-quote').waitFor();
+    check(await page.locator('#rtb-quote').getAttribute('data-value') === 'closed' && (await page.locator('#rtb-quote').innerText()).includes('refused: closed'),
+      `the publisher's RTB ping shows the refusal: "${(await page.locator('#rtb-quote').innerText()).replace(/\s+/g, ' ')}"`);
+    check((await page.locator('#rtb-api').innerText()).includes('/api/rtb/ping'), 'the RTB page explains the ping API');
+    await shot(page, '24-portal-rtb');
     await page.goto(`${base}/buyers`);
     await page.locator('.cb-error').waitFor();
     check(true, 'a staff page opened by a publisher shows an access error, not a broken page');

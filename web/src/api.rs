@@ -200,6 +200,50 @@ pub async fn update_buyer(id: i64, body: &BuyerPatch) -> ApiResult<Buyer> {
     send(Request::patch(&format!("/api/buyers/{id}")), body).await
 }
 
+// ---------------------------------------------------------------- bidders (real-time bidding)
+//
+// These routes' bodies and answers travel as `serde_json::Value` (built and read through
+// [`crate::json`], field names as in `callbroker_wire::bidding`): its encoder and decoder are in
+// the wasm already (error details, call events), where a derived one per type would cost the
+// first load more than the pages that use them.
+
+pub type Json = serde_json::Value;
+
+async fn send_json(req: RequestBuilder, body: &Json) -> ApiResult<Json> {
+    decode(send_response(req, Ok(body.to_string())).await?)
+}
+
+/// `[Bidder]`: a campaign's bidders.
+pub async fn bidders(campaign_id: i64) -> ApiResult<Json> {
+    get("/api/bidders", vec![("campaign_id".into(), campaign_id.to_string())]).await
+}
+/// A `Bidder`.
+pub async fn bidder(id: i64) -> ApiResult<Json> {
+    get(&format!("/api/bidders/{id}"), vec![]).await
+}
+/// A `NewBidder` (no id) or a `BidderPatch`, answered by the `Bidder` saved.
+pub async fn save_bidder(id: Option<i64>, body: &Json) -> ApiResult<Json> {
+    match id {
+        Some(id) => send_json(Request::patch(&format!("/api/bidders/{id}")), body).await,
+        None => send_json(Request::post("/api/bidders"), body).await,
+    }
+}
+pub async fn delete_bidder(id: i64) -> ApiResult<()> {
+    delete(&format!("/api/bidders/{id}")).await
+}
+/// A `TestPingRequest`, answered by a `TestPingResult`: the bidder pinged as saved.
+pub async fn test_bidder(id: i64, body: &Json) -> ApiResult<Json> {
+    send_json(Request::post(&format!("/api/bidders/{id}/test")), body).await
+}
+/// An `RtbPingRequest`, answered by an `RtbQuote` (publishers).
+pub async fn rtb_ping(body: &Json) -> ApiResult<Json> {
+    send_json(Request::post("/api/rtb/ping"), body).await
+}
+/// `[BidderStats]`: each bidder's pings, bids, wins and revenue over a range.
+pub async fn bidder_stats(from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>) -> ApiResult<Json> {
+    get("/api/analytics/bidders", Query(vec![]).opt("from", utc(from)).opt("to", utc(to)).0).await
+}
+
 // ---------------------------------------------------------------- publishers
 
 pub async fn publishers(page: PageParams, filter: &PublisherFilter) -> ApiResult<Page<Publisher>> {

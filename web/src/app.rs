@@ -31,6 +31,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("campaigns/:id") view=pages::campaigns::CampaignEdit/>
                     <Route path=path!("buyers") view=pages::buyers::Buyers/>
                     <Route path=path!("buyers/:id") view=pages::buyers::BuyerEdit/>
+                    <Route path=path!("bidders") view=pages::bidders::Bidders/>
+                    <Route path=path!("bidders/:id") view=pages::bidders::Bidders/>
+                    <Route path=path!("rtb") view=pages::rtb::Rtb/>
                     <Route path=path!("publishers") view=pages::publishers::Publishers/>
                     <Route path=path!("publishers/:id") view=pages::publishers::PublisherEdit/>
                     <Route path=path!("numbers") view=pages::numbers::Numbers/>
@@ -81,12 +84,13 @@ fn LiveStream() -> impl IntoView {
 fn Nav() -> impl IntoView {
     move || {
         let links: &[(&str, &str)] = if session::is_publisher() {
-            &[("/", "Portal"), ("/numbers", "Numbers"), ("/calls", "Calls")]
+            &[("/", "Portal"), ("/numbers", "Numbers"), ("/calls", "Calls"), ("/rtb", "RTB ping")]
         } else if session::is_admin() {
             &[
                 ("/", "Dashboard"),
                 ("/campaigns", "Campaigns"),
                 ("/buyers", "Buyers"),
+                ("/bidders", "Bidders"),
                 ("/publishers", "Publishers"),
                 ("/numbers", "Numbers"),
                 ("/blocklist", "Blocklist"),
@@ -100,6 +104,7 @@ fn Nav() -> impl IntoView {
                 ("/", "Dashboard"),
                 ("/campaigns", "Campaigns"),
                 ("/buyers", "Buyers"),
+                ("/bidders", "Bidders"),
                 ("/publishers", "Publishers"),
                 ("/numbers", "Numbers"),
                 ("/blocklist", "Blocklist"),

@@ -78,3 +78,27 @@ pub fn date(d: NaiveDate) -> String {
 pub fn hms(s: i64) -> String {
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
+
+/// An amount typed in currency units (`12`, `12.5`, `0.25`) as micro-units; at most six decimals.
+pub fn parse_money(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if (whole.is_empty() && frac.is_empty()) || frac.len() > 6 || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().ok()? };
+    whole.checked_mul(1_000_000)?.checked_add(frac)
+}
+
+/// Micro-units as an input's text: `12.5`, `3` (the inverse of [`parse_money`]).
+pub fn money_input(micros: i64) -> String {
+    let frac = format!("{:06}", micros.rem_euclid(1_000_000));
+    let frac = frac.trim_end_matches('0');
+    let whole = micros.div_euclid(1_000_000);
+    if frac.is_empty() {
+        whole.to_string()
+    } else {
+        format!("{whole}.{frac}")
+    }
+}

@@ -22,7 +22,9 @@ use crate::schedule::{ClockTime, Day};
 /// Serialized with the variant as `"code"` beside its figures, e.g.
 /// `{"code":"at_capacity","in_progress":3,"max":3}`. Skips carry the numbers
 /// that caused them so that the UI can show them without a second query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Deserialized by hand (see the `Deserialize` impl below), in the same format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Reason {
@@ -88,6 +90,99 @@ pub enum Reason {
         #[cfg_attr(feature = "openapi", schema(value_type = String))]
         label: Cow<'static, str>,
     },
+}
+
+/// The `code` of every [`Reason`], as serialized.
+const REASON_CODES: &[&str] = &[
+    "selected",
+    "repeat_caller",
+    "campaign_paused",
+    "already_tried",
+    "inactive",
+    "state_denied",
+    "state_not_allowed",
+    "state_unknown",
+    "outside_hours",
+    "at_capacity",
+    "hourly_cap",
+    "daily_cap",
+    "monthly_cap",
+    "tag_rule",
+    "not_repeat_buyer",
+    "not_labelled",
+];
+
+/// Reads a [`Reason`] as its derived internally tagged form would, through one flat struct of
+/// every variant's figures: serde's derive for a tagged enum buffers the object and decodes each
+/// variant apart, which cost the wasm dashboard (`web/`) about 20 KB of its first load.
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+
+        #[derive(Deserialize)]
+        struct Flat {
+            code: String,
+            rank: Option<u32>,
+            priority: Option<i32>,
+            weight: Option<u32>,
+            recent_calls: Option<u32>,
+            state: Option<String>,
+            day: Option<Day>,
+            local_time: Option<ClockTime>,
+            utc_offset_minutes: Option<i32>,
+            timezone: Option<String>,
+            in_progress: Option<u32>,
+            max: Option<u32>,
+            count: Option<u32>,
+            cap: Option<u32>,
+            index: Option<u32>,
+            tag: Option<String>,
+            op: Option<crate::screening::TagOp>,
+            value: Option<String>,
+            actual: Option<String>,
+            buyer_id: Option<i64>,
+            label: Option<String>,
+        }
+        fn need<T, E: Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
+            v.ok_or_else(|| E::missing_field(field))
+        }
+        let f = Flat::deserialize(deserializer)?;
+        Ok(match f.code.as_str() {
+            "selected" => Reason::Selected {
+                rank: need(f.rank, "rank")?,
+                priority: need(f.priority, "priority")?,
+                weight: need(f.weight, "weight")?,
+                recent_calls: need(f.recent_calls, "recent_calls")?,
+            },
+            "repeat_caller" => Reason::RepeatCaller,
+            "campaign_paused" => Reason::CampaignPaused,
+            "already_tried" => Reason::AlreadyTried,
+            "inactive" => Reason::Inactive,
+            "state_denied" => Reason::StateDenied { state: need(f.state, "state")?.into() },
+            "state_not_allowed" => Reason::StateNotAllowed { state: need(f.state, "state")?.into() },
+            "state_unknown" => Reason::StateUnknown,
+            "outside_hours" => Reason::OutsideHours {
+                day: need(f.day, "day")?,
+                local_time: need(f.local_time, "local_time")?,
+                utc_offset_minutes: need(f.utc_offset_minutes, "utc_offset_minutes")?,
+                timezone: need(f.timezone, "timezone")?.into(),
+            },
+            "at_capacity" => Reason::AtCapacity { in_progress: need(f.in_progress, "in_progress")?, max: need(f.max, "max")? },
+            "hourly_cap" => Reason::HourlyCap { count: need(f.count, "count")?, cap: need(f.cap, "cap")? },
+            "daily_cap" => Reason::DailyCap { count: need(f.count, "count")?, cap: need(f.cap, "cap")? },
+            "monthly_cap" => Reason::MonthlyCap { count: need(f.count, "count")?, cap: need(f.cap, "cap")? },
+            "tag_rule" => Reason::TagRule {
+                index: need(f.index, "index")?,
+                tag: need(f.tag, "tag")?.into(),
+                op: need(f.op, "op")?,
+                value: f.value,
+                actual: f.actual,
+            },
+            "not_repeat_buyer" => Reason::NotRepeatBuyer { buyer_id: need(f.buyer_id, "buyer_id")? },
+            "not_labelled" => Reason::NotLabelled { label: need(f.label, "label")?.into() },
+            other => return Err(D::Error::unknown_variant(other, REASON_CODES)),
+        })
+    }
 }
 
 impl Reason {
@@ -408,5 +503,16 @@ mod tests {
         assert!(all[8].describe().contains("it is Sun 08:30 in America/New_York, UTC-05:00)"));
         assert!(all[9].describe().contains("Mon 23:05 in Asia/Kathmandu, UTC+05:45"));
         assert!(all[11].describe().contains("limit 0"));
+    }
+
+    #[test]
+    fn reasons_read_by_hand_refuse_what_the_derive_refused() {
+        let unknown = serde_json::from_str::<Reason>(r#"{"code": "on_holiday"}"#).expect_err("unknown code");
+        assert!(unknown.to_string().contains("unknown variant `on_holiday`"), "{unknown}");
+        let missing = serde_json::from_str::<Reason>(r#"{"code": "at_capacity", "in_progress": 3}"#).expect_err("missing max");
+        assert!(missing.to_string().contains("missing field `max`"), "{missing}");
+        assert!(serde_json::from_str::<Reason>(r#"{"in_progress": 3}"#).is_err(), "no code");
+        let extra: Reason = serde_json::from_str(r#"{"code": "inactive", "note": 1}"#).expect("unknown fields ignored");
+        assert_eq!(extra, Reason::Inactive);
     }
 }

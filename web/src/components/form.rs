@@ -228,6 +228,13 @@ impl Check {
             Some(self.int(field, v, min, max))
         }
     }
+    /// An amount of money (currency units, up to six decimals, not negative) as micro-units.
+    pub fn money(&mut self, field: &str, v: &str) -> i64 {
+        crate::format::parse_money(v).unwrap_or_else(|| {
+            self.fail(field, "must be an amount such as 12.50");
+            0
+        })
+    }
     /// A comma- or space-separated list of two-letter state codes, upper-cased.
     pub fn states(&mut self, field: &str, v: &str) -> Vec<String> {
         let list: Vec<String> = v.split([',', ' ', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_uppercase).collect();

@@ -2,7 +2,7 @@
 //! figures broken down by campaign, buyer, publisher, number, a call tag's value or the
 //! screening rule that blocked the call, as a chart and a table that downloads as CSV (built here
 //! from the same figures); blocked calls counted by rule when there are any; a chosen campaign's
-//! IVR drop-off per question.
+//! IVR drop-off per question; each bidder's pings, bids, wins and revenue.
 use std::collections::BTreeMap;
 
 use callbroker_wire::*;
@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::api;
 use crate::components::*;
 use crate::format;
+use crate::json;
 use crate::zone;
 
 fn bucket_options() -> Vec<(String, String)> {
@@ -65,6 +66,8 @@ struct Data {
     numbers: BTreeMap<i64, String>,
     /// Blocked calls per rule (asked only when some were blocked).
     blocked: Vec<(String, i64)>,
+    /// The bidders' figures, an HTML table (empty when they could not be had).
+    bidders: String,
 }
 
 #[component]
@@ -124,7 +127,8 @@ pub fn Analytics() -> impl IntoView {
                 };
                 by_rule.into_iter().filter_map(|g| Some((g.key?, g.metrics.blocked))).filter(|(_, n)| *n > 0).collect()
             };
-            Ok::<_, api::ApiError>(Some((ask, Data { summary, series, numbers, blocked })))
+            let bidders = api::bidder_stats(ask.query.from, ask.query.to).await.map(|b| bidder_table(&b)).unwrap_or_default();
+            Ok::<_, api::ApiError>(Some((ask, Data { summary, series, numbers, blocked, bidders })))
         }
     });
     // The API's field errors (e.g. hour buckets over too long a range) go on the fields.
@@ -211,7 +215,7 @@ const HEADS: [&str; 11] =
 
 #[component]
 fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
-    let Data { summary, series, numbers, blocked } = data;
+    let Data { summary, series, numbers, blocked, bidders } = data;
     let group = ask.query.group_by.unwrap_or(GroupBy::Campaign);
     let bucket = ask.query.bucket.unwrap_or_default();
     let empty_map = BTreeMap::new();
@@ -295,6 +299,12 @@ fn Figures(ask: Ask, data: Data, names: Names) -> impl IntoView {
             </table></div>
             <p class="cb-help">{summary.currency.map(|c| format!("Amounts in {c}.")).unwrap_or_else(|| "Amounts in the campaigns' own currencies.".into())}</p>
         </section>
+        {(!bidders.is_empty()).then(|| view! {
+            <section aria-labelledby="bidders-h" id="bidder-stats">
+                <h2 id="bidders-h">"Bidders"</h2>
+                <div inner_html=bidders></div>
+            </section>
+        })}
         {(!blocked.is_empty()).then(|| view! {
             <section aria-labelledby="blocked-h">
                 <h2 id="blocked-h">"Blocked calls by rule"</h2>
@@ -377,4 +387,41 @@ fn funnel_table(f: IvrFunnel) -> AnyView {
         <p id="ivr-totals">{totals}</p>
     }
     .into_any()
+}
+
+/// Each bidder's figures over the range (every campaign's bidders) as an HTML table
+/// ([`crate::markup`]).
+fn bidder_table(data: &api::Json) -> String {
+    let heads = [
+        "Bidder",
+        "Pings",
+        "Bids",
+        "Wins",
+        "Win rate",
+        "Average bid",
+        "Total bid",
+        "Timeouts",
+        "Other failures",
+        "Revenue",
+        "Average latency",
+    ];
+    let rows: Vec<_> = json::items(data)
+        .iter()
+        .map(|b| {
+            let name = json::text(b, "/bidder_name");
+            let mut cells = vec![crate::markup::esc(&name)];
+            cells.extend(["/pings", "/bids", "/wins"].map(|f| json::text(b, f)));
+            cells.push(format::percent(json::at(b, "/win_rate").as_f64().unwrap_or(0.0)));
+            cells.extend(["/average_bid_micros", "/total_bid_micros"].map(|f| json::money(b, f)));
+            cells.extend(["/timeouts", "/other_failures"].map(|f| json::text(b, f)));
+            cells.push(json::money(b, "/revenue_micros"));
+            cells.push(json::int(b, "/average_latency_ms").map_or_else(|| "—".into(), |l| format!("{l} ms")));
+            (name, cells)
+        })
+        .collect();
+    if rows.is_empty() {
+        "<p class=\"cb-empty\">No bidder was pinged.</p>".to_owned()
+    } else {
+        crate::markup::table("bidder-table", &heads, &rows)
+    }
 }

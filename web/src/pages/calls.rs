@@ -1,7 +1,7 @@
 //! Calls: the filtered, paged table (kept current by live events: a call's row changes in place,
 //! a new call refetches the page),
 //! and one call's page: summary, timeline, every routing decision with each buyer's reason, the
-//! buyer legs and the recording.
+//! buyer legs (a leg dialled on a bid names its bidder), the bidders' pings and the recording.
 use callbroker_wire::*;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -168,7 +168,20 @@ pub fn CallPage() -> impl IntoView {
 
 #[component]
 fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
-    let CallDetail { call, legs, events, postbacks, .. } = detail;
+    let CallDetail { call, legs, events, postbacks, bids } = detail;
+    // A leg dialled on a bid is named after its bidder (from the pings), with the bid and number.
+    let bidder_names: std::collections::BTreeMap<i64, String> =
+        bids.iter().filter_map(|p| Some((p.bidder_id?, p.bidder_name.clone()))).collect();
+    let leg_names = names.clone();
+    let leg_to = move |l: &CallLeg| match l.bidder_id {
+        None => leg_names.buyer(l.buyer_id),
+        Some(b) => format!(
+            "bidder {} ({} to {})",
+            bidder_names.get(&b).cloned().unwrap_or_else(|| format!("#{b}")),
+            format::money(l.bid_micros, None),
+            l.dial_to.as_deref().unwrap_or("?")
+        ),
+    };
     let tags = call.tags.clone();
     let staff = !session::is_publisher();
     let facts: Vec<(&str, String)> = vec![
@@ -254,6 +267,7 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
                 }).collect_view()}</ol>
             </section>
         })}
+        {(!bids.is_empty()).then(|| bids_table(bids))}
         {staff.then(|| view! {
             <section aria-labelledby="timeline-h" id="call-timeline">
                 <h2 id="timeline-h">"Timeline"</h2>
@@ -269,7 +283,7 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
                             <thead><tr><th scope="col">"Attempt"</th><th scope="col">"Buyer"</th><th scope="col">"Status"</th><th scope="col">"Answered"</th><th scope="col">"Accepted"</th><th scope="col">"Ended"</th><th scope="col">"Duration"</th><th scope="col">"Slot"</th></tr></thead>
                             <tbody>{legs.into_iter().map(|l| view! {
                                 <tr>
-                                    <td class="cb-num">{l.attempt}</td><td>{names.buyer(l.buyer_id)}</td><td><Tag text=l.status.clone()/></td>
+                                    <td class="cb-num">{l.attempt}</td><td>{leg_to(&l)}</td><td><Tag text=l.status.clone()/></td>
                                     <td>{format::opt_time(l.answered_at)}</td>
                                     <td>{match (l.accept_required, l.accepted_at) {
                                         (false, _) => "not asked".to_owned(),
@@ -285,6 +299,37 @@ fn CallDetailView(detail: CallDetail, names: Names) -> impl IntoView {
                 }}
             </section>
         })}
+    }
+}
+
+/// The bidders' pings for the call, in the order they were sent (as HTML text, [`crate::markup`]).
+fn bids_table(bids: Vec<callbroker_wire::bidding::BidPing>) -> impl IntoView {
+    let rows: Vec<_> = bids
+        .into_iter()
+        .map(|p| {
+            let cells = [
+                p.bidder_name.clone(),
+                p.outcome.as_str().to_owned(),
+                format::money(p.bid_micros, None),
+                p.dial_to.unwrap_or_default(),
+                format!("{} ms", p.latency_ms),
+                format::opt_time(p.expires_at),
+                format::secs(p.min_duration_secs),
+                p.detail.unwrap_or_default(),
+            ];
+            (p.bidder_name, cells.iter().map(|c| crate::markup::esc(c)).collect())
+        })
+        .collect();
+    let html = crate::markup::table(
+        "bids-table",
+        &["Bidder", "Outcome", "Bid", "Dial", "Latency", "Expires", "Minimum duration", "Detail"],
+        &rows,
+    );
+    view! {
+        <section aria-labelledby="bids-h" id="call-bids">
+            <h2 id="bids-h">"Bids"</h2>
+            <div inner_html=html></div>
+        </section>
     }
 }
 

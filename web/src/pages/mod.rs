@@ -1,5 +1,6 @@
 //! One module per page.
 pub mod analytics;
+pub mod bidders;
 pub mod blocklist;
 pub mod buyers;
 pub mod calls;
@@ -11,6 +12,7 @@ pub mod login;
 pub mod numbers;
 pub mod publishers;
 pub mod report;
+pub mod rtb;
 pub mod settings;
 pub mod simulator;
 pub mod users;
