@@ -22,8 +22,7 @@ use crate::schedule::{ClockTime, Day};
 /// Serialized with the variant as `"code"` beside its figures, e.g.
 /// `{"code":"at_capacity","in_progress":3,"max":3}`. Skips carry the numbers
 /// that caused them so that the UI can show them without a second query.
-///
-/// Deserialized by hand (see the `Deserialize` impl below), in the same format.
+// Deserialized by hand, in the same format (the `Deserialize` impl below says why).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
