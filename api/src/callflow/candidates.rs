@@ -197,6 +197,8 @@ impl EarningsCache {
         let figures: BuyerEarnings =
             Arc::new(rows.into_iter().map(|(buyer, calls, revenue_micros)| (buyer, Earnings { calls, revenue_micros })).collect());
         if let Ok(mut m) = self.0.lock() {
+            // Entries unread for a while (a deleted campaign, a changed window) go.
+            m.retain(|_, (at, _)| at.elapsed() < EARNINGS_TTL * 10);
             m.insert(key, (std::time::Instant::now(), figures.clone()));
         }
         Ok(figures)
