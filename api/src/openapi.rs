@@ -19,6 +19,7 @@ use utoipa_actix_web::AppExt;
     // What the `data:` of the live event stream carries (its messages are described as SSE fields),
     // and the rules query parameters point at (utoipa collects a body's schemas, not a parameter's).
     components(schemas(
+        callbroker_wire::bidding::BidSettings,
         callbroker_wire::LiveEvent,
         callbroker_wire::LiveReload,
         callbroker_wire::rules::PageNumber,

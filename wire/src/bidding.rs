@@ -39,6 +39,14 @@ pub struct BidSettings {
     pub quote_ttl_secs: i32,
 }
 
+/// [`BidSettings`] as a field's schema: a plain reference. The derive would give the field of a
+/// `#[serde(default)]` struct a default, and a default beside a reference to an object is more
+/// than client generators take (`openapi-python-client` drops the whole model).
+#[cfg(feature = "openapi")]
+pub fn bid_settings_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::RefOr::Ref(utoipa::openapi::Ref::from_schema_name("BidSettings"))
+}
+
 impl Default for BidSettings {
     fn default() -> Self {
         BidSettings {

@@ -319,6 +319,7 @@ pub struct RoutingPolicy {
     #[cfg_attr(feature = "openapi", schema(value_type = crate::rules::ExplorationPercent))]
     pub exploration_percent: i32,
     /// How the campaign's calls are sold to its bidders (when it has any).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::bidding::bid_settings_schema))]
     pub bids: crate::bidding::BidSettings,
 }
 

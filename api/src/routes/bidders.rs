@@ -22,6 +22,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub async fn list(auth: Auth, state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<web::Json<Vec<Bidder>>, AppError> {
     auth.require_staff()?;
     let f = web::Query::<BidderFilter>::from_query(req.query_string()).map_err(|e| AppError::bad_request(e.to_string()))?;
+    if f.campaign_id.is_some_and(|c| c < 1) {
+        return Err(crate::error::Error::field("campaign_id", "must be a positive id").into());
+    }
     let keys = state.secrets.clone();
     let campaign = f.campaign_id;
     Ok(web::Json(state.db.read(move |c| store::list(c, campaign, &keys)).await?))
