@@ -375,6 +375,8 @@ async function screening(page, base, token) {
   await shot(page, '34-calls-blocked-filter');
   await page.locator('#filter-blocked-by').selectOption('');
   await page.locator('#filter-outcome').selectOption('blocked');
+  // Clearing the rule filter lists every call for a moment: wait for the outcome filter's list.
+  await rowOf(noBuyerSid).waitFor({ state: 'detached' });
   await rowOf(anonSid).waitFor();
   check(await page.locator('#calls-table tbody tr').count() === 3 && await rowOf(noBuyerSid).count() === 0, 'calls filter by the blocked outcome');
   await page.locator('#filter-outcome').selectOption('');
