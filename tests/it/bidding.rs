@@ -182,6 +182,9 @@ async fn a_failed_transfer_tries_the_next_bid_then_static_buyers(app: TestApp) {
     add_bidder(&app, c, "Second", &second).await;
     let dial = app.incoming_call("CF1", CALLER, NUMBER, &[]).await;
     assert_eq!(dial.dialled_number().as_deref(), Some("+14155550111"));
+    // Twilio sends the webhook again: answered as before, the bidders not pinged again.
+    let again = app.incoming_call("CF1", CALLER, NUMBER, &[]).await;
+    assert_eq!(again.dialled_number().as_deref(), Some("+14155550111"), "{}", again.body);
     let next = app.dial_result(dial.leg().expect("leg"), "CF1", "CF1A", "busy", None).await;
     assert_eq!(next.dialled_number().as_deref(), Some("+14155550112"), "the next bid: {}", next.body);
     let last = app.dial_result(next.leg().expect("leg"), "CF1", "CF1B", "no-answer", None).await;

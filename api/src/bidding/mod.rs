@@ -123,7 +123,7 @@ impl Bidding {
 
     async fn ping(&self, bidder: &BidderRow, facts: &PingFacts, floor_micros: i64, budget: Duration) -> Pinged {
         let at = Utc::now();
-        let limit = Duration::from_millis(u64::try_from(bidder.timeout_ms.max(1)).unwrap_or(1000)).min(budget);
+        let limit = bidder.timeout().min(budget);
         let (latency_ms, result) = match self.request(bidder, facts) {
             Err(detail) => (0, Err(bids::NoBid { outcome: PingOutcome::Error, detail })),
             Ok(request) => {
@@ -137,7 +137,7 @@ impl Bidding {
     /// A ping of `bidder` for the dashboard's "test ping": what was sent (header values masked)
     /// and what came back. No floor applies.
     pub async fn test(&self, bidder: &BidderRow, facts: &PingFacts) -> TestPingResult {
-        let limit = Duration::from_millis(u64::try_from(bidder.timeout_ms.max(1)).unwrap_or(1000));
+        let limit = bidder.timeout();
         let request = match self.request(bidder, facts) {
             Ok(r) => r,
             Err(detail) => {

@@ -262,9 +262,13 @@ impl Flow {
         let pinged = match voice::ping_job(&self.ctx.directory.get(), &v) {
             Some(campaign) => {
                 let (ctx, read) = (self.ctx.clone(), v.clone());
-                match self.db.read(move |conn| voice::screened_job(conn, &ctx, campaign, &read, now)).await? {
-                    Some(job) => Some(self.bidding.ping_all(&job.bidders, &job.facts, job.floor_micros, job.budget).await.into()),
-                    None => None,
+                match self.db.read(move |conn| voice::presale(conn, &ctx, campaign, &read, now)).await? {
+                    voice::Presale::Ping(job) => {
+                        Some(self.bidding.ping_all(&job.bidders, &job.facts, job.floor_micros, job.budget).await.into())
+                    }
+                    // Answered as it was: no answers are needed, and none are asked for.
+                    voice::Presale::Recorded => Some(Arc::from([])),
+                    voice::Presale::Unsold => None,
                 }
             }
             None => None,

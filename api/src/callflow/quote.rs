@@ -9,13 +9,10 @@ use callbroker_wire::routing::Reason;
 use callbroker_wire::screening::BlockRule;
 use callbroker_wire::Tags;
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 
 use super::voice::{arrival_tags, lookback, screen};
 use super::{candidates, Ctx, PingJob};
 use crate::bidding::Pinged;
-use crate::db::schema::calls as calls_table;
-use crate::db::stamp::Stamp;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::money::{apply_bid, RuleSet};
@@ -98,14 +95,7 @@ pub fn decide(conn: &mut DbConnection, ctx: &Ctx, ask: &Ask, pinged: Option<&Arc
     };
     if c.row.duplicate_window_secs > 0 {
         let since = t - chrono::Duration::seconds(i64::from(c.row.duplicate_window_secs));
-        let earlier = diesel::select(diesel::dsl::exists(
-            calls_table::table
-                .filter(calls_table::caller.eq(&ask.caller))
-                .filter(calls_table::campaign_id.eq(c.row.id))
-                .filter(calls_table::started_at.ge(Stamp(since))),
-        ))
-        .get_result::<bool>(conn)?;
-        if earlier {
+        if calls::called_since(conn, &ask.caller, c.row.id, since)? {
             return refuse(RtbRefusal::Duplicate, Some(number_id));
         }
     }

@@ -99,22 +99,37 @@ pub(super) fn ping_job(dir: &Directory, v: &VoiceWebhook) -> Option<i64> {
     (c.active() && !c.ivr.is_on() && c.active_bidders().next().is_some()).then_some(c.row.id)
 }
 
-/// The ping of a new call to `campaign`'s bidders, unless its screening blocks the caller or keeps
-/// it to one buyer (one read). What routing finds later stands: a call routed with no pings
-/// here asks for them then ([`Attempt::Ping`]).
-pub(super) fn screened_job(
+/// What the read before a sold call's write found.
+pub(super) enum Presale {
+    /// The call is recorded already (Twilio sent the webhook again): it is answered as it was,
+    /// and its bidders are not pinged again.
+    Recorded,
+    /// Not offered to the bidders: its screening blocks the caller or keeps it to one buyer.
+    Unsold,
+    Ping(Box<super::PingJob>),
+}
+
+/// Whether a new call to `campaign` is pinged to its bidders, and with what (two reads). What
+/// routing finds later stands: a call routed with no pings here asks for them then
+/// ([`Attempt::Ping`]).
+pub(super) fn presale(
     conn: &mut crate::db::DbConnection,
     ctx: &super::Ctx,
     campaign: i64,
     v: &VoiceWebhook,
     now: DateTime<Utc>,
-) -> Result<Option<super::PingJob>, Error> {
+) -> Result<Presale, Error> {
     let dir = ctx.directory.get();
-    let Some(c) = dir.campaign(campaign) else { return Ok(None) };
+    let Some(c) = dir.campaign(campaign) else { return Ok(Presale::Unsold) };
+    if calls::recorded(conn, &v.call_sid)? {
+        return Ok(Presale::Recorded);
+    }
     let loads = calls::loads(conn, Some(campaign), &v.from, &lookback(&dir, Some(campaign), now, ctx.routing.repeat_window_secs))?;
-    let Screened::Pass { only_buyer: None } = screen(&dir, c, &v.from, v.stir_verstat.as_deref(), &loads, now) else { return Ok(None) };
+    let Screened::Pass { only_buyer: None } = screen(&dir, c, &v.from, v.stir_verstat.as_deref(), &loads, now) else {
+        return Ok(Presale::Unsold);
+    };
     let call = new_call(v, &dir, now.naive_utc()).into_row(0);
-    Ok(Some(super::PingJob::of(c, ping_facts(&call, campaign))))
+    Ok(Presale::Ping(Box::new(super::PingJob::of(c, ping_facts(&call, campaign)))))
 }
 
 /// The campaign of the dialled number.
@@ -362,19 +377,13 @@ fn bids_of(
     let stored = crate::store::bidders::pings_of(run.conn, Some(call.id), None)?;
     let mut b = Bids { offers: vec![], legs: std::collections::HashMap::new(), tried: vec![], fresh: None };
     for (_, p) in stored {
-        let (Some(bidder), Some(amount), Some(dial_to)) = (p.bidder_id, p.bid_micros, p.dial_to.as_deref()) else { continue };
-        match p.outcome() {
-            PingOutcome::Won => b.tried.push(bidder),
-            PingOutcome::Outbid => {}
-            _ => continue,
+        let (Some(offer), Some(dial_to)) = (p.offer(), p.dial_to.as_deref()) else { continue };
+        if p.outcome() == PingOutcome::Won {
+            b.tried.push(offer.bidder_id);
         }
-        b.offers.push(bids::Offer {
-            bidder_id: bidder,
-            amount_micros: amount,
-            latency_ms: p.latency_ms,
-            expires_at: p.expires_at.map(|t| t.and_utc()),
-        });
-        b.legs.insert(bidder, (p.bidder_name.clone(), bid_leg(bidder, dial_to, amount, p.min_duration_secs)));
+        let leg = bid_leg(offer.bidder_id, dial_to, offer.amount_micros, p.min_duration_secs);
+        b.legs.insert(offer.bidder_id, (p.bidder_name.clone(), leg));
+        b.offers.push(offer);
     }
     Ok(Ok(Some(b)))
 }
@@ -534,9 +543,14 @@ pub(super) fn earnings_of(
     ctx.earnings.get(conn, campaign.row.id, campaign.routing.epc_days, now)
 }
 
-fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {
+/// When a leg dialled at `t` is given up by the reaper if no callback ended it: past the ring
+/// timeout, the time limit and a margin.
+fn leg_expiry(t: NaiveDateTime, run: &Run<'_>) -> NaiveDateTime {
     let cfg = &run.ctx.routing;
-    let hold = i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs;
+    t + chrono::Duration::seconds(i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs)
+}
+
+fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {
     Claim {
         buyer_id,
         buyer_name: rules.name.clone(),
@@ -544,7 +558,7 @@ fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: 
         caps: rules.caps,
         keys: rules.keys,
         attempt,
-        expires_at: t + chrono::Duration::seconds(hold),
+        expires_at: leg_expiry(t, run),
         accept_required: rules.require_accept,
         bid: None,
     }
@@ -552,8 +566,6 @@ fn claim(buyer_id: i64, rules: &SlotRules, attempt: i32, t: NaiveDateTime, run: 
 
 /// The claim of a leg dialled on a bid (no slot; the leg expires like a buyer's).
 fn bid_claim(bidder_name: &str, leg: BidLeg, attempt: i32, t: NaiveDateTime, run: &Run<'_>) -> Claim {
-    let cfg = &run.ctx.routing;
-    let hold = i64::from(cfg.dial_timeout_secs) + i64::from(cfg.time_limit_secs) + cfg.reaper_margin_secs;
     Claim {
         buyer_id: 0,
         buyer_name: bidder_name.to_string(),
@@ -561,7 +573,7 @@ fn bid_claim(bidder_name: &str, leg: BidLeg, attempt: i32, t: NaiveDateTime, run
         caps: [None; 3],
         keys: crate::routing::PeriodKeys { hour: 0, day: 0, month: 0 },
         attempt,
-        expires_at: t + chrono::Duration::seconds(hold),
+        expires_at: leg_expiry(t, run),
         accept_required: false,
         bid: Some(leg),
     }

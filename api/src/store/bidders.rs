@@ -51,6 +51,11 @@ impl BidderRow {
         Status::parse(&self.status) == Some(Status::Active)
     }
 
+    /// How long a ping may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::try_from(self.timeout_ms.max(1)).unwrap_or(1000))
+    }
+
     pub fn method(&self) -> PingMethod {
         PingMethod::parse(&self.method).unwrap_or_default()
     }
@@ -420,6 +425,19 @@ pub struct PingRow {
 }
 
 impl PingRow {
+    /// Its bid as routing weighs it, when it made one (`won` or `outbid`).
+    pub fn offer(&self) -> Option<crate::routing::bids::Offer> {
+        if !self.outcome().is_bid() {
+            return None;
+        }
+        Some(crate::routing::bids::Offer {
+            bidder_id: self.bidder_id?,
+            amount_micros: self.bid_micros?,
+            latency_ms: self.latency_ms,
+            expires_at: self.expires_at.map(|t| t.and_utc()),
+        })
+    }
+
     pub fn outcome(&self) -> PingOutcome {
         PingOutcome::parse(&self.outcome).unwrap_or(PingOutcome::Error)
     }

@@ -173,6 +173,21 @@ pub fn read(conn: &mut DbConnection, find: Find<'_>) -> Result<Option<(CallState
     Ok(Some((CallState { call, legs }, version.unwrap_or(0))))
 }
 
+/// Whether `caller` called `campaign` at or after `since` (a publisher's ping inside the
+/// campaign's duplicate window).
+pub fn called_since(conn: &mut DbConnection, caller: &str, campaign: i64, since: NaiveDateTime) -> Result<bool, Error> {
+    let earlier = diesel::select(diesel::dsl::exists(
+        calls::table.filter(calls::caller.eq(caller)).filter(calls::campaign_id.eq(campaign)).filter(calls::started_at.ge(Stamp(since))),
+    ));
+    Ok(direct::run!(conn, get_result, earlier)?)
+}
+
+/// Whether a call with this `CallSid` is recorded (Twilio sent its voice webhook again).
+pub fn recorded(conn: &mut DbConnection, sid: &str) -> Result<bool, Error> {
+    let found = diesel::select(diesel::dsl::exists(calls::table.filter(calls::call_sid.eq(sid))));
+    Ok(direct::run!(conn, get_result, found)?)
+}
+
 /// Whether the caller called the campaign in `[since, call.started_at]` before `call` (the money
 /// rule for duplicates).
 pub fn has_earlier_call(conn: &mut DbConnection, call: &CallRow, since: NaiveDateTime) -> Result<bool, Error> {
