@@ -61,8 +61,9 @@ impl Pinged {
         })
     }
 
-    /// The ping as stored, for a call or a quote, with its outcome (`won` / `outbid` for a bid).
-    pub fn row(&self, campaign_id: i64, call_id: Option<i64>, quote_id: Option<i64>, won: bool) -> PingRow {
+    /// The ping as stored, for call `call_id` (none: a quote's, whose id its write sets), with its
+    /// outcome (`won` / `outbid` for a bid).
+    pub fn row(&self, campaign_id: i64, call_id: Option<i64>, won: bool) -> PingRow {
         let (outcome, detail, bid) = match &self.result {
             Ok(bid) => (if won { PingOutcome::Won } else { PingOutcome::Outbid }, None, Some(bid)),
             Err(no) => (no.outcome, Some(no.detail.clone()), None),
@@ -72,7 +73,7 @@ impl Pinged {
             bidder_id: Some(self.bidder_id),
             bidder_name: self.bidder_name.clone(),
             call_id,
-            quote_id,
+            quote_id: None,
             at: crate::db::to_stored(self.at.naive_utc()),
             latency_ms: self.latency_ms,
             outcome: outcome.as_str().to_string(),

@@ -156,7 +156,7 @@ pub fn decide(conn: &mut DbConnection, ctx: &Ctx, ask: &Ask, pinged: Option<&Arc
             };
             let mut pings = vec![];
             if let Some(p) = &pinged {
-                pings = p.iter().map(|x| x.row(c.row.id, None, None, false)).collect();
+                pings = p.iter().map(|x| x.row(c.row.id, None, false)).collect();
             }
             return Ok(Step::Quote(Box::new(refusal(reason, Some(number_id))), pings, None));
         }
@@ -176,7 +176,7 @@ pub fn decide(conn: &mut DbConnection, ctx: &Ctx, ask: &Ask, pinged: Option<&Arc
         }
     };
     let Some((payout, min_duration, expires_at)) = quote else { return refuse(RtbRefusal::NoCapacity, Some(number_id)) };
-    let pings = pinged.iter().flat_map(|p| p.iter()).map(|x| x.row(c.row.id, None, None, Some(x.bidder_id) == won)).collect();
+    let pings = pinged.iter().flat_map(|p| p.iter()).map(|x| x.row(c.row.id, None, Some(x.bidder_id) == won)).collect();
     let row = QuoteRow {
         ping_id: ask.ping_id.clone(),
         publisher_id: ask.publisher_id,

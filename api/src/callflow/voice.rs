@@ -480,7 +480,7 @@ pub(super) fn route_attempt(
     let call_id = e.call.id;
     let pings = |won: Option<i64>| -> Vec<crate::store::bidders::PingRow> {
         let Some(fresh) = bids.as_ref().and_then(|b| b.fresh.as_ref()) else { return vec![] };
-        fresh.iter().map(|p| p.row(campaign.row.id, Some(call_id), None, Some(p.bidder_id) == won)).collect()
+        fresh.iter().map(|p| p.row(campaign.row.id, Some(call_id), Some(p.bidder_id) == won)).collect()
     };
     for target in &targets {
         let mut claiming = e.clone();
